@@ -1,0 +1,111 @@
+// The server's configuration, parsed once from the environment into a frozen, typed object.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+const EnvSchema = z.object({
+  PORT: int(3000),
+  DATABASE_URL: z.string().min(1).default('./data/seats.db'),
+  REDIS_URL: z.string().min(1).optional(),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  IDLE_TIMEOUT_MIN_SEC: int(300),
+  IDLE_TIMEOUT_MAX_SEC: int(3600),
+  KICK_COOLDOWN_SEC: int(60),
+  DENIAL_RETENTION_DAYS: int(60, 1),
+  SWEEP_INTERVAL_MS: int(1000, 10),
+  HEARTBEAT_INTERVAL_MS: int(2000, 10),
+  NODE_TIMEOUT_MS: int(10_000, 20),
+  NODE_ID: z.string().min(1).max(200).optional(),
+  CONNECT_RATE_PER_SEC: int(200),
+  CONNECT_BURST: int(1000, 1),
+  MAX_PAYLOAD_BYTES: int(16_384, 1024),
+  PG_POOL_SIZE: int(10, 1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEMO: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
+});
+
+export interface SeatServerConfig {
+  /** HTTP and socket port (PORT, 3000); 0 picks a free one. */
+  readonly port: number;
+  /** SQLite file or `:memory:`, or a `postgres://` URL (DATABASE_URL, ./data/seats.db). */
+  readonly databaseUrl: string;
+  /** Redis for the socket.io adapter across nodes (REDIS_URL, unset: one node). */
+  readonly redisUrl: string | undefined;
+  /** The operator's token (ADMIN_TOKEN; generated, stored hashed and printed on first start). */
+  readonly adminToken: string | undefined;
+  /** Bounds of a license's idleTimeoutSec (IDLE_TIMEOUT_MIN_SEC 300, IDLE_TIMEOUT_MAX_SEC 3600). */
+  readonly idleTimeoutMinSec: number;
+  readonly idleTimeoutMaxSec: number;
+  /** A new license's idle timeout: 300 s, the AIMMS WebUI policy, held within the bounds. */
+  readonly defaultIdleTimeoutSec: number;
+  /** How long a kicked seat key is refused (KICK_COOLDOWN_SEC, 60). */
+  readonly kickCooldownSec: number;
+  /** Rolling retention of denials and seat history (DENIAL_RETENTION_DAYS, 60: the internal spec). */
+  readonly denialRetentionDays: number;
+  /** Backstop sweep of expired idle seats; timers do the precise work (SWEEP_INTERVAL_MS, 1000). */
+  readonly sweepIntervalMs: number;
+  /** How often a node writes its heartbeat and looks for dead nodes (HEARTBEAT_INTERVAL_MS, 2000). */
+  readonly heartbeatIntervalMs: number;
+  /** A node silent this long is dead and its sockets are let go (NODE_TIMEOUT_MS, 10000). */
+  readonly nodeTimeoutMs: number;
+  /** This node's id (NODE_ID; random per process when unset). */
+  readonly nodeId: string;
+  /** Whether a stable NODE_ID was given, so rows of this node's past life can be cleared on start. */
+  readonly stableNodeId: boolean;
+  /** Socket connects per second per client address (CONNECT_RATE_PER_SEC 200, 0 = no limit). */
+  readonly connectRatePerSec: number;
+  /** Burst of connects allowed per address before the rate applies (CONNECT_BURST 1000). */
+  readonly connectBurst: number;
+  /** Largest socket message or REST body accepted (MAX_PAYLOAD_BYTES, 16384). */
+  readonly maxPayloadBytes: number;
+  /** PostgreSQL connections per node (PG_POOL_SIZE, 10). */
+  readonly pgPoolSize: number;
+  /** pino level (LOG_LEVEL, info). */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Demo tenant, license and /demo page on an empty database (DEMO, on; `off` in production). */
+  readonly demo: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<SeatServerConfig> = {},
+): SeatServerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const min = overrides.idleTimeoutMinSec ?? e.IDLE_TIMEOUT_MIN_SEC;
+  const max = overrides.idleTimeoutMaxSec ?? e.IDLE_TIMEOUT_MAX_SEC;
+  if (min > max) throw new ConfigError(`IDLE_TIMEOUT_MIN_SEC (${min}) is above IDLE_TIMEOUT_MAX_SEC (${max})`);
+  const config: SeatServerConfig = {
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    adminToken: e.ADMIN_TOKEN,
+    idleTimeoutMinSec: min,
+    idleTimeoutMaxSec: max,
+    defaultIdleTimeoutSec: Math.min(max, Math.max(min, 300)),
+    kickCooldownSec: e.KICK_COOLDOWN_SEC,
+    denialRetentionDays: e.DENIAL_RETENTION_DAYS,
+    sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    nodeTimeoutMs: e.NODE_TIMEOUT_MS,
+    nodeId: e.NODE_ID ?? randomUUID(),
+    stableNodeId: e.NODE_ID !== undefined,
+    connectRatePerSec: e.CONNECT_RATE_PER_SEC,
+    connectBurst: e.CONNECT_BURST,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    pgPoolSize: e.PG_POOL_SIZE,
+    logLevel: e.LOG_LEVEL,
+    demo: e.DEMO === undefined ? true : ['on', 'true', '1'].includes(e.DEMO),
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

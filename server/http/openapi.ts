@@ -1,0 +1,120 @@
+// The OpenAPI document of the REST API, with request schemas generated from the zod schemas the
+// router validates with, so the document cannot drift from the code.
+import { z } from 'zod';
+import { CreateLicenseBody, CreateTenantBody, KickBody, PatchLicenseBody } from './schemas';
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+const json = (s: object) => ({ content: { 'application/json': { schema: s } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errors = {
+  '400': { description: 'malformed input', ...json(ref('Error')) },
+  '401': { description: 'no or bad token', ...json(ref('Error')) },
+  '403': { description: 'not yours', ...json(ref('Error')) },
+  '404': { description: 'not found', ...json(ref('Error')) },
+};
+const typed = (type: string | string[], ...keys: string[]) => Object.fromEntries(keys.map((k) => [k, { type }]));
+const object = (properties: Record<string, unknown>) => ({ type: 'object', properties });
+const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Live seat server',
+      version: '1',
+      description: 'Concurrent-seat licenses: tenants, licenses, live sessions, kicks and the denial log.',
+    },
+    servers: [{ url: '/api/v1' }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (operator) or a tenant adminToken' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
+            },
+          },
+        },
+        CreateTenant: schema(CreateTenantBody),
+        CreateLicense: schema(CreateLicenseBody),
+        PatchLicense: schema(PatchLicenseBody),
+        Kick: schema(KickBody.unwrap()),
+        License: object({
+          ...typed('string', 'id', 'tenantId', 'name', 'status', 'deniedMessage', 'createdAt', 'updatedAt'),
+          ...typed('integer', 'seats', 'seatsInUse', 'idleTimeoutSec'),
+          seatCap: { type: ['integer', 'null'] },
+          seatKey: { type: 'array', items: { enum: ['session', 'user', 'device', 'instance'] } },
+        }),
+        Session: object({
+          ...typed('string', 'id', 'state', 'startedAt'),
+          ...typed(['string', 'null'], 'sessionRef', 'userId', 'deviceId', 'instanceId', 'app', 'name', 'idleSince', 'expiresAt'),
+          ...typed('integer', 'weight', 'sockets'),
+        }),
+        Denial: object({
+          ...typed('string', 'at', 'reason'),
+          ...typed(['string', 'null'], 'sessionRef', 'userId', 'deviceId', 'instanceId'),
+        }),
+      },
+    },
+    paths: {
+      '/tenants': {
+        post: {
+          summary: 'Create a tenant (operator)',
+          requestBody: { required: true, ...json(ref('CreateTenant')) },
+          responses: { '201': { description: 'the tenant and its adminToken' }, ...errors },
+        },
+      },
+      '/licenses': {
+        post: {
+          summary: 'Create a license; the reply carries its signing secret',
+          requestBody: { required: true, ...json(ref('CreateLicense')) },
+          responses: {
+            '201': { description: 'the license and its secret', ...json(ref('License')) },
+            '409': { description: 'the id is taken', ...json(ref('Error')) },
+            '422': { description: 'out of range (seatCap, idle-timeout bounds)', ...json(ref('Error')) },
+            ...errors,
+          },
+        },
+        get: {
+          summary: 'List licenses (a tenant admin gets its own)',
+          responses: { '200': { description: '{ licenses }', ...json({ type: 'object', properties: { licenses: { type: 'array', items: ref('License') } } }) }, ...errors },
+        },
+      },
+      '/licenses/{id}': {
+        parameters: idParam,
+        get: { summary: 'A license with live seatsInUse', responses: { '200': { description: 'the license', ...json(ref('License')) }, ...errors } },
+        patch: {
+          summary: 'Change a license; suspending or lowering seats ends sessions',
+          requestBody: { required: true, ...json(ref('PatchLicense')) },
+          responses: { '200': { description: 'the license', ...json(ref('License')) }, '422': { description: 'out of range', ...json(ref('Error')) }, ...errors },
+        },
+      },
+      '/licenses/{id}/sessions': {
+        parameters: idParam,
+        get: { summary: 'Live sessions', responses: { '200': { description: '{ sessions }', ...json({ type: 'object', properties: { sessions: { type: 'array', items: ref('Session') } } }) }, ...errors } },
+      },
+      '/licenses/{id}/denials': {
+        parameters: [...idParam, { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }],
+        get: { summary: 'The denial log, newest first', responses: { '200': { description: '{ denials }', ...json({ type: 'object', properties: { denials: { type: 'array', items: ref('Denial') } } }) }, ...errors } },
+      },
+      '/licenses/{id}/history': {
+        parameters: [...idParam, { name: 'bucket', in: 'query', schema: { enum: ['hour', 'day'] } }, { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } }],
+        get: { summary: 'Denials and peak seats in use per hour or day, over the retention window', responses: { '200': { description: '{ bucket, buckets: [{ at, denials, peakSeatsInUse }] }' }, ...errors } },
+      },
+      '/audit': { get: { summary: 'Audit log of admin actions, newest first', responses: { '200': { description: '{ audit }' }, ...errors } } },
+      '/sessions/{id}': {
+        parameters: idParam,
+        delete: {
+          summary: 'Kick a session: its sockets get session:ended (kicked) and the seat is free at once',
+          requestBody: { required: false, ...json(ref('Kick')) },
+          responses: { '200': { description: 'the ended session' }, ...errors },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// REST input schemas (zod): every body and query is parsed here before it reaches the engine.
+import { z } from 'zod';
+import { LicenseStatus, SeatKey } from '../../shared';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const CreateTenantBody = z.strictObject({ name: text(200) });
+
+const licenseFields = {
+  name: text(200),
+  seats: z.number().int().min(0).max(1_000_000),
+  seatCap: z.number().int().min(0).max(1_000_000).nullable(),
+  seatKey: SeatKey,
+  idleTimeoutSec: z.number().int(),
+  status: z.enum([LicenseStatus.Active, LicenseStatus.Suspended]),
+  deniedMessage: text(500),
+};
+
+export const CreateLicenseBody = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'id: 1 to 100 letters, digits, ".", "_" or "-"').optional(),
+  tenantId: z.string().min(1).max(100).optional(),
+  name: licenseFields.name.optional(),
+  seats: licenseFields.seats,
+  seatCap: licenseFields.seatCap.optional(),
+  seatKey: licenseFields.seatKey.optional(),
+  idleTimeoutSec: licenseFields.idleTimeoutSec.optional(),
+  status: licenseFields.status.optional(),
+  deniedMessage: licenseFields.deniedMessage.optional(),
+});
+
+export const PatchLicenseBody = z
+  .strictObject({
+    name: licenseFields.name,
+    seats: licenseFields.seats,
+    seatCap: licenseFields.seatCap,
+    seatKey: licenseFields.seatKey,
+    idleTimeoutSec: licenseFields.idleTimeoutSec,
+    status: licenseFields.status,
+    deniedMessage: licenseFields.deniedMessage,
+  })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'the body changes nothing: name at least one field');
+
+export const KickBody = z.strictObject({ message: text(500).optional() }).optional();
+
+export const DenialsQuery = z.object({
+  since: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+export const HistoryQuery = z.object({
+  bucket: z.enum(['hour', 'day']).default('hour'),
+  since: z.iso.datetime({ offset: true }).optional(),
+});

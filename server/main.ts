@@ -1,0 +1,39 @@
+// `npm start`: runs one node with the configuration from the environment (CONTRACT.md section 7).
+import { ConfigError } from './config';
+import { createLogger } from './logger';
+import { createSeatServer } from './seat-server';
+
+async function main(): Promise<void> {
+  const server = createSeatServer();
+  const log = createLogger(server.config.logLevel);
+  const { url, generatedAdminToken } = await server.listen();
+  log.info({ url, node: server.config.nodeId, database: server.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') }, 'seat server listening');
+  if (generatedAdminToken) {
+    // Printed once, on the first start of an empty database; only its hash is stored.
+    process.stdout.write(`\nOperator ADMIN_TOKEN (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedAdminToken}\n\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: releasing this node\'s sockets');
+    server
+      .close({ graceful: true })
+      .then(() => process.exit(0))
+      .catch((err) => {
+        log.error({ err }, 'unclean stop');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(`the seat server could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

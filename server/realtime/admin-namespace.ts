@@ -1,0 +1,108 @@
+// The admin namespace `/admin`: a snapshot of everything the admin may see on connect, then every
+// change live. Tenant admins join their tenant's room, the operator joins the operator room.
+import type { Namespace } from 'socket.io';
+import {
+  type AdminClientToServerEvents,
+  type AdminServerToClientEvents,
+  type AdminSnapshot,
+  ErrorCode,
+} from '../../shared';
+import type { Actor, SeatEngine } from '../seats/seat-engine';
+import { SeatError } from '../seats/seat-error';
+import { auditView, denialView, licenseView, sessionView } from '../views';
+import type { Logger } from '../logger';
+
+type AdminNamespace = Namespace<AdminClientToServerEvents, AdminServerToClientEvents, Record<string, never>, { actor: Actor }>;
+
+const OPERATOR_ROOM = 'operator';
+const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
+const SNAPSHOT_DENIALS = 100;
+
+export async function adminSnapshot(engine: SeatEngine, actor: Actor): Promise<AdminSnapshot> {
+  const licenses = await engine.listLicenses(actor);
+  const store = engine.store;
+  const perLicense = await Promise.all(
+    licenses.map(async (l) => ({
+      license: l,
+      sessions: await store.listSessions(l.id),
+      denials: await store.listDenials(l.id, { limit: SNAPSHOT_DENIALS }),
+    })),
+  );
+  const audit = await store.listAudit({ tenantId: actor.kind === 'tenant' ? actor.tenantId : undefined, limit: 100 });
+  return {
+    actor: actor.kind === 'operator' ? { kind: 'operator' } : { kind: 'tenant', tenantId: actor.tenantId },
+    licenses: perLicense.map((p) => licenseView(p.license, p.sessions.reduce((n, s) => n + s.weight, 0))),
+    sessions: perLicense.flatMap((p) => p.sessions.map(sessionView)),
+    denials: perLicense.flatMap((p) => p.denials.map(denialView)).sort((a, b) => b.at.localeCompare(a.at)),
+    audit: audit.map(auditView),
+    serverTime: new Date().toISOString(),
+  };
+}
+
+export function attachAdminNamespace(nsp: AdminNamespace, engine: SeatEngine, log: Logger): void {
+  nsp.use(async (socket, next) => {
+    try {
+      socket.data.actor = await engine.authenticateAdmin((socket.handshake.auth as { token?: unknown } | undefined)?.token);
+      next();
+    } catch (err) {
+      const code = err instanceof SeatError ? err.code : ErrorCode.Unavailable;
+      const message = err instanceof SeatError ? err.message : 'the seat service is unavailable';
+      if (!(err instanceof SeatError)) log.error({ err }, 'admin authentication failed');
+      next(Object.assign(new Error(code), { data: { reason: code, message } }));
+    }
+  });
+
+  nsp.on('connection', (socket) => {
+    const actor = socket.data.actor;
+    // Join before reading the snapshot, so no change falls between the two.
+    void socket.join(actor.kind === 'operator' ? OPERATOR_ROOM : tenantRoom(actor.tenantId));
+    adminSnapshot(engine, actor)
+      .then((snapshot) => socket.emit('admin:snapshot', snapshot))
+      .catch((err) => {
+        log.error({ err }, 'admin snapshot failed');
+        socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'the snapshot could not be read; reconnect' });
+      });
+    socket.onAny((event: string) => {
+      socket.emit('seat:error', { code: ErrorCode.UnknownEvent, message: `unknown event "${String(event).slice(0, 100)}"` });
+    });
+  });
+
+  engine.subscribe((event) => {
+    const tenantId = event.type === 'audit' ? event.entry.tenantId : event.license.tenantId;
+    const to = nsp.to(tenantId ? [OPERATOR_ROOM, tenantRoom(tenantId)] : OPERATOR_ROOM);
+    switch (event.type) {
+      case 'session.started':
+      case 'session.resumed':
+      case 'session.detached':
+      case 'session.idle': {
+        const kind = ({ 'session.started': 'granted', 'session.resumed': 'resumed', 'session.detached': 'detached', 'session.idle': 'idle' } as const)[event.type];
+        to.emit('admin:session', {
+          licenseId: event.license.id,
+          seatsInUse: event.seatsInUse,
+          session: sessionView(event.session),
+          event: kind,
+        });
+        to.emit('admin:license', licenseView(event.license, event.seatsInUse));
+        break;
+      }
+      case 'session.ended':
+        to.emit('admin:session-removed', {
+          licenseId: event.license.id,
+          seatsInUse: event.seatsInUse,
+          sessionId: event.session.id,
+          reason: event.reason,
+        });
+        to.emit('admin:license', licenseView(event.license, event.seatsInUse));
+        break;
+      case 'denied':
+        to.emit('admin:denial', { ...denialView(event.denial), seatsInUse: event.seatsInUse });
+        break;
+      case 'license.changed':
+        to.emit('admin:license', licenseView(event.license, event.seatsInUse));
+        break;
+      case 'audit':
+        to.emit('admin:audit', auditView(event.entry));
+        break;
+    }
+  });
+}

@@ -1,0 +1,118 @@
+// The app namespace `/`: authenticates each socket's token, asks the engine for a seat, and
+// relays session endings to every socket of the session through its room.
+import type { Namespace, Socket } from 'socket.io';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import {
+  AuthErrorCode,
+  type AuthErrorData,
+  type ClientToServerEvents,
+  ErrorCode,
+  type InterServerEvents,
+  type ServerToClientEvents,
+  type SocketData,
+} from '../../shared';
+import type { SeatEngine } from '../seats/seat-engine';
+import { SeatError } from '../seats/seat-error';
+import type { VerifiedToken } from '../seats/token-verifier';
+import type { Logger } from '../logger';
+
+type AppNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+
+/** A socket.io `connect_error` that carries a reason code in `message` and `{ reason, message }` in `data`. */
+function authError(reason: AuthErrorCode, message: string): Error & { data: AuthErrorData } {
+  return Object.assign(new Error(reason), { data: { reason, message } });
+}
+
+export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: Logger): void {
+  const { connectRatePerSec, connectBurst } = engine.config;
+  const limiter =
+    connectRatePerSec > 0
+      ? new RateLimiterMemory({ points: connectBurst, duration: Math.max(1, Math.ceil(connectBurst / connectRatePerSec)) })
+      : undefined;
+  const verified = new WeakMap<AppSocket, VerifiedToken>();
+
+  nsp.use(async (socket, next) => {
+    try {
+      if (limiter) {
+        try {
+          await limiter.consume(socket.handshake.address || 'unknown');
+        } catch {
+          return next(authError(AuthErrorCode.RateLimited, 'too many connects from this address; retry shortly'));
+        }
+      }
+      const auth = await engine.authenticate((socket.handshake.auth as { token?: unknown } | undefined)?.token);
+      verified.set(socket, auth);
+      socket.data.licenseId = auth.license.id;
+      socket.data.tenantId = auth.license.tenantId;
+      next();
+    } catch (err) {
+      if (err instanceof SeatError) return next(authError(err.code as AuthErrorCode, err.message));
+      log.error({ err }, 'socket authentication failed');
+      next(authError(AuthErrorCode.Unavailable, 'the seat service is unavailable; retry shortly'));
+    }
+  });
+
+  nsp.on('connection', (socket) => {
+    const auth = verified.get(socket)!;
+    verified.delete(socket);
+    // A disconnect can arrive while the admission is still in the store: detach after it lands.
+    const admission = admit(socket, auth);
+
+    socket.on('disconnect', () => {
+      void admission.then((granted) => {
+        if (granted) return engine.detach(socket.id).catch((err) => log.error({ err }, 'detach failed'));
+      });
+    });
+
+    socket.on('session:end', (ack) => {
+      const reply = typeof ack === 'function' ? ack : () => {};
+      void admission.then(async () => {
+        const sessionId = socket.data.sessionId;
+        if (!sessionId) return reply({ ok: false, error: { code: ErrorCode.Conflict, message: 'this socket holds no seat' } });
+        try {
+          await engine.endSession(sessionId);
+          reply({ ok: true });
+        } catch (err) {
+          log.error({ err }, 'session:end failed');
+          reply({ ok: false, error: { code: ErrorCode.Unavailable, message: 'the session could not be ended; retry' } });
+        }
+      });
+    });
+
+    socket.onAny((event: string) => {
+      if (event === 'session:end') return;
+      socket.emit('seat:error', { code: ErrorCode.UnknownEvent, message: `unknown event "${String(event).slice(0, 100)}"` });
+    });
+  });
+
+  async function admit(socket: AppSocket, auth: VerifiedToken): Promise<boolean> {
+    try {
+      const result = await engine.admit(auth, socket.id);
+      if ('denied' in result) {
+        socket.emit('seat:denied', result.denied);
+        socket.disconnect(true);
+        return false;
+      }
+      socket.data.sessionId = result.session.id;
+      socket.join(sessionRoom(result.session.id));
+      socket.emit('seat:granted', result.granted);
+      return true;
+    } catch (err) {
+      log.error({ err }, 'admission failed');
+      socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'the seat service is unavailable; retry shortly' });
+      socket.disconnect(true);
+      return false;
+    }
+  }
+
+  engine.subscribe((event) => {
+    if (event.type !== 'session.ended') return;
+    const room = sessionRoom(event.session.id);
+    nsp.to(room).emit('session:ended', { reason: event.reason, message: event.message });
+    // After the current tick, so an ack of `session:end` still reaches the socket first.
+    setImmediate(() => nsp.in(room).disconnectSockets(true));
+  });
+}

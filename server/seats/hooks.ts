@@ -1,0 +1,66 @@
+// Typed hooks for code that embeds the server, and the domain events the transports listen to.
+// Both come from the same stream: every engine decision is one DomainEvent.
+import type { TokenClaims } from '../../shared';
+import type { AuditEntry, Denial, EndedSession, License, Session } from './types';
+
+export interface AdmissionPayload {
+  license: License;
+  claims: TokenClaims;
+  socketId: string;
+}
+export interface SessionPayload {
+  license: License;
+  session: Session;
+  seatsInUse: number;
+}
+export interface SessionEndedPayload extends SessionPayload {
+  reason: EndedSession['reason'];
+  message: string;
+}
+export interface DeniedPayload {
+  license: License;
+  denial: Denial;
+  message: string;
+  seatsInUse: number;
+}
+
+/** What `onAdmission` may answer: nothing admits as usual, `{ deny }` refuses with that message. */
+export type AdmissionDecision = void | undefined | { deny: string };
+
+export interface HookPayloads {
+  onAdmission: AdmissionPayload;
+  onSessionStarted: SessionPayload;
+  onSessionResumed: SessionPayload;
+  onSessionIdle: SessionPayload;
+  onSessionEnded: SessionEndedPayload;
+  onDenied: DeniedPayload;
+}
+
+/** Optional async hooks. A hook that throws is logged and otherwise ignored, except onAdmission, whose throw denies. */
+export interface SeatHooks {
+  onAdmission?(payload: AdmissionPayload): Promise<AdmissionDecision> | AdmissionDecision;
+  onSessionStarted?(payload: SessionPayload): Promise<void> | void;
+  onSessionResumed?(payload: SessionPayload): Promise<void> | void;
+  onSessionIdle?(payload: SessionPayload): Promise<void> | void;
+  onSessionEnded?(payload: SessionEndedPayload): Promise<void> | void;
+  onDenied?(payload: DeniedPayload): Promise<void> | void;
+}
+
+export type DomainEvent =
+  | ({ type: 'session.started' } & SessionPayload)
+  | ({ type: 'session.resumed' } & SessionPayload)
+  /** A socket left a session that still has others. */
+  | ({ type: 'session.detached' } & SessionPayload)
+  | ({ type: 'session.idle' } & SessionPayload)
+  | ({ type: 'session.ended' } & SessionEndedPayload)
+  | ({ type: 'denied' } & DeniedPayload)
+  | { type: 'license.changed'; license: License; seatsInUse: number }
+  | { type: 'audit'; entry: AuditEntry };
+
+export const HOOK_OF_EVENT = {
+  'session.started': 'onSessionStarted',
+  'session.resumed': 'onSessionResumed',
+  'session.idle': 'onSessionIdle',
+  'session.ended': 'onSessionEnded',
+  denied: 'onDenied',
+} as const satisfies Partial<Record<DomainEvent['type'], Exclude<keyof SeatHooks, 'onAdmission'>>>;

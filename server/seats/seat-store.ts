@@ -1,0 +1,90 @@
+// The one store interface, in the engine's words. Every method that changes seats is one
+// transaction, serialised per license, so concurrent callers on any number of nodes agree.
+import type { EndReason } from '../../shared';
+import type {
+  AdmitOutcome,
+  AdmitRequest,
+  AuditEntry,
+  Denial,
+  DetachOutcome,
+  EndedSession,
+  HistoryBucket,
+  License,
+  LicensePatch,
+  Session,
+  Tenant,
+} from './types';
+
+export interface SeatStore {
+  /** Runs the migrations; throws when one fails. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createTenant(tenant: Tenant, adminTokenHash: string): Promise<Tenant>;
+  findTenantByTokenHash(hash: string): Promise<Tenant | undefined>;
+  getTenant(id: string): Promise<Tenant | undefined>;
+  /** Stores `value` under `key` unless a value is there; returns the value that holds. */
+  putSettingIfAbsent(key: string, value: string): Promise<string>;
+  getSetting(key: string): Promise<string | undefined>;
+
+  /** Throws `StoreConflictError` when the id is taken. */
+  createLicense(license: License): Promise<License>;
+  getLicense(id: string): Promise<License | undefined>;
+  listLicenses(tenantId?: string): Promise<License[]>;
+  /**
+   * Applies the patch in one transaction. Suspending ends every session (`license_suspended`);
+   * lowering seats below those in use ends the newest sessions (`seats_reduced`) until it fits.
+   */
+  updateLicense(
+    id: string,
+    patch: LicensePatch,
+    now: number,
+  ): Promise<{ license: License; ended: EndedSession[] } | undefined>;
+  seatsInUse(licenseId: string): Promise<number>;
+
+  /** Resume the live session of the seat key, else grant if it fits, else record the denial. */
+  admit(req: AdmitRequest): Promise<AdmitOutcome>;
+  /** Records a denial decided outside the store (a hook's refusal). */
+  recordDenial(denial: Denial): Promise<number>;
+  /** Removes a socket's connection row; the session goes idle when it was the last one. */
+  detach(socketId: string, now: number): Promise<DetachOutcome | undefined>;
+  /** Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. */
+  endSession(
+    sessionId: string,
+    reason: EndReason,
+    now: number,
+    cooldownUntil?: number,
+  ): Promise<EndedSession | undefined>;
+  /** Releases the session only if it is still idle and past its deadline (exactly once). */
+  expireSession(sessionId: string, now: number): Promise<EndedSession | undefined>;
+  /** Ids of idle sessions whose deadline is at or before `before`. */
+  listExpiring(before: number): Promise<Array<{ id: string; expiresAt: number }>>;
+  getSession(id: string): Promise<Session | undefined>;
+  listSessions(licenseId: string): Promise<Session[]>;
+  listDenials(licenseId: string, opts?: { since?: number; limit?: number }): Promise<Denial[]>;
+  /** Denials and peak seats in use per bucket of `bucketMs`, from `since` to `until`. */
+  history(licenseId: string, since: number, until: number, bucketMs: number): Promise<HistoryBucket[]>;
+  /** Deletes denials and seat history older than `before`. */
+  pruneHistory(before: number): Promise<number>;
+
+  addAudit(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
+  listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }): Promise<AuditEntry[]>;
+
+  heartbeat(nodeId: string, now: number): Promise<void>;
+  /**
+   * Declares nodes dead: those beating before `deadBefore` (and every node but `keep` when
+   * `allOthers`). Their connection rows go; sessions left without one go idle from `now`.
+   */
+  reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean }): Promise<DetachOutcome[]>;
+  /** A graceful stop: drops this node's connection rows and its node row, sessions go idle. */
+  releaseNode(nodeId: string, now: number): Promise<DetachOutcome[]>;
+}
+
+export class StoreConflictError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreConflictError';
+  }
+}

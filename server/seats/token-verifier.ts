@@ -1,0 +1,82 @@
+// Client tokens: HS256 JWTs signed with the license's secret (CONTRACT.md section 3).
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { AuthErrorCode, SEAT_KEY_CLAIM, TokenClaims } from '../../shared';
+import { SeatError } from './seat-error';
+import type { Claimant, License } from './types';
+
+const encoder = new TextEncoder();
+
+export interface VerifiedToken {
+  license: License;
+  claims: TokenClaims;
+  claimant: Claimant;
+}
+
+/** The token's license id, read before the signature can be checked (the secret is per license). */
+export function licenseIdOf(token: unknown): string {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 8192) {
+    throw new SeatError(AuthErrorCode.InvalidToken, 'auth.token must be a JWT string');
+  }
+  let payload: Record<string, unknown>;
+  try {
+    payload = decodeJwt(token);
+  } catch (cause) {
+    throw new SeatError(AuthErrorCode.InvalidToken, 'the token is not a well-formed JWT', { cause });
+  }
+  if (payload.lic === undefined) throw new SeatError(AuthErrorCode.MissingClaim, 'the token has no "lic" claim');
+  if (typeof payload.lic !== 'string' || payload.lic.length === 0) {
+    throw new SeatError(AuthErrorCode.InvalidToken, 'the "lic" claim must be a non-empty string');
+  }
+  return payload.lic;
+}
+
+export async function verifyToken(token: string, license: License): Promise<VerifiedToken> {
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, encoder.encode(license.secret), {
+      algorithms: ['HS256'],
+      requiredClaims: ['exp'],
+    }));
+  } catch (cause) {
+    if (cause instanceof joseErrors.JWTExpired) throw new SeatError(AuthErrorCode.TokenExpired, 'the token has expired', { cause });
+    if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.reason === 'missing') {
+      throw new SeatError(AuthErrorCode.MissingClaim, `the token has no "${cause.claim}" claim`, { cause });
+    }
+    const why = cause instanceof joseErrors.JOSEAlgNotAllowed ? 'only HS256 tokens are accepted' : 'the token signature or format is invalid';
+    throw new SeatError(AuthErrorCode.InvalidToken, why, { cause });
+  }
+
+  const parsed = TokenClaims.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const claim = String(issue.path[0] ?? '?');
+    const missing = payload[claim] === undefined;
+    throw new SeatError(
+      missing ? AuthErrorCode.MissingClaim : AuthErrorCode.InvalidToken,
+      missing ? `the token has no "${claim}" claim` : `the "${claim}" claim is invalid: ${issue.message}`,
+    );
+  }
+  const claims = parsed.data;
+  const values = license.seatKey.map((part) => {
+    const claim = SEAT_KEY_CLAIM[part];
+    const value = claims[claim];
+    if (value === undefined) {
+      throw new SeatError(AuthErrorCode.MissingClaim, `this license counts seats by ${part}: the token needs a "${claim}" claim`);
+    }
+    return value;
+  });
+  return {
+    license,
+    claims,
+    claimant: {
+      seatKeyValue: JSON.stringify(values),
+      sessionRef: claims.sid ?? null,
+      userId: claims.sub ?? null,
+      deviceId: claims.dev ?? null,
+      instanceId: claims.ins ?? null,
+      app: claims.app ?? null,
+      name: claims.name ?? null,
+      weight: claims.weight ?? 1,
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The engine's domain: what a license, a session and an admission outcome are. Times are epoch ms.
+import type { DenyReason, EndReason, LicenseStatus, SeatEventType, SessionState, SeatKey } from '../../shared';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface License {
+  id: string;
+  tenantId: string;
+  name: string;
+  seats: number;
+  seatCap: number | null;
+  seatKey: SeatKey;
+  idleTimeoutSec: number;
+  status: LicenseStatus;
+  deniedMessage: string;
+  secret: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The fields of a license an admin may change. */
+export type LicensePatch = Partial<
+  Pick<License, 'name' | 'seats' | 'seatCap' | 'seatKey' | 'idleTimeoutSec' | 'status' | 'deniedMessage'>
+>;
+
+/** Who is asking for a seat, as the token says. `seatKeyValue` is the license's seat key applied. */
+export interface Claimant {
+  seatKeyValue: string;
+  sessionRef: string | null;
+  userId: string | null;
+  deviceId: string | null;
+  instanceId: string | null;
+  app: string | null;
+  name: string | null;
+  weight: number;
+}
+
+export interface Session {
+  id: string;
+  licenseId: string;
+  seatKeyValue: string;
+  sessionRef: string | null;
+  userId: string | null;
+  deviceId: string | null;
+  instanceId: string | null;
+  app: string | null;
+  name: string | null;
+  weight: number;
+  state: SessionState;
+  startedAt: number;
+  idleSince: number | null;
+  expiresAt: number | null;
+  /** Open sockets (connection rows) on every node. */
+  sockets: number;
+  /** Distinct app names of the open sockets, and of the session's first one. */
+  apps: string[];
+}
+
+export interface Denial {
+  licenseId: string;
+  at: number;
+  reason: DenyReason;
+  sessionRef: string | null;
+  userId: string | null;
+  deviceId: string | null;
+  instanceId: string | null;
+}
+
+export interface AdmitRequest {
+  licenseId: string;
+  socketId: string;
+  nodeId: string;
+  claimant: Claimant;
+  now: number;
+  kickCooldownSec: number;
+}
+
+export type AdmitOutcome =
+  | {
+      kind: 'granted';
+      resumed: boolean;
+      license: License;
+      session: Session;
+      seatsInUse: number;
+      /** Idle sessions past their deadline that this admission released on its way. */
+      expired: EndedSession[];
+    }
+  | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[] }
+  | { kind: 'license_not_found' };
+
+export interface EndedSession {
+  license: License;
+  session: Session;
+  reason: EndReason;
+  seatsInUse: number;
+}
+
+export interface DetachOutcome {
+  license: License;
+  session: Session;
+  seatsInUse: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  tenantId: string | null;
+  licenseId: string | null;
+  actor: string;
+  action: string;
+  detail: Record<string, unknown>;
+}
+
+export interface SeatEvent {
+  at: number;
+  licenseId: string;
+  sessionId: string | null;
+  type: SeatEventType;
+  reason: string | null;
+  weight: number;
+  seatsInUse: number;
+}
+
+/** Counts per time bucket, aggregated by the store for the dashboard's charts. */
+export interface HistoryBucket {
+  /** Bucket start, epoch ms. */
+  at: number;
+  denials: number;
+  /** Highest seats in use recorded in the bucket (carried over from before when nothing moved). */
+  peakSeatsInUse: number;
+}

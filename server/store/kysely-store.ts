@@ -1,0 +1,697 @@
+// The SeatStore over Kysely. SQLite and PostgreSQL share every query; they differ only in how a
+// transaction is made exclusive per license (SQLite's single writer, PostgreSQL's row lock).
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { FileMigrationProvider, type Kysely, Migrator, type Selectable, type Transaction, sql } from 'kysely';
+import {
+  type DenyReason,
+  DenyReason as Deny,
+  type EndReason,
+  EndReason as End,
+  type LicenseStatus,
+  SeatEventType,
+  type SeatKey,
+  SessionState,
+} from '../../shared';
+import { type SeatStore, StoreConflictError } from '../seats/seat-store';
+import type {
+  AdmitOutcome,
+  AdmitRequest,
+  AuditEntry,
+  Denial,
+  DetachOutcome,
+  EndedSession,
+  HistoryBucket,
+  License,
+  LicensePatch,
+  Session,
+  Tenant,
+} from '../seats/types';
+import type { Database, LicensesTable, SessionsTable } from './schema';
+
+const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export abstract class KyselySeatStore implements SeatStore {
+  constructor(protected readonly db: Kysely<Database>) {}
+
+  /** Reads the license row so that no other transaction changes the license's seats until commit. */
+  protected abstract lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined>;
+
+  /** Whether an error is a unique-constraint violation in this dialect. */
+  protected abstract isUniqueViolation(err: unknown): boolean;
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw new Error('database migration failed', { cause: error });
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // ---- tenants and settings ----
+
+  async createTenant(tenant: Tenant, adminTokenHash: string): Promise<Tenant> {
+    await this.db
+      .insertInto('tenants')
+      .values({ id: tenant.id, name: tenant.name, admin_token_hash: adminTokenHash, created_at: tenant.createdAt })
+      .execute();
+    return tenant;
+  }
+
+  async findTenantByTokenHash(hash: string): Promise<Tenant | undefined> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('admin_token_hash', '=', hash).executeTakeFirst();
+    return row && { id: row.id, name: row.name, createdAt: Number(row.created_at) };
+  }
+
+  async getTenant(id: string): Promise<Tenant | undefined> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { id: row.id, name: row.name, createdAt: Number(row.created_at) };
+  }
+
+  async putSettingIfAbsent(key: string, value: string): Promise<string> {
+    await this.db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    return (await this.getSetting(key)) ?? value;
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  // ---- licenses ----
+
+  async createLicense(license: License): Promise<License> {
+    try {
+      await this.db.insertInto('licenses').values(licenseRow(license)).execute();
+    } catch (err) {
+      if (this.isUniqueViolation(err)) throw new StoreConflictError(`license ${license.id} exists`, { cause: err });
+      throw err;
+    }
+    return license;
+  }
+
+  async getLicense(id: string): Promise<License | undefined> {
+    const row = await this.db.selectFrom('licenses').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toLicense(row);
+  }
+
+  async listLicenses(tenantId?: string): Promise<License[]> {
+    const rows = await this.db
+      .selectFrom('licenses')
+      .selectAll()
+      .$if(tenantId !== undefined, (q) => q.where('tenant_id', '=', tenantId!))
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toLicense);
+  }
+
+  async updateLicense(
+    id: string,
+    patch: LicensePatch,
+    now: number,
+  ): Promise<{ license: License; ended: EndedSession[] } | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.lockLicense(trx, id);
+      if (!row) return undefined;
+      const license: License = { ...toLicense(row), ...patch, updatedAt: now };
+      await trx.updateTable('licenses').set(licenseRow(license)).where('id', '=', id).execute();
+
+      const ended: EndedSession[] = [];
+      const live = await this.sessionsOf(trx, id, 'newest-first');
+      let inUse = live.reduce((n, s) => n + s.weight, 0);
+      for (const session of live) {
+        let reason: EndReason | undefined;
+        if (license.status === 'suspended') reason = End.LicenseSuspended;
+        else if (inUse > license.seats) reason = End.SeatsReduced;
+        if (!reason) break;
+        inUse -= session.weight;
+        await this.deleteSession(trx, session, reason, inUse, now);
+        ended.push({ license, session, reason, seatsInUse: inUse });
+      }
+      return { license, ended };
+    });
+  }
+
+  async seatsInUse(licenseId: string): Promise<number> {
+    return this.countSeats(this.db, licenseId);
+  }
+
+  // ---- seats ----
+
+  async admit(req: AdmitRequest): Promise<AdmitOutcome> {
+    const { licenseId, claimant, now } = req;
+    return this.db.transaction().execute(async (trx): Promise<AdmitOutcome> => {
+      const row = await this.lockLicense(trx, licenseId);
+      if (!row) return { kind: 'license_not_found' };
+      const license = toLicense(row);
+      const expired = await this.releaseExpired(trx, license, now);
+
+      const deny = async (reason: DenyReason): Promise<AdmitOutcome> => {
+        const seatsInUse = await this.countSeats(trx, licenseId);
+        const denial: Denial = {
+          licenseId,
+          at: now,
+          reason,
+          sessionRef: claimant.sessionRef,
+          userId: claimant.userId,
+          deviceId: claimant.deviceId,
+          instanceId: claimant.instanceId,
+        };
+        await this.insertDenial(trx, denial, claimant.weight, seatsInUse);
+        return { kind: 'denied', license, denial, seatsInUse, expired };
+      };
+
+      if (license.status === 'suspended') return deny(Deny.LicenseSuspended);
+
+      const existing = await trx
+        .selectFrom('sessions')
+        .selectAll()
+        .where('license_id', '=', licenseId)
+        .where('seat_key_value', '=', claimant.seatKeyValue)
+        .executeTakeFirst();
+
+      if (existing) {
+        await trx
+          .updateTable('sessions')
+          .set({ state: SessionState.Active, idle_since: null, expires_at: null })
+          .where('id', '=', existing.id)
+          .execute();
+        await this.insertConnection(trx, req, existing.id);
+        const seatsInUse = await this.countSeats(trx, licenseId);
+        await this.insertEvent(trx, licenseId, existing.id, SeatEventType.Resumed, null, existing.weight, seatsInUse, now);
+        const session = await this.loadSession(trx, existing.id);
+        return { kind: 'granted', resumed: true, license, session: session!, seatsInUse, expired };
+      }
+
+      const cooldown = await trx
+        .selectFrom('kick_cooldowns')
+        .select('until')
+        .where('license_id', '=', licenseId)
+        .where('seat_key_value', '=', claimant.seatKeyValue)
+        .where('until', '>', now)
+        .executeTakeFirst();
+      if (cooldown) return deny(Deny.Kicked);
+
+      const inUse = await this.countSeats(trx, licenseId);
+      if (inUse + claimant.weight > license.seats) return deny(Deny.NoFreeSeats);
+
+      const sessionId = randomUUID();
+      await trx
+        .insertInto('sessions')
+        .values({
+          id: sessionId,
+          license_id: licenseId,
+          seat_key_value: claimant.seatKeyValue,
+          session_ref: claimant.sessionRef,
+          user_id: claimant.userId,
+          device_id: claimant.deviceId,
+          instance_id: claimant.instanceId,
+          app: claimant.app,
+          name: claimant.name,
+          weight: claimant.weight,
+          state: SessionState.Active,
+          started_at: now,
+          idle_since: null,
+          expires_at: null,
+        })
+        .execute();
+      await this.insertConnection(trx, req, sessionId);
+      const seatsInUse = inUse + claimant.weight;
+      await this.insertEvent(trx, licenseId, sessionId, SeatEventType.Granted, null, claimant.weight, seatsInUse, now);
+      const session = await this.loadSession(trx, sessionId);
+      return { kind: 'granted', resumed: false, license, session: session!, seatsInUse, expired };
+    });
+  }
+
+  async recordDenial(denial: Denial): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const seatsInUse = await this.countSeats(trx, denial.licenseId);
+      await this.insertDenial(trx, denial, 1, seatsInUse);
+      return seatsInUse;
+    });
+  }
+
+  async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
+    const conn = await this.db
+      .selectFrom('connections')
+      .select(['license_id'])
+      .where('socket_id', '=', socketId)
+      .executeTakeFirst();
+    if (!conn) return undefined;
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.lockLicense(trx, conn.license_id);
+      const gone = await trx
+        .deleteFrom('connections')
+        .where('socket_id', '=', socketId)
+        .returning(['session_id'])
+        .executeTakeFirst();
+      if (!row || !gone) return undefined;
+      const [outcome] = await this.idleOrphans(trx, toLicense(row), [gone.session_id], now);
+      if (outcome) return outcome;
+      const session = await this.loadSession(trx, gone.session_id);
+      if (!session) return undefined;
+      return { license: toLicense(row), session, seatsInUse: await this.countSeats(trx, row.id) };
+    });
+  }
+
+  async endSession(
+    sessionId: string,
+    reason: EndReason,
+    now: number,
+    cooldownUntil?: number,
+  ): Promise<EndedSession | undefined> {
+    const found = await this.db.selectFrom('sessions').select('license_id').where('id', '=', sessionId).executeTakeFirst();
+    if (!found) return undefined;
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.lockLicense(trx, found.license_id);
+      const session = await this.loadSession(trx, sessionId);
+      if (!row || !session) return undefined;
+      const license = toLicense(row);
+      const seatsInUse = (await this.countSeats(trx, license.id)) - session.weight;
+      await this.deleteSession(trx, session, reason, seatsInUse, now);
+      if (cooldownUntil !== undefined && cooldownUntil > now) {
+        await trx
+          .insertInto('kick_cooldowns')
+          .values({ license_id: license.id, seat_key_value: session.seatKeyValue, until: cooldownUntil })
+          .onConflict((oc) => oc.columns(['license_id', 'seat_key_value']).doUpdateSet({ until: cooldownUntil }))
+          .execute();
+      }
+      return { license, session, reason, seatsInUse };
+    });
+  }
+
+  async expireSession(sessionId: string, now: number): Promise<EndedSession | undefined> {
+    const found = await this.db.selectFrom('sessions').select('license_id').where('id', '=', sessionId).executeTakeFirst();
+    if (!found) return undefined;
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.lockLicense(trx, found.license_id);
+      if (!row) return undefined;
+      const [ended] = await this.releaseExpired(trx, toLicense(row), now, sessionId);
+      return ended;
+    });
+  }
+
+  async listExpiring(before: number): Promise<Array<{ id: string; expiresAt: number }>> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .select(['id', 'expires_at'])
+      .where('state', '=', SessionState.Idle)
+      .where('expires_at', '<=', before)
+      .orderBy('expires_at')
+      .execute();
+    return rows.map((r) => ({ id: r.id, expiresAt: Number(r.expires_at) }));
+  }
+
+  async getSession(id: string): Promise<Session | undefined> {
+    return this.loadSession(this.db, id);
+  }
+
+  async listSessions(licenseId: string): Promise<Session[]> {
+    return this.sessionsOf(this.db, licenseId, 'oldest-first');
+  }
+
+  async listDenials(licenseId: string, opts: { since?: number; limit?: number } = {}): Promise<Denial[]> {
+    const rows = await this.db
+      .selectFrom('denials')
+      .selectAll()
+      .where('license_id', '=', licenseId)
+      .$if(opts.since !== undefined, (q) => q.where('at', '>=', opts.since!))
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(opts.limit ?? 1000)
+      .execute();
+    return rows.map((r) => ({
+      licenseId: r.license_id,
+      at: Number(r.at),
+      reason: r.reason as DenyReason,
+      sessionRef: r.session_ref,
+      userId: r.user_id,
+      deviceId: r.device_id,
+      instanceId: r.instance_id,
+    }));
+  }
+
+  async history(licenseId: string, since: number, until: number, bucketMs: number): Promise<HistoryBucket[]> {
+    const bucket = sql<number>`(${sql.ref('at')} - ${since}) / ${bucketMs}`;
+    const denials = await this.db
+      .selectFrom('denials')
+      .select([bucket.as('b'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where('license_id', '=', licenseId)
+      .where('at', '>=', since)
+      .where('at', '<', until)
+      .groupBy(sql`1`)
+      .execute();
+    const moves = await this.db
+      .selectFrom('seat_events')
+      .select([bucket.as('b'), (eb) => eb.fn.max('seats_in_use').as('peak'), (eb) => eb.fn.max('id').as('last')])
+      .where('license_id', '=', licenseId)
+      .where('at', '>=', since)
+      .where('at', '<', until)
+      .groupBy(sql`1`)
+      .execute();
+    const lastIds = moves.map((m) => Number(m.last));
+    const lasts = lastIds.length
+      ? await this.db.selectFrom('seat_events').select(['id', 'seats_in_use']).where('id', 'in', lastIds).execute()
+      : [];
+    const before = await this.db
+      .selectFrom('seat_events')
+      .select('seats_in_use')
+      .where('license_id', '=', licenseId)
+      .where('at', '<', since)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+
+    const lastById = new Map(lasts.map((l) => [Number(l.id), Number(l.seats_in_use)]));
+    const denialsBy = new Map(denials.map((d) => [Math.floor(Number(d.b)), Number(d.n)]));
+    const movesBy = new Map(
+      moves.map((m) => [Math.floor(Number(m.b)), { peak: Number(m.peak), last: lastById.get(Number(m.last)) ?? 0 }]),
+    );
+    const buckets: HistoryBucket[] = [];
+    // A bucket where nothing moved still holds the seats left by the last event before it.
+    let carried = before ? Number(before.seats_in_use) : 0;
+    const count = Math.max(0, Math.ceil((until - since) / bucketMs));
+    for (let i = 0; i < count; i++) {
+      const moved = movesBy.get(i);
+      buckets.push({
+        at: since + i * bucketMs,
+        denials: denialsBy.get(i) ?? 0,
+        peakSeatsInUse: Math.max(carried, moved?.peak ?? 0),
+      });
+      if (moved) carried = moved.last;
+    }
+    return buckets;
+  }
+
+  async pruneHistory(before: number): Promise<number> {
+    const a = await this.db.deleteFrom('denials').where('at', '<', before).executeTakeFirst();
+    const b = await this.db.deleteFrom('seat_events').where('at', '<', before).executeTakeFirst();
+    await this.db.deleteFrom('kick_cooldowns').where('until', '<', before).execute();
+    return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+  }
+
+  // ---- audit ----
+
+  async addAudit(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry> {
+    const row = await this.db
+      .insertInto('audit_log')
+      .values({
+        tenant_id: entry.tenantId,
+        license_id: entry.licenseId,
+        actor: entry.actor,
+        action: entry.action,
+        detail: JSON.stringify(entry.detail),
+        at: entry.at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { ...entry, id: Number(row.id) };
+  }
+
+  async listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }): Promise<AuditEntry[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .$if(opts.tenantId !== undefined, (q) => q.where('tenant_id', '=', opts.tenantId!))
+      .$if(opts.licenseId !== undefined, (q) => q.where('license_id', '=', opts.licenseId!))
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(opts.limit ?? 200)
+      .execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: Number(r.at),
+      tenantId: r.tenant_id,
+      licenseId: r.license_id,
+      actor: r.actor,
+      action: r.action,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+    }));
+  }
+
+  // ---- nodes ----
+
+  async heartbeat(nodeId: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('nodes')
+      .values({ id: nodeId, started_at: now, heartbeat_at: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeat_at: now }))
+      .execute();
+  }
+
+  async reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean }): Promise<DetachOutcome[]> {
+    const dead = await this.db
+      .selectFrom('nodes')
+      .select('id')
+      .where('id', '!=', opts.keep)
+      .$if(!opts.allOthers, (q) => q.where('heartbeat_at', '<', opts.deadBefore))
+      .execute();
+    // Connection rows of nodes that never wrote a heartbeat row (or whose row is gone) are orphans too.
+    const known = await this.db.selectFrom('nodes').select('id').where('heartbeat_at', '>=', opts.deadBefore).execute();
+    const alive = new Set(opts.allOthers ? [opts.keep] : [opts.keep, ...known.map((n) => n.id)]);
+    const nodeIds = await this.db.selectFrom('connections').select('node_id').distinct().execute();
+    const targets = new Set([...dead.map((d) => d.id), ...nodeIds.map((n) => n.node_id).filter((n) => !alive.has(n))]);
+    const outcomes: DetachOutcome[] = [];
+    for (const nodeId of targets) outcomes.push(...(await this.releaseNode(nodeId, opts.now)));
+    return outcomes;
+  }
+
+  async releaseNode(nodeId: string, now: number): Promise<DetachOutcome[]> {
+    const licenses = await this.db
+      .selectFrom('connections')
+      .select('license_id')
+      .distinct()
+      .where('node_id', '=', nodeId)
+      .execute();
+    const outcomes: DetachOutcome[] = [];
+    for (const { license_id } of licenses) {
+      const released = await this.db.transaction().execute(async (trx) => {
+        const row = await this.lockLicense(trx, license_id);
+        const gone = await trx
+          .deleteFrom('connections')
+          .where('node_id', '=', nodeId)
+          .where('license_id', '=', license_id)
+          .returning('session_id')
+          .execute();
+        if (!row) return [];
+        return this.idleOrphans(trx, toLicense(row), [...new Set(gone.map((g) => g.session_id))], now);
+      });
+      outcomes.push(...released);
+    }
+    await this.db.deleteFrom('nodes').where('id', '=', nodeId).execute();
+    return outcomes;
+  }
+
+  // ---- inside transactions ----
+
+  /** Sessions among `sessionIds` left with no connection go idle, with a durable deadline. */
+  private async idleOrphans(trx: Db, license: License, sessionIds: string[], now: number): Promise<DetachOutcome[]> {
+    const outcomes: DetachOutcome[] = [];
+    for (const id of sessionIds) {
+      const open = await trx.selectFrom('connections').select('socket_id').where('session_id', '=', id).limit(1).execute();
+      if (open.length > 0) continue;
+      const expiresAt = now + license.idleTimeoutSec * 1000;
+      const updated = await trx
+        .updateTable('sessions')
+        .set({ state: SessionState.Idle, idle_since: now, expires_at: expiresAt })
+        .where('id', '=', id)
+        .where('state', '=', SessionState.Active)
+        .returning('weight')
+        .executeTakeFirst();
+      if (!updated) continue;
+      const seatsInUse = await this.countSeats(trx, license.id);
+      await this.insertEvent(trx, license.id, id, SeatEventType.Idle, null, updated.weight, seatsInUse, now);
+      const session = await this.loadSession(trx, id);
+      if (session) outcomes.push({ license, session, seatsInUse });
+    }
+    return outcomes;
+  }
+
+  /** Releases idle sessions of the license past their deadline (or just `onlyId`). */
+  private async releaseExpired(trx: Db, license: License, now: number, onlyId?: string): Promise<EndedSession[]> {
+    const rows = await trx
+      .selectFrom('sessions')
+      .select('id')
+      .where('license_id', '=', license.id)
+      .where('state', '=', SessionState.Idle)
+      .where('expires_at', '<=', now)
+      .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
+      .execute();
+    const ended: EndedSession[] = [];
+    for (const { id } of rows) {
+      const session = await this.loadSession(trx, id);
+      if (!session) continue;
+      const seatsInUse = (await this.countSeats(trx, license.id)) - session.weight;
+      await this.deleteSession(trx, session, End.IdleTimeout, seatsInUse, now);
+      ended.push({ license, session, reason: End.IdleTimeout, seatsInUse });
+    }
+    return ended;
+  }
+
+  private async deleteSession(trx: Db, session: Session, reason: EndReason, seatsInUse: number, now: number) {
+    await trx.deleteFrom('connections').where('session_id', '=', session.id).execute();
+    await trx.deleteFrom('sessions').where('id', '=', session.id).execute();
+    await this.insertEvent(trx, session.licenseId, session.id, SeatEventType.Released, reason, session.weight, seatsInUse, now);
+  }
+
+  private async insertConnection(trx: Db, req: AdmitRequest, sessionId: string) {
+    await trx
+      .insertInto('connections')
+      .values({
+        socket_id: req.socketId,
+        session_id: sessionId,
+        license_id: req.licenseId,
+        node_id: req.nodeId,
+        app: req.claimant.app,
+        connected_at: req.now,
+      })
+      .execute();
+  }
+
+  private async insertDenial(trx: Db, denial: Denial, weight: number, seatsInUse: number) {
+    await trx
+      .insertInto('denials')
+      .values({
+        license_id: denial.licenseId,
+        at: denial.at,
+        reason: denial.reason,
+        session_ref: denial.sessionRef,
+        user_id: denial.userId,
+        device_id: denial.deviceId,
+        instance_id: denial.instanceId,
+      })
+      .execute();
+    await this.insertEvent(trx, denial.licenseId, null, SeatEventType.Denied, denial.reason, weight, seatsInUse, denial.at);
+  }
+
+  private async insertEvent(
+    trx: Db,
+    licenseId: string,
+    sessionId: string | null,
+    type: SeatEventType,
+    reason: string | null,
+    weight: number,
+    seatsInUse: number,
+    at: number,
+  ) {
+    await trx
+      .insertInto('seat_events')
+      .values({ license_id: licenseId, session_id: sessionId, type, reason, weight, seats_in_use: seatsInUse, at })
+      .execute();
+  }
+
+  private async countSeats(trx: Db, licenseId: string): Promise<number> {
+    const row = await trx
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('weight'), sql<number>`0`).as('n'))
+      .where('license_id', '=', licenseId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  private async loadSession(trx: Db, id: string): Promise<Session | undefined> {
+    const row = await trx.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const conns = await trx.selectFrom('connections').select('app').where('session_id', '=', id).execute();
+    return toSession(row, conns);
+  }
+
+  private async sessionsOf(trx: Db, licenseId: string, order: 'oldest-first' | 'newest-first'): Promise<Session[]> {
+    const dir = order === 'oldest-first' ? 'asc' : 'desc';
+    const rows = await trx
+      .selectFrom('sessions')
+      .selectAll()
+      .where('license_id', '=', licenseId)
+      .orderBy('started_at', dir)
+      .orderBy('id', dir)
+      .execute();
+    const conns = await trx
+      .selectFrom('connections')
+      .select(['session_id', 'app'])
+      .where('license_id', '=', licenseId)
+      .execute();
+    const bySession = new Map<string, Array<{ app: string | null }>>();
+    for (const c of conns) {
+      const list = bySession.get(c.session_id) ?? [];
+      list.push(c);
+      bySession.set(c.session_id, list);
+    }
+    return rows.map((r) => toSession(r, bySession.get(r.id) ?? []));
+  }
+}
+
+function toLicense(row: Selectable<LicensesTable>): License {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    seats: Number(row.seats),
+    seatCap: row.seat_cap === null ? null : Number(row.seat_cap),
+    seatKey: JSON.parse(row.seat_key) as SeatKey,
+    idleTimeoutSec: Number(row.idle_timeout_sec),
+    status: row.status as LicenseStatus,
+    deniedMessage: row.denied_message,
+    secret: row.secret,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function licenseRow(l: License): LicensesTable {
+  return {
+    id: l.id,
+    tenant_id: l.tenantId,
+    name: l.name,
+    seats: l.seats,
+    seat_cap: l.seatCap,
+    seat_key: JSON.stringify(l.seatKey),
+    idle_timeout_sec: l.idleTimeoutSec,
+    status: l.status,
+    denied_message: l.deniedMessage,
+    secret: l.secret,
+    created_at: l.createdAt,
+    updated_at: l.updatedAt,
+  };
+}
+
+function toSession(row: Selectable<SessionsTable>, conns: Array<{ app: string | null }>): Session {
+  const apps = new Set<string>();
+  if (row.app) apps.add(row.app);
+  for (const c of conns) if (c.app) apps.add(c.app);
+  return {
+    id: row.id,
+    licenseId: row.license_id,
+    seatKeyValue: row.seat_key_value,
+    sessionRef: row.session_ref,
+    userId: row.user_id,
+    deviceId: row.device_id,
+    instanceId: row.instance_id,
+    app: row.app,
+    name: row.name,
+    weight: Number(row.weight),
+    state: row.state as Session['state'],
+    startedAt: Number(row.started_at),
+    idleSince: row.idle_since === null ? null : Number(row.idle_since),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    sockets: conns.length,
+    apps: [...apps],
+  };
+}

@@ -1,0 +1,30 @@
+// The multi-node store: PostgreSQL through Kysely's dialect and `pg`. Admissions serialise per
+// license with `SELECT … FOR UPDATE` on the license row.
+import pg from 'pg';
+import { Kysely, PostgresDialect, type Selectable, type Transaction } from 'kysely';
+import { KyselySeatStore } from './kysely-store';
+import type { Database, LicensesTable } from './schema';
+
+const INT8_OID = 20;
+
+export class PostgresSeatStore extends KyselySeatStore {
+  static open(url: string, poolSize = 10): PostgresSeatStore {
+    // Times and serial ids are bigint; they fit a JS number, so parse them as numbers.
+    const types = {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    };
+    const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
+    // An idle client losing its connection (a database restart) must not crash the process.
+    pool.on('error', () => {});
+    return new PostgresSeatStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+  }
+
+  protected lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
+    return trx.selectFrom('licenses').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+
+  protected isUniqueViolation(err: unknown): boolean {
+    return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+  }
+}

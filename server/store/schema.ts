@@ -1,0 +1,112 @@
+// Kysely's view of the tables (migrations/ creates them). Times are epoch milliseconds.
+import type { Generated } from 'kysely';
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  admin_token_hash: string;
+  created_at: number;
+}
+
+export interface LicensesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  seats: number;
+  seat_cap: number | null;
+  seat_key: string;
+  idle_timeout_sec: number;
+  status: string;
+  denied_message: string;
+  secret: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  license_id: string;
+  seat_key_value: string;
+  session_ref: string | null;
+  user_id: string | null;
+  device_id: string | null;
+  instance_id: string | null;
+  app: string | null;
+  name: string | null;
+  weight: number;
+  state: string;
+  started_at: number;
+  idle_since: number | null;
+  expires_at: number | null;
+}
+
+export interface ConnectionsTable {
+  socket_id: string;
+  session_id: string;
+  license_id: string;
+  node_id: string;
+  app: string | null;
+  connected_at: number;
+}
+
+export interface KickCooldownsTable {
+  license_id: string;
+  seat_key_value: string;
+  until: number;
+}
+
+export interface DenialsTable {
+  id: Generated<number>;
+  license_id: string;
+  at: number;
+  reason: string;
+  session_ref: string | null;
+  user_id: string | null;
+  device_id: string | null;
+  instance_id: string | null;
+}
+
+export interface SeatEventsTable {
+  id: Generated<number>;
+  license_id: string;
+  session_id: string | null;
+  type: string;
+  reason: string | null;
+  weight: number;
+  seats_in_use: number;
+  at: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  tenant_id: string | null;
+  license_id: string | null;
+  actor: string;
+  action: string;
+  detail: string;
+  at: number;
+}
+
+export interface NodesTable {
+  id: string;
+  started_at: number;
+  heartbeat_at: number;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  licenses: LicensesTable;
+  sessions: SessionsTable;
+  connections: ConnectionsTable;
+  kick_cooldowns: KickCooldownsTable;
+  denials: DenialsTable;
+  seat_events: SeatEventsTable;
+  audit_log: AuditLogTable;
+  nodes: NodesTable;
+  settings: SettingsTable;
+}

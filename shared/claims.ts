@@ -1,0 +1,34 @@
+// The client token's claims (CONTRACT.md section 3) as a zod schema: the server parses every
+// token with it, and portals may use it to check what they sign.
+import { z } from 'zod';
+import { SeatKeyPart } from './codes';
+
+const id = z.string().min(1).max(200);
+
+export const TokenClaims = z.object({
+  lic: id,
+  sid: id.optional(),
+  sub: id.optional(),
+  dev: id.optional(),
+  ins: id.optional(),
+  app: z.string().max(200).optional(),
+  name: z.string().max(200).optional(),
+  weight: z.number().int().min(1).max(10_000).optional(),
+  exp: z.number(),
+});
+export type TokenClaims = z.infer<typeof TokenClaims>;
+
+/** Which claim carries each seat-key part. */
+export const SEAT_KEY_CLAIM = {
+  [SeatKeyPart.Session]: 'sid',
+  [SeatKeyPart.User]: 'sub',
+  [SeatKeyPart.Device]: 'dev',
+  [SeatKeyPart.Instance]: 'ins',
+} as const satisfies Record<SeatKeyPart, keyof TokenClaims>;
+
+export const SeatKey = z
+  .array(z.enum([SeatKeyPart.Session, SeatKeyPart.User, SeatKeyPart.Device, SeatKeyPart.Instance]))
+  .min(1)
+  .max(4)
+  .refine((parts) => new Set(parts).size === parts.length, 'seatKey parts must be distinct');
+export type SeatKey = z.infer<typeof SeatKey>;

@@ -1,0 +1,76 @@
+// Reason and error codes of the wire contract (CONTRACT.md). One `as const` object per family,
+// with a union type beside it, so a misspelt code fails the type check.
+
+/** Why a socket's authentication failed: `connect_error` with `err.message` set to the code. */
+export const AuthErrorCode = {
+  InvalidToken: 'invalid_token',
+  TokenExpired: 'token_expired',
+  MissingClaim: 'missing_claim',
+  LicenseNotFound: 'license_not_found',
+  RateLimited: 'rate_limited',
+  Unavailable: 'unavailable',
+} as const;
+export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];
+
+/** Why an admission was refused (`seat:denied`). */
+export const DenyReason = {
+  NoFreeSeats: 'no_free_seats',
+  LicenseSuspended: 'license_suspended',
+  Kicked: 'kicked',
+  DeniedByApp: 'denied_by_app',
+} as const;
+export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
+
+/** Why a held seat ended. The first four reach sockets in `session:ended`; `idle_timeout` and
+ * `node_lost` only appear in hooks, history and the dashboard, since no socket is left to tell. */
+export const EndReason = {
+  Kicked: 'kicked',
+  EndedByApp: 'ended_by_app',
+  LicenseSuspended: 'license_suspended',
+  SeatsReduced: 'seats_reduced',
+  IdleTimeout: 'idle_timeout',
+} as const;
+export type EndReason = (typeof EndReason)[keyof typeof EndReason];
+
+/** Codes of `{ error: { code, message } }` replies and of `seat:error` socket events. */
+export const ErrorCode = {
+  BadRequest: 'bad_request',
+  PayloadTooLarge: 'payload_too_large',
+  Unauthorized: 'unauthorized',
+  Forbidden: 'forbidden',
+  NotFound: 'not_found',
+  Conflict: 'conflict',
+  OutOfRange: 'out_of_range',
+  UnknownEvent: 'unknown_event',
+  RateLimited: 'rate_limited',
+  Unavailable: 'unavailable',
+  Internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** What counts as one seat: the claims whose values must agree (CONTRACT.md section 2). */
+export const SeatKeyPart = {
+  Session: 'session',
+  User: 'user',
+  Device: 'device',
+  Instance: 'instance',
+} as const;
+export type SeatKeyPart = (typeof SeatKeyPart)[keyof typeof SeatKeyPart];
+
+export const LicenseStatus = { Active: 'active', Suspended: 'suspended' } as const;
+export type LicenseStatus = (typeof LicenseStatus)[keyof typeof LicenseStatus];
+
+export const SessionState = { Active: 'active', Idle: 'idle' } as const;
+export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+
+/** Kinds of durable seat history rows (the dashboard's charts are built from them). */
+export const SeatEventType = {
+  Granted: 'granted',
+  Resumed: 'resumed',
+  Idle: 'idle',
+  Released: 'released',
+  Denied: 'denied',
+} as const;
+export type SeatEventType = (typeof SeatEventType)[keyof typeof SeatEventType];
+
+export const DEFAULT_DENIED_MESSAGE = 'There are no free seats available';

@@ -1,0 +1,161 @@
+// The socket.io wire contract: event maps and payloads for the app namespace `/` and the admin
+// namespace `/admin`. The server is `Server<C2S, S2C, Inter, Data>`, the SDK `Socket<S2C, C2S>`.
+import type {
+  AuthErrorCode,
+  DenyReason,
+  EndReason,
+  ErrorCode,
+  LicenseStatus,
+  SessionState,
+} from './codes';
+import type { SeatKey } from './claims';
+
+export interface SeatGrantedPayload {
+  sessionId: string;
+  licenseId: string;
+  resumed: boolean;
+  seatsInUse: number;
+  seats: number;
+  idleTimeoutSec: number;
+}
+
+export interface SeatDeniedPayload {
+  reason: DenyReason;
+  message: string;
+  seatsInUse: number;
+  seats: number;
+}
+
+export interface SessionEndedPayload {
+  reason: EndReason;
+  message: string;
+}
+
+/** `err.data` of a socket's `connect_error`. */
+export interface AuthErrorData {
+  reason: AuthErrorCode;
+  message: string;
+}
+
+/** A problem with something the client sent (unknown event, bad payload); changes nothing. */
+export interface SeatErrorPayload {
+  code: ErrorCode;
+  message: string;
+}
+
+export type EndSessionAck = { ok: true } | { ok: false; error: SeatErrorPayload };
+
+export interface ServerToClientEvents {
+  'seat:granted': (payload: SeatGrantedPayload) => void;
+  'seat:denied': (payload: SeatDeniedPayload) => void;
+  'session:ended': (payload: SessionEndedPayload) => void;
+  'seat:error': (payload: SeatErrorPayload) => void;
+}
+
+export interface ClientToServerEvents {
+  'session:end': (ack: (result: EndSessionAck) => void) => void;
+}
+
+export type InterServerEvents = Record<string, never>;
+
+export interface SocketData {
+  licenseId: string;
+  tenantId: string;
+  sessionId?: string;
+}
+
+// ---- views shared by REST and the admin namespace ----
+
+export interface LicenseView {
+  id: string;
+  tenantId: string;
+  name: string;
+  seats: number;
+  seatCap: number | null;
+  seatKey: SeatKey;
+  idleTimeoutSec: number;
+  status: LicenseStatus;
+  deniedMessage: string;
+  seatsInUse: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SessionView {
+  id: string;
+  licenseId: string;
+  state: SessionState;
+  sessionRef: string | null;
+  userId: string | null;
+  deviceId: string | null;
+  instanceId: string | null;
+  app: string | null;
+  apps: string[];
+  name: string | null;
+  weight: number;
+  sockets: number;
+  startedAt: string;
+  idleSince: string | null;
+  expiresAt: string | null;
+}
+
+export interface DenialView {
+  at: string;
+  licenseId: string;
+  reason: DenyReason;
+  sessionRef: string | null;
+  userId: string | null;
+  deviceId: string | null;
+  instanceId: string | null;
+}
+
+export interface AuditEntryView {
+  id: number;
+  at: string;
+  tenantId: string | null;
+  licenseId: string | null;
+  actor: string;
+  action: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AdminSnapshot {
+  actor: { kind: 'operator' } | { kind: 'tenant'; tenantId: string };
+  licenses: LicenseView[];
+  sessions: SessionView[];
+  /** Newest first, a bounded page per license. */
+  denials: DenialView[];
+  audit: AuditEntryView[];
+  serverTime: string;
+}
+
+export interface AdminSessionChange {
+  licenseId: string;
+  seatsInUse: number;
+  session: SessionView;
+  /** What happened: a new seat, a socket joining or leaving a live session, or the last one leaving. */
+  event: 'granted' | 'resumed' | 'detached' | 'idle';
+}
+
+export interface AdminSessionRemoved {
+  licenseId: string;
+  seatsInUse: number;
+  sessionId: string;
+  reason: EndReason;
+}
+
+export interface AdminServerToClientEvents {
+  /** Sent once on connect: everything the admin may see. */
+  'admin:snapshot': (snapshot: AdminSnapshot) => void;
+  /** A license was created or changed (seats, status, settings) or its seats in use moved. */
+  'admin:license': (license: LicenseView) => void;
+  /** A session started, resumed, gained or lost a socket, or went idle. */
+  'admin:session': (change: AdminSessionChange) => void;
+  /** A session's seat was released. */
+  'admin:session-removed': (change: AdminSessionRemoved) => void;
+  'admin:denial': (denial: DenialView & { seatsInUse: number }) => void;
+  'admin:audit': (entry: AuditEntryView) => void;
+  'seat:error': (payload: SeatErrorPayload) => void;
+}
+
+export type AdminClientToServerEvents = Record<string, never>;

@@ -1,0 +1,3 @@
+export * from './codes';
+export * from './claims';
+export * from './events';

@@ -2,9 +2,9 @@
 // transaction is made exclusive per license (SQLite's single writer, PostgreSQL's row lock).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { FileMigrationProvider, type Kysely, Migrator, type Selectable, type Transaction, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, type Selectable, type Transaction, sql } from 'kysely';
 import {
   type DenyReason,
   DenyReason as Deny,
@@ -35,6 +35,22 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * Kysely's FileMigrationProvider, but importing from this module, so that the TypeScript loader
+ * in use (tsx, vitest) also loads the `.ts` migrations. Files sort by their date prefix.
+ */
+function migrationFolder(dir: string): MigrationProvider {
+  return {
+    async getMigrations() {
+      const files = (await fs.readdir(dir)).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort();
+      const entries = await Promise.all(
+        files.map(async (f) => [f.replace(/\.(ts|js)$/, ''), (await import(pathToFileURL(path.join(dir, f)).href)) as Migration] as const),
+      );
+      return Object.fromEntries(entries);
+    },
+  };
+}
+
 export abstract class KyselySeatStore implements SeatStore {
   constructor(protected readonly db: Kysely<Database>) {}
 
@@ -45,10 +61,7 @@ export abstract class KyselySeatStore implements SeatStore {
   protected abstract isUniqueViolation(err: unknown): boolean;
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({
-      db: this.db,
-      provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
-    });
+    const migrator = new Migrator({ db: this.db, provider: migrationFolder(MIGRATIONS_DIR) });
     const { error } = await migrator.migrateToLatest();
     if (error) throw new Error('database migration failed', { cause: error });
   }

@@ -103,9 +103,9 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
       return { port: bound, url: `http://localhost:${bound}`, generatedAdminToken: started.generatedAdminToken };
     },
     async close({ graceful = false } = {}) {
-      // Graceful: this node's seats go idle first, then its clients are told to reconnect elsewhere and resume.
+      // Graceful: this node's seats go idle first. Closing the transports (not a socket.io
+      // disconnect, which clients take as final) makes clients reconnect elsewhere and resume.
       await engine.stop({ release: graceful });
-      io.disconnectSockets(true);
       await new Promise<void>((resolve) => {
         io.close(() => resolve());
       });

@@ -1,0 +1,1 @@
+export { SeatClient, SeatState, type SeatClientEvents, type SeatClientOptions } from './seat-client';

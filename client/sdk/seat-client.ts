@@ -1,0 +1,154 @@
+// SeatClient: the SDK apps embed (browsers and Node). One socket per tab or app; it reports the
+// seat's state, fetches a fresh token on every (re)connect, and stops reconnecting once the seat
+// is refused, kicked or ended.
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type {
+  AuthErrorData,
+  ClientToServerEvents,
+  SeatDeniedPayload,
+  SeatErrorPayload,
+  SeatGrantedPayload,
+  ServerToClientEvents,
+  SessionEndedPayload,
+} from '../../shared';
+
+export const SeatState = {
+  Connecting: 'connecting',
+  Granted: 'granted',
+  Denied: 'denied',
+  Ended: 'ended',
+  Offline: 'offline',
+} as const;
+export type SeatState = (typeof SeatState)[keyof typeof SeatState];
+
+export interface SeatClientOptions {
+  /** The seat server's URL, e.g. `https://seats.example.com`. */
+  url: string;
+  /** A client token, or a function that fetches a fresh one (called on every connect attempt). */
+  token: string | (() => string | Promise<string>);
+  /** Connect on construction (default true); otherwise call `connect()`. */
+  autoConnect?: boolean;
+  /** Passed to socket.io-client (e.g. `transports`, `reconnectionDelayMax`). */
+  socketOptions?: Partial<ManagerOptions & SocketOptions>;
+}
+
+/** Auth failures that a retry with a fresh token cannot mend are final; the others are retried. */
+const RETRYABLE = new Set(['token_expired', 'rate_limited', 'unavailable']);
+
+export interface SeatClientEvents {
+  state: (state: SeatState, previous: SeatState) => void;
+  granted: (grant: SeatGrantedPayload) => void;
+  denied: (denial: SeatDeniedPayload) => void;
+  ended: (ended: SessionEndedPayload) => void;
+  /** An authentication failure (`final` when the client gave up) or a `seat:error` from the server. */
+  error: (error: (AuthErrorData & { final: boolean }) | SeatErrorPayload) => void;
+}
+
+export class SeatClient {
+  state: SeatState = SeatState.Offline;
+  grant: SeatGrantedPayload | undefined;
+  denial: SeatDeniedPayload | undefined;
+  ended: SessionEndedPayload | undefined;
+  lastError: AuthErrorData | undefined;
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly listeners: { [K in keyof SeatClientEvents]: Set<SeatClientEvents[K]> } = {
+    state: new Set(),
+    granted: new Set(),
+    denied: new Set(),
+    ended: new Set(),
+    error: new Set(),
+  };
+  /** Set once the server has refused or ended the seat: no more reconnects. */
+  private finished = false;
+
+  constructor(opts: SeatClientOptions) {
+    const getToken = typeof opts.token === 'function' ? opts.token : () => opts.token as string;
+    this.socket = io(opts.url, {
+      transports: ['websocket'],
+      ...opts.socketOptions,
+      autoConnect: false,
+      auth: (cb) => {
+        Promise.resolve()
+          .then(getToken)
+          .then((token) => cb({ token }))
+          .catch(() => cb({ token: '' }));
+      },
+    });
+    const s = this.socket;
+    s.on('connect', () => this.setState(SeatState.Connecting));
+    s.on('seat:granted', (grant) => {
+      this.grant = grant;
+      this.setState(SeatState.Granted);
+      this.emit('granted', grant);
+    });
+    s.on('seat:denied', (denial) => {
+      this.denial = denial;
+      this.finish(SeatState.Denied);
+      this.emit('denied', denial);
+    });
+    s.on('session:ended', (ended) => {
+      this.ended = ended;
+      this.finish(SeatState.Ended);
+      this.emit('ended', ended);
+    });
+    s.on('seat:error', (error) => this.emit('error', error));
+    s.on('connect_error', (err: Error & { data?: AuthErrorData }) => {
+      const data = err.data ?? { reason: 'unavailable', message: err.message };
+      this.lastError = data;
+      // socket.io does not retry a refusal from the server's middleware: retry ourselves when a
+      // fresh token (or a moment) can fix it.
+      const final = !RETRYABLE.has(data.reason);
+      this.emit('error', { ...data, final });
+      if (final) return this.finish(SeatState.Denied);
+      this.setState(SeatState.Offline);
+      if (!s.active && !this.finished) setTimeout(() => !this.finished && s.connect(), 1000);
+    });
+    s.on('disconnect', () => {
+      if (!this.finished) this.setState(s.active ? SeatState.Connecting : SeatState.Offline);
+    });
+    if (opts.autoConnect ?? true) this.connect();
+  }
+
+  connect(): this {
+    if (this.finished) return this;
+    this.setState(SeatState.Connecting);
+    this.socket.connect();
+    return this;
+  }
+
+  on<K extends keyof SeatClientEvents>(event: K, fn: SeatClientEvents[K]): () => void {
+    this.listeners[event].add(fn);
+    return () => this.listeners[event].delete(fn);
+  }
+
+  /** The app's own logic ends its session: every tab of it gets `ended` (`ended_by_app`). */
+  async endSession(timeoutMs = 5000): Promise<void> {
+    if (this.state !== SeatState.Granted) throw new Error(`no seat to end (state: ${this.state})`);
+    const result = await this.socket.timeout(timeoutMs).emitWithAck('session:end');
+    if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  }
+
+  /** Closes this tab's socket; the seat is held for the idle timeout if it was the last one. */
+  close(): void {
+    this.finished = true;
+    this.socket.disconnect();
+    this.setState(SeatState.Offline);
+  }
+
+  private finish(state: SeatState): void {
+    this.finished = true;
+    this.socket.io.reconnection(false);
+    this.setState(state);
+  }
+
+  private setState(next: SeatState): void {
+    if (next === this.state) return;
+    const previous = this.state;
+    this.state = next;
+    this.emit('state', next, previous);
+  }
+
+  private emit<K extends keyof SeatClientEvents>(event: K, ...args: Parameters<SeatClientEvents[K]>): void {
+    for (const fn of this.listeners[event]) (fn as (...a: Parameters<SeatClientEvents[K]>) => void)(...args);
+  }
+}

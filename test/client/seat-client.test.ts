@@ -1,0 +1,117 @@
+// The SDK against a real server: states, events, endSession, kicks, denials, and fresh tokens on
+// reconnect after a server restart.
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { SeatClient, type SeatState } from '../../client/sdk';
+import { createSeatServer } from '../../server/seat-server';
+import { FAST, granted, sign, startServer, tempDir, until } from '../support/harness';
+
+function client(url: string, token: string | (() => string | Promise<string>)): SeatClient {
+  const c = new SeatClient({ url, token, socketOptions: { reconnectionDelay: 100, reconnectionDelayMax: 200 } });
+  onTestFinished(() => c.close());
+  return c;
+}
+
+function states(c: SeatClient): SeatState[] {
+  const seen: SeatState[] = [];
+  c.on('state', (s) => seen.push(s));
+  return seen;
+}
+
+describe('SeatClient', () => {
+  it('reports granted, then resumed for a second tab of the same session', async () => {
+    const { url, api } = await startServer();
+    const { license } = await api.setup({ seats: 1 });
+    const token = await sign(license, { sid: 'p1' });
+    const a = client(url, token);
+    const seen = states(a);
+    await until(() => a.state === 'granted');
+    expect(a.grant).toMatchObject({ resumed: false, seatsInUse: 1, seats: 1 });
+    expect(seen).toContain('granted');
+    const b = client(url, token);
+    await until(() => b.state === 'granted');
+    expect(b.grant).toMatchObject({ resumed: true, sessionId: a.grant!.sessionId });
+  });
+
+  it('stops at denied with the license message and does not reconnect', async () => {
+    const { url, api } = await startServer();
+    const { license } = await api.setup({ seats: 1, deniedMessage: 'No available licenses, please contact IT' });
+    await granted(url, await sign(license, { sid: 'p1' }));
+    const c = client(url, await sign(license, { sid: 'p2' }));
+    const denied = new Promise((r) => c.on('denied', r));
+    expect(await denied).toMatchObject({ reason: 'no_free_seats', message: 'No available licenses, please contact IT' });
+    expect(c.state).toBe('denied');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(c.socket.connected).toBe(false);
+    expect(c.state).toBe('denied');
+  });
+
+  it('endSession ends every tab with ended_by_app and frees the seat', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1 });
+    const token = await sign(license, { sid: 'p1' });
+    const a = client(url, token);
+    const b = client(url, token);
+    await until(() => a.state === 'granted' && b.state === 'granted');
+    const endedB = new Promise((r) => b.on('ended', r));
+    await a.endSession();
+    expect(await endedB).toMatchObject({ reason: 'ended_by_app' });
+    await until(() => a.state === 'ended');
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(a.socket.connected || b.socket.connected).toBe(false);
+  });
+
+  it('a kick moves the client to ended with the admin message', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1 });
+    const c = client(url, await sign(license, { sid: 'p1' }));
+    await until(() => c.state === 'granted');
+    const ended = new Promise((r) => c.on('ended', r));
+    await admin.ok('DELETE', `/sessions/${c.grant!.sessionId}`, { message: 'bye' });
+    expect(await ended).toEqual({ reason: 'kicked', message: 'bye' });
+    expect(c.state).toBe('ended');
+  });
+
+  it('gives up on an invalid token with a final error', async () => {
+    const { url, api } = await startServer();
+    const { license } = await api.setup();
+    const c = client(url, await sign({ ...license, secret: 'not-the-secret' }, { sid: 'p1' }));
+    const error = new Promise((r) => c.on('error', r));
+    expect(await error).toMatchObject({ reason: 'invalid_token', final: true });
+    expect(c.state).toBe('denied');
+  });
+
+  it('fetches a fresh token when the first has expired, and after a server restart resumes its session', async () => {
+    const dir = tempDir();
+    const databaseUrl = path.join(dir, 'seats.db');
+    const first = createSeatServer({ env: {}, config: { ...FAST, databaseUrl } });
+    const { port, url } = await first.listen(0);
+    let firstClosed = false;
+    onTestFinished(() => (firstClosed ? undefined : first.close()));
+    const { Api } = await import('../support/harness');
+    const { license } = await new Api(url, FAST.adminToken!).setup({ seats: 1, idleTimeoutSec: 30 });
+
+    let calls = 0;
+    const c = client(url, async () => {
+      calls += 1;
+      // The first token is already expired: the client must ask again and get in.
+      return calls === 1 ? sign(license, { sid: 'p1' }, { exp: Math.floor(Date.now() / 1000) - 10 }) : sign(license, { sid: 'p1' });
+    });
+    await until(() => c.state === 'granted', 10_000);
+    expect(calls).toBeGreaterThanOrEqual(2);
+    const sessionId = c.grant!.sessionId;
+
+    // Crash-like stop (rows left as they were), then a new process on the same port and file.
+    await first.close();
+    firstClosed = true;
+    await until(() => c.state !== 'granted');
+    const second = createSeatServer({ env: {}, config: { ...FAST, databaseUrl } });
+    await second.listen(port);
+    onTestFinished(() => second.close());
+    const before = calls;
+    await until(() => c.state === 'granted', 15_000);
+    expect(calls).toBeGreaterThan(before);
+    expect(c.grant).toMatchObject({ resumed: true, sessionId, seatsInUse: 1 });
+  });
+});

@@ -65,8 +65,11 @@ export interface Proc {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** `npm start`'s entry point as a child process, on a free port, with the given environment. */
-export async function startProcess(env: Record<string, string>): Promise<Proc> {
+/**
+ * `npm start`'s entry point as a child process, on a free port, with the given environment.
+ * Killed after the test, unless `untilTestEnds: false` (a suite-wide process the caller stops).
+ */
+export async function startProcess(env: Record<string, string>, opts: { untilTestEnds?: boolean } = {}): Promise<Proc> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', ADMIN_TOKEN: OPERATOR_TOKEN, LOG_LEVEL: 'info', DEMO: 'off', ...env },
@@ -76,7 +79,7 @@ export async function startProcess(env: Record<string, string>): Promise<Proc> {
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  onTestFinished(async () => {
+  if (opts.untilTestEnds !== false) onTestFinished(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exited;

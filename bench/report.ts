@@ -1,0 +1,165 @@
+// The bench report: figures side by side (ours, the bare socket.io floor), the targets of issue 5,
+// and the machine; printed as a table and written as JSON and Markdown.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface BenchReport {
+  mode: string;
+  command: string;
+  argv: string[];
+  startedAt: string;
+  durationSec: number;
+  machine: ReturnType<typeof machineInfo>;
+  sizes: Record<string, number>;
+  sections: Record<string, any>;
+  rows?: Row[];
+}
+
+export interface Row {
+  section: string;
+  metric: string;
+  ours: number | null;
+  floor: number | null;
+  /** ours / floor, where both apply. */
+  ratio: number | null;
+  target: string;
+  met: boolean | null;
+  /** Rows that need something the run may not have (PostgreSQL, a cluster). */
+  optional?: boolean;
+}
+
+export function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    hostname: os.hostname(),
+    /** Other work on the machine skews every figure; the ratios to the floor less so. */
+    loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b !== 0 ? Math.round((a / b) * 100) / 100 : null);
+
+/** The rows of the table, each target judged on this run's figures. */
+export function rows(r: BenchReport): Row[] {
+  const s = r.sections;
+  const out: Row[] = [];
+  const add = (row: Omit<Row, 'ratio'> & { ratio?: number | null }) => out.push({ ratio: null, ...row });
+  const n = r.sizes.rampSockets ?? 0;
+
+  const cl = s.connectLatency;
+  add({ section: 'connect', metric: `connect→seat:granted p50 ms @ ${cl?.ratePerSec}/s`, ours: num(cl?.ours?.latencyMs?.p50), floor: num(cl?.floor?.latencyMs?.p50), target: '', met: null });
+  add({ section: 'connect', metric: `connect→seat:granted p99 ms @ ${cl?.ratePerSec}/s`, ours: num(cl?.ours?.latencyMs?.p99), floor: num(cl?.floor?.latencyMs?.p99), target: '', met: null });
+
+  const rp = s.ramp;
+  const cps = { o: num(rp?.ours?.connectsPerSec), f: num(rp?.floor?.connectsPerSec) };
+  const cpsRatio = ratio(cps.o, cps.f);
+  add({ section: 'connect', metric: `sustainable connects/s (ramp to ${n}, ${rp?.inFlight} in flight)`, ours: cps.o, floor: cps.f, ratio: cpsRatio, target: '≥ 0.7 × floor', met: cpsRatio === null ? null : cpsRatio >= 0.7 });
+  const heap = { o: num(rp?.ours?.heapPerSocketKiB), f: num(rp?.floor?.heapPerSocketKiB) };
+  const heapRatio = ratio(heap.o, heap.f);
+  add({ section: 'memory', metric: `heap KiB per socket at ${n}`, ours: heap.o, floor: heap.f, ratio: heapRatio, target: '≤ 1.5 × floor', met: heapRatio === null ? null : heapRatio <= 1.5 });
+  add({ section: 'memory', metric: `RSS KiB per socket at ${n}`, ours: num(rp?.ours?.rssPerSocketKiB), floor: num(rp?.floor?.rssPerSocketKiB), ratio: ratio(num(rp?.ours?.rssPerSocketKiB), num(rp?.floor?.rssPerSocketKiB)), target: '', met: null });
+  const errs = (side: any) => (side ? (side.failed ?? 0) + (side.unexpectedDisconnects ?? 0) + (side.serverSockets === n ? 0 : Math.abs(n - side.serverSockets)) : null);
+  const oErr = errs(rp?.ours);
+  add({ section: 'memory', metric: `errors holding ${n} concurrent sockets`, ours: oErr, floor: errs(rp?.floor), target: n >= 10_000 ? '0 at 10,000' : `0 (10,000 in the full run)`, met: oErr === null ? null : oErr === 0 });
+
+  const k = s.kick;
+  const kp99 = num(k?.ours?.latencyMs?.p99);
+  add({ section: 'kick', metric: 'kick→session:ended p50 ms', ours: num(k?.ours?.latencyMs?.p50), floor: num(k?.floor?.latencyMs?.p50), target: '', met: null });
+  add({ section: 'kick', metric: 'kick→session:ended p99 ms', ours: kp99, floor: num(k?.floor?.latencyMs?.p99), target: '≤ 20', met: kp99 === null ? null : kp99 <= 20 });
+
+  const il = s.idle;
+  const ip99 = num(il?.latenessMs?.p99);
+  add({ section: 'idle', metric: `idle release lateness p50 ms (${il?.sessions} at once)`, ours: num(il?.latenessMs?.p50), floor: null, target: '', met: null });
+  add({ section: 'idle', metric: `idle release lateness p99 ms (${il?.sessions} at once)`, ours: ip99, floor: null, target: '≤ 250', met: ip99 === null ? null : ip99 <= 250 && il.released === il.sessions });
+  add({ section: 'idle', metric: `idle release lateness p99 ms (burst of ${n} after the ramp)`, ours: num(rp?.ours?.burstReleaseLatenessMs?.p99), floor: null, target: '', met: null });
+
+  const st = s.storm;
+  const secs = num(st?.ours?.secondsUntilAllResumed);
+  add({ section: 'storm', metric: `storm of ${st?.sockets}: seconds from kill -9 until all resumed`, ours: secs, floor: num(st?.floor?.secondsUntilAllResumed), target: '≤ 15', met: secs === null ? (st ? false : null) : secs <= 15 });
+  add({ section: 'storm', metric: `storm of ${st?.sockets}: seconds from restart until all resumed`, ours: num(st?.ours?.secondsAfterReadyUntilAllResumed), floor: num(st?.floor?.secondsAfterReadyUntilAllResumed), target: '', met: null });
+  const over = num(st?.ours?.overAllocated);
+  const lost = num(st?.ours?.lost);
+  add({ section: 'storm', metric: `storm of ${st?.sockets}: seats over-allocated`, ours: over, floor: null, target: '0', met: over === null ? null : over === 0 });
+  add({ section: 'storm', metric: `storm of ${st?.sockets}: seats lost`, ours: lost, floor: null, target: '0', met: lost === null ? null : lost === 0 });
+
+  const sq = s.store?.sqlite;
+  const adm = num(sq?.admissionsPerSec);
+  add({ section: 'store', metric: 'SQLite admissions/s (one at a time)', ours: adm, floor: null, target: '≥ 5000', met: adm === null ? null : adm >= 5000 });
+  add({ section: 'store', metric: 'SQLite admissions/s (32 in flight)', ours: num(sq?.admissionsConcurrentPerSec), floor: null, target: '', met: null });
+  add({ section: 'store', metric: 'SQLite detaches/s (session goes idle)', ours: num(sq?.detachesPerSec), floor: null, target: '', met: null });
+  add({ section: 'store', metric: 'SQLite idle releases/s', ours: num(sq?.releasesPerSec), floor: null, target: '', met: null });
+  const pg = s.store?.postgres;
+  add({ section: 'store', metric: 'PostgreSQL admissions/s (one at a time)', ours: num(pg?.admissionsPerSec), floor: null, target: pg?.skipped ? 'n/a: no PostgreSQL' : '', met: null, optional: true });
+  add({ section: 'store', metric: 'PostgreSQL idle releases/s', ours: num(pg?.releasesPerSec), floor: null, target: pg?.skipped ? 'n/a: no PostgreSQL' : '', met: null, optional: true });
+  add({ section: 'cluster', metric: 'cross-node kick→session:ended p99 ms', ours: null, floor: null, target: 'n/a: needs the cluster', met: null, optional: true });
+  return out;
+}
+
+/** What a complete report lacks: every non-optional row needs our figure, and the floor's where it applies. */
+export function missing(r: BenchReport): string[] {
+  const problems: string[] = [];
+  for (const row of r.rows ?? rows(r)) {
+    if (row.optional) continue;
+    if (row.ours === null) problems.push(`${row.metric}: no figure for the seat server`);
+    if (row.target.includes('floor') && row.floor === null) problems.push(`${row.metric}: no figure for the floor`);
+  }
+  for (const k of ['machine', 'command', 'startedAt'] as const) if (!r[k]) problems.push(`no ${k}`);
+  return problems;
+}
+
+const fmt = (v: number | null) => (v === null ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2));
+const verdict = (m: boolean | null) => (m === null ? '' : m ? 'met' : 'NOT met');
+
+function header(r: BenchReport): string[] {
+  const m = r.machine;
+  return [
+    `command: ${r.command}${r.argv.length ? ` (argv: ${r.argv.join(' ')})` : ''}`,
+    `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; load average at start ${m.loadAverage1m}`,
+    `started: ${r.startedAt}, took ${r.durationSec} s; mode ${r.mode}; sizes ${JSON.stringify(r.sizes)}`,
+  ];
+}
+
+export function printTable(r: BenchReport): string {
+  const list = r.rows ?? rows(r);
+  const cols = ['metric', 'ours', 'floor', 'ours/floor', 'target', ''];
+  const cells = list.map((x) => [x.metric, fmt(x.ours), fmt(x.floor), fmt(x.ratio), x.target, verdict(x.met)]);
+  const width = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (row: string[]) => row.map((c, i) => (i === 0 || i >= 4 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join('  ');
+  return [...header(r), '', line(cols), width.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), ''].join('\n');
+}
+
+export function markdown(r: BenchReport): string {
+  const list = r.rows ?? rows(r);
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `# Seat server benchmark (${r.mode})`,
+    '',
+    ...header(r).map((l) => `- ${l}`),
+    '',
+    '| metric | ours | bare socket.io | ours/floor | target | |',
+    '| --- | ---: | ---: | ---: | --- | --- |',
+    ...list.map((x) => `| ${esc(x.metric)} | ${fmt(x.ours)} | ${fmt(x.floor)} | ${fmt(x.ratio)} | ${esc(x.target)} | ${verdict(x.met)} |`),
+    '',
+  ].join('\n');
+}
+
+/** Writes `<mode>-<time>.json|md` and `latest-<mode>.json|md` into `dir`; returns the paths. */
+export function writeReport(r: BenchReport, dir: string): string[] {
+  r.rows = rows(r);
+  const stamp = r.startedAt.replace(/[:.]/g, '-');
+  const json = `${JSON.stringify(r, null, 2)}\n`;
+  const md = markdown(r);
+  const files = [`${r.mode}-${stamp}.json`, `${r.mode}-${stamp}.md`, `latest-${r.mode}.json`, `latest-${r.mode}.md`].map((f) => path.join(dir, f));
+  writeFileSync(files[0]!, json);
+  writeFileSync(files[1]!, md);
+  writeFileSync(files[2]!, json);
+  writeFileSync(files[3]!, md);
+  return files;
+}

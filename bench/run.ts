@@ -1,0 +1,441 @@
+// `npm run bench [-- --quick | --smoke]`: the seat server against a bare socket.io floor, both
+// driven by the same load processes over loopback. Prints a table and writes JSON and Markdown
+// under bench/results/. Every phase is bounded in sockets and time; the run stops by itself.
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { type Call, rpc } from './ipc';
+import type { OpenArgs, OpenResult } from './load-worker';
+import type { Memory } from './node-memory';
+import { type BenchReport, machineInfo, printTable, writeReport } from './report';
+import { dist, round } from './stats';
+import { storeThroughput } from './store-bench';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const ADMIN_TOKEN = `bench-${randomBytes(12).toString('hex')}`;
+
+export const SIZES = {
+  full: { rampSockets: 10_000, rampInFlight: 64, rate: 200, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 5000, storeOps: 20_000 },
+  quick: { rampSockets: 2000, rampInFlight: 64, rate: 200, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, storeOps: 5000 },
+  smoke: { rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, storeOps: 1000 },
+} as const;
+export type Mode = keyof typeof SIZES;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(ROOT, 'bench/results') },
+    workers: { type: 'string', default: '3' },
+    sockets: { type: 'string' },
+    'storm-sockets': { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'boolean', default: false },
+    pg: { type: 'string', default: process.env.BENCH_PG_URL },
+  },
+});
+const mode: Mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
+const size = {
+  ...SIZES[mode],
+  ...(args.sockets ? { rampSockets: Number(args.sockets) } : {}),
+  ...(args['storm-sockets'] ? { stormSockets: Number(args['storm-sockets']) } : {}),
+};
+const WORKERS = Math.max(1, Number(args.workers));
+const outDir = path.resolve(args.out!);
+const profileDir = path.join(outDir, 'profiles');
+const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${msg}\n`);
+const T0 = performance.now();
+const children = new Set<ChildProcess>();
+
+// ---- processes ----
+
+interface Node {
+  kind: 'ours' | 'floor';
+  child: ChildProcess;
+  call: Call;
+  url: string;
+  port: number;
+  output: () => string;
+}
+
+async function startNode(kind: 'ours' | 'floor', env: Record<string, string>): Promise<Node> {
+  const file = kind === 'ours' ? 'bench/seat-node.ts' : 'bench/floor-node.ts';
+  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  if (args.profile && kind === 'ours') execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  const child = fork(path.join(ROOT, file), [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  const ready = await new Promise<{ port: number; url: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start:\n${out}`)), 30_000);
+    child.on('message', (m: any) => {
+      if (m?.ready) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}):\n${out}`)));
+  });
+  return { kind, child, call: rpc(child, kind), url: ready.url, port: ready.port, output: () => out };
+}
+
+async function startOurs(dbFile: string, port = 0): Promise<Node> {
+  return startNode('ours', {
+    PORT: String(port),
+    DATABASE_URL: dbFile,
+    ADMIN_TOKEN,
+    CONNECT_RATE_PER_SEC: '0',
+    IDLE_TIMEOUT_MIN_SEC: '1',
+    KICK_COOLDOWN_SEC: '1',
+    LOG_LEVEL: 'warn',
+    DEMO: 'off',
+  });
+}
+
+const startFloor = (port = 0) => startNode('floor', { PORT: String(port) });
+
+async function kill9(node: Node): Promise<void> {
+  if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+  const exited = new Promise((r) => node.child.once('exit', r));
+  node.child.kill('SIGKILL');
+  await exited;
+}
+
+async function stopNode(node: Node): Promise<void> {
+  if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+  const exited = new Promise((r) => node.child.once('exit', r));
+  await node.call('stop', undefined, 30_000).catch(() => node.child.kill('SIGKILL'));
+  await Promise.race([exited, sleep(10_000).then(() => node.child.kill('SIGKILL'))]);
+}
+
+interface Worker {
+  child: ChildProcess;
+  call: Call;
+}
+
+async function startWorkers(n: number): Promise<Worker[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const child = fork(path.join(ROOT, 'bench/load-worker.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      await new Promise<void>((resolve, reject) => {
+        child.on('message', (m: any) => m?.ready && resolve());
+        child.once('exit', (code) => reject(new Error(`load worker exited (${code})`)));
+      });
+      return { child, call: rpc(child, 'load worker') };
+    }),
+  );
+}
+
+// ---- REST ----
+
+async function rest<T = any>(url: string, method: string, pathname: string, body?: unknown, token = ADMIN_TOKEN): Promise<T> {
+  const res = await fetch(`${url}/api/v1${pathname}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${pathname} → ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+interface Lic {
+  id: string;
+  secret: string;
+}
+
+async function license(url: string, tenantId: string, body: Record<string, unknown>): Promise<Lic> {
+  return rest<Lic>(url, 'POST', '/licenses', { tenantId, seatKey: ['session'], ...body });
+}
+
+async function seatsInUse(url: string, lic: Lic): Promise<number> {
+  return (await rest<{ seatsInUse: number }>(url, 'GET', `/licenses/${lic.id}`)).seatsInUse;
+}
+
+async function waitSeatsFree(url: string, lic: Lic, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if ((await seatsInUse(url, lic)) === 0) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+// ---- load across workers ----
+
+interface Opened {
+  ok: number;
+  failed: number;
+  errors: Record<string, number>;
+  latenciesMs: number[];
+  seconds: number;
+  perSec: number;
+}
+
+async function openAll(workers: Worker[], a: Omit<OpenArgs, 'prefix' | 'count'> & { count: number; prefix: string }): Promise<Opened> {
+  const results = await Promise.all(
+    workers.map((w, i) => {
+      const count = Math.floor(a.count / workers.length) + (i < a.count % workers.length ? 1 : 0);
+      return w.call<OpenResult>(
+        'open',
+        { ...a, count, prefix: `${a.prefix}-w${i}`, ratePerSec: a.ratePerSec ? a.ratePerSec / workers.length : undefined },
+        300_000,
+      );
+    }),
+  );
+  const errors: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const ok = results.reduce((n, r) => n + r.ok, 0);
+  const seconds = (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
+  return {
+    ok,
+    failed: results.reduce((n, r) => n + r.failed, 0),
+    errors,
+    latenciesMs: results.flatMap((r) => r.latenciesMs),
+    seconds,
+    perSec: ok / seconds,
+  };
+}
+
+async function closeAll(workers: Worker[], tag: string): Promise<number> {
+  const r = await Promise.all(workers.map((w) => w.call<{ unexpectedDisconnects: number }>('close', { tag })));
+  return r.reduce((n, x) => n + x.unexpectedDisconnects, 0);
+}
+
+async function statusAll(workers: Worker[], tag: string, since?: number) {
+  const r = await Promise.all(workers.map((w) => w.call<Record<string, number>>('status', { tag, since })));
+  const sum: Record<string, number> = {};
+  for (const s of r) for (const [k, v] of Object.entries(s)) sum[k] = k === 'lastAt' ? Math.max(sum[k] ?? 0, v) : (sum[k] ?? 0) + v;
+  return sum as { total: number; connected: number; regranted: number; sameSession: number; resumedFlag: number; denied: number; lastAt: number; unexpectedDisconnects: number };
+}
+
+const KiB = 1024;
+
+// ---- phases ----
+
+async function main(): Promise<BenchReport> {
+  mkdirSync(outDir, { recursive: true });
+  if (args.profile) mkdirSync(profileDir, { recursive: true });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'seat-bench-'));
+  const dbFile = path.join(dataDir, 'seats.db');
+  const started = new Date();
+  log(`mode ${mode}: ${JSON.stringify(size)}, ${WORKERS} load processes`);
+
+  let ours = await startOurs(dbFile);
+  let floor = await startFloor();
+  const workers = await startWorkers(WORKERS);
+  const tenant = await rest<{ id: string }>(ours.url, 'POST', '/tenants', { name: 'bench' });
+  const lic = {
+    rate: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 1 }),
+    ramp: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 1 }),
+    kick: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 1 }),
+    idle: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 2 }),
+    storm: await license(ours.url, tenant.id, { seats: size.stormSockets * 2, idleTimeoutSec: 120 }),
+  };
+  const sections: BenchReport['sections'] = {};
+
+  // 1. Connect-to-grant latency at a fixed rate (also warms both servers up).
+  {
+    const count = size.rate * size.rateSec;
+    const res: Record<string, unknown> = { ratePerSec: size.rate, sockets: count };
+    for (const node of [floor, ours]) {
+      log(`${node.kind}: ${count} connects at ${size.rate}/s`);
+      const o = await openAll(workers, { tag: 'rate', url: node.url, license: node.kind === 'ours' ? lic.rate : undefined, prefix: `rate-${node.kind}`, count, ratePerSec: size.rate });
+      await closeAll(workers, 'rate');
+      res[node.kind] = { latencyMs: dist(o.latenciesMs), ok: o.ok, failed: o.failed, errors: o.errors, achievedPerSec: round(o.perSec) };
+    }
+    await waitSeatsFree(ours.url, lic.rate, 30_000);
+    await ours.call('lateness');
+    sections.connectLatency = res;
+  }
+
+  // 2. Connect throughput while ramping to N concurrent sockets, and memory per socket at N.
+  {
+    const n = size.rampSockets;
+    const res: Record<string, unknown> = { sockets: n, inFlight: size.rampInFlight * WORKERS };
+    for (const node of [floor, ours]) {
+      const before = await node.call<Memory>('memory');
+      log(`${node.kind}: ramp to ${n} sockets, ${size.rampInFlight * WORKERS} in flight`);
+      const o = await openAll(workers, { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp-${node.kind}`, count: n, concurrency: size.rampInFlight });
+      await sleep(1000);
+      const serverSockets = await node.call<number>('sockets');
+      const after = await node.call<Memory>('memory');
+      if (args['heap-snapshot']) await node.call('heapSnapshot', path.join(outDir, `${node.kind}-${n}.heapsnapshot`), 120_000);
+      const unexpected = await closeAll(workers, 'ramp');
+      res[node.kind] = {
+        connectsPerSec: round(o.perSec),
+        seconds: round(o.seconds),
+        latencyMs: dist(o.latenciesMs),
+        ok: o.ok,
+        failed: o.failed,
+        errors: o.errors,
+        serverSockets,
+        unexpectedDisconnects: unexpected,
+        heapPerSocketKiB: round((after.heapUsed - before.heapUsed) / n / KiB),
+        rssPerSocketKiB: round((after.rss - before.rss) / n / KiB),
+        externalPerSocketKiB: round((after.external - before.external) / n / KiB),
+        heapUsedMiB: round(after.heapUsed / KiB / KiB),
+        rssMiB: round(after.rss / KiB / KiB),
+      };
+    }
+    log('ours: waiting for the ramp seats to be released');
+    const freed = await waitSeatsFree(ours.url, lic.ramp, 120_000);
+    (res.ours as Record<string, unknown>).allReleasedAfterClose = freed;
+    (res.ours as Record<string, unknown>).burstReleaseLatenessMs = dist(await ours.call<number[]>('lateness'));
+    sections.ramp = res;
+  }
+
+  // 3. Kick: REST DELETE /sessions/:id until the socket's session:ended.
+  {
+    const res: Record<string, unknown> = { kicks: size.kicks };
+    for (const node of [floor, ours]) {
+      log(`${node.kind}: ${size.kicks} kicks`);
+      const o = await openAll(workers, { tag: 'kick', url: node.url, license: node.kind === 'ours' ? lic.kick : undefined, prefix: `kick-${node.kind}`, count: size.kicks, concurrency: 16 });
+      const per = await Promise.all(
+        workers.map((w) => w.call<{ latenciesMs: number[]; errors: Record<string, number> }>('kick', { tag: 'kick', url: node.url, adminToken: ADMIN_TOKEN, count: size.kicks, gapMs: 5 }, 300_000)),
+      );
+      await closeAll(workers, 'kick');
+      const errors: Record<string, number> = { ...o.errors };
+      for (const p of per) for (const [k, v] of Object.entries(p.errors)) errors[k] = (errors[k] ?? 0) + v;
+      res[node.kind] = { latencyMs: dist(per.flatMap((p) => p.latenciesMs)), errors };
+    }
+    sections.kick = res;
+  }
+
+  // 4. Idle release lateness: sockets close at once; each seat should go free at its deadline.
+  {
+    const n = size.idleSockets;
+    log(`ours: ${n} sessions go idle together`);
+    await ours.call('lateness');
+    const o = await openAll(workers, { tag: 'idle', url: ours.url, license: lic.idle, prefix: 'idle', count: n, concurrency: 32 });
+    await closeAll(workers, 'idle');
+    const lateness: number[] = [];
+    const end = Date.now() + 2000 + 30_000;
+    while (lateness.length < o.ok && Date.now() < end) {
+      await sleep(250);
+      lateness.push(...(await ours.call<number[]>('lateness')));
+    }
+    sections.idle = { sessions: n, idleTimeoutSec: 2, released: lateness.length, latenessMs: dist(lateness), errors: o.errors };
+  }
+
+  // 5. Reconnect storm: N sockets with socket.io-client's own reconnection; the server is killed
+  // (SIGKILL) and started again on the same port and database.
+  {
+    const n = size.stormSockets;
+    const res: Record<string, unknown> = { sockets: n };
+    for (const kind of ['floor', 'ours'] as const) {
+      let node = kind === 'ours' ? ours : floor;
+      log(`${kind}: reconnect storm of ${n}`);
+      const o = await openAll(workers, { tag: 'storm', url: node.url, license: kind === 'ours' ? lic.storm : undefined, prefix: `storm-${kind}`, count: n, concurrency: 32, reconnection: true });
+      const heldBefore = kind === 'ours' ? await seatsInUse(node.url, lic.storm) : undefined;
+      const killedAt = Date.now();
+      await kill9(node);
+      node = kind === 'ours' ? await startOurs(dbFile, node.port) : await startFloor(node.port);
+      const readyAt = Date.now();
+      if (kind === 'ours') ours = node;
+      else floor = node;
+      let s = await statusAll(workers, 'storm', killedAt);
+      const end = Date.now() + 60_000;
+      while (s.regranted < o.ok && Date.now() < end) {
+        await sleep(200);
+        s = await statusAll(workers, 'storm', killedAt);
+      }
+      await sleep(500);
+      s = await statusAll(workers, 'storm', killedAt);
+      const held = kind === 'ours' ? await seatsInUse(node.url, lic.storm) : undefined;
+      await closeAll(workers, 'storm');
+      res[kind] = {
+        connected: o.ok,
+        failedToConnect: o.failed,
+        restartSeconds: round((readyAt - killedAt) / 1000),
+        secondsUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - killedAt) / 1000) : null,
+        secondsAfterReadyUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - readyAt) / 1000) : null,
+        regranted: s.regranted,
+        ...(kind === 'ours'
+          ? {
+              sameSession: s.sameSession,
+              resumedFlag: s.resumedFlag,
+              denied: s.denied,
+              seatsHeldBefore: heldBefore,
+              seatsHeldAfter: held,
+              overAllocated: Math.max(0, held! - o.ok),
+              lost: o.ok - s.sameSession,
+            }
+          : {}),
+      };
+    }
+    sections.storm = res;
+  }
+
+  await Promise.all([stopNode(ours), stopNode(floor)]);
+  await Promise.all(workers.map((w) => new Promise((r) => (w.child.once('exit', r), w.child.kill('SIGTERM')))));
+
+  // 6. Store throughput, with the servers and load processes gone.
+  {
+    const { SqliteSeatStore } = await import('../server/store/sqlite-store');
+    log(`store: SQLite, ${size.storeOps} of each operation`);
+    const store = SqliteSeatStore.open(path.join(dataDir, 'store.db'));
+    const sqlite = await storeThroughput(store, size.storeOps);
+    await store.close();
+    let postgres: unknown = { skipped: 'no PostgreSQL given: pass --pg postgres://… or set BENCH_PG_URL' };
+    if (args.pg) {
+      const { PostgresSeatStore } = await import('../server/store/postgres-store');
+      log(`store: PostgreSQL, ${size.storeOps} of each operation`);
+      const pg = PostgresSeatStore.open(args.pg);
+      postgres = await storeThroughput(pg, size.storeOps);
+      await pg.close();
+    }
+    sections.store = { sqlite: roundAll(sqlite), postgres: roundAll(postgres), crossNodeKick: { skipped: 'needs the cluster (REDIS_URL and several nodes)' } };
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+
+  return {
+    mode,
+    command: `npm run bench${mode === 'full' ? '' : ` -- --${mode}`}`,
+    argv: process.argv.slice(2),
+    startedAt: started.toISOString(),
+    durationSec: round((performance.now() - T0) / 1000, 1)!,
+    machine: machineInfo(),
+    sizes: { ...size, workers: WORKERS },
+    sections,
+  };
+}
+
+function roundAll(o: unknown): unknown {
+  if (typeof o !== 'object' || o === null) return o;
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v]));
+}
+
+function cleanup() {
+  for (const c of children) c.kill('SIGKILL');
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+// The whole run is bounded: a stuck phase ends it.
+const LIMIT_MS = { full: 15 * 60_000, quick: 5 * 60_000, smoke: 3 * 60_000 }[mode];
+const watchdog = setTimeout(() => {
+  log(`the run took over ${LIMIT_MS / 1000} s; stopping`);
+  process.exit(2);
+}, LIMIT_MS);
+watchdog.unref();
+
+try {
+  const report = await main();
+  const files = writeReport(report, outDir);
+  process.stdout.write(printTable(report));
+  process.stdout.write(`\nwritten: ${files.join(', ')}\n`);
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,29 @@
+// The seat server under test, as the bench runs it: `createSeatServer()` configured from the
+// environment exactly as `npm start` does, plus an IPC channel for the driver to read its memory
+// (after a full GC) and the lateness of each idle release, which only the engine can see.
+import { writeHeapSnapshot } from 'node:v8';
+import { createSeatServer } from '../server/seat-server';
+import { serve } from './ipc';
+import { memory } from './node-memory';
+
+const server = createSeatServer();
+const lateness: number[] = [];
+server.engine.subscribe((event) => {
+  if (event.type === 'session.ended' && event.reason === 'idle_timeout' && event.session.expiresAt !== null) {
+    lateness.push(Date.now() - event.session.expiresAt);
+  }
+});
+
+const { port, url } = await server.listen();
+serve({
+  memory: () => memory(),
+  sockets: () => server.io.of('/').sockets.size,
+  /** Idle release lateness (ms after the deadline) since the last call. */
+  lateness: () => lateness.splice(0),
+  heapSnapshot: (file: string) => writeHeapSnapshot(file),
+  stop: async () => {
+    await server.close();
+    setImmediate(() => process.exit(0));
+  },
+});
+process.send!({ ready: true, port, url });

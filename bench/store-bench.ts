@@ -1,0 +1,89 @@
+// Store throughput without sockets: admissions, detaches (a session going idle) and idle
+// releases per second straight through the SeatStore, one operation at a time and with many in flight.
+import { randomUUID } from 'node:crypto';
+import type { SeatStore } from '../server/seats/seat-store';
+
+export interface StoreFigures {
+  admissionsPerSec: number;
+  admissionsConcurrentPerSec: number;
+  detachesPerSec: number;
+  releasesPerSec: number;
+  ops: number;
+}
+
+const NODE = 'bench-node';
+
+export async function storeThroughput(store: SeatStore, ops: number, inFlight = 32): Promise<StoreFigures> {
+  await store.migrate();
+  const now = Date.now();
+  const tenant = await store.createTenant({ id: randomUUID(), name: `bench-${now}`, createdAt: now }, randomUUID());
+  const license = await store.createLicense({
+    id: `lic_bench_${randomUUID()}`,
+    tenantId: tenant.id,
+    name: 'bench',
+    seats: ops * 4,
+    seatCap: null,
+    seatKey: ['session'],
+    idleTimeoutSec: 1,
+    status: 'active',
+    deniedMessage: 'no',
+    secret: 'x'.repeat(32),
+    createdAt: now,
+    updatedAt: now,
+  });
+  const run = `${Date.now().toString(36)}`;
+  const admit = (i: number, tag: string) =>
+    store.admit({
+      licenseId: license.id,
+      socketId: `${run}-${tag}-${i}`,
+      nodeId: NODE,
+      now: Date.now(),
+      kickCooldownSec: 60,
+      claimant: {
+        seatKeyValue: JSON.stringify([`${run}-${tag}-${i}`]),
+        sessionRef: `${tag}-${i}`,
+        userId: null,
+        deviceId: null,
+        instanceId: null,
+        app: 'bench',
+        name: null,
+        weight: 1,
+      },
+    });
+  const timed = async (fn: () => Promise<void>) => {
+    const t0 = performance.now();
+    await fn();
+    return ops / ((performance.now() - t0) / 1000);
+  };
+  const pool = async (n: number, fn: (i: number) => Promise<unknown>) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      while (next < n) await fn(next++);
+    }));
+  };
+
+  const sessions: string[] = [];
+  const admissionsPerSec = await timed(async () => {
+    for (let i = 0; i < ops; i++) {
+      const o = await admit(i, 'a');
+      if (o.kind !== 'granted') throw new Error(`store bench: admission ${i} was ${o.kind}`);
+      sessions.push(o.session.id);
+    }
+  });
+  const admissionsConcurrentPerSec = await timed(() =>
+    pool(ops, async (i) => {
+      const o = await admit(i, 'c');
+      if (o.kind !== 'granted') throw new Error(`store bench: admission ${i} was ${o.kind}`);
+    }),
+  );
+  const detachesPerSec = await timed(async () => {
+    for (let i = 0; i < ops; i++) await store.detach(`${run}-a-${i}`, Date.now());
+  });
+  const later = Date.now() + 60_000;
+  let released = 0;
+  const releasesPerSec = await timed(async () => {
+    for (const id of sessions) if (await store.expireSession(id, later)) released++;
+  });
+  if (released !== ops) throw new Error(`store bench: released ${released} of ${ops}`);
+  return { admissionsPerSec, admissionsConcurrentPerSec, detachesPerSec, releasesPerSec, ops };
+}

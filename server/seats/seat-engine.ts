@@ -60,6 +60,7 @@ const END_MESSAGE: Record<EndReason, string> = {
 };
 
 const OPERATOR_TOKEN_SETTING = 'operator_token_sha256';
+const OPERATOR_TENANT_ID = 'operator';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -287,11 +288,8 @@ export class SeatEngine {
       }
       tenantId = actor.tenantId;
     } else {
-      if (!input.tenantId) throw new SeatError(ErrorCode.BadRequest, 'the operator must name the tenantId');
-      if (!(await this.store.getTenant(input.tenantId))) {
-        throw new SeatError(ErrorCode.NotFound, `no tenant "${input.tenantId}"`);
-      }
-      tenantId = input.tenantId;
+      tenantId = input.tenantId ?? (await this.operatorTenant()).id;
+      if (!(await this.store.getTenant(tenantId))) throw new SeatError(ErrorCode.NotFound, `no tenant "${tenantId}"`);
     }
     const now = this.now();
     const license: License = {
@@ -329,6 +327,24 @@ export class SeatEngine {
     this.publish({ type: 'license.changed', license: result.license, seatsInUse: await this.store.seatsInUse(id) });
     await this.audit(actor, result.license, 'license.update', { ...patch, endedSessions: result.ended.length });
     return result.license;
+  }
+
+  /**
+   * The tenant of licenses the operator creates without naming one: made on first use, with an
+   * admin token nobody holds (the operator manages it; a tenant token can be issued by creating a tenant).
+   */
+  private async operatorTenant(): Promise<Tenant> {
+    const existing = await this.store.getTenant(OPERATOR_TENANT_ID);
+    if (existing) return existing;
+    const tenant = { id: OPERATOR_TENANT_ID, name: 'Operator', createdAt: this.now() };
+    try {
+      return await this.store.createTenant(tenant, hashToken(randomBytes(32).toString('hex')));
+    } catch (err) {
+      // Another node made it at the same moment.
+      const made = await this.store.getTenant(OPERATOR_TENANT_ID);
+      if (made) return made;
+      throw err;
+    }
   }
 
   /** The license if the actor may see it: 404 when there is none, 403 when it is another tenant's. */

@@ -73,6 +73,15 @@ describe('meta endpoints', () => {
     expect(doc.components.schemas.CreateLicense.properties.seats).toMatchObject({ type: 'integer', minimum: 0 });
   });
 
+  it("puts the operator's licenses without a tenantId in the operator tenant", async () => {
+    const { api } = await startServer();
+    const a = await api.ok('POST', '/licenses', { seats: 2 });
+    const b = await api.ok('POST', '/licenses', { seats: 3 });
+    expect(a.tenantId).toBe('operator');
+    expect(b.tenantId).toBe('operator');
+    expect((await api.ok('GET', '/licenses')).licenses.map((l: any) => l.id)).toEqual([a.id, b.id]);
+  });
+
   it('generates and stores an operator token on first start when ADMIN_TOKEN is unset', async () => {
     const { createSeatServer } = await import('../../server/seat-server');
     const server = createSeatServer({ env: {}, config: { databaseUrl: ':memory:', logLevel: 'silent' } });

@@ -1,17 +1,21 @@
 // `npm start`: runs one node with the configuration from the environment (CONTRACT.md section 7).
 import { ConfigError } from './config';
+import { demoBanner, setupDemo } from './demo-setup';
+import { mountPages } from './http/pages';
 import { createLogger } from './logger';
 import { createSeatServer } from './seat-server';
 
 async function main(): Promise<void> {
-  const server = createSeatServer();
-  const log = createLogger(server.config.logLevel);
+  let log = createLogger('info');
+  const server = createSeatServer({ routes: (app, ctx) => mountPages(app, { ...ctx, onError: (err) => log.error({ err }, 'pages failed') }) });
+  log = createLogger(server.config.logLevel);
   const { url, generatedAdminToken } = await server.listen();
   log.info({ url, node: server.config.nodeId, database: server.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') }, 'seat server listening');
   if (generatedAdminToken) {
     // Printed once, on the first start of an empty database; only its hash is stored.
     process.stdout.write(`\nOperator ADMIN_TOKEN (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedAdminToken}\n\n`);
   }
+  process.stdout.write(demoBanner(url, server.config.demo ? await setupDemo(server.engine) : undefined));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,0 +1,91 @@
+// The two history charts of a license (uPlot, bundled): peak seats in use against the license's
+// seats, and denials, per hour or per day. The buckets come aggregated from the store.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { h } from './dom';
+
+export interface HistoryBucket {
+  at: string;
+  denials: number;
+  peakSeatsInUse: number;
+}
+
+export interface HistoryCharts {
+  readonly element: HTMLElement;
+  update(buckets: HistoryBucket[], seats: number, bucket: 'hour' | 'day'): void;
+  destroy(): void;
+}
+
+const SEATS_COLOR = '#2563eb';
+const LIMIT_COLOR = '#9ca3af';
+const DENIAL_COLOR = '#dc2626';
+
+export function historyCharts(): HistoryCharts {
+  const seatsBox = h('div', { class: 'chart', 'aria-label': 'Peak seats in use over time' });
+  const denialsBox = h('div', { class: 'chart', 'aria-label': 'Denials over time' });
+  const element = h(
+    'div',
+    { class: 'charts' },
+    h('figure', {}, h('figcaption', {}, 'Peak seats in use'), seatsBox),
+    h('figure', {}, h('figcaption', {}, 'Denials'), denialsBox),
+  );
+  let seatsPlot: uPlot | undefined;
+  let denialsPlot: uPlot | undefined;
+  const width = () => Math.max(260, element.clientWidth > 700 ? Math.floor(element.clientWidth / 2) - 16 : element.clientWidth - 4);
+  const resize = new ResizeObserver(() => {
+    seatsPlot?.setSize({ width: width(), height: 200 });
+    denialsPlot?.setSize({ width: width(), height: 200 });
+  });
+  resize.observe(element);
+
+  const axes = (bucket: 'hour' | 'day'): uPlot.Axis[] => [
+    { values: bucket === 'day' ? '{D} {MMM}' : undefined, stroke: '#374151', grid: { stroke: '#eee' } },
+    { stroke: '#374151', grid: { stroke: '#eee' }, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000] },
+  ];
+
+  return {
+    element,
+    update(buckets, seats, bucket) {
+      const xs = buckets.map((b) => Date.parse(b.at) / 1000);
+      const peaks = buckets.map((b) => b.peakSeatsInUse);
+      const denials = buckets.map((b) => b.denials);
+      const limit = buckets.map(() => seats);
+      // The numbers the charts hold, for people and tests that read the page rather than the pixels.
+      element.dataset.bucket = bucket;
+      element.dataset.denials = String(denials.reduce((a, b) => a + b, 0));
+      element.dataset.peak = String(Math.max(0, ...peaks));
+      seatsPlot?.destroy();
+      denialsPlot?.destroy();
+      const common = { width: width(), height: 200, legend: { show: true }, cursor: { drag: { x: true, y: false } } };
+      seatsPlot = new uPlot(
+        {
+          ...common,
+          scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max, seats) * 1.1] } },
+          axes: axes(bucket),
+          series: [
+            {},
+            { label: 'peak in use', stroke: SEATS_COLOR, fill: 'rgba(37,99,235,0.12)', width: 2, paths: uPlot.paths.stepped!({ align: 1 }) },
+            { label: 'seats', stroke: LIMIT_COLOR, dash: [6, 4], width: 1, points: { show: false } },
+          ],
+        },
+        [xs, peaks, limit],
+        seatsBox,
+      );
+      denialsPlot = new uPlot(
+        {
+          ...common,
+          scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+          axes: axes(bucket),
+          series: [{}, { label: 'denials', stroke: DENIAL_COLOR, fill: 'rgba(220,38,38,0.5)', paths: uPlot.paths.bars!({ size: [0.7, 40] }), points: { show: false } }],
+        },
+        [xs, denials],
+        denialsBox,
+      );
+    },
+    destroy() {
+      resize.disconnect();
+      seatsPlot?.destroy();
+      denialsPlot?.destroy();
+    },
+  };
+}

@@ -1,0 +1,162 @@
+// Serves the admin dashboard (/admin) and the demo app (/demo). Their TypeScript is bundled with
+// esbuild once per process, in memory, on first use: a fresh clone needs no build step, and the
+// pages load nothing from outside the server, so they work offline under a strict CSP.
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import express, { type Request, type Response } from 'express';
+import { SignJWT } from 'jose';
+import { z } from 'zod';
+import { ErrorCode } from '../../shared';
+import type { SeatServerConfig } from '../config';
+import { DEMO_LICENSE_ID } from '../demo-setup';
+import type { SeatEngine } from '../seats/seat-engine';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+let bundling: Promise<Map<string, Asset>> | undefined;
+
+/** The pages' files by path (`dashboard/index.html`, `dashboard/app.js`, ...), built once per process. */
+export function clientAssets(): Promise<Map<string, Asset>> {
+  bundling ??= buildClient().catch((err: unknown) => {
+    bundling = undefined; // let the next request try again
+    throw err;
+  });
+  return bundling;
+}
+
+async function buildClient(): Promise<Map<string, Asset>> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: { 'dashboard/app': 'client/dashboard/main.ts', 'demo/app': 'client/demo/main.ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+    minify: true,
+    legalComments: 'none',
+    write: false,
+    outdir: path.join(ROOT, 'public/build'),
+    logLevel: 'silent',
+  });
+  const assets = new Map<string, Asset>();
+  for (const file of result.outputFiles) {
+    const rel = path.relative(path.join(ROOT, 'public/build'), file.path).split(path.sep).join('/');
+    assets.set(rel, { body: Buffer.from(file.contents), type: rel.endsWith('.css') ? 'text/css' : 'text/javascript' });
+  }
+  for (const page of ['dashboard', 'demo']) {
+    assets.set(`${page}/index.html`, { body: await readFile(path.join(ROOT, 'client', page, 'index.html')), type: 'text/html' });
+  }
+  return assets;
+}
+
+function securityHeaders(res: Response): void {
+  res.set({
+    'Content-Security-Policy': CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cache-Control': 'no-cache',
+  });
+}
+
+function serve(file: string, onError: (err: unknown) => void) {
+  return async (_req: Request, res: Response) => {
+    securityHeaders(res);
+    try {
+      const asset = (await clientAssets()).get(file);
+      if (!asset) return void res.status(404).type('text/plain').send('not found');
+      res.type(asset.type).send(asset.body);
+    } catch (err) {
+      onError(err);
+      res.status(500).type('text/plain').send('the page could not be built; see the server log');
+    }
+  };
+}
+
+const DemoTokenBody = z.strictObject({ name: z.string().trim().min(1).max(60).optional() }).optional();
+const SID_COOKIE = 'demo_sid';
+
+function cookie(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, v] = part.trim().split('=');
+    if (k === name && v) return decodeURIComponent(v);
+  }
+  return undefined;
+}
+
+/** Mounts the pages; pass it as `createSeatServer({ routes })`. */
+export function mountPages(
+  app: express.Express,
+  { engine, config, onError = () => {} }: { engine: SeatEngine; config: SeatServerConfig; onError?: (err: unknown) => void },
+): void {
+  // Start bundling now, so the first page view does not wait for it.
+  clientAssets().catch(onError);
+
+  app.get(['/admin', '/admin/'], serve('dashboard/index.html', onError));
+  // Without script the sign-in form posts here: the token stays out of the URL, and is ignored.
+  app.post(['/admin', '/admin/'], (_req, res) => res.redirect(303, '/admin'));
+  app.get('/admin/app.js', serve('dashboard/app.js', onError));
+  app.get('/admin/app.css', serve('dashboard/app.css', onError));
+
+  if (!config.demo) return;
+
+  app.get(['/demo', '/demo/'], serve('demo/index.html', onError));
+  app.get('/demo/app.js', serve('demo/app.js', onError));
+  app.get('/demo/app.css', serve('demo/app.css', onError));
+
+  // Demo only: signs a client token for the demo license, as a customer's portal would. The
+  // portal session id lives in a cookie, so every tab of one browser shares one seat.
+  app.post('/demo/token', express.json({ limit: 1024 }), async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const body = DemoTokenBody.safeParse(req.body);
+    if (!body.success) {
+      return void res.status(400).json({ error: { code: ErrorCode.BadRequest, message: 'send { "name": "..." } (1 to 60 characters) or nothing' } });
+    }
+    try {
+      const license = await engine.store.getLicense(DEMO_LICENSE_ID);
+      if (!license) {
+        return void res.status(404).json({
+          error: { code: ErrorCode.NotFound, message: 'there is no demo license: it is created on the first start of an empty database with the demo on' },
+        });
+      }
+      let sid = cookie(req, SID_COOKIE);
+      if (!sid || !/^[A-Za-z0-9-]{8,64}$/.test(sid)) {
+        sid = randomUUID();
+        res.cookie(SID_COOKIE, sid, { httpOnly: true, sameSite: 'strict', path: '/demo' });
+      }
+      const token = await new SignJWT({
+        lic: license.id,
+        sid,
+        sub: `demo-${sid.slice(0, 8)}`,
+        name: body.data?.name ?? `Demo user ${sid.slice(0, 4)}`,
+        app: 'Demo WebUI',
+      })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(new TextEncoder().encode(license.secret));
+      res.json({ token, licenseId: license.id });
+    } catch (err) {
+      onError(err);
+      res.status(503).json({ error: { code: ErrorCode.Unavailable, message: 'the seat service is unavailable; retry shortly' } });
+    }
+  });
+}

@@ -99,7 +99,7 @@ function signIn(token: string): void {
     $('#signin').hidden = true;
     $('#board').hidden = false;
     $('#signout').hidden = false;
-    fill($('#who'), snap.actor.kind === 'operator' ? 'operator: all tenants' : `tenant admin: ${snap.actor.tenantId}`);
+    fill($('#who'), snap.actor.kind === 'operator' ? 'operator: all tenants' : `tenant admin: ${snap.actor.tenantName ?? snap.actor.tenantId}`);
     const wanted = new URLSearchParams(location.hash.slice(1)).get('license');
     if (!state.selected || !state.licenses.has(state.selected)) {
       state.selected = wanted && state.licenses.has(wanted) ? wanted : (snap.licenses[0]?.id ?? null);
@@ -166,6 +166,7 @@ function renderLicenses(): void {
         },
         h('span', { class: 'card-name' }, l.name),
         h('span', { class: 'card-id' }, l.id),
+        state.actor?.kind === 'operator' ? h('span', { class: 'card-id' }, `tenant ${l.tenantId}`) : null,
         h('span', { class: 'card-count' }, h('b', { class: 'in-use' }, l.seatsInUse), ` / ${l.seats} seats`),
         meter(l),
         h('span', { class: 'badges' }, badges(l)),

@@ -1,20 +1,23 @@
 // The live seat dashboard in headless Chromium: sign-in, live rows, kick, denials and their chart,
 // settings validated by the server, and user strings rendered as text.
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { closeSocket, connectAndAdmit, granted, nextEvent, sign, startServer } from '../support/harness';
 import { LAPTOP, PHONE, describeBrowser, launchBrowser, screenshot, withPages } from './browser';
 
 let browser: Browser;
 let pageErrors: Error[] = [];
+const contexts: BrowserContext[] = [];
 beforeAll(async () => {
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
 });
-afterEach(() => {
-  // A script error in any page fails the test that caused it.
+afterEach(async () => {
+  // Close this test's pages while its server still runs (onTestFinished stops it after this hook),
+  // then fail the test if any page had a script error, a CSP violation or a failed load.
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
   const errors = pageErrors;
   pageErrors = [];
   expect(errors.map((e) => e.message)).toEqual([]);
@@ -23,8 +26,15 @@ afterEach(() => {
 /** A fresh page (own storage); closed after the test file's browser goes. */
 async function newPage(viewport = LAPTOP): Promise<Page> {
   const context = await browser.newContext({ viewport });
+  contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err));
+  // Console errors include Content-Security-Policy violations and failed loads.
+  page.on('console', (m) => {
+    // (An API's 4xx reply is the page's to show, as the settings form does with a 422.)
+    const apiRefusal = m.location().url.includes('/api/v1/') && /status of 4\d\d/.test(m.text());
+    if (m.type() === 'error' && !apiRefusal) pageErrors.push(new Error(`console: ${m.text()} (${m.location().url})`));
+  });
   return page;
 }
 
@@ -50,6 +60,7 @@ describeBrowser('dashboard', () => {
     expect(await page.locator(`.card[data-license="${other.license.id}"]`).count()).toBe(0);
     expect(await page.locator('#license-title').textContent()).toContain('Planner Pro');
     expect(page.url()).not.toContain(mine.tenant.adminToken);
+    expect(await page.locator('#who').textContent()).toMatch(/^tenant admin: t-/);
     await screenshot(page, 'dashboard-signed-in-tenant');
 
     // The operator sees every tenant.

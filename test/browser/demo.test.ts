@@ -9,13 +9,17 @@ import { LAPTOP, PHONE, describeBrowser, launchBrowser, screenshot, withPages } 
 
 let browser: Browser;
 let pageErrors: Error[] = [];
+const contexts: BrowserContext[] = [];
 beforeAll(async () => {
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
 });
-afterEach(() => {
+afterEach(async () => {
+  // Close this test's pages while its server still runs (onTestFinished stops it after this hook),
+  // then fail the test if any page had a script error, a CSP violation or a failed load.
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
   const errors = pageErrors;
   pageErrors = [];
   expect(errors.map((e) => e.message)).toEqual([]);
@@ -23,12 +27,20 @@ afterEach(() => {
 
 /** A browser profile of its own: its own cookie, so its own portal session and seat. */
 async function newBrowserProfile(viewport = LAPTOP): Promise<BrowserContext> {
-  return browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  return context;
 }
 
 async function openDemo(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err));
+  // Console errors include Content-Security-Policy violations and failed loads.
+  page.on('console', (m) => {
+    // (An API's 4xx reply is the page's to show, as the settings form does with a 422.)
+    const apiRefusal = m.location().url.includes('/api/v1/') && /status of 4\d\d/.test(m.text());
+    if (m.type() === 'error' && !apiRefusal) pageErrors.push(new Error(`console: ${m.text()} (${m.location().url})`));
+  });
   await page.goto(`${url}/demo`);
   return page;
 }
@@ -117,6 +129,7 @@ describeBrowser('npm start', () => {
     // The page a newcomer opens is granted a seat.
     const page = await openDemo(await newBrowserProfile(), on.url);
     await seatState(page, 'granted');
+    await page.context().close();
     await on.stop();
 
     const off = await startProcess({ DEMO: 'off', DATABASE_URL: path.join(dir, 'off.db') });

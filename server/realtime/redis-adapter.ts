@@ -11,6 +11,14 @@ export async function attachRedisAdapter(io: Server<any, any, any, any>, url: st
   pub.on('error', (err) => log.warn({ err }, 'redis publisher error'));
   sub.on('error', (err) => log.warn({ err }, 'redis subscriber error'));
   await Promise.all([pub.connect(), sub.connect()]);
+  // The adapter publishes without awaiting: a publish that fails while Redis is away would be
+  // an unhandled rejection, which ends a Node process. Log it instead; the node keeps serving.
+  const publish = pub.publish.bind(pub);
+  (pub as { publish: typeof publish }).publish = ((...args: Parameters<typeof publish>) =>
+    publish(...args).catch((err: unknown) => {
+      log.warn({ err }, 'redis publish failed');
+      return 0;
+    })) as typeof publish;
   io.adapter(createAdapter(pub, sub));
   for (const nsp of ['/', '/admin']) io.of(nsp).adapter.on('error', (err: unknown) => log.warn({ err }, 'redis adapter error'));
   return async () => {

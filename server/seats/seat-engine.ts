@@ -77,6 +77,11 @@ export class SeatEngine {
   private readonly onHookError: (hook: string, err: unknown) => void;
   private operatorTokenHash: string | undefined;
   private stopped = false;
+  /** Until then this node declares no other node dead: they too need a beat after a store outage. */
+  private reapNotBefore = 0;
+  private lastBeatFailed = false;
+  /** Sockets whose disconnect could not reach the store (an outage); retried with the heartbeat. */
+  private readonly pendingDetach = new Set<string>();
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -119,8 +124,18 @@ export class SeatEngine {
     };
     every(this.config.sweepIntervalMs, () => this.sweep());
     every(this.config.heartbeatIntervalMs, async () => {
-      await this.store.heartbeat(this.config.nodeId, this.now());
-      await this.reap(false);
+      try {
+        await this.store.heartbeat(this.config.nodeId, this.now());
+      } catch (err) {
+        this.lastBeatFailed = true;
+        throw err;
+      }
+      // Back from a store outage: the other nodes could not beat either, so give them a full
+      // node timeout to do so before taking any of them for dead.
+      if (this.lastBeatFailed) this.reapNotBefore = this.now() + this.config.nodeTimeoutMs;
+      this.lastBeatFailed = false;
+      for (const socketId of [...this.pendingDetach]) await this.detach(socketId);
+      if (this.now() >= this.reapNotBefore) await this.reap(false);
     });
     every(3_600_000, () => this.prune());
     return result;
@@ -214,7 +229,15 @@ export class SeatEngine {
   async detach(socketId: string): Promise<void> {
     // A stopping node leaves its rows to releaseNode (graceful) or to its next life (crash).
     if (this.stopped) return;
-    const outcome = await this.store.detach(socketId, this.now());
+    let outcome;
+    try {
+      outcome = await this.store.detach(socketId, this.now());
+      this.pendingDetach.delete(socketId);
+    } catch (err) {
+      // Left in the store, the row would hold the seat as long as this node lives.
+      this.pendingDetach.add(socketId);
+      throw err;
+    }
     if (!outcome) return;
     if (outcome.session.state === 'idle' && outcome.session.expiresAt !== null) {
       this.schedule(outcome.session.id, outcome.session.expiresAt);

@@ -10,7 +10,6 @@ import {
   connectAndAdmit,
   granted,
   nextEvent,
-  OPERATOR_TOKEN,
   sign,
   sleep,
   until,

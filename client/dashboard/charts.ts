@@ -68,7 +68,8 @@ export function historyCharts(): HistoryCharts {
             { label: 'seats', stroke: LIMIT_COLOR, dash: [6, 4], width: 1, points: { show: false } },
           ],
         },
-        [xs, peaks, limit],
+        // One more point at the end of the last bucket, so its step is drawn across it.
+        xs.length ? [[...xs, xs.at(-1)! + (bucket === 'day' ? 86_400 : 3_600)], [...peaks, peaks.at(-1)!], [...limit, seats]] : [xs, peaks, limit],
         seatsBox,
       );
       denialsPlot = new uPlot(

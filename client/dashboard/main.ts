@@ -24,7 +24,8 @@ const state = {
   actor: null as AdminSnapshot['actor'] | null,
   licenses: new Map<string, LicenseView>(),
   sessions: new Map<string, SessionView>(),
-  denials: [] as DenialView[],
+  /** Newest first, per license, so a busy license cannot push another's out. */
+  denials: new Map<string, DenialView[]>(),
   audit: [] as AuditEntryView[],
   selected: null as string | null,
   /** serverTime minus local time, so idle countdowns follow the server's clock. */
@@ -94,12 +95,13 @@ function signIn(token: string): void {
     state.skewMs = Date.parse(snap.serverTime) - Date.now();
     state.licenses = new Map(snap.licenses.map((l) => [l.id, l]));
     state.sessions = new Map(snap.sessions.map((x) => [x.id, x]));
-    state.denials = snap.denials.slice(0, MAX_DENIALS);
+    state.denials = new Map();
+    for (const d of snap.denials) denialsOf(d.licenseId).push(d);
     state.audit = snap.audit.slice(0, MAX_AUDIT);
     $('#signin').hidden = true;
     $('#board').hidden = false;
     $('#signout').hidden = false;
-    fill($('#who'), snap.actor.kind === 'operator' ? 'operator: all tenants' : `tenant admin: ${snap.actor.tenantName ?? snap.actor.tenantId}`);
+    fill($('#who'), snap.actor.kind === 'operator' ? 'operator: all tenants' : `tenant admin: ${snap.actor.tenantId}`);
     const wanted = new URLSearchParams(location.hash.slice(1)).get('license');
     if (!state.selected || !state.licenses.has(state.selected)) {
       state.selected = wanted && state.licenses.has(wanted) ? wanted : (snap.licenses[0]?.id ?? null);
@@ -125,8 +127,9 @@ function signIn(token: string): void {
     if (change.licenseId === state.selected) renderSessions();
   });
   s.on('admin:denial', (denial) => {
-    state.denials.unshift(denial);
-    state.denials.length = Math.min(state.denials.length, MAX_DENIALS);
+    const list = denialsOf(denial.licenseId);
+    list.unshift(denial);
+    list.length = Math.min(list.length, MAX_DENIALS);
     if (denial.licenseId === state.selected) {
       renderDenials();
       scheduleHistory();
@@ -137,6 +140,12 @@ function signIn(token: string): void {
     state.audit.length = Math.min(state.audit.length, MAX_AUDIT);
     renderAudit();
   });
+}
+
+function denialsOf(licenseId: string): DenialView[] {
+  let list = state.denials.get(licenseId);
+  if (!list) state.denials.set(licenseId, (list = []));
+  return list;
 }
 
 function setConn(text: string, kind: 'ok' | 'pending' | 'bad'): void {
@@ -298,8 +307,7 @@ function remaining(expiresAt: string): string {
 function renderDenials(): void {
   const list = document.getElementById('denials');
   if (!list || !state.selected) return;
-  const items = state.denials
-    .filter((d) => d.licenseId === state.selected)
+  const items = denialsOf(state.selected)
     .slice(0, 50)
     .map((d) =>
       h(

@@ -62,6 +62,10 @@ describeBrowser('dashboard', () => {
     expect(page.url()).not.toContain(mine.tenant.adminToken);
     expect(await page.locator('#who').textContent()).toBe(`tenant admin: ${mine.tenant.id}`);
     await screenshot(page, 'dashboard-signed-in-tenant');
+    // Served under a strict CSP: only the server's own scripts, no inline code.
+    const csp = (await fetch(`${url}/admin`)).headers.get('content-security-policy');
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
 
     // The operator sees every tenant.
     const op = await newPage();

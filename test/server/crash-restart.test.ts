@@ -43,16 +43,19 @@ describe('kill -9 and restart', () => {
     const db = path.join(tempDir(), 'seats.db');
     const env = { DATABASE_URL: db, IDLE_TIMEOUT_MIN_SEC: '1', SWEEP_INTERVAL_MS: '200' };
     const first = await startProcess(env);
-    const { license, admin } = await first.api.setup({ seats: 3, idleTimeoutSec: 2 });
+    const { license, admin } = await first.api.setup({ seats: 3, idleTimeoutSec: 4 });
     const gone = await granted(first.url, await sign(license, { sid: 'gone' }));
     const back = await granted(first.url, await sign(license, { sid: 'back' }), { reconnection: true });
+    // Retry fast: socket.io's default backoff could outlast the idle hold on a loaded machine.
+    back.socket.io.reconnectionDelay(100).reconnectionDelayMax(300);
+    const resumed = new Promise<any>((r) => back.socket.on('seat:granted', (g) => g.resumed && r(g)));
     gone.socket.io.reconnection(false);
     await first.kill9();
     gone.socket.disconnect();
     const second = await startProcess({ ...env, PORT: String(first.port) });
     const api2 = second.api.as(admin.token);
-    await until(() => back.socket.connected);
-    await until(async () => (await api2.ok('GET', `/licenses/${license.id}`)).seatsInUse === 1, 8000);
+    expect(await resumed).toMatchObject({ sessionId: back.grant.sessionId });
+    await until(async () => (await api2.ok('GET', `/licenses/${license.id}`)).seatsInUse === 1, 10_000);
     const { sessions } = await api2.ok('GET', `/licenses/${license.id}/sessions`);
     expect(sessions).toMatchObject([{ id: back.grant.sessionId, sessionRef: 'back', state: 'active' }]);
   });

@@ -120,7 +120,7 @@ export interface AuditEntryView {
 }
 
 export interface AdminSnapshot {
-  actor: { kind: 'operator' } | { kind: 'tenant'; tenantId: string };
+  actor: { kind: 'operator' } | { kind: 'tenant'; tenantId: string; tenantName: string };
   licenses: LicenseView[];
   sessions: SessionView[];
   /** Newest first, a bounded page per license. */

@@ -101,7 +101,7 @@ function signIn(token: string): void {
     $('#signin').hidden = true;
     $('#board').hidden = false;
     $('#signout').hidden = false;
-    fill($('#who'), snap.actor.kind === 'operator' ? 'operator: all tenants' : `tenant admin: ${snap.actor.tenantId}`);
+    fill($('#who'), snap.actor.kind === 'operator' ? 'operator: all tenants' : `tenant admin: ${snap.actor.tenantName}`);
     const wanted = new URLSearchParams(location.hash.slice(1)).get('license');
     if (!state.selected || !state.licenses.has(state.selected)) {
       state.selected = wanted && state.licenses.has(wanted) ? wanted : (snap.licenses[0]?.id ?? null);

@@ -19,7 +19,7 @@ describe('/admin namespace', () => {
     await granted(url, await sign(license, { sid: 'p0', name: 'Zed' }));
     const watcher = adminSocket(url, tenant.adminToken);
     const snapshot: any = await nextEvent(watcher, 'admin:snapshot');
-    expect(snapshot.actor).toEqual({ kind: 'tenant', tenantId: tenant.id });
+    expect(snapshot.actor).toEqual({ kind: 'tenant', tenantId: tenant.id, tenantName: expect.any(String) });
     expect(snapshot.licenses).toMatchObject([{ id: license.id, seatsInUse: 1, seats: 1 }]);
     expect(snapshot.licenses[0].secret).toBeUndefined();
     expect(snapshot.sessions).toMatchObject([{ sessionRef: 'p0', name: 'Zed', sockets: 1, state: 'active' }]);

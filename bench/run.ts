@@ -65,7 +65,6 @@ interface Node {
 async function startNode(kind: 'ours' | 'floor', env: Record<string, string>): Promise<Node> {
   const file = kind === 'ours' ? 'bench/seat-node.ts' : 'bench/floor-node.ts';
   const execArgv = ['--import', 'tsx', '--expose-gc'];
-  if (args.profile && kind === 'ours') execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   const child = fork(path.join(ROOT, file), [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -219,6 +218,17 @@ async function statusAll(workers: Worker[], tag: string, since?: number) {
 
 const KiB = 1024;
 
+/** With --profile, a CPU profile of the seat server for each phase, in bench/results/profiles/. */
+async function profiled<T>(node: Node, phase: string, fn: () => Promise<T>): Promise<T> {
+  if (!args.profile || node.kind !== 'ours') return fn();
+  await node.call('profileStart');
+  try {
+    return await fn();
+  } finally {
+    await node.call('profileStop', path.join(profileDir, `ours-${phase}.cpuprofile`));
+  }
+}
+
 // ---- phases ----
 
 async function main(): Promise<BenchReport> {
@@ -248,7 +258,7 @@ async function main(): Promise<BenchReport> {
     const res: Record<string, unknown> = { ratePerSec: size.rate, sockets: count };
     for (const node of [floor, ours]) {
       log(`${node.kind}: ${count} connects at ${size.rate}/s`);
-      const o = await openAll(workers, { tag: 'rate', url: node.url, license: node.kind === 'ours' ? lic.rate : undefined, prefix: `rate-${node.kind}`, count, ratePerSec: size.rate });
+      const o = await profiled(node, 'rate', () => openAll(workers, { tag: 'rate', url: node.url, license: node.kind === 'ours' ? lic.rate : undefined, prefix: `rate-${node.kind}`, count, ratePerSec: size.rate }));
       await closeAll(workers, 'rate');
       res[node.kind] = { latencyMs: dist(o.latenciesMs), ok: o.ok, failed: o.failed, errors: o.errors, achievedPerSec: round(o.perSec) };
     }
@@ -264,7 +274,7 @@ async function main(): Promise<BenchReport> {
     for (const node of [floor, ours]) {
       const before = await node.call<Memory>('memory');
       log(`${node.kind}: ramp to ${n} sockets, ${size.rampInFlight * WORKERS} in flight`);
-      const o = await openAll(workers, { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp-${node.kind}`, count: n, concurrency: size.rampInFlight });
+      const o = await profiled(node, 'ramp', () => openAll(workers, { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp-${node.kind}`, count: n, concurrency: size.rampInFlight }));
       await sleep(1000);
       const serverSockets = await node.call<number>('sockets');
       const after = await node.call<Memory>('memory');
@@ -287,7 +297,7 @@ async function main(): Promise<BenchReport> {
       };
     }
     log('ours: waiting for the ramp seats to be released');
-    const freed = await waitSeatsFree(ours.url, lic.ramp, 120_000);
+    const freed = await profiled(ours, 'ramp-release', () => waitSeatsFree(ours.url, lic.ramp, 120_000));
     (res.ours as Record<string, unknown>).allReleasedAfterClose = freed;
     (res.ours as Record<string, unknown>).burstReleaseLatenessMs = dist(await ours.call<number[]>('lateness'));
     sections.ramp = res;
@@ -299,9 +309,9 @@ async function main(): Promise<BenchReport> {
     for (const node of [floor, ours]) {
       log(`${node.kind}: ${size.kicks} kicks`);
       const o = await openAll(workers, { tag: 'kick', url: node.url, license: node.kind === 'ours' ? lic.kick : undefined, prefix: `kick-${node.kind}`, count: size.kicks, concurrency: 16 });
-      const per = await Promise.all(
+      const per = await profiled(node, 'kick', () => Promise.all(
         workers.map((w) => w.call<{ latenciesMs: number[]; errors: Record<string, number> }>('kick', { tag: 'kick', url: node.url, adminToken: ADMIN_TOKEN, count: size.kicks, gapMs: 5 }, 300_000)),
-      );
+      ));
       await closeAll(workers, 'kick');
       const errors: Record<string, number> = { ...o.errors };
       for (const p of per) for (const [k, v] of Object.entries(p.errors)) errors[k] = (errors[k] ?? 0) + v;

@@ -1,6 +1,8 @@
 // The seat server under test, as the bench runs it: `createSeatServer()` configured from the
 // environment exactly as `npm start` does, plus an IPC channel for the driver to read its memory
 // (after a full GC) and the lateness of each idle release, which only the engine can see.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { createSeatServer } from '../server/seat-server';
 import { serve } from './ipc';
@@ -8,6 +10,7 @@ import { memory } from './node-memory';
 
 const server = createSeatServer();
 const lateness: number[] = [];
+const inspector = new Session();
 server.engine.subscribe((event) => {
   if (event.type === 'session.ended' && event.reason === 'idle_timeout' && event.session.expiresAt !== null) {
     lateness.push(Date.now() - event.session.expiresAt);
@@ -21,6 +24,17 @@ serve({
   /** Idle release lateness (ms after the deadline) since the last call. */
   lateness: () => lateness.splice(0),
   heapSnapshot: (file: string) => writeHeapSnapshot(file),
+  /** A CPU profile of one phase (`--profile`): started here, written to `file` on stop. */
+  profileStart: async () => {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+  },
+  profileStop: async (file: string) => {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    inspector.disconnect();
+  },
   stop: async () => {
     await server.close();
     setImmediate(() => process.exit(0));

@@ -518,6 +518,8 @@ export abstract class KyselySeatStore implements SeatStore {
   /** Sessions among `sessionIds` left with no connection go idle, with a durable deadline. */
   private async idleOrphans(trx: Db, license: License, sessionIds: string[], now: number): Promise<DetachOutcome[]> {
     const outcomes: DetachOutcome[] = [];
+    // Going idle changes no seat count: count once, not per session (a restart idles them all).
+    let held: number | undefined;
     for (const id of sessionIds) {
       const open = await trx.selectFrom('connections').select('socket_id').where('session_id', '=', id).limit(1).execute();
       if (open.length > 0) continue;
@@ -530,7 +532,7 @@ export abstract class KyselySeatStore implements SeatStore {
         .returning('weight')
         .executeTakeFirst();
       if (!updated) continue;
-      const seatsInUse = await this.countSeats(trx, license.id);
+      const seatsInUse = (held ??= await this.countSeats(trx, license.id));
       await this.insertEvent(trx, license.id, id, SeatEventType.Idle, null, updated.weight, seatsInUse, now);
       const session = await this.loadSession(trx, id);
       if (session) outcomes.push({ license, session, seatsInUse });
@@ -549,10 +551,12 @@ export abstract class KyselySeatStore implements SeatStore {
       .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
       .execute();
     const ended: EndedSession[] = [];
+    // Counted once, then less each released session's weight (the count is O(sessions)).
+    let held: number | undefined;
     for (const { id } of rows) {
       const session = await this.loadSession(trx, id);
       if (!session) continue;
-      const seatsInUse = (await this.countSeats(trx, license.id)) - session.weight;
+      const seatsInUse = (held = (held ?? (await this.countSeats(trx, license.id))) - session.weight);
       await this.deleteSession(trx, session, End.IdleTimeout, seatsInUse, now);
       ended.push({ license, session, reason: End.IdleTimeout, seatsInUse });
     }

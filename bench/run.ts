@@ -19,8 +19,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const ADMIN_TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 
 export const SIZES = {
-  full: { rampSockets: 10_000, rampInFlight: 64, rate: 200, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 5000, storeOps: 20_000 },
-  quick: { rampSockets: 2000, rampInFlight: 64, rate: 200, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, storeOps: 5000 },
+  full: { rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 5000, storeOps: 10_000 },
+  quick: { rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, storeOps: 5000 },
   smoke: { rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, storeOps: 1000 },
 } as const;
 export type Mode = keyof typeof SIZES;
@@ -297,7 +297,7 @@ async function main(): Promise<BenchReport> {
       };
     }
     log('ours: waiting for the ramp seats to be released');
-    const freed = await profiled(ours, 'ramp-release', () => waitSeatsFree(ours.url, lic.ramp, 120_000));
+    const freed = await profiled(ours, 'ramp-release', () => waitSeatsFree(ours.url, lic.ramp, 300_000));
     (res.ours as Record<string, unknown>).allReleasedAfterClose = freed;
     (res.ours as Record<string, unknown>).burstReleaseLatenessMs = dist(await ours.call<number[]>('lateness'));
     sections.ramp = res;

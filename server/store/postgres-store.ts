@@ -15,8 +15,11 @@ export class PostgresSeatStore extends KyselySeatStore {
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     };
     const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
-    // An idle client losing its connection (a database restart) must not crash the process.
+    // A client losing its connection (a database restart) emits 'error'; the pool listens only
+    // while the client is idle, and an unheard 'error' ends the process. The query in flight
+    // fails on its own (callers see `unavailable`), so every client gets a listener of its own.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     return new PostgresSeatStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
   }
 

@@ -17,7 +17,7 @@ import {
   type Admission,
 } from '../support/harness';
 import { describeWith } from '../support/services';
-import { allAlive, CLUSTER_TIMING, clusterMissing, useCluster } from './cluster-support';
+import { allAlive, blackholeProxy, CLUSTER_TIMING, clusterMissing, useCluster } from './cluster-support';
 
 function adminSocket(url: string, token: string): Socket {
   const s = ioClient(`${url}/admin`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
@@ -230,6 +230,38 @@ describeWith(clusterMissing())('a cluster of three nodes on PostgreSQL and Redis
     await cluster.restart(1);
   });
 
+  it("a client's network dropping without a close: the node lets it go after the ping timeout, then the seat idles as usual", async () => {
+    const { nodes } = cluster;
+    const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
+    const { license, admin } = await a.api.setup({ seats: 3, idleTimeoutSec: CLUSTER_TIMING.idleSec });
+    const proxy = await blackholeProxy(b.port);
+    onTestFinished(() => proxy.close());
+    const returns = await sign(license, { sid: 'returns' });
+    const vanishes = await sign(license, { sid: 'vanishes' });
+    const r = await granted(proxy.url, returns);
+    const v = await granted(proxy.url, vanishes);
+    const stay = await granted(a.url, await sign(license, { sid: 'stays' }));
+
+    proxy.drop();
+    const droppedAt = Date.now();
+    const state = async (id: string) =>
+      ((await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions as Array<{ id: string; state: string }>).find((x) => x.id === id)?.state;
+    await until(async () => (await state(r.grant.sessionId)) === 'idle', 10_000, 50);
+    const noticedAfter = Date.now() - droppedAt;
+    const { pingIntervalMs, pingTimeoutMs, idleSec } = CLUSTER_TIMING;
+    expect(noticedAfter).toBeLessThan(pingIntervalMs + pingTimeoutMs + 1500);
+
+    // The client's network comes back (through another node): it resumes within the hold.
+    const back = await granted(c.url, returns);
+    expect(back.grant).toMatchObject({ resumed: true, sessionId: r.grant.sessionId });
+    // The one that never comes back is released after the idle timeout, as any closed tab.
+    await until(async () => (await state(v.grant.sessionId)) === undefined, 10_000, 50);
+    expect(Date.now() - droppedAt).toBeGreaterThanOrEqual(idleSec * 1000);
+    expect(Date.now() - droppedAt).toBeLessThan(pingIntervalMs + pingTimeoutMs + idleSec * 1000 + 2500);
+    expect(await state(stay.grant.sessionId)).toBe('active');
+    expect(stay.socket.connected).toBe(true);
+  });
+
   it('Redis stopped and restarted: no crash, no over-allocation, rooms span the nodes again', async () => {
     const { nodes } = cluster;
     const [a, , c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
@@ -268,7 +300,17 @@ describeWith(clusterMissing())('a cluster of three nodes on PostgreSQL and Redis
     const holder = await granted(b.url, await sign(license, { sid: 'holder' }));
     const holderTab = await granted(c.url, await sign(license, { sid: 'holder' }));
 
+    // Stopped with queries in flight on every node: a failing connection must not end a process.
+    const busy = await a.api.setup({ seats: 3, idleTimeoutSec: 1 });
+    const barrage = Promise.all(
+      Array.from({ length: 30 }, async (_, i) => admitOrError(nodes[i % 3]!.url, await sign(busy.license, { sid: `b${i}` }))),
+    );
+    await sleep(20);
     await services.pg.stop();
+    const caught = await barrage;
+    expect(caught.filter((r) => r.result.kind === 'granted').length).toBeLessThanOrEqual(3);
+    for (const r of caught) await closeSocket(r.socket);
+    expect(allAlive(nodes)).toBe(true);
     for (const n of nodes) {
       const r = await admitOrError(n.url, await sign(license, { sid: `x-${n.port}` }));
       expect(r.result).toMatchObject({ kind: 'connect_error', message: 'unavailable', data: { reason: 'unavailable' } });

@@ -21,6 +21,8 @@ const EnvSchema = z.object({
   CONNECT_BURST: int(1000, 1),
   MAX_PAYLOAD_BYTES: int(16_384, 1024),
   PG_POOL_SIZE: int(10, 1),
+  PING_INTERVAL_MS: int(25_000, 100),
+  PING_TIMEOUT_MS: int(20_000, 100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEMO: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
 });
@@ -61,6 +63,12 @@ export interface SeatServerConfig {
   readonly maxPayloadBytes: number;
   /** PostgreSQL connections per node (PG_POOL_SIZE, 10). */
   readonly pgPoolSize: number;
+  /**
+   * socket.io heartbeat (PING_INTERVAL_MS 25000, PING_TIMEOUT_MS 20000): a client whose network
+   * drops without a close is let go after about their sum, and its seat then idles as usual.
+   */
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
   /** pino level (LOG_LEVEL, info). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Demo tenant, license and /demo page on an empty database (DEMO, on; `off` in production). */
@@ -103,6 +111,8 @@ export function parseConfig(
     connectBurst: e.CONNECT_BURST,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     pgPoolSize: e.PG_POOL_SIZE,
+    pingIntervalMs: e.PING_INTERVAL_MS,
+    pingTimeoutMs: e.PING_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     demo: e.DEMO === undefined ? true : ['on', 'true', '1'].includes(e.DEMO),
     ...overrides,

@@ -75,6 +75,8 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   const httpServer = http.createServer(app);
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
     maxHttpBufferSize: config.maxPayloadBytes,
+    pingInterval: config.pingIntervalMs,
+    pingTimeout: config.pingTimeoutMs,
     serveClient: false,
     // Seats are held by the idle timeout, not by socket.io's own recovery.
     connectionStateRecovery: undefined,

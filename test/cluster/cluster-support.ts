@@ -2,6 +2,7 @@
 // timeouts shrunk to seconds, for the cluster suites.
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type Proc, startProcess } from '../support/harness';
 import { type Postgres, postgresMissing, type Redis, redisMissing, startPostgres, startRedis } from '../support/services';
@@ -127,4 +128,19 @@ export async function blackholeProxy(target: number): Promise<Blackhole> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** How many times the store recorded the session's release (every node sweeps; one must win). */
+export async function releasesOf(databaseUrl: string, sessionId: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      "select count(*) as n from seat_events where session_id = $1 and type = 'released'",
+      [sessionId],
+    );
+    return Number(rows[0]!.n);
+  } finally {
+    await client.end();
+  }
 }

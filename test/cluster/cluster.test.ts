@@ -17,7 +17,7 @@ import {
   type Admission,
 } from '../support/harness';
 import { describeWith } from '../support/services';
-import { allAlive, blackholeProxy, CLUSTER_TIMING, clusterMissing, useCluster } from './cluster-support';
+import { allAlive, blackholeProxy, CLUSTER_TIMING, clusterMissing, releasesOf, useCluster } from './cluster-support';
 
 function adminSocket(url: string, token: string): Socket {
   const s = ioClient(`${url}/admin`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
@@ -90,6 +90,9 @@ describeWith(clusterMissing())('a cluster of three nodes on PostgreSQL and Redis
     expect(heldFor).toBeGreaterThanOrEqual(CLUSTER_TIMING.idleSec * 1000 - 100);
     expect(heldFor).toBeLessThan(CLUSTER_TIMING.idleSec * 1000 + 1500);
     await until(() => sessionEvents.some((e) => e.event === 'idle'));
+    // Three nodes sweep for expired seats: exactly one released it.
+    await sleep(CLUSTER_TIMING.sweepMs * 3);
+    expect(await releasesOf(cluster.databaseUrl, onA.grant.sessionId)).toBe(1);
     expect((await connectAndAdmit(b.url, other)).result.kind).toBe('granted');
   });
 
@@ -187,6 +190,8 @@ describeWith(clusterMissing())('a cluster of three nodes on PostgreSQL and Redis
     const { heartbeatMs, nodeTimeoutMs, idleSec } = CLUSTER_TIMING;
     expect(releasedAfter).toBeGreaterThanOrEqual(nodeTimeoutMs - heartbeatMs + idleSec * 1000 - 100);
     expect(releasedAfter).toBeLessThan(nodeTimeoutMs + idleSec * 1000 + 2500);
+    await sleep(CLUSTER_TIMING.sweepMs * 3);
+    expect(await releasesOf(cluster.databaseUrl, onlyC.grant.sessionId)).toBe(1);
 
     const left = await sessions();
     expect(left.find((x) => x.id === onA.grant.sessionId)).toMatchObject({ state: 'active', sockets: 1 });

@@ -108,6 +108,18 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
     }
   }
 
+  // Sessions ended on another node while Redis could not tell this one (see the engine).
+  engine.watchLocalSessions(
+    () => [...nsp.sockets.values()].flatMap((s) => (s.data.sessionId ? [s.data.sessionId] : [])),
+    ({ sessionId, reason, message }) => {
+      for (const s of nsp.sockets.values()) {
+        if (s.data.sessionId !== sessionId) continue;
+        s.emit('session:ended', { reason, message });
+        s.disconnect(true);
+      }
+    },
+  );
+
   engine.subscribe((event) => {
     if (event.type !== 'session.ended') return;
     const room = sessionRoom(event.session.id);

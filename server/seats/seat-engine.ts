@@ -82,6 +82,10 @@ export class SeatEngine {
   private lastBeatFailed = false;
   /** Sockets whose disconnect could not reach the store (an outage); retried with the heartbeat. */
   private readonly pendingDetach = new Set<string>();
+  private localSessions?: {
+    list: () => Iterable<string>;
+    onEnded: (ended: { sessionId: string; reason: EndReason; message: string }) => void;
+  };
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -136,6 +140,7 @@ export class SeatEngine {
       this.lastBeatFailed = false;
       for (const socketId of [...this.pendingDetach]) await this.detach(socketId);
       if (this.now() >= this.reapNotBefore) await this.reap(false);
+      await this.reconcileLocal();
     });
     every(3_600_000, () => this.prune());
     return result;
@@ -148,6 +153,27 @@ export class SeatEngine {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     if (opts.release) this.publishReleased(await this.store.releaseNode(this.config.nodeId, this.now()));
+  }
+
+  /**
+   * The transport's own sockets' sessions. With many nodes, an ending decided on another node
+   * reaches them through Redis; one that Redis lost (an outage) is found here on the next beat.
+   */
+  watchLocalSessions(
+    list: () => Iterable<string>,
+    onEnded: (ended: { sessionId: string; reason: EndReason; message: string }) => void,
+  ): void {
+    this.localSessions = { list, onEnded };
+  }
+
+  private async reconcileLocal(): Promise<void> {
+    if (!this.localSessions || !this.config.redisUrl) return;
+    const ids = [...new Set(this.localSessions.list())];
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const e of await this.store.endedAmong(ids.slice(i, i + 500))) {
+        this.localSessions.onEnded({ ...e, message: END_MESSAGE[e.reason] });
+      }
+    }
   }
 
   subscribe(listener: (e: DomainEvent) => void): () => void {

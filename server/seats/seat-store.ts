@@ -62,6 +62,8 @@ export interface SeatStore {
   /** Ids of idle sessions whose deadline is at or before `before`. */
   listExpiring(before: number): Promise<Array<{ id: string; expiresAt: number }>>;
   getSession(id: string): Promise<Session | undefined>;
+  /** Which of these sessions no longer exist, with the reason each was released for. */
+  endedAmong(sessionIds: string[]): Promise<Array<{ sessionId: string; reason: EndReason }>>;
   listSessions(licenseId: string): Promise<Session[]>;
   listDenials(licenseId: string, opts?: { since?: number; limit?: number }): Promise<Denial[]>;
   /** Denials and peak seats in use per bucket of `bucketMs`, from `since` to `until`. */

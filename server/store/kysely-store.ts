@@ -337,6 +337,22 @@ export abstract class KyselySeatStore implements SeatStore {
     return this.loadSession(this.db, id);
   }
 
+  async endedAmong(sessionIds: string[]): Promise<Array<{ sessionId: string; reason: EndReason }>> {
+    if (sessionIds.length === 0) return [];
+    const live = await this.db.selectFrom('sessions').select('id').where('id', 'in', sessionIds).execute();
+    const liveIds = new Set(live.map((r) => r.id));
+    const gone = sessionIds.filter((id) => !liveIds.has(id));
+    if (gone.length === 0) return [];
+    const released = await this.db
+      .selectFrom('seat_events')
+      .select(['session_id', 'reason'])
+      .where('session_id', 'in', gone)
+      .where('type', '=', SeatEventType.Released)
+      .execute();
+    const reasons = new Map(released.map((r) => [r.session_id, r.reason as EndReason]));
+    return gone.map((sessionId) => ({ sessionId, reason: reasons.get(sessionId) ?? End.Kicked }));
+  }
+
   async listSessions(licenseId: string): Promise<Session[]> {
     return this.sessionsOf(this.db, licenseId, 'oldest-first');
   }

@@ -271,7 +271,14 @@ describeWith(clusterMissing())('a cluster of three nodes on PostgreSQL and Redis
     const { nodes } = cluster;
     const [a, , c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
     const { license, admin } = await a.api.setup({ seats: 2, idleTimeoutSec: 60 });
+    const other = await a.api.setup({ seats: 1, idleTimeoutSec: 60 });
+    const onC = await granted(c.url, await sign(other.license, { sid: 'kicked-in-outage' }));
+    const told = nextEvent(onC.socket, 'session:ended', 10_000);
     await services.redis.stop();
+    // A kick on A while Redis is away: C finds its socket's session gone on its next beat.
+    await other.admin.ok('DELETE', `/sessions/${onC.grant.sessionId}`);
+    expect(await told).toMatchObject({ reason: 'kicked' });
+    await nextEvent(onC.socket, 'disconnect');
     // Seats are decided in PostgreSQL: the nodes still admit, and never beyond `seats`.
     const during = await Promise.all(
       Array.from({ length: 9 }, async (_, i) => admitOrError(nodes[i % 3]!.url, await sign(license, { sid: `r${i}` }))),

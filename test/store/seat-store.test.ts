@@ -309,7 +309,13 @@ for (const dialect of DIALECTS) {
       // Ended by the app: no cool-down, the same key is admitted at once.
       expect(await stores[1]!.endSession(again.session.id, 'ended_by_app', 1400)).toMatchObject({ reason: 'ended_by_app' });
       expect(await stores[1]!.endSession(again.session.id, 'ended_by_app', 1401)).toBeUndefined();
-      expect((await admit(stores[0]!, license, claimant('a'), 1402)).kind).toBe('granted');
+      const live = await grant(stores[0]!, license, claimant('a'), 1402);
+      // A node asks which of its sockets' sessions ended elsewhere, and why.
+      expect(await stores[2]!.endedAmong([a.session.id, again.session.id, live.session.id])).toEqual([
+        { sessionId: a.session.id, reason: 'kicked' },
+        { sessionId: again.session.id, reason: 'ended_by_app' },
+      ]);
+      expect(await stores[2]!.endedAmong([])).toEqual([]);
     });
 
     it('updateLicense: suspension ends every session and refuses new ones; fewer seats end the newest', async () => {

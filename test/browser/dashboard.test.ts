@@ -60,7 +60,7 @@ describeBrowser('dashboard', () => {
     expect(await page.locator(`.card[data-license="${other.license.id}"]`).count()).toBe(0);
     expect(await page.locator('#license-title').textContent()).toContain('Planner Pro');
     expect(page.url()).not.toContain(mine.tenant.adminToken);
-    expect(await page.locator('#who').textContent()).toBe(`tenant admin: ${mine.tenant.id}`);
+    expect(await page.locator('#who').textContent()).toBe(`tenant admin: ${mine.tenant.name}`);
     await screenshot(page, 'dashboard-signed-in-tenant');
     // Served under a strict CSP: only the server's own scripts, no inline code.
     const csp = (await fetch(`${url}/admin`)).headers.get('content-security-policy');

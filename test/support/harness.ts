@@ -86,7 +86,7 @@ export async function startProcess(env: Record<string, string>, opts: { untilTes
     }
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 45_000);
     const onData = () => {
       const m = out.match(/"url":"http:\/\/localhost:(\d+)"/);
       if (m) {
@@ -157,8 +157,8 @@ export class Api {
   }
 
   /** A tenant and a license of it; returns the license (with its secret) and the tenant's admin API. */
-  async setup(license: Record<string, unknown> = {}): Promise<{ license: LicenseReply; tenant: { id: string; adminToken: string }; admin: Api }> {
-    const tenant = await this.ok<{ id: string; adminToken: string }>('POST', '/tenants', { name: `t-${Math.random().toString(36).slice(2)}` });
+  async setup(license: Record<string, unknown> = {}): Promise<{ license: LicenseReply; tenant: { id: string; name: string; adminToken: string }; admin: Api }> {
+    const tenant = await this.ok<{ id: string; name: string; adminToken: string }>('POST', '/tenants', { name: `t-${Math.random().toString(36).slice(2)}` });
     const lic = await this.ok<LicenseReply>('POST', '/licenses', { tenantId: tenant.id, seats: 5, idleTimeoutSec: 2, ...license });
     return { license: lic, tenant, admin: this.as(tenant.adminToken) };
   }

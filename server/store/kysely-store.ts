@@ -246,6 +246,7 @@ export abstract class KyselySeatStore implements SeatStore {
           expires_at: null,
         })
         .execute();
+      await this.addSeats(trx, licenseId, claimant.weight);
       await this.insertConnection(trx, req, sessionId);
       const seatsInUse = inUse + claimant.weight;
       await this.insertEvent(trx, licenseId, sessionId, SeatEventType.Granted, null, claimant.weight, seatsInUse, now);
@@ -581,7 +582,8 @@ export abstract class KyselySeatStore implements SeatStore {
 
   private async deleteSession(trx: Db, session: Session, reason: EndReason, seatsInUse: number, now: number) {
     await trx.deleteFrom('connections').where('session_id', '=', session.id).execute();
-    await trx.deleteFrom('sessions').where('id', '=', session.id).execute();
+    const gone = await trx.deleteFrom('sessions').where('id', '=', session.id).executeTakeFirst();
+    if (Number(gone.numDeletedRows) > 0) await this.addSeats(trx, session.licenseId, -session.weight);
     await this.insertEvent(trx, session.licenseId, session.id, SeatEventType.Released, reason, session.weight, seatsInUse, now);
   }
 
@@ -631,13 +633,18 @@ export abstract class KyselySeatStore implements SeatStore {
       .execute();
   }
 
+  /** Seats held: the license row's counter, kept by `addSeats` on every session insert and delete. */
   private async countSeats(trx: Db, licenseId: string): Promise<number> {
-    const row = await trx
-      .selectFrom('sessions')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('weight'), sql<number>`0`).as('n'))
-      .where('license_id', '=', licenseId)
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
+    const row = await trx.selectFrom('licenses').select('seats_in_use').where('id', '=', licenseId).executeTakeFirst();
+    return Number(row?.seats_in_use ?? 0);
+  }
+
+  private async addSeats(trx: Db, licenseId: string, delta: number): Promise<void> {
+    await trx
+      .updateTable('licenses')
+      .set((eb) => ({ seats_in_use: eb('seats_in_use', '+', delta) }))
+      .where('id', '=', licenseId)
+      .execute();
   }
 
   private async loadSession(trx: Db, id: string): Promise<Session | undefined> {
@@ -688,7 +695,7 @@ function toLicense(row: Selectable<LicensesTable>): License {
   };
 }
 
-function licenseRow(l: License): LicensesTable {
+function licenseRow(l: License): Omit<LicensesTable, 'seats_in_use'> {
   return {
     id: l.id,
     tenant_id: l.tenantId,

@@ -19,6 +19,8 @@ export interface LicensesTable {
   status: string;
   denied_message: string;
   secret: string;
+  /** Sum of the weights of the license's sessions (migration 2026-11-22T02). */
+  seats_in_use: Generated<number>;
   created_at: number;
   updated_at: number;
 }

@@ -113,7 +113,7 @@ function rng(seed: number) {
 }
 
 for (const dialect of DIALECTS) {
-  describeWith([dialect.missing()])(`SeatStore contract: ${dialect.name}`, () => {
+  describeWith([dialect.missing()])(`SeatStore contract: ${dialect.name}`, { timeout: 60_000 }, () => {
     let nodes: (n: number) => Promise<SeatStore[]>;
     beforeAll(() => dialect.boot(), 60_000);
     afterAll(async () => {

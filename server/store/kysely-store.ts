@@ -175,10 +175,17 @@ export abstract class KyselySeatStore implements SeatStore {
       const row = await this.lockLicense(trx, licenseId);
       if (!row) return { kind: 'license_not_found' };
       const license = toLicense(row);
-      const expired = await this.releaseExpired(trx, license, now);
+      let inUse = Number(row.seats_in_use);
+      let expired: EndedSession[] = [];
+      // Idle seats past their deadline that no timer has released yet must not count. They are
+      // released here only where they matter: a full license, or this seat key's own stale session.
+      const releaseStale = async () => {
+        const released = await this.releaseExpired(trx, license, now);
+        if (released.length > 0) inUse = released.at(-1)!.seatsInUse;
+        expired = expired.concat(released);
+      };
 
       const deny = async (reason: DenyReason): Promise<AdmitOutcome> => {
-        const seatsInUse = await this.countSeats(trx, licenseId);
         const denial: Denial = {
           licenseId,
           at: now,
@@ -188,18 +195,22 @@ export abstract class KyselySeatStore implements SeatStore {
           deviceId: claimant.deviceId,
           instanceId: claimant.instanceId,
         };
-        await this.insertDenial(trx, denial, claimant.weight, seatsInUse);
-        return { kind: 'denied', license, denial, seatsInUse, expired };
+        await this.insertDenial(trx, denial, claimant.weight, inUse);
+        return { kind: 'denied', license, denial, seatsInUse: inUse, expired };
       };
 
       if (license.status === 'suspended') return deny(Deny.LicenseSuspended);
 
-      const existing = await trx
+      let existing = await trx
         .selectFrom('sessions')
         .selectAll()
         .where('license_id', '=', licenseId)
         .where('seat_key_value', '=', claimant.seatKeyValue)
         .executeTakeFirst();
+      if (existing?.state === SessionState.Idle && existing.expires_at !== null && Number(existing.expires_at) <= now) {
+        await releaseStale();
+        existing = undefined;
+      }
 
       if (existing) {
         await trx
@@ -208,10 +219,9 @@ export abstract class KyselySeatStore implements SeatStore {
           .where('id', '=', existing.id)
           .execute();
         await this.insertConnection(trx, req, existing.id);
-        const seatsInUse = await this.countSeats(trx, licenseId);
-        await this.insertEvent(trx, licenseId, existing.id, SeatEventType.Resumed, null, existing.weight, seatsInUse, now);
+        await this.insertEvent(trx, licenseId, existing.id, SeatEventType.Resumed, null, existing.weight, inUse, now);
         const session = await this.loadSession(trx, existing.id);
-        return { kind: 'granted', resumed: true, license, session: session!, seatsInUse, expired };
+        return { kind: 'granted', resumed: true, license, session: session!, seatsInUse: inUse, expired };
       }
 
       const cooldown = await trx
@@ -223,35 +233,51 @@ export abstract class KyselySeatStore implements SeatStore {
         .executeTakeFirst();
       if (cooldown) return deny(Deny.Kicked);
 
-      const inUse = await this.countSeats(trx, licenseId);
+      if (inUse + claimant.weight > license.seats) await releaseStale();
       if (inUse + claimant.weight > license.seats) return deny(Deny.NoFreeSeats);
 
-      const sessionId = randomUUID();
+      const session: Session = {
+        id: randomUUID(),
+        licenseId,
+        seatKeyValue: claimant.seatKeyValue,
+        sessionRef: claimant.sessionRef,
+        userId: claimant.userId,
+        deviceId: claimant.deviceId,
+        instanceId: claimant.instanceId,
+        app: claimant.app,
+        name: claimant.name,
+        weight: claimant.weight,
+        state: SessionState.Active,
+        startedAt: now,
+        idleSince: null,
+        expiresAt: null,
+        sockets: 1,
+        apps: claimant.app ? [claimant.app] : [],
+      };
       await trx
         .insertInto('sessions')
         .values({
-          id: sessionId,
+          id: session.id,
           license_id: licenseId,
-          seat_key_value: claimant.seatKeyValue,
-          session_ref: claimant.sessionRef,
-          user_id: claimant.userId,
-          device_id: claimant.deviceId,
-          instance_id: claimant.instanceId,
-          app: claimant.app,
-          name: claimant.name,
-          weight: claimant.weight,
-          state: SessionState.Active,
+          seat_key_value: session.seatKeyValue,
+          session_ref: session.sessionRef,
+          user_id: session.userId,
+          device_id: session.deviceId,
+          instance_id: session.instanceId,
+          app: session.app,
+          name: session.name,
+          weight: session.weight,
+          state: session.state,
           started_at: now,
           idle_since: null,
           expires_at: null,
         })
         .execute();
       await this.addSeats(trx, licenseId, claimant.weight);
-      await this.insertConnection(trx, req, sessionId);
+      await this.insertConnection(trx, req, session.id);
       const seatsInUse = inUse + claimant.weight;
-      await this.insertEvent(trx, licenseId, sessionId, SeatEventType.Granted, null, claimant.weight, seatsInUse, now);
-      const session = await this.loadSession(trx, sessionId);
-      return { kind: 'granted', resumed: false, license, session: session!, seatsInUse, expired };
+      await this.insertEvent(trx, licenseId, session.id, SeatEventType.Granted, null, claimant.weight, seatsInUse, now);
+      return { kind: 'granted', resumed: false, license, session, seatsInUse, expired };
     });
   }
 
@@ -479,12 +505,15 @@ export abstract class KyselySeatStore implements SeatStore {
 
   // ---- nodes ----
 
-  async heartbeat(nodeId: string, now: number): Promise<void> {
+  async heartbeat(nodeId: string, now: number): Promise<boolean> {
+    const beat = await this.db.updateTable('nodes').set({ heartbeat_at: now }).where('id', '=', nodeId).executeTakeFirst();
+    if (Number(beat.numUpdatedRows) > 0) return true;
     await this.db
       .insertInto('nodes')
       .values({ id: nodeId, started_at: now, heartbeat_at: now })
       .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeat_at: now }))
       .execute();
+    return false;
   }
 
   async reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean }): Promise<DetachOutcome[]> {

@@ -118,6 +118,11 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
         s.disconnect(true);
       }
     },
+    // This node was taken for dead and its sockets' rows let go: their seats are idle now. A
+    // disconnect makes the clients reconnect and resume them before the idle timeout ends.
+    () => {
+      for (const s of nsp.sockets.values()) s.disconnect(true);
+    },
   );
 
   engine.subscribe((event) => {

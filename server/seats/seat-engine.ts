@@ -73,6 +73,7 @@ export class SeatEngine {
   private readonly now: () => number;
   private readonly listeners = new Set<(e: DomainEvent) => void>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly expiring = new Map<string, { again: boolean; done: Promise<void> }>();
   private readonly intervals: NodeJS.Timeout[] = [];
   private readonly onHookError: (hook: string, err: unknown) => void;
   private operatorTokenHash: string | undefined;
@@ -85,6 +86,7 @@ export class SeatEngine {
   private localSessions?: {
     list: () => Iterable<string>;
     onEnded: (ended: { sessionId: string; reason: EndReason; message: string }) => void;
+    onDeclaredDead?: () => void;
   };
 
   constructor(opts: EngineOptions) {
@@ -117,7 +119,7 @@ export class SeatEngine {
     await this.store.heartbeat(this.config.nodeId, now);
     // Without Redis there is one node: every connection row in the store is from a past life.
     await this.reap(!this.config.redisUrl);
-    for (const { id, expiresAt } of await this.store.listExpiring(Number.MAX_SAFE_INTEGER)) this.schedule(id, expiresAt);
+    for (const s of await this.store.listExpiring(Number.MAX_SAFE_INTEGER)) this.schedule(s.id, s.expiresAt, s.licenseId);
     await this.sweep();
     await this.prune();
 
@@ -129,7 +131,9 @@ export class SeatEngine {
     every(this.config.sweepIntervalMs, () => this.sweep());
     every(this.config.heartbeatIntervalMs, async () => {
       try {
-        await this.store.heartbeat(this.config.nodeId, this.now());
+        // Our row gone: another node took this one for dead and let go of its sockets' rows.
+        // Those sockets must reconnect (and resume) to be counted again.
+        if (!(await this.store.heartbeat(this.config.nodeId, this.now()))) this.localSessions?.onDeclaredDead?.();
       } catch (err) {
         this.lastBeatFailed = true;
         throw err;
@@ -162,8 +166,9 @@ export class SeatEngine {
   watchLocalSessions(
     list: () => Iterable<string>,
     onEnded: (ended: { sessionId: string; reason: EndReason; message: string }) => void,
+    onDeclaredDead?: () => void,
   ): void {
-    this.localSessions = { list, onEnded };
+    this.localSessions = { list, onEnded, onDeclaredDead };
   }
 
   private async reconcileLocal(): Promise<void> {
@@ -266,7 +271,7 @@ export class SeatEngine {
     }
     if (!outcome) return;
     if (outcome.session.state === 'idle' && outcome.session.expiresAt !== null) {
-      this.schedule(outcome.session.id, outcome.session.expiresAt);
+      this.schedule(outcome.session.id, outcome.session.expiresAt, outcome.session.licenseId);
       this.publish({ type: 'session.idle', ...outcome });
     } else {
       this.publish({ type: 'session.detached', ...outcome });
@@ -445,15 +450,15 @@ export class SeatEngine {
 
   // ---- timers and periodic work ----
 
-  private schedule(sessionId: string, expiresAt: number): void {
+  private schedule(sessionId: string, expiresAt: number, licenseId: string): void {
     if (this.stopped) return;
     this.unschedule(sessionId);
     const fire = () => {
       this.timers.delete(sessionId);
       // setTimeout may fire a hair before the deadline; the release is conditional on it.
       const early = expiresAt - this.now();
-      if (early > 0) return this.schedule(sessionId, expiresAt);
-      this.expire(sessionId).catch((err) => this.onHookError('expire', err));
+      if (early > 0) return this.schedule(sessionId, expiresAt, licenseId);
+      this.expireDue(licenseId);
     };
     const t = setTimeout(fire, Math.max(0, expiresAt - this.now()));
     t.unref();
@@ -466,9 +471,37 @@ export class SeatEngine {
     this.timers.delete(sessionId);
   }
 
+  /**
+   * Releases every idle seat of the license past its deadline in one transaction. Timers of many
+   * seats falling due together (a mass disconnect an idle timeout ago) share one pass: a call
+   * while a pass runs asks for one more pass after it.
+   */
+  private expireDue(licenseId: string): Promise<void> {
+    const running = this.expiring.get(licenseId);
+    if (running) {
+      running.again = true;
+      return running.done;
+    }
+    const entry = { again: false, done: Promise.resolve() };
+    this.expiring.set(licenseId, entry);
+    entry.done = (async () => {
+      do {
+        entry.again = false;
+        try {
+          this.publishEnded(await this.store.expireLicense(licenseId, this.now()));
+        } catch (err) {
+          this.onHookError('expire', err);
+        }
+      } while (entry.again && !this.stopped);
+      this.expiring.delete(licenseId);
+    })();
+    return entry.done;
+  }
+
   /** Backstop for timers lost to a restart or held by a dead node. */
   private async sweep(): Promise<void> {
-    for (const { id } of await this.store.listExpiring(this.now())) await this.expire(id);
+    const due = await this.store.listExpiring(this.now());
+    await Promise.all([...new Set(due.map((s) => s.licenseId))].map((id) => this.expireDue(id)));
   }
 
   private async reap(allOthers: boolean): Promise<void> {
@@ -490,7 +523,7 @@ export class SeatEngine {
 
   private publishReleased(outcomes: Awaited<ReturnType<SeatStore['releaseNode']>>): void {
     for (const o of outcomes) {
-      if (o.session.expiresAt !== null) this.schedule(o.session.id, o.session.expiresAt);
+      if (o.session.expiresAt !== null) this.schedule(o.session.id, o.session.expiresAt, o.session.licenseId);
       this.publish({ type: 'session.idle', ...o });
     }
   }

@@ -59,8 +59,10 @@ export interface SeatStore {
   ): Promise<EndedSession | undefined>;
   /** Releases the session only if it is still idle and past its deadline (exactly once). */
   expireSession(sessionId: string, now: number): Promise<EndedSession | undefined>;
-  /** Ids of idle sessions whose deadline is at or before `before`. */
-  listExpiring(before: number): Promise<Array<{ id: string; expiresAt: number }>>;
+  /** Releases every idle session of the license past its deadline, in one transaction. */
+  expireLicense(licenseId: string, now: number): Promise<EndedSession[]>;
+  /** Idle sessions whose deadline is at or before `before`. */
+  listExpiring(before: number): Promise<Array<{ id: string; licenseId: string; expiresAt: number }>>;
   getSession(id: string): Promise<Session | undefined>;
   /** Which of these sessions no longer exist, with the reason each was released for. */
   endedAmong(sessionIds: string[]): Promise<Array<{ sessionId: string; reason: EndReason }>>;
@@ -74,7 +76,8 @@ export interface SeatStore {
   addAudit(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
   listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }): Promise<AuditEntry[]>;
 
-  heartbeat(nodeId: string, now: number): Promise<void>;
+  /** Writes the node's heartbeat; false when its row was missing (a first beat, or it was declared dead). */
+  heartbeat(nodeId: string, now: number): Promise<boolean>;
   /**
    * Declares nodes dead: those beating before `deadBefore` (and every node but `keep` when
    * `allOthers`). Their connection rows go; sessions left without one go idle from `now`.

@@ -16,6 +16,7 @@ import {
   type AppSocket,
   type Admission,
 } from '../support/harness';
+import { PostgresSeatStore } from '../../server/store/postgres-store';
 import { describeWith } from '../support/services';
 import { allAlive, blackholeProxy, CLUSTER_TIMING, clusterMissing, releasesOf, useCluster } from './cluster-support';
 
@@ -207,6 +208,31 @@ describeWith(clusterMissing())('a cluster of three nodes on PostgreSQL and Redis
     // The node comes back under its id and serves again.
     const back = await cluster.restart(2);
     expect((await granted(back.url, await tok('only-c'))).grant.resumed).toBe(false);
+  });
+
+  it('a node taken for dead while alive lets its clients go, and they resume their seats', async () => {
+    const { nodes } = cluster;
+    const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    const { license, admin } = await a.api.setup({ seats: 2, idleTimeoutSec: CLUSTER_TIMING.idleSec });
+    const token = await sign(license, { sid: 'fenced' });
+    const tab = await granted(b.url, token);
+    const dropped = nextEvent(tab.socket, 'disconnect', 5000);
+    const ended = collect(tab.socket as unknown as Socket, 'session:ended');
+    // What a survivor does when B misses its heartbeats (a stall, a partition): B's rows go.
+    const survivor = PostgresSeatStore.open(cluster.databaseUrl, 1);
+    onTestFinished(() => survivor.close());
+    const since = Date.now();
+    expect(await survivor.releaseNode('node-B', since)).toHaveLength(1);
+    await dropped;
+    // Told to reconnect on B's next beat, well before the idle seat could expire.
+    expect(Date.now() - since).toBeLessThan(CLUSTER_TIMING.heartbeatMs * 4 + 500);
+    expect(ended).toEqual([]);
+    const back = await granted(b.url, token);
+    expect(back.grant).toMatchObject({ resumed: true, sessionId: tab.grant.sessionId });
+    await sleep(CLUSTER_TIMING.idleSec * 1000 + 500);
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(sessions).toMatchObject([{ id: tab.grant.sessionId, state: 'active', sockets: 1 }]);
+    expect(back.socket.connected).toBe(true);
   });
 
   it('SIGTERM: the node stops, its clients reconnect elsewhere and resume, nothing is lost', async () => {

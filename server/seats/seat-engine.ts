@@ -305,12 +305,6 @@ export class SeatEngine {
     return ended;
   }
 
-  /** Releases an idle seat whose deadline has passed; exactly one node succeeds. */
-  async expire(sessionId: string): Promise<void> {
-    const ended = await this.store.expireSession(sessionId, this.now());
-    if (ended) this.publishEnded([ended]);
-  }
-
   // ---- administration ----
 
   async authenticateAdmin(token: unknown): Promise<Actor> {

@@ -349,15 +349,22 @@ export abstract class KyselySeatStore implements SeatStore {
     });
   }
 
-  async listExpiring(before: number): Promise<Array<{ id: string; expiresAt: number }>> {
+  async expireLicense(licenseId: string, now: number): Promise<EndedSession[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.lockLicense(trx, licenseId);
+      return row ? this.releaseExpired(trx, toLicense(row), now) : [];
+    });
+  }
+
+  async listExpiring(before: number): Promise<Array<{ id: string; licenseId: string; expiresAt: number }>> {
     const rows = await this.db
       .selectFrom('sessions')
-      .select(['id', 'expires_at'])
+      .select(['id', 'license_id', 'expires_at'])
       .where('state', '=', SessionState.Idle)
       .where('expires_at', '<=', before)
       .orderBy('expires_at')
       .execute();
-    return rows.map((r) => ({ id: r.id, expiresAt: Number(r.expires_at) }));
+    return rows.map((r) => ({ id: r.id, licenseId: r.license_id, expiresAt: Number(r.expires_at) }));
   }
 
   async getSession(id: string): Promise<Session | undefined> {

@@ -207,7 +207,7 @@ for (const dialect of DIALECTS) {
       expect(await store.detach('sock-2', 1201)).toBeUndefined();
       expect(await held(store, license.id)).toBe(1);
       expect(await store.listExpiring(3199)).toEqual([]);
-      expect(await store.listExpiring(3200)).toEqual([{ id: a.session.id, expiresAt: 3200 }]);
+      expect(await store.listExpiring(3200)).toEqual([{ id: a.session.id, licenseId: license.id, expiresAt: 3200 }]);
 
       // Held while idle: another key is refused; the same key resumes the same session.
       expect((await admit(store, license, claimant('b'), 2000)).kind).toBe('denied');

@@ -244,6 +244,28 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('many idle seats falling due together are released once each, however many nodes expire the license', async () => {
+      const stores = await nodes(3);
+      const license = await newLicense(stores[0]!, { seats: 10, idleTimeoutSec: 1 });
+      const ids: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const g = await grant(stores[i % 3]!, license, claimant(`m${i}`), 0, `m-${i}`);
+        ids.push(g.session.id);
+        await stores[0]!.detach(`m-${i}`, i < 6 ? 0 : 500);
+      }
+      // At 1000 the first six are due; the last two (idle since 500) are not.
+      const passes = await Promise.all([
+        ...stores.map((s) => s.expireLicense(license.id, 1000)),
+        ...ids.map((id, i) => stores[i % 3]!.expireSession(id, 1000)),
+      ]);
+      const released = passes.flat().filter((x) => x !== undefined);
+      expect(released.map((e) => e.session.id).sort()).toEqual(ids.slice(0, 6).sort());
+      expect(released.every((e) => e.reason === 'idle_timeout')).toBe(true);
+      expect(await held(stores[0]!, license.id)).toBe(2);
+      expect((await stores[1]!.expireLicense(license.id, 1500)).map((e) => e.session.id).sort()).toEqual(ids.slice(6).sort());
+      expect(await stores[2]!.seatsInUse(license.id)).toBe(0);
+    });
+
     it('reapNodes releases only a dead node\'s connections, once, however many survivors reap', async () => {
       const stores = await nodes(3);
       const store = stores[0]!;

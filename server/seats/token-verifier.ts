@@ -1,10 +1,22 @@
 // Client tokens: HS256 JWTs signed with the license's secret (CONTRACT.md section 3).
-import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { createVerifier, TokenError } from 'fast-jwt';
+import { decodeJwt } from 'jose';
 import { AuthErrorCode, SEAT_KEY_CLAIM, TokenClaims } from '../../shared';
 import { SeatError } from './seat-error';
 import type { Claimant, License } from './types';
 
-const encoder = new TextEncoder();
+// A license's secret never changes, so its verifier is made once. fast-jwt verifies with
+// node:crypto's HMAC, about ten times faster than jose's WebCrypto path on every connect.
+const verifiers = new Map<string, (token: string) => Record<string, unknown>>();
+function verifierOf(license: License): (token: string) => Record<string, unknown> {
+  let verify = verifiers.get(license.secret);
+  if (!verify) {
+    if (verifiers.size > 10_000) verifiers.clear();
+    verify = createVerifier({ key: license.secret, algorithms: ['HS256'], requiredClaims: ['exp'] });
+    verifiers.set(license.secret, verify);
+  }
+  return verify;
+}
 
 export interface VerifiedToken {
   license: License;
@@ -33,16 +45,14 @@ export function licenseIdOf(token: unknown): string {
 export async function verifyToken(token: string, license: License): Promise<VerifiedToken> {
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, encoder.encode(license.secret), {
-      algorithms: ['HS256'],
-      requiredClaims: ['exp'],
-    }));
+    payload = verifierOf(license)(token);
   } catch (cause) {
-    if (cause instanceof joseErrors.JWTExpired) throw new SeatError(AuthErrorCode.TokenExpired, 'the token has expired', { cause });
-    if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.reason === 'missing') {
-      throw new SeatError(AuthErrorCode.MissingClaim, `the token has no "${cause.claim}" claim`, { cause });
+    const code = (cause as { code?: string }).code;
+    if (code === TokenError.codes.expired) throw new SeatError(AuthErrorCode.TokenExpired, 'the token has expired', { cause });
+    if (code === TokenError.codes.missingRequiredClaim) {
+      throw new SeatError(AuthErrorCode.MissingClaim, (cause as Error).message.replace(/^The (\w+) claim is required\.$/, 'the token has no "$1" claim'), { cause });
     }
-    const why = cause instanceof joseErrors.JOSEAlgNotAllowed ? 'only HS256 tokens are accepted' : 'the token signature or format is invalid';
+    const why = code === TokenError.codes.invalidAlgorithm ? 'only HS256 tokens are accepted' : 'the token signature or format is invalid';
     throw new SeatError(AuthErrorCode.InvalidToken, why, { cause });
   }
 

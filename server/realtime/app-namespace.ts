@@ -118,10 +118,11 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
         s.disconnect(true);
       }
     },
-    // This node was taken for dead and its sockets' rows let go: their seats are idle now. A
-    // disconnect makes the clients reconnect and resume them before the idle timeout ends.
+    // This node was taken for dead and its sockets' rows let go: their seats are idle now.
+    // Closing the transport (not a socket.io disconnect, which clients take as final) makes
+    // them reconnect and resume before the idle timeout ends.
     () => {
-      for (const s of nsp.sockets.values()) s.disconnect(true);
+      for (const s of nsp.sockets.values()) s.conn.close();
     },
   );
 

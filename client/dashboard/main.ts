@@ -28,7 +28,7 @@ const state = {
   denials: new Map<string, DenialView[]>(),
   audit: [] as AuditEntryView[],
   selected: null as string | null,
-  /** serverTime minus local time, so idle countdowns follow the server's clock. */
+  /** serverTime minus local time, so idle countdowns follow the server's clock when the two differ. */
   skewMs: 0,
 };
 let socket: AdminSocket | undefined;
@@ -92,7 +92,10 @@ function signIn(token: string): void {
   });
   s.on('admin:snapshot', (snap) => {
     state.actor = snap.actor;
-    state.skewMs = Date.parse(snap.serverTime) - Date.now();
+    // The snapshot's time is stamped before it travels, so a small difference is its latency, not
+    // clock skew: correcting for it would stretch every countdown. Only a real skew is applied.
+    const skew = Date.parse(snap.serverTime) - Date.now();
+    state.skewMs = Math.abs(skew) > 5000 ? skew : 0;
     state.licenses = new Map(snap.licenses.map((l) => [l.id, l]));
     state.sessions = new Map(snap.sessions.map((x) => [x.id, x]));
     state.denials = new Map();

@@ -571,24 +571,38 @@ export abstract class KyselySeatStore implements SeatStore {
   /** Sessions among `sessionIds` left with no connection go idle, with a durable deadline. */
   private async idleOrphans(trx: Db, license: License, sessionIds: string[], now: number): Promise<DetachOutcome[]> {
     const outcomes: DetachOutcome[] = [];
-    // Going idle changes no seat count: count once, not per session (a restart idles them all).
-    let held: number | undefined;
-    for (const id of sessionIds) {
-      const open = await trx.selectFrom('connections').select('socket_id').where('session_id', '=', id).limit(1).execute();
-      if (open.length > 0) continue;
-      const expiresAt = now + license.idleTimeoutSec * 1000;
-      const updated = await trx
+    const expiresAt = now + license.idleTimeoutSec * 1000;
+    // Set-based, in chunks: a restart or a dead node idles thousands of sessions at once.
+    for (let i = 0; i < sessionIds.length; i += 500) {
+      const chunk = sessionIds.slice(i, i + 500);
+      const idled = await trx
         .updateTable('sessions')
         .set({ state: SessionState.Idle, idle_since: now, expires_at: expiresAt })
-        .where('id', '=', id)
+        .where('id', 'in', chunk)
         .where('state', '=', SessionState.Active)
-        .returning('weight')
-        .executeTakeFirst();
-      if (!updated) continue;
-      const seatsInUse = (held ??= await this.countSeats(trx, license.id));
-      await this.insertEvent(trx, license.id, id, SeatEventType.Idle, null, updated.weight, seatsInUse, now);
-      const session = await this.loadSession(trx, id);
-      if (session) outcomes.push({ license, session, seatsInUse });
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('connections').select('socket_id').whereRef('connections.session_id', '=', 'sessions.id'))),
+        )
+        .returningAll()
+        .execute();
+      if (idled.length === 0) continue;
+      // Going idle changes no seat count.
+      const seatsInUse = await this.countSeats(trx, license.id);
+      await trx
+        .insertInto('seat_events')
+        .values(
+          idled.map((r) => ({
+            license_id: license.id,
+            session_id: r.id,
+            type: SeatEventType.Idle,
+            reason: null,
+            weight: r.weight,
+            seats_in_use: seatsInUse,
+            at: now,
+          })),
+        )
+        .execute();
+      for (const row of idled) outcomes.push({ license, session: toSession(row, []), seatsInUse });
     }
     return outcomes;
   }

@@ -2,8 +2,8 @@
 // (no browser download). Under CI=true a missing browser fails the tests; locally they skip.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { describe } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { mountPages } from '../../server/http/pages';
 import type { SeatServerOptions } from '../../server/seat-server';
 
@@ -43,3 +43,43 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 export const LAPTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+
+/**
+ * One Chromium for the test file. Each test's browser contexts are closed after it (while its
+ * server still runs), and a script error, a CSP violation or a failed load on any page fails it.
+ */
+export function useBrowser(): { newContext(viewport?: typeof LAPTOP): Promise<BrowserContext>; newPage(context: BrowserContext): Promise<Page> } {
+  let browser: Browser | undefined;
+  let pageErrors: Error[] = [];
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
+    const errors = pageErrors;
+    pageErrors = [];
+    expect(errors.map((e) => e.message)).toEqual([]);
+  });
+  return {
+    async newContext(viewport = LAPTOP) {
+      const context = await browser!.newContext({ viewport });
+      contexts.push(context);
+      return context;
+    },
+    async newPage(context) {
+      const page = await context.newPage();
+      page.on('pageerror', (err) => pageErrors.push(err));
+      // Console errors include Content-Security-Policy violations and failed loads. (An API's
+      // 4xx reply is the page's to show, as the settings form does with a 422.)
+      page.on('console', (m) => {
+        const apiRefusal = m.location().url.includes('/api/v1/') && /status of 4\d\d/.test(m.text());
+        if (m.type() === 'error' && !apiRefusal) pageErrors.push(new Error(`console: ${m.text()} (${m.location().url})`));
+      });
+      return page;
+    },
+  };
+}

@@ -1,41 +1,15 @@
 // The live seat dashboard in headless Chromium: sign-in, live rows, kick, denials and their chart,
 // settings validated by the server, and user strings rendered as text.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { closeSocket, connectAndAdmit, granted, nextEvent, sign, startServer } from '../support/harness';
-import { LAPTOP, PHONE, describeBrowser, launchBrowser, screenshot, withPages } from './browser';
+import { LAPTOP, PHONE, describeBrowser, screenshot, useBrowser, withPages } from './browser';
 
-let browser: Browser;
-let pageErrors: Error[] = [];
-const contexts: BrowserContext[] = [];
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  // Close this test's pages while its server still runs (onTestFinished stops it after this hook),
-  // then fail the test if any page had a script error, a CSP violation or a failed load.
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-  const errors = pageErrors;
-  pageErrors = [];
-  expect(errors.map((e) => e.message)).toEqual([]);
-});
+const chrome = useBrowser();
 
-/** A fresh page (own storage); closed after the test file's browser goes. */
+/** A fresh page with its own storage. */
 async function newPage(viewport = LAPTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err));
-  // Console errors include Content-Security-Policy violations and failed loads.
-  page.on('console', (m) => {
-    // (An API's 4xx reply is the page's to show, as the settings form does with a 422.)
-    const apiRefusal = m.location().url.includes('/api/v1/') && /status of 4\d\d/.test(m.text());
-    if (m.type() === 'error' && !apiRefusal) pageErrors.push(new Error(`console: ${m.text()} (${m.location().url})`));
-  });
-  return page;
+  return chrome.newPage(await chrome.newContext(viewport));
 }
 
 async function signIn(page: Page, url: string, token: string): Promise<void> {

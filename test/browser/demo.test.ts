@@ -1,46 +1,19 @@
 // The demo app at /demo in headless Chromium (granted, a shared seat across tabs, a denial with the
 // license's message, a kick, an app-side end), and `npm start`'s demo setup with DEMO on and off.
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { DEMO_LICENSE_ID, setupDemo } from '../../server/demo-setup';
 import { startProcess, startServer, tempDir } from '../support/harness';
-import { LAPTOP, PHONE, describeBrowser, launchBrowser, screenshot, withPages } from './browser';
+import { LAPTOP, PHONE, describeBrowser, screenshot, useBrowser, withPages } from './browser';
 
-let browser: Browser;
-let pageErrors: Error[] = [];
-const contexts: BrowserContext[] = [];
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  // Close this test's pages while its server still runs (onTestFinished stops it after this hook),
-  // then fail the test if any page had a script error, a CSP violation or a failed load.
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-  const errors = pageErrors;
-  pageErrors = [];
-  expect(errors.map((e) => e.message)).toEqual([]);
-});
+const chrome = useBrowser();
 
 /** A browser profile of its own: its own cookie, so its own portal session and seat. */
-async function newBrowserProfile(viewport = LAPTOP): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  return context;
-}
+const newBrowserProfile = (viewport = LAPTOP) => chrome.newContext(viewport);
 
 async function openDemo(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err));
-  // Console errors include Content-Security-Policy violations and failed loads.
-  page.on('console', (m) => {
-    // (An API's 4xx reply is the page's to show, as the settings form does with a 422.)
-    const apiRefusal = m.location().url.includes('/api/v1/') && /status of 4\d\d/.test(m.text());
-    if (m.type() === 'error' && !apiRefusal) pageErrors.push(new Error(`console: ${m.text()} (${m.location().url})`));
-  });
+  const page = await chrome.newPage(context);
   await page.goto(`${url}/demo`);
   return page;
 }

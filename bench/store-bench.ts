@@ -40,7 +40,6 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
       socketId: `${run}-${tag}-${i}`,
       nodeId: NODE,
       now: Date.now(),
-      kickCooldownSec: 60,
       claimant: {
         seatKeyValue: JSON.stringify([`${run}-${tag}-${i}`]),
         sessionRef: `${tag}-${i}`,

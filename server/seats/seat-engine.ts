@@ -226,7 +226,6 @@ export class SeatEngine {
       nodeId: this.config.nodeId,
       claimant,
       now,
-      kickCooldownSec: this.config.kickCooldownSec,
     });
     if (outcome.kind === 'license_not_found') {
       throw new SeatError(AuthErrorCode.LicenseNotFound, `no license "${license.id}"`);

@@ -76,7 +76,6 @@ export interface AdmitRequest {
   nodeId: string;
   claimant: Claimant;
   now: number;
-  kickCooldownSec: number;
 }
 
 export type AdmitOutcome =

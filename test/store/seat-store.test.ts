@@ -89,7 +89,7 @@ async function newLicense(store: SeatStore, fields: Partial<License> = {}): Prom
 }
 
 function admit(store: SeatStore, license: License, c: Claimant, now: number, socketId: string = randomUUID(), nodeId = 'node-a'): Promise<AdmitOutcome> {
-  return store.admit({ licenseId: license.id, socketId, nodeId, claimant: c, now, kickCooldownSec: 60 });
+  return store.admit({ licenseId: license.id, socketId, nodeId, claimant: c, now });
 }
 
 async function grant(store: SeatStore, license: License, c: Claimant, now: number, socketId: string = randomUUID(), nodeId = 'node-a') {

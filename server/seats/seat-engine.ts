@@ -335,8 +335,9 @@ export class SeatEngine {
       }
       tenantId = actor.tenantId;
     } else {
-      tenantId = input.tenantId ?? (await this.operatorTenant()).id;
-      if (!(await this.store.getTenant(tenantId))) throw new SeatError(ErrorCode.NotFound, `no tenant "${tenantId}"`);
+      if (input.tenantId === undefined) tenantId = (await this.operatorTenant()).id;
+      else if (await this.store.getTenant(input.tenantId)) tenantId = input.tenantId;
+      else throw new SeatError(ErrorCode.NotFound, `no tenant "${input.tenantId}"`);
     }
     const now = this.now();
     const license: License = {

@@ -571,7 +571,10 @@ export abstract class KyselySeatStore implements SeatStore {
   /** Sessions among `sessionIds` left with no connection go idle, with a durable deadline. */
   private async idleOrphans(trx: Db, license: License, sessionIds: string[], now: number): Promise<DetachOutcome[]> {
     const outcomes: DetachOutcome[] = [];
+    if (sessionIds.length === 0) return outcomes;
     const expiresAt = now + license.idleTimeoutSec * 1000;
+    // Going idle changes no seat count.
+    const seatsInUse = await this.countSeats(trx, license.id);
     // Set-based, in chunks: a restart or a dead node idles thousands of sessions at once.
     for (let i = 0; i < sessionIds.length; i += 500) {
       const chunk = sessionIds.slice(i, i + 500);
@@ -586,8 +589,6 @@ export abstract class KyselySeatStore implements SeatStore {
         .returningAll()
         .execute();
       if (idled.length === 0) continue;
-      // Going idle changes no seat count.
-      const seatsInUse = await this.countSeats(trx, license.id);
       await trx
         .insertInto('seat_events')
         .values(
@@ -618,12 +619,12 @@ export abstract class KyselySeatStore implements SeatStore {
       .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
       .execute();
     const ended: EndedSession[] = [];
-    // Counted once, then less each released session's weight (the count is O(sessions)).
-    let held: number | undefined;
+    if (rows.length === 0) return ended;
+    let held = await this.countSeats(trx, license.id);
     for (const { id } of rows) {
       const session = await this.loadSession(trx, id);
       if (!session) continue;
-      const seatsInUse = (held = (held ?? (await this.countSeats(trx, license.id))) - session.weight);
+      const seatsInUse = (held -= session.weight);
       await this.deleteSession(trx, session, End.IdleTimeout, seatsInUse, now);
       ended.push({ license, session, reason: End.IdleTimeout, seatsInUse });
     }

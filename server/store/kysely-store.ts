@@ -29,6 +29,7 @@ import type {
   Session,
   Tenant,
 } from '../seats/types';
+import { type HotQueries, hotQueries, idleSessions } from './queries';
 import type { Database, LicensesTable, SessionsTable } from './schema';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -52,7 +53,14 @@ function migrationFolder(dir: string): MigrationProvider {
 }
 
 export abstract class KyselySeatStore implements SeatStore {
-  constructor(protected readonly db: Kysely<Database>) {}
+  protected readonly db: Kysely<Database>;
+  /** The hot paths' statements, compiled once. */
+  protected readonly q: HotQueries;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+    this.q = hotQueries(db);
+  }
 
   /** Reads the license row so that no other transaction changes the license's seats until commit. */
   protected abstract lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined>;
@@ -201,37 +209,23 @@ export abstract class KyselySeatStore implements SeatStore {
 
       if (license.status === 'suspended') return deny(Deny.LicenseSuspended);
 
-      let existing = await trx
-        .selectFrom('sessions')
-        .selectAll()
-        .where('license_id', '=', licenseId)
-        .where('seat_key_value', '=', claimant.seatKeyValue)
-        .executeTakeFirst();
+      const seatKey = { licenseId, seatKeyValue: claimant.seatKeyValue };
+      let existing = (await this.q.sessionBySeatKey(trx, seatKey)).rows[0];
       if (existing?.state === SessionState.Idle && existing.expires_at !== null && Number(existing.expires_at) <= now) {
         await releaseStale();
         existing = undefined;
       }
 
       if (existing) {
-        await trx
-          .updateTable('sessions')
-          .set({ state: SessionState.Active, idle_since: null, expires_at: null })
-          .where('id', '=', existing.id)
-          .execute();
+        await this.q.resumeSession(trx, { id: existing.id });
         await this.insertConnection(trx, req, existing.id);
         await this.insertEvent(trx, licenseId, existing.id, SeatEventType.Resumed, null, existing.weight, inUse, now);
         const session = await this.loadSession(trx, existing.id);
         return { kind: 'granted', resumed: true, license, session: session!, seatsInUse: inUse, expired };
       }
 
-      const cooldown = await trx
-        .selectFrom('kick_cooldowns')
-        .select('until')
-        .where('license_id', '=', licenseId)
-        .where('seat_key_value', '=', claimant.seatKeyValue)
-        .where('until', '>', now)
-        .executeTakeFirst();
-      if (cooldown) return deny(Deny.Kicked);
+      const cooldown = await this.q.cooldownUntil(trx, { ...seatKey, now });
+      if (cooldown.rows.length > 0) return deny(Deny.Kicked);
 
       if (inUse + claimant.weight > license.seats) await releaseStale();
       if (inUse + claimant.weight > license.seats) return deny(Deny.NoFreeSeats);
@@ -254,9 +248,7 @@ export abstract class KyselySeatStore implements SeatStore {
         sockets: 1,
         apps: claimant.app ? [claimant.app] : [],
       };
-      await trx
-        .insertInto('sessions')
-        .values({
+      await this.q.insertSession(trx, {
           id: session.id,
           license_id: licenseId,
           seat_key_value: session.seatKeyValue,
@@ -271,8 +263,7 @@ export abstract class KyselySeatStore implements SeatStore {
           started_at: now,
           idle_since: null,
           expires_at: null,
-        })
-        .execute();
+      });
       await this.addSeats(trx, licenseId, claimant.weight);
       await this.insertConnection(trx, req, session.id);
       const seatsInUse = inUse + claimant.weight;
@@ -290,19 +281,11 @@ export abstract class KyselySeatStore implements SeatStore {
   }
 
   async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
-    const conn = await this.db
-      .selectFrom('connections')
-      .select(['license_id'])
-      .where('socket_id', '=', socketId)
-      .executeTakeFirst();
+    const [conn] = (await this.q.licenseOfSocket(this.db, { socketId })).rows;
     if (!conn) return undefined;
     return this.db.transaction().execute(async (trx) => {
       const row = await this.lockLicense(trx, conn.license_id);
-      const gone = await trx
-        .deleteFrom('connections')
-        .where('socket_id', '=', socketId)
-        .returning(['session_id'])
-        .executeTakeFirst();
+      const [gone] = (await this.q.deleteSocket(trx, { socketId })).rows;
       if (!row || !gone) return undefined;
       const [outcome] = await this.idleOrphans(trx, toLicense(row), [gone.session_id], now);
       if (outcome) return outcome;
@@ -318,7 +301,7 @@ export abstract class KyselySeatStore implements SeatStore {
     now: number,
     cooldownUntil?: number,
   ): Promise<EndedSession | undefined> {
-    const found = await this.db.selectFrom('sessions').select('license_id').where('id', '=', sessionId).executeTakeFirst();
+    const [found] = (await this.q.licenseOfSession(this.db, { id: sessionId })).rows;
     if (!found) return undefined;
     return this.db.transaction().execute(async (trx) => {
       const row = await this.lockLicense(trx, found.license_id);
@@ -339,7 +322,7 @@ export abstract class KyselySeatStore implements SeatStore {
   }
 
   async expireSession(sessionId: string, now: number): Promise<EndedSession | undefined> {
-    const found = await this.db.selectFrom('sessions').select('license_id').where('id', '=', sessionId).executeTakeFirst();
+    const [found] = (await this.q.licenseOfSession(this.db, { id: sessionId })).rows;
     if (!found) return undefined;
     return this.db.transaction().execute(async (trx) => {
       const row = await this.lockLicense(trx, found.license_id);
@@ -578,16 +561,10 @@ export abstract class KyselySeatStore implements SeatStore {
     // Set-based, in chunks: a restart or a dead node idles thousands of sessions at once.
     for (let i = 0; i < sessionIds.length; i += 500) {
       const chunk = sessionIds.slice(i, i + 500);
-      const idled = await trx
-        .updateTable('sessions')
-        .set({ state: SessionState.Idle, idle_since: now, expires_at: expiresAt })
-        .where('id', 'in', chunk)
-        .where('state', '=', SessionState.Active)
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('connections').select('socket_id').whereRef('connections.session_id', '=', 'sessions.id'))),
-        )
-        .returningAll()
-        .execute();
+      const idled =
+        chunk.length === 1
+          ? (await this.q.idleSession(trx, { id: chunk[0]!, now, expiresAt })).rows
+          : await idleSessions(trx, chunk, now, expiresAt).execute();
       if (idled.length === 0) continue;
       await trx
         .insertInto('seat_events')
@@ -610,14 +587,10 @@ export abstract class KyselySeatStore implements SeatStore {
 
   /** Releases idle sessions of the license past their deadline (or just `onlyId`). */
   private async releaseExpired(trx: Db, license: License, now: number, onlyId?: string): Promise<EndedSession[]> {
-    const rows = await trx
-      .selectFrom('sessions')
-      .select('id')
-      .where('license_id', '=', license.id)
-      .where('state', '=', SessionState.Idle)
-      .where('expires_at', '<=', now)
-      .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
-      .execute();
+    const { rows } =
+      onlyId === undefined
+        ? await this.q.expiredOfLicense(trx, { licenseId: license.id, now })
+        : await this.q.expiredSession(trx, { licenseId: license.id, now, id: onlyId });
     const ended: EndedSession[] = [];
     if (rows.length === 0) return ended;
     let held = await this.countSeats(trx, license.id);
@@ -632,24 +605,21 @@ export abstract class KyselySeatStore implements SeatStore {
   }
 
   private async deleteSession(trx: Db, session: Session, reason: EndReason, seatsInUse: number, now: number) {
-    await trx.deleteFrom('connections').where('session_id', '=', session.id).execute();
-    const gone = await trx.deleteFrom('sessions').where('id', '=', session.id).executeTakeFirst();
-    if (Number(gone.numDeletedRows) > 0) await this.addSeats(trx, session.licenseId, -session.weight);
+    await this.q.deleteSessionSockets(trx, { sessionId: session.id });
+    const gone = await this.q.deleteSession(trx, { id: session.id });
+    if (Number(gone.numAffectedRows ?? 0) > 0) await this.addSeats(trx, session.licenseId, -session.weight);
     await this.insertEvent(trx, session.licenseId, session.id, SeatEventType.Released, reason, session.weight, seatsInUse, now);
   }
 
   private async insertConnection(trx: Db, req: AdmitRequest, sessionId: string) {
-    await trx
-      .insertInto('connections')
-      .values({
-        socket_id: req.socketId,
-        session_id: sessionId,
-        license_id: req.licenseId,
-        node_id: req.nodeId,
-        app: req.claimant.app,
-        connected_at: req.now,
-      })
-      .execute();
+    await this.q.insertConnection(trx, {
+      socket_id: req.socketId,
+      session_id: sessionId,
+      license_id: req.licenseId,
+      node_id: req.nodeId,
+      app: req.claimant.app,
+      connected_at: req.now,
+    });
   }
 
   private async insertDenial(trx: Db, denial: Denial, weight: number, seatsInUse: number) {
@@ -678,30 +648,23 @@ export abstract class KyselySeatStore implements SeatStore {
     seatsInUse: number,
     at: number,
   ) {
-    await trx
-      .insertInto('seat_events')
-      .values({ license_id: licenseId, session_id: sessionId, type, reason, weight, seats_in_use: seatsInUse, at })
-      .execute();
+    await this.q.insertEvent(trx, { license_id: licenseId, session_id: sessionId, type, reason, weight, seats_in_use: seatsInUse, at });
   }
 
   /** Seats held: the license row's counter, kept by `addSeats` on every session insert and delete. */
   private async countSeats(trx: Db, licenseId: string): Promise<number> {
-    const row = await trx.selectFrom('licenses').select('seats_in_use').where('id', '=', licenseId).executeTakeFirst();
+    const [row] = (await this.q.seatsInUse(trx, { licenseId })).rows;
     return Number(row?.seats_in_use ?? 0);
   }
 
   private async addSeats(trx: Db, licenseId: string, delta: number): Promise<void> {
-    await trx
-      .updateTable('licenses')
-      .set((eb) => ({ seats_in_use: eb('seats_in_use', '+', delta) }))
-      .where('id', '=', licenseId)
-      .execute();
+    await this.q.addSeats(trx, { licenseId, delta });
   }
 
   private async loadSession(trx: Db, id: string): Promise<Session | undefined> {
-    const row = await trx.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await this.q.sessionById(trx, { id })).rows;
     if (!row) return undefined;
-    const conns = await trx.selectFrom('connections').select('app').where('session_id', '=', id).execute();
+    const { rows: conns } = await this.q.appsOfSession(trx, { sessionId: id });
     return toSession(row, conns);
   }
 

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type Selectable, type Transaction } from 'kysely';
 import { KyselySeatStore } from './kysely-store';
+import { prepare } from './prepared';
 import type { Database, LicensesTable } from './schema';
 
 const INT8_OID = 20;
@@ -23,8 +24,10 @@ export class PostgresSeatStore extends KyselySeatStore {
     return new PostgresSeatStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
   }
 
-  protected lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
-    return trx.selectFrom('licenses').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id).forUpdate());
+
+  protected async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
+    return (await this.license(trx, { id })).rows[0];
   }
 
   protected isUniqueViolation(err: unknown): boolean {

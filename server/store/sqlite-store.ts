@@ -5,6 +5,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { KyselySeatStore } from './kysely-store';
+import { prepare } from './prepared';
 import type { Database, LicensesTable } from './schema';
 
 export class SqliteSeatStore extends KyselySeatStore {
@@ -18,8 +19,10 @@ export class SqliteSeatStore extends KyselySeatStore {
     return new SqliteSeatStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }));
   }
 
-  protected lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
-    return trx.selectFrom('licenses').selectAll().where('id', '=', id).executeTakeFirst();
+  private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id));
+
+  protected async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
+    return (await this.license(trx, { id })).rows[0];
   }
 
   protected isUniqueViolation(err: unknown): boolean {

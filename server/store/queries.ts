@@ -1,0 +1,91 @@
+// The statements of the hot paths (admit, resume, detach, release), prepared once per store: see
+// prepared.ts. Everything else in the store builds its queries per call.
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import { SessionState } from '../../shared';
+import { prepare } from './prepared';
+import type { ConnectionsTable, Database, SeatEventsTable, SessionsTable } from './schema';
+
+/** Every column of an insert as a placeholder of the same name (a Proxy has no keys to spread). */
+function row<T extends object>(p: T, columns: ReadonlyArray<keyof T>): T {
+  return Object.fromEntries(columns.map((c) => [c, p[c]])) as T;
+}
+
+const SESSION_COLUMNS = [
+  'id', 'license_id', 'seat_key_value', 'session_ref', 'user_id', 'device_id', 'instance_id',
+  'app', 'name', 'weight', 'state', 'started_at', 'idle_since', 'expires_at',
+] as const satisfies ReadonlyArray<keyof SessionsTable>;
+const CONNECTION_COLUMNS = ['socket_id', 'session_id', 'license_id', 'node_id', 'app', 'connected_at'] as const satisfies ReadonlyArray<
+  keyof ConnectionsTable
+>;
+const EVENT_COLUMNS = ['license_id', 'session_id', 'type', 'reason', 'weight', 'seats_in_use', 'at'] as const satisfies ReadonlyArray<
+  keyof SeatEventsTable
+>;
+
+/**
+ * Sessions among `ids` still active with no connection left go idle until `expiresAt`; returns
+ * them. Prepared for one session (a socket closing); built per call for a restart's thousands.
+ */
+export function idleSessions(db: Kysely<Database> | Transaction<Database>, ids: string[], now: number, expiresAt: number) {
+  return db
+    .updateTable('sessions')
+    .set({ state: SessionState.Idle, idle_since: now, expires_at: expiresAt })
+    .where('id', 'in', ids)
+    .where('state', '=', SessionState.Active)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('connections').select('socket_id').whereRef('connections.session_id', '=', 'sessions.id'))),
+    )
+    .returningAll();
+}
+
+export function hotQueries(db: Kysely<Database>) {
+  const expired = (p: { licenseId: string; now: number }) =>
+    db
+      .selectFrom('sessions')
+      .select('id')
+      .where('license_id', '=', p.licenseId)
+      .where('state', '=', SessionState.Idle)
+      .where('expires_at', '<=', p.now);
+  return {
+    sessionBySeatKey: prepare((p: { licenseId: string; seatKeyValue: string }) =>
+      db.selectFrom('sessions').selectAll().where('license_id', '=', p.licenseId).where('seat_key_value', '=', p.seatKeyValue),
+    ),
+    sessionById: prepare((p: { id: string }) => db.selectFrom('sessions').selectAll().where('id', '=', p.id)),
+    licenseOfSession: prepare((p: { id: string }) => db.selectFrom('sessions').select('license_id').where('id', '=', p.id)),
+    resumeSession: prepare((p: { id: string }) =>
+      db
+        .updateTable('sessions')
+        .set({ state: SessionState.Active, idle_since: null, expires_at: null })
+        .where('id', '=', p.id),
+    ),
+    insertSession: prepare((p: Insertable<SessionsTable>) => db.insertInto('sessions').values(row(p, SESSION_COLUMNS))),
+    deleteSession: prepare((p: { id: string }) => db.deleteFrom('sessions').where('id', '=', p.id)),
+    cooldownUntil: prepare((p: { licenseId: string; seatKeyValue: string; now: number }) =>
+      db
+        .selectFrom('kick_cooldowns')
+        .select('until')
+        .where('license_id', '=', p.licenseId)
+        .where('seat_key_value', '=', p.seatKeyValue)
+        .where('until', '>', p.now),
+    ),
+    seatsInUse: prepare((p: { licenseId: string }) => db.selectFrom('licenses').select('seats_in_use').where('id', '=', p.licenseId)),
+    addSeats: prepare((p: { licenseId: string; delta: number }) =>
+      db
+        .updateTable('licenses')
+        .set((eb) => ({ seats_in_use: eb('seats_in_use', '+', p.delta) }))
+        .where('id', '=', p.licenseId),
+    ),
+    insertConnection: prepare((p: Insertable<ConnectionsTable>) => db.insertInto('connections').values(row(p, CONNECTION_COLUMNS))),
+    licenseOfSocket: prepare((p: { socketId: string }) => db.selectFrom('connections').select('license_id').where('socket_id', '=', p.socketId)),
+    deleteSocket: prepare((p: { socketId: string }) =>
+      db.deleteFrom('connections').where('socket_id', '=', p.socketId).returning('session_id'),
+    ),
+    deleteSessionSockets: prepare((p: { sessionId: string }) => db.deleteFrom('connections').where('session_id', '=', p.sessionId)),
+    appsOfSession: prepare((p: { sessionId: string }) => db.selectFrom('connections').select('app').where('session_id', '=', p.sessionId)),
+    insertEvent: prepare((p: Insertable<SeatEventsTable>) => db.insertInto('seat_events').values(row(p, EVENT_COLUMNS))),
+    expiredOfLicense: prepare((p: { licenseId: string; now: number }) => expired(p)),
+    expiredSession: prepare((p: { licenseId: string; now: number; id: string }) => expired(p).where('id', '=', p.id)),
+    idleSession: prepare((p: { id: string; now: number; expiresAt: number }) => idleSessions(db, [p.id], p.now, p.expiresAt)),
+  };
+}
+
+export type HotQueries = ReturnType<typeof hotQueries>;

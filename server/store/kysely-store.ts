@@ -68,6 +68,11 @@ export abstract class KyselySeatStore implements SeatStore {
   /** Whether an error is a unique-constraint violation in this dialect. */
   protected abstract isUniqueViolation(err: unknown): boolean;
 
+  /** Runs `fn` as one transaction: all of it commits, or none of it. */
+  protected transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: migrationFolder(MIGRATIONS_DIR) });
     const { error } = await migrator.migrateToLatest();
@@ -149,7 +154,7 @@ export abstract class KyselySeatStore implements SeatStore {
     patch: LicensePatch,
     now: number,
   ): Promise<{ license: License; ended: EndedSession[] } | undefined> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.transaction(async (trx) => {
       const row = await this.lockLicense(trx, id);
       if (!row) return undefined;
       const license: License = { ...toLicense(row), ...patch, updatedAt: now };
@@ -179,7 +184,7 @@ export abstract class KyselySeatStore implements SeatStore {
 
   async admit(req: AdmitRequest): Promise<AdmitOutcome> {
     const { licenseId, claimant, now } = req;
-    return this.db.transaction().execute(async (trx): Promise<AdmitOutcome> => {
+    return this.transaction(async (trx): Promise<AdmitOutcome> => {
       const row = await this.lockLicense(trx, licenseId);
       if (!row) return { kind: 'license_not_found' };
       const license = toLicense(row);
@@ -273,7 +278,7 @@ export abstract class KyselySeatStore implements SeatStore {
   }
 
   async recordDenial(denial: Denial): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.transaction(async (trx) => {
       const seatsInUse = await this.countSeats(trx, denial.licenseId);
       await this.insertDenial(trx, denial, 1, seatsInUse);
       return seatsInUse;
@@ -283,7 +288,7 @@ export abstract class KyselySeatStore implements SeatStore {
   async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
     const [conn] = (await this.q.licenseOfSocket(this.db, { socketId })).rows;
     if (!conn) return undefined;
-    return this.db.transaction().execute(async (trx) => {
+    return this.transaction(async (trx) => {
       const row = await this.lockLicense(trx, conn.license_id);
       const [gone] = (await this.q.deleteSocket(trx, { socketId })).rows;
       if (!row || !gone) return undefined;
@@ -303,7 +308,7 @@ export abstract class KyselySeatStore implements SeatStore {
   ): Promise<EndedSession | undefined> {
     const [found] = (await this.q.licenseOfSession(this.db, { id: sessionId })).rows;
     if (!found) return undefined;
-    return this.db.transaction().execute(async (trx) => {
+    return this.transaction(async (trx) => {
       const row = await this.lockLicense(trx, found.license_id);
       const session = await this.loadSession(trx, sessionId);
       if (!row || !session) return undefined;
@@ -324,7 +329,7 @@ export abstract class KyselySeatStore implements SeatStore {
   async expireSession(sessionId: string, now: number): Promise<EndedSession | undefined> {
     const [found] = (await this.q.licenseOfSession(this.db, { id: sessionId })).rows;
     if (!found) return undefined;
-    return this.db.transaction().execute(async (trx) => {
+    return this.transaction(async (trx) => {
       const row = await this.lockLicense(trx, found.license_id);
       if (!row) return undefined;
       const [ended] = await this.releaseExpired(trx, toLicense(row), now, sessionId);
@@ -333,7 +338,7 @@ export abstract class KyselySeatStore implements SeatStore {
   }
 
   async expireLicense(licenseId: string, now: number): Promise<EndedSession[]> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.transaction(async (trx) => {
       const row = await this.lockLicense(trx, licenseId);
       return row ? this.releaseExpired(trx, toLicense(row), now) : [];
     });
@@ -532,7 +537,7 @@ export abstract class KyselySeatStore implements SeatStore {
       .execute();
     const outcomes: DetachOutcome[] = [];
     for (const { license_id } of licenses) {
-      const released = await this.db.transaction().execute(async (trx) => {
+      const released = await this.transaction(async (trx) => {
         const row = await this.lockLicense(trx, license_id);
         const gone = await trx
           .deleteFrom('connections')

@@ -1,14 +1,35 @@
 // The embedded store: SQLite through better-sqlite3, in WAL mode. One process owns the file;
 // Kysely's single connection runs one transaction at a time, which serialises every admission.
+//
+// Commits are grouped. Writing a commit to the WAL costs more than all of an admission's
+// statements (70-150 us against about 60 us here), so transactions that arrive in the same turn
+// of the event loop, or while a group runs, share one commit. Each runs in its own savepoint:
+// one that fails rolls back alone, and no caller hears of its result before the commit holds it.
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { KyselySeatStore } from './kysely-store';
 import { prepare } from './prepared';
 import type { Database, LicensesTable } from './schema';
 
+/** At most this many transactions share a commit (the connection is busy while a group runs). */
+const GROUP_MAX = 64;
+const SAVEPOINT = CompiledQuery.raw('savepoint one_of_group');
+const RELEASE = CompiledQuery.raw('release one_of_group');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to one_of_group');
+
+interface Pending {
+  fn: (trx: Transaction<Database>) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 export class SqliteSeatStore extends KyselySeatStore {
+  private pending: Pending[] = [];
+  /** Settles when the queue has drained; undefined while nothing is queued. */
+  private draining: Promise<void> | undefined;
+
   static open(file: string): SqliteSeatStore {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const sqlite = new BetterSqlite3(file);
@@ -16,6 +37,10 @@ export class SqliteSeatStore extends KyselySeatStore {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    // Checkpoint the WAL every ~40 MB instead of every 4 MB: each checkpoint syncs the file, and
+    // at the default they cost a third of a commit. Reads through mmap skip a copy per page.
+    sqlite.pragma('wal_autocheckpoint = 10000');
+    sqlite.pragma('mmap_size = 268435456');
     return new SqliteSeatStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }));
   }
 
@@ -23,6 +48,58 @@ export class SqliteSeatStore extends KyselySeatStore {
 
   protected async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
     return (await this.license(trx, { id })).rows[0];
+  }
+
+  protected override transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      // Wait for the rest of this turn's arrivals (sockets read in the same poll phase).
+      this.draining ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) await this.commitGroup(this.pending.splice(0, GROUP_MAX));
+    this.draining = undefined;
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    const results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        if (group.length === 1) {
+          results.push({ ok: true, value: await group[0]!.fn(trx) });
+          return;
+        }
+        for (const item of group) {
+          await trx.executeQuery(SAVEPOINT);
+          try {
+            results.push({ ok: true, value: await item.fn(trx) });
+          } catch (err) {
+            await trx.executeQuery(ROLLBACK_TO);
+            results.push({ ok: false, err });
+          }
+          await trx.executeQuery(RELEASE);
+        }
+      });
+    } catch (err) {
+      // Nothing of the group committed: each fails with its own error, or the group's.
+      group.forEach((item, i) => {
+        const r = results[i];
+        item.reject(r && !r.ok ? r.err : err);
+      });
+      return;
+    }
+    group.forEach((item, i) => {
+      const r = results[i]!;
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.err);
+    });
+  }
+
+  override async close(): Promise<void> {
+    await this.draining;
+    await super.close();
   }
 
   protected isUniqueViolation(err: unknown): boolean {

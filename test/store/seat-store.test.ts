@@ -167,6 +167,23 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('an admission that fails among concurrent ones leaves nothing behind, and the others hold', async () => {
+      // SQLite commits concurrent transactions together; each must still stand or fall alone.
+      const [store] = await nodes(1);
+      const license = await newLicense(store!, { seats: 30 });
+      await grant(store!, license, claimant('first'), 10, 'taken-socket');
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => admit(store!, license, claimant(`k${i}`), 11, i === 7 ? 'taken-socket' : `s${i}`)),
+      );
+      expect(results.map((r) => r.status)).toEqual(results.map((_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
+      expect(results.filter((r) => r.status === 'fulfilled').every((r) => r.value.kind === 'granted')).toBe(true);
+      const sessions = await store!.listSessions(license.id);
+      expect(sessions.map((s) => s.sessionRef).sort()).toEqual(['first', ...Array.from({ length: 20 }, (_, i) => `k${i}`)].filter((k) => k !== 'k7').sort());
+      expect(await store!.seatsInUse(license.id)).toBe(20);
+      // The failed one's seat key is free: it is admitted on its next try.
+      expect(await admit(store!, license, claimant('k7'), 12)).toMatchObject({ kind: 'granted', resumed: false, seatsInUse: 21 });
+    });
+
     it('admits, resumes the same seat key, and denies with the reason when full', async () => {
       const [store] = await nodes(1);
       const license = await newLicense(store!, { seats: 2 });

@@ -82,9 +82,8 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     connectionStateRecovery: undefined,
   });
   attachAppNamespace(io.of('/'), engine, log);
-  attachAdminNamespace(io.of('/admin') as never, engine, log);
-
   let closeAdapter: (() => Promise<void>) | undefined;
+  attachAdminNamespace(io.of('/admin') as never, engine, log, () => closeAdapter !== undefined);
 
   return {
     engine,

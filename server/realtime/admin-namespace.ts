@@ -39,7 +39,11 @@ export async function adminSnapshot(engine: SeatEngine, actor: Actor): Promise<A
   };
 }
 
-export function attachAdminNamespace(nsp: AdminNamespace, engine: SeatEngine, log: Logger): void {
+/**
+ * `clustered` says whether watchers may sit on other nodes (the Redis adapter is attached); on a
+ * single node a change nobody watches is neither built nor encoded.
+ */
+export function attachAdminNamespace(nsp: AdminNamespace, engine: SeatEngine, log: Logger, clustered: () => boolean): void {
   nsp.use(async (socket, next) => {
     try {
       socket.data.actor = await engine.authenticateAdmin((socket.handshake.auth as { token?: unknown } | undefined)?.token);
@@ -69,7 +73,9 @@ export function attachAdminNamespace(nsp: AdminNamespace, engine: SeatEngine, lo
 
   engine.subscribe((event) => {
     const tenantId = event.type === 'audit' ? event.entry.tenantId : event.license.tenantId;
-    const to = nsp.to(tenantId ? [OPERATOR_ROOM, tenantRoom(tenantId)] : OPERATOR_ROOM);
+    const rooms = tenantId ? [OPERATOR_ROOM, tenantRoom(tenantId)] : [OPERATOR_ROOM];
+    if (!clustered() && rooms.every((room) => !nsp.adapter.rooms.has(room))) return;
+    const to = nsp.to(rooms);
     switch (event.type) {
       case 'session.started':
       case 'session.resumed':

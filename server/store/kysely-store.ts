@@ -134,7 +134,7 @@ export abstract class KyselySeatStore implements SeatStore {
   }
 
   async getLicense(id: string): Promise<License | undefined> {
-    const row = await this.db.selectFrom('licenses').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await this.q.license(this.db, { id })).rows;
     return row && toLicense(row);
   }
 

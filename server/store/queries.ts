@@ -46,6 +46,7 @@ export function hotQueries(db: Kysely<Database>) {
       .where('state', '=', SessionState.Idle)
       .where('expires_at', '<=', p.now);
   return {
+    license: prepare((p: { id: string }) => db.selectFrom('licenses').selectAll().where('id', '=', p.id)),
     sessionBySeatKey: prepare((p: { licenseId: string; seatKeyValue: string }) =>
       db.selectFrom('sessions').selectAll().where('license_id', '=', p.licenseId).where('seat_key_value', '=', p.seatKeyValue),
     ),

@@ -10,7 +10,6 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { KyselySeatStore } from './kysely-store';
-import { prepare } from './prepared';
 import type { Database, LicensesTable } from './schema';
 
 /** At most this many transactions share a commit (the connection is busy while a group runs). */
@@ -44,10 +43,9 @@ export class SqliteSeatStore extends KyselySeatStore {
     return new SqliteSeatStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }));
   }
 
-  private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id));
-
   protected async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
-    return (await this.license(trx, { id })).rows[0];
+    // SQLite's write lock serialises the whole transaction: a plain read is enough.
+    return (await this.q.license(trx, { id })).rows[0];
   }
 
   protected override transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {

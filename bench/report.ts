@@ -27,6 +27,8 @@ export interface Row {
   met: boolean | null;
   /** Rows that need something the run may not have (PostgreSQL, a cluster). */
   optional?: boolean;
+  /** Why the figure is missing when what it needs was there but the phase failed. */
+  failed?: string;
 }
 
 export function machineInfo() {
@@ -73,6 +75,11 @@ export function rows(r: BenchReport): Row[] {
   const kp99 = num(k?.ours?.latencyMs?.p99);
   add({ section: 'kick', metric: 'kick→session:ended p50 ms', ours: num(k?.ours?.latencyMs?.p50), floor: num(k?.floor?.latencyMs?.p50), target: '', met: null });
   add({ section: 'kick', metric: 'kick→session:ended p99 ms', ours: kp99, floor: num(k?.floor?.latencyMs?.p99), target: '≤ 20', met: kp99 === null ? null : kp99 <= 20 });
+  // Two nodes on PostgreSQL and Redis: the kick goes to node A, the session's socket is on node B.
+  const xk = s.crossNodeKick;
+  const cluster = { target: notMeasured(xk, 'no PostgreSQL or Redis'), met: null, optional: true, failed: xk?.failed };
+  add({ section: 'kick', metric: 'cross-node kick→session:ended p50 ms (REST on A, socket on B)', ours: num(xk?.latencyMs?.p50), floor: null, ...cluster });
+  add({ section: 'kick', metric: 'cross-node kick→session:ended p99 ms (REST on A, socket on B)', ours: num(xk?.latencyMs?.p99), floor: null, ...cluster });
 
   const il = s.idle;
   const ip99 = num(il?.latenessMs?.p99);
@@ -96,16 +103,25 @@ export function rows(r: BenchReport): Row[] {
   add({ section: 'store', metric: 'SQLite detaches/s (session goes idle)', ours: num(sq?.detachesPerSec), floor: null, target: '', met: null });
   add({ section: 'store', metric: 'SQLite idle releases/s', ours: num(sq?.releasesPerSec), floor: null, target: '', met: null });
   const pg = s.store?.postgres;
-  add({ section: 'store', metric: 'PostgreSQL admissions/s (one at a time)', ours: num(pg?.admissionsPerSec), floor: null, target: pg?.skipped ? 'n/a: no PostgreSQL' : '', met: null, optional: true });
-  add({ section: 'store', metric: 'PostgreSQL idle releases/s', ours: num(pg?.releasesPerSec), floor: null, target: pg?.skipped ? 'n/a: no PostgreSQL' : '', met: null, optional: true });
-  add({ section: 'cluster', metric: 'cross-node kick→session:ended p99 ms', ours: null, floor: null, target: 'n/a: needs the cluster', met: null, optional: true });
+  const postgres = { target: notMeasured(pg, 'no PostgreSQL'), met: null, optional: true, failed: pg?.failed };
+  add({ section: 'store', metric: 'PostgreSQL admissions/s (one at a time)', ours: num(pg?.admissionsPerSec), floor: null, ...postgres });
+  add({ section: 'store', metric: 'PostgreSQL idle releases/s', ours: num(pg?.releasesPerSec), floor: null, ...postgres });
   return out;
+}
+
+/** The target cell of an optional row whose phase did not run (`skipped`, the reason in the JSON) or failed. */
+function notMeasured(section: any, lacking: string): string {
+  if (section?.failed) return 'FAILED: see the JSON';
+  if (section?.skipped || !section) return `n/a: ${lacking}`;
+  return '';
 }
 
 /** What a complete report lacks: every non-optional row needs our figure, and the floor's where it applies. */
 export function missing(r: BenchReport): string[] {
   const problems: string[] = [];
   for (const row of r.rows ?? rows(r)) {
+    // An optional row may lack what it needs, but when it had it, its phase must not fail.
+    if (row.failed) problems.push(`${row.metric}: failed: ${row.failed}`);
     if (row.optional) continue;
     if (row.ours === null) problems.push(`${row.metric}: no figure for the seat server`);
     if (row.target.includes('floor') && row.floor === null) problems.push(`${row.metric}: no figure for the floor`);

@@ -1,6 +1,8 @@
 // `npm run bench [-- --quick | --smoke]`: the seat server against a bare socket.io floor, both
 // driven by the same load processes over loopback. Prints a table and writes JSON and Markdown
 // under bench/results/. Every phase is bounded in sockets and time; the run stops by itself.
+// Where the machine has them, a throwaway PostgreSQL and redis-server serve the PostgreSQL store
+// figures and a two-node cluster for the cross-node kick; without them those rows say why not.
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { type Postgres, postgresMissing, redisMissing, startPostgres, startRedis } from '../test/support/throwaway-services';
 import { type Call, rpc } from './ipc';
 import type { OpenArgs, OpenResult } from './load-worker';
 import type { Memory } from './node-memory';
@@ -18,10 +21,12 @@ import { storeThroughput } from './store-bench';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ADMIN_TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 
+// PostgreSQL's store runs fewer operations than SQLite's: at a few hundred a second here, the
+// same count would add a minute to --quick.
 export const SIZES = {
-  full: { rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 5000, storeOps: 10_000 },
-  quick: { rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, storeOps: 5000 },
-  smoke: { rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, storeOps: 1000 },
+  full: { rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 5000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
+  quick: { rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100 },
+  smoke: { rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
 } as const;
 export type Mode = keyof typeof SIZES;
 
@@ -50,6 +55,13 @@ const profileDir = path.join(outDir, 'profiles');
 const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${msg}\n`);
 const T0 = performance.now();
 const children = new Set<ChildProcess>();
+/** Temp dirs to remove if the run ends early (a normal end removes them itself). */
+const tempDirs = new Set<string>();
+
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
 
 // ---- processes ----
 
@@ -66,8 +78,7 @@ async function startNode(kind: 'ours' | 'floor', env: Record<string, string>): P
   const file = kind === 'ours' ? 'bench/seat-node.ts' : 'bench/floor-node.ts';
   const execArgv = ['--import', 'tsx', '--expose-gc'];
   const child = fork(path.join(ROOT, file), [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+  track(child);
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
@@ -84,17 +95,18 @@ async function startNode(kind: 'ours' | 'floor', env: Record<string, string>): P
   return { kind, child, call: rpc(child, kind), url: ready.url, port: ready.port, output: () => out };
 }
 
+/** Every seat server of the run, single node or cluster, runs with these. */
+const OURS_ENV = {
+  ADMIN_TOKEN,
+  CONNECT_RATE_PER_SEC: '0',
+  IDLE_TIMEOUT_MIN_SEC: '1',
+  KICK_COOLDOWN_SEC: '1',
+  LOG_LEVEL: 'warn',
+  DEMO: 'off',
+};
+
 async function startOurs(dbFile: string, port = 0): Promise<Node> {
-  return startNode('ours', {
-    PORT: String(port),
-    DATABASE_URL: dbFile,
-    ADMIN_TOKEN,
-    CONNECT_RATE_PER_SEC: '0',
-    IDLE_TIMEOUT_MIN_SEC: '1',
-    KICK_COOLDOWN_SEC: '1',
-    LOG_LEVEL: 'warn',
-    DEMO: 'off',
-  });
+  return startNode('ours', { ...OURS_ENV, PORT: String(port), DATABASE_URL: dbFile });
 }
 
 const startFloor = (port = 0) => startNode('floor', { PORT: String(port) });
@@ -122,8 +134,7 @@ async function startWorkers(n: number): Promise<Worker[]> {
   return Promise.all(
     Array.from({ length: n }, async () => {
       const child = fork(path.join(ROOT, 'bench/load-worker.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      children.add(child);
-      child.once('exit', () => children.delete(child));
+      track(child);
       await new Promise<void>((resolve, reject) => {
         child.on('message', (m: any) => m?.ready && resolve());
         child.once('exit', (code) => reject(new Error(`load worker exited (${code})`)));
@@ -216,6 +227,23 @@ async function statusAll(workers: Worker[], tag: string, since?: number) {
   return sum as { total: number; connected: number; regranted: number; sameSession: number; resumedFlag: number; denied: number; lastAt: number; unexpectedDisconnects: number };
 }
 
+interface Kicked {
+  latencyMs: ReturnType<typeof dist>;
+  kicked: number;
+  errors: Record<string, number>;
+}
+
+/** Each worker kicks its sockets of `tag` through `url`'s REST API, timing each until its `session:ended`. */
+async function kickAll(workers: Worker[], tag: string, url: string, count: number, openErrors: Record<string, number>): Promise<Kicked> {
+  const per = await Promise.all(
+    workers.map((w) => w.call<{ latenciesMs: number[]; errors: Record<string, number> }>('kick', { tag, url, adminToken: ADMIN_TOKEN, count, gapMs: 5 }, 300_000)),
+  );
+  const errors: Record<string, number> = { ...openErrors };
+  for (const p of per) for (const [k, v] of Object.entries(p.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const latencies = per.flatMap((p) => p.latenciesMs);
+  return { latencyMs: dist(latencies), kicked: latencies.length, errors };
+}
+
 const KiB = 1024;
 
 /** With --profile, a CPU profile of the seat server for each phase, in bench/results/profiles/. */
@@ -229,12 +257,64 @@ async function profiled<T>(node: Node, phase: string, fn: () => Promise<T>): Pro
   }
 }
 
+// ---- throwaway services and the cluster ----
+
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+/** A throwaway service, or why there is none; a service that fails to start is a skip, not a failed run. */
+async function throwaway<T>(what: string, missing: string | undefined, start: () => Promise<T>): Promise<{ service?: T; skipped?: string }> {
+  if (missing) {
+    log(`no ${what}: ${missing}`);
+    return { skipped: missing };
+  }
+  try {
+    log(`starting a throwaway ${what}`);
+    return { service: await start() };
+  } catch (err) {
+    log(`${what} did not start: ${err instanceof Error ? err.message : String(err)}`);
+    return { skipped: `${what} did not start: ${firstLine(err)}` };
+  }
+}
+
+async function throwawayPostgres(): Promise<Postgres> {
+  const pg = await startPostgres({ onSpawn: track });
+  tempDirs.add(pg.dir);
+  return pg;
+}
+
+/**
+ * Two seat servers configured as README's cluster section says (one PostgreSQL, one Redis, their
+ * own NODE_ID); `count` sessions on node B are kicked through node A's REST API, each timed from
+ * the request until the client on B has `session:ended`.
+ */
+async function crossNodeKick(workers: Worker[], databaseUrl: string, redisUrl: string, count: number) {
+  const env = { ...OURS_ENV, PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl };
+  log('cluster: starting nodes A and B');
+  const started = await Promise.allSettled(['bench-a', 'bench-b'].map((id) => startNode('ours', { ...env, NODE_ID: id })));
+  const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  try {
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+    const [a, b] = up as [Node, Node];
+    const tenant = await rest<{ id: string }>(a.url, 'POST', '/tenants', { name: 'bench-cluster' });
+    const lic = await license(a.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 1 });
+    log(`cluster: ${count} sessions on node B, kicked through node A`);
+    const o = await openAll(workers, { tag: 'cross-kick', url: b.url, license: lic, prefix: 'cross-kick', count, concurrency: 16 });
+    const seatsHeldBeforeKicks = await seatsInUse(a.url, lic);
+    const kicked = await kickAll(workers, 'cross-kick', a.url, count, o.errors);
+    await closeAll(workers, 'cross-kick');
+    return { kicks: count, sessionsOn: 'node B', kickedThrough: 'node A', ...kicked, seatsHeldBeforeKicks, seatsHeldAfterKicks: await seatsInUse(b.url, lic) };
+  } finally {
+    await Promise.all(up.map(stopNode));
+  }
+}
+
 // ---- phases ----
 
 async function main(): Promise<BenchReport> {
   mkdirSync(outDir, { recursive: true });
   if (args.profile) mkdirSync(profileDir, { recursive: true });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'seat-bench-'));
+  tempDirs.add(dataDir);
   const dbFile = path.join(dataDir, 'seats.db');
   const started = new Date();
   log(`mode ${mode}: ${JSON.stringify(size)}, ${WORKERS} load processes`);
@@ -309,13 +389,9 @@ async function main(): Promise<BenchReport> {
     for (const node of [floor, ours]) {
       log(`${node.kind}: ${size.kicks} kicks`);
       const o = await openAll(workers, { tag: 'kick', url: node.url, license: node.kind === 'ours' ? lic.kick : undefined, prefix: `kick-${node.kind}`, count: size.kicks, concurrency: 16 });
-      const per = await profiled(node, 'kick', () => Promise.all(
-        workers.map((w) => w.call<{ latenciesMs: number[]; errors: Record<string, number> }>('kick', { tag: 'kick', url: node.url, adminToken: ADMIN_TOKEN, count: size.kicks, gapMs: 5 }, 300_000)),
-      ));
+      const { latencyMs, errors } = await profiled(node, 'kick', () => kickAll(workers, 'kick', node.url, size.kicks, o.errors));
       await closeAll(workers, 'kick');
-      const errors: Record<string, number> = { ...o.errors };
-      for (const p of per) for (const [k, v] of Object.entries(p.errors)) errors[k] = (errors[k] ?? 0) + v;
-      res[node.kind] = { latencyMs: dist(per.flatMap((p) => p.latenciesMs)), errors };
+      res[node.kind] = { latencyMs, errors };
     }
     sections.kick = res;
   }
@@ -386,26 +462,61 @@ async function main(): Promise<BenchReport> {
   }
 
   await Promise.all([stopNode(ours), stopNode(floor)]);
+
+  // PostgreSQL (--pg's, else a throwaway cluster) and a throwaway redis-server for the last phases.
+  const given = args.pg;
+  const pg = given ? {} : await throwaway('PostgreSQL', postgresMissing(), throwawayPostgres);
+  const pgSkipped = pg.skipped && `${pg.skipped} (or pass --pg postgres://… / set BENCH_PG_URL)`;
+  const database = (prefix: string) => (given ? Promise.resolve(given) : pg.service!.createDatabase(prefix));
+
+  // 6. Cross-node kick: two seat servers behind one PostgreSQL and one Redis.
+  {
+    const redis = pgSkipped ? {} : await throwaway('redis-server', redisMissing(), () => startRedis({ onSpawn: track }));
+    const skipped = pgSkipped ?? redis.skipped;
+    if (skipped) sections.crossNodeKick = { skipped };
+    else {
+      try {
+        sections.crossNodeKick = await crossNodeKick(workers, await database('bench_cluster'), redis.service!.url, size.crossNodeKicks);
+      } catch (err) {
+        log(`cluster: failed: ${err instanceof Error ? err.message : String(err)}`);
+        sections.crossNodeKick = { failed: firstLine(err) };
+      }
+    }
+    await redis.service?.destroy();
+  }
   await Promise.all(workers.map((w) => new Promise((r) => (w.child.once('exit', r), w.child.kill('SIGTERM')))));
 
-  // 6. Store throughput, with the servers and load processes gone.
+  // 7. Store throughput, with the servers and load processes gone.
   {
     const { SqliteSeatStore } = await import('../server/store/sqlite-store');
     log(`store: SQLite, ${size.storeOps} of each operation`);
     const store = SqliteSeatStore.open(path.join(dataDir, 'store.db'));
     const sqlite = await storeThroughput(store, size.storeOps);
     await store.close();
-    let postgres: unknown = { skipped: 'no PostgreSQL given: pass --pg postgres://… or set BENCH_PG_URL' };
-    if (args.pg) {
-      const { PostgresSeatStore } = await import('../server/store/postgres-store');
-      log(`store: PostgreSQL, ${size.storeOps} of each operation`);
-      const pg = PostgresSeatStore.open(args.pg);
-      postgres = await storeThroughput(pg, size.storeOps);
-      await pg.close();
+    let postgres: unknown = { skipped: pgSkipped };
+    if (!pgSkipped) {
+      log(`store: PostgreSQL, ${size.pgStoreOps} of each operation`);
+      try {
+        const { PostgresSeatStore } = await import('../server/store/postgres-store');
+        const pgStore = PostgresSeatStore.open(await database('bench_store'));
+        try {
+          postgres = await storeThroughput(pgStore, size.pgStoreOps);
+        } finally {
+          await pgStore.close();
+        }
+      } catch (err) {
+        log(`store: PostgreSQL failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        postgres = { failed: firstLine(err) };
+      }
     }
-    sections.store = { sqlite: roundAll(sqlite), postgres: roundAll(postgres), crossNodeKick: { skipped: 'needs the cluster (REDIS_URL and several nodes)' } };
+    if (pg.service) {
+      await pg.service.destroy();
+      tempDirs.delete(pg.service.dir);
+    }
+    sections.store = { sqlite: roundAll(sqlite), postgres: roundAll(postgres) };
   }
   rmSync(dataDir, { recursive: true, force: true });
+  tempDirs.delete(dataDir);
 
   return {
     mode,
@@ -426,6 +537,13 @@ function roundAll(o: unknown): unknown {
 
 function cleanup() {
   for (const c of children) c.kill('SIGKILL');
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a killed postgres may still be writing there; the temp dir is all that is left
+    }
+  }
 }
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));

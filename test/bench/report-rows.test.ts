@@ -1,0 +1,58 @@
+// The optional rows of the bench report (PostgreSQL store, cross-node kick): a machine without the
+// services gets "n/a" and a complete report; a phase that had them and failed makes it incomplete.
+import { describe, expect, it } from 'vitest';
+import { type BenchReport, missing, rows } from '../../bench/report';
+
+function report(sections: Record<string, any>): BenchReport {
+  return {
+    mode: 'smoke',
+    command: 'npm run bench -- --smoke',
+    argv: [],
+    startedAt: new Date(0).toISOString(),
+    durationSec: 1,
+    machine: { cpuModel: 'x', cores: 2, memoryGiB: 1, os: 'x', node: process.version, hostname: 'x', loadAverage1m: 0 },
+    sizes: { rampSockets: 300 },
+    sections,
+  };
+}
+
+const optionalRows = (r: BenchReport) => rows(r).filter((row) => /PostgreSQL|cross-node/.test(row.metric));
+
+describe('optional bench rows', () => {
+  it('are n/a, and leave the report complete, when the services were missing', () => {
+    const r = report({ crossNodeKick: { skipped: 'no redis-server on PATH' }, store: { postgres: { skipped: 'no initdb' } } });
+    const list = optionalRows(r);
+    expect(list.map((row) => row.metric)).toEqual([
+      'cross-node kick→session:ended p50 ms (REST on A, socket on B)',
+      'cross-node kick→session:ended p99 ms (REST on A, socket on B)',
+      'PostgreSQL admissions/s (one at a time)',
+      'PostgreSQL idle releases/s',
+    ]);
+    for (const row of list) {
+      expect(row).toMatchObject({ optional: true, ours: null });
+      expect(row.target).toMatch(/^n\/a: /);
+    }
+    expect(missing(r).filter((p) => /PostgreSQL|cross-node/.test(p))).toEqual([]);
+  });
+
+  it('carry the figures when measured', () => {
+    const r = report({
+      crossNodeKick: { latencyMs: { n: 20, p50: 3.5, p99: 9.25, max: 9.25 } },
+      store: { postgres: { admissionsPerSec: 400, releasesPerSec: 350 } },
+    });
+    expect(optionalRows(r).map((row) => [row.ours, row.target])).toEqual([
+      [3.5, ''],
+      [9.25, ''],
+      [400, ''],
+      [350, ''],
+    ]);
+  });
+
+  it('make the report incomplete when their phase failed', () => {
+    const r = report({ crossNodeKick: { failed: 'node B did not start' }, store: { postgres: { failed: 'deadlock' } } });
+    expect(optionalRows(r).every((row) => row.target.startsWith('FAILED'))).toBe(true);
+    const problems = missing(r);
+    expect(problems).toContain('cross-node kick→session:ended p99 ms (REST on A, socket on B): failed: node B did not start');
+    expect(problems).toContain('PostgreSQL admissions/s (one at a time): failed: deadlock');
+  });
+});

@@ -2,6 +2,7 @@
 // esbuild once per process, in memory, on first use: a fresh clone needs no build step, and the
 // pages load nothing from outside the server, so they work offline under a strict CSP.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import express, { type Request, type Response } from 'express';
@@ -12,7 +13,15 @@ import type { SeatServerConfig } from '../config';
 import { DEMO_LICENSE_ID } from '../demo-setup';
 import type { SeatEngine } from '../seats/seat-engine';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The project folder: the nearest above this module with a package.json (it may run bundled, from dist/). */
+function projectRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) throw new Error(`no package.json above ${dir}`);
+  }
+}
+
+const ROOT = projectRoot(import.meta.dirname);
 
 interface Asset {
   body: Buffer;

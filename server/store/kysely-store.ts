@@ -1,10 +1,7 @@
 // The SeatStore over Kysely. SQLite and PostgreSQL share every query; they differ only in how a
 // transaction is made exclusive per license (SQLite's single writer, PostgreSQL's row lock).
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { type Kysely, type Migration, type MigrationProvider, Migrator, type Selectable, type Transaction, sql } from 'kysely';
+import { type Kysely, Migrator, type Selectable, type Transaction, sql } from 'kysely';
 import {
   type DenyReason,
   DenyReason as Deny,
@@ -29,28 +26,11 @@ import type {
   Session,
   Tenant,
 } from '../seats/types';
+import { migrations } from '../../migrations';
 import { type HotQueries, hotQueries, idleSessions } from './queries';
 import type { Database, LicensesTable, SessionsTable } from './schema';
 
-const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
-
 type Db = Kysely<Database> | Transaction<Database>;
-
-/**
- * Kysely's FileMigrationProvider, but importing from this module, so that the TypeScript loader
- * in use (tsx, vitest) also loads the `.ts` migrations. Files sort by their date prefix.
- */
-function migrationFolder(dir: string): MigrationProvider {
-  return {
-    async getMigrations() {
-      const files = (await fs.readdir(dir)).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort();
-      const entries = await Promise.all(
-        files.map(async (f) => [f.replace(/\.(ts|js)$/, ''), (await import(pathToFileURL(path.join(dir, f)).href)) as Migration] as const),
-      );
-      return Object.fromEntries(entries);
-    },
-  };
-}
 
 export abstract class KyselySeatStore implements SeatStore {
   protected readonly db: Kysely<Database>;
@@ -74,7 +54,7 @@ export abstract class KyselySeatStore implements SeatStore {
   }
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationFolder(MIGRATIONS_DIR) });
+    const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations } });
     const { error } = await migrator.migrateToLatest();
     if (error) throw new Error('database migration failed', { cause: error });
   }

@@ -66,11 +66,12 @@ export interface Proc {
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /**
- * `npm start`'s entry point as a child process, on a free port, with the given environment.
+ * `npm start`'s entry point as a child process (the bundle test/support/build.ts made before the
+ * run), on a free port, with the given environment.
  * Killed after the test, unless `untilTestEnds: false` (a suite-wide process the caller stops).
  */
 export async function startProcess(env: Record<string, string>, opts: { untilTestEnds?: boolean } = {}): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', ADMIN_TOKEN: OPERATOR_TOKEN, LOG_LEVEL: 'info', DEMO: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

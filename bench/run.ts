@@ -3,7 +3,7 @@
 // under bench/results/. Every phase is bounded in sockets and time; the run stops by itself.
 // Where the machine has them, a throwaway PostgreSQL and redis-server serve the PostgreSQL store
 // figures and a two-node cluster for the cross-node kick; without them those rows say why not.
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,8 +41,14 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false },
     pg: { type: 'string', default: process.env.BENCH_PG_URL },
+    only: { type: 'string' },
   },
 });
+/** `--only storm,store`: run just these phases (for profiling one; the report lacks the rest). */
+const PHASES = ['rate', 'ramp', 'kick', 'idle', 'storm', 'cluster', 'store'] as const;
+const only = args.only?.split(',').map((p) => p.trim());
+for (const p of only ?? []) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: no phase "${p}" (phases: ${PHASES.join(', ')})`);
+const want = (phase: (typeof PHASES)[number]) => !only || only.includes(phase);
 const mode: Mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
 const size = {
   ...SIZES[mode],
@@ -71,18 +77,29 @@ interface Node {
   call: Call;
   url: string;
   port: number;
+  /** The seat server's own start-up: module loading, then listen (migrations, reaping). */
+  boot?: unknown;
   output: () => string;
 }
 
+/**
+ * Both servers run as bundles, built as `npm start` builds the seat server (server/build.mjs):
+ * plain Node, no TypeScript loader, so a restart measures the server and not tsx. Built into
+ * dist/bench/ once per run.
+ */
+function buildNodes(): void {
+  execFileSync(process.execPath, ['server/build.mjs', 'bench/seat-node.ts', 'bench/floor-node.ts', '--outdir', 'dist/bench'], { cwd: ROOT, stdio: 'inherit' });
+}
+
 async function startNode(kind: 'ours' | 'floor', env: Record<string, string>): Promise<Node> {
-  const file = kind === 'ours' ? 'bench/seat-node.ts' : 'bench/floor-node.ts';
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  const file = kind === 'ours' ? 'dist/bench/seat-node.js' : 'dist/bench/floor-node.js';
+  const execArgv = ['--enable-source-maps', '--expose-gc'];
   const child = fork(path.join(ROOT, file), [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   track(child);
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  const ready = await new Promise<{ port: number; url: string }>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; url: string; boot?: unknown }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start:\n${out}`)), 30_000);
     child.on('message', (m: any) => {
       if (m?.ready) {
@@ -92,7 +109,7 @@ async function startNode(kind: 'ours' | 'floor', env: Record<string, string>): P
     });
     child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}):\n${out}`)));
   });
-  return { kind, child, call: rpc(child, kind), url: ready.url, port: ready.port, output: () => out };
+  return { kind, child, call: rpc(child, kind), url: ready.url, port: ready.port, boot: ready.boot, output: () => out };
 }
 
 /** Every seat server of the run, single node or cluster, runs with these. */
@@ -317,7 +334,8 @@ async function main(): Promise<BenchReport> {
   tempDirs.add(dataDir);
   const dbFile = path.join(dataDir, 'seats.db');
   const started = new Date();
-  log(`mode ${mode}: ${JSON.stringify(size)}, ${WORKERS} load processes`);
+  log(`mode ${mode}: ${JSON.stringify(size)}, ${WORKERS} load processes${only ? `, only ${only.join(', ')}` : ''}`);
+  buildNodes();
 
   let ours = await startOurs(dbFile);
   let floor = await startFloor();
@@ -333,7 +351,7 @@ async function main(): Promise<BenchReport> {
   const sections: BenchReport['sections'] = {};
 
   // 1. Connect-to-grant latency at a fixed rate (also warms both servers up).
-  {
+  if (want('rate')) {
     const count = size.rate * size.rateSec;
     const res: Record<string, unknown> = { ratePerSec: size.rate, sockets: count };
     for (const node of [floor, ours]) {
@@ -348,7 +366,7 @@ async function main(): Promise<BenchReport> {
   }
 
   // 2. Connect throughput while ramping to N concurrent sockets, and memory per socket at N.
-  {
+  if (want('ramp')) {
     const n = size.rampSockets;
     const res: Record<string, unknown> = { sockets: n, inFlight: size.rampInFlight * WORKERS };
     for (const node of [floor, ours]) {
@@ -384,7 +402,7 @@ async function main(): Promise<BenchReport> {
   }
 
   // 3. Kick: REST DELETE /sessions/:id until the socket's session:ended.
-  {
+  if (want('kick')) {
     const res: Record<string, unknown> = { kicks: size.kicks };
     for (const node of [floor, ours]) {
       log(`${node.kind}: ${size.kicks} kicks`);
@@ -397,7 +415,7 @@ async function main(): Promise<BenchReport> {
   }
 
   // 4. Idle release lateness: sockets close at once; each seat should go free at its deadline.
-  {
+  if (want('idle')) {
     const n = size.idleSockets;
     log(`ours: ${n} sessions go idle together`);
     await ours.call('lateness');
@@ -414,7 +432,7 @@ async function main(): Promise<BenchReport> {
 
   // 5. Reconnect storm: N sockets with socket.io-client's own reconnection; the server is killed
   // (SIGKILL) and started again on the same port and database.
-  {
+  if (want('storm')) {
     const n = size.stormSockets;
     const res: Record<string, unknown> = { sockets: n };
     for (const kind of ['floor', 'ours'] as const) {
@@ -442,6 +460,7 @@ async function main(): Promise<BenchReport> {
         connected: o.ok,
         failedToConnect: o.failed,
         restartSeconds: round((readyAt - killedAt) / 1000),
+        ...(node.boot ? { restartBootMs: node.boot } : {}),
         secondsUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - killedAt) / 1000) : null,
         secondsAfterReadyUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - readyAt) / 1000) : null,
         regranted: s.regranted,
@@ -465,12 +484,12 @@ async function main(): Promise<BenchReport> {
 
   // PostgreSQL (--pg's, else a throwaway cluster) and a throwaway redis-server for the last phases.
   const given = args.pg;
-  const pg = given ? {} : await throwaway('PostgreSQL', postgresMissing(), throwawayPostgres);
+  const pg = given || !(want('cluster') || want('store')) ? {} : await throwaway('PostgreSQL', postgresMissing(), throwawayPostgres);
   const pgSkipped = pg.skipped && `${pg.skipped} (or pass --pg postgres://… / set BENCH_PG_URL)`;
   const database = (prefix: string) => (given ? Promise.resolve(given) : pg.service!.createDatabase(prefix));
 
   // 6. Cross-node kick: two seat servers behind one PostgreSQL and one Redis.
-  {
+  if (want('cluster')) {
     const redis = pgSkipped ? {} : await throwaway('redis-server', redisMissing(), () => startRedis({ onSpawn: track }));
     const skipped = pgSkipped ?? redis.skipped;
     if (skipped) sections.crossNodeKick = { skipped };
@@ -487,7 +506,7 @@ async function main(): Promise<BenchReport> {
   await Promise.all(workers.map((w) => new Promise((r) => (w.child.once('exit', r), w.child.kill('SIGTERM')))));
 
   // 7. Store throughput, with the servers and load processes gone.
-  {
+  if (want('store')) {
     const { SqliteSeatStore } = await import('../server/store/sqlite-store');
     log(`store: SQLite, ${size.storeOps} of each operation`);
     const store = SqliteSeatStore.open(path.join(dataDir, 'store.db'));

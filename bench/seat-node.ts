@@ -8,6 +8,8 @@ import { createSeatServer } from '../server/seat-server';
 import { serve } from './ipc';
 import { memory } from './node-memory';
 
+// The module body runs once every import has loaded: this is the process's load time.
+const modulesLoadedMs = performance.now();
 const server = createSeatServer();
 const lateness: number[] = [];
 const inspector = new Session();
@@ -18,6 +20,7 @@ server.engine.subscribe((event) => {
 });
 
 const { port, url } = await server.listen();
+const listenedMs = performance.now();
 serve({
   memory: () => memory(),
   sockets: () => server.io.of('/').sockets.size,
@@ -40,4 +43,4 @@ serve({
     setImmediate(() => process.exit(0));
   },
 });
-process.send!({ ready: true, port, url });
+process.send!({ ready: true, port, url, boot: { modulesMs: Math.round(modulesLoadedMs), listenMs: Math.round(listenedMs - modulesLoadedMs) } });

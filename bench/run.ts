@@ -91,9 +91,9 @@ function buildNodes(): void {
   execFileSync(process.execPath, ['server/build.mjs', 'bench/seat-node.ts', 'bench/floor-node.ts', '--outdir', 'dist/bench'], { cwd: ROOT, stdio: 'inherit' });
 }
 
-async function startNode(kind: 'ours' | 'floor', env: Record<string, string>): Promise<Node> {
+async function startNode(kind: 'ours' | 'floor', env: Record<string, string>, extraExecArgv: string[] = []): Promise<Node> {
   const file = kind === 'ours' ? 'dist/bench/seat-node.js' : 'dist/bench/floor-node.js';
-  const execArgv = ['--enable-source-maps', '--expose-gc'];
+  const execArgv = ['--enable-source-maps', '--expose-gc', ...extraExecArgv];
   const child = fork(path.join(ROOT, file), [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   track(child);
   let out = '';
@@ -122,8 +122,8 @@ const OURS_ENV = {
   DEMO: 'off',
 };
 
-async function startOurs(dbFile: string, port = 0): Promise<Node> {
-  return startNode('ours', { ...OURS_ENV, PORT: String(port), DATABASE_URL: dbFile });
+async function startOurs(dbFile: string, port = 0, execArgv: string[] = []): Promise<Node> {
+  return startNode('ours', { ...OURS_ENV, PORT: String(port), DATABASE_URL: dbFile }, execArgv);
 }
 
 const startFloor = (port = 0) => startNode('floor', { PORT: String(port) });
@@ -442,7 +442,9 @@ async function main(): Promise<BenchReport> {
       const heldBefore = kind === 'ours' ? await seatsInUse(node.url, lic.storm) : undefined;
       const killedAt = Date.now();
       await kill9(node);
-      node = kind === 'ours' ? await startOurs(dbFile, node.port) : await startFloor(node.port);
+      // With --profile, the restarted seat server profiles its whole life (start-up and the storm).
+      const restartProfile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'storm-restart')}`] : [];
+      node = kind === 'ours' ? await startOurs(dbFile, node.port, restartProfile) : await startFloor(node.port);
       const readyAt = Date.now();
       if (kind === 'ours') ours = node;
       else floor = node;

@@ -25,6 +25,7 @@ describe('optional bench rows', () => {
     expect(list.map((row) => row.metric)).toEqual([
       'cross-node kick→session:ended p50 ms (REST on A, socket on B)',
       'cross-node kick→session:ended p99 ms (REST on A, socket on B)',
+      'PostgreSQL admissions/s (32 in flight)',
       'PostgreSQL admissions/s (one at a time)',
       'PostgreSQL idle releases/s',
     ]);
@@ -38,11 +39,12 @@ describe('optional bench rows', () => {
   it('carry the figures when measured', () => {
     const r = report({
       crossNodeKick: { latencyMs: { n: 20, p50: 3.5, p99: 9.25, max: 9.25 } },
-      store: { postgres: { admissionsPerSec: 400, releasesPerSec: 350 } },
+      store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, releasesPerSec: 350 } },
     });
     expect(optionalRows(r).map((row) => [row.ours, row.target])).toEqual([
       [3.5, ''],
       [9.25, ''],
+      [1200, ''],
       [400, ''],
       [350, ''],
     ]);

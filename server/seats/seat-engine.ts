@@ -83,6 +83,8 @@ export class SeatEngine {
   private lastBeatFailed = false;
   /** Sockets whose disconnect could not reach the store (an outage); retried with the heartbeat. */
   private readonly pendingDetach = new Set<string>();
+  /** Licenses read for verifying tokens, by id, kept a second (see `licenseForTokens`). */
+  private readonly tokenLicenses = new Map<string, { license: License; until: number }>();
   private localSessions?: {
     list: () => Iterable<string>;
     onEnded: (ended: { sessionId: string; reason: EndReason; message: string }) => void;
@@ -190,9 +192,27 @@ export class SeatEngine {
 
   async authenticate(token: unknown): Promise<VerifiedToken> {
     const licenseId = licenseIdOf(token);
+    return verifyToken(token as string, await this.licenseForTokens(licenseId));
+  }
+
+  /**
+   * The license tokens are verified against, read at most once a second per license: a storm of
+   * connects needs one read, not one each. Its secret never changes; its seat key may, so the
+   * admission's transaction refuses a claimant computed with a seat key that is no longer the
+   * license's (see `admit`). Everything else the transaction reads afresh.
+   */
+  private async licenseForTokens(licenseId: string, fresh = false): Promise<License> {
+    const at = Date.now();
+    const hit = this.tokenLicenses.get(licenseId);
+    if (hit && !fresh && hit.until > at) return hit.license;
     const license = await this.store.getLicense(licenseId);
-    if (!license) throw new SeatError(AuthErrorCode.LicenseNotFound, `no license "${licenseId}"`);
-    return verifyToken(token as string, license);
+    if (!license) {
+      this.tokenLicenses.delete(licenseId);
+      throw new SeatError(AuthErrorCode.LicenseNotFound, `no license "${licenseId}"`);
+    }
+    if (this.tokenLicenses.size >= 10_000) this.tokenLicenses.clear();
+    this.tokenLicenses.set(licenseId, { license, until: at + 1000 });
+    return license;
   }
 
   async admit(auth: VerifiedToken, socketId: string): Promise<AdmitResult> {
@@ -220,13 +240,13 @@ export class SeatEngine {
       return { denied: { reason: denial.reason, message: decision.deny, seatsInUse, seats: license.seats }, license };
     }
 
-    const outcome = await this.store.admit({
-      licenseId: license.id,
-      socketId,
-      nodeId: this.config.nodeId,
-      claimant,
-      now,
-    });
+    let outcome = await this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant, now, seatKey: license.seatKey });
+    // The seat key changed since the token was verified: verify it again against the license now.
+    for (let retry = 0; outcome.kind === 'seat_key_changed' && retry < 3; retry++) {
+      const again = await verifyToken(auth.token, await this.licenseForTokens(license.id, true));
+      outcome = await this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant: again.claimant, now, seatKey: again.license.seatKey });
+    }
+    if (outcome.kind === 'seat_key_changed') throw new Error(`the seat key of license ${license.id} keeps changing`);
     if (outcome.kind === 'license_not_found') {
       throw new SeatError(AuthErrorCode.LicenseNotFound, `no license "${license.id}"`);
     }
@@ -371,6 +391,7 @@ export class SeatEngine {
     this.checkLimits({ ...current, ...patch });
     const result = await this.store.updateLicense(id, patch, this.now());
     if (!result) throw new SeatError(ErrorCode.NotFound, `no license "${id}"`);
+    this.tokenLicenses.delete(id);
     this.publishEnded(result.ended);
     this.publish({ type: 'license.changed', license: result.license, seatsInUse: await this.store.seatsInUse(id) });
     await this.audit(actor, result.license, 'license.update', { ...patch, endedSessions: result.ended.length });

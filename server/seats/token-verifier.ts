@@ -19,6 +19,7 @@ function verifierOf(license: License): (token: string) => Record<string, unknown
 }
 
 export interface VerifiedToken {
+  token: string;
   license: License;
   claims: TokenClaims;
   claimant: Claimant;
@@ -76,6 +77,7 @@ export async function verifyToken(token: string, license: License): Promise<Veri
     return value;
   });
   return {
+    token,
     license,
     claims,
     claimant: {

@@ -76,6 +76,11 @@ export interface AdmitRequest {
   nodeId: string;
   claimant: Claimant;
   now: number;
+  /**
+   * The seat key the claimant's `seatKeyValue` was computed with. If the license's seat key is
+   * another by the time the transaction holds the license, nothing is written: `seat_key_changed`.
+   */
+  seatKey?: SeatKey;
 }
 
 export type AdmitOutcome =
@@ -89,7 +94,8 @@ export type AdmitOutcome =
       expired: EndedSession[];
     }
   | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[] }
-  | { kind: 'license_not_found' };
+  | { kind: 'license_not_found' }
+  | { kind: 'seat_key_changed' };
 
 export interface EndedSession {
   license: License;

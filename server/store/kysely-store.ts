@@ -167,6 +167,7 @@ export abstract class KyselySeatStore implements SeatStore {
     return this.transaction(async (trx): Promise<AdmitOutcome> => {
       const row = await this.lockLicense(trx, licenseId);
       if (!row) return { kind: 'license_not_found' };
+      if (req.seatKey && row.seat_key !== JSON.stringify(req.seatKey)) return { kind: 'seat_key_changed' };
       const license = toLicense(row);
       let inUse = Number(row.seats_in_use);
       let expired: EndedSession[] = [];

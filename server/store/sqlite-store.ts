@@ -3,20 +3,18 @@
 //
 // Commits are grouped. Writing a commit to the WAL costs more than all of an admission's
 // statements (70-150 us against about 60 us here), so transactions that arrive in the same turn
-// of the event loop, or while a group runs, share one commit. Each runs in its own savepoint:
-// one that fails rolls back alone, and no caller hears of its result before the commit holds it.
+// of the event loop, or while a group runs, share one commit, and no caller hears of its result
+// before the commit holds it. Should one of them fail, none of the group commits and each runs
+// again alone: the outcome is always that of running them one after the other.
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { KyselySeatStore } from './kysely-store';
 import type { Database, LicensesTable } from './schema';
 
 /** At most this many transactions share a commit (the connection is busy while a group runs). */
 const GROUP_MAX = 64;
-const SAVEPOINT = CompiledQuery.raw('savepoint one_of_group');
-const RELEASE = CompiledQuery.raw('release one_of_group');
-const ROLLBACK_TO = CompiledQuery.raw('rollback to one_of_group');
 
 interface Pending {
   fn: (trx: Transaction<Database>) => Promise<unknown>;
@@ -62,37 +60,27 @@ export class SqliteSeatStore extends KyselySeatStore {
   }
 
   private async commitGroup(group: Pending[]): Promise<void> {
-    const results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        if (group.length === 1) {
-          results.push({ ok: true, value: await group[0]!.fn(trx) });
-          return;
-        }
-        for (const item of group) {
-          await trx.executeQuery(SAVEPOINT);
-          try {
-            results.push({ ok: true, value: await item.fn(trx) });
-          } catch (err) {
-            await trx.executeQuery(ROLLBACK_TO);
-            results.push({ ok: false, err });
-          }
-          await trx.executeQuery(RELEASE);
-        }
-      });
-    } catch (err) {
-      // Nothing of the group committed: each fails with its own error, or the group's.
-      group.forEach((item, i) => {
-        const r = results[i];
-        item.reject(r && !r.ok ? r.err : err);
-      });
-      return;
+    if (group.length > 1) {
+      try {
+        const values = await this.db.transaction().execute(async (trx) => {
+          const out: unknown[] = [];
+          for (const item of group) out.push(await item.fn(trx));
+          return out;
+        });
+        group.forEach((item, i) => item.resolve(values[i]));
+        return;
+      } catch {
+        // One of them failed, so none of the group committed: each runs again in a transaction
+        // of its own, in the same order, and only what fails on its own fails.
+      }
     }
-    group.forEach((item, i) => {
-      const r = results[i]!;
-      if (r.ok) item.resolve(r.value);
-      else item.reject(r.err);
-    });
+    for (const item of group) {
+      try {
+        item.resolve(await this.db.transaction().execute(item.fn));
+      } catch (err) {
+        item.reject(err);
+      }
+    }
   }
 
   override async close(): Promise<void> {

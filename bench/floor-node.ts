@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { serve } from './ipc';
-import { memory } from './node-memory';
+import { cpuMicros, memory } from './node-memory';
 
 const port = Number(process.env.PORT ?? 0);
 const httpServer = http.createServer((req, res) => {
@@ -32,6 +32,8 @@ await new Promise<void>((resolve) => httpServer.listen(port, resolve));
 const bound = (httpServer.address() as AddressInfo).port;
 serve({
   memory: () => memory(),
+  /** CPU time this process has used, microseconds (user + system). */
+  cpu: () => cpuMicros(),
   sockets: () => io.of('/').sockets.size,
   lateness: () => [],
   stop: async () => {

@@ -1,4 +1,5 @@
-// Memory of a server process after a full collection (the process runs with --expose-gc).
+// Memory of a server process after a full collection (the process runs with --expose-gc), and
+// the CPU time it has used.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Memory {
@@ -17,4 +18,9 @@ export async function memory(): Promise<Memory> {
   }
   const m = process.memoryUsage();
   return { heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+export function cpuMicros(): number {
+  const c = process.cpuUsage();
+  return c.user + c.system;
 }

@@ -63,6 +63,8 @@ export function rows(r: BenchReport): Row[] {
   const cps = { o: num(rp?.ours?.connectsPerSec), f: num(rp?.floor?.connectsPerSec) };
   const cpsRatio = ratio(cps.o, cps.f);
   add({ section: 'connect', metric: `sustainable connects/s (ramp to ${n}, ${rp?.inFlight} in flight)`, ours: cps.o, floor: cps.f, ratio: cpsRatio, target: '≥ 0.7 × floor', met: cpsRatio === null ? null : cpsRatio >= 0.7 });
+  const cpu = { o: num(rp?.ours?.cpuPerConnectMs), f: num(rp?.floor?.cpuPerConnectMs) };
+  add({ section: 'connect', metric: 'server CPU ms per connect (ramp)', ours: cpu.o, floor: cpu.f, ratio: ratio(cpu.o, cpu.f), target: '', met: null });
   const heap = { o: num(rp?.ours?.heapPerSocketKiB), f: num(rp?.floor?.heapPerSocketKiB) };
   const heapRatio = ratio(heap.o, heap.f);
   add({ section: 'memory', metric: `heap KiB per socket at ${n}`, ours: heap.o, floor: heap.f, ratio: heapRatio, target: '≤ 1.5 × floor', met: heapRatio === null ? null : heapRatio <= 1.5 });

@@ -372,7 +372,11 @@ async function main(): Promise<BenchReport> {
     for (const node of [floor, ours]) {
       const before = await node.call<Memory>('memory');
       log(`${node.kind}: ramp to ${n} sockets, ${size.rampInFlight * WORKERS} in flight`);
+      const cpuBefore = await node.call<number>('cpu');
       const o = await profiled(node, 'ramp', () => openAll(workers, { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp-${node.kind}`, count: n, concurrency: size.rampInFlight }));
+      // The server's own CPU per connect: what the ratio of connects/s means once the load
+      // processes, which share the cores, are taken out.
+      const cpuPerConnectMs = ((await node.call<number>('cpu')) - cpuBefore) / 1000 / Math.max(1, o.ok);
       await sleep(1000);
       const serverSockets = await node.call<number>('sockets');
       const after = await node.call<Memory>('memory');
@@ -380,6 +384,7 @@ async function main(): Promise<BenchReport> {
       const unexpected = await closeAll(workers, 'ramp');
       res[node.kind] = {
         connectsPerSec: round(o.perSec),
+        cpuPerConnectMs: round(cpuPerConnectMs),
         seconds: round(o.seconds),
         latencyMs: dist(o.latenciesMs),
         ok: o.ok,

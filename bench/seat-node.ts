@@ -6,7 +6,7 @@ import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { createSeatServer } from '../server/seat-server';
 import { serve } from './ipc';
-import { memory } from './node-memory';
+import { cpuMicros, memory } from './node-memory';
 
 // The module body runs once every import has loaded: this is the process's load time.
 const modulesLoadedMs = performance.now();
@@ -23,6 +23,8 @@ const { port, url } = await server.listen();
 const listenedMs = performance.now();
 serve({
   memory: () => memory(),
+  /** CPU time this process has used, microseconds (user + system). */
+  cpu: () => cpuMicros(),
   sockets: () => server.io.of('/').sockets.size,
   /** Idle release lateness (ms after the deadline) since the last call. */
   lateness: () => lateness.splice(0),

@@ -66,6 +66,9 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** After a store failure, how long tokens are verified against fresh reads only. */
+const STORE_TROUBLE_MS = 5000;
+
 export class SeatEngine {
   readonly store: SeatStore;
   readonly config: SeatServerConfig;
@@ -85,6 +88,8 @@ export class SeatEngine {
   private readonly pendingDetach = new Set<string>();
   /** Licenses read for verifying tokens, by id, kept a second (see `licenseForTokens`). */
   private readonly tokenLicenses = new Map<string, { license: License; until: number }>();
+  /** Until then, tokens are verified against a fresh read: the store failed lately. */
+  private storeTroubleUntil = 0;
   private localSessions?: {
     list: () => Iterable<string>;
     onEnded: (ended: { sessionId: string; reason: EndReason; message: string }) => void;
@@ -138,6 +143,7 @@ export class SeatEngine {
         if (!(await this.store.heartbeat(this.config.nodeId, this.now()))) this.localSessions?.onDeclaredDead?.();
       } catch (err) {
         this.lastBeatFailed = true;
+        this.storeTroubleUntil = Date.now() + STORE_TROUBLE_MS;
         throw err;
       }
       // Back from a store outage: the other nodes could not beat either, so give them a full
@@ -204,8 +210,16 @@ export class SeatEngine {
   private async licenseForTokens(licenseId: string, fresh = false): Promise<License> {
     const at = Date.now();
     const hit = this.tokenLicenses.get(licenseId);
-    if (hit && !fresh && hit.until > at) return hit.license;
-    const license = await this.store.getLicense(licenseId);
+    // While the store is failing, a connect must fail in the handshake (`unavailable`) as it
+    // would without the cache, not after it.
+    if (hit && !fresh && hit.until > at && at >= this.storeTroubleUntil) return hit.license;
+    let license;
+    try {
+      license = await this.store.getLicense(licenseId);
+    } catch (err) {
+      this.storeTroubleUntil = Date.now() + STORE_TROUBLE_MS;
+      throw err;
+    }
     if (!license) {
       this.tokenLicenses.delete(licenseId);
       throw new SeatError(AuthErrorCode.LicenseNotFound, `no license "${licenseId}"`);
@@ -240,7 +254,13 @@ export class SeatEngine {
       return { denied: { reason: denial.reason, message: decision.deny, seatsInUse, seats: license.seats }, license };
     }
 
-    let outcome = await this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant, now, seatKey: license.seatKey });
+    let outcome;
+    try {
+      outcome = await this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant, now, seatKey: license.seatKey });
+    } catch (err) {
+      this.storeTroubleUntil = Date.now() + STORE_TROUBLE_MS;
+      throw err;
+    }
     // The seat key changed since the token was verified: verify it again against the license now.
     for (let retry = 0; outcome.kind === 'seat_key_changed' && retry < 3; retry++) {
       const again = await verifyToken(auth.token, await this.licenseForTokens(license.id, true));

@@ -11,10 +11,13 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { KyselySeatStore } from './kysely-store';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer';
 import type { Database, LicensesTable } from './schema';
 
 /** At most this many transactions share a commit (the connection is busy while a group runs). */
 const GROUP_MAX = 64;
+/** How often the worker checkpoints the WAL. */
+const CHECKPOINT_INTERVAL_MS = 250;
 
 interface Pending {
   fn: (trx: Transaction<Database>) => Promise<unknown>;
@@ -34,11 +37,28 @@ export class SqliteSeatStore extends KyselySeatStore {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    // Checkpoint the WAL every ~40 MB instead of every 4 MB: each checkpoint syncs the file, and
-    // at the default they cost a third of a commit. Reads through mmap skip a copy per page.
-    sqlite.pragma('wal_autocheckpoint = 10000');
+    // Reads through mmap skip a copy per page.
     sqlite.pragma('mmap_size = 268435456');
-    return new SqliteSeatStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }));
+    // Checkpoints run in a worker (sqlite-checkpointer.ts); should it fail, this connection
+    // checkpoints again itself. A WAL that grew under a burst is cut back to 64 MB after it.
+    let checkpointer: Checkpointer | undefined;
+    if (file !== ':memory:') {
+      sqlite.pragma('wal_autocheckpoint = 0');
+      sqlite.pragma('journal_size_limit = 67108864');
+      checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (err) => {
+        sqlite.pragma('wal_autocheckpoint = 1000');
+        process.emitWarning(`SQLite checkpoints are back on the main thread: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    return new SqliteSeatStore(db, checkpointer);
+  }
+
+  private constructor(
+    db: Kysely<Database>,
+    private readonly checkpointer?: Checkpointer,
+  ) {
+    super(db);
   }
 
   protected async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
@@ -85,6 +105,7 @@ export class SqliteSeatStore extends KyselySeatStore {
 
   override async close(): Promise<void> {
     await this.draining;
+    await this.checkpointer?.stop();
     await super.close();
   }
 

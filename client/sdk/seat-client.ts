@@ -60,6 +60,8 @@ export class SeatClient {
   };
   /** Set once the server has refused or ended the seat: no more reconnects. */
   private finished = false;
+  /** The server could not admit this socket (`seat:error` `unavailable`): try again once it closes. */
+  private retryAfterClose = false;
 
   constructor(opts: SeatClientOptions) {
     const getToken = typeof opts.token === 'function' ? opts.token : () => opts.token as string;
@@ -91,7 +93,10 @@ export class SeatClient {
       this.finish(SeatState.Ended);
       this.emit('ended', ended);
     });
-    s.on('seat:error', (error) => this.emit('error', error));
+    s.on('seat:error', (error) => {
+      if (error.code === 'unavailable') this.retryAfterClose = true;
+      this.emit('error', error);
+    });
     s.on('connect_error', (err: Error & { data?: AuthErrorData }) => {
       const data = err.data ?? { reason: 'unavailable', message: err.message };
       this.lastError = data;
@@ -104,7 +109,14 @@ export class SeatClient {
       if (!s.active && !this.finished) setTimeout(() => !this.finished && s.connect(), 1000);
     });
     s.on('disconnect', () => {
-      if (!this.finished) this.setState(s.active ? SeatState.Connecting : SeatState.Offline);
+      if (this.finished) return;
+      this.setState(s.active ? SeatState.Connecting : SeatState.Offline);
+      // The server closed the socket because its store failed mid-admission: socket.io does not
+      // reconnect after a server-side close, so try again in a moment, as for `unavailable`.
+      if (this.retryAfterClose && !s.active) {
+        this.retryAfterClose = false;
+        setTimeout(() => !this.finished && !s.active && s.connect(), 1000);
+      }
     });
     if (opts.autoConnect ?? true) this.connect();
   }

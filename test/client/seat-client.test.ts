@@ -73,6 +73,23 @@ describe('SeatClient', () => {
     expect(c.state).toBe('ended');
   });
 
+  it('tries again when the server could not admit it (seat:error unavailable), as for a refused handshake', async () => {
+    const { url, api, server } = await startServer();
+    const { license } = await api.setup({ seats: 1 });
+    const token = await sign(license, { sid: 'p1' });
+    await granted(url, token); // the license is read and kept for token checks
+    // The store fails between the handshake (served from the kept license) and the admission.
+    await server.engine.store.close();
+    const c = client(url, token);
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push('code' in e ? `seat_error:${e.code}` : `connect_error:${e.reason}:${e.final}`));
+    // First the admission fails after the handshake; then the client's own retry is refused in
+    // the handshake (the engine reads the license afresh after a store failure), and retried.
+    await until(() => errors.length >= 2, 5000);
+    expect(errors.slice(0, 2)).toEqual(['seat_error:unavailable', 'connect_error:unavailable:false']);
+    expect(c.state).not.toBe('denied');
+  });
+
   it('gives up on an invalid token with a final error', async () => {
     const { url, api } = await startServer();
     const { license } = await api.setup();

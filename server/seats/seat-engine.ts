@@ -140,10 +140,9 @@ export class SeatEngine {
       try {
         // Our row gone: another node took this one for dead and let go of its sockets' rows.
         // Those sockets must reconnect (and resume) to be counted again.
-        if (!(await this.store.heartbeat(this.config.nodeId, this.now()))) this.localSessions?.onDeclaredDead?.();
+        if (!(await this.watchStore(this.store.heartbeat(this.config.nodeId, this.now())))) this.localSessions?.onDeclaredDead?.();
       } catch (err) {
         this.lastBeatFailed = true;
-        this.storeTroubleUntil = Date.now() + STORE_TROUBLE_MS;
         throw err;
       }
       // Back from a store outage: the other nodes could not beat either, so give them a full
@@ -213,13 +212,7 @@ export class SeatEngine {
     // While the store is failing, a connect must fail in the handshake (`unavailable`) as it
     // would without the cache, not after it.
     if (hit && !fresh && hit.until > at && at >= this.storeTroubleUntil) return hit.license;
-    let license;
-    try {
-      license = await this.store.getLicense(licenseId);
-    } catch (err) {
-      this.storeTroubleUntil = Date.now() + STORE_TROUBLE_MS;
-      throw err;
-    }
+    const license = await this.watchStore(this.store.getLicense(licenseId));
     if (!license) {
       this.tokenLicenses.delete(licenseId);
       throw new SeatError(AuthErrorCode.LicenseNotFound, `no license "${licenseId}"`);
@@ -227,6 +220,16 @@ export class SeatEngine {
     if (this.tokenLicenses.size >= 10_000) this.tokenLicenses.clear();
     this.tokenLicenses.set(licenseId, { license, until: at + 1000 });
     return license;
+  }
+
+  /** Passes `op` through, noting when the store fails (see `licenseForTokens`). */
+  private async watchStore<T>(op: Promise<T>): Promise<T> {
+    try {
+      return await op;
+    } catch (err) {
+      this.storeTroubleUntil = Date.now() + STORE_TROUBLE_MS;
+      throw err;
+    }
   }
 
   async admit(auth: VerifiedToken, socketId: string): Promise<AdmitResult> {
@@ -254,17 +257,14 @@ export class SeatEngine {
       return { denied: { reason: denial.reason, message: decision.deny, seatsInUse, seats: license.seats }, license };
     }
 
-    let outcome;
-    try {
-      outcome = await this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant, now, seatKey: license.seatKey });
-    } catch (err) {
-      this.storeTroubleUntil = Date.now() + STORE_TROUBLE_MS;
-      throw err;
-    }
+    const attempt = (verified: VerifiedToken) =>
+      this.watchStore(
+        this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant: verified.claimant, now, seatKey: verified.license.seatKey }),
+      );
+    let outcome = await attempt(auth);
     // The seat key changed since the token was verified: verify it again against the license now.
     for (let retry = 0; outcome.kind === 'seat_key_changed' && retry < 3; retry++) {
-      const again = await verifyToken(auth.token, await this.licenseForTokens(license.id, true));
-      outcome = await this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant: again.claimant, now, seatKey: again.license.seatKey });
+      outcome = await attempt(await verifyToken(auth.token, await this.licenseForTokens(license.id, true)));
     }
     if (outcome.kind === 'seat_key_changed') throw new Error(`the seat key of license ${license.id} keeps changing`);
     if (outcome.kind === 'license_not_found') {

@@ -206,8 +206,10 @@ export abstract class KyselySeatStore implements SeatStore {
         await this.q.resumeSession(trx, { id: existing.id });
         await this.insertConnection(trx, req, existing.id);
         await this.insertEvent(trx, licenseId, existing.id, SeatEventType.Resumed, null, existing.weight, inUse, now);
-        const session = await this.loadSession(trx, existing.id);
-        return { kind: 'granted', resumed: true, license, session: session!, seatsInUse: inUse, expired };
+        // The row as just updated, with every connection of the session now (this one included).
+        const { rows: conns } = await this.q.appsOfSession(trx, { sessionId: existing.id });
+        const session = toSession({ ...existing, state: SessionState.Active, idle_since: null, expires_at: null }, conns);
+        return { kind: 'granted', resumed: true, license, session, seatsInUse: inUse, expired };
       }
 
       const cooldown = await this.q.cooldownUntil(trx, { ...seatKey, now });

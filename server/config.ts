@@ -1,11 +1,17 @@
 // The server's configuration, parsed once from the environment into a frozen, typed object.
 import { randomUUID } from 'node:crypto';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 const EnvSchema = z.object({
   PORT: int(3000),
+  HOST: z.string().optional(),
+  TRUST_PROXY: z.string().optional(),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  // Leeway for the clocks of the portals that sign client tokens, applied to their `iat` and `nbf`.
+  TOKEN_CLOCK_SKEW_SEC: int(60),
   DATABASE_URL: z.string().min(1).default('./data/seats.db'),
   REDIS_URL: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -30,6 +36,22 @@ const EnvSchema = z.object({
 export interface SeatServerConfig {
   /** HTTP and socket port (PORT, 3000); 0 picks a free one. */
   readonly port: number;
+  /** The address to listen on (HOST; unset: all interfaces). */
+  readonly host: string | undefined;
+  /**
+   * Express's `trust proxy` (TRUST_PROXY; unset: false): `true`, a hop count, or addresses, CIDRs
+   * and `loopback`/`linklocal`/`uniquelocal`. The client address of per-address limits (and
+   * `req.ip`) is then read from X-Forwarded-For through the trusted proxies; untrusted, the header
+   * is ignored.
+   */
+  readonly trustProxy: TrustProxy;
+  /**
+   * Bearer token for GET /metrics (METRICS_TOKEN). Unset: /metrics answers only requests from a
+   * loopback address that came through no proxy, or carrying the operator's token.
+   */
+  readonly metricsToken: string | undefined;
+  /** Leeway for a client token's `iat` and `nbf` against this server's clock (TOKEN_CLOCK_SKEW_SEC, 60). */
+  readonly tokenClockSkewSec: number;
   /** SQLite file or `:memory:`, or a `postgres://` URL (DATABASE_URL, ./data/seats.db). */
   readonly databaseUrl: string;
   /** Redis for the socket.io adapter across nodes (REDIS_URL, unset: one node). */
@@ -75,8 +97,30 @@ export interface SeatServerConfig {
   readonly demo: boolean;
 }
 
+/** What express's `trust proxy` setting takes (see `parseTrustProxy`). */
+export type TrustProxy = boolean | number | string[];
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/**
+ * TRUST_PROXY as express reads `trust proxy`: `true`/`false`, a hop count, or a comma-separated
+ * list of addresses, CIDRs and the names `loopback`, `linklocal`, `uniquelocal` (checked here, so a
+ * typo stops the start instead of trusting nobody).
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  try {
+    proxyaddr.compile(list);
+  } catch (err) {
+    throw new ConfigError(`TRUST_PROXY: ${(err as Error).message} (expected true, false, a hop count, or addresses and CIDRs)`);
+  }
+  return list;
 }
 
 export function parseConfig(
@@ -94,6 +138,10 @@ export function parseConfig(
   if (min > max) throw new ConfigError(`IDLE_TIMEOUT_MIN_SEC (${min}) is above IDLE_TIMEOUT_MAX_SEC (${max})`);
   const config: SeatServerConfig = {
     port: e.PORT,
+    host: e.HOST?.trim() || undefined,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    metricsToken: e.METRICS_TOKEN,
+    tokenClockSkewSec: e.TOKEN_CLOCK_SKEW_SEC,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     adminToken: e.ADMIN_TOKEN,

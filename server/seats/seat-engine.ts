@@ -197,7 +197,7 @@ export class SeatEngine {
 
   async authenticate(token: unknown): Promise<VerifiedToken> {
     const licenseId = licenseIdOf(token);
-    return verifyToken(token as string, await this.licenseForTokens(licenseId));
+    return verifyToken(token as string, await this.licenseForTokens(licenseId), this.config.tokenClockSkewSec);
   }
 
   /**
@@ -264,7 +264,7 @@ export class SeatEngine {
     let outcome = await attempt(auth);
     // The seat key changed since the token was verified: verify it again against the license now.
     for (let retry = 0; outcome.kind === 'seat_key_changed' && retry < 3; retry++) {
-      outcome = await attempt(await verifyToken(auth.token, await this.licenseForTokens(license.id, true)));
+      outcome = await attempt(await verifyToken(auth.token, await this.licenseForTokens(license.id, true), this.config.tokenClockSkewSec));
     }
     if (outcome.kind === 'seat_key_changed') throw new Error(`the seat key of license ${license.id} keeps changing`);
     if (outcome.kind === 'license_not_found') {

@@ -12,7 +12,8 @@ function verifierOf(license: License): (token: string) => Record<string, unknown
   let verify = verifiers.get(license.secret);
   if (!verify) {
     if (verifiers.size > 10_000) verifiers.clear();
-    verify = createVerifier({ key: license.secret, algorithms: ['HS256'], requiredClaims: ['exp'] });
+    // `nbf` is checked in verifyToken with the clock-skew leeway; `exp` stays exact.
+    verify = createVerifier({ key: license.secret, algorithms: ['HS256'], requiredClaims: ['exp'], ignoreNotBefore: true });
     verifiers.set(license.secret, verify);
   }
   return verify;
@@ -43,7 +44,12 @@ export function licenseIdOf(token: unknown): string {
   return payload.lic;
 }
 
-export async function verifyToken(token: string, license: License): Promise<VerifiedToken> {
+/**
+ * Checks the token's signature, expiry and claims against its license. `clockSkewSec` is the
+ * leeway for the portal's clock: a token issued (`iat`) or valid from (`nbf`) later than that ahead
+ * of this server's clock is refused.
+ */
+export async function verifyToken(token: string, license: License, clockSkewSec = 60): Promise<VerifiedToken> {
   let payload: Record<string, unknown>;
   try {
     payload = verifierOf(license)(token);
@@ -55,6 +61,20 @@ export async function verifyToken(token: string, license: License): Promise<Veri
     }
     const why = code === TokenError.codes.invalidAlgorithm ? 'only HS256 tokens are accepted' : 'the token signature or format is invalid';
     throw new SeatError(AuthErrorCode.InvalidToken, why, { cause });
+  }
+
+  const now = Date.now() / 1000;
+  for (const claim of ['iat', 'nbf'] as const) {
+    const at = payload[claim];
+    if (at === undefined) continue;
+    if (typeof at !== 'number' || !Number.isFinite(at)) throw new SeatError(AuthErrorCode.InvalidToken, `the "${claim}" claim must be a number of seconds`);
+    if (at > now + clockSkewSec) {
+      const ahead = `${Math.round(at - now)} s ahead of the server's clock, leeway ${clockSkewSec} s`;
+      throw new SeatError(
+        AuthErrorCode.InvalidToken,
+        claim === 'iat' ? `the token was issued in the future (iat ${ahead}); check the signing clock` : `the token is not valid yet (nbf ${ahead})`,
+      );
+    }
   }
 
   const parsed = TokenClaims.safeParse(payload);

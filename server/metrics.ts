@@ -1,5 +1,10 @@
-// Prometheus metrics at /metrics, fed by the engine's domain events.
+// Prometheus metrics at /metrics, fed by the engine's domain events, and who may read them.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import proxyaddr from 'proxy-addr';
+import { ErrorCode } from '../shared';
+import { SeatError } from './seats/seat-error';
 import type { SeatEngine } from './seats/seat-engine';
 
 export function createMetrics(engine: SeatEngine): Registry {
@@ -26,4 +31,60 @@ export function createMetrics(engine: SeatEngine): Registry {
     }
   });
   return registry;
+}
+
+const isLoopback = proxyaddr.compile('loopback');
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * A request made on this host: from a loopback address, and through no proxy on the way (every
+ * X-Forwarded-For address loopback, no Forwarded or X-Real-IP). A reverse proxy on the same host
+ * that forwards an outside request adds those headers, so the request is not taken for local.
+ */
+function isLocal(req: Request): boolean {
+  const socketAddr = req.socket.remoteAddress;
+  if (!socketAddr || !isLoopback(socketAddr, 0)) return false;
+  if (req.headers.forwarded !== undefined || req.headers['x-real-ip'] !== undefined) return false;
+  const xff = req.headers['x-forwarded-for'];
+  if (xff === undefined) return true;
+  return String(xff)
+    .split(',')
+    .map((a) => a.trim())
+    .every((a) => a !== '' && isLoopback(a, 0));
+}
+
+/**
+ * GET /metrics. The metrics name every tenant's licenses, so they are the operator's:
+ * `Authorization: Bearer` with METRICS_TOKEN or the operator's ADMIN_TOKEN. Without METRICS_TOKEN,
+ * a request from this host (a local Prometheus or agent) needs no token, as with GitLab's
+ * monitoring whitelist; everyone else gets 401 (403 for a tenant's admin token).
+ */
+export function metricsRoute(registry: Registry, engine: SeatEngine): RequestHandler {
+  const { metricsToken } = engine.config;
+  const metricsHash = metricsToken === undefined ? undefined : sha256(metricsToken);
+  const refuse = (res: Parameters<RequestHandler>[1], status: number, code: ErrorCode, message: string) => {
+    if (status === 401) res.set('WWW-Authenticate', 'Bearer realm="metrics"');
+    res.status(status).json({ error: { code, message } });
+  };
+  return async (req, res) => {
+    const bearer = req.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    if (bearer !== undefined) {
+      if (!metricsHash || !timingSafeEqual(sha256(bearer), metricsHash)) {
+        try {
+          const actor = await engine.authenticateAdmin(bearer);
+          if (actor.kind !== 'operator') {
+            return refuse(res, 403, ErrorCode.Forbidden, "the metrics show every tenant's licenses: only METRICS_TOKEN or the operator's token reads them");
+          }
+        } catch (err) {
+          if (err instanceof SeatError) return refuse(res, 401, ErrorCode.Unauthorized, 'the token is not METRICS_TOKEN or the operator\'s token');
+          return refuse(res, 503, ErrorCode.Unavailable, 'the database does not answer');
+        }
+      }
+    } else if (metricsToken !== undefined || !isLocal(req)) {
+      const send = `send METRICS_TOKEN or the operator's token as "Authorization: Bearer <token>"`;
+      const message = metricsToken !== undefined ? send : `GET /metrics answers only requests from this host (this one came from ${req.ip}); from elsewhere ${send}`;
+      return refuse(res, 401, ErrorCode.Unauthorized, message);
+    }
+    res.type(registry.contentType).send(await registry.metrics());
+  };
 }

@@ -9,7 +9,7 @@ import { type SeatServerConfig, parseConfig } from './config';
 import { apiRouter } from './http/api-router';
 import { openApiDocument } from './http/openapi';
 import { createLogger, type Logger } from './logger';
-import { createMetrics } from './metrics';
+import { createMetrics, metricsRoute } from './metrics';
 import { attachAdminNamespace } from './realtime/admin-namespace';
 import { attachAppNamespace } from './realtime/app-namespace';
 import type { SeatHooks } from './seats/hooks';
@@ -55,6 +55,8 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
 
   const app = express();
   app.disable('x-powered-by');
+  // TRUST_PROXY: req.ip, and the sockets' per-address connect limit, read X-Forwarded-For through these hops.
+  app.set('trust proxy', config.trustProxy);
   const metrics = createMetrics(engine);
   app.get('/healthz', async (_req, res) => {
     try {
@@ -64,9 +66,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
       res.status(503).json({ error: { code: 'unavailable', message: 'the database does not answer' } });
     }
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.metrics());
-  });
+  app.get('/metrics', metricsRoute(metrics, engine));
   const openapi = openApiDocument();
   app.get('/api/openapi.json', (_req, res) => res.json(openapi));
   opts.routes?.(app, { engine, config });
@@ -81,7 +81,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     // Seats are held by the idle timeout, not by socket.io's own recovery.
     connectionStateRecovery: undefined,
   });
-  attachAppNamespace(io.of('/'), engine, log);
+  attachAppNamespace(io.of('/'), engine, log, { trustProxy: app.get('trust proxy fn') });
   let closeAdapter: (() => Promise<void>) | undefined;
   attachAdminNamespace(io.of('/admin') as never, engine, log, () => closeAdapter !== undefined);
 

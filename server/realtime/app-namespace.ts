@@ -1,6 +1,7 @@
 // The app namespace `/`: authenticates each socket's token, asks the engine for a seat, and
 // relays session endings to every socket of the session through its room.
 import type { Namespace, Socket } from 'socket.io';
+import proxyaddr from 'proxy-addr';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import {
   AuthErrorCode,
@@ -26,7 +27,22 @@ function authError(reason: AuthErrorCode, message: string): Error & { data: Auth
   return Object.assign(new Error(reason), { data: { reason, message } });
 }
 
-export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: Logger): void {
+/**
+ * The client's address: the socket's own, or, when `trust` trusts it (express's compiled `trust
+ * proxy`), the one X-Forwarded-For names through the trusted proxies, as express's `req.ip`.
+ */
+export function clientAddress(socket: Pick<Socket, 'handshake'>, trust?: (addr: string, hop: number) => boolean): string {
+  const { address, headers } = socket.handshake;
+  if (!trust || !address) return address || 'unknown';
+  return proxyaddr({ headers, socket: { remoteAddress: address } }, trust);
+}
+
+export interface AppNamespaceOptions {
+  /** Express's `trust proxy fn`: which hops may name the client in X-Forwarded-For. */
+  trustProxy?: (addr: string, hop: number) => boolean;
+}
+
+export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: Logger, opts: AppNamespaceOptions = {}): void {
   const { connectRatePerSec, connectBurst } = engine.config;
   const limiter =
     connectRatePerSec > 0
@@ -38,7 +54,7 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
     try {
       if (limiter) {
         try {
-          await limiter.consume(socket.handshake.address || 'unknown');
+          await limiter.consume(clientAddress(socket, opts.trustProxy));
         } catch {
           return next(authError(AuthErrorCode.RateLimited, 'too many connects from this address; retry shortly'));
         }

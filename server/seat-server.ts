@@ -42,6 +42,12 @@ export interface SeatServer {
   close(opts?: { graceful?: boolean }): Promise<void>;
 }
 
+/** The host of the URL the server reports: `localhost` when it listens on every interface. */
+function urlHost(host: string | undefined): string {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   const config = parseConfig(opts.env ?? process.env, opts.config);
   const log = opts.logger ?? createLogger(config.logLevel);
@@ -98,10 +104,10 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
       const started = await engine.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
-        httpServer.listen(port, () => resolve());
+        httpServer.listen({ port, host: config.host }, () => resolve());
       });
       const bound = (httpServer.address() as AddressInfo).port;
-      return { port: bound, url: `http://localhost:${bound}`, generatedAdminToken: started.generatedAdminToken };
+      return { port: bound, url: `http://${urlHost(config.host)}:${bound}`, generatedAdminToken: started.generatedAdminToken };
     },
     async close({ graceful = false } = {}) {
       // Graceful: this node's seats go idle first. Closing the transports (not a socket.io

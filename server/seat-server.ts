@@ -1,12 +1,12 @@
 // createSeatServer: wires express, http and socket.io (and the Redis adapter) around the engine
 // and returns { listen, close }. The engine and store stay free of transport concerns.
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../shared';
 import { type SeatServerConfig, parseConfig } from './config';
 import { apiRouter } from './http/api-router';
+import { createHttpServer, finalErrorHandler, methodNotAllowed, notFound } from './http/errors';
 import { openApiDocument } from './http/openapi';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, metricsRoute } from './metrics';
@@ -74,11 +74,14 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   });
   app.get('/metrics', metricsRoute(metrics, engine));
   const openapi = openApiDocument();
-  app.get('/api/openapi.json', (_req, res) => res.json(openapi));
+  app.route('/api/openapi.json').get((_req, res) => res.json(openapi)).all(methodNotAllowed(['GET']));
   opts.routes?.(app, { engine, config });
   app.use('/api/v1', apiRouter(engine, { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'request failed') }));
+  // What nothing above answered: JSON 404s and errors under /api and /demo/token, small pages elsewhere.
+  app.use(notFound, finalErrorHandler((err) => log.error({ err }, 'request failed')));
 
-  const httpServer = http.createServer(app);
+  // Refusals before express sees a request (headers over 16 KB, malformed HTTP) get JSON errors too.
+  const httpServer = createHttpServer(app);
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
     maxHttpBufferSize: config.maxPayloadBytes,
     pingInterval: config.pingIntervalMs,

@@ -2,6 +2,7 @@
 // token with it, and portals may use it to check what they sign.
 import { z } from 'zod';
 import { SeatKeyPart } from './codes';
+import { safeText } from './text';
 
 const id = z.string().min(1).max(200);
 
@@ -11,8 +12,9 @@ export const TokenClaims = z.object({
   sub: id.optional(),
   dev: id.optional(),
   ins: id.optional(),
-  app: z.string().max(200).optional(),
-  name: z.string().max(200).optional(),
+  // Shown on the dashboard: no control or bidi-override characters (shared/text.ts).
+  app: safeText(z.string().max(200)).optional(),
+  name: safeText(z.string().max(200)).optional(),
   weight: z.number().int().min(1).max(10_000).optional(),
   exp: z.number(),
 });

@@ -36,9 +36,15 @@ export type EndReason = (typeof EndReason)[keyof typeof EndReason];
 export const ErrorCode = {
   BadRequest: 'bad_request',
   PayloadTooLarge: 'payload_too_large',
+  /** 431: the request's header section is larger than Node's limit (16 KB). */
+  HeadersTooLarge: 'headers_too_large',
+  /** 408: the request's headers or body did not arrive in time. */
+  RequestTimeout: 'request_timeout',
   Unauthorized: 'unauthorized',
   Forbidden: 'forbidden',
   NotFound: 'not_found',
+  /** 405: the path exists, the method does not (the `Allow` header lists those that do). */
+  MethodNotAllowed: 'method_not_allowed',
   Conflict: 'conflict',
   OutOfRange: 'out_of_range',
   UnknownEvent: 'unknown_event',

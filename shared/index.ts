@@ -1,3 +1,4 @@
 export * from './codes';
 export * from './claims';
 export * from './events';
+export * from './text';

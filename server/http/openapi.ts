@@ -11,7 +11,9 @@ const errors = {
   '401': { description: 'no or bad token', ...json(ref('Error')) },
   '403': { description: 'not yours', ...json(ref('Error')) },
   '404': { description: 'not found', ...json(ref('Error')) },
+  '405': { description: 'the path does not serve this method (see the Allow header)', ...json(ref('Error')) },
 };
+const unsafeText = { '422': { description: 'out of range, or text with control or bidi-override characters', ...json(ref('Error')) } };
 const typed = (type: string | string[], ...keys: string[]) => Object.fromEntries(keys.map((k) => [k, { type }]));
 const object = (properties: Record<string, unknown>) => ({ type: 'object', properties });
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
@@ -22,7 +24,10 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: 'Live seat server',
       version: '1',
-      description: 'Concurrent-seat licenses: tenants, licenses, live sessions, kicks and the denial log.',
+      description:
+        'Concurrent-seat licenses: tenants, licenses, live sessions, kicks and the denial log. ' +
+        'A request body, where one is taken, is a JSON object sent with content-type application/json; ' +
+        'a body sent to an endpoint that takes none (GET) is refused with 400.',
     },
     servers: [{ url: '/api/v1' }],
     security: [{ bearer: [] }],
@@ -43,7 +48,7 @@ export function openApiDocument(): Record<string, unknown> {
         CreateTenant: schema(CreateTenantBody),
         CreateLicense: schema(CreateLicenseBody),
         PatchLicense: schema(PatchLicenseBody),
-        Kick: schema(KickBody.unwrap()),
+        Kick: schema(KickBody),
         License: object({
           ...typed('string', 'id', 'tenantId', 'name', 'status', 'deniedMessage', 'createdAt', 'updatedAt'),
           ...typed('integer', 'seats', 'seatsInUse', 'idleTimeoutSec'),
@@ -66,7 +71,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'Create a tenant (operator)',
           requestBody: { required: true, ...json(ref('CreateTenant')) },
-          responses: { '201': { description: 'the tenant and its adminToken' }, ...errors },
+          responses: { '201': { description: 'the tenant and its adminToken' }, ...unsafeText, ...errors },
         },
       },
       '/licenses': {
@@ -76,7 +81,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '201': { description: 'the license and its secret', ...json(ref('License')) },
             '409': { description: 'the id is taken', ...json(ref('Error')) },
-            '422': { description: 'out of range (seatCap, idle-timeout bounds)', ...json(ref('Error')) },
+            '422': { description: 'out of range (seatCap, idle-timeout bounds), or text with control or bidi-override characters', ...json(ref('Error')) },
             ...errors,
           },
         },
@@ -91,7 +96,7 @@ export function openApiDocument(): Record<string, unknown> {
         patch: {
           summary: 'Change a license; suspending or lowering seats ends sessions',
           requestBody: { required: true, ...json(ref('PatchLicense')) },
-          responses: { '200': { description: 'the license', ...json(ref('License')) }, '422': { description: 'out of range', ...json(ref('Error')) }, ...errors },
+          responses: { '200': { description: 'the license', ...json(ref('License')) }, '422': { description: 'out of range, or text with control or bidi-override characters', ...json(ref('Error')) }, ...errors },
         },
       },
       '/licenses/{id}/sessions': {
@@ -112,7 +117,7 @@ export function openApiDocument(): Record<string, unknown> {
         delete: {
           summary: 'Kick a session: its sockets get session:ended (kicked) and the seat is free at once',
           requestBody: { required: false, ...json(ref('Kick')) },
-          responses: { '200': { description: 'the ended session' }, ...errors },
+          responses: { '200': { description: 'the ended session' }, ...unsafeText, ...errors },
         },
       },
     },

@@ -5,13 +5,18 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import express, { type Request, type Response } from 'express';
+import type express from 'express';
+import type { Request, Response } from 'express';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import { ErrorCode } from '../../shared';
+import { ErrorCode, safeText } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import { DEMO_LICENSE_ID } from '../demo-setup';
 import type { SeatEngine } from '../seats/seat-engine';
+import { SeatError } from '../seats/seat-error';
+import { jsonBody } from './body';
+import { methodNotAllowed, sendError } from './errors';
+import { landingPage, securityHeaders } from './html';
 
 /** The project folder: the nearest above this module with a package.json (it may run bundled, from dist/). */
 function projectRoot(dir: string): string {
@@ -27,17 +32,6 @@ interface Asset {
   body: Buffer;
   type: string;
 }
-
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 let bundling: Promise<Map<string, Asset>> | undefined;
 
@@ -76,16 +70,6 @@ async function buildClient(): Promise<Map<string, Asset>> {
   return assets;
 }
 
-function securityHeaders(res: Response): void {
-  res.set({
-    'Content-Security-Policy': CSP,
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'X-Frame-Options': 'DENY',
-    'Cache-Control': 'no-cache',
-  });
-}
-
 function serve(file: string, onError: (err: unknown) => void) {
   return async (_req: Request, res: Response) => {
     securityHeaders(res);
@@ -100,13 +84,19 @@ function serve(file: string, onError: (err: unknown) => void) {
   };
 }
 
-const DemoTokenBody = z.strictObject({ name: z.string().trim().min(1).max(60).optional() }).optional();
+const DemoTokenBody = z.strictObject({ name: safeText(z.string().trim().min(1).max(60)).optional() });
 const SID_COOKIE = 'demo_sid';
 
 function cookie(req: Request, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, v] = part.trim().split('=');
-    if (k === name && v) return decodeURIComponent(v);
+    if (k === name && v) {
+      try {
+        return decodeURIComponent(v);
+      } catch {
+        return undefined; // not percent-encoding: as if there were no cookie
+      }
+    }
   }
   return undefined;
 }
@@ -119,13 +109,24 @@ export function mountPages(
   // Start bundling now, so the first page view does not wait for it.
   clientAssets().catch(onError);
 
+  // The start page: links to what the server offers.
+  const landing = landingPage({ demo: config.demo });
+  app.get('/', (_req, res) => {
+    securityHeaders(res);
+    res.type('html').send(landing);
+  });
+
   app.get(['/admin', '/admin/'], serve('dashboard/index.html', onError));
   // Without script the sign-in form posts here: the token stays out of the URL, and is ignored.
   app.post(['/admin', '/admin/'], (_req, res) => res.redirect(303, '/admin'));
   app.get('/admin/app.js', serve('dashboard/app.js', onError));
   app.get('/admin/app.css', serve('dashboard/app.css', onError));
 
-  if (!config.demo) return;
+  if (!config.demo) {
+    // The demo's pages are then the app's plain 404; its token endpoint answers in JSON.
+    app.all('/demo/token', (_req, res) => sendError(res, new SeatError(ErrorCode.NotFound, 'the demo is off (DEMO=off)')));
+    return;
+  }
 
   app.get(['/demo', '/demo/'], serve('demo/index.html', onError));
   app.get('/demo/app.js', serve('demo/app.js', onError));
@@ -133,11 +134,18 @@ export function mountPages(
 
   // Demo only: signs a client token for the demo license, as a customer's portal would. The
   // portal session id lives in a cookie, so every tab of one browser shares one seat.
-  app.post('/demo/token', express.json({ limit: 1024 }), async (req, res) => {
+  const demoToken = app.route('/demo/token');
+  demoToken.post(jsonBody('optional', 1024), async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const body = DemoTokenBody.safeParse(req.body);
+    const body = DemoTokenBody.safeParse(req.body ?? {});
     if (!body.success) {
-      return void res.status(400).json({ error: { code: ErrorCode.BadRequest, message: 'send { "name": "..." } (1 to 60 characters) or nothing' } });
+      const issue = body.error.issues[0];
+      const unsafe = issue?.code === 'custom';
+      return void res.status(unsafe ? 422 : 400).json({
+        error: unsafe
+          ? { code: ErrorCode.OutOfRange, message: `name: ${issue.message}` }
+          : { code: ErrorCode.BadRequest, message: 'send { "name": "..." } (1 to 60 characters) or nothing' },
+      });
     }
     try {
       const license = await engine.store.getLicense(DEMO_LICENSE_ID);
@@ -155,7 +163,7 @@ export function mountPages(
         lic: license.id,
         sid,
         sub: `demo-${sid.slice(0, 8)}`,
-        name: body.data?.name ?? `Demo user ${sid.slice(0, 4)}`,
+        name: body.data.name ?? `Demo user ${sid.slice(0, 4)}`,
         app: 'Demo WebUI',
       })
         .setProtectedHeader({ alg: 'HS256' })
@@ -168,4 +176,5 @@ export function mountPages(
       res.status(503).json({ error: { code: ErrorCode.Unavailable, message: 'the seat service is unavailable; retry shortly' } });
     }
   });
+  demoToken.all(methodNotAllowed(['POST']));
 }

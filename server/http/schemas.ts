@@ -1,8 +1,9 @@
 // REST input schemas (zod): every body and query is parsed here before it reaches the engine.
 import { z } from 'zod';
-import { LicenseStatus, SeatKey } from '../../shared';
+import { LicenseStatus, SeatKey, safeText } from '../../shared';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** Shown text: trimmed, 1 to `max` characters, no control or bidi-override characters (422). */
+const text = (max: number) => safeText(z.string().trim().min(1).max(max));
 
 export const CreateTenantBody = z.strictObject({ name: text(200) });
 
@@ -41,7 +42,8 @@ export const PatchLicenseBody = z
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'the body changes nothing: name at least one field');
 
-export const KickBody = z.strictObject({ message: text(500).optional() }).optional();
+/** The kick's body, when it has one (none at all is fine too). */
+export const KickBody = z.strictObject({ message: text(500).optional() });
 
 export const DenialsQuery = z.object({
   since: z.iso.datetime({ offset: true }).optional(),

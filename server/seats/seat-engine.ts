@@ -5,6 +5,7 @@ import {
   AuthErrorCode,
   DEFAULT_DENIED_MESSAGE,
   DenyReason,
+  echoId,
   EndReason,
   ErrorCode,
   LicenseStatus,
@@ -215,7 +216,7 @@ export class SeatEngine {
     const license = await this.watchStore(this.store.getLicense(licenseId));
     if (!license) {
       this.tokenLicenses.delete(licenseId);
-      throw new SeatError(AuthErrorCode.LicenseNotFound, `no license "${licenseId}"`);
+      throw new SeatError(AuthErrorCode.LicenseNotFound, `no license ${echoId(licenseId)}`);
     }
     if (this.tokenLicenses.size >= 10_000) this.tokenLicenses.clear();
     this.tokenLicenses.set(licenseId, { license, until: at + 1000 });
@@ -268,7 +269,7 @@ export class SeatEngine {
     }
     if (outcome.kind === 'seat_key_changed') throw new Error(`the seat key of license ${license.id} keeps changing`);
     if (outcome.kind === 'license_not_found') {
-      throw new SeatError(AuthErrorCode.LicenseNotFound, `no license "${license.id}"`);
+      throw new SeatError(AuthErrorCode.LicenseNotFound, `no license ${echoId(license.id)}`);
     }
     this.publishEnded(outcome.expired);
     const current = outcome.license;
@@ -329,11 +330,11 @@ export class SeatEngine {
   /** An admin frees a seat: the session ends with `kicked` and its seat key cools down. */
   async kick(actor: Actor, sessionId: string, message?: string): Promise<EndedSession> {
     const session = await this.store.getSession(sessionId);
-    if (!session) throw new SeatError(ErrorCode.NotFound, `no live session "${sessionId}"`);
+    if (!session) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);
     await this.licenseFor(actor, session.licenseId);
     const now = this.now();
     const ended = await this.store.endSession(sessionId, EndReason.Kicked, now, now + this.config.kickCooldownSec * 1000);
-    if (!ended) throw new SeatError(ErrorCode.NotFound, `no live session "${sessionId}"`);
+    if (!ended) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);
     this.publishEnded([ended], message);
     await this.audit(actor, ended.license, 'session.kick', {
       sessionId,
@@ -377,7 +378,7 @@ export class SeatEngine {
     } else {
       if (input.tenantId === undefined) tenantId = (await this.operatorTenant()).id;
       else if (await this.store.getTenant(input.tenantId)) tenantId = input.tenantId;
-      else throw new SeatError(ErrorCode.NotFound, `no tenant "${input.tenantId}"`);
+      else throw new SeatError(ErrorCode.NotFound, `no tenant ${echoId(input.tenantId)}`);
     }
     const now = this.now();
     const license: License = {
@@ -398,7 +399,7 @@ export class SeatEngine {
     try {
       await this.store.createLicense(license);
     } catch (err) {
-      if (err instanceof StoreConflictError) throw new SeatError(ErrorCode.Conflict, `a license "${license.id}" exists`, { cause: err });
+      if (err instanceof StoreConflictError) throw new SeatError(ErrorCode.Conflict, `a license ${echoId(license.id)} exists`, { cause: err });
       throw err;
     }
     this.publish({ type: 'license.changed', license, seatsInUse: 0 });
@@ -410,7 +411,7 @@ export class SeatEngine {
     const current = await this.licenseFor(actor, id);
     this.checkLimits({ ...current, ...patch });
     const result = await this.store.updateLicense(id, patch, this.now());
-    if (!result) throw new SeatError(ErrorCode.NotFound, `no license "${id}"`);
+    if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
     this.tokenLicenses.delete(id);
     this.publishEnded(result.ended);
     this.publish({ type: 'license.changed', license: result.license, seatsInUse: await this.store.seatsInUse(id) });
@@ -439,7 +440,7 @@ export class SeatEngine {
   /** The license if the actor may see it: 404 when there is none, 403 when it is another tenant's. */
   async licenseFor(actor: Actor, id: string): Promise<License> {
     const license = await this.store.getLicense(id);
-    if (!license) throw new SeatError(ErrorCode.NotFound, `no license "${id}"`);
+    if (!license) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
     if (actor.kind === 'tenant' && license.tenantId !== actor.tenantId) {
       throw new SeatError(ErrorCode.Forbidden, 'this license belongs to another tenant');
     }

@@ -1,5 +1,6 @@
 // The app namespace `/`: authenticates each socket's token, asks the engine for a seat, and
 // relays session endings to every socket of the session through its room.
+import type { IncomingMessage } from 'node:http';
 import type { Namespace, Socket } from 'socket.io';
 import proxyaddr from 'proxy-addr';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
@@ -34,7 +35,8 @@ function authError(reason: AuthErrorCode, message: string): Error & { data: Auth
 export function clientAddress(socket: Pick<Socket, 'handshake'>, trust?: (addr: string, hop: number) => boolean): string {
   const { address, headers } = socket.handshake;
   if (!trust || !address) return address || 'unknown';
-  return proxyaddr({ headers, socket: { remoteAddress: address } }, trust);
+  // proxy-addr reads only the headers and the socket's address of the request it is given.
+  return proxyaddr({ headers, socket: { remoteAddress: address } } as unknown as IncomingMessage, trust);
 }
 
 export interface AppNamespaceOptions {

@@ -1,7 +1,6 @@
 // Several real server processes (`server/main.ts`) behind one PostgreSQL and one Redis, with
 // timeouts shrunk to seconds, for the cluster suites.
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type Proc, startProcess } from '../support/harness';
@@ -89,46 +88,7 @@ export function allAlive(nodes: Proc[]): boolean {
   return nodes.every((n) => n.child.exitCode === null && n.child.signalCode === null);
 }
 
-export interface Blackhole {
-  url: string;
-  /** From now on nothing passes either way, and nothing is closed: a network gone silent. */
-  drop(): void;
-  close(): Promise<void>;
-}
-
-/** A loopback TCP proxy to `target` that can go silent, like a client whose network drops. */
-export async function blackholeProxy(target: number): Promise<Blackhole> {
-  const pairs: Array<[net.Socket, net.Socket]> = [];
-  let dropped = false;
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1');
-    pairs.push([client, upstream]);
-    const forward = (from: net.Socket, to: net.Socket) =>
-      from.on('data', (d) => {
-        if (!dropped) to.write(d);
-      });
-    forward(client, upstream);
-    forward(upstream, client);
-    for (const s of [client, upstream]) s.on('error', () => {});
-    client.on('close', () => !dropped && upstream.destroy());
-    upstream.on('close', () => !dropped && client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    drop: () => {
-      dropped = true;
-    },
-    close: async () => {
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+export { type Blackhole, blackholeProxy } from '../support/blackhole';
 
 /** How many times the store recorded the session's release (every node sweeps; one must win). */
 export async function releasesOf(databaseUrl: string, sessionId: string): Promise<number> {

@@ -1,6 +1,5 @@
 // Test helpers: a real seat server on port 0 (in-process or as a child process), real
 // socket.io-client sockets, and REST calls. Everything started here is stopped after the test.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { onTestFinished } from 'vitest';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared';
 import { createSeatServer, type SeatServer, type SeatServerOptions } from '../../server/seat-server';
 import type { SeatServerConfig } from '../../server/config';
+import { type Proc as ServerProc, spawnServer } from './server-process';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -51,70 +51,17 @@ export async function startServer(opts: SeatServerOptions & { databaseUrl?: stri
   return { url, server, api: new Api(url, OPERATOR_TOKEN) };
 }
 
-export interface Proc {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-  api: Api;
-  /** SIGKILL, and wait for the exit. */
-  kill9(): Promise<void>;
-  /** SIGTERM, and wait for the exit. */
-  stop(): Promise<void>;
-}
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
+export type Proc = ServerProc & { api: Api };
 
 /**
- * `npm start`'s entry point as a child process (the bundle test/support/build.ts made before the
- * run), on a free port, with the given environment.
- * Killed after the test, unless `untilTestEnds: false` (a suite-wide process the caller stops).
+ * `npm start`'s entry point as a child process (see `spawnServer`), killed after the test unless
+ * `untilTestEnds: false` (a suite-wide process the caller stops).
  */
 export async function startProcess(env: Record<string, string>, opts: { untilTestEnds?: boolean } = {}): Promise<Proc> {
-  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', ADMIN_TOKEN: OPERATOR_TOKEN, LOG_LEVEL: 'info', DEMO: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (opts.untilTestEnds !== false) onTestFinished(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 45_000);
-    const onData = () => {
-      const m = out.match(/"url":"http:\/\/localhost:(\d+)"/);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', () => reject(new Error(`server exited:\n${out}`)));
-  });
-  const url = `http://localhost:${port}`;
-  return {
-    url,
-    port,
-    child,
-    output: () => out,
-    api: new Api(url, OPERATOR_TOKEN),
-    async kill9() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const pending = spawnServer({ ADMIN_TOKEN: OPERATOR_TOKEN, ...env });
+  if (opts.untilTestEnds !== false) onTestFinished(() => pending.kill9());
+  const proc = await pending.ready;
+  return { ...proc, api: new Api(proc.url, OPERATOR_TOKEN) };
 }
 
 export interface LicenseReply {

@@ -115,7 +115,7 @@ function serverProcess(what: string, spawnIt: () => ChildProcess, ready: () => P
       throw err;
     }
   };
-  return { start, stop: () => stop(), launch, output: () => out };
+  return { start, stop: (signal?: NodeJS.Signals) => stop(signal), launch, output: () => out };
 }
 
 export interface Postgres {
@@ -126,8 +126,11 @@ export interface Postgres {
   readonly adminUrl: string;
   /** A new, empty database; returns its URL. */
   createDatabase(prefix?: string): Promise<string>;
-  /** Fast shutdown (SIGINT): connections are cut, the cluster stays on disk. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server; the cluster stays on disk. `fast` (the default, SIGINT) cuts connections
+   * and checkpoints; `immediate` (SIGQUIT) quits at once, and the next start recovers from WAL.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts the same cluster on the same port again. */
   start(): Promise<void>;
   /** Stops it and removes the cluster. */
@@ -135,8 +138,14 @@ export interface Postgres {
   output(): string;
 }
 
-/** A throwaway PostgreSQL cluster (initdb in a temp dir, trust auth, loopback only, no fsync). */
-export async function startPostgres(hooks: SpawnHooks = {}): Promise<Postgres> {
+/**
+ * A throwaway PostgreSQL cluster (initdb in a temp dir, trust auth, loopback only, no fsync).
+ * Commits return before their WAL is written unless `durableCommits`: fine for tests, but an
+ * immediate shutdown then loses the last few hundred milliseconds of commits, which a soak that
+ * kills PostgreSQL and checks every acknowledged write must not allow. Without fsync, a written
+ * WAL still survives the process (not the machine).
+ */
+export async function startPostgres(hooks: SpawnHooks & { durableCommits?: boolean } = {}): Promise<Postgres> {
   const dir = mkdtempSync(path.join(tmpdir(), 'seats-pg-'));
   const data = path.join(dir, 'data');
   const user = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
@@ -158,7 +167,7 @@ export async function startPostgres(hooks: SpawnHooks = {}): Promise<Postgres> {
           '-c', 'listen_addresses=127.0.0.1',
           '-c', `unix_socket_directories=${dir}`,
           '-c', 'fsync=off',
-          '-c', 'synchronous_commit=off',
+          '-c', `synchronous_commit=${hooks.durableCommits ? 'on' : 'off'}`,
           '-c', 'full_page_writes=off',
           '-c', 'max_connections=300',
         ],
@@ -207,7 +216,7 @@ export async function startPostgres(hooks: SpawnHooks = {}): Promise<Postgres> {
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
-    stop: server.stop,
+    stop: (mode = 'fast') => server.stop(mode === 'immediate' ? 'SIGQUIT' : 'SIGINT'),
     start: server.start,
     async destroy() {
       await server.stop();
@@ -243,5 +252,5 @@ export async function startRedis(hooks: SpawnHooks = {}): Promise<Redis> {
     hooks,
   );
   await server.launch();
-  return { port, url, stop: server.stop, start: server.start, destroy: server.stop };
+  return { port, url, stop: () => server.stop(), start: server.start, destroy: () => server.stop() };
 }

@@ -1,0 +1,313 @@
+// The soak's independent checker: holds what the clients saw (soak/record.ts) against what the
+// database says (soak/truth.ts), continuously, and reports every broken invariant of DESIGN.md.
+// It imports nothing from server/ or shared/: it knows the tables and the contract, not the code.
+import type { Conn, Gaps, OpLog } from './record';
+import { denialKey, type Snapshot, type Truth } from './truth';
+
+/** End reasons a client must be told of; idle_timeout is the only release that needs no client. */
+const TOLD = new Set(['kicked', 'ended_by_app', 'license_suspended', 'seats_reduced']);
+
+export interface Violation {
+  check: string;
+  message: string;
+  op: number;
+  at: number;
+  licenseId?: string;
+  sessionId?: string;
+  tab?: number;
+}
+
+export interface CheckerOptions {
+  truth: Truth;
+  log: OpLog;
+  gaps: Gaps;
+  /** Every conn the clients opened, in order. */
+  conns: () => readonly Conn[];
+  /** Denials the clients saw (`seat:denied`). */
+  denialsSeen: () => ReadonlyArray<{ at: number; licenseId: string; reason: string; claims: Conn['claims'] }>;
+  /** The license's idle hold, ms. */
+  idleMs: (licenseId: string) => number;
+  nodeTimeoutMs: number;
+  /** socket.io ping interval + timeout: how long a node takes to notice a client gone silent. */
+  pingMs: number;
+}
+
+export class Checker {
+  readonly violations: Violation[] = [];
+  samples = 0;
+  releasesChecked = 0;
+  private readonly o: CheckerOptions;
+  /** Once per subject and check, so one fault does not print a thousand lines. */
+  private readonly reported = new Set<string>();
+  /** Conns that believe they hold a seat the database does not show for them: since when. */
+  private readonly missingSince = new Map<number, number>();
+  /** Connection rows of sockets the clients do not know (yet): since when. */
+  private readonly unknownRows = new Map<string, number>();
+  private readonly releasedDone = new Set<number>();
+  private readonly denialsReported = new Map<string, number>();
+  private serverCutsChecked = 0;
+
+  constructor(o: CheckerOptions) {
+    this.o = o;
+  }
+
+  private violate(v: Omit<Violation, 'op' | 'at'>, once: string): void {
+    if (this.reported.has(once)) return;
+    this.reported.add(once);
+    this.violations.push({ ...v, op: this.o.log.op, at: Date.now() });
+  }
+
+  /** Overdue from `t`: how long since `t` the service has been up without a break. */
+  private overdue(t: number, now: number): number {
+    return now - this.o.gaps.clearFrom(t);
+  }
+
+  /** One sample of the seat tables: seats, counters, rows that belong together, deadlines. */
+  async sample(): Promise<void> {
+    const snap = await this.o.truth.snapshot();
+    this.samples++;
+    this.checkSeats(snap);
+    this.checkRows(snap);
+    this.checkHolders(snap);
+  }
+
+  private checkSeats(snap: Snapshot): void {
+    const held = new Map<string, number>();
+    for (const s of snap.sessions) held.set(s.licenseId, (held.get(s.licenseId) ?? 0) + s.weight);
+    for (const l of snap.licenses) {
+      const sum = held.get(l.id) ?? 0;
+      if (sum > l.seats) {
+        this.violate({ check: 'seats-exceeded', licenseId: l.id, message: `license ${l.id} holds ${sum} seats of ${l.seats}` }, `seats:${l.id}:${sum}:${l.seats}`);
+      }
+      if (sum !== l.seatsInUse) {
+        this.violate(
+          { check: 'seats-in-use', licenseId: l.id, message: `license ${l.id}: seats_in_use is ${l.seatsInUse}, its sessions weigh ${sum}` },
+          `inuse:${l.id}:${l.seatsInUse}:${sum}`,
+        );
+      }
+      if (l.status === 'suspended' && sum > 0) {
+        this.violate({ check: 'suspended-holds', licenseId: l.id, message: `suspended license ${l.id} still holds ${sum} seats` }, `susp:${l.id}:${sum}`);
+      }
+    }
+    const idleAllowance = this.o.nodeTimeoutMs + 1000;
+    for (const s of snap.sessions) {
+      if (s.state !== 'idle' || s.expiresAt === null) continue;
+      const late = this.overdue(s.expiresAt, snap.at);
+      if (late > idleAllowance) {
+        this.violate(
+          { check: 'idle-overdue', licenseId: s.licenseId, sessionId: s.id, message: `idle session ${s.id} outlived its deadline by ${late} ms (allowed ${idleAllowance})` },
+          `overdue:${s.id}`,
+        );
+      }
+    }
+  }
+
+  /** Connection rows and sessions agree, and no row outlives its socket. */
+  private checkRows(snap: Snapshot): void {
+    const sessions = new Map(snap.sessions.map((s) => [s.id, s]));
+    const rowsOf = new Map<string, number>();
+    for (const c of snap.connections) rowsOf.set(c.sessionId, (rowsOf.get(c.sessionId) ?? 0) + 1);
+    for (const s of snap.sessions) {
+      const rows = rowsOf.get(s.id) ?? 0;
+      if (s.state === 'active' && rows === 0) {
+        this.violate({ check: 'active-without-socket', licenseId: s.licenseId, sessionId: s.id, message: `session ${s.id} is active with no connection row: it would hold its seat for ever` }, `nosock:${s.id}`);
+      }
+      if (s.state === 'idle' && rows > 0) {
+        this.violate({ check: 'idle-with-socket', licenseId: s.licenseId, sessionId: s.id, message: `session ${s.id} is idle with ${rows} connection rows` }, `idlesock:${s.id}`);
+      }
+    }
+    const bySocket = new Map<string, Conn>();
+    for (const c of this.o.conns()) if (c.socketId) bySocket.set(c.socketId, c);
+    // A closed socket's row must go: at once on a close, after the node timeout for a dead node,
+    // after the ping timeout for a client gone silent.
+    const allowance = this.o.nodeTimeoutMs + this.o.pingMs + 1500;
+    const seen = new Set<string>();
+    for (const row of snap.connections) {
+      seen.add(row.socketId);
+      const session = sessions.get(row.sessionId);
+      if (!session) {
+        this.violate({ check: 'row-without-session', sessionId: row.sessionId, message: `connection row ${row.socketId} points to no session (${row.sessionId})` }, `orphan:${row.socketId}`);
+      }
+      const conn = bySocket.get(row.socketId);
+      if (!conn) {
+        const since = this.unknownRows.get(row.socketId) ?? snap.at;
+        this.unknownRows.set(row.socketId, since);
+        if (snap.at - since > 5000) {
+          this.violate({ check: 'unknown-socket', sessionId: row.sessionId, message: `connection row ${row.socketId} (node ${row.nodeId}) belongs to no client socket` }, `unknown:${row.socketId}`);
+        }
+        continue;
+      }
+      if (conn.end && conn.end.at < snap.at) {
+        const late = this.overdue(conn.end.at, snap.at);
+        if (late > allowance) {
+          this.violate(
+            {
+              check: 'row-outlives-socket',
+              licenseId: conn.licenseId,
+              sessionId: row.sessionId,
+              tab: conn.tab,
+              message: `the connection row of socket ${row.socketId} (node ${row.nodeId}) outlived its socket's end (${conn.end.kind}) by ${late} ms (allowed ${allowance}): it holds the seat`,
+            },
+            `rowlive:${row.socketId}`,
+          );
+        }
+      }
+    }
+    for (const id of this.unknownRows.keys()) if (!seen.has(id)) this.unknownRows.delete(id);
+  }
+
+  /** Every client that believes it holds a seat does, or is told it lost it within a grace. */
+  private checkHolders(snap: Snapshot): void {
+    const live = new Set(snap.sessions.map((s) => s.id));
+    const sockets = new Set(snap.connections.map((c) => c.socketId));
+    const grace = this.o.nodeTimeoutMs + 2000;
+    for (const c of this.o.conns()) {
+      if (!c.grant || c.end || c.grant.at >= snap.at) {
+        this.missingSince.delete(c.n);
+        continue;
+      }
+      const holds = live.has(c.grant.sessionId) && c.socketId !== undefined && sockets.has(c.socketId);
+      if (holds) {
+        this.missingSince.delete(c.n);
+        continue;
+      }
+      const since = this.missingSince.get(c.n) ?? snap.at;
+      this.missingSince.set(c.n, since);
+      const late = this.overdue(since, snap.at);
+      if (late > grace) {
+        const what = live.has(c.grant.sessionId) ? 'its socket has no connection row' : 'the session is gone';
+        this.violate(
+          {
+            check: 'holder-not-told',
+            licenseId: c.licenseId,
+            sessionId: c.grant.sessionId,
+            tab: c.tab,
+            message: `tab ${c.tab} (socket ${c.socketId}) believes it holds session ${c.grant.sessionId}, but ${what} for ${late} ms and it was not told`,
+          },
+          `holder:${c.n}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Released seats against what their clients saw: an idle release never while a client is
+   * connected nor before the idle hold has run; every other release told to every socket, with
+   * its reason. Also: no granted socket cut off without a reason, and every denial a client saw is
+   * in the denial log. `all` checks releases up to now (the final pass); otherwise releases older
+   * than a grace, so their clients have had time to hear.
+   */
+  async history(all = false): Promise<void> {
+    const now = Date.now();
+    const grace = this.o.nodeTimeoutMs + 2000;
+    const released = await this.o.truth.releasedSince(now - 120_000);
+    const byRelease = new Map<string, Conn[]>();
+    for (const c of this.o.conns()) {
+      if (!c.grant) continue;
+      const list = byRelease.get(c.grant.sessionId) ?? [];
+      list.push(c);
+      byRelease.set(c.grant.sessionId, list);
+    }
+    for (const r of released) {
+      if (this.releasedDone.has(r.id)) continue;
+      if (!all && this.overdue(r.at, now) < grace) continue;
+      this.releasedDone.add(r.id);
+      this.releasesChecked++;
+      const conns = byRelease.get(r.sessionId) ?? [];
+      if (r.reason === 'idle_timeout') this.checkIdleRelease(r, conns);
+      else if (TOLD.has(r.reason)) this.checkToldRelease(r, conns);
+      else this.violate({ check: 'unknown-reason', licenseId: r.licenseId, sessionId: r.sessionId, message: `session ${r.sessionId} released with reason "${r.reason}"` }, `reason:${r.id}`);
+    }
+
+    const conns = this.o.conns();
+    for (; this.serverCutsChecked < conns.length; this.serverCutsChecked++) {
+      const c = conns[this.serverCutsChecked]!;
+      if (!c.end) break;
+      if (c.grant && c.end.kind === 'server') {
+        this.violate(
+          { check: 'cut-without-reason', licenseId: c.licenseId, sessionId: c.grant.sessionId, tab: c.tab, message: `the server disconnected granted socket ${c.socketId} (tab ${c.tab}) without session:ended` },
+          `cut:${c.n}`,
+        );
+      }
+    }
+    await this.checkDenials(now - 1000);
+  }
+
+  private checkIdleRelease(r: { licenseId: string; sessionId: string; at: number }, conns: Conn[]): void {
+    const idle = this.o.idleMs(r.licenseId);
+    let lastGone = -Infinity;
+    for (const c of conns) {
+      if (c.grant!.at > r.at) continue;
+      const end = c.end && c.end.at <= r.at ? c.end : undefined;
+      if (!end) {
+        this.violate(
+          {
+            check: 'released-while-connected',
+            licenseId: r.licenseId,
+            sessionId: r.sessionId,
+            tab: c.tab,
+            message: `session ${r.sessionId} was released for idle_timeout while tab ${c.tab} (socket ${c.socketId}) was connected`,
+          },
+          `relconn:${r.sessionId}`,
+        );
+        return;
+      }
+      lastGone = Math.max(lastGone, end.at);
+    }
+    // The hold runs from the moment the last socket went; a second covers the server noticing first.
+    const early = lastGone + idle - 1000 - r.at;
+    if (early > 0) {
+      this.violate(
+        {
+          check: 'released-early',
+          licenseId: r.licenseId,
+          sessionId: r.sessionId,
+          message: `session ${r.sessionId} was released ${Math.round(lastGone + idle - r.at)} ms before its ${idle} ms idle hold ran out after its last socket went`,
+        },
+        `early:${r.sessionId}`,
+      );
+    }
+  }
+
+  private checkToldRelease(r: { licenseId: string; sessionId: string; reason: string; at: number }, conns: Conn[]): void {
+    for (const c of conns) {
+      if (c.grant!.at > r.at || (c.end && c.end.at < r.at && c.end.kind !== 'ended')) continue;
+      if (c.end?.kind === 'ended' && c.end.reason !== r.reason) {
+        this.violate(
+          { check: 'told-wrong-reason', licenseId: r.licenseId, sessionId: r.sessionId, tab: c.tab, message: `tab ${c.tab} was told "${c.end.reason}" but session ${r.sessionId} was released for "${r.reason}"` },
+          `wrong:${c.n}`,
+        );
+      }
+    }
+  }
+
+  /** Every denial a client saw has its row in the denial log (rows up to `until` are all committed). */
+  private async checkDenials(until: number): Promise<void> {
+    const seen = new Map<string, number>();
+    for (const d of this.o.denialsSeen()) {
+      if (d.at > until) continue;
+      const key = denialKey({ licenseId: d.licenseId, reason: d.reason, sessionRef: d.claims.sid, userId: d.claims.sub, deviceId: d.claims.dev, instanceId: d.claims.ins });
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
+    const logged = await this.o.truth.denialCounts(until);
+    for (const [key, n] of seen) {
+      const m = logged.get(key) ?? 0;
+      if (n > m && (this.denialsReported.get(key) ?? 0) < n) {
+        this.denialsReported.set(key, n);
+        const [licenseId, reason] = key.split('|');
+        this.violations.push({ check: 'denial-not-logged', licenseId, op: this.o.log.op, at: Date.now(), message: `clients saw ${n} "${reason}" denials for ${key}, the denial log has ${m}` });
+      }
+    }
+  }
+
+  /** At the end, with every client gone and every hold run out: no seat is left held. */
+  async leftovers(): Promise<void> {
+    const snap = await this.o.truth.snapshot();
+    for (const l of snap.licenses) {
+      if (l.seatsInUse !== 0) this.violate({ check: 'seat-leaked', licenseId: l.id, message: `license ${l.id} still counts ${l.seatsInUse} seats in use after every client left` }, `leak:${l.id}`);
+    }
+    for (const s of snap.sessions) {
+      this.violate({ check: 'session-leaked', licenseId: s.licenseId, sessionId: s.id, message: `session ${s.id} (${s.state}, expires ${s.expiresAt}) is still live after every client left` }, `leaks:${s.id}`);
+    }
+  }
+}

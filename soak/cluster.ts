@@ -1,0 +1,148 @@
+// The system under soak: three nodes (the bundle `npm start` runs) on a throwaway PostgreSQL and
+// redis-server, or one node on SQLite; and the faults the soak injects into it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Proc, spawnServer } from '../test/support/server-process';
+import { type Postgres, type Redis, startPostgres, startRedis } from '../test/support/throwaway-services';
+import type { Gaps, OpLog } from './record';
+
+export const SOAK_ADMIN_TOKEN = 'soak-operator-token-0123456789';
+
+/** Every node's timeouts, shrunk so holds, reaping and sweeps happen in seconds. */
+export const TIMING = {
+  heartbeatMs: 250,
+  nodeTimeoutMs: 1500,
+  sweepMs: 200,
+  pingIntervalMs: 1000,
+  pingTimeoutMs: 1000,
+  kickCooldownSec: 1,
+};
+
+export interface SoakNode {
+  id: string;
+  proc?: Proc;
+  /** Up and listening: clients and REST calls may use it. */
+  up: boolean;
+}
+
+export class SoakCluster {
+  readonly nodes: SoakNode[] = [];
+  private pg?: Postgres;
+  private redis?: Redis;
+  private dir?: string;
+  private env: Record<string, string> = {};
+  private readonly gaps: Gaps;
+  private readonly log: OpLog;
+  /** Set while a fault runs: faults do not overlap. */
+  busy = false;
+  readonly faults = new Map<string, number>();
+  databaseUrl = '';
+
+  private constructor(gaps: Gaps, log: OpLog) {
+    this.gaps = gaps;
+    this.log = log;
+  }
+
+  static async start(opts: { sqlite: boolean; gaps: Gaps; log: OpLog }): Promise<SoakCluster> {
+    const c = new SoakCluster(opts.gaps, opts.log);
+    try {
+      await c.boot(opts.sqlite);
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  private async boot(sqlite: boolean): Promise<void> {
+    const common = {
+      ADMIN_TOKEN: SOAK_ADMIN_TOKEN,
+      HEARTBEAT_INTERVAL_MS: String(TIMING.heartbeatMs),
+      NODE_TIMEOUT_MS: String(TIMING.nodeTimeoutMs),
+      SWEEP_INTERVAL_MS: String(TIMING.sweepMs),
+      PING_INTERVAL_MS: String(TIMING.pingIntervalMs),
+      PING_TIMEOUT_MS: String(TIMING.pingTimeoutMs),
+      KICK_COOLDOWN_SEC: String(TIMING.kickCooldownSec),
+      IDLE_TIMEOUT_MIN_SEC: '1',
+      // Every client comes from loopback: no per-address connect limit.
+      CONNECT_RATE_PER_SEC: '0',
+      PG_POOL_SIZE: '5',
+    };
+    if (sqlite) {
+      this.dir = mkdtempSync(path.join(tmpdir(), 'seats-soak-'));
+      this.databaseUrl = path.join(this.dir, 'seats.db');
+      this.env = { ...common, DATABASE_URL: this.databaseUrl };
+      this.nodes.push({ id: 'soak-A', up: false });
+    } else {
+      [this.pg, this.redis] = await Promise.all([startPostgres({ durableCommits: true }), startRedis()]);
+      this.databaseUrl = await this.pg.createDatabase('soak');
+      this.env = { ...common, DATABASE_URL: this.databaseUrl, REDIS_URL: this.redis.url };
+      for (const id of ['soak-A', 'soak-B', 'soak-C']) this.nodes.push({ id, up: false });
+    }
+    // Started together, as a deployment would.
+    await Promise.all(this.nodes.map((n) => this.launch(n)));
+  }
+
+  get sqlite(): boolean {
+    return this.pg === undefined;
+  }
+
+  private async launch(node: SoakNode): Promise<void> {
+    node.proc = await spawnServer({ ...this.env, NODE_ID: node.id }).ready;
+    node.up = true;
+  }
+
+  liveUrls(): string[] {
+    return this.nodes.filter((n) => n.up && n.proc).map((n) => n.proc!.url);
+  }
+
+  /** The fault kinds this deployment can suffer. */
+  faultKinds(): string[] {
+    return this.sqlite ? ['kill9', 'silent-client'] : ['kill9', 'redis-restart', 'pg-restart-fast', 'pg-restart-immediate', 'silent-client'];
+  }
+
+  /** `kill -9` of a node, and its restart under the same id after `downMs`. */
+  async kill9(index: number, downMs: number): Promise<void> {
+    const node = this.nodes[index]!;
+    node.up = false;
+    if (this.liveUrls().length === 0) this.gaps.begin('no-node');
+    await node.proc?.kill9();
+    this.log.add({ kind: 'fault', detail: `kill -9 ${node.id}; restart in ${downMs} ms` });
+    await sleep(downMs);
+    await this.launch(node);
+    this.gaps.end('no-node');
+    this.log.add({ kind: 'fault', detail: `${node.id} restarted at ${node.proc!.url}` });
+  }
+
+  async restartRedis(downMs: number): Promise<void> {
+    await this.redis!.stop();
+    this.log.add({ kind: 'fault', detail: `redis-server killed; restart in ${downMs} ms` });
+    await sleep(downMs);
+    await this.redis!.start();
+    this.log.add({ kind: 'fault', detail: 'redis-server restarted' });
+  }
+
+  async restartPostgres(mode: 'fast' | 'immediate', downMs: number): Promise<void> {
+    this.gaps.begin('database');
+    await this.pg!.stop(mode);
+    this.log.add({ kind: 'fault', detail: `PostgreSQL ${mode} shutdown; restart in ${downMs} ms` });
+    await sleep(downMs);
+    await this.pg!.start();
+    this.gaps.end('database');
+    this.log.add({ kind: 'fault', detail: 'PostgreSQL restarted' });
+  }
+
+  /** Every node's output (the newest part), for a failed run. */
+  output(): string {
+    return this.nodes.map((n) => `---- ${n.id}\n${n.proc?.output().slice(-20_000) ?? ''}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.nodes.map((n) => n.proc?.kill9()));
+    await Promise.allSettled([this.pg?.destroy(), this.redis?.destroy()]);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

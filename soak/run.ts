@@ -1,0 +1,262 @@
+// `npm run soak`: a seeded random workload against three nodes on PostgreSQL and Redis (or one on
+// SQLite with --sqlite), faults at random moments, and an independent checker that reads the
+// database and compares it with what the clients saw. Exits non-zero on any violation.
+//
+//   npm run soak -- --quick                 a short run (CI runs it as a test)
+//   npm run soak -- --ops 100000            a full run
+//   flags: --seed N --ops N --duration SEC --rate OPS_PER_SEC --faults N --max-tabs N --sqlite --no-build
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Checker, type Violation } from './checker';
+import { SoakCluster, TIMING, sleep } from './cluster';
+import { Gaps, OpLog } from './record';
+import { Rng } from './rng';
+import { postgresTruth, sqliteTruth } from './truth';
+import { LICENSES, Workload } from './workload';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+interface Options {
+  seed: number;
+  ops: number;
+  durationSec: number;
+  rate: number;
+  faults: number;
+  maxTabs: number;
+  sqlite: boolean;
+  build: boolean;
+}
+
+function options(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seed: { type: 'string' },
+      ops: { type: 'string' },
+      duration: { type: 'string' },
+      rate: { type: 'string' },
+      faults: { type: 'string' },
+      'max-tabs': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      sqlite: { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const int = (v: string | undefined, def: number, name: string) => {
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, not "${v}"`);
+    return n;
+  };
+  const quick = values.quick;
+  const ops = int(values.ops, quick ? 3000 : 100_000, 'ops');
+  return {
+    seed: int(values.seed, Math.floor(Math.random() * 2 ** 31), 'seed'),
+    ops,
+    durationSec: int(values.duration, quick ? 60 : 3600, 'duration'),
+    rate: int(values.rate, quick ? 100 : 150, 'rate') || 1,
+    faults: int(values.faults, quick ? 5 : Math.max(30, Math.ceil(ops / 3000)), 'faults'),
+    maxTabs: int(values['max-tabs'], quick ? 150 : 300, 'max-tabs'),
+    sqlite: values.sqlite,
+    build: !values['no-build'],
+  };
+}
+
+/** Op indices at which faults start: spread over the run, each jittered, kinds taken in turn. */
+function faultPlan(rng: Rng, o: Options, kinds: string[]): Map<number, string> {
+  const plan = new Map<number, string>();
+  const gap = o.ops / (o.faults + 1);
+  const offset = rng.int(0, kinds.length - 1);
+  for (let i = 1; i <= o.faults; i++) {
+    const at = Math.min(o.ops - 1, Math.max(1, Math.round(gap * i + rng.int(-Math.floor(gap / 3), Math.floor(gap / 3)))));
+    plan.set(at, kinds[(i + offset) % kinds.length]!);
+  }
+  return plan;
+}
+
+async function main(): Promise<number> {
+  const o = options(process.argv.slice(2));
+  const rng = new Rng(o.seed);
+  const repro = `npm run soak -- --seed ${o.seed} --ops ${o.ops}${o.sqlite ? ' --sqlite' : ''}`;
+  if (o.build) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+
+  const log = new OpLog();
+  const gaps = new Gaps();
+  const started = Date.now();
+  const cluster = await SoakCluster.start({ sqlite: o.sqlite, gaps, log });
+  const stopAll = () => void cluster.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
+  const truth = o.sqlite ? sqliteTruth(cluster.databaseUrl) : postgresTruth(cluster.databaseUrl);
+  const workload = new Workload(cluster, rng, log, o.maxTabs);
+  const idle = new Map(LICENSES.map((l) => [l.id, l.idleSec * 1000]));
+  const checker = new Checker({
+    truth,
+    log,
+    gaps,
+    conns: () => workload.conns,
+    denialsSeen: () => workload.denialsSeen,
+    idleMs: (id) => idle.get(id)!,
+    nodeTimeoutMs: TIMING.nodeTimeoutMs,
+    pingMs: TIMING.pingIntervalMs + TIMING.pingTimeoutMs,
+  });
+  const where = o.sqlite ? '1 node on SQLite' : '3 nodes on PostgreSQL and Redis';
+  process.stdout.write(`soak: seed ${o.seed}, ${where}, up to ${o.ops} operations at ${o.rate}/s, ${o.faults} faults\n`);
+
+  let checkFailures = 0;
+  let running = true;
+  const loop = (ms: number, fn: () => Promise<void>) =>
+    (async () => {
+      while (running) {
+        try {
+          await fn();
+        } catch {
+          checkFailures++; // the database is away (a fault): the next round tries again
+        }
+        await sleep(ms);
+      }
+    })();
+
+  let done = 0;
+  const faultsDone = new Map<string, number>();
+  let faultRunning: Promise<void> = Promise.resolve();
+  try {
+    await workload.setup();
+    const sampling = loop(250, () => checker.sample());
+    const historyLoop = loop(2000, () => checker.history());
+    const plan = faultPlan(rng, o, cluster.faultKinds());
+    let due: string | undefined;
+    const deadline = started + o.durationSec * 1000;
+    const opsStarted = Date.now();
+    let next = opsStarted;
+    for (; done < o.ops && Date.now() < deadline; done++) {
+      log.op = done;
+      due = plan.get(done) ?? due;
+      if (due && !cluster.busy) {
+        faultRunning = inject(due, cluster, workload, rng, faultsDone);
+        due = undefined;
+      }
+      workload.step();
+      next += 1000 / o.rate;
+      const wait = next - Date.now();
+      if (wait > 0) await sleep(wait);
+      else if (done % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const opsMs = Date.now() - opsStarted;
+
+    // Quiet down: faults over, every node up, delayed operations done, licenses as they began.
+    await faultRunning;
+    await workload.drain();
+    await workload.restoreLicenses();
+    await sleep(TIMING.nodeTimeoutMs + 2000);
+    await checker.sample();
+    await checker.history(true);
+    // Every client leaves; once every hold has run out (and silent clients are noticed), nothing
+    // may be left held.
+    await workload.closeAll();
+    const longestIdle = Math.max(...LICENSES.map((l) => l.idleSec * 1000));
+    await sleep(longestIdle + TIMING.nodeTimeoutMs + TIMING.pingIntervalMs + TIMING.pingTimeoutMs + 2000);
+    running = false;
+    await Promise.all([sampling, historyLoop]);
+    await checker.sample();
+    await checker.history(true);
+    await checker.leftovers();
+
+    report({ o, workload, checker, faultsDone, done, opsMs, checkFailures, gaps, log, repro, started });
+    return checker.violations.length > 0 ? 1 : 0;
+  } finally {
+    running = false;
+    await truth.close();
+    if (checker.violations.length > 0) {
+      const file = path.join(tmpdir(), `soak-${o.seed}-nodes.log`);
+      writeFileSync(file, cluster.output());
+      process.stdout.write(`\nthe nodes' output (newest part) is in ${file}\n`);
+    }
+    await cluster.stop();
+  }
+}
+
+/** One fault, run in the background while operations go on; faults never overlap. */
+async function inject(kind: string, cluster: SoakCluster, workload: Workload, rng: Rng, done: Map<string, number>): Promise<void> {
+  cluster.busy = true;
+  // Drawn now, so the seed's sequence does not depend on how long the fault takes.
+  const node = rng.int(0, cluster.nodes.length - 1);
+  const downMs = rng.int(200, 2500);
+  try {
+    if (kind === 'kill9') await cluster.kill9(node, downMs);
+    else if (kind === 'redis-restart') await cluster.restartRedis(downMs);
+    else if (kind === 'pg-restart-fast') await cluster.restartPostgres('fast', downMs);
+    else if (kind === 'pg-restart-immediate') await cluster.restartPostgres('immediate', downMs);
+    else if (kind === 'silent-client') await workload.silentClient();
+    done.set(kind, (done.get(kind) ?? 0) + 1);
+  } catch (err) {
+    workload.anomalies.push(`fault ${kind} failed: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    cluster.busy = false;
+  }
+}
+
+function report(r: {
+  o: Options;
+  workload: Workload;
+  checker: Checker;
+  faultsDone: Map<string, number>;
+  done: number;
+  opsMs: number;
+  checkFailures: number;
+  gaps: Gaps;
+  log: OpLog;
+  repro: string;
+  started: number;
+}): void {
+  const { workload: w, checker: c } = r;
+  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const grants = w.conns.filter((x) => x.grant);
+  const ends = new Map<string, number>();
+  for (const x of w.conns) if (x.end) ends.set(x.end.kind === 'ended' || x.end.kind === 'denied' || x.end.kind === 'refused' ? `${x.end.kind} ${x.end.reason}` : x.end.kind, (ends.get(x.end.kind === 'ended' || x.end.kind === 'denied' || x.end.kind === 'refused' ? `${x.end.kind} ${x.end.reason}` : x.end.kind) ?? 0) + 1);
+  const faults = [...r.faultsDone.values()].reduce((a, b) => a + b, 0);
+  const lines = [
+    `operations: ${r.done} in ${(r.opsMs / 1000).toFixed(1)} s (${Math.round(r.done / (r.opsMs / 1000))}/s): ${list(w.counts)}`,
+    `faults: ${faults} (${list(r.faultsDone) || 'none'}); service gaps (database away or no node): ${r.gaps.total}`,
+    `clients: ${w.conns.length} sockets, ${grants.length} grants (${grants.filter((x) => x.grant!.resumed).length} resumed), ${w.denialsSeen.length} denials seen`,
+    `socket ends: ${list(ends)}`,
+    `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
+    `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
+    `violations: ${c.violations.length}`,
+    `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const v of c.violations.slice(0, 20)) process.stdout.write(describe(v, r.o.seed, r.log, r.repro, r.started, w));
+  if (c.violations.length > 20) process.stdout.write(`… and ${c.violations.length - 20} more\n`);
+}
+
+/** A violation with what led to it: the operations on its license, session or tab, and the faults. */
+function describe(v: Violation, seed: number, log: OpLog, repro: string, started: number, w: Workload): string {
+  const t = (at: number) => `+${((at - started) / 1000).toFixed(3)}s`;
+  const related = log.entries.filter(
+    (e) =>
+      e.at <= v.at &&
+      (e.kind === 'fault' ? e.at >= v.at - 20_000 : (v.sessionId !== undefined && e.sessionId === v.sessionId) || (v.tab !== undefined && e.tab === v.tab) || (v.sessionId === undefined && v.tab === undefined && e.licenseId === v.licenseId)),
+  );
+  const conns = v.sessionId ? w.conns.filter((c) => c.grant?.sessionId === v.sessionId) : [];
+  return [
+    `\nVIOLATION ${v.check} (seed ${seed}, at operation #${v.op}, ${t(v.at)}): ${v.message}`,
+    `  reproduce: ${repro}`,
+    `  trace:`,
+    ...related.slice(-25).map((e) => `    #${e.op} ${t(e.at)} ${e.kind}: ${e.detail}`),
+    ...(conns.length ? ['  its sockets:', ...conns.map((c) => `    tab ${c.tab} socket ${c.socketId} on ${c.node}: granted ${t(c.grant!.at)}${c.grant!.resumed ? ' (resumed)' : ''}, ${c.end ? `${c.end.kind}${'reason' in c.end ? ` ${c.end.reason}` : ''} ${t(c.end.at)}` : 'still open'}`)] : []),
+    '',
+  ].join('\n');
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`soak failed to run: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,172 @@
+// The checker's own reading of the database: raw SQL over its own connection, written apart
+// from the server's store (nothing here imports server/ or shared/), so a bug in the store's
+// reading of its tables cannot hide a bug in its writing of them.
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+export interface LicenseRow {
+  id: string;
+  seats: number;
+  seatsInUse: number;
+  status: string;
+}
+
+export interface SessionRow {
+  id: string;
+  licenseId: string;
+  weight: number;
+  state: string;
+  expiresAt: number | null;
+}
+
+export interface ConnectionRow {
+  socketId: string;
+  sessionId: string;
+  nodeId: string;
+}
+
+/** One consistent view of the seat tables, read in a single transaction. */
+export interface Snapshot {
+  /** When the read began (wall clock, milliseconds). */
+  at: number;
+  licenses: LicenseRow[];
+  sessions: SessionRow[];
+  connections: ConnectionRow[];
+}
+
+export interface Released {
+  id: number;
+  licenseId: string;
+  sessionId: string;
+  reason: string;
+  at: number;
+}
+
+export interface Truth {
+  snapshot(): Promise<Snapshot>;
+  /** Released-seat events recorded at or after `since`. */
+  releasedSince(since: number): Promise<Released[]>;
+  /** Denial rows recorded up to `until`, counted by `denialKey`. */
+  denialCounts(until: number): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+/** What a denial is matched on: license, reason and the claimant's identifying claims. */
+export function denialKey(d: { licenseId: string; reason: string; sessionRef?: string | null; userId?: string | null; deviceId?: string | null; instanceId?: string | null }): string {
+  return [d.licenseId, d.reason, d.sessionRef ?? '', d.userId ?? '', d.deviceId ?? '', d.instanceId ?? ''].join('|');
+}
+
+const SQL = {
+  licenses: 'select id, seats, seats_in_use, status from licenses',
+  sessions: 'select id, license_id, weight, state, expires_at from sessions',
+  connections: 'select socket_id, session_id, node_id from connections',
+  released: "select id, license_id, session_id, reason, at from seat_events where type = 'released' and at >= $1",
+  denials:
+    'select license_id, reason, session_ref, user_id, device_id, instance_id, count(*) as n from denials where at <= $1 group by license_id, reason, session_ref, user_id, device_id, instance_id',
+};
+
+type Row = Record<string, unknown>;
+const num = (v: unknown) => Number(v);
+const toLicense = (r: Row): LicenseRow => ({ id: String(r.id), seats: num(r.seats), seatsInUse: num(r.seats_in_use), status: String(r.status) });
+const toSession = (r: Row): SessionRow => ({
+  id: String(r.id),
+  licenseId: String(r.license_id),
+  weight: num(r.weight),
+  state: String(r.state),
+  expiresAt: r.expires_at === null ? null : num(r.expires_at),
+});
+const toConnection = (r: Row): ConnectionRow => ({ socketId: String(r.socket_id), sessionId: String(r.session_id), nodeId: String(r.node_id) });
+const toReleased = (r: Row): Released => ({ id: num(r.id), licenseId: String(r.license_id), sessionId: String(r.session_id), reason: String(r.reason), at: num(r.at) });
+function countDenials(rows: Row[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const key = denialKey({
+      licenseId: String(r.license_id),
+      reason: String(r.reason),
+      sessionRef: r.session_ref as string | null,
+      userId: r.user_id as string | null,
+      deviceId: r.device_id as string | null,
+      instanceId: r.instance_id as string | null,
+    });
+    counts.set(key, (counts.get(key) ?? 0) + num(r.n));
+  }
+  return counts;
+}
+
+/** PostgreSQL: each snapshot is one REPEATABLE READ transaction. Reconnects after an outage. */
+export function postgresTruth(url: string): Truth {
+  let client: pg.Client | undefined;
+  const connected = async () => {
+    if (client) return client;
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000, query_timeout: 5000 });
+    c.on('error', () => {
+      if (client === c) client = undefined;
+    });
+    try {
+      await c.connect();
+    } catch (err) {
+      await c.end().catch(() => {});
+      throw err;
+    }
+    client = c;
+    return c;
+  };
+  const run = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const c = await connected();
+    try {
+      return await fn(c);
+    } catch (err) {
+      // A broken connection is dropped so the next call reconnects.
+      if (client === c) client = undefined;
+      await c.end().catch(() => {});
+      throw err;
+    }
+  };
+  return {
+    snapshot: () =>
+      run(async (c) => {
+        const at = Date.now();
+        await c.query('begin isolation level repeatable read read only');
+        try {
+          const licenses = (await c.query(SQL.licenses)).rows.map(toLicense);
+          const sessions = (await c.query(SQL.sessions)).rows.map(toSession);
+          const connections = (await c.query(SQL.connections)).rows.map(toConnection);
+          return { at, licenses, sessions, connections };
+        } finally {
+          await c.query('rollback').catch(() => {});
+        }
+      }),
+    releasedSince: (since) => run(async (c) => (await c.query(SQL.released, [since])).rows.map(toReleased)),
+    denialCounts: (until) => run(async (c) => countDenials((await c.query(SQL.denials, [until])).rows)),
+    close: async () => {
+      await client?.end().catch(() => {});
+      client = undefined;
+    },
+  };
+}
+
+/** SQLite: a read-only connection of its own; WAL lets it read while the server writes. */
+export function sqliteTruth(file: string): Truth {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  const q = (sql: string) => db.prepare(sql.replace('$1', '?'));
+  const licenses = q(SQL.licenses);
+  const sessions = q(SQL.sessions);
+  const connections = q(SQL.connections);
+  const released = q(SQL.released);
+  const denials = q(SQL.denials);
+  // A read transaction: the three reads see one version of the database.
+  const snap = db.transaction(() => ({
+    licenses: (licenses.all() as Row[]).map(toLicense),
+    sessions: (sessions.all() as Row[]).map(toSession),
+    connections: (connections.all() as Row[]).map(toConnection),
+  }));
+  return {
+    snapshot: async () => ({ at: Date.now(), ...snap() }),
+    releasedSince: async (since) => (released.all(since) as Row[]).map(toReleased),
+    denialCounts: async (until) => countDenials(denials.all(until) as Row[]),
+    close: async () => {
+      db.close();
+    },
+  };
+}

@@ -56,7 +56,11 @@ export interface ClientToServerEvents {
   'session:end': (ack: (result: EndSessionAck) => void) => void;
 }
 
-export type InterServerEvents = Record<string, never>;
+/** Between the nodes of one deployment (socket.io's serverSideEmit, through Redis). */
+export interface InterServerEvents {
+  /** A session ended on one node: every other node tells its own sockets of it. */
+  'session:ended': (sessionId: string, payload: SessionEndedPayload) => void;
+}
 
 export interface SocketData {
   licenseId: string;

@@ -11,6 +11,7 @@ import {
   ErrorCode,
   type InterServerEvents,
   type ServerToClientEvents,
+  type SessionEndedPayload,
   type SocketData,
 } from '../../shared';
 import type { SeatEngine } from '../seats/seat-engine';
@@ -51,6 +52,7 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
       ? new RateLimiterMemory({ points: connectBurst, duration: Math.max(1, Math.ceil(connectBurst / connectRatePerSec)) })
       : undefined;
   const verified = new WeakMap<AppSocket, VerifiedToken>();
+  const endings = new RecentEndings();
 
   nsp.use(async (socket, next) => {
     try {
@@ -115,8 +117,16 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
         return false;
       }
       socket.data.sessionId = result.session.id;
-      socket.join(sessionRoom(result.session.id));
       socket.emit('seat:granted', result.granted);
+      // The session ended while this admission was on its way back (its store write resumed the
+      // session just before the ending's): the ending's room emit could not reach this socket yet.
+      const gone = endings.get(result.session.id);
+      if (gone) {
+        socket.emit('session:ended', gone);
+        socket.disconnect(true);
+      } else {
+        socket.join(sessionRoom(result.session.id));
+      }
       return true;
     } catch (err) {
       log.error({ err }, 'admission failed');
@@ -129,13 +139,7 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
   // Sessions ended on another node while Redis could not tell this one (see the engine).
   engine.watchLocalSessions(
     () => [...nsp.sockets.values()].flatMap((s) => (s.data.sessionId ? [s.data.sessionId] : [])),
-    ({ sessionId, reason, message }) => {
-      for (const s of nsp.sockets.values()) {
-        if (s.data.sessionId !== sessionId) continue;
-        s.emit('session:ended', { reason, message });
-        s.disconnect(true);
-      }
-    },
+    ({ sessionId, reason, message }) => tellEnded(sessionId, { reason, message }),
     // This node was taken for dead and its sockets' rows let go: their seats are idle now.
     // Closing the transport (not a socket.io disconnect, which clients take as final) makes
     // them reconnect and resume before the idle timeout ends.
@@ -144,11 +148,44 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
     },
   );
 
+  /**
+   * Tells this node's sockets of the session that it ended, then lets them go. Remembered a while,
+   * so a socket whose admission resumed the session just before it ended learns of it at join
+   * (see `admit`): each node does this for its own sockets, so no ending can slip between a room
+   * emit and a room disconnect that travel apart.
+   */
+  function tellEnded(sessionId: string, payload: SessionEndedPayload): void {
+    endings.set(sessionId, payload);
+    const room = sessionRoom(sessionId);
+    nsp.local.to(room).emit('session:ended', payload);
+    // After the current tick, so an ack of `session:end` still reaches the socket first.
+    setImmediate(() => nsp.local.in(room).disconnectSockets(true));
+  }
+
   engine.subscribe((event) => {
     if (event.type !== 'session.ended') return;
-    const room = sessionRoom(event.session.id);
-    nsp.to(room).emit('session:ended', { reason: event.reason, message: event.message });
-    // After the current tick, so an ack of `session:end` still reaches the socket first.
-    setImmediate(() => nsp.in(room).disconnectSockets(true));
+    const payload = { reason: event.reason, message: event.message };
+    tellEnded(event.session.id, payload);
+    // The other nodes tell theirs. One that Redis fails to reach finds out on its next beat.
+    if (engine.config.redisUrl) nsp.serverSideEmit('session:ended', event.session.id, payload);
   });
+  nsp.on('session:ended', (sessionId: string, payload: SessionEndedPayload) => tellEnded(sessionId, payload));
+}
+
+/** Sessions ended lately (a minute, at most 100,000), with what their sockets are told. */
+class RecentEndings {
+  private readonly byId = new Map<string, { payload: SessionEndedPayload; at: number }>();
+  set(sessionId: string, payload: SessionEndedPayload): void {
+    const now = Date.now();
+    this.byId.delete(sessionId);
+    this.byId.set(sessionId, { payload, at: now });
+    // Oldest first, in insertion order.
+    for (const [id, e] of this.byId) {
+      if (e.at > now - 60_000 && this.byId.size <= 100_000) break;
+      this.byId.delete(id);
+    }
+  }
+  get(sessionId: string): SessionEndedPayload | undefined {
+    return this.byId.get(sessionId)?.payload;
+  }
 }

@@ -58,7 +58,7 @@ function options(argv: string[]): Options {
     seed: int(values.seed, Math.floor(Math.random() * 2 ** 31), 'seed'),
     ops,
     durationSec: int(values.duration, quick ? 60 : 3600, 'duration'),
-    rate: int(values.rate, quick ? 100 : 150, 'rate') || 1,
+    rate: int(values.rate, quick ? 100 : 200, 'rate') || 1,
     faults: int(values.faults, quick ? 5 : Math.max(30, Math.ceil(ops / 3000)), 'faults'),
     maxTabs: int(values['max-tabs'], quick ? 150 : 300, 'max-tabs'),
     sqlite: values.sqlite,

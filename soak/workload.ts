@@ -254,7 +254,7 @@ export class Workload {
       : roll < 850 ? 'kick'
       : roll < 900 ? 'kick-open'
       : roll < 960 ? 'seats'
-      : roll < 975 ? 'suspend'
+      : roll < 965 ? 'suspend'
       : 'reconnect-late';
     if ((kind === 'open' || kind === 'another-tab') && this.tabs.size >= this.maxTabs) kind = 'close';
     const pick = granted.length ? this.rng.pick(granted) : undefined;
@@ -322,7 +322,7 @@ export class Workload {
       case 'suspend': {
         const spec = this.rng.pick(LICENSES);
         if (this.suspended.has(spec.id)) return;
-        const back = this.rng.int(300, 3000);
+        const back = this.rng.int(300, 1500);
         this.suspended.add(spec.id);
         this.log.add({ kind, detail: `${spec.id} suspended for ${back} ms`, licenseId: spec.id });
         this.track(

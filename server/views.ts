@@ -4,7 +4,8 @@ import type { AuditEntry, Denial, License, Session } from './seats/types';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function licenseView(l: License, seatsInUse: number): LicenseView {
+/** `seatsInUse` defaults to the license's own; an event passes the count it carries. */
+export function licenseView(l: License, seatsInUse = l.seatsInUse): LicenseView {
   return {
     id: l.id,
     tenantId: l.tenantId,

@@ -64,7 +64,6 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
     }
     route.all(methodNotAllowed(Object.keys(endpoints).map((m) => m.toUpperCase())));
   };
-  const seatsInUse = (id: string) => engine.store.seatsInUse(id);
   const licenseOf = (req: Authed) => engine.licenseFor(req.actor, String(req.params.id));
 
   resource('/tenants', {
@@ -83,15 +82,14 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
       'required',
       async (req, res) => {
         const license = await engine.createLicense(req.actor, parse(CreateLicenseBody, req.body));
-        res.status(201).json({ ...licenseView(license, 0), secret: license.secret });
+        res.status(201).json({ ...licenseView(license), secret: license.secret });
       },
     ],
     get: [
       'none',
       async (req, res) => {
         const licenses = await engine.listLicenses(req.actor);
-        const views = await Promise.all(licenses.map(async (l) => licenseView(l, await seatsInUse(l.id))));
-        res.json({ licenses: views });
+        res.json({ licenses: licenses.map((l) => licenseView(l)) });
       },
     ],
   });
@@ -101,7 +99,7 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
       'none',
       async (req, res) => {
         const license = await licenseOf(req);
-        res.json(licenseView(license, await seatsInUse(license.id)));
+        res.json(licenseView(license));
       },
     ],
     patch: [
@@ -109,7 +107,7 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
       async (req, res) => {
         const patch = parse(PatchLicenseBody, req.body);
         const license = await engine.updateLicense(req.actor, String(req.params.id), patch);
-        res.json(licenseView(license, await seatsInUse(license.id)));
+        res.json(licenseView(license));
       },
     ],
   });

@@ -31,7 +31,7 @@ export async function adminSnapshot(engine: SeatEngine, actor: Actor): Promise<A
   const audit = await store.listAudit({ tenantId: actor.kind === 'tenant' ? actor.tenantId : undefined, limit: 100 });
   return {
     actor: actor.kind === 'operator' ? { kind: 'operator' } : { kind: 'tenant', tenantId: actor.tenantId, tenantName: actor.tenantName },
-    licenses: perLicense.map((p) => licenseView(p.license, p.sessions.reduce((n, s) => n + s.weight, 0))),
+    licenses: perLicense.map((p) => licenseView(p.license)),
     sessions: perLicense.flatMap((p) => p.sessions.map(sessionView)),
     denials: perLicense.flatMap((p) => p.denials.map(denialView)).sort((a, b) => b.at.localeCompare(a.at)),
     audit: audit.map(auditView),

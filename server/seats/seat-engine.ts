@@ -392,6 +392,7 @@ export class SeatEngine {
       status: input.status ?? LicenseStatus.Active,
       deniedMessage: input.deniedMessage ?? DEFAULT_DENIED_MESSAGE,
       secret: randomBytes(32).toString('base64url'),
+      seatsInUse: 0,
       createdAt: now,
       updatedAt: now,
     };
@@ -414,7 +415,7 @@ export class SeatEngine {
     if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
     this.tokenLicenses.delete(id);
     this.publishEnded(result.ended);
-    this.publish({ type: 'license.changed', license: result.license, seatsInUse: await this.store.seatsInUse(id) });
+    this.publish({ type: 'license.changed', license: result.license, seatsInUse: result.license.seatsInUse });
     await this.audit(actor, result.license, 'license.update', { ...patch, endedSessions: result.ended.length });
     return result.license;
   }

@@ -11,6 +11,7 @@ import type {
   HistoryBucket,
   License,
   LicensePatch,
+  NewLicenseRow,
   Session,
   Tenant,
 } from './types';
@@ -30,19 +31,21 @@ export interface SeatStore {
   getSetting(key: string): Promise<string | undefined>;
 
   /** Throws `StoreConflictError` when the id is taken. */
-  createLicense(license: License): Promise<License>;
+  createLicense(license: NewLicenseRow): Promise<License>;
+  /** The license with its `seatsInUse`, read with the row. */
   getLicense(id: string): Promise<License | undefined>;
+  /** Every license (of the tenant), each with its `seatsInUse`, in one query. */
   listLicenses(tenantId?: string): Promise<License[]>;
   /**
    * Applies the patch in one transaction. Suspending ends every session (`license_suspended`);
    * lowering seats below those in use ends the newest sessions (`seats_reduced`) until it fits.
+   * The license returned carries `seatsInUse` as the change left it.
    */
   updateLicense(
     id: string,
     patch: LicensePatch,
     now: number,
   ): Promise<{ license: License; ended: EndedSession[] } | undefined>;
-  seatsInUse(licenseId: string): Promise<number>;
 
   /** Resume the live session of the seat key, else grant if it fits, else record the denial. */
   admit(req: AdmitRequest): Promise<AdmitOutcome>;

@@ -18,9 +18,17 @@ export interface License {
   status: LicenseStatus;
   deniedMessage: string;
   secret: string;
+  /**
+   * Seats held: the sum of the weights of the license's live sessions, as the license row's
+   * counter stood when the row was read (or as the change that returned this license left it).
+   */
+  seatsInUse: number;
   createdAt: number;
   updatedAt: number;
 }
+
+/** A license as it is created: nothing is held yet. */
+export type NewLicenseRow = Omit<License, 'seatsInUse'>;
 
 /** The fields of a license an admin may change. */
 export type LicensePatch = Partial<

@@ -23,6 +23,7 @@ import type {
   HistoryBucket,
   License,
   LicensePatch,
+  NewLicenseRow,
   Session,
   Tenant,
 } from '../seats/types';
@@ -103,14 +104,14 @@ export abstract class KyselySeatStore implements SeatStore {
 
   // ---- licenses ----
 
-  async createLicense(license: License): Promise<License> {
+  async createLicense(license: NewLicenseRow): Promise<License> {
     try {
       await this.db.insertInto('licenses').values(licenseRow(license)).execute();
     } catch (err) {
       if (this.isUniqueViolation(err)) throw new StoreConflictError(`license ${license.id} exists`, { cause: err });
       throw err;
     }
-    return license;
+    return { ...license, seatsInUse: 0 };
   }
 
   async getLicense(id: string): Promise<License | undefined> {
@@ -137,27 +138,23 @@ export abstract class KyselySeatStore implements SeatStore {
     return this.transaction(async (trx) => {
       const row = await this.lockLicense(trx, id);
       if (!row) return undefined;
-      const license: License = { ...toLicense(row), ...patch, updatedAt: now };
+      let license: License = { ...toLicense(row), ...patch, updatedAt: now };
       await trx.updateTable('licenses').set(licenseRow(license)).where('id', '=', id).execute();
 
       const ended: EndedSession[] = [];
       const live = await this.sessionsOf(trx, id, 'newest-first');
-      let inUse = live.reduce((n, s) => n + s.weight, 0);
       for (const session of live) {
         let reason: EndReason | undefined;
         if (license.status === 'suspended') reason = End.LicenseSuspended;
-        else if (inUse > license.seats) reason = End.SeatsReduced;
+        else if (license.seatsInUse > license.seats) reason = End.SeatsReduced;
         if (!reason) break;
-        inUse -= session.weight;
-        await this.deleteSession(trx, session, reason, inUse, now);
-        ended.push({ license, session, reason, seatsInUse: inUse });
+        const seatsInUse = await this.releaseSession(trx, session, reason, now);
+        if (seatsInUse === undefined) continue;
+        license = { ...license, seatsInUse };
+        ended.push({ license, session, reason, seatsInUse });
       }
       return { license, ended };
     });
-  }
-
-  async seatsInUse(licenseId: string): Promise<number> {
-    return this.countSeats(this.db, licenseId);
   }
 
   // ---- seats ----
@@ -168,14 +165,13 @@ export abstract class KyselySeatStore implements SeatStore {
       const row = await this.lockLicense(trx, licenseId);
       if (!row) return { kind: 'license_not_found' };
       if (req.seatKey && row.seat_key !== JSON.stringify(req.seatKey)) return { kind: 'seat_key_changed' };
-      const license = toLicense(row);
-      let inUse = Number(row.seats_in_use);
+      let license = toLicense(row);
       let expired: EndedSession[] = [];
       // Idle seats past their deadline that no timer has released yet must not count. They are
       // released here only where they matter: a full license, or this seat key's own stale session.
       const releaseStale = async () => {
         const released = await this.releaseExpired(trx, license, now);
-        if (released.length > 0) inUse = released.at(-1)!.seatsInUse;
+        if (released.length > 0) license = released.at(-1)!.license;
         expired = expired.concat(released);
       };
 
@@ -189,8 +185,8 @@ export abstract class KyselySeatStore implements SeatStore {
           deviceId: claimant.deviceId,
           instanceId: claimant.instanceId,
         };
-        await this.insertDenial(trx, denial, claimant.weight, inUse);
-        return { kind: 'denied', license, denial, seatsInUse: inUse, expired };
+        await this.insertDenial(trx, denial, claimant.weight, license.seatsInUse);
+        return { kind: 'denied', license, denial, seatsInUse: license.seatsInUse, expired };
       };
 
       if (license.status === 'suspended') return deny(Deny.LicenseSuspended);
@@ -205,18 +201,18 @@ export abstract class KyselySeatStore implements SeatStore {
       if (existing) {
         await this.q.resumeSession(trx, { id: existing.id });
         await this.insertConnection(trx, req, existing.id);
-        await this.insertEvent(trx, licenseId, existing.id, SeatEventType.Resumed, null, existing.weight, inUse, now);
+        await this.insertEvent(trx, licenseId, existing.id, SeatEventType.Resumed, null, existing.weight, license.seatsInUse, now);
         // The row as just updated, with every connection of the session now (this one included).
         const { rows: conns } = await this.q.appsOfSession(trx, { sessionId: existing.id });
         const session = toSession({ ...existing, state: SessionState.Active, idle_since: null, expires_at: null }, conns);
-        return { kind: 'granted', resumed: true, license, session, seatsInUse: inUse, expired };
+        return { kind: 'granted', resumed: true, license, session, seatsInUse: license.seatsInUse, expired };
       }
 
       const cooldown = await this.q.cooldownUntil(trx, { ...seatKey, now });
       if (cooldown.rows.length > 0) return deny(Deny.Kicked);
 
-      if (inUse + claimant.weight > license.seats) await releaseStale();
-      if (inUse + claimant.weight > license.seats) return deny(Deny.NoFreeSeats);
+      if (license.seatsInUse + claimant.weight > license.seats) await releaseStale();
+      if (license.seatsInUse + claimant.weight > license.seats) return deny(Deny.NoFreeSeats);
 
       const session: Session = {
         id: randomUUID(),
@@ -252,17 +248,17 @@ export abstract class KyselySeatStore implements SeatStore {
         idle_since: null,
         expires_at: null,
       });
-      await this.addSeats(trx, licenseId, claimant.weight);
+      const seatsInUse = await this.addSeats(trx, licenseId, claimant.weight);
       await this.insertConnection(trx, req, session.id);
-      const seatsInUse = inUse + claimant.weight;
       await this.insertEvent(trx, licenseId, session.id, SeatEventType.Granted, null, claimant.weight, seatsInUse, now);
-      return { kind: 'granted', resumed: false, license, session, seatsInUse, expired };
+      return { kind: 'granted', resumed: false, license: { ...license, seatsInUse }, session, seatsInUse, expired };
     });
   }
 
   async recordDenial(denial: Denial): Promise<number> {
     return this.transaction(async (trx) => {
-      const seatsInUse = await this.countSeats(trx, denial.licenseId);
+      const [row] = (await this.q.seatsInUse(trx, { licenseId: denial.licenseId })).rows;
+      const seatsInUse = Number(row?.seats_in_use ?? 0);
       await this.insertDenial(trx, denial, 1, seatsInUse);
       return seatsInUse;
     });
@@ -279,7 +275,8 @@ export abstract class KyselySeatStore implements SeatStore {
       if (outcome) return outcome;
       const session = await this.loadSession(trx, gone.session_id);
       if (!session) return undefined;
-      return { license: toLicense(row), session, seatsInUse: await this.countSeats(trx, row.id) };
+      const license = toLicense(row);
+      return { license, session, seatsInUse: license.seatsInUse };
     });
   }
 
@@ -295,9 +292,9 @@ export abstract class KyselySeatStore implements SeatStore {
       const row = await this.lockLicense(trx, found.license_id);
       const session = await this.loadSession(trx, sessionId);
       if (!row || !session) return undefined;
-      const license = toLicense(row);
-      const seatsInUse = (await this.countSeats(trx, license.id)) - session.weight;
-      await this.deleteSession(trx, session, reason, seatsInUse, now);
+      const seatsInUse = await this.releaseSession(trx, session, reason, now);
+      if (seatsInUse === undefined) return undefined;
+      const license = { ...toLicense(row), seatsInUse };
       if (cooldownUntil !== undefined && cooldownUntil > now) {
         await trx
           .insertInto('kick_cooldowns')
@@ -545,7 +542,7 @@ export abstract class KyselySeatStore implements SeatStore {
     if (sessionIds.length === 0) return outcomes;
     const expiresAt = now + license.idleTimeoutSec * 1000;
     // Going idle changes no seat count.
-    const seatsInUse = await this.countSeats(trx, license.id);
+    const { seatsInUse } = license;
     // Set-based, in chunks: a restart or a dead node idles thousands of sessions at once.
     for (let i = 0; i < sessionIds.length; i += 500) {
       const chunk = sessionIds.slice(i, i + 500);
@@ -580,23 +577,29 @@ export abstract class KyselySeatStore implements SeatStore {
         ? await this.q.expiredOfLicense(trx, { licenseId: license.id, now })
         : await this.q.expiredSession(trx, { licenseId: license.id, now, id: onlyId });
     const ended: EndedSession[] = [];
-    if (rows.length === 0) return ended;
-    let held = await this.countSeats(trx, license.id);
+    let current = license;
     for (const { id } of rows) {
       const session = await this.loadSession(trx, id);
       if (!session) continue;
-      const seatsInUse = (held -= session.weight);
-      await this.deleteSession(trx, session, End.IdleTimeout, seatsInUse, now);
-      ended.push({ license, session, reason: End.IdleTimeout, seatsInUse });
+      const seatsInUse = await this.releaseSession(trx, session, End.IdleTimeout, now);
+      if (seatsInUse === undefined) continue;
+      current = { ...current, seatsInUse };
+      ended.push({ license: current, session, reason: End.IdleTimeout, seatsInUse });
     }
     return ended;
   }
 
-  private async deleteSession(trx: Db, session: Session, reason: EndReason, seatsInUse: number, now: number) {
+  /**
+   * Deletes the session and its connections and gives back its seats; returns the seats the
+   * license holds after it, or undefined when the session was already gone.
+   */
+  private async releaseSession(trx: Db, session: Session, reason: EndReason, now: number): Promise<number | undefined> {
     await this.q.deleteSessionSockets(trx, { sessionId: session.id });
     const gone = await this.q.deleteSession(trx, { id: session.id });
-    if (Number(gone.numAffectedRows ?? 0) > 0) await this.addSeats(trx, session.licenseId, -session.weight);
+    if (Number(gone.numAffectedRows ?? 0) === 0) return undefined;
+    const seatsInUse = await this.addSeats(trx, session.licenseId, -session.weight);
     await this.insertEvent(trx, session.licenseId, session.id, SeatEventType.Released, reason, session.weight, seatsInUse, now);
+    return seatsInUse;
   }
 
   private async insertConnection(trx: Db, req: AdmitRequest, sessionId: string) {
@@ -639,14 +642,14 @@ export abstract class KyselySeatStore implements SeatStore {
     await this.q.insertEvent(trx, { license_id: licenseId, session_id: sessionId, type, reason, weight, seats_in_use: seatsInUse, at });
   }
 
-  /** Seats held: the license row's counter, kept by `addSeats` on every session insert and delete. */
-  private async countSeats(trx: Db, licenseId: string): Promise<number> {
-    const [row] = (await this.q.seatsInUse(trx, { licenseId })).rows;
-    return Number(row?.seats_in_use ?? 0);
-  }
-
-  private async addSeats(trx: Db, licenseId: string, delta: number): Promise<void> {
-    await this.q.addSeats(trx, { licenseId, delta });
+  /**
+   * The one writer of the license row's seat counter, on every session insert and delete (under
+   * the license's lock). Returns the count it leaves: nothing reads it again after.
+   */
+  private async addSeats(trx: Db, licenseId: string, delta: number): Promise<number> {
+    const [row] = (await this.q.addSeats(trx, { licenseId, delta })).rows;
+    if (!row) throw new Error(`no license ${licenseId} to count seats on`);
+    return Number(row.seats_in_use);
   }
 
   private async loadSession(trx: Db, id: string): Promise<Session | undefined> {
@@ -692,12 +695,14 @@ function toLicense(row: Selectable<LicensesTable>): License {
     status: row.status as LicenseStatus,
     deniedMessage: row.denied_message,
     secret: row.secret,
+    seatsInUse: Number(row.seats_in_use),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
 }
 
-function licenseRow(l: License): Omit<LicensesTable, 'seats_in_use'> {
+/** The row's fields an admin may set; `seats_in_use` is written by `addSeats` alone. */
+function licenseRow(l: NewLicenseRow): Omit<LicensesTable, 'seats_in_use'> {
   return {
     id: l.id,
     tenant_id: l.tenantId,

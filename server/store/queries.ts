@@ -69,11 +69,13 @@ export function hotQueries(db: Kysely<Database>) {
         .where('until', '>', p.now),
     ),
     seatsInUse: prepare((p: { licenseId: string }) => db.selectFrom('licenses').select('seats_in_use').where('id', '=', p.licenseId)),
+    /** The one writer of the license's seat counter; returns the count it leaves. */
     addSeats: prepare((p: { licenseId: string; delta: number }) =>
       db
         .updateTable('licenses')
         .set((eb) => ({ seats_in_use: eb('seats_in_use', '+', p.delta) }))
-        .where('id', '=', p.licenseId),
+        .where('id', '=', p.licenseId)
+        .returning('seats_in_use'),
     ),
     insertConnection: prepare((p: Insertable<ConnectionsTable>) => db.insertInto('connections').values(row(p, CONNECTION_COLUMNS))),
     licenseOfSocket: prepare((p: { socketId: string }) => db.selectFrom('connections').select('license_id').where('socket_id', '=', p.socketId)),

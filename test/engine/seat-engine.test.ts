@@ -56,13 +56,13 @@ describe('SeatEngine', () => {
     const idle = events.at(-1);
     expect(idle?.type).toBe('session.idle');
     const deadline = (idle as Extract<DomainEvent, { type: 'session.idle' }>).session.expiresAt!;
-    expect(await store.seatsInUse(lic.id)).toBe(1);
+    expect((await store.getLicense(lic.id))?.seatsInUse).toBe(1);
     await until(() => events.some((e) => e.type === 'session.ended'), 3000, 5);
     const late = Date.now() - deadline;
     expect(late).toBeGreaterThanOrEqual(0);
     expect(late).toBeLessThan(1000);
     expect(events.at(-1)).toMatchObject({ type: 'session.ended', reason: 'idle_timeout', seatsInUse: 0 });
-    expect(await store.seatsInUse(lic.id)).toBe(0);
+    expect((await store.getLicense(lic.id))?.seatsInUse).toBe(0);
   });
 
   it('kicks with a cool-down, ends by app without one, and checks limits on license changes', async () => {

@@ -14,10 +14,13 @@ import {
   type SeatKey,
 } from '../../shared';
 import type { SeatServerConfig } from '../config';
-import { HOOK_OF_EVENT, type DomainEvent, type HookPayloads, type SeatHooks } from './hooks';
+import { EventBus } from './event-bus';
+import type { DomainEvent, SeatHooks } from './hooks';
+import { DENY_MESSAGE, END_MESSAGE } from './messages';
 import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
-import { licenseIdOf, type VerifiedToken, verifyToken } from './token-verifier';
+import { StoreTrouble, TokenAuth } from './token-auth';
+import type { VerifiedToken } from './token-verifier';
 import type { AuditEntry, EndedSession, License, LicensePatch, Session, Tenant } from './types';
 
 export type Actor = { kind: 'operator' } | { kind: 'tenant'; tenantId: string; tenantName: string };
@@ -47,19 +50,6 @@ export interface NewLicense {
   tenantId?: string;
 }
 
-const DENY_MESSAGE: Record<Exclude<DenyReason, 'no_free_seats' | 'denied_by_app'>, string> = {
-  license_suspended: 'This license is suspended',
-  kicked: 'This session was ended by an administrator; try again later',
-};
-
-const END_MESSAGE: Record<EndReason, string> = {
-  kicked: 'Your session was ended by an administrator',
-  ended_by_app: 'Your session was ended',
-  license_suspended: 'This license is suspended',
-  seats_reduced: 'The number of seats was reduced',
-  idle_timeout: 'The seat was released after the idle timeout',
-};
-
 const OPERATOR_TOKEN_SETTING = 'operator_token_sha256';
 const OPERATOR_TENANT_ID = 'operator';
 
@@ -67,15 +57,13 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** After a store failure, how long tokens are verified against fresh reads only. */
-const STORE_TROUBLE_MS = 5000;
-
 export class SeatEngine {
   readonly store: SeatStore;
   readonly config: SeatServerConfig;
-  private readonly hooks: SeatHooks;
+  private readonly bus: EventBus;
+  private readonly trouble: StoreTrouble;
+  private readonly auth: TokenAuth;
   private readonly now: () => number;
-  private readonly listeners = new Set<(e: DomainEvent) => void>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly expiring = new Map<string, { again: boolean; done: Promise<void> }>();
   private readonly intervals: NodeJS.Timeout[] = [];
@@ -87,10 +75,6 @@ export class SeatEngine {
   private lastBeatFailed = false;
   /** Sockets whose disconnect could not reach the store (an outage); retried with the heartbeat. */
   private readonly pendingDetach = new Set<string>();
-  /** Licenses read for verifying tokens, by id, kept a second (see `licenseForTokens`). */
-  private readonly tokenLicenses = new Map<string, { license: License; until: number }>();
-  /** Until then, tokens are verified against a fresh read: the store failed lately. */
-  private storeTroubleUntil = 0;
   private localSessions?: {
     list: () => Iterable<string>;
     onEnded: (ended: { sessionId: string; reason: EndReason; message: string }) => void;
@@ -100,9 +84,11 @@ export class SeatEngine {
   constructor(opts: EngineOptions) {
     this.store = opts.store;
     this.config = opts.config;
-    this.hooks = opts.hooks ?? {};
     this.now = opts.now ?? Date.now;
     this.onHookError = opts.onHookError ?? (() => {});
+    this.bus = new EventBus(opts.hooks, this.onHookError);
+    this.trouble = new StoreTrouble(this.now);
+    this.auth = new TokenAuth({ store: this.store, options: this.config, trouble: this.trouble, now: this.now });
   }
 
   // ---- life cycle ----
@@ -141,7 +127,7 @@ export class SeatEngine {
       try {
         // Our row gone: another node took this one for dead and let go of its sockets' rows.
         // Those sockets must reconnect (and resume) to be counted again.
-        if (!(await this.watchStore(this.store.heartbeat(this.config.nodeId, this.now())))) this.localSessions?.onDeclaredDead?.();
+        if (!(await this.trouble.watch(this.store.heartbeat(this.config.nodeId, this.now())))) this.localSessions?.onDeclaredDead?.();
       } catch (err) {
         this.lastBeatFailed = true;
         throw err;
@@ -190,58 +176,18 @@ export class SeatEngine {
   }
 
   subscribe(listener: (e: DomainEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.bus.subscribe(listener);
   }
 
   // ---- admission ----
 
-  async authenticate(token: unknown): Promise<VerifiedToken> {
-    const licenseId = licenseIdOf(token);
-    return verifyToken(token as string, await this.licenseForTokens(licenseId), this.config.tokenClockSkewSec);
-  }
-
-  /**
-   * The license tokens are verified against, read at most once a second per license: a storm of
-   * connects needs one read, not one each. Its secret never changes; its seat key may, so the
-   * admission's transaction refuses a claimant computed with a seat key that is no longer the
-   * license's (see `admit`). Everything else the transaction reads afresh.
-   */
-  private async licenseForTokens(licenseId: string, fresh = false): Promise<License> {
-    const at = Date.now();
-    const hit = this.tokenLicenses.get(licenseId);
-    // While the store is failing, a connect must fail in the handshake (`unavailable`) as it
-    // would without the cache, not after it.
-    if (hit && !fresh && hit.until > at && at >= this.storeTroubleUntil) return hit.license;
-    const license = await this.watchStore(this.store.getLicense(licenseId));
-    if (!license) {
-      this.tokenLicenses.delete(licenseId);
-      throw new SeatError(AuthErrorCode.LicenseNotFound, `no license ${echoId(licenseId)}`);
-    }
-    if (this.tokenLicenses.size >= 10_000) this.tokenLicenses.clear();
-    this.tokenLicenses.set(licenseId, { license, until: at + 1000 });
-    return license;
-  }
-
-  /** Passes `op` through, noting when the store fails (see `licenseForTokens`). */
-  private async watchStore<T>(op: Promise<T>): Promise<T> {
-    try {
-      return await op;
-    } catch (err) {
-      this.storeTroubleUntil = Date.now() + STORE_TROUBLE_MS;
-      throw err;
-    }
+  authenticate(token: unknown): Promise<VerifiedToken> {
+    return this.auth.authenticate(token);
   }
 
   async admit(auth: VerifiedToken, socketId: string): Promise<AdmitResult> {
     const { license, claims, claimant } = auth;
-    let decision;
-    try {
-      decision = await this.hooks.onAdmission?.({ license, claims, socketId });
-    } catch (err) {
-      this.onHookError('onAdmission', err);
-      decision = { deny: 'The application refused this session' };
-    }
+    const decision = await this.bus.admission({ license, claims, socketId });
     const now = this.now();
     if (decision && 'deny' in decision) {
       const denial = {
@@ -259,13 +205,13 @@ export class SeatEngine {
     }
 
     const attempt = (verified: VerifiedToken) =>
-      this.watchStore(
+      this.trouble.watch(
         this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant: verified.claimant, now, seatKey: verified.license.seatKey }),
       );
     let outcome = await attempt(auth);
     // The seat key changed since the token was verified: verify it again against the license now.
     for (let retry = 0; outcome.kind === 'seat_key_changed' && retry < 3; retry++) {
-      outcome = await attempt(await verifyToken(auth.token, await this.licenseForTokens(license.id, true), this.config.tokenClockSkewSec));
+      outcome = await attempt(await this.auth.reverify(auth));
     }
     if (outcome.kind === 'seat_key_changed') throw new Error(`the seat key of license ${license.id} keeps changing`);
     if (outcome.kind === 'license_not_found') {
@@ -413,7 +359,7 @@ export class SeatEngine {
     this.checkLimits({ ...current, ...patch });
     const result = await this.store.updateLicense(id, patch, this.now());
     if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
-    this.tokenLicenses.delete(id);
+    this.auth.forget(id);
     this.publishEnded(result.ended);
     this.publish({ type: 'license.changed', license: result.license, seatsInUse: result.license.seatsInUse });
     await this.audit(actor, result.license, 'license.update', { ...patch, endedSessions: result.ended.length });
@@ -580,29 +526,6 @@ export class SeatEngine {
   }
 
   private publish(event: DomainEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (err) {
-        this.onHookError('listener', err);
-      }
-    }
-    if (event.type in HOOK_OF_EVENT) {
-      const name = HOOK_OF_EVENT[event.type as keyof typeof HOOK_OF_EVENT];
-      void this.runHook(name, event as unknown as HookPayloads[typeof name]);
-    }
-  }
-
-  private async runHook<K extends keyof typeof HOOK_OF_EVENT extends never ? never : (typeof HOOK_OF_EVENT)[keyof typeof HOOK_OF_EVENT]>(
-    name: K,
-    payload: HookPayloads[K],
-  ): Promise<void> {
-    const hook = this.hooks[name] as ((p: HookPayloads[K]) => Promise<void> | void) | undefined;
-    if (!hook) return;
-    try {
-      await hook(payload);
-    } catch (err) {
-      this.onHookError(name, err);
-    }
+    this.bus.publish(event);
   }
 }

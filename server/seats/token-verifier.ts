@@ -47,9 +47,9 @@ export function licenseIdOf(token: unknown): string {
 /**
  * Checks the token's signature, expiry and claims against its license. `clockSkewSec` is the
  * leeway for the portal's clock: a token issued (`iat`) or valid from (`nbf`) later than that ahead
- * of this server's clock is refused.
+ * of this server's clock (`nowMs`) is refused. `exp` is checked by fast-jwt against the system clock.
  */
-export async function verifyToken(token: string, license: License, clockSkewSec = 60): Promise<VerifiedToken> {
+export async function verifyToken(token: string, license: License, clockSkewSec = 60, nowMs = Date.now()): Promise<VerifiedToken> {
   let payload: Record<string, unknown>;
   try {
     payload = verifierOf(license)(token);
@@ -63,7 +63,7 @@ export async function verifyToken(token: string, license: License, clockSkewSec 
     throw new SeatError(AuthErrorCode.InvalidToken, why, { cause });
   }
 
-  const now = Date.now() / 1000;
+  const now = nowMs / 1000;
   for (const claim of ['iat', 'nbf'] as const) {
     const at = payload[claim];
     if (at === undefined) continue;

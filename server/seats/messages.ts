@@ -1,0 +1,15 @@
+// What a session's sockets are told when it ends, and a claimant when it is denied, by reason.
+import { DenyReason, EndReason } from '../../shared';
+
+export const DENY_MESSAGE: Record<Exclude<DenyReason, 'no_free_seats' | 'denied_by_app'>, string> = {
+  license_suspended: 'This license is suspended',
+  kicked: 'This session was ended by an administrator; try again later',
+};
+
+export const END_MESSAGE: Record<EndReason, string> = {
+  kicked: 'Your session was ended by an administrator',
+  ended_by_app: 'Your session was ended',
+  license_suspended: 'This license is suspended',
+  seats_reduced: 'The number of seats was reduced',
+  idle_timeout: 'The seat was released after the idle timeout',
+};

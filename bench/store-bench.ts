@@ -41,8 +41,7 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
       nodeId: NODE,
       now: Date.now(),
       claimant: {
-        seatKeyValue: JSON.stringify([`${run}-${tag}-${i}`]),
-        sessionRef: `${tag}-${i}`,
+        sessionRef: `${run}-${tag}-${i}`,
         userId: null,
         deviceId: null,
         instanceId: null,

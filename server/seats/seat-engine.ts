@@ -17,6 +17,7 @@ import type { SeatServerConfig } from '../config';
 import { EventBus } from './event-bus';
 import type { DomainEvent, SeatHooks } from './hooks';
 import { DENY_MESSAGE, END_MESSAGE } from './messages';
+import { missingClaimMessage } from './decisions/seat-key';
 import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
 import { StoreTrouble, TokenAuth } from './token-auth';
@@ -204,19 +205,14 @@ export class SeatEngine {
       return { denied: { reason: denial.reason, message: decision.deny, seatsInUse, seats: license.seats }, license };
     }
 
-    const attempt = (verified: VerifiedToken) =>
-      this.trouble.watch(
-        this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant: verified.claimant, now, seatKey: verified.license.seatKey }),
-      );
-    let outcome = await attempt(auth);
-    // The seat key changed since the token was verified: verify it again against the license now.
-    for (let retry = 0; outcome.kind === 'seat_key_changed' && retry < 3; retry++) {
-      outcome = await attempt(await this.auth.reverify(auth));
-    }
-    if (outcome.kind === 'seat_key_changed') throw new Error(`the seat key of license ${license.id} keeps changing`);
+    // The store applies the seat key the license has in its transaction, whatever the token was checked against.
+    const outcome = await this.trouble.watch(
+      this.store.admit({ licenseId: license.id, socketId, nodeId: this.config.nodeId, claimant, now }),
+    );
     if (outcome.kind === 'license_not_found') {
       throw new SeatError(AuthErrorCode.LicenseNotFound, `no license ${echoId(license.id)}`);
     }
+    if (outcome.kind === 'missing_claim') throw new SeatError(AuthErrorCode.MissingClaim, missingClaimMessage(outcome));
     this.publishEnded(outcome.expired);
     const current = outcome.license;
     if (outcome.kind === 'denied') {

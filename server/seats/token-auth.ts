@@ -64,9 +64,10 @@ export class TokenAuth {
 
   /**
    * The license tokens are verified against, read at most once a second per license: a storm of
-   * connects needs one read, not one each. Its secret never changes; its seat key may, so the
-   * admission's transaction refuses a claimant computed with a seat key that is no longer the
-   * license's. Everything else the transaction reads afresh.
+   * connects needs one read, not one each. Its secret never changes; its seat key may, and the
+   * admission's transaction applies the seat key of the license as it reads it then (a token
+   * checked against the one before may still be refused there with `missing_claim`). Everything
+   * else the transaction reads afresh.
    */
   private async license(licenseId: string, fresh = false): Promise<License> {
     const { store, trouble, now } = this.deps;

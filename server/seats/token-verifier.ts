@@ -1,7 +1,8 @@
 // Client tokens: HS256 JWTs signed with the license's secret (CONTRACT.md section 3).
 import { createVerifier, TokenError } from 'fast-jwt';
 import { decodeJwt } from 'jose';
-import { AuthErrorCode, SEAT_KEY_CLAIM, TokenClaims } from '../../shared';
+import { AuthErrorCode, TokenClaims } from '../../shared';
+import { missingClaimMessage, seatKeyValue } from './decisions/seat-key';
 import { SeatError } from './seat-error';
 import type { Claimant, License } from './types';
 
@@ -88,27 +89,18 @@ export async function verifyToken(token: string, license: License, clockSkewSec 
     );
   }
   const claims = parsed.data;
-  const values = license.seatKey.map((part) => {
-    const claim = SEAT_KEY_CLAIM[part];
-    const value = claims[claim];
-    if (value === undefined) {
-      throw new SeatError(AuthErrorCode.MissingClaim, `this license counts seats by ${part}: the token needs a "${claim}" claim`);
-    }
-    return value;
-  });
-  return {
-    token,
-    license,
-    claims,
-    claimant: {
-      seatKeyValue: JSON.stringify(values),
-      sessionRef: claims.sid ?? null,
-      userId: claims.sub ?? null,
-      deviceId: claims.dev ?? null,
-      instanceId: claims.ins ?? null,
-      app: claims.app ?? null,
-      name: claims.name ?? null,
-      weight: claims.weight ?? 1,
-    },
+  const claimant: Claimant = {
+    sessionRef: claims.sid ?? null,
+    userId: claims.sub ?? null,
+    deviceId: claims.dev ?? null,
+    instanceId: claims.ins ?? null,
+    app: claims.app ?? null,
+    name: claims.name ?? null,
+    weight: claims.weight ?? 1,
   };
+  // The admission's transaction applies the seat key the license has then; a token that lacks a
+  // claim of the seat key it has now is refused here already.
+  const key = seatKeyValue(license.seatKey, claimant);
+  if ('missing' in key) throw new SeatError(AuthErrorCode.MissingClaim, missingClaimMessage(key));
+  return { token, license, claims, claimant };
 }

@@ -1,5 +1,5 @@
 // The engine's domain: what a license, a session and an admission outcome are. Times are epoch ms.
-import type { DenyReason, EndReason, LicenseStatus, SeatEventType, SessionState, SeatKey } from '../../shared';
+import type { DenyReason, EndReason, LicenseStatus, SeatEventType, SeatKey, SeatKeyPart, SessionState } from '../../shared';
 
 export interface Tenant {
   id: string;
@@ -35,9 +35,11 @@ export type LicensePatch = Partial<
   Pick<License, 'name' | 'seats' | 'seatCap' | 'seatKey' | 'idleTimeoutSec' | 'status' | 'deniedMessage'>
 >;
 
-/** Who is asking for a seat, as the token says. `seatKeyValue` is the license's seat key applied. */
+/**
+ * Who is asking for a seat, as the token says. Which seat it counts as is the license's seat key
+ * applied to these claims (decisions/seat-key.ts), in the admission's transaction.
+ */
 export interface Claimant {
-  seatKeyValue: string;
   sessionRef: string | null;
   userId: string | null;
   deviceId: string | null;
@@ -84,11 +86,6 @@ export interface AdmitRequest {
   nodeId: string;
   claimant: Claimant;
   now: number;
-  /**
-   * The seat key the claimant's `seatKeyValue` was computed with. If the license's seat key is
-   * another by the time the transaction holds the license, nothing is written: `seat_key_changed`.
-   */
-  seatKey?: SeatKey;
 }
 
 export type AdmitOutcome =
@@ -103,7 +100,8 @@ export type AdmitOutcome =
     }
   | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[] }
   | { kind: 'license_not_found' }
-  | { kind: 'seat_key_changed' };
+  /** The license's seat key (as the transaction read it) needs a claim the claimant lacks; nothing was written. */
+  | { kind: 'missing_claim'; license: License; missing: SeatKeyPart; claim: string };
 
 export interface EndedSession {
   license: License;

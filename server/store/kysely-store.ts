@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, Migrator, type Selectable, type Transaction, sql } from 'kysely';
 import {
   type DenyReason,
-  DenyReason as Deny,
   type EndReason,
   EndReason as End,
   type LicenseStatus,
@@ -28,6 +27,8 @@ import type {
   Tenant,
 } from '../seats/types';
 import { migrations } from '../../migrations';
+import { decideAdmission } from '../seats/decisions/admission';
+import { seatKeyValue } from '../seats/decisions/seat-key';
 import { type HotQueries, hotQueries, idleSessions } from './queries';
 import type { Database, LicensesTable, SessionsTable } from './schema';
 
@@ -164,22 +165,40 @@ export abstract class KyselySeatStore implements SeatStore {
     return this.transaction(async (trx): Promise<AdmitOutcome> => {
       const row = await this.lockLicense(trx, licenseId);
       if (!row) return { kind: 'license_not_found' };
-      if (req.seatKey && row.seat_key !== JSON.stringify(req.seatKey)) return { kind: 'seat_key_changed' };
       let license = toLicense(row);
-      let expired: EndedSession[] = [];
-      // Idle seats past their deadline that no timer has released yet must not count. They are
-      // released here only where they matter: a full license, or this seat key's own stale session.
-      const releaseStale = async () => {
-        const released = await this.releaseExpired(trx, license, now);
-        if (released.length > 0) license = released.at(-1)!.license;
-        expired = expired.concat(released);
-      };
+      // The seat key in force is the locked row's, whatever the token was checked against.
+      const key = seatKeyValue(license.seatKey, claimant);
+      if ('missing' in key) return { kind: 'missing_claim', license, missing: key.missing, claim: key.claim };
+      const seatKey = { licenseId, seatKeyValue: key.value };
 
-      const deny = async (reason: DenyReason): Promise<AdmitOutcome> => {
+      const { rows } = await this.q.admissionSessions(trx, { ...seatKey, now });
+      const sessions = rows.map((r) => ({ row: r, id: r.id, weight: Number(r.weight), state: r.state as SessionState, expiresAt: r.expires_at === null ? null : Number(r.expires_at) }));
+      const own = sessions.find((s) => s.row.seat_key_value === key.value);
+      const [cooldown] = (await this.q.cooldownUntil(trx, { ...seatKey, now })).rows;
+      const decision = decideAdmission({
+        license,
+        claimant,
+        own,
+        stale: sessions.filter((s) => s !== own),
+        cooldownUntil: cooldown ? Number(cooldown.until) : null,
+        now,
+      });
+
+      const expired: EndedSession[] = [];
+      for (const { row: stale } of decision.release) {
+        // Idle: no connection rows.
+        const session = toSession(stale, []);
+        const seatsInUse = await this.releaseSession(trx, session, End.IdleTimeout, now);
+        if (seatsInUse === undefined) continue;
+        license = { ...license, seatsInUse };
+        expired.push({ license, session, reason: End.IdleTimeout, seatsInUse });
+      }
+
+      if (decision.kind === 'deny') {
         const denial: Denial = {
           licenseId,
           at: now,
-          reason,
+          reason: decision.reason,
           sessionRef: claimant.sessionRef,
           userId: claimant.userId,
           deviceId: claimant.deviceId,
@@ -187,18 +206,10 @@ export abstract class KyselySeatStore implements SeatStore {
         };
         await this.insertDenial(trx, denial, claimant.weight, license.seatsInUse);
         return { kind: 'denied', license, denial, seatsInUse: license.seatsInUse, expired };
-      };
-
-      if (license.status === 'suspended') return deny(Deny.LicenseSuspended);
-
-      const seatKey = { licenseId, seatKeyValue: claimant.seatKeyValue };
-      let existing = (await this.q.sessionBySeatKey(trx, seatKey)).rows[0];
-      if (existing?.state === SessionState.Idle && existing.expires_at !== null && Number(existing.expires_at) <= now) {
-        await releaseStale();
-        existing = undefined;
       }
 
-      if (existing) {
+      if (decision.kind === 'resume') {
+        const existing = decision.session.row;
         await this.q.resumeSession(trx, { id: existing.id });
         await this.insertConnection(trx, req, existing.id);
         await this.insertEvent(trx, licenseId, existing.id, SeatEventType.Resumed, null, existing.weight, license.seatsInUse, now);
@@ -208,16 +219,10 @@ export abstract class KyselySeatStore implements SeatStore {
         return { kind: 'granted', resumed: true, license, session, seatsInUse: license.seatsInUse, expired };
       }
 
-      const cooldown = await this.q.cooldownUntil(trx, { ...seatKey, now });
-      if (cooldown.rows.length > 0) return deny(Deny.Kicked);
-
-      if (license.seatsInUse + claimant.weight > license.seats) await releaseStale();
-      if (license.seatsInUse + claimant.weight > license.seats) return deny(Deny.NoFreeSeats);
-
       const session: Session = {
         id: randomUUID(),
         licenseId,
-        seatKeyValue: claimant.seatKeyValue,
+        seatKeyValue: key.value,
         sessionRef: claimant.sessionRef,
         userId: claimant.userId,
         deviceId: claimant.deviceId,

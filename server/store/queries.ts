@@ -47,8 +47,25 @@ export function hotQueries(db: Kysely<Database>) {
       .where('expires_at', '<=', p.now);
   return {
     license: prepare((p: { id: string }) => db.selectFrom('licenses').selectAll().where('id', '=', p.id)),
-    sessionBySeatKey: prepare((p: { licenseId: string; seatKeyValue: string }) =>
-      db.selectFrom('sessions').selectAll().where('license_id', '=', p.licenseId).where('seat_key_value', '=', p.seatKeyValue),
+    /**
+     * What an admission decides on: the seat key's own session, then the license's other idle
+     * sessions past their deadline (found through sessions_expiry; usually none).
+     */
+    admissionSessions: prepare((p: { licenseId: string; seatKeyValue: string; now: number }) =>
+      db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('license_id', '=', p.licenseId)
+        .where('seat_key_value', '=', p.seatKeyValue)
+        .unionAll(
+          db
+            .selectFrom('sessions')
+            .selectAll()
+            .where('license_id', '=', p.licenseId)
+            .where('state', '=', SessionState.Idle)
+            .where('expires_at', '<=', p.now)
+            .where('seat_key_value', '!=', p.seatKeyValue),
+        ),
     ),
     sessionById: prepare((p: { id: string }) => db.selectFrom('sessions').selectAll().where('id', '=', p.id)),
     licenseOfSession: prepare((p: { id: string }) => db.selectFrom('sessions').select('license_id').where('id', '=', p.id)),

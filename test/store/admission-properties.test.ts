@@ -180,6 +180,8 @@ interface Snapshot {
 }
 
 const num = (v: unknown) => Number(v);
+/** The model's seat key: the licenses count seats by session, so the store's value is `["<sid>"]`. */
+const sidOf = (seatKeyValue: string) => (JSON.parse(seatKeyValue) as string[])[0]!;
 const numOrNull = (v: unknown) => (v === null ? null : Number(v));
 
 async function snapshot(db: Kysely<Database>, ids: string[]): Promise<Snapshot> {
@@ -205,7 +207,7 @@ async function snapshot(db: Kysely<Database>, ids: string[]): Promise<Snapshot> 
     sessions: sessions.map((s) => ({
       id: s.id,
       licenseId: s.license_id,
-      key: s.seat_key_value,
+      key: sidOf(s.seat_key_value),
       weight: num(s.weight),
       state: s.state,
       startedAt: num(s.started_at),
@@ -213,7 +215,7 @@ async function snapshot(db: Kysely<Database>, ids: string[]): Promise<Snapshot> 
       expiresAt: numOrNull(s.expires_at),
     })),
     connections: connections.map((c) => ({ socketId: c.socket_id, sessionId: c.session_id, licenseId: c.license_id })),
-    cooldowns: cooldowns.map((c) => ({ licenseId: c.license_id, key: c.seat_key_value, until: num(c.until) })),
+    cooldowns: cooldowns.map((c) => ({ licenseId: c.license_id, key: sidOf(c.seat_key_value), until: num(c.until) })),
     denials: denials.map((d) => ({ licenseId: d.license_id, at: num(d.at), reason: d.reason, ref: d.session_ref })),
     released: released.map((r) => ({ licenseId: r.license_id, sessionId: r.session_id, reason: r.reason })),
   };
@@ -377,7 +379,7 @@ async function call(store: SeatStore, step: Step): Promise<{ obs: Observed; erro
           socketId: step.socketId,
           nodeId: 'node-props',
           now,
-          claimant: { seatKeyValue: step.key, sessionRef: step.key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: step.weight },
+          claimant: { sessionRef: step.key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: step.weight },
         });
       } catch (err) {
         stats.errors++;

@@ -65,7 +65,7 @@ const DIALECTS: Dialect[] = [
 ];
 
 function claimant(key: string, weight = 1, extra: Partial<Claimant> = {}): Claimant {
-  return { seatKeyValue: JSON.stringify([key]), sessionRef: key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight, ...extra };
+  return { sessionRef: key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight, ...extra };
 }
 
 async function newLicense(store: SeatStore, fields: Partial<License> = {}): Promise<License> {
@@ -213,6 +213,27 @@ for (const dialect of DIALECTS) {
       expect((await store!.listDenials(license.id, { since: 13 })).map((d) => d.at)).toEqual([14]);
       expect(await store!.recordDenial({ licenseId: license.id, at: 20, reason: 'denied_by_app', sessionRef: 'x', userId: 'u', deviceId: null, instanceId: null })).toBe(2);
       expect((await store!.listDenials(license.id))[0]).toMatchObject({ at: 20, reason: 'denied_by_app', userId: 'u' });
+    });
+
+    it('applies the seat key the license has in the transaction, not the one the token was checked against', async () => {
+      const [store] = await nodes(1);
+      const license = await newLicense(store!, { seats: 3 });
+      const p = await grant(store!, license, claimant('p', 1, { userId: 'amy' }), 10);
+      expect(p.session.seatKeyValue).toBe('["p"]');
+      await store!.updateLicense(license.id, { seatKey: ['user'] }, 11);
+      // Another portal session of the same user: under the new seat key, one seat for amy.
+      const amy = await grant(store!, license, claimant('q', 1, { userId: 'amy' }), 12);
+      expect(amy).toMatchObject({ resumed: false, session: { seatKeyValue: '["amy"]' } });
+      expect(await grant(store!, license, claimant('r', 1, { userId: 'amy' }), 13)).toMatchObject({ resumed: true, session: { id: amy.session.id } });
+      // A claimant without the claim the seat key needs now: refused, and nothing written.
+      await store!.updateLicense(license.id, { seatKey: ['user', 'device'] }, 14);
+      expect(await admit(store!, license, claimant('s', 1, { userId: 'amy' }), 15)).toMatchObject({
+        kind: 'missing_claim',
+        missing: 'device',
+        claim: 'dev',
+      });
+      expect(await store!.listDenials(license.id)).toEqual([]);
+      expect(await seatsInUse(store!, license.id)).toBe(2);
     });
 
     it('a session goes idle with its last connection, resumes within the hold, and expires exactly once', async () => {

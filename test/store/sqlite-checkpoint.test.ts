@@ -29,7 +29,7 @@ it('copies committed pages into the database file from a worker, while admission
         const key = `k${batch}-${i}`;
         return store!.admit({
           licenseId: license.id, socketId: key, nodeId: 'n', now,
-          claimant: { seatKeyValue: key, sessionRef: key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: 1 },
+          claimant: { sessionRef: key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: 1 },
         });
       }),
     );

@@ -28,6 +28,7 @@ import type {
 } from '../seats/types';
 import { migrations } from '../../migrations';
 import { decideAdmission } from '../seats/decisions/admission';
+import { mayEndSessions, sessionsToEnd } from '../seats/decisions/license-change';
 import { seatKeyValue } from '../seats/decisions/seat-key';
 import { type HotQueries, hotQueries, idleSessions } from './queries';
 import type { Database, LicensesTable, SessionsTable } from './schema';
@@ -143,12 +144,9 @@ export abstract class KyselySeatStore implements SeatStore {
       await trx.updateTable('licenses').set(licenseRow(license)).where('id', '=', id).execute();
 
       const ended: EndedSession[] = [];
+      if (!mayEndSessions(license)) return { license, ended };
       const live = await this.sessionsOf(trx, id, 'newest-first');
-      for (const session of live) {
-        let reason: EndReason | undefined;
-        if (license.status === 'suspended') reason = End.LicenseSuspended;
-        else if (license.seatsInUse > license.seats) reason = End.SeatsReduced;
-        if (!reason) break;
+      for (const { session, reason } of sessionsToEnd(license, live)) {
         const seatsInUse = await this.releaseSession(trx, session, reason, now);
         if (seatsInUse === undefined) continue;
         license = { ...license, seatsInUse };

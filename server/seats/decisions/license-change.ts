@@ -1,0 +1,34 @@
+// License changes: which live sessions a changed license no longer admits. A pure function of the
+// license as changed (with the seats it holds) and its live sessions (see KyselySeatStore.updateLicense).
+import { EndReason, LicenseStatus } from '../../../shared';
+import type { License, Session } from '../types';
+
+export type LicenseFacts = Pick<License, 'status' | 'seats' | 'seatsInUse'>;
+export type LiveSession = Pick<Session, 'id' | 'weight' | 'startedAt'>;
+
+/** Whether the changed license may end any session: only then are its sessions read. */
+export function mayEndSessions(license: LicenseFacts): boolean {
+  return license.status === LicenseStatus.Suspended || license.seatsInUse > license.seats;
+}
+
+/** Newest first: the latest start, then the greatest id (as the store orders them). */
+export function newestFirst(a: LiveSession, b: LiveSession): number {
+  return b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/**
+ * A suspended license ends every session (`license_suspended`). Seats lowered below those held
+ * end the newest sessions (`seats_reduced`) until the rest fit. In the order they end.
+ */
+export function sessionsToEnd<S extends LiveSession>(license: LicenseFacts, live: readonly S[]): Array<{ session: S; reason: EndReason }> {
+  const newest = [...live].sort(newestFirst);
+  if (license.status === LicenseStatus.Suspended) return newest.map((session) => ({ session, reason: EndReason.LicenseSuspended }));
+  const ending: Array<{ session: S; reason: EndReason }> = [];
+  let held = license.seatsInUse;
+  for (const session of newest) {
+    if (held <= license.seats) break;
+    ending.push({ session, reason: EndReason.SeatsReduced });
+    held -= session.weight;
+  }
+  return ending;
+}

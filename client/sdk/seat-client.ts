@@ -60,6 +60,8 @@ export class SeatClient {
   };
   /** Set once the server has refused or ended the seat: no more reconnects. */
   private finished = false;
+  /** `endSession()` calls waiting for the admission. */
+  private readonly waiters = new Set<(granted: boolean) => void>();
   /** The server could not admit this socket (`seat:error` `unavailable`): try again once it closes. */
   private retryAfterClose = false;
 
@@ -133,9 +135,18 @@ export class SeatClient {
     return () => this.listeners[event].delete(fn);
   }
 
-  /** The app's own logic ends its session: every tab of it gets `ended` (`ended_by_app`). */
+  /**
+   * The app's own logic ends its session: every tab of it gets `ended` (`ended_by_app`) and the
+   * seat is free at once.
+   *
+   * It may be called at any time. Before the admission (`connecting`, or `offline` between
+   * reconnects) it waits for it, then ends the seat once granted. When there is no seat to end,
+   * because the client is or ends up denied, its session already ended, or `close()` was called,
+   * it resolves without doing anything. It rejects only when the server refuses, or does not
+   * answer within `timeoutMs` of the request.
+   */
   async endSession(timeoutMs = 5000): Promise<void> {
-    if (this.state !== SeatState.Granted) throw new Error(`no seat to end (state: ${this.state})`);
+    if (!(await this.admission())) return;
     const result = await this.socket.timeout(timeoutMs).emitWithAck('session:end');
     if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
   }
@@ -145,12 +156,29 @@ export class SeatClient {
     this.finished = true;
     this.socket.disconnect();
     this.setState(SeatState.Offline);
+    this.settleWaiters();
+  }
+
+  /** True once the seat is granted; false once there will be none (denied, ended or closed). */
+  private admission(): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.waiters.add(resolve);
+      this.settleWaiters();
+    });
+  }
+
+  private settleWaiters(): void {
+    const granted = this.state === SeatState.Granted;
+    if (!granted && !this.finished) return;
+    for (const resolve of this.waiters) resolve(granted);
+    this.waiters.clear();
   }
 
   private finish(state: SeatState): void {
     this.finished = true;
     this.socket.io.reconnection(false);
     this.setState(state);
+    this.settleWaiters();
   }
 
   private setState(next: SeatState): void {
@@ -158,6 +186,7 @@ export class SeatClient {
     const previous = this.state;
     this.state = next;
     this.emit('state', next, previous);
+    this.settleWaiters();
   }
 
   private emit<K extends keyof SeatClientEvents>(event: K, ...args: Parameters<SeatClientEvents[K]>): void {

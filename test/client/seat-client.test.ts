@@ -62,6 +62,38 @@ describe('SeatClient', () => {
     expect(a.socket.connected || b.socket.connected).toBe(false);
   });
 
+  it('endSession called before the grant waits for it, then ends the session (as the README snippet does)', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1 });
+    const c = client(url, await sign(license, { sid: 'p1' }));
+    expect(c.state).toBe('connecting');
+    const ended = new Promise((r) => c.on('ended', r));
+    await c.endSession();
+    expect(await ended).toMatchObject({ reason: 'ended_by_app' });
+    expect(c.grant).toBeDefined();
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
+  });
+
+  it('endSession resolves without doing anything when the client ends up denied, or is closed before its grant', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1 });
+    const holder = client(url, await sign(license, { sid: 'holder' }));
+    await until(() => holder.state === 'granted');
+    const late = client(url, await sign(license, { sid: 'late' }));
+    await late.endSession(); // waits for the admission: a denial, so nothing to end
+    expect(late.state).toBe('denied');
+    await late.endSession(); // and again, once denied
+    const closed = client(url, await sign(license, { sid: 'closed' }));
+    const ending = closed.endSession();
+    closed.close();
+    await ending;
+    const badToken = client(url, await sign({ ...license, secret: 'not-the-secret' }, { sid: 'p3' }));
+    await badToken.endSession();
+    expect(badToken.state).toBe('denied');
+    expect(holder.state).toBe('granted');
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
+  });
+
   it('a kick moves the client to ended with the admin message', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 1 });

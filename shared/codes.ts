@@ -29,6 +29,12 @@ export const EndReason = {
   LicenseSuspended: 'license_suspended',
   SeatsReduced: 'seats_reduced',
   IdleTimeout: 'idle_timeout',
+  /**
+   * Told to a socket whose session is found gone (it ended on another node, and that node's
+   * word never arrived) when the record of why is gone too: its release aged out of the seat
+   * history (DENIAL_RETENTION_DAYS). No seat is ever ended with it.
+   */
+  Ended: 'ended',
 } as const;
 export type EndReason = (typeof EndReason)[keyof typeof EndReason];
 

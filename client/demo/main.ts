@@ -9,6 +9,7 @@ const REASONS: Record<string, string> = {
   ended_by_app: 'The app ended this session.',
   license_suspended: 'The license was suspended.',
   seats_reduced: 'The license lost seats, and this session was one of the newest.',
+  ended: 'The session ended.',
   no_free_seats: 'Every seat of the license is taken.',
 };
 

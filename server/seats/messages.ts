@@ -12,4 +12,5 @@ export const END_MESSAGE: Record<EndReason, string> = {
   license_suspended: 'This license is suspended',
   seats_reduced: 'The number of seats was reduced',
   idle_timeout: 'The seat was released after the idle timeout',
+  ended: 'Your session has ended',
 };

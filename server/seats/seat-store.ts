@@ -67,7 +67,10 @@ export interface SeatStore {
   /** Idle sessions whose deadline is at or before `before`. */
   listExpiring(before: number): Promise<Array<{ id: string; licenseId: string; expiresAt: number }>>;
   getSession(id: string): Promise<Session | undefined>;
-  /** Which of these sessions no longer exist, with the reason each was released for. */
+  /**
+   * Which of these sessions no longer exist, with the reason each was released for: `ended` when
+   * that is no longer on record (the release aged out of the seat history).
+   */
   endedAmong(sessionIds: string[]): Promise<Array<{ sessionId: string; reason: EndReason }>>;
   listSessions(licenseId: string): Promise<Session[]>;
   listDenials(licenseId: string, opts?: { since?: number; limit?: number }): Promise<Denial[]>;

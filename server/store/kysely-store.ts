@@ -355,7 +355,8 @@ export abstract class KyselySeatStore implements SeatStore {
       .where('type', '=', SeatEventType.Released)
       .execute();
     const reasons = new Map(released.map((r) => [r.session_id, r.reason as EndReason]));
-    return gone.map((sessionId) => ({ sessionId, reason: reasons.get(sessionId) ?? End.Kicked }));
+    // Not known any more: say so, rather than guess (a guessed `kicked` would blame an admin).
+    return gone.map((sessionId) => ({ sessionId, reason: reasons.get(sessionId) ?? End.Ended }));
   }
 
   async listSessions(licenseId: string): Promise<Session[]> {

@@ -381,6 +381,9 @@ for (const dialect of DIALECTS) {
         { sessionId: again.session.id, reason: 'ended_by_app' },
       ]);
       expect(await stores[2]!.endedAmong([])).toEqual([]);
+      // Once the history of the release is pruned, the reason is no longer known, and not guessed.
+      await stores[1]!.pruneHistory(10_000);
+      expect(await stores[2]!.endedAmong([a.session.id, live.session.id])).toEqual([{ sessionId: a.session.id, reason: 'ended' }]);
     });
 
     it('updateLicense: suspension ends every session and refuses new ones; fewer seats end the newest', async () => {

@@ -1,7 +1,7 @@
 // The demo on `npm start`: on an empty database with DEMO on, a demo tenant and license, and a
 // banner telling a newcomer where the dashboard and the demo app are.
 import { ErrorCode } from '../shared';
-import type { SeatEngine } from './seats/seat-engine';
+import type { SeatServer } from './seat-server';
 import { SeatError } from './seats/seat-error';
 
 export const DEMO_LICENSE_ID = 'demo';
@@ -18,20 +18,20 @@ export interface DemoSetup {
   idleTimeoutSec?: number;
 }
 
-export async function setupDemo(engine: SeatEngine): Promise<DemoSetup> {
+export async function setupDemo({ admin, engine, config }: Pick<SeatServer, 'admin' | 'engine' | 'config'>): Promise<DemoSetup> {
   const existing = await engine.store.getLicense(DEMO_LICENSE_ID);
   if (existing) return { created: false, present: true, seats: existing.seats, idleTimeoutSec: existing.idleTimeoutSec };
   const operator = { kind: 'operator' } as const;
   // Never add a demo to a database that is in real use.
-  if ((await engine.listLicenses(operator)).length > 0) return { created: false, present: false };
-  const tenant = await engine.createTenant(operator, 'Demo tenant');
+  if ((await admin.listLicenses(operator)).length > 0) return { created: false, present: false };
+  const tenant = await admin.createTenant(operator, 'Demo tenant');
   try {
-    const license = await engine.createLicense(operator, {
+    const license = await admin.createLicense(operator, {
       id: DEMO_LICENSE_ID,
       tenantId: tenant.id,
       name: 'Demo WebUI',
       seats: 3,
-      idleTimeoutSec: engine.config.idleTimeoutMinSec,
+      idleTimeoutSec: config.idleTimeoutMinSec,
       deniedMessage: DEMO_DENIED_MESSAGE,
     });
     return { created: true, present: true, tenantAdminToken: tenant.adminToken, seats: license.seats, idleTimeoutSec: license.idleTimeoutSec };

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     // Printed once, on the first start of an empty database; only its hash is stored.
     process.stdout.write(`\nOperator ADMIN_TOKEN (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedAdminToken}\n\n`);
   }
-  process.stdout.write(demoBanner(url, server.config.demo ? await setupDemo(server.engine) : undefined));
+  process.stdout.write(demoBanner(url, server.config.demo ? await setupDemo(server) : undefined));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -5,15 +5,16 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import proxyaddr from 'proxy-addr';
 import { ErrorCode } from '../shared';
 import { SeatError } from './seats/seat-error';
-import type { SeatEngine } from './seats/seat-engine';
+import type { Administration } from './seats/administration';
+import type { EventBus } from './seats/event-bus';
 
-export function createMetrics(engine: SeatEngine): Registry {
+export function createMetrics(events: Pick<EventBus, 'subscribe'>): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const admissions = new Counter({ name: 'seat_admissions_total', help: 'Admissions by outcome', labelNames: ['outcome'], registers: [registry] });
   const ended = new Counter({ name: 'seat_sessions_ended_total', help: 'Released seats by reason', labelNames: ['reason'], registers: [registry] });
   const inUse = new Gauge({ name: 'seat_seats_in_use', help: 'Seats in use per license (as last seen by this node)', labelNames: ['license'], registers: [registry] });
-  engine.subscribe((e) => {
+  events.subscribe((e) => {
     switch (e.type) {
       case 'session.started':
       case 'session.resumed':
@@ -59,8 +60,11 @@ function isLocal(req: Request): boolean {
  * a request from this host (a local Prometheus or agent) needs no token, as with GitLab's
  * monitoring whitelist; everyone else gets 401 (403 for a tenant's admin token).
  */
-export function metricsRoute(registry: Registry, engine: SeatEngine): RequestHandler {
-  const { metricsToken } = engine.config;
+export function metricsRoute(
+  registry: Registry,
+  admin: Pick<Administration, 'authenticateAdmin'>,
+  { metricsToken }: { metricsToken: string | undefined },
+): RequestHandler {
   const metricsHash = metricsToken === undefined ? undefined : sha256(metricsToken);
   const refuse = (res: Parameters<RequestHandler>[1], status: number, code: ErrorCode, message: string) => {
     if (status === 401) res.set('WWW-Authenticate', 'Bearer realm="metrics"');
@@ -71,7 +75,7 @@ export function metricsRoute(registry: Registry, engine: SeatEngine): RequestHan
     if (bearer !== undefined) {
       if (!metricsHash || !timingSafeEqual(sha256(bearer), metricsHash)) {
         try {
-          const actor = await engine.authenticateAdmin(bearer);
+          const actor = await admin.authenticateAdmin(bearer);
           if (actor.kind !== 'operator') {
             return refuse(res, 403, ErrorCode.Forbidden, "the metrics show every tenant's licenses: only METRICS_TOKEN or the operator's token reads them");
           }

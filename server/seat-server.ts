@@ -1,5 +1,6 @@
-// createSeatServer: wires express, http and socket.io (and the Redis adapter) around the engine
-// and returns { listen, close }. The engine and store stay free of transport concerns.
+// createSeatServer: wires the seat parts (event bus, token auth, administration, engine, node
+// liveness) and express, http and socket.io (and the Redis adapter) around them, and returns
+// { listen, close }. The parts and the store stay free of transport concerns.
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server } from 'socket.io';
@@ -11,10 +12,14 @@ import { openApiDocument } from './http/openapi';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, metricsRoute } from './metrics';
 import { attachAdminNamespace } from './realtime/admin-namespace';
-import { attachAppNamespace } from './realtime/app-namespace';
+import { attachAppNamespace, localSessionIds } from './realtime/app-namespace';
+import { Administration } from './seats/administration';
+import { EventBus } from './seats/event-bus';
 import type { SeatHooks } from './seats/hooks';
+import { NodeLiveness } from './seats/node-liveness';
 import { SeatEngine } from './seats/seat-engine';
 import type { SeatStore } from './seats/seat-store';
+import { StoreTrouble, TokenAuth } from './seats/token-auth';
 import { openStore } from './store/open-store';
 
 export interface SeatServerOptions {
@@ -30,7 +35,10 @@ export interface SeatServerOptions {
 }
 
 export interface SeatServer {
+  /** Seat decisions: `endSession`, `kick`, and the event stream (`subscribe`). */
   readonly engine: SeatEngine;
+  /** Tenants, licenses, the admins' tokens and the audit log. */
+  readonly admin: Administration;
   readonly config: SeatServerConfig;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
   /** Starts the engine and listens; resolves with the bound port and, on first start, the generated operator token. */
@@ -48,22 +56,98 @@ function urlHost(host: string | undefined): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+export interface SeatParts {
+  events: EventBus;
+  auth: TokenAuth;
+  admin: Administration;
+  engine: SeatEngine;
+  liveness: NodeLiveness;
+  /** Starts them in order; resolves with the operator token when it was generated now. */
+  start(): Promise<{ generatedAdminToken?: string }>;
+  /** Stops their timers. With `release`, this node's sockets are let go so their sessions go idle. */
+  stop(opts?: { release?: boolean }): Promise<void>;
+}
+
+export interface SeatPartsOptions {
+  hooks?: SeatHooks;
+  /** A hook, listener or periodic task that failed. */
+  onError?: (source: string, err: unknown) => void;
+  /** The session ids of this node's sockets (node liveness reconciles them on each beat). */
+  localSessions?: () => Iterable<string>;
+  /** Other nodes share the store and the sessions (Redis set); false when absent. */
+  cluster?: boolean;
+  /** The clock of every part; tests may pass their own. */
+  now?: () => number;
+}
+
+/** The seat parts over one store, each given the options it reads. */
+export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: SeatPartsOptions = {}): SeatParts {
+  const now = opts.now ?? Date.now;
+  const cluster = opts.cluster ?? false;
+  const events = new EventBus(opts.hooks, opts.onError);
+  const trouble = new StoreTrouble(now);
+  const auth = new TokenAuth({ store, trouble, now, options: { tokenClockSkewSec: config.tokenClockSkewSec } });
+  const { adminToken, idleTimeoutMinSec, idleTimeoutMaxSec, defaultIdleTimeoutSec, denialRetentionDays } = config;
+  const admin = new Administration({
+    store,
+    bus: events,
+    auth,
+    now,
+    options: { adminToken, idleTimeoutMinSec, idleTimeoutMaxSec, defaultIdleTimeoutSec, denialRetentionDays },
+  });
+  const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
+  const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
+  const { heartbeatIntervalMs, nodeTimeoutMs, stableNodeId } = config;
+  const liveness = new NodeLiveness({
+    store,
+    bus: events,
+    trouble,
+    seats: engine,
+    now,
+    localSessions: opts.localSessions ?? (() => []),
+    options: { heartbeatIntervalMs, nodeTimeoutMs, nodeId, stableNodeId, cluster },
+  });
+  return {
+    events,
+    auth,
+    admin,
+    engine,
+    liveness,
+    async start() {
+      const started = await admin.start();
+      await liveness.start();
+      await engine.start();
+      return started;
+    },
+    async stop({ release = false } = {}) {
+      engine.stop();
+      admin.stop();
+      await liveness.stop({ release });
+    },
+  };
+}
+
 export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   const config = parseConfig(opts.env ?? process.env, opts.config);
   const log = opts.logger ?? createLogger(config.logLevel);
   const store = opts.store ?? openStore(config);
-  const engine = new SeatEngine({
-    store,
-    config,
+  // Decided once: with Redis, other nodes share the store and the sessions.
+  const { redisUrl } = config;
+  const cluster = redisUrl !== undefined;
+  const seats = wireSeats(store, config, {
+    cluster,
     hooks: opts.hooks,
-    onHookError: (hook, err) => log.error({ err, hook }, 'engine task failed'),
+    onError: (hook, err) => log.error({ err, hook }, 'engine task failed'),
+    // This node's sockets, from the app namespace (made below; read only once the node beats).
+    localSessions: () => localSessionIds(io.of('/')),
   });
+  const { engine, admin, auth, events } = seats;
 
   const app = express();
   app.disable('x-powered-by');
   // TRUST_PROXY: req.ip, and the sockets' per-address connect limit, read X-Forwarded-For through these hops.
   app.set('trust proxy', config.trustProxy);
-  const metrics = createMetrics(engine);
+  const metrics = createMetrics(events);
   app.get('/healthz', async (_req, res) => {
     try {
       await store.ping();
@@ -72,11 +156,17 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
       res.status(503).json({ error: { code: 'unavailable', message: 'the database does not answer' } });
     }
   });
-  app.get('/metrics', metricsRoute(metrics, engine));
+  app.get('/metrics', metricsRoute(metrics, admin, { metricsToken: config.metricsToken }));
   const openapi = openApiDocument();
   app.route('/api/openapi.json').get((_req, res) => res.json(openapi)).all(methodNotAllowed(['GET']));
   opts.routes?.(app, { engine, config });
-  app.use('/api/v1', apiRouter(engine, { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'request failed') }));
+  app.use(
+    '/api/v1',
+    apiRouter(
+      { engine, admin, store },
+      { maxBodyBytes: config.maxPayloadBytes, denialRetentionDays: config.denialRetentionDays, onError: (err) => log.error({ err }, 'request failed') },
+    ),
+  );
   // What nothing above answered: JSON 404s and errors under /api and /demo/token, small pages elsewhere.
   app.use(notFound, finalErrorHandler((err) => log.error({ err }, 'request failed')));
 
@@ -90,21 +180,23 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     // Seats are held by the idle timeout, not by socket.io's own recovery.
     connectionStateRecovery: undefined,
   });
-  attachAppNamespace(io.of('/'), engine, log, { trustProxy: app.get('trust proxy fn') });
+  const { connectRatePerSec, connectBurst } = config;
+  attachAppNamespace(io.of('/'), { engine, auth, events }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn') });
+  attachAdminNamespace(io.of('/admin') as never, { admin, store, events }, log, cluster);
   let closeAdapter: (() => Promise<void>) | undefined;
-  attachAdminNamespace(io.of('/admin') as never, engine, log, () => closeAdapter !== undefined);
 
   return {
     engine,
+    admin,
     config,
     io,
     async listen(port = config.port) {
       await store.migrate();
-      if (config.redisUrl) {
+      if (cluster) {
         const { attachRedisAdapter } = await import('./realtime/redis-adapter');
-        closeAdapter = await attachRedisAdapter(io, config.redisUrl, log);
+        closeAdapter = await attachRedisAdapter(io, redisUrl, log);
       }
-      const started = await engine.start();
+      const started = await seats.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen({ port, host: config.host }, () => resolve());
@@ -115,7 +207,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     async close({ graceful = false } = {}) {
       // Graceful: this node's seats go idle first. Closing the transports (not a socket.io
       // disconnect, which clients take as final) makes clients reconnect elsewhere and resume.
-      await engine.stop({ release: graceful });
+      await seats.stop({ release: graceful });
       await new Promise<void>((resolve) => {
         io.close(() => resolve());
       });

@@ -3,7 +3,9 @@
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import type { z } from 'zod';
 import { echoId, ErrorCode } from '../../shared';
-import type { Actor, SeatEngine } from '../seats/seat-engine';
+import type { Actor, Administration } from '../seats/administration';
+import type { SeatEngine } from '../seats/seat-engine';
+import type { SeatStore } from '../seats/seat-store';
 import { SeatError } from '../seats/seat-error';
 import { denialView, licenseView, sessionView, auditView } from '../views';
 import { type BodyRule, jsonBody } from './body';
@@ -35,7 +37,22 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
 type Method = 'get' | 'post' | 'patch' | 'delete';
 type Endpoint = [BodyRule, (req: Authed, res: Response) => Promise<void>];
 
-export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onError: (err: unknown) => void }): Router {
+export interface ApiParts {
+  /** Kicks. */
+  engine: Pick<SeatEngine, 'kick'>;
+  admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'licenseFor' | 'listLicenses'>;
+  /** What the API reads as it is. */
+  store: SeatStore;
+}
+
+export interface ApiOptions {
+  maxBodyBytes: number;
+  /** DENIAL_RETENTION_DAYS: how far back history goes. */
+  denialRetentionDays: number;
+  onError: (err: unknown) => void;
+}
+
+export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions): Router {
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
@@ -43,7 +60,7 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
     const match = header?.match(/^Bearer (.+)$/);
     if (!match) return next(new SeatError(ErrorCode.Unauthorized, 'send the admin token as "Authorization: Bearer <token>"'));
     try {
-      (req as Authed).actor = await engine.authenticateAdmin(match[1]);
+      (req as Authed).actor = await admin.authenticateAdmin(match[1]);
       next();
     } catch (err) {
       next(err);
@@ -64,14 +81,14 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
     }
     route.all(methodNotAllowed(Object.keys(endpoints).map((m) => m.toUpperCase())));
   };
-  const licenseOf = (req: Authed) => engine.licenseFor(req.actor, String(req.params.id));
+  const licenseOf = (req: Authed) => admin.licenseFor(req.actor, String(req.params.id));
 
   resource('/tenants', {
     post: [
       'required',
       async (req, res) => {
         const body = parse(CreateTenantBody, req.body);
-        const tenant = await engine.createTenant(req.actor, body.name);
+        const tenant = await admin.createTenant(req.actor, body.name);
         res.status(201).json({ id: tenant.id, name: tenant.name, adminToken: tenant.adminToken, createdAt: new Date(tenant.createdAt).toISOString() });
       },
     ],
@@ -81,14 +98,14 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
     post: [
       'required',
       async (req, res) => {
-        const license = await engine.createLicense(req.actor, parse(CreateLicenseBody, req.body));
+        const license = await admin.createLicense(req.actor, parse(CreateLicenseBody, req.body));
         res.status(201).json({ ...licenseView(license), secret: license.secret });
       },
     ],
     get: [
       'none',
       async (req, res) => {
-        const licenses = await engine.listLicenses(req.actor);
+        const licenses = await admin.listLicenses(req.actor);
         res.json({ licenses: licenses.map((l) => licenseView(l)) });
       },
     ],
@@ -106,7 +123,7 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
       'required',
       async (req, res) => {
         const patch = parse(PatchLicenseBody, req.body);
-        const license = await engine.updateLicense(req.actor, String(req.params.id), patch);
+        const license = await admin.updateLicense(req.actor, String(req.params.id), patch);
         res.json(licenseView(license));
       },
     ],
@@ -117,7 +134,7 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
       'none',
       async (req, res) => {
         const license = await licenseOf(req);
-        const sessions = await engine.store.listSessions(license.id);
+        const sessions = await store.listSessions(license.id);
         res.json({ sessions: sessions.map(sessionView) });
       },
     ],
@@ -130,7 +147,7 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
         const query = parse(DenialsQuery, req.query);
         const license = await licenseOf(req);
         const since = query.since ? Date.parse(query.since) : undefined;
-        const denials = await engine.store.listDenials(license.id, { since, limit: query.limit });
+        const denials = await store.listDenials(license.id, { since, limit: query.limit });
         res.json({ denials: denials.map(denialView) });
       },
     ],
@@ -144,10 +161,10 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
         const license = await licenseOf(req);
         const bucketMs = query.bucket === 'day' ? 86_400_000 : 3_600_000;
         const until = Math.ceil((Date.now() + 1) / bucketMs) * bucketMs;
-        const retention = engine.config.denialRetentionDays * 86_400_000;
+        const retention = opts.denialRetentionDays * 86_400_000;
         const floor = Math.floor((Date.now() - retention) / bucketMs) * bucketMs;
         const since = Math.max(floor, query.since ? Math.floor(Date.parse(query.since) / bucketMs) * bucketMs : floor);
-        const buckets = await engine.store.history(license.id, since, until, bucketMs);
+        const buckets = await store.history(license.id, since, until, bucketMs);
         res.json({
           bucket: query.bucket,
           buckets: buckets.map((b) => ({ at: new Date(b.at).toISOString(), denials: b.denials, peakSeatsInUse: b.peakSeatsInUse })),
@@ -161,7 +178,7 @@ export function apiRouter(engine: SeatEngine, opts: { maxBodyBytes: number; onEr
       'none',
       async (req, res) => {
         const tenantId = req.actor.kind === 'tenant' ? req.actor.tenantId : undefined;
-        res.json({ audit: (await engine.store.listAudit({ tenantId, limit: 500 })).map(auditView) });
+        res.json({ audit: (await store.listAudit({ tenantId, limit: 500 })).map(auditView) });
       },
     ],
   });

@@ -7,8 +7,10 @@ import {
   type AdminSnapshot,
   ErrorCode,
 } from '../../shared';
-import type { Actor, SeatEngine } from '../seats/seat-engine';
+import type { Actor, Administration } from '../seats/administration';
+import type { EventBus } from '../seats/event-bus';
 import { SeatError } from '../seats/seat-error';
+import type { SeatStore } from '../seats/seat-store';
 import { auditView, denialView, licenseView, sessionView } from '../views';
 import type { Logger } from '../logger';
 
@@ -18,9 +20,15 @@ const OPERATOR_ROOM = 'operator';
 const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 const SNAPSHOT_DENIALS = 100;
 
-export async function adminSnapshot(engine: SeatEngine, actor: Actor): Promise<AdminSnapshot> {
-  const licenses = await engine.listLicenses(actor);
-  const store = engine.store;
+export interface AdminNamespaceParts {
+  admin: Pick<Administration, 'authenticateAdmin' | 'listLicenses'>;
+  /** The snapshot's reads. */
+  store: Pick<SeatStore, 'listSessions' | 'listDenials' | 'listAudit'>;
+  events: Pick<EventBus, 'subscribe'>;
+}
+
+export async function adminSnapshot({ admin, store }: Pick<AdminNamespaceParts, 'admin' | 'store'>, actor: Actor): Promise<AdminSnapshot> {
+  const licenses = await admin.listLicenses(actor);
   const perLicense = await Promise.all(
     licenses.map(async (l) => ({
       license: l,
@@ -40,13 +48,13 @@ export async function adminSnapshot(engine: SeatEngine, actor: Actor): Promise<A
 }
 
 /**
- * `clustered` says whether watchers may sit on other nodes (the Redis adapter is attached); on a
- * single node a change nobody watches is neither built nor encoded.
+ * `cluster` says whether watchers may sit on other nodes (Redis); on a single node a change nobody
+ * watches is neither built nor encoded.
  */
-export function attachAdminNamespace(nsp: AdminNamespace, engine: SeatEngine, log: Logger, clustered: () => boolean): void {
+export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceParts, log: Logger, cluster: boolean): void {
   nsp.use(async (socket, next) => {
     try {
-      socket.data.actor = await engine.authenticateAdmin((socket.handshake.auth as { token?: unknown } | undefined)?.token);
+      socket.data.actor = await parts.admin.authenticateAdmin((socket.handshake.auth as { token?: unknown } | undefined)?.token);
       next();
     } catch (err) {
       const code = err instanceof SeatError ? err.code : ErrorCode.Unavailable;
@@ -60,7 +68,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, engine: SeatEngine, lo
     const actor = socket.data.actor;
     // Join before reading the snapshot, so no change falls between the two.
     void socket.join(actor.kind === 'operator' ? OPERATOR_ROOM : tenantRoom(actor.tenantId));
-    adminSnapshot(engine, actor)
+    adminSnapshot(parts, actor)
       .then((snapshot) => socket.emit('admin:snapshot', snapshot))
       .catch((err) => {
         log.error({ err }, 'admin snapshot failed');
@@ -71,10 +79,12 @@ export function attachAdminNamespace(nsp: AdminNamespace, engine: SeatEngine, lo
     });
   });
 
-  engine.subscribe((event) => {
+  parts.events.subscribe((event) => {
+    // What this node's own sockets need; the dashboards heard of it where it happened.
+    if (event.type === 'session.ended-elsewhere' || event.type === 'node.declared-dead') return;
     const tenantId = event.type === 'audit' ? event.entry.tenantId : event.license.tenantId;
     const rooms = tenantId ? [OPERATOR_ROOM, tenantRoom(tenantId)] : [OPERATOR_ROOM];
-    if (!clustered() && rooms.every((room) => !nsp.adapter.rooms.has(room))) return;
+    if (!cluster && rooms.every((room) => !nsp.adapter.rooms.has(room))) return;
     const to = nsp.to(rooms);
     switch (event.type) {
       case 'session.started':

@@ -1,5 +1,5 @@
 // The app namespace `/`: authenticates each socket's token, asks the engine for a seat, and
-// relays session endings to every socket of the session through its room.
+// relays session endings (and this node being taken for dead) to the sockets they concern.
 import type { IncomingMessage } from 'node:http';
 import type { Namespace, Socket } from 'socket.io';
 import proxyaddr from 'proxy-addr';
@@ -14,9 +14,12 @@ import {
   type SessionEndedPayload,
   type SocketData,
 } from '../../shared';
+import type { EventBus } from '../seats/event-bus';
 import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
+import type { TokenAuth } from '../seats/token-auth';
 import type { VerifiedToken } from '../seats/token-verifier';
+import type { SeatServerConfig } from '../config';
 import type { Logger } from '../logger';
 
 type AppNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -40,13 +43,26 @@ export function clientAddress(socket: Pick<Socket, 'handshake'>, trust?: (addr: 
   return proxyaddr({ headers, socket: { remoteAddress: address } } as unknown as IncomingMessage, trust);
 }
 
-export interface AppNamespaceOptions {
-  /** Express's `trust proxy fn`: which hops may name the client in X-Forwarded-For. */
-  trustProxy?: (addr: string, hop: number) => boolean;
+/** The sessions this node's sockets hold (node liveness checks them for endings Redis lost). */
+export function localSessionIds(nsp: AppNamespace): string[] {
+  return [...nsp.sockets.values()].flatMap((s) => (s.data.sessionId ? [s.data.sessionId] : []));
 }
 
-export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: Logger, opts: AppNamespaceOptions = {}): void {
-  const { connectRatePerSec, connectBurst } = engine.config;
+export interface AppNamespaceParts {
+  engine: Pick<SeatEngine, 'admit' | 'detach' | 'endSession'>;
+  auth: Pick<TokenAuth, 'authenticate'>;
+  events: Pick<EventBus, 'subscribe'>;
+}
+
+export type AppNamespaceOptions = Pick<SeatServerConfig, 'connectRatePerSec' | 'connectBurst'> & {
+  /** Other nodes share the sessions (Redis): they hear of endings decided here. */
+  cluster: boolean;
+  /** Express's `trust proxy fn`: which hops may name the client in X-Forwarded-For. */
+  trustProxy?: (addr: string, hop: number) => boolean;
+};
+
+export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, events }: AppNamespaceParts, log: Logger, opts: AppNamespaceOptions): void {
+  const { connectRatePerSec, connectBurst } = opts;
   const limiter =
     connectRatePerSec > 0
       ? new RateLimiterMemory({ points: connectBurst, duration: Math.max(1, Math.ceil(connectBurst / connectRatePerSec)) })
@@ -63,7 +79,7 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
           return next(authError(AuthErrorCode.RateLimited, 'too many connects from this address; retry shortly'));
         }
       }
-      const auth = await engine.authenticate((socket.handshake.auth as { token?: unknown } | undefined)?.token);
+      const auth = await tokens.authenticate((socket.handshake.auth as { token?: unknown } | undefined)?.token);
       verified.set(socket, auth);
       socket.data.licenseId = auth.license.id;
       socket.data.tenantId = auth.license.tenantId;
@@ -136,18 +152,6 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
     }
   }
 
-  // Sessions ended on another node while Redis could not tell this one (see the engine).
-  engine.watchLocalSessions(
-    () => [...nsp.sockets.values()].flatMap((s) => (s.data.sessionId ? [s.data.sessionId] : [])),
-    ({ sessionId, reason, message }) => tellEnded(sessionId, { reason, message }),
-    // This node was taken for dead and its sockets' rows let go: their seats are idle now.
-    // Closing the transport (not a socket.io disconnect, which clients take as final) makes
-    // them reconnect and resume before the idle timeout ends.
-    () => {
-      for (const s of nsp.sockets.values()) s.conn.close();
-    },
-  );
-
   /**
    * Tells this node's sockets of the session that it ended, then lets them go. Remembered a while,
    * so a socket whose admission resumed the session just before it ended learns of it at join
@@ -162,12 +166,27 @@ export function attachAppNamespace(nsp: AppNamespace, engine: SeatEngine, log: L
     setImmediate(() => nsp.local.in(room).disconnectSockets(true));
   }
 
-  engine.subscribe((event) => {
-    if (event.type !== 'session.ended') return;
-    const payload = { reason: event.reason, message: event.message };
-    tellEnded(event.session.id, payload);
-    // The other nodes tell theirs. One that Redis fails to reach finds out on its next beat.
-    if (engine.config.redisUrl) nsp.serverSideEmit('session:ended', event.session.id, payload);
+  events.subscribe((event) => {
+    switch (event.type) {
+      case 'session.ended': {
+        const payload = { reason: event.reason, message: event.message };
+        tellEnded(event.session.id, payload);
+        // The other nodes tell theirs. One that Redis fails to reach finds out on its next beat.
+        if (opts.cluster) nsp.serverSideEmit('session:ended', event.session.id, payload);
+        break;
+      }
+      // Ended on another node while Redis could not tell this one (found by node liveness).
+      case 'session.ended-elsewhere':
+        tellEnded(event.sessionId, { reason: event.reason, message: event.message });
+        break;
+      // This node was taken for dead and its sockets' rows let go: their seats are idle now.
+      // Closing the transport (not a socket.io disconnect, which clients take as final) makes
+      // them reconnect and resume before the idle timeout ends.
+      case 'node.declared-dead':
+        for (const s of nsp.sockets.values()) s.conn.close();
+        break;
+      default:
+    }
   });
   nsp.on('session:ended', (sessionId: string, payload: SessionEndedPayload) => tellEnded(sessionId, payload));
 }

@@ -55,7 +55,14 @@ export type DomainEvent =
   | ({ type: 'session.ended' } & SessionEndedPayload)
   | ({ type: 'denied' } & DeniedPayload)
   | { type: 'license.changed'; license: License; seatsInUse: number }
-  | { type: 'audit'; entry: AuditEntry };
+  | { type: 'audit'; entry: AuditEntry }
+  /**
+   * A session with sockets on this node ended on another node, and Redis did not bring the news
+   * (found on a heartbeat). Its `session.ended` was published on the node that ended it.
+   */
+  | { type: 'session.ended-elsewhere'; sessionId: string; reason: EndedSession['reason']; message: string }
+  /** Another node took this one for dead and let go of its sockets' rows: their seats are idle. */
+  | { type: 'node.declared-dead' };
 
 export const HOOK_OF_EVENT = {
   'session.started': 'onSessionStarted',

@@ -1,5 +1,7 @@
 // What a session's sockets are told when it ends, and a claimant when it is denied, by reason.
-import { DenyReason, EndReason } from '../../shared';
+import type { DenyReason, EndReason } from '../../shared';
+import type { DomainEvent } from './hooks';
+import type { EndedSession } from './types';
 
 export const DENY_MESSAGE: Record<Exclude<DenyReason, 'no_free_seats' | 'denied_by_app'>, string> = {
   license_suspended: 'This license is suspended',
@@ -14,3 +16,15 @@ export const END_MESSAGE: Record<EndReason, string> = {
   idle_timeout: 'The seat was released after the idle timeout',
   ended: 'Your session has ended',
 };
+
+/** The event of an ending: its sockets are told `message`, or the reason's own. */
+export function endedEvent(e: EndedSession, message?: string): Extract<DomainEvent, { type: 'session.ended' }> {
+  return {
+    type: 'session.ended',
+    license: e.license,
+    session: e.session,
+    reason: e.reason,
+    message: message ?? END_MESSAGE[e.reason],
+    seatsInUse: e.seatsInUse,
+  };
+}

@@ -48,11 +48,6 @@ export class TokenAuth {
     return this.verify(token as string, await this.license(licenseId));
   }
 
-  /** The same token verified again against the license as it is now (its seat key changed). */
-  async reverify(auth: VerifiedToken): Promise<VerifiedToken> {
-    return this.verify(auth.token, await this.license(auth.license.id, true));
-  }
-
   /** A license changed here: the next token is verified against it as it is now. */
   forget(licenseId: string): void {
     this.licenses.delete(licenseId);
@@ -69,13 +64,13 @@ export class TokenAuth {
    * checked against the one before may still be refused there with `missing_claim`). Everything
    * else the transaction reads afresh.
    */
-  private async license(licenseId: string, fresh = false): Promise<License> {
+  private async license(licenseId: string): Promise<License> {
     const { store, trouble, now } = this.deps;
     const at = now();
     const hit = this.licenses.get(licenseId);
     // While the store is failing, a connect must fail in the handshake (`unavailable`) as it
     // would without the cache, not after it.
-    if (hit && !fresh && hit.until > at && !trouble.active) return hit.license;
+    if (hit && hit.until > at && !trouble.active) return hit.license;
     const license = await trouble.watch(store.getLicense(licenseId));
     if (!license) {
       this.licenses.delete(licenseId);

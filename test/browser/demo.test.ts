@@ -22,7 +22,7 @@ const seatState = (page: Page, state: string) => page.locator(`#seat[data-state=
 
 async function demoServer() {
   const running = await startServer({ routes: withPages, config: { demo: true } });
-  const setup = await setupDemo(running.server.engine);
+  const setup = await setupDemo(running.server);
   expect(setup).toMatchObject({ created: true, present: true });
   return running;
 }

@@ -1,9 +1,10 @@
-// The engine on its own: no express, no socket.io. A real SQLite store in memory, the engine's
-// API, and its domain event stream.
+// The seat parts on their own: no express, no socket.io (wireSeats builds no server). A real
+// SQLite store in memory, the engine's and administration's API, and the domain event stream.
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../../server/config';
 import type { DomainEvent } from '../../server/seats/hooks';
-import { type Actor, SeatEngine } from '../../server/seats/seat-engine';
+import { wireSeats } from '../../server/seat-server';
+import type { Actor } from '../../server/seats/administration';
 import type { VerifiedToken } from '../../server/seats/token-verifier';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { sign, until } from '../support/harness';
@@ -14,22 +15,23 @@ async function engineWithLicense(license: Record<string, unknown> = {}) {
   const store = SqliteSeatStore.open(':memory:');
   await store.migrate();
   const config = parseConfig({}, { adminToken: 'operator-token-for-tests', idleTimeoutMinSec: 1, kickCooldownSec: 60, sweepIntervalMs: 100, logLevel: 'silent' });
-  const engine = new SeatEngine({ store, config });
-  await engine.start();
+  const parts = wireSeats(store, config);
+  const { engine, admin, auth } = parts;
+  await parts.start();
   onTestFinished(async () => {
-    await engine.stop();
+    await parts.stop();
     await store.close();
   });
   const events: DomainEvent[] = [];
   engine.subscribe((e) => events.push(e));
-  const lic = await engine.createLicense(operator, { seats: 2, idleTimeoutSec: 1, ...license });
+  const lic = await admin.createLicense(operator, { seats: 2, idleTimeoutSec: 1, ...license });
   let socket = 0;
   const admit = async (claims: Record<string, unknown>) => {
-    const auth: VerifiedToken = await engine.authenticate(await sign(lic, claims));
+    const verified: VerifiedToken = await auth.authenticate(await sign(lic, claims));
     const socketId = `sock-${++socket}`;
-    return { socketId, result: await engine.admit(auth, socketId) };
+    return { socketId, result: await engine.admit(verified, socketId) };
   };
-  return { engine, store, lic, events, admit };
+  return { engine, admin, parts, store, lic, events, admit };
 }
 
 describe('SeatEngine', () => {
@@ -66,7 +68,7 @@ describe('SeatEngine', () => {
   });
 
   it('kicks with a cool-down, ends by app without one, and checks limits on license changes', async () => {
-    const { engine, admit, lic } = await engineWithLicense({ seats: 3, seatCap: 5 });
+    const { engine, admin, admit, lic } = await engineWithLicense({ seats: 3, seatCap: 5 });
     const a = await admit({ sid: 'a' });
     const b = await admit({ sid: 'b' });
     if (!('granted' in a.result) || !('granted' in b.result)) throw new Error('expected grants');
@@ -76,24 +78,24 @@ describe('SeatEngine', () => {
     await engine.endSession(b.result.granted.sessionId);
     const back = await admit({ sid: 'b' });
     expect('granted' in back.result).toBe(true);
-    await expect(engine.updateLicense(operator, lic.id, { seats: 6 })).rejects.toMatchObject({ code: 'out_of_range' });
-    await expect(engine.updateLicense(operator, lic.id, { idleTimeoutSec: 999_999 })).rejects.toMatchObject({ code: 'out_of_range' });
+    await expect(admin.updateLicense(operator, lic.id, { seats: 6 })).rejects.toMatchObject({ code: 'out_of_range' });
+    await expect(admin.updateLicense(operator, lic.id, { idleTimeoutSec: 999_999 })).rejects.toMatchObject({ code: 'out_of_range' });
     await expect(engine.kick(operator, 'no-such-session')).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('on start, releases connections of a previous life so their sessions go idle and can resume', async () => {
-    const { engine, admit, store, lic } = await engineWithLicense({ seats: 1, idleTimeoutSec: 30 });
+    const { parts, admit, store, lic } = await engineWithLicense({ seats: 1, idleTimeoutSec: 30 });
     const a = await admit({ sid: 'p' });
     if (!('granted' in a.result)) throw new Error('expected a grant');
-    await engine.stop();
-    // A second engine on the same store, as after a crash: the old connection row is stale.
-    const next = new SeatEngine({ store, config: parseConfig({}, { adminToken: 'operator-token-for-tests', logLevel: 'silent' }) });
+    await parts.stop();
+    // A second node life on the same store, as after a crash: the old connection row is stale.
+    const next = wireSeats(store, parseConfig({}, { adminToken: 'operator-token-for-tests', logLevel: 'silent' }));
     await next.start();
     onTestFinished(() => next.stop());
     const [session] = await store.listSessions(lic.id);
     expect(session).toMatchObject({ id: a.result.granted.sessionId, state: 'idle', sockets: 0 });
-    const auth = await next.authenticate(await sign(lic, { sid: 'p' }));
-    const resumed = await next.admit(auth, 'new-socket');
+    const verified = await next.auth.authenticate(await sign(lic, { sid: 'p' }));
+    const resumed = await next.engine.admit(verified, 'new-socket');
     expect('granted' in resumed && resumed.granted).toMatchObject({ resumed: true, sessionId: a.result.granted.sessionId });
   });
 });

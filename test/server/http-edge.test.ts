@@ -292,7 +292,7 @@ describe('paths and methods', () => {
   it('the demo token endpoint: 405 for other methods, its own body rule, and a bad cookie is no cookie', async () => {
     const { url } = await startServer({ routes: withPages, config: { demo: true } });
     const running = await startServer({ routes: withPages, config: { demo: true } });
-    await setupDemo(running.server.engine);
+    await setupDemo(running.server);
     const demo = running.url;
     expectError(await request(demo, 'GET', '/demo/token'), 405, 'method_not_allowed');
     expectError(await request(demo, 'POST', '/demo/token', { body: '[]', headers: { 'content-type': 'application/json' } }), 400, 'bad_request', /JSON object/);

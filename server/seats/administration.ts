@@ -1,0 +1,223 @@
+// Administration: tenants, licenses and who may touch them (the operator, a tenant's admin), the
+// operator's token, the audit log, and how long denials and seat history are kept.
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_DENIED_MESSAGE, echoId, ErrorCode, LicenseStatus, type SeatKey } from '../../shared';
+import type { SeatServerConfig } from '../config';
+import type { EventBus } from './event-bus';
+import { endedEvent } from './messages';
+import { every } from './periodic';
+import { SeatError } from './seat-error';
+import { type SeatStore, StoreConflictError } from './seat-store';
+import type { TokenAuth } from './token-auth';
+import type { AuditEntry, License, LicensePatch, Tenant } from './types';
+
+export type Actor = { kind: 'operator' } | { kind: 'tenant'; tenantId: string; tenantName: string };
+
+export interface NewLicense {
+  id?: string;
+  name?: string;
+  seats: number;
+  seatCap?: number | null;
+  seatKey?: SeatKey;
+  idleTimeoutSec?: number;
+  status?: LicenseStatus;
+  deniedMessage?: string;
+  tenantId?: string;
+}
+
+export type AdministrationOptions = Pick<
+  SeatServerConfig,
+  'adminToken' | 'idleTimeoutMinSec' | 'idleTimeoutMaxSec' | 'defaultIdleTimeoutSec' | 'denialRetentionDays'
+>;
+
+export interface AdministrationDeps {
+  store: SeatStore;
+  bus: EventBus;
+  /** A changed license is forgotten by the token cache. */
+  auth: Pick<TokenAuth, 'forget'>;
+  options: AdministrationOptions;
+  now: () => number;
+}
+
+const OPERATOR_TOKEN_SETTING = 'operator_token_sha256';
+const OPERATOR_TENANT_ID = 'operator';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class Administration {
+  private operatorTokenHash: string | undefined;
+  private pruning?: NodeJS.Timeout;
+
+  constructor(private readonly deps: AdministrationDeps) {}
+
+  /**
+   * The operator's token (ADMIN_TOKEN, or one generated on the first start of an empty database,
+   * returned then to print once), and the hourly pruning of history past its retention.
+   */
+  async start(): Promise<{ generatedAdminToken?: string }> {
+    const { store, options } = this.deps;
+    const result: { generatedAdminToken?: string } = {};
+    if (options.adminToken) {
+      this.operatorTokenHash = hashToken(options.adminToken);
+    } else {
+      const token = `op_${randomBytes(24).toString('base64url')}`;
+      this.operatorTokenHash = await store.putSettingIfAbsent(OPERATOR_TOKEN_SETTING, hashToken(token));
+      if (this.operatorTokenHash === hashToken(token)) result.generatedAdminToken = token;
+    }
+    await this.prune();
+    this.pruning = every(3_600_000, () => this.prune(), this.deps.bus.onError);
+    return result;
+  }
+
+  stop(): void {
+    clearInterval(this.pruning);
+  }
+
+  async authenticateAdmin(token: unknown): Promise<Actor> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 512) {
+      throw new SeatError(ErrorCode.Unauthorized, 'an admin token is required');
+    }
+    const hash = hashToken(token);
+    if (this.operatorTokenHash && timingSafeEqual(Buffer.from(hash), Buffer.from(this.operatorTokenHash))) {
+      return { kind: 'operator' };
+    }
+    const tenant = await this.deps.store.findTenantByTokenHash(hash);
+    if (!tenant) throw new SeatError(ErrorCode.Unauthorized, 'the admin token is not valid');
+    return { kind: 'tenant', tenantId: tenant.id, tenantName: tenant.name };
+  }
+
+  async createTenant(actor: Actor, name: string): Promise<Tenant & { adminToken: string }> {
+    if (actor.kind !== 'operator') throw new SeatError(ErrorCode.Forbidden, 'only the operator creates tenants');
+    const adminToken = `tat_${randomBytes(24).toString('base64url')}`;
+    const tenant = await this.deps.store.createTenant({ id: randomUUID(), name, createdAt: this.deps.now() }, hashToken(adminToken));
+    await this.audit(actor, null, 'tenant.create', { tenantId: tenant.id, name }, tenant.id);
+    return { ...tenant, adminToken };
+  }
+
+  async createLicense(actor: Actor, input: NewLicense): Promise<License> {
+    const { store, options } = this.deps;
+    let tenantId: string;
+    if (actor.kind === 'tenant') {
+      if (input.tenantId !== undefined && input.tenantId !== actor.tenantId) {
+        throw new SeatError(ErrorCode.Forbidden, 'a tenant admin creates licenses for its own tenant only');
+      }
+      tenantId = actor.tenantId;
+    } else {
+      if (input.tenantId === undefined) tenantId = (await this.operatorTenant()).id;
+      else if (await store.getTenant(input.tenantId)) tenantId = input.tenantId;
+      else throw new SeatError(ErrorCode.NotFound, `no tenant ${echoId(input.tenantId)}`);
+    }
+    const now = this.deps.now();
+    const license: License = {
+      id: input.id ?? `lic_${randomBytes(9).toString('base64url')}`,
+      tenantId,
+      name: input.name ?? input.id ?? 'License',
+      seats: input.seats,
+      seatCap: input.seatCap ?? null,
+      seatKey: input.seatKey ?? ['session'],
+      idleTimeoutSec: input.idleTimeoutSec ?? options.defaultIdleTimeoutSec,
+      status: input.status ?? LicenseStatus.Active,
+      deniedMessage: input.deniedMessage ?? DEFAULT_DENIED_MESSAGE,
+      secret: randomBytes(32).toString('base64url'),
+      seatsInUse: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.checkLimits(license);
+    try {
+      await store.createLicense(license);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw new SeatError(ErrorCode.Conflict, `a license ${echoId(license.id)} exists`, { cause: err });
+      throw err;
+    }
+    this.deps.bus.publish({ type: 'license.changed', license, seatsInUse: 0 });
+    await this.audit(actor, license, 'license.create', { seats: license.seats, seatKey: license.seatKey });
+    return license;
+  }
+
+  /** Changes a license. Sessions it no longer admits (suspended, seats lowered) end in the same transaction. */
+  async updateLicense(actor: Actor, id: string, patch: LicensePatch): Promise<License> {
+    const { store, bus, auth } = this.deps;
+    const current = await this.licenseFor(actor, id);
+    this.checkLimits({ ...current, ...patch });
+    const result = await store.updateLicense(id, patch, this.deps.now());
+    if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
+    auth.forget(id);
+    for (const e of result.ended) bus.publish(endedEvent(e));
+    bus.publish({ type: 'license.changed', license: result.license, seatsInUse: result.license.seatsInUse });
+    await this.audit(actor, result.license, 'license.update', { ...patch, endedSessions: result.ended.length });
+    return result.license;
+  }
+
+  /** The license if the actor may see it: 404 when there is none, 403 when it is another tenant's. */
+  async licenseFor(actor: Actor, id: string): Promise<License> {
+    const license = await this.deps.store.getLicense(id);
+    if (!license) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
+    if (actor.kind === 'tenant' && license.tenantId !== actor.tenantId) {
+      throw new SeatError(ErrorCode.Forbidden, 'this license belongs to another tenant');
+    }
+    return license;
+  }
+
+  async listLicenses(actor: Actor): Promise<License[]> {
+    return this.deps.store.listLicenses(actor.kind === 'tenant' ? actor.tenantId : undefined);
+  }
+
+  async audit(
+    actor: Actor,
+    license: License | null,
+    action: string,
+    detail: Record<string, unknown>,
+    tenantId: string | null = license?.tenantId ?? null,
+  ): Promise<AuditEntry> {
+    const entry = await this.deps.store.addAudit({
+      at: this.deps.now(),
+      tenantId,
+      licenseId: license?.id ?? null,
+      actor: actor.kind === 'operator' ? 'operator' : `tenant-admin:${actor.tenantName}`,
+      action,
+      detail,
+    });
+    this.deps.bus.publish({ type: 'audit', entry });
+    return entry;
+  }
+
+  /**
+   * The tenant of licenses the operator creates without naming one: made on first use, with an
+   * admin token nobody holds (the operator manages it; a tenant token can be issued by creating a tenant).
+   */
+  private async operatorTenant(): Promise<Tenant> {
+    const { store } = this.deps;
+    const existing = await store.getTenant(OPERATOR_TENANT_ID);
+    if (existing) return existing;
+    const tenant = { id: OPERATOR_TENANT_ID, name: 'Operator', createdAt: this.deps.now() };
+    try {
+      return await store.createTenant(tenant, hashToken(randomBytes(32).toString('hex')));
+    } catch (err) {
+      // Another node made it at the same moment.
+      const made = await store.getTenant(OPERATOR_TENANT_ID);
+      if (made) return made;
+      throw err;
+    }
+  }
+
+  private checkLimits(l: Pick<License, 'seats' | 'seatCap' | 'idleTimeoutSec'>): void {
+    const { idleTimeoutMinSec: min, idleTimeoutMaxSec: max } = this.deps.options;
+    if (l.idleTimeoutSec < min || l.idleTimeoutSec > max) {
+      throw new SeatError(ErrorCode.OutOfRange, `idleTimeoutSec must be between ${min} and ${max} seconds`, {
+        details: { field: 'idleTimeoutSec', min, max },
+      });
+    }
+    if (l.seatCap !== null && l.seats > l.seatCap) {
+      throw new SeatError(ErrorCode.OutOfRange, `seats (${l.seats}) is above the plan's seatCap (${l.seatCap})`, {
+        details: { field: 'seats', max: l.seatCap },
+      });
+    }
+  }
+
+  private async prune(): Promise<void> {
+    await this.deps.store.pruneHistory(this.deps.now() - this.deps.options.denialRetentionDays * 86_400_000);
+  }
+}

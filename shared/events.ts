@@ -133,6 +133,15 @@ export interface AdminSnapshot {
   serverTime: string;
 }
 
+/**
+ * The server's bounds for the license settings the dashboard edits, shown beside the fields before
+ * anyone breaks them. The dashboard's page carries them (server/http/pages.ts).
+ */
+export interface AdminLimits {
+  /** IDLE_TIMEOUT_MIN_SEC and IDLE_TIMEOUT_MAX_SEC: a license's `idleTimeoutSec` lies between them. */
+  idleTimeoutSec: { min: number; max: number };
+}
+
 export interface AdminSessionChange {
   licenseId: string;
   seatsInUse: number;

@@ -16,13 +16,15 @@ export interface HistoryCharts {
   destroy(): void;
 }
 
-const SEATS_COLOR = '#2563eb';
-const LIMIT_COLOR = '#9ca3af';
-const DENIAL_COLOR = '#dc2626';
+/** A colour of the page's scheme (style.css), so the charts follow light and dark mode. */
+function color(name: string, fallback: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
 
 export function historyCharts(): HistoryCharts {
-  const seatsBox = h('div', { class: 'chart', 'aria-label': 'Peak seats in use over time' });
-  const denialsBox = h('div', { class: 'chart', 'aria-label': 'Denials over time' });
+  // Pictures for the eye; what they show is said in their labels.
+  const seatsBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Peak seats in use over time' });
+  const denialsBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Denials over time' });
   const element = h(
     'div',
     { class: 'charts' },
@@ -37,15 +39,25 @@ export function historyCharts(): HistoryCharts {
     denialsPlot?.setSize({ width: width(), height: 200 });
   });
   resize.observe(element);
+  // Drawn again in the other scheme's colours when the system switches between light and dark.
+  let last: Parameters<HistoryCharts['update']> | undefined;
+  const scheme = matchMedia('(prefers-color-scheme: dark)');
+  const redraw = () => last && charts.update(...last);
+  scheme.addEventListener('change', redraw);
 
-  const axes = (bucket: 'hour' | 'day'): uPlot.Axis[] => [
-    { values: bucket === 'day' ? '{D} {MMM}' : undefined, stroke: '#374151', grid: { stroke: '#eee' } },
-    { stroke: '#374151', grid: { stroke: '#eee' }, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000] },
-  ];
+  const axes = (bucket: 'hour' | 'day'): uPlot.Axis[] => {
+    const stroke = color('--chart-axis', '#374151');
+    const grid = { stroke: color('--chart-grid', '#eee') };
+    return [
+      { values: bucket === 'day' ? '{D} {MMM}' : undefined, stroke, grid, ticks: grid },
+      { stroke, grid, ticks: grid, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000] },
+    ];
+  };
 
-  return {
+  const charts: HistoryCharts = {
     element,
     update(buckets, seats, bucket) {
+      last = [buckets, seats, bucket];
       const xs = buckets.map((b) => Date.parse(b.at) / 1000);
       const peaks = buckets.map((b) => b.peakSeatsInUse);
       const denials = buckets.map((b) => b.denials);
@@ -54,6 +66,9 @@ export function historyCharts(): HistoryCharts {
       element.dataset.bucket = bucket;
       element.dataset.denials = String(denials.reduce((a, b) => a + b, 0));
       element.dataset.peak = String(Math.max(0, ...peaks));
+      const per = bucket === 'day' ? 'per day' : 'per hour';
+      seatsBox.setAttribute('aria-label', `Peak seats in use ${per}: at most ${element.dataset.peak} of ${seats} seats`);
+      denialsBox.setAttribute('aria-label', `Denials ${per}: ${element.dataset.denials} in this range`);
       seatsPlot?.destroy();
       denialsPlot?.destroy();
       const common = { width: width(), height: 200, legend: { show: true }, cursor: { drag: { x: true, y: false } } };
@@ -64,8 +79,14 @@ export function historyCharts(): HistoryCharts {
           axes: axes(bucket),
           series: [
             {},
-            { label: 'peak in use', stroke: SEATS_COLOR, fill: 'rgba(37,99,235,0.12)', width: 2, paths: uPlot.paths.stepped!({ align: 1 }) },
-            { label: 'seats', stroke: LIMIT_COLOR, dash: [6, 4], width: 1, points: { show: false } },
+            {
+              label: 'peak in use',
+              stroke: color('--chart-seats', '#2563eb'),
+              fill: color('--chart-seats-fill', 'rgba(37,99,235,0.12)'),
+              width: 2,
+              paths: uPlot.paths.stepped!({ align: 1 }),
+            },
+            { label: 'seats', stroke: color('--chart-limit', '#9ca3af'), dash: [6, 4], width: 1, points: { show: false } },
           ],
         },
         // One more point at the end of the last bucket, so its step is drawn across it.
@@ -77,7 +98,16 @@ export function historyCharts(): HistoryCharts {
           ...common,
           scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
           axes: axes(bucket),
-          series: [{}, { label: 'denials', stroke: DENIAL_COLOR, fill: 'rgba(220,38,38,0.5)', paths: uPlot.paths.bars!({ size: [0.7, 40] }), points: { show: false } }],
+          series: [
+            {},
+            {
+              label: 'denials',
+              stroke: color('--chart-denials', '#dc2626'),
+              fill: color('--chart-denials-fill', 'rgba(220,38,38,0.5)'),
+              paths: uPlot.paths.bars!({ size: [0.7, 40] }),
+              points: { show: false },
+            },
+          ],
         },
         [xs, denials],
         denialsBox,
@@ -85,8 +115,10 @@ export function historyCharts(): HistoryCharts {
     },
     destroy() {
       resize.disconnect();
+      scheme.removeEventListener('change', redraw);
       seatsPlot?.destroy();
       denialsPlot?.destroy();
     },
   };
+  return charts;
 }

@@ -50,3 +50,21 @@ export function time(iso: string): string {
   const today = new Date().toDateString() === d.toDateString();
   return today ? d.toLocaleTimeString() : d.toLocaleString();
 }
+
+/**
+ * Puts `el` right after `prev` in `parent` (first when `prev` is null), unless it is there already.
+ * Moving an element blurs whatever inside it had focus: focus is given back, so a live update never
+ * takes the keyboard user's place away.
+ */
+export function place(parent: Element, el: Element, prev: Element | null): void {
+  const at = prev ? prev.nextElementSibling : parent.firstElementChild;
+  if (at === el) return;
+  const focused = document.activeElement instanceof HTMLElement && el.contains(document.activeElement) ? document.activeElement : null;
+  parent.insertBefore(el, at);
+  focused?.focus({ preventScroll: true });
+}
+
+/** Sets an element's text only when it differs, so unchanged cells are left alone. */
+export function setText(el: Element, value: string): void {
+  if (el.textContent !== value) el.textContent = value;
+}

@@ -1,8 +1,13 @@
 // The live seat dashboard at /admin: a snapshot and live changes from the `/admin` namespace, and
 // actions (kick, settings, suspend) through the REST API. Every user-provided string is set as text.
+//
+// Live changes patch what is on screen in place (license cards by license id, session rows by
+// session id) rather than rebuilding it, so keyboard focus, a half-typed setting and the scroll
+// position survive them; seat-count changes of the shown license are announced politely.
 import { io, type Socket } from 'socket.io-client';
 import type {
   AdminClientToServerEvents,
+  AdminLimits,
   AdminServerToClientEvents,
   AdminSnapshot,
   AuditEntryView,
@@ -11,7 +16,7 @@ import type {
   SessionView,
 } from '../../shared';
 import { historyCharts, type HistoryBucket, type HistoryCharts } from './charts';
-import { $, countdown, fill, h, time } from './dom';
+import { $, type Child, countdown, fill, h, place, setText, time } from './dom';
 import './style.css';
 
 const TOKEN_KEY = 'seat-admin-token';
@@ -30,17 +35,35 @@ const state = {
   selected: null as string | null,
   /** serverTime minus local time, so idle countdowns follow the server's clock when the two differ. */
   skewMs: 0,
+  /** The server's bounds for settings: from the page, or learnt from a refusal that names them. */
+  limits: pageLimits(),
 };
+
+/** The bounds the server wrote into the page (server/http/pages.ts); none when it did not. */
+function pageLimits(): Partial<AdminLimits> {
+  try {
+    return JSON.parse(document.querySelector<HTMLMetaElement>('meta[name="seat-limits"]')?.content || '{}') as Partial<AdminLimits>;
+  } catch {
+    return {};
+  }
+}
 let socket: AdminSocket | undefined;
 
 // ---------- REST ----------
+
+interface ErrorDetails {
+  field?: string;
+  min?: number;
+  max?: number;
+  issues?: { path: string[]; message: string }[];
+}
 
 class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: { field?: string; issues?: { path: string[]; message: string }[] } | undefined,
+    readonly details: ErrorDetails | undefined,
   ) {
     super(message);
   }
@@ -91,6 +114,7 @@ function signIn(token: string): void {
     }
   });
   s.on('admin:snapshot', (snap) => {
+    const first = $('#board').hidden;
     state.actor = snap.actor;
     // The snapshot's time is stamped before it travels, so a small difference is its latency, not
     // clock skew: correcting for it would stretch every countdown. Only a real skew is applied.
@@ -110,13 +134,20 @@ function signIn(token: string): void {
       state.selected = wanted && state.licenses.has(wanted) ? wanted : (snap.licenses[0]?.id ?? null);
     }
     renderLicenses();
-    renderDetail(true);
+    // A snapshot after a reconnect patches the board in place, as a live change does.
+    renderDetail(false);
+    renderSessions();
+    renderDenials();
+    scheduleHistory();
     renderAudit();
+    if (first) $('#licenses-heading').focus({ preventScroll: true });
   });
   s.on('admin:license', (l) => {
+    const before = state.licenses.get(l.id);
     state.licenses.set(l.id, l);
     renderLicenses();
     if (l.id === state.selected) {
+      if (before && (before.seatsInUse !== l.seatsInUse || before.seats !== l.seats || before.status !== l.status)) announce(seatsSentence(l));
       renderDetail(false);
       scheduleHistory();
     }
@@ -157,6 +188,21 @@ function setConn(text: string, kind: 'ok' | 'pending' | 'bad'): void {
   fill(el, text);
 }
 
+// ---------- announcements ----------
+
+let announceTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Says it through the polite live region; a burst of changes is said once, as it ended. */
+function announce(message: string): void {
+  clearTimeout(announceTimer);
+  announceTimer = setTimeout(() => setText($('#announcer'), message), 400);
+}
+
+function seatsSentence(l: LicenseView): string {
+  const status = l.status === 'suspended' ? ', suspended' : isFull(l) ? ', full' : '';
+  return `${l.name}: ${l.seatsInUse} of ${l.seats} seats in use${status}.`;
+}
+
 // ---------- license cards ----------
 
 function isFull(l: LicenseView): boolean {
@@ -164,27 +210,32 @@ function isFull(l: LicenseView): boolean {
 }
 
 function renderLicenses(): void {
-  const cards = [...state.licenses.values()]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((l) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          class: `card${l.id === state.selected ? ' selected' : ''}${isFull(l) ? ' full' : ''}`,
-          'data-license': l.id,
-          'aria-pressed': String(l.id === state.selected),
-          onclick: () => select(l.id),
-        },
-        h('span', { class: 'card-name' }, l.name),
-        h('span', { class: 'card-id' }, l.id),
-        state.actor?.kind === 'operator' ? h('span', { class: 'card-id' }, `tenant ${l.tenantId}`) : null,
-        h('span', { class: 'card-count' }, h('b', { class: 'in-use' }, l.seatsInUse), ` / ${l.seats} seats`),
-        meter(l),
-        h('span', { class: 'badges' }, badges(l)),
-      ),
+  const box = $('#licenses');
+  const list = [...state.licenses.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const ids = new Set(list.map((l) => l.id));
+  for (const el of [...box.children]) {
+    if (!(el instanceof HTMLElement) || !ids.has(el.dataset.license ?? '')) el.remove();
+  }
+  let prev: Element | null = null;
+  for (const l of list) {
+    let card = box.querySelector<HTMLButtonElement>(`.card[data-license="${CSS.escape(l.id)}"]`);
+    card ??= h('button', { type: 'button', 'data-license': l.id, onclick: () => select(l.id) });
+    card.className = `card${l.id === state.selected ? ' selected' : ''}${isFull(l) ? ' full' : ''}`;
+    card.setAttribute('aria-pressed', String(l.id === state.selected));
+    // The card button itself stays, so focus on it survives a change of what it shows.
+    fill(
+      card,
+      h('span', { class: 'card-name' }, l.name),
+      h('span', { class: 'card-id' }, l.id),
+      state.actor?.kind === 'operator' ? h('span', { class: 'card-id' }, `tenant ${l.tenantId}`) : null,
+      h('span', { class: 'card-count' }, h('b', { class: 'in-use' }, l.seatsInUse), ` / ${l.seats} seats`),
+      meter(l),
+      h('span', { class: 'badges' }, badges(l)),
     );
-  fill($('#licenses'), cards.length ? cards : h('p', { class: 'muted' }, 'No licenses yet. Create one with POST /api/v1/licenses.'));
+    place(box, card, prev);
+    prev = card;
+  }
+  if (!list.length) box.append(h('p', { class: 'muted' }, 'No licenses yet. Create one with POST /api/v1/licenses.'));
 }
 
 function meter(l: LicenseView): HTMLElement {
@@ -234,28 +285,51 @@ function renderDetail(rebuild: boolean): void {
     fill(
       panel,
       h('div', { class: 'detail-head' }, h('h2', { id: 'license-title' }), h('div', { id: 'license-figures', class: 'figures' })),
-      h('h3', {}, 'Sessions'),
+      h('h3', { id: 'sessions-heading', tabindex: -1 }, 'Sessions'),
+      // Its own scroll container (focusable, so it scrolls from the keyboard too): a wide table never
+      // widens the page.
       h(
         'div',
-        { class: 'scroll' },
+        { class: 'scroll', role: 'region', 'aria-label': 'Sessions table', tabindex: 0 },
         h(
           'table',
           { id: 'sessions', class: 'table sessions' },
-          h('thead', {}, h('tr', {}, ['User', 'Name', 'Device', 'Apps', 'Tabs', 'State', 'Started', ''].map((t) => h('th', {}, t)))),
+          h('caption', { class: 'visually-hidden' }, 'Sessions holding a seat of ', l.name),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['User', 'Name', 'Device', 'Apps', 'Tabs', 'State', 'Started'].map((t) => h('th', { scope: 'col' }, t)),
+              h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+            ),
+          ),
           h('tbody'),
         ),
       ),
-      h('div', { class: 'columns' }, h('div', {}, h('h3', {}, 'Settings'), settingsForm(l)), h('div', {}, h('h3', {}, 'Denials'), h('ol', { id: 'denials', class: 'feed' }))),
-      h('h3', {}, 'History'),
+      h(
+        'div',
+        { class: 'columns' },
+        h('section', { 'aria-labelledby': 'settings-heading' }, h('h3', { id: 'settings-heading' }, 'Settings'), settingsForm(l)),
+        h(
+          'section',
+          { 'aria-labelledby': 'denials-heading' },
+          h('h3', { id: 'denials-heading' }, 'Denials'),
+          h('ol', { id: 'denials', class: 'feed', tabindex: 0, 'aria-labelledby': 'denials-heading' }),
+        ),
+      ),
+      h('h3', { id: 'history-heading' }, 'History'),
       h(
         'div',
         { class: 'row' },
+        h('label', { for: 'range', class: 'visually-hidden' }, 'History range'),
         h(
           'select',
-          { id: 'range', 'aria-label': 'History range', onchange: (e: Event) => ((range = (e.target as HTMLSelectElement).value), void loadHistory()) },
+          { id: 'range', onchange: (e: Event) => ((range = (e.target as HTMLSelectElement).value), void loadHistory()) },
           Object.entries(RANGES).map(([k, r]) => h('option', { value: k, selected: k === range }, r.label)),
         ),
-        h('span', { id: 'history-summary', class: 'muted' }),
+        h('span', { id: 'history-summary', class: 'muted', role: 'status' }),
       ),
       h('div', { id: 'history' }, charts.element),
     );
@@ -278,29 +352,87 @@ function sessionsOf(licenseId: string): SessionView[] {
   return [...state.sessions.values()].filter((s) => s.licenseId === licenseId).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
+const who = (s: SessionView) => s.userId ?? s.sessionRef ?? s.instanceId ?? '—';
+const displayName = (s: SessionView) => s.name ?? s.userId ?? s.sessionRef ?? s.instanceId ?? s.id;
+
+/** Patches the session rows in place, keyed by session id: new rows are added, gone ones removed. */
 function renderSessions(): void {
   const body = document.querySelector('#sessions tbody');
   if (!body || !state.selected) return;
-  const rows = sessionsOf(state.selected).map((s) =>
+  const list = sessionsOf(state.selected);
+  const ids = new Set(list.map((s) => s.id));
+  // A focused row that goes away hands focus to its neighbour, not to the page.
+  let lostFocusAt = -1;
+  [...body.children].forEach((tr, i) => {
+    if (tr instanceof HTMLElement && ids.has(tr.dataset.session ?? '')) return;
+    if (tr.contains(document.activeElement)) lostFocusAt = i;
+    tr.remove();
+  });
+  let prev: Element | null = null;
+  for (const s of list) {
+    const tr = body.querySelector<HTMLTableRowElement>(`tr[data-session="${CSS.escape(s.id)}"]`) ?? sessionRow(s.id);
+    patchRow(tr, s);
+    place(body, tr, prev);
+    prev = tr;
+  }
+  if (!list.length) body.append(h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, 'No sessions.')));
+  if (lostFocusAt >= 0) {
+    const rows = body.querySelectorAll<HTMLElement>('tr[data-session] button.kick');
+    (rows[Math.min(lostFocusAt, rows.length - 1)] ?? $('#sessions-heading')).focus();
+  }
+}
+
+function sessionRow(id: string): HTMLTableRowElement {
+  return h(
+    'tr',
+    { 'data-session': id },
+    h('td', { 'data-label': 'User', class: 'user' }),
+    h('td', { 'data-label': 'Name', class: 'name' }),
+    h('td', { 'data-label': 'Device', class: 'device' }),
+    h('td', { 'data-label': 'Apps', class: 'apps' }),
+    h('td', { 'data-label': 'Tabs', class: 'tabs' }),
+    h('td', { 'data-label': 'State', class: 'state' }),
+    h('td', { 'data-label': 'Started', class: 'started' }),
     h(
-      'tr',
-      { 'data-session': s.id, class: s.state },
-      h('td', { 'data-label': 'User' }, s.userId ?? s.sessionRef ?? s.instanceId ?? '—'),
-      h('td', { 'data-label': 'Name', class: 'name' }, s.name ?? ''),
-      h('td', { 'data-label': 'Device' }, s.deviceId ?? ''),
-      h('td', { 'data-label': 'Apps' }, s.apps.length ? s.apps.join(', ') : (s.app ?? '')),
-      h('td', { 'data-label': 'Tabs', class: 'tabs' }, s.sockets, s.weight > 1 ? ` (weight ${s.weight})` : ''),
+      'td',
+      { class: 'actions' },
       h(
-        'td',
-        { 'data-label': 'State', class: 'state' },
-        h('span', { class: `badge ${s.state}` }, s.state),
-        s.state === 'idle' && s.expiresAt ? h('span', { class: 'countdown', 'data-expires': s.expiresAt }, ` releases in ${remaining(s.expiresAt)}`) : null,
+        'button',
+        {
+          type: 'button',
+          class: 'kick danger',
+          // The session as it is when the button is pressed, not as it was when the row was made.
+          onclick: () => {
+            const s = state.sessions.get(id);
+            if (s) openKick(s);
+          },
+        },
+        'Kick',
       ),
-      h('td', { 'data-label': 'Started' }, time(s.startedAt)),
-      h('td', {}, h('button', { type: 'button', class: 'kick danger', onclick: () => openKick(s) }, 'Kick')),
     ),
   );
-  fill(body, rows.length ? rows : h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No sessions.')));
+}
+
+function patchRow(tr: HTMLTableRowElement, s: SessionView): void {
+  const cell = (name: string) => tr.querySelector(`td.${name}`)!;
+  tr.className = s.state;
+  setText(cell('user'), who(s));
+  setText(cell('name'), s.name ?? '');
+  setText(cell('device'), s.deviceId ?? '');
+  setText(cell('apps'), s.apps.length ? s.apps.join(', ') : (s.app ?? ''));
+  setText(cell('tabs'), `${s.sockets}${s.weight > 1 ? ` (weight ${s.weight})` : ''}`);
+  const stateCell = cell('state') as HTMLElement;
+  const key = `${s.state} ${s.expiresAt ?? ''}`;
+  if (stateCell.dataset.key !== key) {
+    stateCell.dataset.key = key;
+    fill(
+      stateCell,
+      h('span', { class: `badge ${s.state}` }, s.state),
+      s.state === 'idle' && s.expiresAt ? h('span', { class: 'countdown', 'data-expires': s.expiresAt }, ` releases in ${remaining(s.expiresAt)}`) : null,
+    );
+  }
+  setText(cell('started'), time(s.startedAt));
+  tr.querySelector('button.kick')!.setAttribute('aria-label', `Kick ${displayName(s)}`);
 }
 
 function remaining(expiresAt: string): string {
@@ -326,165 +458,425 @@ function renderDenials(): void {
   fill(list, items.length ? items : h('li', { class: 'muted' }, 'No denials in the retention window.'));
 }
 
+// ---------- dialogs ----------
+
+/**
+ * A modal dialog (the native <dialog>: focus is kept inside it, Escape cancels). Focus starts on
+ * `initial` and goes back to whatever had it when the dialog closes.
+ */
+function openDialog(dialog: HTMLDialogElement, initial: HTMLElement, onClose: () => void, fallback?: () => HTMLElement | null): () => void {
+  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    // The opener may be gone meanwhile (a kicked session's row): then focus goes where it was.
+    (opener?.isConnected ? opener : fallback?.())?.focus();
+    onClose();
+  };
+  dialog.addEventListener('close', close);
+  document.body.appendChild(dialog);
+  dialog.showModal();
+  initial.focus();
+  return close;
+}
+
+/**
+ * Asks before a change that ends sessions. Resolves true only on the confirming button; Cancel,
+ * Escape and closing the dialog resolve false. Cancel has the focus, so Enter changes nothing.
+ */
+function confirmEnding(title: string, lead: string, ending: SessionView[], confirmLabel: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    let answer = false;
+    const shown = ending.slice(0, 10);
+    const cancel = h('button', { type: 'button', id: 'confirm-cancel', onclick: () => close() }, 'Cancel');
+    const dialog = h(
+      'dialog',
+      { id: 'confirm-dialog', role: 'alertdialog', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-lead' },
+      h('h2', { id: 'confirm-title' }, title),
+      h('p', { id: 'confirm-lead' }, lead),
+      shown.length
+        ? h(
+            'ol',
+            { class: 'ending', 'aria-label': 'Sessions that would end, newest first' },
+            shown.map((s) => h('li', {}, h('span', { class: 'name' }, displayName(s)), h('span', { class: 'muted' }, ` started ${time(s.startedAt)}`))),
+          )
+        : null,
+      ending.length > shown.length ? h('p', { class: 'muted' }, `and ${ending.length - shown.length} more`) : null,
+      h(
+        'div',
+        { class: 'row end' },
+        cancel,
+        h(
+          'button',
+          {
+            type: 'button',
+            id: 'confirm-ok',
+            class: 'danger solid',
+            onclick: () => {
+              answer = true;
+              close();
+            },
+          },
+          confirmLabel,
+        ),
+      ),
+    );
+    const close = openDialog(dialog, cancel, () => resolve(answer));
+  });
+}
+
+const sessionsWord = (n: number) => `${n} session${n === 1 ? '' : 's'}`;
+
+/**
+ * The sessions a change would end, in the order the server ends them (newest first): suspension
+ * ends them all; seats lowered below those in use end the newest until the rest fit, as
+ * server/seats/decisions/license-change.ts decides. Worked out from the sessions this board holds:
+ * when the server's `POST /licenses/:id/preview` (CONTRACT 8.6) is built, ask it instead, since it
+ * also knows a session that starts while the dialog is open.
+ */
+function sessionsToEnd(l: LicenseView, change: { seats?: number; status?: LicenseView['status'] }): SessionView[] {
+  const newest = sessionsOf(l.id).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || (a.id < b.id ? 1 : -1));
+  if (change.status === 'suspended') return newest;
+  if (change.seats === undefined) return [];
+  const ending: SessionView[] = [];
+  let held = l.seatsInUse;
+  for (const s of newest) {
+    if (held <= change.seats) break;
+    ending.push(s);
+    held -= s.weight;
+  }
+  return ending;
+}
+
 // ---------- kick ----------
 
 function openKick(s: SessionView): void {
   const message = h('input', { id: 'kick-message', type: 'text', maxlength: 500, placeholder: 'e.g. Freeing a seat for the night shift' });
-  const error = h('p', { class: 'error', role: 'alert' });
+  const error = h('p', { id: 'kick-error', class: 'error', role: 'alert' });
   const dialog = h(
     'dialog',
-    { id: 'kick-dialog' },
+    { id: 'kick-dialog', 'aria-labelledby': 'kick-title', 'aria-describedby': 'kick-lead' },
     h(
       'form',
-      { method: 'dialog' },
-      h('h3', {}, 'Kick ', h('span', { class: 'name' }, s.name ?? s.userId ?? s.sessionRef ?? s.id), '?'),
-      h('p', { class: 'muted' }, 'Every tab of this session is told it ended; the seat is free at once.'),
+      {
+        method: 'dialog',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          const text = message.value.trim();
+          api('DELETE', `/sessions/${encodeURIComponent(s.id)}`, text ? { message: text } : undefined)
+            .then(() => close())
+            .catch((err: Error) => fill(error, err instanceof ApiError && err.status === 404 ? 'This session has already ended.' : err.message));
+        },
+      },
+      h('h2', { id: 'kick-title' }, 'Kick ', h('span', { class: 'name' }, displayName(s)), '?'),
+      h('p', { id: 'kick-lead', class: 'muted' }, 'Every tab of this session is told it ended; the seat is free at once.'),
       h('label', { for: 'kick-message' }, 'Message to the user (optional)'),
       message,
       error,
-      h(
-        'div',
-        { class: 'row end' },
-        h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-        h(
-          'button',
-          {
-            type: 'submit',
-            id: 'kick-confirm',
-            class: 'danger',
-            onclick: (e: Event) => {
-              e.preventDefault();
-              const text = message.value.trim();
-              api('DELETE', `/sessions/${encodeURIComponent(s.id)}`, text ? { message: text } : undefined)
-                .then(() => dialog.close())
-                .catch((err: Error) => fill(error, err.message));
-            },
-          },
-          'Kick',
-        ),
-      ),
+      h('div', { class: 'row end' }, h('button', { type: 'button', onclick: () => close() }, 'Cancel'), h('button', { type: 'submit', id: 'kick-confirm', class: 'danger solid' }, 'Kick')),
     ),
   );
-  dialog.addEventListener('close', () => dialog.remove());
-  document.body.appendChild(dialog);
-  dialog.showModal();
-  message.focus();
+  const rowIndex = [...document.querySelectorAll('#sessions tr[data-session]')].findIndex((tr) => tr.getAttribute('data-session') === s.id);
+  const close = openDialog(dialog, message, () => {}, () => {
+    const kicks = document.querySelectorAll<HTMLElement>('#sessions tr[data-session] button.kick');
+    return kicks[Math.min(rowIndex, kicks.length - 1)] ?? document.getElementById('sessions-heading');
+  });
 }
 
 // ---------- settings ----------
 
-const FIELDS = [
-  { name: 'seats', label: 'Seats', type: 'number' },
-  { name: 'idleTimeoutSec', label: 'Idle timeout (seconds)', type: 'number' },
-  { name: 'deniedMessage', label: 'Denied message', type: 'text' },
-] as const;
-type FieldName = (typeof FIELDS)[number]['name'];
+type FieldName = 'seats' | 'idleTimeoutSec' | 'deniedMessage';
+interface Field {
+  name: FieldName;
+  label: string;
+  /** How a sentence about it names it. */
+  noun: string;
+  kind: 'whole' | 'text';
+  /** Said when it is left empty. */
+  empty: string;
+}
+
+const FIELDS: readonly Field[] = [
+  { name: 'seats', label: 'Seats', noun: 'Seats', kind: 'whole', empty: 'Enter a number of seats.' },
+  { name: 'idleTimeoutSec', label: 'Idle timeout (seconds)', noun: 'Idle timeout', kind: 'whole', empty: 'Enter an idle timeout, in seconds.' },
+  { name: 'deniedMessage', label: 'Denied message', noun: 'Denied message', kind: 'text', empty: 'Enter the message people see when no seat is free.' },
+];
+const MAX_SEATS = 1_000_000;
+const MAX_MESSAGE = 500;
+const fieldNamed = (name: unknown) => FIELDS.find((f) => f.name === name);
+
+function control(f: Field): HTMLInputElement | HTMLTextAreaElement {
+  return document.getElementById(`f-${f.name}`) as HTMLInputElement | HTMLTextAreaElement;
+}
 
 function settingsForm(l: LicenseView): HTMLElement {
-  const status = h('p', { id: 'settings-status', class: 'muted', role: 'status' });
   const form = h(
     'form',
     {
       id: 'settings',
       novalidate: true,
+      'aria-labelledby': 'settings-heading',
       onsubmit: (e: Event) => {
         e.preventDefault();
         void saveSettings();
       },
     },
-    FIELDS.map((f) =>
-      h(
+    FIELDS.map((f) => {
+      const attrs = {
+        id: `f-${f.name}`,
+        name: f.name,
+        'aria-describedby': `hint-${f.name} err-${f.name}`,
+        'data-dirty': false,
+        oninput: (e: Event) => {
+          const el = e.target as HTMLElement;
+          el.dataset.dirty = 'true';
+          showError(f, '');
+        },
+      };
+      return h(
         'div',
         { class: 'field' },
         h('label', { for: `f-${f.name}` }, f.label),
-        h('input', { id: `f-${f.name}`, name: f.name, type: f.type, 'aria-describedby': `err-${f.name}`, 'data-dirty': false, oninput: (e: Event) => ((e.target as HTMLElement).dataset.dirty = 'true') }),
-        h('span', { id: `err-${f.name}`, class: 'error field-error', role: 'alert' }),
-      ),
-    ),
+        f.kind === 'text'
+          ? h('textarea', { ...attrs, rows: 3, maxlength: MAX_MESSAGE })
+          : h('input', { ...attrs, type: 'number', inputmode: 'numeric', step: 1, min: 0 }),
+        h('span', { id: `err-${f.name}`, class: 'error field-error' }),
+        h('span', { id: `hint-${f.name}`, class: 'hint muted' }),
+      );
+    }),
     h(
       'div',
       { class: 'row' },
-      h('button', { type: 'submit' }, 'Save'),
+      h('button', { type: 'submit', id: 'settings-save' }, 'Save'),
       h('button', { type: 'button', id: 'status-toggle', onclick: () => void toggleStatus() }),
     ),
     h('p', { id: 'form-error', class: 'error', role: 'alert' }),
-    status,
+    h('p', { id: 'settings-status', class: 'muted', role: 'status' }),
   );
   queueMicrotask(() => syncSettings(l, true));
   return form;
 }
 
-/** Shows the license's values, except in fields the admin is editing. */
+/** The allowed range of a whole-number field, as far as this page knows it. */
+function bounds(f: Field, l: LicenseView): { min: number; max: number } | undefined {
+  if (f.name === 'seats') return { min: 0, max: l.seatCap ?? MAX_SEATS };
+  if (f.name === 'idleTimeoutSec') return state.limits.idleTimeoutSec;
+  return undefined;
+}
+
+function duration(sec: number): string {
+  if (sec % 3600 === 0) return `${sec / 3600} h`;
+  if (sec % 60 === 0) return `${sec / 60} min`;
+  return `${sec} s`;
+}
+
+/** What a field takes, said before anything is typed. */
+function hint(f: Field, l: LicenseView): string {
+  switch (f.name) {
+    case 'seats': {
+      const range = l.seatCap !== null ? `A whole number from 0 to ${l.seatCap} (the plan's cap).` : 'A whole number, 0 or more.';
+      return l.seatsInUse > 0 ? `${range} ${l.seatsInUse} in use now: fewer ends the newest sessions.` : range;
+    }
+    case 'idleTimeoutSec': {
+      const b = state.limits.idleTimeoutSec;
+      const range = b ? `Between ${b.min} and ${b.max} seconds (${duration(b.min)} to ${duration(b.max)}). ` : 'In seconds. ';
+      return `${range}How long a seat stays held after its last tab closes.`;
+    }
+    case 'deniedMessage':
+      return `Shown to people who find no free seat. Up to ${MAX_MESSAGE} characters.`;
+  }
+}
+
+/** Shows the license's values and what each field takes, except in fields the admin is editing. */
 function syncSettings(l: LicenseView, force = false): void {
   for (const f of FIELDS) {
-    const input = document.getElementById(`f-${f.name}`) as HTMLInputElement | null;
+    const input = document.getElementById(`f-${f.name}`) as HTMLInputElement | HTMLTextAreaElement | null;
     if (!input) continue;
     if (force || (input.dataset.dirty !== 'true' && document.activeElement !== input)) input.value = String(l[f.name]);
+    setText($(`#hint-${f.name}`), hint(f, l));
+    const b = bounds(f, l);
+    if (b && input instanceof HTMLInputElement) {
+      input.min = String(b.min);
+      input.max = String(b.max);
+    }
   }
   const toggle = document.getElementById('status-toggle');
-  if (toggle && toggle.dataset.confirm !== 'true') {
-    fill(toggle, l.status === 'active' ? 'Suspend…' : 'Restore');
+  if (toggle) {
+    setText(toggle, l.status === 'active' ? 'Suspend…' : 'Restore');
     toggle.className = l.status === 'active' ? 'danger' : '';
   }
+}
+
+function showError(f: Field, message: string): void {
+  const input = document.getElementById(`f-${f.name}`);
+  const error = document.getElementById(`err-${f.name}`);
+  if (!input || !error) return;
+  setText(error, message);
+  if (message) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+}
+
+/** Checks a changed value against what the page knows of the rules; the server has the last word. */
+function check(f: Field, raw: string, l: LicenseView): { value?: number | string; error?: string } {
+  if (f.kind === 'text') {
+    const value = raw.trim();
+    if (!value) return { error: f.empty };
+    if (value.length > MAX_MESSAGE) return { error: `${f.noun} can be at most ${MAX_MESSAGE} characters (it has ${value.length}).` };
+    return { value };
+  }
+  if (raw.trim() === '') return { error: f.empty };
+  const value = Number(raw);
+  if (!Number.isFinite(value)) return { error: `${f.noun} must be a number.` };
+  if (!Number.isInteger(value)) return { error: f.name === 'idleTimeoutSec' ? `${f.noun} must be a whole number of seconds.` : `${f.noun} must be a whole number.` };
+  if (f.name === 'seats') {
+    if (value < 0) return { error: `${f.noun} can't be negative.` };
+    if (l.seatCap !== null && value > l.seatCap) return { error: capSentence(f, l.seatCap) };
+    if (value > MAX_SEATS) return { error: `${f.noun} can be at most ${MAX_SEATS}.` };
+  }
+  const b = bounds(f, l);
+  if (f.name === 'idleTimeoutSec' && b && (value < b.min || value > b.max)) return { error: boundsSentence(f, b) };
+  return { value };
+}
+
+const capSentence = (f: Field, cap: number) => `${f.noun} can't be more than the plan's cap of ${cap}.`;
+const boundsSentence = (f: Field, b: { min: number; max: number }) => `${f.noun} must be between ${b.min} and ${b.max} seconds.`;
+
+/** A zod issue of the REST API, said in the form's words. */
+function issueSentence(f: Field, message: string): string {
+  let m: RegExpMatchArray | null;
+  if (/expected int\b/.test(message)) return f.name === 'idleTimeoutSec' ? `${f.noun} must be a whole number of seconds.` : `${f.noun} must be a whole number.`;
+  if (/expected number/.test(message)) return `${f.noun} must be a number.`;
+  if (/expected string/.test(message)) return `${f.noun} must be text.`;
+  if ((m = message.match(/expected string to have >=(\d+) characters/))) return m[1] === '1' ? f.empty : `${f.noun} must have at least ${m[1]} characters.`;
+  if ((m = message.match(/expected string to have <=(\d+) characters/))) return `${f.noun} can be at most ${m[1]} characters.`;
+  if ((m = message.match(/expected number to be >=?(-?\d+)/))) return f.name === 'seats' && m[1] === '0' ? `${f.noun} can't be negative.` : `${f.noun} must be at least ${m[1]}.`;
+  if ((m = message.match(/expected number to be <=?(-?\d+)/))) return `${f.noun} can be at most ${m[1]}.`;
+  if (/control or bidi-override/.test(message)) return `${f.noun} can't contain control characters or characters that reverse the text direction.`;
+  return `${f.noun}: ${message}`;
+}
+
+/** Places a refusal of the REST API beside the fields it is about; what concerns no field goes under the form. */
+function showServerError(err: unknown, l: LicenseView): void {
+  const form = $('#form-error');
+  if (!(err instanceof ApiError)) return fill(form, `Could not save: ${String(err)}`);
+  const d = err.details;
+  const byField = new Map<Field, string>();
+  const loose: string[] = [];
+  const limited = fieldNamed(d?.field);
+  if (limited) {
+    if (limited.name === 'idleTimeoutSec' && d?.min !== undefined && d.max !== undefined) {
+      state.limits.idleTimeoutSec = { min: d.min, max: d.max };
+      syncSettings(l);
+    }
+    const sentence =
+      limited.name === 'idleTimeoutSec' && d?.min !== undefined && d.max !== undefined
+        ? boundsSentence(limited, { min: d.min, max: d.max })
+        : limited.name === 'seats' && d?.max !== undefined
+          ? capSentence(limited, d.max)
+          : `${limited.noun}: ${err.message}`;
+    byField.set(limited, sentence);
+  }
+  for (const issue of d?.issues ?? []) {
+    const f = fieldNamed(issue.path[0]);
+    if (f && !byField.has(f)) byField.set(f, issueSentence(f, issue.message));
+    else if (!f) loose.push(issue.message);
+  }
+  if (!byField.size && !loose.length) {
+    loose.push(
+      err.status === 401
+        ? 'Your admin token is no longer accepted. Sign out and sign in again.'
+        : err.status === 403
+          ? 'Your admin token may not change this license.'
+          : err.status === 404
+            ? 'This license no longer exists.'
+            : `Could not save: ${err.message}`,
+    );
+  }
+  for (const [f, message] of byField) showError(f, message);
+  fill(form, loose.join(' '));
+  focusFirstError();
+}
+
+function focusFirstError(): void {
+  document.querySelector<HTMLElement>('#settings [aria-invalid="true"]')?.focus();
 }
 
 async function saveSettings(): Promise<void> {
   const l = state.selected ? state.licenses.get(state.selected) : undefined;
   if (!l) return;
-  const patch: Partial<Record<FieldName, unknown>> = {};
-  for (const f of FIELDS) {
-    const input = document.getElementById(`f-${f.name}`) as HTMLInputElement;
-    fill($(`#err-${f.name}`));
-    const raw = input.value;
-    // Send what was typed; the server's own validation speaks for itself beside the field.
-    const value = f.type === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
-    if (String(value) !== String(l[f.name])) patch[f.name] = value;
-  }
+  const status = $('#settings-status');
   fill($('#form-error'));
-  if (Object.keys(patch).length === 0) return fill($('#settings-status'), 'Nothing changed.');
+  fill(status);
+  const patch: Partial<Record<FieldName, number | string>> = {};
+  let errors = 0;
+  for (const f of FIELDS) {
+    showError(f, '');
+    const raw = control(f).value;
+    if (raw === String(l[f.name])) continue;
+    const { value, error } = check(f, raw, l);
+    if (error) {
+      showError(f, error);
+      errors += 1;
+    } else if (value !== undefined && value !== l[f.name]) {
+      patch[f.name] = value;
+    }
+  }
+  if (errors) {
+    setText(status, errors === 1 ? 'One field needs a change before saving.' : `${errors} fields need a change before saving.`);
+    return focusFirstError();
+  }
+  if (Object.keys(patch).length === 0) return setText(status, 'Nothing changed.');
+  const seats = patch.seats as number | undefined;
+  if (seats !== undefined && seats < l.seatsInUse) {
+    const ending = sessionsToEnd(l, { seats });
+    const ok = await confirmEnding(
+      `Lower seats to ${seats}?`,
+      `${l.seatsInUse} seats are in use. Lowering to ${seats} ends ${sessionsWord(ending.length)} now, newest first:`,
+      ending,
+      `End ${sessionsWord(ending.length)} and save`,
+    );
+    if (!ok) return setText(status, 'Not saved: nothing changed.');
+  }
   try {
     const updated = await api<LicenseView>('PATCH', `/licenses/${encodeURIComponent(l.id)}`, patch);
     state.licenses.set(updated.id, updated);
-    for (const f of FIELDS) (document.getElementById(`f-${f.name}`) as HTMLInputElement).dataset.dirty = 'false';
+    for (const f of FIELDS) control(f).dataset.dirty = 'false';
     syncSettings(updated, true);
     renderLicenses();
-    fill($('#settings-status'), `Saved at ${new Date().toLocaleTimeString()}.`);
+    setText(status, `Saved at ${new Date().toLocaleTimeString()}.`);
   } catch (err) {
-    showFieldError(err, Object.keys(patch) as FieldName[]);
+    showServerError(err, l);
   }
-}
-
-function showFieldError(err: unknown, sent: FieldName[]): void {
-  if (!(err instanceof ApiError)) return fill($('#form-error'), String(err));
-  const field = err.details?.field ?? err.details?.issues?.[0]?.path[0] ?? (sent.length === 1 ? sent[0] : undefined);
-  const known = FIELDS.find((f) => f.name === field);
-  if (known) fill($(`#err-${known.name}`), err.message);
-  else fill($('#form-error'), err.message);
 }
 
 async function toggleStatus(): Promise<void> {
   const l = state.selected ? state.licenses.get(state.selected) : undefined;
-  const toggle = document.getElementById('status-toggle');
-  if (!l || !toggle) return;
-  if (l.status === 'active' && toggle.dataset.confirm !== 'true') {
-    // Two steps: suspending ends every session of the license.
-    toggle.dataset.confirm = 'true';
-    fill(toggle, `Confirm: suspend and end ${l.seatsInUse} seat(s)`);
-    setTimeout(() => {
-      delete toggle.dataset.confirm;
-      const now = state.licenses.get(l.id);
-      if (now) syncSettings(now);
-    }, 5000);
-    return;
+  if (!l) return;
+  fill($('#form-error'));
+  const next = l.status === 'active' ? 'suspended' : 'active';
+  if (next === 'suspended') {
+    const ending = sessionsToEnd(l, { status: next });
+    const ok = await confirmEnding(
+      `Suspend ${l.name}?`,
+      ending.length
+        ? `Suspending ends all ${sessionsWord(ending.length)} now and refuses new ones until you restore the license:`
+        : 'No one holds a seat now. New sessions are refused until you restore the license.',
+      ending,
+      ending.length ? `Suspend and end ${sessionsWord(ending.length)}` : 'Suspend',
+    );
+    if (!ok) return;
   }
-  delete toggle.dataset.confirm;
   try {
-    const updated = await api<LicenseView>('PATCH', `/licenses/${encodeURIComponent(l.id)}`, { status: l.status === 'active' ? 'suspended' : 'active' });
+    const updated = await api<LicenseView>('PATCH', `/licenses/${encodeURIComponent(l.id)}`, { status: next });
     state.licenses.set(updated.id, updated);
     renderLicenses();
     renderDetail(false);
+    setText($('#settings-status'), next === 'suspended' ? 'Suspended.' : 'Restored.');
   } catch (err) {
-    showFieldError(err, []);
+    showServerError(err, l);
   }
 }
 
@@ -514,12 +906,12 @@ async function loadHistory(): Promise<void> {
     const top = Math.max(0, ...daily.map((b) => b.peakSeatsInUse));
     const atFull = daily.filter((b) => l.seats > 0 && b.peakSeatsInUse >= l.seats).length;
     const denied = daily.reduce((n, b) => n + b.denials, 0);
-    fill(
+    setText(
       $('#history-summary'),
       `Today's peak ${today?.peakSeatsInUse ?? 0} of ${l.seats} · highest daily peak ${top} · days at full ${atFull} · denials in the window ${denied}`,
     );
   } catch (err) {
-    fill($('#history-summary'), `history unavailable: ${(err as Error).message}`);
+    setText($('#history-summary'), `history unavailable: ${(err as Error).message}`);
   }
 }
 
@@ -528,21 +920,19 @@ async function loadHistory(): Promise<void> {
 function renderAudit(): void {
   const body = document.querySelector('#audit tbody');
   if (!body) return;
-  fill(
-    body,
-    state.audit.length
-      ? state.audit.map((a) =>
-          h(
-            'tr',
-            { 'data-audit': a.id },
-            h('td', { 'data-label': 'When' }, h('time', { datetime: a.at }, time(a.at))),
-            h('td', { 'data-label': 'Who' }, a.actor),
-            h('td', { 'data-label': 'What' }, a.action, a.licenseId ? h('span', { class: 'muted' }, ` ${a.licenseId}`) : null),
-            h('td', { 'data-label': 'Detail', class: 'detail' }, JSON.stringify(a.detail).slice(0, 300)),
-          ),
-        )
-      : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No admin actions yet.')),
-  );
+  const rows: Child = state.audit.length
+    ? state.audit.map((a) =>
+        h(
+          'tr',
+          { 'data-audit': a.id },
+          h('td', { 'data-label': 'When' }, h('time', { datetime: a.at }, time(a.at))),
+          h('td', { 'data-label': 'Who' }, a.actor),
+          h('td', { 'data-label': 'What' }, a.action, a.licenseId ? h('span', { class: 'muted' }, ` ${a.licenseId}`) : null),
+          h('td', { 'data-label': 'Detail', class: 'detail' }, JSON.stringify(a.detail).slice(0, 300)),
+        ),
+      )
+    : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No admin actions yet.'));
+  fill(body, rows);
 }
 
 // ---------- start ----------
@@ -558,11 +948,12 @@ function start(): void {
   $('#signout').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);
     showSignin();
+    $('#token').focus();
   });
   // Live countdowns of idle seats.
   setInterval(() => {
     for (const el of document.querySelectorAll<HTMLElement>('[data-expires]')) {
-      fill(el, ` releases in ${remaining(el.dataset.expires!)}`);
+      setText(el, ` releases in ${remaining(el.dataset.expires!)}`);
     }
   }, 1000);
   const saved = sessionStorage.getItem(TOKEN_KEY);

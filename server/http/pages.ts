@@ -9,7 +9,7 @@ import type express from 'express';
 import type { Request, Response } from 'express';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import { ErrorCode, safeText } from '../../shared';
+import { type AdminLimits, ErrorCode, safeText } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import { DEMO_LICENSE_ID } from '../demo-setup';
 import type { SeatEngine } from '../seats/seat-engine';
@@ -70,13 +70,19 @@ async function buildClient(): Promise<Map<string, Asset>> {
   return assets;
 }
 
-function serve(file: string, onError: (err: unknown) => void) {
+/** The placeholder in client/dashboard/index.html that carries the server's bounds (AdminLimits). */
+const LIMITS_META = '<meta name="seat-limits" content="" />';
+
+function serve(file: string, onError: (err: unknown) => void, limits?: AdminLimits) {
   return async (_req: Request, res: Response) => {
     securityHeaders(res);
     try {
       const asset = (await clientAssets()).get(file);
       if (!asset) return void res.status(404).type('text/plain').send('not found');
-      res.type(asset.type).send(asset.body);
+      if (!limits) return void res.type(asset.type).send(asset.body);
+      // Numbers only, so the attribute needs no escaping beyond its quotes.
+      const meta = `<meta name="seat-limits" content="${JSON.stringify(limits).replaceAll('"', '&quot;')}" />`;
+      res.type(asset.type).send(asset.body.toString('utf8').replace(LIMITS_META, meta));
     } catch (err) {
       onError(err);
       res.status(500).type('text/plain').send('the page could not be built; see the server log');
@@ -116,7 +122,8 @@ export function mountPages(
     res.type('html').send(landing);
   });
 
-  app.get(['/admin', '/admin/'], serve('dashboard/index.html', onError));
+  const limits: AdminLimits = { idleTimeoutSec: { min: config.idleTimeoutMinSec, max: config.idleTimeoutMaxSec } };
+  app.get(['/admin', '/admin/'], serve('dashboard/index.html', onError, limits));
   // Without script the sign-in form posts here: the token stays out of the URL, and is ignored.
   app.post(['/admin', '/admin/'], (_req, res) => res.redirect(303, '/admin'));
   app.get('/admin/app.js', serve('dashboard/app.js', onError));

@@ -172,7 +172,7 @@ describeBrowser('dashboard', () => {
     expect(alerted).toBe(false);
   });
 
-  it('validates settings with the server\'s own words, and shows changes from REST and other dashboards live', async () => {
+  it('validates settings in words of the form, and shows changes from REST and other dashboards live', async () => {
     const { url, api } = await startServer({ routes: withPages });
     const { license, tenant, admin } = await api.setup({ seats: 2, seatCap: 5, idleTimeoutSec: 60 });
     const page = await newPage();
@@ -182,12 +182,12 @@ describeBrowser('dashboard', () => {
 
     await page.fill('#f-idleTimeoutSec', '99999');
     await page.click('#settings button[type=submit]');
-    await page.locator('#err-idleTimeoutSec', { hasText: 'idleTimeoutSec must be between 1 and 3600 seconds' }).waitFor({ timeout: 2000 });
+    await page.locator('#err-idleTimeoutSec', { hasText: 'Idle timeout must be between 1 and 3600 seconds.' }).waitFor({ timeout: 2000 });
 
     await page.fill('#f-idleTimeoutSec', '60');
     await page.fill('#f-seats', '9');
     await page.click('#settings button[type=submit]');
-    await page.locator('#err-seats', { hasText: "above the plan's seatCap (5)" }).waitFor({ timeout: 2000 });
+    await page.locator('#err-seats', { hasText: "Seats can't be more than the plan's cap of 5." }).waitFor({ timeout: 2000 });
     expect(await page.locator('#err-idleTimeoutSec').textContent()).toBe('');
     await screenshot(page, 'dashboard-settings-error');
 
@@ -206,8 +206,7 @@ describeBrowser('dashboard', () => {
     const other = await newPage(PHONE);
     await signIn(other, url, tenant.adminToken);
     await other.click('#status-toggle');
-    await other.locator('#status-toggle', { hasText: 'Confirm' }).waitFor();
-    await other.click('#status-toggle');
+    await other.click('#confirm-dialog #confirm-ok');
     await page.locator(`.card[data-license="${license.id}"] .badge.suspended`).waitFor({ timeout: 1000 });
     await page.locator('#status-toggle', { hasText: 'Restore' }).waitFor({ timeout: 1000 });
     await page.locator('#audit tbody tr', { hasText: 'license.update' }).first().waitFor({ timeout: 1000 });

@@ -14,4 +14,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The transports read through queries scoped to the actor (server/seats/reads.ts), so no route
+    // can forget the tenant check: the store is out of their reach.
+    files: ['server/http/**', 'server/realtime/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/seats/seat-store', '**/store/*'], message: 'transports read through server/seats/reads.ts, not the store' }] },
+      ],
+    },
+  },
 );

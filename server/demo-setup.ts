@@ -2,6 +2,7 @@
 // banner telling a newcomer where the dashboard and the demo app are.
 import { ErrorCode } from '../shared';
 import type { SeatServer } from './seat-server';
+import { OPERATOR } from './seats/actor';
 import { SeatError } from './seats/seat-error';
 
 export const DEMO_LICENSE_ID = 'demo';
@@ -18,15 +19,14 @@ export interface DemoSetup {
   idleTimeoutSec?: number;
 }
 
-export async function setupDemo({ admin, engine, config }: Pick<SeatServer, 'admin' | 'engine' | 'config'>): Promise<DemoSetup> {
-  const existing = await engine.store.getLicense(DEMO_LICENSE_ID);
+export async function setupDemo({ admin, reads, config }: Pick<SeatServer, 'admin' | 'reads' | 'config'>): Promise<DemoSetup> {
+  const existing = await reads.findLicense(OPERATOR, DEMO_LICENSE_ID);
   if (existing) return { created: false, present: true, seats: existing.seats, idleTimeoutSec: existing.idleTimeoutSec };
-  const operator = { kind: 'operator' } as const;
   // Never add a demo to a database that is in real use.
-  if ((await admin.listLicenses(operator)).length > 0) return { created: false, present: false };
-  const tenant = await admin.createTenant(operator, 'Demo tenant');
+  if ((await reads.licenses(OPERATOR)).length > 0) return { created: false, present: false };
+  const tenant = await admin.createTenant(OPERATOR, 'Demo tenant');
   try {
-    const license = await admin.createLicense(operator, {
+    const license = await admin.createLicense(OPERATOR, {
       id: DEMO_LICENSE_ID,
       tenantId: tenant.id,
       name: 'Demo WebUI',

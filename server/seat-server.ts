@@ -17,6 +17,7 @@ import { Administration } from './seats/administration';
 import { EventBus } from './seats/event-bus';
 import type { SeatHooks } from './seats/hooks';
 import { NodeLiveness } from './seats/node-liveness';
+import { Reads } from './seats/reads';
 import { SeatEngine } from './seats/seat-engine';
 import type { SeatStore } from './seats/seat-store';
 import { StoreTrouble, TokenAuth } from './seats/token-auth';
@@ -31,7 +32,7 @@ export interface SeatServerOptions {
   /** A store to use instead of the one DATABASE_URL names. */
   store?: SeatStore;
   /** Extra routes (the dashboard and demo pages) mounted before the API. */
-  routes?: (app: express.Express, ctx: { engine: SeatEngine; config: SeatServerConfig }) => void;
+  routes?: (app: express.Express, ctx: { engine: SeatEngine; reads: Reads; config: SeatServerConfig }) => void;
 }
 
 export interface SeatServer {
@@ -39,6 +40,8 @@ export interface SeatServer {
   readonly engine: SeatEngine;
   /** Tenants, licenses, the admins' tokens and the audit log. */
   readonly admin: Administration;
+  /** What admins read (licenses, sessions, denials, history, audit), each query scoped to the actor. */
+  readonly reads: Reads;
   readonly config: SeatServerConfig;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
   /** Starts the engine and listens; resolves with the bound port and, on first start, the generated operator token. */
@@ -60,6 +63,7 @@ export interface SeatParts {
   events: EventBus;
   auth: TokenAuth;
   admin: Administration;
+  reads: Reads;
   engine: SeatEngine;
   liveness: NodeLiveness;
   /** Starts them in order; resolves with the operator token when it was generated now. */
@@ -95,6 +99,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     now,
     options: { adminToken, idleTimeoutMinSec, idleTimeoutMaxSec, defaultIdleTimeoutSec, denialRetentionDays },
   });
+  const reads = new Reads({ store, now, options: { denialRetentionDays } });
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
   const { heartbeatIntervalMs, nodeTimeoutMs, stableNodeId } = config;
@@ -111,6 +116,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     events,
     auth,
     admin,
+    reads,
     engine,
     liveness,
     async start() {
@@ -141,7 +147,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     // This node's sockets, from the app namespace (made below; read only once the node beats).
     localSessions: () => localSessionIds(io.of('/')),
   });
-  const { engine, admin, auth, events } = seats;
+  const { engine, admin, reads, auth, events } = seats;
 
   const app = express();
   app.disable('x-powered-by');
@@ -159,12 +165,12 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   app.get('/metrics', metricsRoute(metrics, admin, { metricsToken: config.metricsToken }));
   const openapi = openApiDocument();
   app.route('/api/openapi.json').get((_req, res) => res.json(openapi)).all(methodNotAllowed(['GET']));
-  opts.routes?.(app, { engine, config });
+  opts.routes?.(app, { engine, reads, config });
   app.use(
     '/api/v1',
     apiRouter(
-      { engine, admin, store },
-      { maxBodyBytes: config.maxPayloadBytes, denialRetentionDays: config.denialRetentionDays, onError: (err) => log.error({ err }, 'request failed') },
+      { engine, admin, reads },
+      { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'request failed') },
     ),
   );
   // What nothing above answered: JSON 404s and errors under /api and /demo/token, small pages elsewhere.
@@ -182,12 +188,13 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   });
   const { connectRatePerSec, connectBurst } = config;
   attachAppNamespace(io.of('/'), { engine, auth, events }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn') });
-  attachAdminNamespace(io.of('/admin') as never, { admin, store, events }, log, cluster);
+  attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster);
   let closeAdapter: (() => Promise<void>) | undefined;
 
   return {
     engine,
     admin,
+    reads,
     config,
     io,
     async listen(port = config.port) {

@@ -1,11 +1,12 @@
-// The REST API under /api/v1 (CONTRACT.md section 6): validates with zod, calls the engine, and
-// maps its results and SeatErrors to JSON replies.
+// The REST API under /api/v1 (docs/contract.md section 6): validates with zod, calls the engine,
+// administration and the actor's scoped reads, and maps their results and SeatErrors to JSON replies.
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import type { z } from 'zod';
 import { echoId, ErrorCode } from '../../shared';
-import type { Actor, Administration } from '../seats/administration';
+import type { Actor } from '../seats/actor';
+import type { Administration } from '../seats/administration';
+import type { Reads } from '../seats/reads';
 import type { SeatEngine } from '../seats/seat-engine';
-import type { SeatStore } from '../seats/seat-store';
 import { SeatError } from '../seats/seat-error';
 import { denialView, licenseView, sessionView, auditView } from '../views';
 import { type BodyRule, jsonBody } from './body';
@@ -40,19 +41,17 @@ type Endpoint = [BodyRule, (req: Authed, res: Response) => Promise<void>];
 export interface ApiParts {
   /** Kicks. */
   engine: Pick<SeatEngine, 'kick'>;
-  admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'licenseFor' | 'listLicenses'>;
-  /** What the API reads as it is. */
-  store: SeatStore;
+  admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense'>;
+  /** Every read, scoped to the request's actor. */
+  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit'>;
 }
 
 export interface ApiOptions {
   maxBodyBytes: number;
-  /** DENIAL_RETENTION_DAYS: how far back history goes. */
-  denialRetentionDays: number;
   onError: (err: unknown) => void;
 }
 
-export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions): Router {
+export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions): Router {
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
@@ -81,7 +80,7 @@ export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions):
     }
     route.all(methodNotAllowed(Object.keys(endpoints).map((m) => m.toUpperCase())));
   };
-  const licenseOf = (req: Authed) => admin.licenseFor(req.actor, String(req.params.id));
+  const licenseId = (req: Authed) => String(req.params.id);
 
   resource('/tenants', {
     post: [
@@ -105,7 +104,7 @@ export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions):
     get: [
       'none',
       async (req, res) => {
-        const licenses = await admin.listLicenses(req.actor);
+        const licenses = await reads.licenses(req.actor);
         res.json({ licenses: licenses.map((l) => licenseView(l)) });
       },
     ],
@@ -115,7 +114,7 @@ export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions):
     get: [
       'none',
       async (req, res) => {
-        const license = await licenseOf(req);
+        const license = await reads.license(req.actor, licenseId(req));
         res.json(licenseView(license));
       },
     ],
@@ -123,7 +122,7 @@ export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions):
       'required',
       async (req, res) => {
         const patch = parse(PatchLicenseBody, req.body);
-        const license = await admin.updateLicense(req.actor, String(req.params.id), patch);
+        const license = await admin.updateLicense(req.actor, licenseId(req), patch);
         res.json(licenseView(license));
       },
     ],
@@ -133,8 +132,7 @@ export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions):
     get: [
       'none',
       async (req, res) => {
-        const license = await licenseOf(req);
-        const sessions = await store.listSessions(license.id);
+        const sessions = await reads.sessions(req.actor, licenseId(req));
         res.json({ sessions: sessions.map(sessionView) });
       },
     ],
@@ -145,9 +143,8 @@ export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions):
       'none',
       async (req, res) => {
         const query = parse(DenialsQuery, req.query);
-        const license = await licenseOf(req);
         const since = query.since ? Date.parse(query.since) : undefined;
-        const denials = await store.listDenials(license.id, { since, limit: query.limit });
+        const denials = await reads.denials(req.actor, licenseId(req), { since, limit: query.limit });
         res.json({ denials: denials.map(denialView) });
       },
     ],
@@ -158,13 +155,9 @@ export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions):
       'none',
       async (req, res) => {
         const query = parse(HistoryQuery, req.query);
-        const license = await licenseOf(req);
         const bucketMs = query.bucket === 'day' ? 86_400_000 : 3_600_000;
-        const until = Math.ceil((Date.now() + 1) / bucketMs) * bucketMs;
-        const retention = opts.denialRetentionDays * 86_400_000;
-        const floor = Math.floor((Date.now() - retention) / bucketMs) * bucketMs;
-        const since = Math.max(floor, query.since ? Math.floor(Date.parse(query.since) / bucketMs) * bucketMs : floor);
-        const buckets = await store.history(license.id, since, until, bucketMs);
+        const since = query.since ? Date.parse(query.since) : undefined;
+        const buckets = await reads.history(req.actor, licenseId(req), { bucketMs, since });
         res.json({
           bucket: query.bucket,
           buckets: buckets.map((b) => ({ at: new Date(b.at).toISOString(), denials: b.denials, peakSeatsInUse: b.peakSeatsInUse })),
@@ -177,8 +170,7 @@ export function apiRouter({ engine, admin, store }: ApiParts, opts: ApiOptions):
     get: [
       'none',
       async (req, res) => {
-        const tenantId = req.actor.kind === 'tenant' ? req.actor.tenantId : undefined;
-        res.json({ audit: (await store.listAudit({ tenantId, limit: 500 })).map(auditView) });
+        res.json({ audit: (await reads.audit(req.actor, { limit: 500 })).map(auditView) });
       },
     ],
   });

@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { type AdminLimits, ErrorCode, safeText } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import { DEMO_LICENSE_ID } from '../demo-setup';
-import type { SeatEngine } from '../seats/seat-engine';
+import { OPERATOR } from '../seats/actor';
+import type { Reads } from '../seats/reads';
 import { SeatError } from '../seats/seat-error';
 import { jsonBody } from './body';
 import { methodNotAllowed, sendError } from './errors';
@@ -110,7 +111,7 @@ function cookie(req: Request, name: string): string | undefined {
 /** Mounts the pages; pass it as `createSeatServer({ routes })`. */
 export function mountPages(
   app: express.Express,
-  { engine, config, onError = () => {} }: { engine: SeatEngine; config: SeatServerConfig; onError?: (err: unknown) => void },
+  { reads, config, onError = () => {} }: { reads: Pick<Reads, 'findLicense'>; config: SeatServerConfig; onError?: (err: unknown) => void },
 ): void {
   // Start bundling now, so the first page view does not wait for it.
   clientAssets().catch(onError);
@@ -155,7 +156,8 @@ export function mountPages(
       });
     }
     try {
-      const license = await engine.store.getLicense(DEMO_LICENSE_ID);
+      // The server's own page signs for its own demo license: it reads it as the operator.
+      const license = await reads.findLicense(OPERATOR, DEMO_LICENSE_ID);
       if (!license) {
         return void res.status(404).json({
           error: { code: ErrorCode.NotFound, message: 'there is no demo license: it is created on the first start of an empty database with the demo on' },

@@ -7,10 +7,11 @@ import {
   type AdminSnapshot,
   ErrorCode,
 } from '../../shared';
-import type { Actor, Administration } from '../seats/administration';
+import type { Actor } from '../seats/actor';
+import type { Administration } from '../seats/administration';
 import type { EventBus } from '../seats/event-bus';
+import type { Reads } from '../seats/reads';
 import { SeatError } from '../seats/seat-error';
-import type { SeatStore } from '../seats/seat-store';
 import { auditView, denialView, licenseView, sessionView } from '../views';
 import type { Logger } from '../logger';
 
@@ -19,30 +20,23 @@ type AdminNamespace = Namespace<AdminClientToServerEvents, AdminServerToClientEv
 const OPERATOR_ROOM = 'operator';
 const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 const SNAPSHOT_DENIALS = 100;
+const SNAPSHOT_AUDIT = 100;
 
 export interface AdminNamespaceParts {
-  admin: Pick<Administration, 'authenticateAdmin' | 'listLicenses'>;
-  /** The snapshot's reads. */
-  store: Pick<SeatStore, 'listSessions' | 'listDenials' | 'listAudit'>;
+  admin: Pick<Administration, 'authenticateAdmin'>;
+  /** The snapshot, scoped to the socket's actor. */
+  reads: Pick<Reads, 'snapshot'>;
   events: Pick<EventBus, 'subscribe'>;
 }
 
-export async function adminSnapshot({ admin, store }: Pick<AdminNamespaceParts, 'admin' | 'store'>, actor: Actor): Promise<AdminSnapshot> {
-  const licenses = await admin.listLicenses(actor);
-  const perLicense = await Promise.all(
-    licenses.map(async (l) => ({
-      license: l,
-      sessions: await store.listSessions(l.id),
-      denials: await store.listDenials(l.id, { limit: SNAPSHOT_DENIALS }),
-    })),
-  );
-  const audit = await store.listAudit({ tenantId: actor.kind === 'tenant' ? actor.tenantId : undefined, limit: 100 });
+export async function adminSnapshot({ reads }: Pick<AdminNamespaceParts, 'reads'>, actor: Actor): Promise<AdminSnapshot> {
+  const snapshot = await reads.snapshot(actor, { denialsPerLicense: SNAPSHOT_DENIALS, audit: SNAPSHOT_AUDIT });
   return {
     actor: actor.kind === 'operator' ? { kind: 'operator' } : { kind: 'tenant', tenantId: actor.tenantId, tenantName: actor.tenantName },
-    licenses: perLicense.map((p) => licenseView(p.license)),
-    sessions: perLicense.flatMap((p) => p.sessions.map(sessionView)),
-    denials: perLicense.flatMap((p) => p.denials.map(denialView)).sort((a, b) => b.at.localeCompare(a.at)),
-    audit: audit.map(auditView),
+    licenses: snapshot.licenses.map((l) => licenseView(l)),
+    sessions: snapshot.sessions.map(sessionView),
+    denials: snapshot.denials.map(denialView),
+    audit: snapshot.audit.map(auditView),
     serverTime: new Date().toISOString(),
   };
 }

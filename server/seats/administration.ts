@@ -3,6 +3,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DEFAULT_DENIED_MESSAGE, echoId, ErrorCode, LicenseStatus, type SeatKey } from '../../shared';
 import type { SeatServerConfig } from '../config';
+import { type Actor, mayTouch } from './actor';
 import type { EventBus } from './event-bus';
 import { endedEvent } from './messages';
 import { every } from './periodic';
@@ -10,8 +11,6 @@ import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
 import type { AuditEntry, License, LicensePatch, Tenant } from './types';
-
-export type Actor = { kind: 'operator' } | { kind: 'tenant'; tenantId: string; tenantName: string };
 
 export interface NewLicense {
   id?: string;
@@ -140,7 +139,7 @@ export class Administration {
   /** Changes a license. Sessions it no longer admits (suspended, seats lowered) end in the same transaction. */
   async updateLicense(actor: Actor, id: string, patch: LicensePatch): Promise<License> {
     const { store, bus, auth } = this.deps;
-    const current = await this.licenseFor(actor, id);
+    const current = mayTouch(actor, id, await store.getLicense(id));
     this.checkLimits({ ...current, ...patch });
     const result = await store.updateLicense(id, patch, this.deps.now());
     if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
@@ -149,20 +148,6 @@ export class Administration {
     bus.publish({ type: 'license.changed', license: result.license, seatsInUse: result.license.seatsInUse });
     await this.audit(actor, result.license, 'license.update', { ...patch, endedSessions: result.ended.length });
     return result.license;
-  }
-
-  /** The license if the actor may see it: 404 when there is none, 403 when it is another tenant's. */
-  async licenseFor(actor: Actor, id: string): Promise<License> {
-    const license = await this.deps.store.getLicense(id);
-    if (!license) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
-    if (actor.kind === 'tenant' && license.tenantId !== actor.tenantId) {
-      throw new SeatError(ErrorCode.Forbidden, 'this license belongs to another tenant');
-    }
-    return license;
-  }
-
-  async listLicenses(actor: Actor): Promise<License[]> {
-    return this.deps.store.listLicenses(actor.kind === 'tenant' ? actor.tenantId : undefined);
   }
 
   async audit(

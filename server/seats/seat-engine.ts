@@ -2,7 +2,8 @@
 // that release idle seats on time. It knows nothing of express or socket.io.
 import { AuthErrorCode, DenyReason, echoId, EndReason, ErrorCode, type SeatDeniedPayload, type SeatGrantedPayload } from '../../shared';
 import type { SeatServerConfig } from '../config';
-import type { Actor, Administration } from './administration';
+import { type Actor, mayTouch } from './actor';
+import type { Administration } from './administration';
 import type { EventBus } from './event-bus';
 import type { DomainEvent } from './hooks';
 import { DENY_MESSAGE, endedEvent } from './messages';
@@ -24,14 +25,14 @@ export interface SeatEngineDeps {
   store: SeatStore;
   bus: EventBus;
   trouble: StoreTrouble;
-  /** A kick is the admin's: who may kick, and the audit entry. */
-  admin: Pick<Administration, 'licenseFor' | 'audit'>;
+  /** A kick is audited as the admin's. */
+  admin: Pick<Administration, 'audit'>;
   options: EngineOptions;
   now: () => number;
 }
 
 export class SeatEngine {
-  readonly store: SeatStore;
+  private readonly store: SeatStore;
   private readonly bus: EventBus;
   private readonly now: () => number;
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -160,7 +161,7 @@ export class SeatEngine {
   async kick(actor: Actor, sessionId: string, message?: string): Promise<EndedSession> {
     const session = await this.store.getSession(sessionId);
     if (!session) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);
-    await this.deps.admin.licenseFor(actor, session.licenseId);
+    mayTouch(actor, session.licenseId, await this.store.getLicense(session.licenseId));
     const now = this.now();
     const ended = await this.store.endSession(sessionId, EndReason.Kicked, now, now + this.deps.options.kickCooldownSec * 1000);
     if (!ended) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);

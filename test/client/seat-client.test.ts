@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { SeatClient, type SeatState } from '../../client/sdk';
 import { createSeatServer } from '../../server/seat-server';
+import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { FAST, granted, sign, startServer, tempDir, until } from '../support/harness';
 
 function client(url: string, token: string | (() => string | Promise<string>)): SeatClient {
@@ -106,12 +107,13 @@ describe('SeatClient', () => {
   });
 
   it('tries again when the server could not admit it (seat:error unavailable), as for a refused handshake', async () => {
-    const { url, api, server } = await startServer();
+    const store = SqliteSeatStore.open(':memory:');
+    const { url, api } = await startServer({ store });
     const { license } = await api.setup({ seats: 1 });
     const token = await sign(license, { sid: 'p1' });
     await granted(url, token); // the license is read and kept for token checks
     // The store fails between the handshake (served from the kept license) and the admission.
-    await server.engine.store.close();
+    await store.close();
     const c = client(url, token);
     const errors: string[] = [];
     c.on('error', (e) => errors.push('code' in e ? `seat_error:${e.code}` : `connect_error:${e.reason}:${e.final}`));

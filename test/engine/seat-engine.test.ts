@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../../server/config';
 import type { DomainEvent } from '../../server/seats/hooks';
 import { wireSeats } from '../../server/seat-server';
-import type { Actor } from '../../server/seats/administration';
+import type { Actor } from '../../server/seats/actor';
 import type { VerifiedToken } from '../../server/seats/token-verifier';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { sign, until } from '../support/harness';

@@ -45,7 +45,8 @@ describe('Internal specification: bounds, logout, denial log, message', () => {
   });
 
   it('stores each denial with its time and keeps it on a rolling window', async () => {
-    const { url, api, server } = await startServer({ config: { denialRetentionDays: 60 } });
+    const store = SqliteSeatStore.open(':memory:');
+    const { url, api } = await startServer({ store, config: { denialRetentionDays: 60 } });
     const { license, admin } = await api.setup({ seats: 1 });
     await granted(url, await sign(license, { sid: 'a', sub: 'amy', dev: 'pc-1' }));
     const t0 = Date.now();
@@ -60,7 +61,6 @@ describe('Internal specification: bounds, logout, denial log, message', () => {
     expect(bad.status).toBe(400);
 
     // The rolling window: a denial 61 days old is pruned, one 59 days old is kept.
-    const store = server.engine.store as SqliteSeatStore;
     const day = 86_400_000;
     const base = { licenseId: license.id, reason: 'no_free_seats' as const, sessionRef: 'old', userId: null, deviceId: null, instanceId: null };
     await store.recordDenial({ ...base, at: Date.now() - 61 * day });

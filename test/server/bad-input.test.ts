@@ -109,40 +109,4 @@ describe('bad REST input', () => {
     expectError(await admin.call('POST', '/licenses', { id: license.id, seats: 1 }), 409, 'conflict');
     expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ seats: 2, status: 'active', name: license.name });
   });
-
-  it("never shows one tenant another tenant's licenses, sessions or denials", async () => {
-    const { url, api } = await startServer();
-    const a = await api.setup({ seats: 1 });
-    const b = await api.setup({ seats: 1 });
-    const held = await granted(url, await sign(a.license, { sid: 's' }));
-    await connectAndAdmit(url, await sign(a.license, { sid: 't' }));
-    for (const [method, path] of [
-      ['GET', `/licenses/${a.license.id}`],
-      ['GET', `/licenses/${a.license.id}/sessions`],
-      ['GET', `/licenses/${a.license.id}/denials`],
-      ['GET', `/licenses/${a.license.id}/history`],
-      ['PATCH', `/licenses/${a.license.id}`],
-      ['DELETE', `/sessions/${held.grant.sessionId}`],
-    ] as const) {
-      const r = await b.admin.call(method, path, method === 'PATCH' ? { seats: 0 } : undefined);
-      expect(r.status, `${method} ${path}`).toBe(403);
-      expect(JSON.stringify(r.body)).not.toContain(a.license.secret);
-      expect(JSON.stringify(r.body)).not.toContain('"sessions"');
-    }
-    expect((await b.admin.ok('GET', '/licenses')).licenses.map((l: any) => l.id)).toEqual([b.license.id]);
-    expect((await b.admin.call('POST', '/licenses', { seats: 1, tenantId: a.tenant.id })).status).toBe(403);
-    expect(held.socket.connected).toBe(true);
-    expect((await a.admin.ok('GET', `/licenses/${a.license.id}`)).seats).toBe(1);
-    // Another tenant's dashboard socket hears nothing of tenant A.
-    const watcher = io(`${url}/admin`, { auth: { token: b.tenant.adminToken }, transports: ['websocket'], forceNew: true });
-    onTestFinished(() => void watcher.disconnect());
-    const snapshot: any = await nextEvent(watcher, 'admin:snapshot');
-    expect(JSON.stringify(snapshot)).not.toContain(a.license.id);
-    let leaked = false;
-    watcher.onAny((_e, payload) => JSON.stringify(payload ?? '').includes(a.license.id) && (leaked = true));
-    await connectAndAdmit(url, await sign(a.license, { sid: 'u' }));
-    await a.admin.ok('PATCH', `/licenses/${a.license.id}`, { seats: 2 });
-    await sleep(300);
-    expect(leaked).toBe(false);
-  });
 });

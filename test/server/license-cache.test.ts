@@ -1,20 +1,22 @@
 // Tokens are verified against a license read at most once a second per license; the admission's
 // transaction still decides, with the license as it is then.
 import { describe, expect, it } from 'vitest';
+import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { granted, sign, startServer } from '../support/harness';
 
 describe('the license tokens are verified against', () => {
   it('may be a second old, yet a seat key changed meanwhile (on another node) counts from the next connect', async () => {
-    const { url, api, server } = await startServer();
+    const store = SqliteSeatStore.open(':memory:');
+    const { url, api } = await startServer({ store });
     const { license } = await api.setup({ seats: 5, seatKey: ['session'] });
     await granted(url, await sign(license, { sid: 'a1', sub: 'amy' })); // the license is now cached
     // Another node changes the seat key: straight in the store, so this node's cache knows nothing.
-    await server.engine.store.updateLicense(license.id, { seatKey: ['user'] }, Date.now());
+    await store.updateLicense(license.id, { seatKey: ['user'] }, Date.now());
     const b1 = await granted(url, await sign(license, { sid: 'b1', sub: 'bob' }));
     const b2 = await granted(url, await sign(license, { sid: 'b2', sub: 'bob' }));
     // One seat per user now: bob's second tab resumes his first seat.
     expect(b2.grant).toMatchObject({ sessionId: b1.grant.sessionId, resumed: true, seatsInUse: 2 });
-    const sessions = await server.engine.store.listSessions(license.id);
+    const sessions = await store.listSessions(license.id);
     expect(sessions.map((s) => s.seatKeyValue).sort()).toEqual(['["a1"]', '["bob"]']);
   });
 });

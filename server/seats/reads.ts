@@ -1,0 +1,91 @@
+// What admins read, every query scoped to the actor: a tenant's admin reads its own tenant's
+// licenses and what hangs off them (sessions, denials, history, audit), the operator reads all.
+// The transports get these queries and never the store, so no route can forget the tenant check.
+import type { SeatServerConfig } from '../config';
+import { type Actor, mayTouch, tenantScope } from './actor';
+import type { SeatStore } from './seat-store';
+import type { AuditEntry, Denial, HistoryBucket, License, Session } from './types';
+
+export type ReadsStore = Pick<SeatStore, 'getLicense' | 'listLicenses' | 'listSessions' | 'listDenials' | 'history' | 'listAudit'>;
+
+export interface ReadsDeps {
+  store: ReadsStore;
+  options: Pick<SeatServerConfig, 'denialRetentionDays'>;
+  now: () => number;
+}
+
+/** Everything an admin may see at once (the dashboard's first view). */
+export interface Snapshot {
+  licenses: License[];
+  sessions: Session[];
+  /** Newest first, the newest `denialsPerLicense` of each license. */
+  denials: Denial[];
+  audit: AuditEntry[];
+}
+
+export class Reads {
+  constructor(private readonly deps: ReadsDeps) {}
+
+  /** The license: 404 when there is none, 403 when it is another tenant's. */
+  async license(actor: Actor, id: string): Promise<License> {
+    return mayTouch(actor, id, await this.deps.store.getLicense(id));
+  }
+
+  /** As `license`, but undefined when there is none. */
+  async findLicense(actor: Actor, id: string): Promise<License | undefined> {
+    const license = await this.deps.store.getLicense(id);
+    return license && mayTouch(actor, id, license);
+  }
+
+  /** Every license the actor may see, each with its `seatsInUse`. */
+  licenses(actor: Actor): Promise<License[]> {
+    return this.deps.store.listLicenses(tenantScope(actor));
+  }
+
+  /** The license's live sessions. */
+  async sessions(actor: Actor, licenseId: string): Promise<Session[]> {
+    const license = await this.license(actor, licenseId);
+    return this.deps.store.listSessions(license.id);
+  }
+
+  /** The license's denials, newest first. */
+  async denials(actor: Actor, licenseId: string, opts: { since?: number; limit?: number } = {}): Promise<Denial[]> {
+    const license = await this.license(actor, licenseId);
+    return this.deps.store.listDenials(license.id, opts);
+  }
+
+  /**
+   * Denials and peak seats in use per bucket of `bucketMs`, from `since` (or as far back as the
+   * retention goes, DENIAL_RETENTION_DAYS) to the end of the current bucket.
+   */
+  async history(actor: Actor, licenseId: string, { bucketMs, since }: { bucketMs: number; since?: number }): Promise<HistoryBucket[]> {
+    const license = await this.license(actor, licenseId);
+    const now = this.deps.now();
+    const until = Math.ceil((now + 1) / bucketMs) * bucketMs;
+    const floor = Math.floor((now - this.deps.options.denialRetentionDays * 86_400_000) / bucketMs) * bucketMs;
+    const from = Math.max(floor, since !== undefined ? Math.floor(since / bucketMs) * bucketMs : floor);
+    return this.deps.store.history(license.id, from, until, bucketMs);
+  }
+
+  /** The audit log of the actor's tenant (every tenant's for the operator), newest first. */
+  audit(actor: Actor, { limit }: { limit: number }): Promise<AuditEntry[]> {
+    return this.deps.store.listAudit({ tenantId: tenantScope(actor), limit });
+  }
+
+  async snapshot(actor: Actor, { denialsPerLicense, audit }: { denialsPerLicense: number; audit: number }): Promise<Snapshot> {
+    const { store } = this.deps;
+    const licenses = await this.licenses(actor);
+    const perLicense = await Promise.all(
+      licenses.map(async (l) => ({
+        sessions: await store.listSessions(l.id),
+        denials: await store.listDenials(l.id, { limit: denialsPerLicense }),
+      })),
+    );
+    return {
+      licenses,
+      sessions: perLicense.flatMap((p) => p.sessions),
+      denials: perLicense.flatMap((p) => p.denials).sort((a, b) => b.at - a.at),
+      audit: await this.audit(actor, { limit: audit }),
+    };
+  }
+}

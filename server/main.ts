@@ -1,4 +1,4 @@
-// `npm start`: runs one node with the configuration from the environment (CONTRACT.md section 7).
+// `npm start`: runs one node with the configuration from the environment (docs/contract.md section 7).
 import { ConfigError } from './config';
 import { demoBanner, setupDemo } from './demo-setup';
 import { mountPages } from './http/pages';

@@ -1,59 +1,35 @@
-// Domain objects as the wire sees them (REST and /admin): ISO times, no secrets.
+// Domain objects as the wire sees them (REST and /admin): ISO times, no secrets. A view is the
+// domain object with its times as ISO strings and its hidden fields left out; the checks below
+// fail the build when a field is added to one side and not decided on the other.
 import type { AuditEntryView, DenialView, LicenseView, SessionView } from '../shared';
 import type { AuditEntry, Denial, License, Session } from './seats/types';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+/** True when A and B have the same keys. */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+// Not shown: a license's secret (given once, on creation), a session's seat key value (the claims it names are shown).
+const _license: SameKeys<Omit<License, 'secret'>, LicenseView> = true;
+const _session: SameKeys<Omit<Session, 'seatKeyValue'>, SessionView> = true;
+const _denial: SameKeys<Denial, DenialView> = true;
+const _audit: SameKeys<AuditEntry, AuditEntryView> = true;
 
 /** `seatsInUse` defaults to the license's own; an event passes the count it carries. */
 export function licenseView(l: License, seatsInUse = l.seatsInUse): LicenseView {
-  return {
-    id: l.id,
-    tenantId: l.tenantId,
-    name: l.name,
-    seats: l.seats,
-    seatCap: l.seatCap,
-    seatKey: l.seatKey,
-    idleTimeoutSec: l.idleTimeoutSec,
-    status: l.status,
-    deniedMessage: l.deniedMessage,
-    seatsInUse,
-    createdAt: new Date(l.createdAt).toISOString(),
-    updatedAt: new Date(l.updatedAt).toISOString(),
-  };
+  const { secret: _secret, createdAt, updatedAt, ...shown } = l;
+  return { ...shown, seatsInUse, createdAt: iso(createdAt), updatedAt: iso(updatedAt) };
 }
 
 export function sessionView(s: Session): SessionView {
-  return {
-    id: s.id,
-    licenseId: s.licenseId,
-    state: s.state,
-    sessionRef: s.sessionRef,
-    userId: s.userId,
-    deviceId: s.deviceId,
-    instanceId: s.instanceId,
-    app: s.app,
-    apps: s.apps,
-    name: s.name,
-    weight: s.weight,
-    sockets: s.sockets,
-    startedAt: new Date(s.startedAt).toISOString(),
-    idleSince: iso(s.idleSince),
-    expiresAt: iso(s.expiresAt),
-  };
+  const { seatKeyValue: _seatKeyValue, startedAt, idleSince, expiresAt, ...shown } = s;
+  return { ...shown, startedAt: iso(startedAt), idleSince: isoOrNull(idleSince), expiresAt: isoOrNull(expiresAt) };
 }
 
 export function denialView(d: Denial): DenialView {
-  return {
-    at: new Date(d.at).toISOString(),
-    licenseId: d.licenseId,
-    reason: d.reason,
-    sessionRef: d.sessionRef,
-    userId: d.userId,
-    deviceId: d.deviceId,
-    instanceId: d.instanceId,
-  };
+  return { ...d, at: iso(d.at) };
 }
 
 export function auditView(a: AuditEntry): AuditEntryView {
-  return { ...a, at: new Date(a.at).toISOString() };
+  return { ...a, at: iso(a.at) };
 }

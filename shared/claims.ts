@@ -1,4 +1,4 @@
-// The client token's claims (CONTRACT.md section 3) as a zod schema: the server parses every
+// The client token's claims (docs/contract.md section 3) as a zod schema: the server parses every
 // token with it, and portals may use it to check what they sign.
 import { z } from 'zod';
 import { SeatKeyPart } from './codes';

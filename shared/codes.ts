@@ -1,4 +1,4 @@
-// Reason and error codes of the wire contract (CONTRACT.md). One `as const` object per family,
+// Reason and error codes of the wire contract (docs/contract.md). One `as const` object per family,
 // with a union type beside it, so a misspelt code fails the type check.
 
 /** Why a socket's authentication failed: `connect_error` with `err.message` set to the code. */
@@ -21,8 +21,9 @@ export const DenyReason = {
 } as const;
 export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
 
-/** Why a held seat ended. The first four reach sockets in `session:ended`; `idle_timeout` and
- * `node_lost` only appear in hooks, history and the dashboard, since no socket is left to tell. */
+/** Why a held seat ended. The first four reach sockets in `session:ended`; `idle_timeout` only
+ * appears in hooks, history and the dashboard, since no socket is left to tell (a crashed node's
+ * sessions go idle and end with it too). */
 export const EndReason = {
   Kicked: 'kicked',
   EndedByApp: 'ended_by_app',
@@ -60,7 +61,7 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** What counts as one seat: the claims whose values must agree (CONTRACT.md section 2). */
+/** What counts as one seat: the claims whose values must agree (docs/contract.md section 2). */
 export const SeatKeyPart = {
   Session: 'session',
   User: 'user',

@@ -70,9 +70,8 @@ export interface SocketData {
 
 // ---- views shared by REST and the admin namespace ----
 
-export interface LicenseView {
-  id: string;
-  tenantId: string;
+/** A license's settings: what an admin sets when creating it and may change later. */
+export interface LicenseSettings {
   name: string;
   seats: number;
   seatCap: number | null;
@@ -80,19 +79,28 @@ export interface LicenseView {
   idleTimeoutSec: number;
   status: LicenseStatus;
   deniedMessage: string;
+}
+
+export interface LicenseView extends LicenseSettings {
+  id: string;
+  tenantId: string;
   seatsInUse: number;
   createdAt: string;
   updatedAt: string;
 }
 
-export interface SessionView {
-  id: string;
-  licenseId: string;
-  state: SessionState;
+/** Who holds or asked for a seat: the token's `sid`, `sub`, `dev` and `ins` claims, null when absent. */
+export interface ClaimantIds {
   sessionRef: string | null;
   userId: string | null;
   deviceId: string | null;
   instanceId: string | null;
+}
+
+export interface SessionView extends ClaimantIds {
+  id: string;
+  licenseId: string;
+  state: SessionState;
   app: string | null;
   apps: string[];
   name: string | null;
@@ -103,14 +111,10 @@ export interface SessionView {
   expiresAt: string | null;
 }
 
-export interface DenialView {
+export interface DenialView extends ClaimantIds {
   at: string;
   licenseId: string;
   reason: DenyReason;
-  sessionRef: string | null;
-  userId: string | null;
-  deviceId: string | null;
-  instanceId: string | null;
 }
 
 export interface AuditEntryView {

@@ -1,6 +1,7 @@
 // The OpenAPI document of the REST API, with request schemas generated from the zod schemas the
 // router validates with, so the document cannot drift from the code.
 import { z } from 'zod';
+import { CLAIMANT_ID_FIELDS } from '../seats/types';
 import { CreateLicenseBody, CreateTenantBody, KickBody, PatchLicenseBody } from './schemas';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -57,12 +58,12 @@ export function openApiDocument(): Record<string, unknown> {
         }),
         Session: object({
           ...typed('string', 'id', 'state', 'startedAt'),
-          ...typed(['string', 'null'], 'sessionRef', 'userId', 'deviceId', 'instanceId', 'app', 'name', 'idleSince', 'expiresAt'),
+          ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS, 'app', 'name', 'idleSince', 'expiresAt'),
           ...typed('integer', 'weight', 'sockets'),
         }),
         Denial: object({
           ...typed('string', 'at', 'reason'),
-          ...typed(['string', 'null'], 'sessionRef', 'userId', 'deviceId', 'instanceId'),
+          ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS),
         }),
       },
     },

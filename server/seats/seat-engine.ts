@@ -13,7 +13,7 @@ import { SeatError } from './seat-error';
 import type { SeatStore } from './seat-store';
 import type { StoreTrouble } from './token-auth';
 import type { VerifiedToken } from './token-verifier';
-import type { EndedSession, License, Session } from './types';
+import { claimantIds, type Denial, type EndedSession, type License, type Session } from './types';
 
 export type AdmitResult =
   | { granted: SeatGrantedPayload; session: Session; license: License }
@@ -84,15 +84,7 @@ export class SeatEngine {
     const decision = await this.bus.admission({ license, claims, socketId });
     const now = this.now();
     if (decision && 'deny' in decision) {
-      const denial = {
-        licenseId: license.id,
-        at: now,
-        reason: DenyReason.DeniedByApp,
-        sessionRef: claimant.sessionRef,
-        userId: claimant.userId,
-        deviceId: claimant.deviceId,
-        instanceId: claimant.instanceId,
-      };
+      const denial: Denial = { licenseId: license.id, at: now, reason: DenyReason.DeniedByApp, ...claimantIds(claimant) };
       const seatsInUse = await this.store.recordDenial(denial);
       this.publish({ type: 'denied', license, denial, message: decision.deny, seatsInUse });
       return { denied: { reason: denial.reason, message: decision.deny, seatsInUse, seats: license.seats }, license };

@@ -1,4 +1,4 @@
-// Client tokens: HS256 JWTs signed with the license's secret (CONTRACT.md section 3).
+// Client tokens: HS256 JWTs signed with the license's secret (docs/contract.md section 3).
 import { createVerifier, TokenError } from 'fast-jwt';
 import { decodeJwt } from 'jose';
 import { AuthErrorCode, TokenClaims } from '../../shared';

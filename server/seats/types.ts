@@ -1,5 +1,7 @@
 // The engine's domain: what a license, a session and an admission outcome are. Times are epoch ms.
-import type { DenyReason, EndReason, LicenseStatus, SeatEventType, SeatKey, SeatKeyPart, SessionState } from '../../shared';
+import type { ClaimantIds, DenyReason, EndReason, LicenseSettings, SeatKeyPart, SessionState } from '../../shared';
+
+export type { ClaimantIds, LicenseSettings };
 
 export interface Tenant {
   id: string;
@@ -7,16 +9,9 @@ export interface Tenant {
   createdAt: number;
 }
 
-export interface License {
+export interface License extends LicenseSettings {
   id: string;
   tenantId: string;
-  name: string;
-  seats: number;
-  seatCap: number | null;
-  seatKey: SeatKey;
-  idleTimeoutSec: number;
-  status: LicenseStatus;
-  deniedMessage: string;
   secret: string;
   /**
    * Seats held: the sum of the weights of the license's live sessions, as the license row's
@@ -31,32 +26,22 @@ export interface License {
 export type NewLicenseRow = Omit<License, 'seatsInUse'>;
 
 /** The fields of a license an admin may change. */
-export type LicensePatch = Partial<
-  Pick<License, 'name' | 'seats' | 'seatCap' | 'seatKey' | 'idleTimeoutSec' | 'status' | 'deniedMessage'>
->;
+export type LicensePatch = Partial<LicenseSettings>;
 
 /**
  * Who is asking for a seat, as the token says. Which seat it counts as is the license's seat key
  * applied to these claims (decisions/seat-key.ts), in the admission's transaction.
  */
-export interface Claimant {
-  sessionRef: string | null;
-  userId: string | null;
-  deviceId: string | null;
-  instanceId: string | null;
+export interface Claimant extends ClaimantIds {
   app: string | null;
   name: string | null;
   weight: number;
 }
 
-export interface Session {
+export interface Session extends ClaimantIds {
   id: string;
   licenseId: string;
   seatKeyValue: string;
-  sessionRef: string | null;
-  userId: string | null;
-  deviceId: string | null;
-  instanceId: string | null;
   app: string | null;
   name: string | null;
   weight: number;
@@ -70,14 +55,18 @@ export interface Session {
   apps: string[];
 }
 
-export interface Denial {
+export interface Denial extends ClaimantIds {
   licenseId: string;
   at: number;
   reason: DenyReason;
-  sessionRef: string | null;
-  userId: string | null;
-  deviceId: string | null;
-  instanceId: string | null;
+}
+
+/** The fields of ClaimantIds, for code that lists them (the OpenAPI document's schemas). */
+export const CLAIMANT_ID_FIELDS = ['sessionRef', 'userId', 'deviceId', 'instanceId'] as const satisfies ReadonlyArray<keyof ClaimantIds>;
+
+/** Just the ids of a claimant, session or denial: what a denial or a session row copies of it. */
+export function claimantIds({ sessionRef, userId, deviceId, instanceId }: ClaimantIds): ClaimantIds {
+  return { sessionRef, userId, deviceId, instanceId };
 }
 
 export interface AdmitRequest {
@@ -124,16 +113,6 @@ export interface AuditEntry {
   actor: string;
   action: string;
   detail: Record<string, unknown>;
-}
-
-export interface SeatEvent {
-  at: number;
-  licenseId: string;
-  sessionId: string | null;
-  type: SeatEventType;
-  reason: string | null;
-  weight: number;
-  seatsInUse: number;
 }
 
 /** Counts per time bucket, aggregated by the store for the dashboard's charts. */

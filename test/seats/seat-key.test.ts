@@ -1,4 +1,4 @@
-// Seat keys (CONTRACT.md section 2): the value connections of one seat share, from the claims.
+// Seat keys (docs/contract.md section 2): the value connections of one seat share, from the claims.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SeatKey } from '../../shared';

@@ -1,4 +1,4 @@
-// Seat keys (CONTRACT.md section 2): which claims of a claimant make up the one seat it counts as.
+// Seat keys (docs/contract.md section 2): which claims of a claimant make up the one seat it counts as.
 import { SEAT_KEY_CLAIM, type SeatKey, SeatKeyPart } from '../../../shared';
 import type { Claimant } from '../types';
 

@@ -1,6 +1,7 @@
-// Seed: ATLAS.ti desktop. One seat per user per device: a crash and restart on the same device
-// resumes the seat; the same user on another computer takes another; two users on one terminal
-// server take two.
+// Seed: ATLAS.ti desktop, the acceptance index. One seat per user per device: a crash and restart
+// on the same device resumes the seat; the same user on another computer takes another; two users
+// on one terminal server take two: all here (the seat key's rule: test/seats/seat-key.test.ts;
+// a whole-server restart: test/server/crash-restart.test.ts).
 import { describe, expect, it } from 'vitest';
 import { granted, sign, sleep, startServer } from '../support/harness';
 

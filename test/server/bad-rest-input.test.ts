@@ -1,0 +1,33 @@
+// Invariant 7, REST: malformed, oversized, unauthorised and out-of-range requests get coded errors and change nothing.
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../support/harness';
+
+describe('bad REST input', () => {
+  it('answers malformed, oversized, unauthorised and out-of-range requests with coded errors', async () => {
+    const { api } = await startServer({ config: { maxPayloadBytes: 2048 } });
+    const { license, admin } = await api.setup({ seats: 2 });
+    const expectError = (r: { status: number; body: any }, status: number, code: string) => {
+      expect(r.status).toBe(status);
+      expect(r.body.error.code).toBe(code);
+      expect(typeof r.body.error.message).toBe('string');
+    };
+    expectError(await api.as('').call('GET', '/licenses'), 401, 'unauthorized');
+    expectError(await api.as('nope-nope-nope').call('GET', '/licenses'), 401, 'unauthorized');
+    expectError(await admin.call('POST', '/licenses', '{"seats": 1,'), 400, 'bad_request');
+    expectError(await admin.call('POST', '/licenses', { seats: 'many' }), 400, 'bad_request');
+    expectError(await admin.call('POST', '/licenses', { seats: 1, extra: true }), 400, 'bad_request');
+    expectError(await admin.call('POST', '/licenses', { seats: -1 }), 422, 'out_of_range');
+    expectError(await admin.call('POST', '/licenses', { seats: 1, name: 'x'.repeat(5000) }), 413, 'payload_too_large');
+    expectError(await admin.call('POST', '/licenses', { seats: 1, seatKey: ['session', 'session'] }), 400, 'bad_request');
+    expectError(await admin.call('POST', '/licenses', { seats: 1, seatKey: ['galaxy'] }), 400, 'bad_request');
+    expectError(await admin.call('PATCH', `/licenses/${license.id}`, {}), 400, 'bad_request');
+    expectError(await admin.call('PATCH', `/licenses/${license.id}`, { status: 'deleted' }), 400, 'bad_request');
+    expectError(await admin.call('GET', '/licenses/nope'), 404, 'not_found');
+    expectError(await admin.call('DELETE', '/sessions/nope'), 404, 'not_found');
+    expectError(await admin.call('POST', '/tenants', { name: 'x' }), 403, 'forbidden');
+    expectError(await admin.call('GET', '/nowhere'), 404, 'not_found');
+    expectError(await api.call('POST', '/licenses', { seats: 1, tenantId: 'no-such-tenant' }), 404, 'not_found');
+    expectError(await admin.call('POST', '/licenses', { id: license.id, seats: 1 }), 409, 'conflict');
+    expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ seats: 2, status: 'active', name: license.name });
+  });
+});

@@ -1,0 +1,34 @@
+// Invariant 5: every denial is stored with its time and reason, and kept for DENIAL_RETENTION_DAYS
+// (the internal spec's rolling sixty days).
+import { describe, expect, it } from 'vitest';
+import { SqliteSeatStore } from '../../server/store/sqlite-store';
+import { connectAndAdmit, granted, sign, startServer } from '../support/harness';
+
+describe('denial log', () => {
+  it('stores each denial with its time and keeps it on a rolling window', async () => {
+    const store = SqliteSeatStore.open(':memory:');
+    const { url, api } = await startServer({ store, config: { denialRetentionDays: 60 } });
+    const { license, admin } = await api.setup({ seats: 1 });
+    await granted(url, await sign(license, { sid: 'a', sub: 'amy', dev: 'pc-1' }));
+    const t0 = Date.now();
+    for (const sid of ['b', 'c']) await connectAndAdmit(url, await sign(license, { sid, sub: `u-${sid}`, dev: 'pc-2' }));
+    const { denials } = await admin.ok('GET', `/licenses/${license.id}/denials`);
+    expect(denials).toHaveLength(2);
+    expect(denials[0]).toMatchObject({ reason: 'no_free_seats', sessionRef: 'c', userId: 'u-c', deviceId: 'pc-2' });
+    for (const d of denials) expect(Math.abs(Date.parse(d.at) - t0)).toBeLessThan(5000);
+    const since = await admin.ok('GET', `/licenses/${license.id}/denials?since=${encodeURIComponent(new Date(t0 + 60_000).toISOString())}`);
+    expect(since.denials).toHaveLength(0);
+    const bad = await admin.call('GET', `/licenses/${license.id}/denials?since=yesterday`);
+    expect(bad.status).toBe(400);
+
+    // The rolling window: a denial 61 days old is pruned, one 59 days old is kept.
+    const day = 86_400_000;
+    const base = { licenseId: license.id, reason: 'no_free_seats' as const, sessionRef: 'old', userId: null, deviceId: null, instanceId: null };
+    await store.recordDenial({ ...base, at: Date.now() - 61 * day });
+    await store.recordDenial({ ...base, at: Date.now() - 59 * day, sessionRef: 'kept' });
+    expect((await admin.ok('GET', `/licenses/${license.id}/denials`)).denials).toHaveLength(4);
+    await store.pruneHistory(Date.now() - 60 * day);
+    const after = (await admin.ok('GET', `/licenses/${license.id}/denials`)).denials;
+    expect(after.map((d: any) => d.sessionRef)).toEqual(['c', 'b', 'kept']);
+  });
+});

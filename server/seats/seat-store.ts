@@ -60,9 +60,7 @@ export interface SeatStore {
     now: number,
     cooldownUntil?: number,
   ): Promise<EndedSession | undefined>;
-  /** Releases the session only if it is still idle and past its deadline (exactly once). */
-  expireSession(sessionId: string, now: number): Promise<EndedSession | undefined>;
-  /** Releases every idle session of the license past its deadline, in one transaction. */
+  /** Releases every idle session of the license past its deadline, in one transaction (exactly once each). */
   expireLicense(licenseId: string, now: number): Promise<EndedSession[]>;
   /** Idle sessions whose deadline is at or before `before`. */
   listExpiring(before: number): Promise<Array<{ id: string; licenseId: string; expiresAt: number }>>;
@@ -72,8 +70,14 @@ export interface SeatStore {
    * that is no longer on record (the release aged out of the seat history).
    */
   endedAmong(sessionIds: string[]): Promise<Array<{ sessionId: string; reason: EndReason }>>;
+  /** The license's live sessions, oldest first. */
   listSessions(licenseId: string): Promise<Session[]>;
+  /** The live sessions of many licenses in one query, in the order of `licenseIds`, each license's oldest first. */
+  listSessionsOf(licenseIds: readonly string[]): Promise<Session[]>;
+  /** The license's denials, newest first. */
   listDenials(licenseId: string, opts?: { since?: number; limit?: number }): Promise<Denial[]>;
+  /** The newest `perLicense` denials of each license in one query, in the order of `licenseIds`, each newest first. */
+  listLatestDenials(licenseIds: readonly string[], perLicense: number): Promise<Denial[]>;
   /** Denials and peak seats in use per bucket of `bucketMs`, from `since` to `until`. */
   history(licenseId: string, since: number, until: number, bucketMs: number): Promise<HistoryBucket[]>;
   /** Deletes denials and seat history older than `before`. */

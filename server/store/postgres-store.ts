@@ -5,32 +5,49 @@ import { Kysely, PostgresDialect, type Selectable, type Transaction } from 'kyse
 import { KyselySeatStore } from './kysely-store';
 import { prepare } from './prepared';
 import type { Database, LicensesTable } from './schema';
+import type { StoreDialect } from './store-dialect';
 
 const INT8_OID = 20;
 
+/** The shared store with PostgreSQL's dialect; it adds nothing but the opening of the pool. */
 export class PostgresSeatStore extends KyselySeatStore {
   static open(url: string, poolSize = 10): PostgresSeatStore {
-    // Times and serial ids are bigint; they fit a JS number, so parse them as numbers.
-    const types = {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    };
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
-    // A client losing its connection (a database restart) emits 'error'; the pool listens only
-    // while the client is idle, and an unheard 'error' ends the process. The query in flight
-    // fails on its own (callers see `unavailable`), so every client gets a listener of its own.
-    pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
-    return new PostgresSeatStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+    return openPostgres(url, poolSize);
   }
+}
 
+function openPostgres(url: string, poolSize: number): PostgresSeatStore {
+  // Times and serial ids are bigint; they fit a JS number, so parse them as numbers.
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
+  // A client losing its connection (a database restart) emits 'error'; the pool listens only
+  // while the client is idle, and an unheard 'error' ends the process. The query in flight
+  // fails on its own (callers see `unavailable`), so every client gets a listener of its own.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new PostgresSeatStore(db, new PostgresStoreDialect(db));
+}
+
+export class PostgresStoreDialect implements StoreDialect {
   private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id).forUpdate());
 
-  protected async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
     return (await this.license(trx, { id })).rows[0];
   }
 
-  protected isUniqueViolation(err: unknown): boolean {
+  isUniqueViolation(err: unknown): boolean {
     return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
   }
+
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  async close(): Promise<void> {}
 }

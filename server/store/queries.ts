@@ -38,13 +38,6 @@ export function idleSessions(db: Kysely<Database> | Transaction<Database>, ids: 
 }
 
 export function hotQueries(db: Kysely<Database>) {
-  const expired = (p: { licenseId: string; now: number }) =>
-    db
-      .selectFrom('sessions')
-      .select('id')
-      .where('license_id', '=', p.licenseId)
-      .where('state', '=', SessionState.Idle)
-      .where('expires_at', '<=', p.now);
   return {
     license: prepare((p: { id: string }) => db.selectFrom('licenses').selectAll().where('id', '=', p.id)),
     /**
@@ -102,8 +95,14 @@ export function hotQueries(db: Kysely<Database>) {
     deleteSessionSockets: prepare((p: { sessionId: string }) => db.deleteFrom('connections').where('session_id', '=', p.sessionId)),
     appsOfSession: prepare((p: { sessionId: string }) => db.selectFrom('connections').select('app').where('session_id', '=', p.sessionId)),
     insertEvent: prepare((p: Insertable<SeatEventsTable>) => db.insertInto('seat_events').values(row(p, EVENT_COLUMNS))),
-    expiredOfLicense: prepare((p: { licenseId: string; now: number }) => expired(p)),
-    expiredSession: prepare((p: { licenseId: string; now: number; id: string }) => expired(p).where('id', '=', p.id)),
+    expiredOfLicense: prepare((p: { licenseId: string; now: number }) =>
+      db
+        .selectFrom('sessions')
+        .select('id')
+        .where('license_id', '=', p.licenseId)
+        .where('state', '=', SessionState.Idle)
+        .where('expires_at', '<=', p.now),
+    ),
     idleSession: prepare((p: { id: string; now: number; expiresAt: number }) => idleSessions(db, [p.id], p.now, p.expiresAt)),
   };
 }

@@ -11,13 +11,46 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { KyselySeatStore } from './kysely-store';
+import { prepare } from './prepared';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer';
 import type { Database, LicensesTable } from './schema';
+import type { StoreDialect } from './store-dialect';
 
 /** At most this many transactions share a commit (the connection is busy while a group runs). */
 const GROUP_MAX = 64;
 /** How often the worker checkpoints the WAL. */
 const CHECKPOINT_INTERVAL_MS = 250;
+
+/** The shared store with SQLite's dialect; it adds nothing but the opening of the file. */
+export class SqliteSeatStore extends KyselySeatStore {
+  static open(file: string): SqliteSeatStore {
+    return openSqlite(file);
+  }
+}
+
+function openSqlite(file: string): SqliteSeatStore {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  // Reads through mmap skip a copy per page.
+  sqlite.pragma('mmap_size = 268435456');
+  // Checkpoints run in a worker (sqlite-checkpointer.ts); should it fail, this connection
+  // checkpoints again itself. A WAL that grew under a burst is cut back to 64 MB after it.
+  let checkpointer: Checkpointer | undefined;
+  if (file !== ':memory:') {
+    sqlite.pragma('wal_autocheckpoint = 0');
+    sqlite.pragma('journal_size_limit = 67108864');
+    checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (err) => {
+      sqlite.pragma('wal_autocheckpoint = 1000');
+      process.emitWarning(`SQLite checkpoints are back on the main thread: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  return new SqliteSeatStore(db, new SqliteStoreDialect(db, checkpointer));
+}
 
 interface Pending {
   fn: (trx: Transaction<Database>) => Promise<unknown>;
@@ -25,53 +58,37 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-export class SqliteSeatStore extends KyselySeatStore {
+export class SqliteStoreDialect implements StoreDialect {
   private pending: Pending[] = [];
   /** Settles when the queue has drained; undefined while nothing is queued. */
   private draining: Promise<void> | undefined;
+  // SQLite's write lock serialises the whole transaction: a plain read is enough.
+  private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id));
 
-  static open(file: string): SqliteSeatStore {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const sqlite = new BetterSqlite3(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
-    // Reads through mmap skip a copy per page.
-    sqlite.pragma('mmap_size = 268435456');
-    // Checkpoints run in a worker (sqlite-checkpointer.ts); should it fail, this connection
-    // checkpoints again itself. A WAL that grew under a burst is cut back to 64 MB after it.
-    let checkpointer: Checkpointer | undefined;
-    if (file !== ':memory:') {
-      sqlite.pragma('wal_autocheckpoint = 0');
-      sqlite.pragma('journal_size_limit = 67108864');
-      checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (err) => {
-        sqlite.pragma('wal_autocheckpoint = 1000');
-        process.emitWarning(`SQLite checkpoints are back on the main thread: ${err instanceof Error ? err.message : String(err)}`);
-      });
-    }
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return new SqliteSeatStore(db, checkpointer);
-  }
-
-  private constructor(
-    db: Kysely<Database>,
+  constructor(
+    private readonly db: Kysely<Database>,
     private readonly checkpointer?: Checkpointer,
-  ) {
-    super(db);
+  ) {}
+
+  async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
+    return (await this.license(trx, { id })).rows[0];
   }
 
-  protected async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
-    // SQLite's write lock serialises the whole transaction: a plain read is enough.
-    return (await this.q.license(trx, { id })).rows[0];
+  isUniqueViolation(err: unknown): boolean {
+    return typeof err === 'object' && err !== null && String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
   }
 
-  protected override transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       // Wait for the rest of this turn's arrivals (sockets read in the same poll phase).
       this.draining ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
     });
+  }
+
+  async close(): Promise<void> {
+    await this.draining;
+    await this.checkpointer?.stop();
   }
 
   private async drain(): Promise<void> {
@@ -101,16 +118,6 @@ export class SqliteSeatStore extends KyselySeatStore {
         item.reject(err);
       }
     }
-  }
-
-  override async close(): Promise<void> {
-    await this.draining;
-    await this.checkpointer?.stop();
-    await super.close();
-  }
-
-  protected isUniqueViolation(err: unknown): boolean {
-    return typeof err === 'object' && err !== null && String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
   }
 }
 

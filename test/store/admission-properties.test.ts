@@ -93,7 +93,6 @@ type BaseOp =
   | { t: 'detach'; lic: number; pick: number }
   | { t: 'kick'; lic: number; key: number; cooldownMs: number }
   | { t: 'end'; lic: number; key: number }
-  | { t: 'expireSession'; lic: number; key: number }
   | { t: 'expireLicense'; lic: number }
   | { t: 'update'; lic: number; patch: LicensePatchM };
 type Op = BaseOp | { t: 'tick'; ms: number } | { t: 'batch'; ops: BaseOp[] };
@@ -123,8 +122,8 @@ const baseOp: fc.Arbitrary<BaseOp> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('end' as const), lic, key }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('expireSession' as const), lic, key }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('expireLicense' as const), lic }) },
+  // Every expiry goes through the license, as the engine's timers and sweep do.
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('expireLicense' as const), lic }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -413,12 +412,6 @@ async function call(store: SeatStore, step: Step): Promise<{ obs: Observed; erro
       stats.ended++;
       return { obs: { kind: 'ended', sessionId: o.session.id, reason: o.reason, sockets: o.session.sockets, seatsInUse: o.seatsInUse } };
     }
-    case 'expireSession': {
-      const o = await store.expireSession(step.sessionId, now);
-      checkExpired(o ? [o] : [], now, 'expireSession');
-      if (o) stats.expired++;
-      return { obs: { kind: 'expired', ids: o ? [o.session.id] : [] } };
-    }
     case 'expireLicense': {
       const o = await store.expireLicense(step.licenseId, now);
       checkExpired(o, now, 'expireLicense');
@@ -480,15 +473,10 @@ async function runScenario(stores: SeatStore[], reader: Kysely<Database>, sc: Sc
   let calls = 0;
   const storeFor = () => stores[calls++ % stores.length]!;
   const licenseOf = (n: number) => ids[n % ids.length]!;
-  /**
-   * The `n`th of the license's live sessions (idle ones only, when `idle` and there are any), else
-   * one it released, else one that never was.
-   */
-  const sessionOf = (l: MLicense, n: number, idle = false) => {
+  /** The `n`th of the license's live sessions, else one it released, else one that never was. */
+  const sessionOf = (l: MLicense, n: number) => {
     const live = Object.values(l.sessions).sort((a, b) => (a.key < b.key ? -1 : 1));
-    const idling = live.filter((s) => s.state === 'idle');
-    const pool = idle && idling.length > 0 ? idling : live;
-    return pool[n % Math.max(1, pool.length)]?.id ?? Object.keys(l.released).at(-1) ?? `no-such-session-${tag}`;
+    return live[n % Math.max(1, live.length)]?.id ?? Object.keys(l.released).at(-1) ?? `no-such-session-${tag}`;
   };
 
   const resolve = (o: BaseOp): Step => {
@@ -508,8 +496,6 @@ async function runScenario(stores: SeatStore[], reader: Kysely<Database>, sc: Sc
         return { kind: 'end', sessionId: sessionOf(l, o.key), reason: 'kicked', cooldownUntil: now + o.cooldownMs, now };
       case 'end':
         return { kind: 'end', sessionId: sessionOf(l, o.key), reason: 'ended_by_app', now };
-      case 'expireSession':
-        return { kind: 'expireSession', sessionId: sessionOf(l, o.key, true), now };
       case 'expireLicense':
         return { kind: 'expireLicense', licenseId: l.id, now };
       case 'update':

@@ -46,7 +46,6 @@ export type Step =
   | { kind: 'admit'; licenseId: string; key: string; weight: number; socketId: string; now: number }
   | { kind: 'detach'; socketId: string; now: number }
   | { kind: 'end'; sessionId: string; reason: 'kicked' | 'ended_by_app'; cooldownUntil?: number; now: number }
-  | { kind: 'expireSession'; sessionId: string; now: number }
   | { kind: 'expireLicense'; licenseId: string; now: number }
   | { kind: 'update'; licenseId: string; patch: LicensePatchM; now: number };
 
@@ -83,10 +82,8 @@ function release(l: MLicense, s: MSession, reason: EndReasonM): void {
 }
 
 /** Releases the license's idle sessions at or past their deadline; returns their ids, sorted. */
-function releaseExpired(l: MLicense, now: number, onlyId?: string): string[] {
-  const due = Object.values(l.sessions).filter(
-    (s) => s.state === 'idle' && s.expiresAt !== null && s.expiresAt <= now && (onlyId === undefined || s.id === onlyId),
-  );
+function releaseExpired(l: MLicense, now: number): string[] {
+  const due = Object.values(l.sessions).filter((s) => s.state === 'idle' && s.expiresAt !== null && s.expiresAt <= now);
   for (const s of due) release(l, s, 'idle_timeout');
   return due.map((s) => s.id).sort();
 }
@@ -170,11 +167,6 @@ export function apply(m: Model, step: Step, observed: Observed): Observed {
       release(l, s, step.reason);
       if (step.cooldownUntil !== undefined && step.cooldownUntil > step.now) l.cooldowns[s.key] = step.cooldownUntil;
       return { kind: 'ended', sessionId: s.id, reason: step.reason, sockets: s.sockets.length, seatsInUse: held(l) };
-    }
-    case 'expireSession': {
-      const found = findSession(m, step.sessionId);
-      if (!found) return { kind: 'expired', ids: [] };
-      return { kind: 'expired', ids: releaseExpired(found[0], step.now, step.sessionId) };
     }
     case 'expireLicense':
       return { kind: 'expired', ids: releaseExpired(m.licenses[step.licenseId]!, step.now) };

@@ -1,6 +1,6 @@
 // Admission: whether a claimant gets a seat, resumes the one its seat key holds, or is refused,
 // and which idle seats past their deadline are released on the way. A pure function of what the
-// store's transaction read under the license's lock (see KyselySeatStore.admit).
+// store's transaction read under the license's lock (see SeatLedger.admit in server/store/seat-ledger.ts).
 import { DenyReason, LicenseStatus, SessionState } from '../../../shared';
 import type { Claimant, License, Session } from '../types';
 

@@ -1,5 +1,5 @@
 // License changes: which live sessions a changed license no longer admits. A pure function of the
-// license as changed (with the seats it holds) and its live sessions (see KyselySeatStore.updateLicense).
+// license as changed (with the seats it holds) and its live sessions (see Licenses.updateLicense in server/store/licenses.ts).
 import { EndReason, LicenseStatus } from '../../../shared';
 import type { License, Session } from '../types';
 

@@ -1,0 +1,101 @@
+// Tenants, their licenses and the server's settings. A license change that ends sessions (a
+// suspension, fewer seats) is one transaction under the license's lock, as an admission is.
+import { StoreConflictError } from '../seats/seat-store';
+import { mayEndSessions, sessionsToEnd } from '../seats/decisions/license-change';
+import type { EndedSession, License, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
+import { licenseRow, toLicense } from './rows';
+import { releaseSession, sessionsOf } from './seat-moves';
+import type { StoreContext } from './store-dialect';
+
+export class Licenses {
+  constructor(private readonly s: StoreContext) {}
+
+  // ---- tenants and settings ----
+
+  async createTenant(tenant: Tenant, adminTokenHash: string): Promise<Tenant> {
+    await this.s.db
+      .insertInto('tenants')
+      .values({ id: tenant.id, name: tenant.name, admin_token_hash: adminTokenHash, created_at: tenant.createdAt })
+      .execute();
+    return tenant;
+  }
+
+  async findTenantByTokenHash(hash: string): Promise<Tenant | undefined> {
+    const row = await this.s.db.selectFrom('tenants').selectAll().where('admin_token_hash', '=', hash).executeTakeFirst();
+    return row && { id: row.id, name: row.name, createdAt: Number(row.created_at) };
+  }
+
+  async getTenant(id: string): Promise<Tenant | undefined> {
+    const row = await this.s.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { id: row.id, name: row.name, createdAt: Number(row.created_at) };
+  }
+
+  /** Stores `value` under `key` unless a value is there; returns the value that holds. */
+  async putSettingIfAbsent(key: string, value: string): Promise<string> {
+    await this.s.db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    return (await this.getSetting(key)) ?? value;
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.s.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  // ---- licenses ----
+
+  /** Throws `StoreConflictError` when the id is taken. */
+  async createLicense(license: NewLicenseRow): Promise<License> {
+    try {
+      await this.s.db.insertInto('licenses').values(licenseRow(license)).execute();
+    } catch (err) {
+      if (this.s.dialect.isUniqueViolation(err)) throw new StoreConflictError(`license ${license.id} exists`, { cause: err });
+      throw err;
+    }
+    return { ...license, seatsInUse: 0 };
+  }
+
+  async getLicense(id: string): Promise<License | undefined> {
+    const [row] = (await this.s.q.license(this.s.db, { id })).rows;
+    return row && toLicense(row);
+  }
+
+  async listLicenses(tenantId?: string): Promise<License[]> {
+    const rows = await this.s.db
+      .selectFrom('licenses')
+      .selectAll()
+      .$if(tenantId !== undefined, (q) => q.where('tenant_id', '=', tenantId!))
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toLicense);
+  }
+
+  /**
+   * Applies the patch in one transaction. Suspending ends every session (`license_suspended`);
+   * lowering seats below those in use ends the newest sessions (`seats_reduced`) until it fits.
+   */
+  async updateLicense(id: string, patch: LicensePatch, now: number): Promise<{ license: License; ended: EndedSession[] } | undefined> {
+    const { q, dialect } = this.s;
+    return dialect.transaction(async (trx) => {
+      const row = await dialect.lockLicense(trx, id);
+      if (!row) return undefined;
+      let license: License = { ...toLicense(row), ...patch, updatedAt: now };
+      await trx.updateTable('licenses').set(licenseRow(license)).where('id', '=', id).execute();
+
+      const ended: EndedSession[] = [];
+      if (!mayEndSessions(license)) return { license, ended };
+      const live = await sessionsOf(trx, [id], 'newest-first');
+      for (const { session, reason } of sessionsToEnd(license, live)) {
+        const seatsInUse = await releaseSession(q, trx, session, reason, now);
+        if (seatsInUse === undefined) continue;
+        license = { ...license, seatsInUse };
+        ended.push({ license, session, reason, seatsInUse });
+      }
+      return { license, ended };
+    });
+  }
+}

@@ -1,0 +1,78 @@
+// Table rows as the engine sees them, and back: bigint columns come as numbers, JSON as values.
+import type { Selectable } from 'kysely';
+import type { DenyReason, LicenseStatus, SeatKey } from '../../shared';
+import type { Denial, License, NewLicenseRow, Session } from '../seats/types';
+import type { DenialsTable, LicensesTable, SessionsTable } from './schema';
+
+export function toLicense(row: Selectable<LicensesTable>): License {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    seats: Number(row.seats),
+    seatCap: row.seat_cap === null ? null : Number(row.seat_cap),
+    seatKey: JSON.parse(row.seat_key) as SeatKey,
+    idleTimeoutSec: Number(row.idle_timeout_sec),
+    status: row.status as LicenseStatus,
+    deniedMessage: row.denied_message,
+    secret: row.secret,
+    seatsInUse: Number(row.seats_in_use),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** The row's fields an admin may set; `seats_in_use` is written by `addSeats` alone. */
+export function licenseRow(l: NewLicenseRow): Omit<LicensesTable, 'seats_in_use'> {
+  return {
+    id: l.id,
+    tenant_id: l.tenantId,
+    name: l.name,
+    seats: l.seats,
+    seat_cap: l.seatCap,
+    seat_key: JSON.stringify(l.seatKey),
+    idle_timeout_sec: l.idleTimeoutSec,
+    status: l.status,
+    denied_message: l.deniedMessage,
+    secret: l.secret,
+    created_at: l.createdAt,
+    updated_at: l.updatedAt,
+  };
+}
+
+/** A session with what its connection rows say: how many sockets, and which apps. */
+export function toSession(row: Selectable<SessionsTable>, conns: Array<{ app: string | null }>): Session {
+  const apps = new Set<string>();
+  if (row.app) apps.add(row.app);
+  for (const c of conns) if (c.app) apps.add(c.app);
+  return {
+    id: row.id,
+    licenseId: row.license_id,
+    seatKeyValue: row.seat_key_value,
+    sessionRef: row.session_ref,
+    userId: row.user_id,
+    deviceId: row.device_id,
+    instanceId: row.instance_id,
+    app: row.app,
+    name: row.name,
+    weight: Number(row.weight),
+    state: row.state as Session['state'],
+    startedAt: Number(row.started_at),
+    idleSince: row.idle_since === null ? null : Number(row.idle_since),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    sockets: conns.length,
+    apps: [...apps],
+  };
+}
+
+export function toDenial(r: Selectable<DenialsTable>): Denial {
+  return {
+    licenseId: r.license_id,
+    at: Number(r.at),
+    reason: r.reason as DenyReason,
+    sessionRef: r.session_ref,
+    userId: r.user_id,
+    deviceId: r.device_id,
+    instanceId: r.instance_id,
+  };
+}

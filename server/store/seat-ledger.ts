@@ -1,0 +1,242 @@
+// The seat ledger: sessions and their connection rows. Admission, a socket leaving, a session
+// ending and idle seats expiring are each one transaction under the license's lock.
+import { randomUUID } from 'node:crypto';
+import { type EndReason, EndReason as End, SeatEventType, SessionState } from '../../shared';
+import { decideAdmission } from '../seats/decisions/admission';
+import { seatKeyValue } from '../seats/decisions/seat-key';
+import type { AdmitOutcome, AdmitRequest, Denial, DetachOutcome, EndedSession, License, Session } from '../seats/types';
+import { toLicense, toSession } from './rows';
+import { addSeats, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, sessionsOf } from './seat-moves';
+import type { StoreContext } from './store-dialect';
+
+export class SeatLedger {
+  constructor(private readonly s: StoreContext) {}
+
+  /** Resume the live session of the seat key, else grant if it fits, else record the denial. */
+  async admit(req: AdmitRequest): Promise<AdmitOutcome> {
+    const { licenseId, claimant, now } = req;
+    const { q, dialect } = this.s;
+    return dialect.transaction(async (trx): Promise<AdmitOutcome> => {
+      const row = await dialect.lockLicense(trx, licenseId);
+      if (!row) return { kind: 'license_not_found' };
+      let license = toLicense(row);
+      // The seat key in force is the locked row's, whatever the token was checked against.
+      const key = seatKeyValue(license.seatKey, claimant);
+      if ('missing' in key) return { kind: 'missing_claim', license, missing: key.missing, claim: key.claim };
+      const seatKey = { licenseId, seatKeyValue: key.value };
+
+      const { rows } = await q.admissionSessions(trx, { ...seatKey, now });
+      const sessions = rows.map((r) => ({ row: r, id: r.id, weight: Number(r.weight), state: r.state as SessionState, expiresAt: r.expires_at === null ? null : Number(r.expires_at) }));
+      const own = sessions.find((s) => s.row.seat_key_value === key.value);
+      const [cooldown] = (await q.cooldownUntil(trx, { ...seatKey, now })).rows;
+      const decision = decideAdmission({
+        license,
+        claimant,
+        own,
+        stale: sessions.filter((s) => s !== own),
+        cooldownUntil: cooldown ? Number(cooldown.until) : null,
+        now,
+      });
+
+      const expired: EndedSession[] = [];
+      for (const { row: stale } of decision.release) {
+        // Idle: no connection rows.
+        const session = toSession(stale, []);
+        const seatsInUse = await releaseSession(q, trx, session, End.IdleTimeout, now);
+        if (seatsInUse === undefined) continue;
+        license = { ...license, seatsInUse };
+        expired.push({ license, session, reason: End.IdleTimeout, seatsInUse });
+      }
+
+      if (decision.kind === 'deny') {
+        const denial: Denial = {
+          licenseId,
+          at: now,
+          reason: decision.reason,
+          sessionRef: claimant.sessionRef,
+          userId: claimant.userId,
+          deviceId: claimant.deviceId,
+          instanceId: claimant.instanceId,
+        };
+        await insertDenial(q, trx, denial, claimant.weight, license.seatsInUse);
+        return { kind: 'denied', license, denial, seatsInUse: license.seatsInUse, expired };
+      }
+
+      if (decision.kind === 'resume') {
+        const existing = decision.session.row;
+        await q.resumeSession(trx, { id: existing.id });
+        await insertConnection(q, trx, req, existing.id);
+        await insertEvent(q, trx, {
+          license_id: licenseId,
+          session_id: existing.id,
+          type: SeatEventType.Resumed,
+          reason: null,
+          weight: existing.weight,
+          seats_in_use: license.seatsInUse,
+          at: now,
+        });
+        // The row as just updated, with every connection of the session now (this one included).
+        const { rows: conns } = await q.appsOfSession(trx, { sessionId: existing.id });
+        const session = toSession({ ...existing, state: SessionState.Active, idle_since: null, expires_at: null }, conns);
+        return { kind: 'granted', resumed: true, license, session, seatsInUse: license.seatsInUse, expired };
+      }
+
+      const session: Session = {
+        id: randomUUID(),
+        licenseId,
+        seatKeyValue: key.value,
+        sessionRef: claimant.sessionRef,
+        userId: claimant.userId,
+        deviceId: claimant.deviceId,
+        instanceId: claimant.instanceId,
+        app: claimant.app,
+        name: claimant.name,
+        weight: claimant.weight,
+        state: SessionState.Active,
+        startedAt: now,
+        idleSince: null,
+        expiresAt: null,
+        sockets: 1,
+        apps: claimant.app ? [claimant.app] : [],
+      };
+      await q.insertSession(trx, {
+        id: session.id,
+        license_id: licenseId,
+        seat_key_value: session.seatKeyValue,
+        session_ref: session.sessionRef,
+        user_id: session.userId,
+        device_id: session.deviceId,
+        instance_id: session.instanceId,
+        app: session.app,
+        name: session.name,
+        weight: session.weight,
+        state: session.state,
+        started_at: now,
+        idle_since: null,
+        expires_at: null,
+      });
+      const seatsInUse = await addSeats(q, trx, licenseId, claimant.weight);
+      await insertConnection(q, trx, req, session.id);
+      await insertEvent(q, trx, {
+        license_id: licenseId,
+        session_id: session.id,
+        type: SeatEventType.Granted,
+        reason: null,
+        weight: claimant.weight,
+        seats_in_use: seatsInUse,
+        at: now,
+      });
+      return { kind: 'granted', resumed: false, license: { ...license, seatsInUse }, session, seatsInUse, expired };
+    });
+  }
+
+  /** Removes a socket's connection row; the session goes idle when it was the last one. */
+  async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
+    const { db, q, dialect } = this.s;
+    const [conn] = (await q.licenseOfSocket(db, { socketId })).rows;
+    if (!conn) return undefined;
+    return dialect.transaction(async (trx) => {
+      const row = await dialect.lockLicense(trx, conn.license_id);
+      const [gone] = (await q.deleteSocket(trx, { socketId })).rows;
+      if (!row || !gone) return undefined;
+      const [outcome] = await idleOrphans(q, trx, toLicense(row), [gone.session_id], now);
+      if (outcome) return outcome;
+      const session = await loadSession(q, trx, gone.session_id);
+      if (!session) return undefined;
+      const license = toLicense(row);
+      return { license, session, seatsInUse: license.seatsInUse };
+    });
+  }
+
+  /** Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. */
+  async endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number): Promise<EndedSession | undefined> {
+    const { db, q, dialect } = this.s;
+    const [found] = (await q.licenseOfSession(db, { id: sessionId })).rows;
+    if (!found) return undefined;
+    return dialect.transaction(async (trx) => {
+      const row = await dialect.lockLicense(trx, found.license_id);
+      const session = await loadSession(q, trx, sessionId);
+      if (!row || !session) return undefined;
+      const seatsInUse = await releaseSession(q, trx, session, reason, now);
+      if (seatsInUse === undefined) return undefined;
+      const license = { ...toLicense(row), seatsInUse };
+      if (cooldownUntil !== undefined && cooldownUntil > now) {
+        await trx
+          .insertInto('kick_cooldowns')
+          .values({ license_id: license.id, seat_key_value: session.seatKeyValue, until: cooldownUntil })
+          .onConflict((oc) => oc.columns(['license_id', 'seat_key_value']).doUpdateSet({ until: cooldownUntil }))
+          .execute();
+      }
+      return { license, session, reason, seatsInUse };
+    });
+  }
+
+  /** Releases every idle session of the license past its deadline, in one transaction (exactly once each). */
+  async expireLicense(licenseId: string, now: number): Promise<EndedSession[]> {
+    const { q, dialect } = this.s;
+    return dialect.transaction(async (trx) => {
+      const row = await dialect.lockLicense(trx, licenseId);
+      if (!row) return [];
+      const { rows } = await q.expiredOfLicense(trx, { licenseId, now });
+      const ended: EndedSession[] = [];
+      let license: License = toLicense(row);
+      for (const { id } of rows) {
+        const session = await loadSession(q, trx, id);
+        if (!session) continue;
+        const seatsInUse = await releaseSession(q, trx, session, End.IdleTimeout, now);
+        if (seatsInUse === undefined) continue;
+        license = { ...license, seatsInUse };
+        ended.push({ license, session, reason: End.IdleTimeout, seatsInUse });
+      }
+      return ended;
+    });
+  }
+
+  /** Idle sessions whose deadline is at or before `before`. */
+  async listExpiring(before: number): Promise<Array<{ id: string; licenseId: string; expiresAt: number }>> {
+    const rows = await this.s.db
+      .selectFrom('sessions')
+      .select(['id', 'license_id', 'expires_at'])
+      .where('state', '=', SessionState.Idle)
+      .where('expires_at', '<=', before)
+      .orderBy('expires_at')
+      .execute();
+    return rows.map((r) => ({ id: r.id, licenseId: r.license_id, expiresAt: Number(r.expires_at) }));
+  }
+
+  getSession(id: string): Promise<Session | undefined> {
+    return loadSession(this.s.q, this.s.db, id);
+  }
+
+  /**
+   * Which of these sessions no longer exist, with the reason each was released for: `ended` when
+   * that is no longer on record (the release aged out of the seat history).
+   */
+  async endedAmong(sessionIds: string[]): Promise<Array<{ sessionId: string; reason: EndReason }>> {
+    const { db } = this.s;
+    if (sessionIds.length === 0) return [];
+    const live = await db.selectFrom('sessions').select('id').where('id', 'in', sessionIds).execute();
+    const liveIds = new Set(live.map((r) => r.id));
+    const gone = sessionIds.filter((id) => !liveIds.has(id));
+    if (gone.length === 0) return [];
+    const released = await db
+      .selectFrom('seat_events')
+      .select(['session_id', 'reason'])
+      .where('session_id', 'in', gone)
+      .where('type', '=', SeatEventType.Released)
+      .execute();
+    const reasons = new Map(released.map((r) => [r.session_id, r.reason as EndReason]));
+    // Not known any more: say so, rather than guess (a guessed `kicked` would blame an admin).
+    return gone.map((sessionId) => ({ sessionId, reason: reasons.get(sessionId) ?? End.Ended }));
+  }
+
+  /** The license's live sessions, oldest first. */
+  listSessions(licenseId: string): Promise<Session[]> {
+    return sessionsOf(this.s.db, [licenseId], 'oldest-first');
+  }
+
+  /** The live sessions of many licenses, in the order of `licenseIds`, each license's oldest first. */
+  listSessionsOf(licenseIds: readonly string[]): Promise<Session[]> {
+    return sessionsOf(this.s.db, licenseIds, 'oldest-first');
+  }
+}

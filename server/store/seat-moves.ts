@@ -1,0 +1,162 @@
+// The writes and reads inside a transaction that the ledger, license changes and node liveness
+// share: release a session, idle the sessions a connection left, count seats, log seat events.
+// Each runs under the license's lock, taken by its caller.
+import type { Insertable } from 'kysely';
+import { type EndReason, SeatEventType } from '../../shared';
+import type { AdmitRequest, Denial, DetachOutcome, License, Session } from '../seats/types';
+import { type HotQueries, idleSessions } from './queries';
+import { toSession } from './rows';
+import type { SeatEventsTable } from './schema';
+import type { Db } from './store-dialect';
+
+/** Lists of ids go to `in (…)` at most this many at a time (SQLite caps a statement's parameters). */
+const CHUNK = 500;
+
+export function chunked<T>(list: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The one writer of the license row's seat counter, on every session insert and delete (under
+ * the license's lock). Returns the count it leaves: nothing reads it again after.
+ */
+export async function addSeats(q: HotQueries, trx: Db, licenseId: string, delta: number): Promise<number> {
+  const [row] = (await q.addSeats(trx, { licenseId, delta })).rows;
+  if (!row) throw new Error(`no license ${licenseId} to count seats on`);
+  return Number(row.seats_in_use);
+}
+
+export async function insertEvent(q: HotQueries, trx: Db, event: Insertable<SeatEventsTable>): Promise<void> {
+  await q.insertEvent(trx, event);
+}
+
+export async function insertConnection(q: HotQueries, trx: Db, req: AdmitRequest, sessionId: string): Promise<void> {
+  await q.insertConnection(trx, {
+    socket_id: req.socketId,
+    session_id: sessionId,
+    license_id: req.licenseId,
+    node_id: req.nodeId,
+    app: req.claimant.app,
+    connected_at: req.now,
+  });
+}
+
+/** The denial and its seat event; `weight` is what the claimant asked for. */
+export async function insertDenial(q: HotQueries, trx: Db, denial: Denial, weight: number, seatsInUse: number): Promise<void> {
+  await trx
+    .insertInto('denials')
+    .values({
+      license_id: denial.licenseId,
+      at: denial.at,
+      reason: denial.reason,
+      session_ref: denial.sessionRef,
+      user_id: denial.userId,
+      device_id: denial.deviceId,
+      instance_id: denial.instanceId,
+    })
+    .execute();
+  await insertEvent(q, trx, {
+    license_id: denial.licenseId,
+    session_id: null,
+    type: SeatEventType.Denied,
+    reason: denial.reason,
+    weight,
+    seats_in_use: seatsInUse,
+    at: denial.at,
+  });
+}
+
+/**
+ * Deletes the session and its connections and gives back its seats; returns the seats the
+ * license holds after it, or undefined when the session was already gone.
+ */
+export async function releaseSession(q: HotQueries, trx: Db, session: Session, reason: EndReason, now: number): Promise<number | undefined> {
+  await q.deleteSessionSockets(trx, { sessionId: session.id });
+  const gone = await q.deleteSession(trx, { id: session.id });
+  if (Number(gone.numAffectedRows ?? 0) === 0) return undefined;
+  const seatsInUse = await addSeats(q, trx, session.licenseId, -session.weight);
+  await insertEvent(q, trx, {
+    license_id: session.licenseId,
+    session_id: session.id,
+    type: SeatEventType.Released,
+    reason,
+    weight: session.weight,
+    seats_in_use: seatsInUse,
+    at: now,
+  });
+  return seatsInUse;
+}
+
+/** Sessions among `sessionIds` left with no connection go idle, with a durable deadline. */
+export async function idleOrphans(q: HotQueries, trx: Db, license: License, sessionIds: string[], now: number): Promise<DetachOutcome[]> {
+  const outcomes: DetachOutcome[] = [];
+  const expiresAt = now + license.idleTimeoutSec * 1000;
+  // Going idle changes no seat count.
+  const { seatsInUse } = license;
+  // Set-based, in chunks: a restart or a dead node idles thousands of sessions at once.
+  for (const chunk of chunked(sessionIds)) {
+    const idled =
+      chunk.length === 1
+        ? (await q.idleSession(trx, { id: chunk[0]!, now, expiresAt })).rows
+        : await idleSessions(trx, chunk, now, expiresAt).execute();
+    if (idled.length === 0) continue;
+    await trx
+      .insertInto('seat_events')
+      .values(
+        idled.map((r) => ({
+          license_id: license.id,
+          session_id: r.id,
+          type: SeatEventType.Idle,
+          reason: null,
+          weight: r.weight,
+          seats_in_use: seatsInUse,
+          at: now,
+        })),
+      )
+      .execute();
+    for (const row of idled) outcomes.push({ license, session: toSession(row, []), seatsInUse });
+  }
+  return outcomes;
+}
+
+export async function loadSession(q: HotQueries, db: Db, id: string): Promise<Session | undefined> {
+  const [row] = (await q.sessionById(db, { id })).rows;
+  if (!row) return undefined;
+  const { rows: conns } = await q.appsOfSession(db, { sessionId: id });
+  return toSession(row, conns);
+}
+
+/**
+ * The live sessions of these licenses with their connections, in the order of `licenseIds`,
+ * each license's sessions by start (then id), oldest or newest first. One query for the
+ * sessions and one for their connections (per 500 licenses).
+ */
+export async function sessionsOf(db: Db, licenseIds: readonly string[], order: 'oldest-first' | 'newest-first'): Promise<Session[]> {
+  const dir = order === 'oldest-first' ? 'asc' : 'desc';
+  const byLicense = new Map<string, Session[]>(licenseIds.map((id) => [id, []]));
+  for (const ids of chunked([...byLicense.keys()])) {
+    const rows = await db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('license_id', 'in', ids)
+      .orderBy('started_at', dir)
+      .orderBy('id', dir)
+      .execute();
+    if (rows.length === 0) continue;
+    const conns = await db
+      .selectFrom('connections')
+      .select(['session_id', 'app'])
+      .where('license_id', 'in', ids)
+      .execute();
+    const bySession = new Map<string, Array<{ app: string | null }>>();
+    for (const c of conns) {
+      const list = bySession.get(c.session_id) ?? [];
+      list.push(c);
+      bySession.set(c.session_id, list);
+    }
+    for (const r of rows) byLicense.get(r.license_id)!.push(toSession(r, bySession.get(r.id) ?? []));
+  }
+  return [...byLicense.values()].flat();
+}

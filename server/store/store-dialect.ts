@@ -1,0 +1,28 @@
+// What each database does its own way, and what every part of the store is given. The parts
+// (seat-ledger.ts, licenses.ts, history.ts, audit.ts, nodes.ts) share every query; a dialect
+// (sqlite-store.ts, postgres-store.ts) owns only how a license is locked, how a unique violation
+// looks, and how a transaction runs.
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { HotQueries } from './queries';
+import type { Database, LicensesTable } from './schema';
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+export interface StoreDialect {
+  /** Reads the license row so that no other transaction changes the license's seats until commit. */
+  lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined>;
+  /** Whether an error is a unique-constraint violation in this dialect. */
+  isUniqueViolation(err: unknown): boolean;
+  /** Runs `fn` as one transaction: all of it commits, or none of it. */
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** Settles what is in flight and lets go of what the dialect holds besides the connection. */
+  close(): Promise<void>;
+}
+
+/** What every part of the store works with. */
+export interface StoreContext {
+  readonly db: Kysely<Database>;
+  /** The hot paths' statements, compiled once. */
+  readonly q: HotQueries;
+  readonly dialect: StoreDialect;
+}

@@ -1,0 +1,44 @@
+// The seat history on every store: denials and the peak of seats in use per time bucket, as the
+// dashboard's charts read them. Several events share a bucket (on SQLite, too: a JS number binds
+// as a REAL there, and the bucket must still be an integer).
+import { expect, it } from 'vitest';
+import type { Denial } from '../../server/seats/types';
+import { admit, claimant, forEachStore, grant, newLicense } from './store-dialects';
+
+forEachStore('history', (nodes) => {
+  it('counts the denials and the peak of seats in use of several events in one bucket', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 2 });
+    // [1000, 2000): two grants, two denials, both ended again.
+    const a = await grant(store!, license, claimant('a'), 1000);
+    const b = await grant(store!, license, claimant('b'), 1100);
+    expect((await admit(store!, license, claimant('c'), 1150)).kind).toBe('denied');
+    expect((await admit(store!, license, claimant('d'), 1160)).kind).toBe('denied');
+    await store!.endSession(b.session.id, 'ended_by_app', 1200);
+    await store!.endSession(a.session.id, 'ended_by_app', 1300);
+    // [2000, 3000): one grant and a hook's refusal. [3000, 4000): nothing moves.
+    await grant(store!, license, claimant('e'), 2500);
+    const refusal: Denial = { licenseId: license.id, at: 2600, reason: 'denied_by_app', sessionRef: 'f', userId: null, deviceId: null, instanceId: null };
+    await store!.recordDenial(refusal);
+
+    expect(await store!.history(license.id, 1000, 4000, 1000)).toEqual([
+      { at: 1000, denials: 2, peakSeatsInUse: 2 },
+      { at: 2000, denials: 1, peakSeatsInUse: 1 },
+      // Held since the last move before it.
+      { at: 3000, denials: 0, peakSeatsInUse: 1 },
+    ]);
+    // Buckets that do not divide the times evenly, and seats carried in from before `since`.
+    expect(await store!.history(license.id, 1000, 4000, 1500)).toEqual([
+      { at: 1000, denials: 2, peakSeatsInUse: 2 },
+      { at: 2500, denials: 1, peakSeatsInUse: 1 },
+    ]);
+    expect(await store!.history(license.id, 1250, 2250, 500)).toEqual([
+      { at: 1250, denials: 0, peakSeatsInUse: 1 },
+      { at: 1750, denials: 0, peakSeatsInUse: 0 },
+    ]);
+    expect(await store!.history(license.id, 3000, 5000, 1000)).toEqual([
+      { at: 3000, denials: 0, peakSeatsInUse: 1 },
+      { at: 4000, denials: 0, peakSeatsInUse: 1 },
+    ]);
+  });
+});

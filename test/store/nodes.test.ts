@@ -1,0 +1,54 @@
+// Node liveness on every store: a dead node's connection rows go (its sessions idle and expire as
+// usual), once, however many survivors reap; a graceful stop lets go of the node's own.
+import { expect, it } from 'vitest';
+import { claimant, forEachStore, grant, held, newLicense } from './store-dialects';
+
+forEachStore('node liveness', (nodes) => {
+  it('reapNodes releases only a dead node\'s connections, once, however many survivors reap', async () => {
+    const stores = await nodes(3);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 10, idleTimeoutSec: 2 });
+    await store.heartbeat('dead', 1000);
+    await store.heartbeat('b', 1000);
+    await store.heartbeat('c', 1000);
+    const onDead = await grant(store, license, claimant('on-dead'), 1000, 's1', 'dead');
+    const shared = await grant(store, license, claimant('shared'), 1000, 's2', 'dead');
+    await grant(store, license, claimant('shared'), 1000, 's3', 'b');
+    const onB = await grant(store, license, claimant('on-b'), 1000, 's4', 'b');
+    // A node that never wrote a heartbeat row: its connections are orphans too.
+    const ghost = await grant(store, license, claimant('ghost'), 1000, 's5', 'ghost');
+
+    await store.heartbeat('b', 5000);
+    await store.heartbeat('c', 5000);
+    // Nobody is dead yet at 4000 with a 3000 ms timeout (only the ghost is unknown).
+    const early = await stores[1]!.reapNodes({ deadBefore: 900, now: 4000, keep: 'b' });
+    expect(early.map((o) => o.session.id)).toEqual([ghost.session.id]);
+
+    const reaps = await Promise.all([
+      stores[1]!.reapNodes({ deadBefore: 2000, now: 5000, keep: 'b' }),
+      stores[2]!.reapNodes({ deadBefore: 2000, now: 5000, keep: 'c' }),
+      stores[1]!.reapNodes({ deadBefore: 2000, now: 5000, keep: 'b' }),
+    ]);
+    const idled = reaps.flat().map((o) => o.session.id);
+    expect(idled).toEqual([onDead.session.id]);
+    const idle = (await store.getSession(onDead.session.id))!;
+    expect(idle).toMatchObject({ state: 'idle', sockets: 0, idleSince: 5000, expiresAt: 7000 });
+    expect(await store.getSession(shared.session.id)).toMatchObject({ state: 'active', sockets: 1 });
+    expect(await store.getSession(onB.session.id)).toMatchObject({ state: 'active', sockets: 1 });
+    // The dead node's seat is held for the idle timeout, then goes as usual.
+    expect(await held(store, license.id)).toBe(4);
+    // (with the ghost's, idle since the early reap at 4000)
+    const expired = await stores[2]!.expireLicense(license.id, 7000);
+    expect(expired.map((e) => e.session.id).sort()).toEqual([onDead.session.id, ghost.session.id].sort());
+    expect(expired.every((e) => e.reason === 'idle_timeout')).toBe(true);
+
+    // A graceful stop of b: its sockets go, its sessions idle, its node row is removed.
+    const released = await stores[1]!.releaseNode('b', 8000);
+    expect(released.map((o) => o.session.id).sort()).toEqual([shared.session.id, onB.session.id].sort());
+    expect(released.every((o) => o.session.state === 'idle' && o.session.expiresAt === 10_000)).toBe(true);
+    // allOthers (a single node starting): every node but `keep` is let go.
+    await grant(store, license, claimant('on-c'), 9000, 's6', 'c');
+    const all = await store.reapNodes({ deadBefore: 0, now: 9500, keep: 'a', allOthers: true });
+    expect(all).toHaveLength(1);
+  });
+});

@@ -6,7 +6,10 @@ import { type Actor, mayTouch, tenantScope } from './actor';
 import type { SeatStore } from './seat-store';
 import type { AuditEntry, Denial, HistoryBucket, License, Session } from './types';
 
-export type ReadsStore = Pick<SeatStore, 'getLicense' | 'listLicenses' | 'listSessions' | 'listDenials' | 'history' | 'listAudit'>;
+export type ReadsStore = Pick<
+  SeatStore,
+  'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
+>;
 
 export interface ReadsDeps {
   store: ReadsStore;
@@ -75,16 +78,13 @@ export class Reads {
   async snapshot(actor: Actor, { denialsPerLicense, audit }: { denialsPerLicense: number; audit: number }): Promise<Snapshot> {
     const { store } = this.deps;
     const licenses = await this.licenses(actor);
-    const perLicense = await Promise.all(
-      licenses.map(async (l) => ({
-        sessions: await store.listSessions(l.id),
-        denials: await store.listDenials(l.id, { limit: denialsPerLicense }),
-      })),
-    );
+    // One query each for every license, not two per license.
+    const ids = licenses.map((l) => l.id);
+    const [sessions, denials] = await Promise.all([store.listSessionsOf(ids), store.listLatestDenials(ids, denialsPerLicense)]);
     return {
       licenses,
-      sessions: perLicense.flatMap((p) => p.sessions),
-      denials: perLicense.flatMap((p) => p.denials).sort((a, b) => b.at - a.at),
+      sessions,
+      denials: denials.sort((a, b) => b.at - a.at),
       audit: await this.audit(actor, { limit: audit }),
     };
   }

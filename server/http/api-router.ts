@@ -2,7 +2,7 @@
 // administration and the actor's scoped reads, and maps their results and SeatErrors to JSON replies.
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import type { z } from 'zod';
-import { echoId, ErrorCode } from '../../shared';
+import { type DenialView, echoId, ErrorCode, type SessionView } from '../../shared';
 import type { Actor } from '../seats/actor';
 import type { Administration } from '../seats/administration';
 import type { Reads } from '../seats/reads';
@@ -10,10 +10,17 @@ import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
 import { denialView, licenseView, sessionView, auditView } from '../views';
 import { type BodyRule, jsonBody } from './body';
+import { type CsvValue, toCsv } from './csv';
 import { methodNotAllowed, requestError, sendError } from './errors';
-import { CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody } from './schemas';
+import { CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
 
 type Authed = Request & { actor: Actor };
+
+/** The CSV exports' columns, in the JSON's field order (the hidden fields are not in the views). */
+const SESSION_COLUMNS: readonly (keyof SessionView)[] = [
+  'id', 'licenseId', 'state', 'sessionRef', 'userId', 'deviceId', 'instanceId', 'app', 'apps', 'name', 'weight', 'sockets', 'startedAt', 'idleSince', 'expiresAt',
+];
+const DENIAL_COLUMNS: readonly (keyof DenialView)[] = ['at', 'licenseId', 'reason', 'sessionRef', 'userId', 'deviceId', 'instanceId'];
 
 /** A 422 issue: a well-typed value out of range, or text with characters it may not hold (shared/text.ts). */
 const isRangeIssue = (i: z.core.$ZodIssue) =>
@@ -81,6 +88,13 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
     route.all(methodNotAllowed(Object.keys(endpoints).map((m) => m.toUpperCase())));
   };
   const licenseId = (req: Authed) => String(req.params.id);
+  /** A report as `?format=csv` asks (docs/contract.md 8.6): a download named `<license>-<what>.csv`. */
+  const sendCsv = <T extends object>(req: Authed, res: Response, what: string, columns: readonly (keyof T & string)[], rows: readonly T[]) => {
+    // The id as it is when it needs no escaping (the generated ones), else with _ for what would.
+    const name = `${licenseId(req).replace(/[^\w.-]/g, '_')}-${what}.csv`;
+    res.set('Content-Disposition', `attachment; filename="${name}"`);
+    res.type('text/csv; charset=utf-8').send(toCsv(columns, rows as readonly (T & Record<string, CsvValue>)[]));
+  };
 
   resource('/tenants', {
     post: [
@@ -132,8 +146,10 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
     get: [
       'none',
       async (req, res) => {
-        const sessions = await reads.sessions(req.actor, licenseId(req));
-        res.json({ sessions: sessions.map(sessionView) });
+        const query = parse(SessionsQuery, req.query);
+        const sessions = (await reads.sessions(req.actor, licenseId(req))).map(sessionView);
+        if (query.format === 'csv') return sendCsv(req, res, 'sessions', SESSION_COLUMNS, sessions);
+        res.json({ sessions });
       },
     ],
   });
@@ -144,8 +160,10 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
       async (req, res) => {
         const query = parse(DenialsQuery, req.query);
         const since = query.since ? Date.parse(query.since) : undefined;
-        const denials = await reads.denials(req.actor, licenseId(req), { since, limit: query.limit });
-        res.json({ denials: denials.map(denialView) });
+        const until = query.until ? Date.parse(query.until) : undefined;
+        const denials = (await reads.denials(req.actor, licenseId(req), { since, until, limit: query.limit })).map(denialView);
+        if (query.format === 'csv') return sendCsv(req, res, 'denials', DENIAL_COLUMNS, denials);
+        res.json({ denials });
       },
     ],
   });
@@ -157,11 +175,14 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
         const query = parse(HistoryQuery, req.query);
         const bucketMs = query.bucket === 'day' ? 86_400_000 : 3_600_000;
         const since = query.since ? Date.parse(query.since) : undefined;
-        const buckets = await reads.history(req.actor, licenseId(req), { bucketMs, since });
-        res.json({
-          bucket: query.bucket,
-          buckets: buckets.map((b) => ({ at: new Date(b.at).toISOString(), denials: b.denials, peakSeatsInUse: b.peakSeatsInUse })),
-        });
+        const to = query.until ? Date.parse(query.until) : undefined;
+        const buckets = (await reads.history(req.actor, licenseId(req), { bucketMs, since, to })).map((b) => ({
+          at: new Date(b.at).toISOString(),
+          denials: b.denials,
+          peakSeatsInUse: b.peakSeatsInUse,
+        }));
+        if (query.format === 'csv') return sendCsv(req, res, 'history', ['at', 'denials', 'peakSeatsInUse'], buckets);
+        res.json({ bucket: query.bucket, buckets });
       },
     ],
   });

@@ -18,6 +18,9 @@ const unsafeText = { '422': { description: 'out of range, or text with control o
 const typed = (type: string | string[], ...keys: string[]) => Object.fromEntries(keys.map((k) => [k, { type }]));
 const object = (properties: Record<string, unknown>) => ({ type: 'object', properties });
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+const dateParam = (name: string) => ({ name, in: 'query', schema: { type: 'string', format: 'date-time' } });
+/** `?format=csv`: the same rows as `text/csv` with a header row, as a download. */
+const formatParam = { name: 'format', in: 'query', schema: { enum: ['json', 'csv'], default: 'json' } };
 
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -101,16 +104,16 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/licenses/{id}/sessions': {
-        parameters: idParam,
-        get: { summary: 'Live sessions', responses: { '200': { description: '{ sessions }', ...json({ type: 'object', properties: { sessions: { type: 'array', items: ref('Session') } } }) }, ...errors } },
+        parameters: [...idParam, formatParam],
+        get: { summary: 'Live sessions (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ sessions }', ...json({ type: 'object', properties: { sessions: { type: 'array', items: ref('Session') } } }) }, ...errors } },
       },
       '/licenses/{id}/denials': {
-        parameters: [...idParam, { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }],
-        get: { summary: 'The denial log, newest first', responses: { '200': { description: '{ denials }', ...json({ type: 'object', properties: { denials: { type: 'array', items: ref('Denial') } } }) }, ...errors } },
+        parameters: [...idParam, dateParam('since'), dateParam('until'), { name: 'limit', in: 'query', schema: { type: 'integer' } }, formatParam],
+        get: { summary: 'The denial log, newest first (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ denials }', ...json({ type: 'object', properties: { denials: { type: 'array', items: ref('Denial') } } }) }, ...errors } },
       },
       '/licenses/{id}/history': {
-        parameters: [...idParam, { name: 'bucket', in: 'query', schema: { enum: ['hour', 'day'] } }, { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } }],
-        get: { summary: 'Denials and peak seats in use per hour or day, over the retention window', responses: { '200': { description: '{ bucket, buckets: [{ at, denials, peakSeatsInUse }] }' }, ...errors } },
+        parameters: [...idParam, { name: 'bucket', in: 'query', schema: { enum: ['hour', 'day'] } }, dateParam('since'), dateParam('until'), formatParam],
+        get: { summary: 'Denials and peak seats in use per hour or day, over the retention window (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ bucket, buckets: [{ at, denials, peakSeatsInUse }] }' }, ...errors } },
       },
       '/audit': { get: { summary: 'Audit log of admin actions, newest first', responses: { '200': { description: '{ audit }' }, ...errors } } },
       '/sessions/{id}': {

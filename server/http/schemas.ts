@@ -45,12 +45,23 @@ export const PatchLicenseBody = z
 /** The kick's body, when it has one (none at all is fine too). */
 export const KickBody = z.strictObject({ message: text(500).optional() });
 
+/** `?format=csv`: the same rows as CSV (docs/contract.md 8.6); anything else but json is a 400. */
+const format = z.enum(['json', 'csv']).default('json');
+
+export const SessionsQuery = z.object({ format });
+
 export const DenialsQuery = z.object({
   since: z.iso.datetime({ offset: true }).optional(),
+  /** Exclusive: denials before this time. */
+  until: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  format,
 });
 
 export const HistoryQuery = z.object({
   bucket: z.enum(['hour', 'day']).default('hour'),
   since: z.iso.datetime({ offset: true }).optional(),
+  /** Exclusive: the buckets that start before this time. */
+  until: z.iso.datetime({ offset: true }).optional(),
+  format,
 });

@@ -51,20 +51,22 @@ export class Reads {
     return this.deps.store.listSessions(license.id);
   }
 
-  /** The license's denials, newest first. */
-  async denials(actor: Actor, licenseId: string, opts: { since?: number; limit?: number } = {}): Promise<Denial[]> {
+  /** The license's denials, newest first, from `since` and before `until`. */
+  async denials(actor: Actor, licenseId: string, opts: { since?: number; until?: number; limit?: number } = {}): Promise<Denial[]> {
     const license = await this.license(actor, licenseId);
     return this.deps.store.listDenials(license.id, opts);
   }
 
   /**
    * Denials and peak seats in use per bucket of `bucketMs`, from `since` (or as far back as the
-   * retention goes, DENIAL_RETENTION_DAYS) to the end of the current bucket.
+   * retention goes, DENIAL_RETENTION_DAYS) to the end of the current bucket, or to the last bucket
+   * that starts before `to`.
    */
-  async history(actor: Actor, licenseId: string, { bucketMs, since }: { bucketMs: number; since?: number }): Promise<HistoryBucket[]> {
+  async history(actor: Actor, licenseId: string, { bucketMs, since, to }: { bucketMs: number; since?: number; to?: number }): Promise<HistoryBucket[]> {
     const license = await this.license(actor, licenseId);
     const now = this.deps.now();
-    const until = Math.ceil((now + 1) / bucketMs) * bucketMs;
+    const end = Math.ceil((now + 1) / bucketMs) * bucketMs;
+    const until = to === undefined ? end : Math.min(end, Math.ceil(to / bucketMs) * bucketMs);
     const floor = Math.floor((now - this.deps.options.denialRetentionDays * 86_400_000) / bucketMs) * bucketMs;
     const from = Math.max(floor, since !== undefined ? Math.floor(since / bucketMs) * bucketMs : floor);
     return this.deps.store.history(license.id, from, until, bucketMs);

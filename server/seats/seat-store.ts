@@ -6,6 +6,7 @@ import type {
   AdmitRequest,
   AuditEntry,
   Denial,
+  DenialCount,
   DetachOutcome,
   EndedSession,
   HistoryBucket,
@@ -74,8 +75,10 @@ export interface SeatStore {
   listSessions(licenseId: string): Promise<Session[]>;
   /** The live sessions of many licenses in one query, in the order of `licenseIds`, each license's oldest first. */
   listSessionsOf(licenseIds: readonly string[]): Promise<Session[]>;
-  /** The license's denials, newest first. */
-  listDenials(licenseId: string, opts?: { since?: number; limit?: number }): Promise<Denial[]>;
+  /** The license's denials, newest first, from `since` and before `until`. */
+  listDenials(licenseId: string, opts?: { since?: number; until?: number; limit?: number }): Promise<Denial[]>;
+  /** The denials of every license per reason since `since`, in one grouped query (the metrics). */
+  countDenials(since: number): Promise<DenialCount[]>;
   /** The newest `perLicense` denials of each license in one query, in the order of `licenseIds`, each newest first. */
   listLatestDenials(licenseIds: readonly string[], perLicense: number): Promise<Denial[]>;
   /** Denials and peak seats in use per bucket of `bucketMs`, from `since` to `until`. */

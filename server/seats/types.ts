@@ -123,3 +123,10 @@ export interface HistoryBucket {
   /** Highest seats in use recorded in the bucket (carried over from before when nothing moved). */
   peakSeatsInUse: number;
 }
+
+/** How many denials one license had for one reason (the metrics' gauges). */
+export interface DenialCount {
+  licenseId: string;
+  reason: DenyReason;
+  count: number;
+}

@@ -2,7 +2,8 @@
 // (every grant, resume, idle, release and denial with the seats in use after it), and the
 // per-bucket counts the dashboard's charts draw from them.
 import { sql } from 'kysely';
-import type { Denial, HistoryBucket } from '../seats/types';
+import type { DenyReason } from '../../shared';
+import type { Denial, DenialCount, HistoryBucket } from '../seats/types';
 import { toDenial } from './rows';
 import { chunked, insertDenial } from './seat-moves';
 import type { StoreContext } from './store-dialect';
@@ -21,13 +22,14 @@ export class History {
     });
   }
 
-  /** The license's denials, newest first. */
-  async listDenials(licenseId: string, opts: { since?: number; limit?: number } = {}): Promise<Denial[]> {
+  /** The license's denials, newest first, from `since` and before `until`. */
+  async listDenials(licenseId: string, opts: { since?: number; until?: number; limit?: number } = {}): Promise<Denial[]> {
     const rows = await this.s.db
       .selectFrom('denials')
       .selectAll()
       .where('license_id', '=', licenseId)
       .$if(opts.since !== undefined, (q) => q.where('at', '>=', opts.since!))
+      .$if(opts.until !== undefined, (q) => q.where('at', '<', opts.until!))
       .orderBy('at', 'desc')
       .orderBy('id', 'desc')
       .limit(opts.limit ?? 1000)
@@ -62,6 +64,22 @@ export class History {
       for (const r of rows) byLicense.get(r.license_id)!.push(toDenial(r));
     }
     return [...byLicense.values()].flat();
+  }
+
+  /**
+   * The number of denials of every license and reason since `since` (the metrics' gauges): one
+   * grouped query for all licenses. A license or reason without denials has no row.
+   */
+  async countDenials(since: number): Promise<DenialCount[]> {
+    const rows = await this.s.db
+      .selectFrom('denials')
+      .select(['license_id', 'reason', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+      .where('at', '>=', since)
+      .groupBy(['license_id', 'reason'])
+      .orderBy('license_id')
+      .orderBy('reason')
+      .execute();
+    return rows.map((r) => ({ licenseId: r.license_id, reason: r.reason as DenyReason, count: Number(r.n) }));
   }
 
   /** Denials and peak seats in use per bucket of `bucketMs`, from `since` to `until`. */

@@ -74,7 +74,8 @@ export class KyselySeatStore implements SeatStore {
   listSessionsOf(licenseIds: readonly string[]) { return this.ledger.listSessionsOf(licenseIds); }
 
   recordDenial(denial: Denial) { return this.records.recordDenial(denial); }
-  listDenials(licenseId: string, opts?: { since?: number; limit?: number }) { return this.records.listDenials(licenseId, opts); }
+  listDenials(licenseId: string, opts?: { since?: number; until?: number; limit?: number }) { return this.records.listDenials(licenseId, opts); }
+  countDenials(since: number) { return this.records.countDenials(since); }
   listLatestDenials(licenseIds: readonly string[], perLicense: number) { return this.records.listLatestDenials(licenseIds, perLicense); }
   history(licenseId: string, since: number, until: number, bucketMs: number) { return this.records.history(licenseId, since, until, bucketMs); }
   pruneHistory(before: number) { return this.records.pruneHistory(before); }

@@ -5,7 +5,7 @@ import type { Conn, Gaps, OpLog } from './record';
 import { denialKey, type Snapshot, type Truth } from './truth';
 
 /** End reasons a client must be told of; idle_timeout is the only release that needs no client. */
-const TOLD = new Set(['kicked', 'ended_by_app', 'license_suspended', 'seats_reduced']);
+const TOLD = new Set(['kicked', 'ended_by_app', 'license_suspended', 'seats_reduced', 'deactivated']);
 
 export interface Violation {
   check: string;
@@ -15,6 +15,8 @@ export interface Violation {
   licenseId?: string;
   sessionId?: string;
   tab?: number;
+  /** When the release the violation is about was recorded. */
+  releasedAt?: number;
 }
 
 export interface CheckerOptions {
@@ -246,6 +248,7 @@ export class Checker {
             licenseId: r.licenseId,
             sessionId: r.sessionId,
             tab: c.tab,
+            releasedAt: r.at,
             message: `session ${r.sessionId} was released for idle_timeout while tab ${c.tab} (socket ${c.socketId}) was connected`,
           },
           `relconn:${r.sessionId}`,
@@ -262,6 +265,7 @@ export class Checker {
           check: 'released-early',
           licenseId: r.licenseId,
           sessionId: r.sessionId,
+          releasedAt: r.at,
           message: `session ${r.sessionId} was released ${Math.round(lastGone + idle - r.at)} ms before its ${idle} ms idle hold ran out after its last socket went`,
         },
         `early:${r.sessionId}`,

@@ -9,10 +9,14 @@ import type { Gaps, OpLog } from './record';
 
 export const SOAK_ADMIN_TOKEN = 'soak-operator-token-0123456789';
 
-/** Every node's timeouts, shrunk so holds, reaping and sweeps happen in seconds. */
+/**
+ * Every node's timeouts, shrunk so holds, reaping and sweeps happen in seconds. The node timeout
+ * keeps a margin over what a loaded 2-core machine stalls a node for: a live node taken for dead
+ * lets its sessions go idle under its connected clients, which the checker rightly reports.
+ */
 export const TIMING = {
-  heartbeatMs: 250,
-  nodeTimeoutMs: 1500,
+  heartbeatMs: 500,
+  nodeTimeoutMs: 3000,
   sweepMs: 200,
   pingIntervalMs: 1000,
   pingTimeoutMs: 1000,

@@ -52,6 +52,8 @@ export interface LogEntry {
   licenseId?: string;
   sessionId?: string;
   tab?: number;
+  /** The seat key (license/k) the entry is about, so a trace follows every tab of it. */
+  key?: string;
 }
 
 /** The soak's log: operations, faults and notable client events, for traces. */

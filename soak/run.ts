@@ -14,7 +14,7 @@ import { Checker, type Violation } from './checker';
 import { SoakCluster, TIMING, sleep } from './cluster';
 import { Gaps, OpLog } from './record';
 import { Rng } from './rng';
-import { postgresTruth, sqliteTruth } from './truth';
+import { postgresTruth, sqliteTruth, type Truth } from './truth';
 import { LICENSES, Workload } from './workload';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
     await checker.history(true);
     await checker.leftovers();
 
-    report({ o, workload, checker, faultsDone, done, opsMs, checkFailures, gaps, log, repro, started });
+    await report({ o, workload, checker, faultsDone, done, opsMs, checkFailures, gaps, log, repro, started, truth });
     return checker.violations.length > 0 ? 1 : 0;
   } finally {
     running = false;
@@ -200,7 +200,7 @@ async function inject(kind: string, cluster: SoakCluster, workload: Workload, rn
   }
 }
 
-function report(r: {
+async function report(r: {
   o: Options;
   workload: Workload;
   checker: Checker;
@@ -212,7 +212,8 @@ function report(r: {
   log: OpLog;
   repro: string;
   started: number;
-}): void {
+  truth: Truth;
+}): Promise<void> {
   const { workload: w, checker: c } = r;
   const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   const grants = w.conns.filter((x) => x.grant);
@@ -230,25 +231,36 @@ function report(r: {
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  for (const v of c.violations.slice(0, 20)) process.stdout.write(describe(v, r.o.seed, r.log, r.repro, r.started, w));
+  for (const v of c.violations.slice(0, 20)) {
+    const history = v.sessionId ? await r.truth.sessionEvents(v.sessionId).catch(() => []) : [];
+    process.stdout.write(describe(v, r.o.seed, r.log, r.repro, r.started, w, history));
+  }
   if (c.violations.length > 20) process.stdout.write(`… and ${c.violations.length - 20} more\n`);
 }
 
 /** A violation with what led to it: the operations on its license, session or tab, and the faults. */
-function describe(v: Violation, seed: number, log: OpLog, repro: string, started: number, w: Workload): string {
+function describe(v: Violation, seed: number, log: OpLog, repro: string, started: number, w: Workload, history: Awaited<ReturnType<Truth['sessionEvents']>>): string {
   const t = (at: number) => `+${((at - started) / 1000).toFixed(3)}s`;
+  const conns = v.sessionId ? w.conns.filter((c) => c.grant?.sessionId === v.sessionId) : [];
+  // Every tab of the seat keys involved, not only those that were granted this session.
+  const keys = new Set(conns.map((c) => c.key));
   const related = log.entries.filter(
     (e) =>
       e.at <= v.at &&
-      (e.kind === 'fault' ? e.at >= v.at - 20_000 : (v.sessionId !== undefined && e.sessionId === v.sessionId) || (v.tab !== undefined && e.tab === v.tab) || (v.sessionId === undefined && v.tab === undefined && e.licenseId === v.licenseId)),
+      (e.kind === 'fault'
+        ? e.at >= v.at - 20_000
+        : (v.sessionId !== undefined && e.sessionId === v.sessionId) ||
+          (v.tab !== undefined && e.tab === v.tab) ||
+          (e.key !== undefined && keys.has(e.key)) ||
+          (v.sessionId === undefined && v.tab === undefined && e.licenseId === v.licenseId)),
   );
-  const conns = v.sessionId ? w.conns.filter((c) => c.grant?.sessionId === v.sessionId) : [];
   return [
-    `\nVIOLATION ${v.check} (seed ${seed}, at operation #${v.op}, ${t(v.at)}): ${v.message}`,
+    `\nVIOLATION ${v.check} (seed ${seed}, at operation #${v.op}, ${t(v.at)}): ${v.message}${v.releasedAt ? ` (released ${t(v.releasedAt)})` : ''}`,
     `  reproduce: ${repro}`,
     `  trace:`,
-    ...related.slice(-25).map((e) => `    #${e.op} ${t(e.at)} ${e.kind}: ${e.detail}`),
-    ...(conns.length ? ['  its sockets:', ...conns.map((c) => `    tab ${c.tab} socket ${c.socketId} on ${c.node}: granted ${t(c.grant!.at)}${c.grant!.resumed ? ' (resumed)' : ''}, ${c.end ? `${c.end.kind}${'reason' in c.end ? ` ${c.end.reason}` : ''} ${t(c.end.at)}` : 'still open'}`)] : []),
+    ...related.slice(-40).map((e) => `    #${e.op} ${t(e.at)} ${e.kind}: ${e.detail}`),
+    ...(history.length ? ['  the session in the seat history:', ...history.map((e) => `    ${t(e.at)} ${e.type}${e.reason ? ` ${e.reason}` : ''} (seats in use ${e.seatsInUse})`)] : []),
+    ...(keys.size ? [`  the sockets of ${[...keys].join(', ')}:`, ...w.conns.filter((c) => keys.has(c.key) && c.openedAt <= v.at).slice(-20).map((c) => `    tab ${c.tab} socket ${c.socketId ?? '-'} on ${c.node}: opened ${t(c.openedAt)}, ${c.grant ? `granted ${c.grant.sessionId === v.sessionId ? 'this session' : c.grant.sessionId} ${t(c.grant.at)}${c.grant.resumed ? ' (resumed)' : ''}` : 'not granted'}, ${c.end ? `${c.end.kind}${'reason' in c.end ? ` ${c.end.reason}` : ''} ${t(c.end.at)}` : 'still open'}`)] : []),
     '',
   ].join('\n');
 }

@@ -48,6 +48,8 @@ export interface Truth {
   releasedSince(since: number): Promise<Released[]>;
   /** Denial rows recorded up to `until`, counted by `denialKey`. */
   denialCounts(until: number): Promise<Map<string, number>>;
+  /** The seat history of one session (granted, resumed, idle, released), oldest first: for traces. */
+  sessionEvents(sessionId: string): Promise<Array<{ type: string; reason: string | null; at: number; seatsInUse: number }>>;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ const SQL = {
   sessions: 'select id, license_id, weight, state, expires_at from sessions',
   connections: 'select socket_id, session_id, node_id from connections',
   released: "select id, license_id, session_id, reason, at from seat_events where type = 'released' and at >= $1",
+  sessionEvents: 'select type, reason, at, seats_in_use from seat_events where session_id = $1 order by id',
   denials:
     'select license_id, reason, session_ref, user_id, device_id, instance_id, count(*) as n from denials where at <= $1 group by license_id, reason, session_ref, user_id, device_id, instance_id',
 };
@@ -76,6 +79,7 @@ const toSession = (r: Row): SessionRow => ({
   expiresAt: r.expires_at === null ? null : num(r.expires_at),
 });
 const toConnection = (r: Row): ConnectionRow => ({ socketId: String(r.socket_id), sessionId: String(r.session_id), nodeId: String(r.node_id) });
+const toEvent = (r: Row) => ({ type: String(r.type), reason: r.reason === null ? null : String(r.reason), at: num(r.at), seatsInUse: num(r.seats_in_use) });
 const toReleased = (r: Row): Released => ({ id: num(r.id), licenseId: String(r.license_id), sessionId: String(r.session_id), reason: String(r.reason), at: num(r.at) });
 function countDenials(rows: Row[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -138,6 +142,7 @@ export function postgresTruth(url: string): Truth {
       }),
     releasedSince: (since) => run(async (c) => (await c.query(SQL.released, [since])).rows.map(toReleased)),
     denialCounts: (until) => run(async (c) => countDenials((await c.query(SQL.denials, [until])).rows)),
+    sessionEvents: (id) => run(async (c) => (await c.query(SQL.sessionEvents, [id])).rows.map(toEvent)),
     close: async () => {
       await client?.end().catch(() => {});
       client = undefined;
@@ -155,6 +160,7 @@ export function sqliteTruth(file: string): Truth {
   const connections = q(SQL.connections);
   const released = q(SQL.released);
   const denials = q(SQL.denials);
+  const sessionEvents = q(SQL.sessionEvents);
   // A read transaction: the three reads see one version of the database.
   const snap = db.transaction(() => ({
     licenses: (licenses.all() as Row[]).map(toLicense),
@@ -165,6 +171,7 @@ export function sqliteTruth(file: string): Truth {
     snapshot: async () => ({ at: Date.now(), ...snap() }),
     releasedSince: async (since) => (released.all(since) as Row[]).map(toReleased),
     denialCounts: async (until) => countDenials(denials.all(until) as Row[]),
+    sessionEvents: async (id) => (sessionEvents.all(id) as Row[]).map(toEvent),
     close: async () => {
       db.close();
     },

@@ -97,7 +97,7 @@ class Tab {
     });
     socket.on('session:ended', (p: { reason: string }) => {
       if (!end({ at: Date.now(), kind: 'ended', reason: p.reason })) return;
-      this.w.log.add({ kind: 'told', detail: `tab ${this.n} told ${p.reason}`, licenseId: conn.licenseId, sessionId: conn.grant?.sessionId, tab: this.n });
+      this.w.log.add({ kind: 'told', detail: `tab ${this.n} told ${p.reason}`, licenseId: conn.licenseId, sessionId: conn.grant?.sessionId, tab: this.n, key: this.who.key });
       this.finish();
     });
     socket.on('connect_error', (err: Error & { data?: { reason?: string } }) => {
@@ -115,7 +115,7 @@ class Tab {
       if (!end(server ? { at: Date.now(), kind: 'server' } : { at: Date.now(), kind: 'transport', detail: why })) return;
       if (!conn.grant && server) return this.retry('admission failed'); // seat:error, then the cut
       if (server) return this.finish();
-      this.w.log.add({ kind: 'dropped', detail: `tab ${this.n} lost its link (${why})`, licenseId: conn.licenseId, sessionId: conn.grant?.sessionId, tab: this.n });
+      this.w.log.add({ kind: 'dropped', detail: `tab ${this.n} lost its link (${why})`, licenseId: conn.licenseId, sessionId: conn.grant?.sessionId, tab: this.n, key: this.who.key });
       this.retry(why);
     });
   }
@@ -264,20 +264,20 @@ export class Workload {
       case 'open': {
         const who = this.identity();
         const tab = this.newTab(who, variant);
-        this.log.add({ kind, detail: `tab ${tab.n} of ${who.key}`, licenseId: who.spec.id, tab: tab.n });
+        this.log.add({ kind, detail: `tab ${tab.n} of ${who.key}`, licenseId: who.spec.id, tab: tab.n, key: who.key });
         break;
       }
       case 'another-tab': {
         if (!pick) return this.step();
         const tab = this.newTab(pick.who, variant);
-        this.log.add({ kind, detail: `tab ${tab.n} beside tab ${pick.n} of ${pick.who.key}`, licenseId: pick.who.spec.id, tab: tab.n });
+        this.log.add({ kind, detail: `tab ${tab.n} beside tab ${pick.n} of ${pick.who.key}`, licenseId: pick.who.spec.id, tab: tab.n, key: pick.who.key });
         break;
       }
       case 'close': {
         const all = [...this.tabs];
         if (!all.length) return;
         const tab = all[target % all.length]!;
-        this.log.add({ kind, detail: `tab ${tab.n} of ${tab.who.key}`, licenseId: tab.who.spec.id, sessionId: tab.conn?.grant?.sessionId, tab: tab.n });
+        this.log.add({ kind, detail: `tab ${tab.n} of ${tab.who.key}`, licenseId: tab.who.spec.id, sessionId: tab.conn?.grant?.sessionId, tab: tab.n, key: tab.who.key });
         tab.close();
         break;
       }
@@ -287,17 +287,17 @@ export class Workload {
         // Inside the hold, or after it (the seat is then released and taken again if free).
         const idleMs = pick.who.spec.idleSec * 1000;
         const after = kind === 'reconnect' ? this.rng.int(0, Math.floor(idleMs * 0.7)) : idleMs + this.rng.int(500, 1500);
-        this.log.add({ kind, detail: `tab ${pick.n} of ${pick.who.key} closes, back in ${after} ms`, licenseId: pick.who.spec.id, sessionId: pick.conn?.grant?.sessionId, tab: pick.n });
+        this.log.add({ kind, detail: `tab ${pick.n} of ${pick.who.key} closes, back in ${after} ms`, licenseId: pick.who.spec.id, sessionId: pick.conn?.grant?.sessionId, tab: pick.n, key: pick.who.key });
         pick.close();
         this.later(after, () => {
           const tab = this.newTab(pick.who, variant);
-          this.log.add({ kind: 'back', detail: `tab ${tab.n} of ${pick.who.key} (was tab ${pick.n})`, licenseId: pick.who.spec.id, tab: tab.n });
+          this.log.add({ kind: 'back', detail: `tab ${tab.n} of ${pick.who.key} (was tab ${pick.n})`, licenseId: pick.who.spec.id, tab: tab.n, key: pick.who.key });
         });
         break;
       }
       case 'end': {
         if (!pick) return;
-        this.log.add({ kind, detail: `tab ${pick.n} ends session ${pick.conn!.grant!.sessionId}`, licenseId: pick.who.spec.id, sessionId: pick.conn!.grant!.sessionId, tab: pick.n });
+        this.log.add({ kind, detail: `tab ${pick.n} ends session ${pick.conn!.grant!.sessionId}`, licenseId: pick.who.spec.id, sessionId: pick.conn!.grant!.sessionId, tab: pick.n, key: pick.who.key });
         pick.endSession();
         break;
       }
@@ -305,10 +305,20 @@ export class Workload {
       case 'kick-open': {
         if (!pick) return;
         const sessionId = pick.conn!.grant!.sessionId;
-        this.log.add({ kind: 'kick', detail: `session ${sessionId} of tab ${pick.n}`, licenseId: pick.who.spec.id, sessionId, tab: pick.n });
-        this.track(this.rest('DELETE', `/sessions/${sessionId}`, target % 2 ? { message: 'Soak kick' } : undefined, [404]));
+        const about = { licenseId: pick.who.spec.id, sessionId, tab: pick.n, key: pick.who.key };
+        this.log.add({ kind: 'kick', detail: `session ${sessionId} of tab ${pick.n}`, ...about });
+        this.track(
+          this.rest('DELETE', `/sessions/${sessionId}`, target % 2 ? { message: 'Soak kick' } : undefined, [404]).then((r) =>
+            this.log.add({ kind: 'kicked', detail: r === undefined ? `session ${sessionId}: 404, no live session` : `session ${sessionId} ended`, ...about }),
+          ),
+        );
         // Straight back in: the seat key is cooling down, so this one is denied `kicked`.
-        if (kind === 'kick-open') this.later(50, () => this.newTab(pick.who, variant));
+        if (kind === 'kick-open') {
+          this.later(50, () => {
+            const tab = this.newTab(pick.who, variant);
+            this.log.add({ kind: 'back', detail: `tab ${tab.n} of ${pick.who.key} right after the kick`, licenseId: pick.who.spec.id, tab: tab.n, key: pick.who.key });
+          });
+        }
         break;
       }
       case 'seats': {

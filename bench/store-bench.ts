@@ -28,6 +28,7 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
     seatKey: ['session'],
     idleTimeoutSec: 1,
     status: 'active',
+    maxActivations: null,
     deniedMessage: 'no',
     secret: 'x'.repeat(32),
     createdAt: now,

@@ -1,8 +1,8 @@
 // Domain objects as the wire sees them (REST and /admin): ISO times, no secrets. A view is the
 // domain object with its times as ISO strings and its hidden fields left out; the checks below
 // fail the build when a field is added to one side and not decided on the other.
-import type { AuditEntryView, DenialView, LicenseView, SessionView } from '../shared';
-import type { AuditEntry, Denial, License, Session } from './seats/types';
+import type { ActivationView, AuditEntryView, DenialView, LicenseView, SessionView } from '../shared';
+import type { Activation, AuditEntry, Denial, License, Session } from './seats/types';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -14,6 +14,8 @@ const _license: SameKeys<Omit<License, 'secret'>, LicenseView> = true;
 const _session: SameKeys<Omit<Session, 'seatKeyValue'>, SessionView> = true;
 const _denial: SameKeys<Denial, DenialView> = true;
 const _audit: SameKeys<AuditEntry, AuditEntryView> = true;
+// Not shown: the license id (the path names it).
+const _activation: SameKeys<Omit<Activation, 'licenseId'>, ActivationView> = true;
 
 /** `seatsInUse` defaults to the license's own; an event passes the count it carries. */
 export function licenseView(l: License, seatsInUse = l.seatsInUse): LicenseView {
@@ -32,4 +34,8 @@ export function denialView(d: Denial): DenialView {
 
 export function auditView(a: AuditEntry): AuditEntryView {
   return { ...a, at: iso(a.at) };
+}
+
+export function activationView(a: Activation): ActivationView {
+  return { deviceId: a.deviceId, activatedAt: iso(a.activatedAt), lastSeenAt: iso(a.lastSeenAt) };
 }

@@ -18,10 +18,12 @@ export const DenyReason = {
   LicenseSuspended: 'license_suspended',
   Kicked: 'kicked',
   DeniedByApp: 'denied_by_app',
+  /** A new device beyond the license's `maxActivations` (docs/contract.md section 8). */
+  TooManyActivations: 'too_many_activations',
 } as const;
 export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
 
-/** Why a held seat ended. The first four reach sockets in `session:ended`; `idle_timeout` only
+/** Why a held seat ended. The first four (and `deactivated`) reach sockets in `session:ended`; `idle_timeout` only
  * appears in hooks, history and the dashboard, since no socket is left to tell (a crashed node's
  * sessions go idle and end with it too). */
 export const EndReason = {
@@ -30,6 +32,8 @@ export const EndReason = {
   LicenseSuspended: 'license_suspended',
   SeatsReduced: 'seats_reduced',
   IdleTimeout: 'idle_timeout',
+  /** The device's activation was removed (DELETE /licenses/:id/activations/:deviceId); told to its sockets. */
+  Deactivated: 'deactivated',
   /**
    * Told to a socket whose session is found gone (it ended on another node, and that node's
    * word never arrived) when the record of why is gone too: its release aged out of the seat

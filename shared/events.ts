@@ -79,6 +79,8 @@ export interface LicenseSettings {
   idleTimeoutSec: number;
   status: LicenseStatus;
   deniedMessage: string;
+  /** How many distinct devices (`dev` claim) may hold activations at once; null: unlimited. */
+  maxActivations: number | null;
 }
 
 export interface LicenseView extends LicenseSettings {
@@ -87,6 +89,13 @@ export interface LicenseView extends LicenseSettings {
   seatsInUse: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A device activated on a license (GET /licenses/:id/activations). */
+export interface ActivationView {
+  deviceId: string;
+  activatedAt: string;
+  lastSeenAt: string;
 }
 
 /** Who holds or asked for a seat: the token's `sid`, `sub`, `dev` and `ins` claims, null when absent. */
@@ -134,6 +143,8 @@ export interface AdminSnapshot {
   /** Newest first, a bounded page per license. */
   denials: DenialView[];
   audit: AuditEntryView[];
+  /** Activated devices per license id (licenses with none are left out): "2 of `maxActivations`". */
+  activations: Record<string, number>;
   serverTime: string;
 }
 

@@ -8,7 +8,7 @@ import type { Administration } from '../seats/administration';
 import type { Reads } from '../seats/reads';
 import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
-import { denialView, licenseView, sessionView, auditView } from '../views';
+import { activationView, denialView, licenseView, sessionView, auditView } from '../views';
 import { type BodyRule, jsonBody } from './body';
 import { type CsvValue, toCsv } from './csv';
 import { methodNotAllowed, requestError, sendError } from './errors';
@@ -47,10 +47,10 @@ type Endpoint = [BodyRule, (req: Authed, res: Response) => Promise<void>];
 
 export interface ApiParts {
   /** Kicks. */
-  engine: Pick<SeatEngine, 'kick'>;
+  engine: Pick<SeatEngine, 'kick' | 'deactivate'>;
   admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense'>;
   /** Every read, scoped to the request's actor. */
-  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit'>;
+  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations'>;
 }
 
 export interface ApiOptions {
@@ -183,6 +183,27 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
         }));
         if (query.format === 'csv') return sendCsv(req, res, 'history', ['at', 'denials', 'peakSeatsInUse'], buckets);
         res.json({ bucket: query.bucket, buckets });
+      },
+    ],
+  });
+
+  resource('/licenses/:id/activations', {
+    get: [
+      'none',
+      async (req, res) => {
+        const activations = await reads.activations(req.actor, licenseId(req));
+        res.json({ activations: activations.map(activationView) });
+      },
+    ],
+  });
+
+  resource('/licenses/:id/activations/:deviceId', {
+    delete: [
+      // The device's activation goes; its live sessions end with `deactivated`.
+      'none',
+      async (req, res) => {
+        await engine.deactivate(req.actor, licenseId(req), String(req.params.deviceId));
+        res.status(204).end();
       },
     ],
   });

@@ -57,6 +57,7 @@ export function openApiDocument(): Record<string, unknown> {
           ...typed('string', 'id', 'tenantId', 'name', 'status', 'deniedMessage', 'createdAt', 'updatedAt'),
           ...typed('integer', 'seats', 'seatsInUse', 'idleTimeoutSec'),
           seatCap: { type: ['integer', 'null'] },
+          maxActivations: { type: ['integer', 'null'], minimum: 1 },
           seatKey: { type: 'array', items: { enum: ['session', 'user', 'device', 'instance'] } },
         }),
         Session: object({
@@ -64,6 +65,7 @@ export function openApiDocument(): Record<string, unknown> {
           ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS, 'app', 'name', 'idleSince', 'expiresAt'),
           ...typed('integer', 'weight', 'sockets'),
         }),
+        Activation: object(typed('string', 'deviceId', 'activatedAt', 'lastSeenAt')),
         Denial: object({
           ...typed('string', 'at', 'reason'),
           ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS),
@@ -114,6 +116,14 @@ export function openApiDocument(): Record<string, unknown> {
       '/licenses/{id}/history': {
         parameters: [...idParam, { name: 'bucket', in: 'query', schema: { enum: ['hour', 'day'] } }, dateParam('since'), dateParam('until'), formatParam],
         get: { summary: 'Denials and peak seats in use per hour or day, over the retention window (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ bucket, buckets: [{ at, denials, peakSeatsInUse }] }' }, ...errors } },
+      },
+      '/licenses/{id}/activations': {
+        parameters: idParam,
+        get: { summary: 'Devices activated on the license (maxActivations)', responses: { '200': { description: '{ activations }', ...json({ type: 'object', properties: { activations: { type: 'array', items: ref('Activation') } } }) }, ...errors } },
+      },
+      '/licenses/{id}/activations/{deviceId}': {
+        parameters: [...idParam, { name: 'deviceId', in: 'path', required: true, schema: { type: 'string' } }],
+        delete: { summary: "Deactivate a device: its live sessions end (deactivated) and the activation is free for another device", responses: { '204': { description: 'deactivated' }, ...errors } },
       },
       '/audit': { get: { summary: 'Audit log of admin actions, newest first', responses: { '200': { description: '{ audit }' }, ...errors } } },
       '/sessions/{id}': {

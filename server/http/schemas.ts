@@ -15,6 +15,8 @@ const licenseFields = {
   idleTimeoutSec: z.number().int(),
   status: z.enum([LicenseStatus.Active, LicenseStatus.Suspended]),
   deniedMessage: text(500),
+  /** Null: unlimited (docs/contract.md section 8). */
+  maxActivations: z.number().int().min(1).max(1_000_000).nullable(),
 };
 
 export const CreateLicenseBody = z.strictObject({
@@ -27,6 +29,7 @@ export const CreateLicenseBody = z.strictObject({
   idleTimeoutSec: licenseFields.idleTimeoutSec.optional(),
   status: licenseFields.status.optional(),
   deniedMessage: licenseFields.deniedMessage.optional(),
+  maxActivations: licenseFields.maxActivations.optional(),
 });
 
 export const PatchLicenseBody = z
@@ -38,6 +41,7 @@ export const PatchLicenseBody = z
     idleTimeoutSec: licenseFields.idleTimeoutSec,
     status: licenseFields.status,
     deniedMessage: licenseFields.deniedMessage,
+    maxActivations: licenseFields.maxActivations,
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'the body changes nothing: name at least one field');

@@ -37,6 +37,7 @@ export async function adminSnapshot({ reads }: Pick<AdminNamespaceParts, 'reads'
     sessions: snapshot.sessions.map(sessionView),
     denials: snapshot.denials.map(denialView),
     audit: snapshot.audit.map(auditView),
+    activations: Object.fromEntries(snapshot.activations),
     serverTime: new Date().toISOString(),
   };
 }

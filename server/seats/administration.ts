@@ -21,6 +21,7 @@ export interface NewLicense {
   idleTimeoutSec?: number;
   status?: LicenseStatus;
   deniedMessage?: string;
+  maxActivations?: number | null;
   tenantId?: string;
 }
 
@@ -119,6 +120,7 @@ export class Administration {
       idleTimeoutSec: input.idleTimeoutSec ?? options.defaultIdleTimeoutSec,
       status: input.status ?? LicenseStatus.Active,
       deniedMessage: input.deniedMessage ?? DEFAULT_DENIED_MESSAGE,
+      maxActivations: input.maxActivations ?? null,
       secret: randomBytes(32).toString('base64url'),
       seatsInUse: 0,
       createdAt: now,

@@ -6,6 +6,7 @@ import type { EndedSession } from './types';
 export const DENY_MESSAGE: Record<Exclude<DenyReason, 'no_free_seats' | 'denied_by_app'>, string> = {
   license_suspended: 'This license is suspended',
   kicked: 'This session was ended by an administrator; try again later',
+  too_many_activations: 'This license is activated on as many devices as it allows; deactivate one to use this device',
 };
 
 export const END_MESSAGE: Record<EndReason, string> = {
@@ -14,6 +15,7 @@ export const END_MESSAGE: Record<EndReason, string> = {
   license_suspended: 'This license is suspended',
   seats_reduced: 'The number of seats was reduced',
   idle_timeout: 'The seat was released after the idle timeout',
+  deactivated: 'This device was deactivated for this license',
   ended: 'Your session has ended',
 };
 

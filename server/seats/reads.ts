@@ -4,11 +4,12 @@
 import type { SeatServerConfig } from '../config';
 import { type Actor, mayTouch, tenantScope } from './actor';
 import type { SeatStore } from './seat-store';
-import type { AuditEntry, Denial, HistoryBucket, License, Session } from './types';
+import type { Activation, AuditEntry, Denial, HistoryBucket, License, Session } from './types';
 
 export type ReadsStore = Pick<
   SeatStore,
-  'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
+  | 'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
+  | 'listActivations' | 'countActivations'
 >;
 
 export interface ReadsDeps {
@@ -24,6 +25,8 @@ export interface Snapshot {
   /** Newest first, the newest `denialsPerLicense` of each license. */
   denials: Denial[];
   audit: AuditEntry[];
+  /** Activated devices per license id (licenses with none are left out). */
+  activations: Map<string, number>;
 }
 
 export class Reads {
@@ -49,6 +52,12 @@ export class Reads {
   async sessions(actor: Actor, licenseId: string): Promise<Session[]> {
     const license = await this.license(actor, licenseId);
     return this.deps.store.listSessions(license.id);
+  }
+
+  /** The license's activated devices, first activated first. */
+  async activations(actor: Actor, licenseId: string): Promise<Activation[]> {
+    const license = await this.license(actor, licenseId);
+    return this.deps.store.listActivations(license.id);
   }
 
   /** The license's denials, newest first, from `since` and before `until`. */
@@ -82,12 +91,17 @@ export class Reads {
     const licenses = await this.licenses(actor);
     // One query each for every license, not two per license.
     const ids = licenses.map((l) => l.id);
-    const [sessions, denials] = await Promise.all([store.listSessionsOf(ids), store.listLatestDenials(ids, denialsPerLicense)]);
+    const [sessions, denials, activations] = await Promise.all([
+      store.listSessionsOf(ids),
+      store.listLatestDenials(ids, denialsPerLicense),
+      store.countActivations(ids),
+    ]);
     return {
       licenses,
       sessions,
       denials: denials.sort((a, b) => b.at - a.at),
       audit: await this.audit(actor, { limit: audit }),
+      activations,
     };
   }
 }

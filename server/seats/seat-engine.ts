@@ -7,6 +7,7 @@ import type { Administration } from './administration';
 import type { EventBus } from './event-bus';
 import type { DomainEvent } from './hooks';
 import { DENY_MESSAGE, endedEvent } from './messages';
+import { ACTIVATION_CLAIM_MESSAGE } from './decisions/activation';
 import { missingClaimMessage } from './decisions/seat-key';
 import { every } from './periodic';
 import { SeatError } from './seat-error';
@@ -97,7 +98,9 @@ export class SeatEngine {
     if (outcome.kind === 'license_not_found') {
       throw new SeatError(AuthErrorCode.LicenseNotFound, `no license ${echoId(license.id)}`);
     }
-    if (outcome.kind === 'missing_claim') throw new SeatError(AuthErrorCode.MissingClaim, missingClaimMessage(outcome));
+    if (outcome.kind === 'missing_claim') {
+      throw new SeatError(AuthErrorCode.MissingClaim, outcome.activations ? ACTIVATION_CLAIM_MESSAGE : missingClaimMessage(outcome));
+    }
     this.publishEnded(outcome.expired);
     const current = outcome.license;
     if (outcome.kind === 'denied') {
@@ -165,6 +168,19 @@ export class SeatEngine {
       message: message ?? null,
     });
     return ended;
+  }
+
+  /**
+   * An admin deactivates a device: its activation goes (free for another device) and its live
+   * sessions end with `deactivated`, every socket told. 404 when the device is not activated.
+   */
+  async deactivate(actor: Actor, licenseId: string, deviceId: string): Promise<EndedSession[]> {
+    mayTouch(actor, licenseId, await this.store.getLicense(licenseId));
+    const result = await this.store.deactivate(licenseId, deviceId, this.now());
+    if (!result) throw new SeatError(ErrorCode.NotFound, `device ${echoId(deviceId)} is not activated on license ${echoId(licenseId)}`);
+    this.publishEnded(result.ended);
+    await this.deps.admin.audit(actor, result.license, 'activation.deactivate', { deviceId, endedSessions: result.ended.length });
+    return result.ended;
   }
 
   // ---- timers ----

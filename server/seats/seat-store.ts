@@ -2,6 +2,7 @@
 // transaction, serialised per license, so concurrent callers on any number of nodes agree.
 import type { EndReason } from '../../shared';
 import type {
+  Activation,
   AdmitOutcome,
   AdmitRequest,
   AuditEntry,
@@ -85,6 +86,16 @@ export interface SeatStore {
   history(licenseId: string, since: number, until: number, bucketMs: number): Promise<HistoryBucket[]>;
   /** Deletes denials and seat history older than `before`. */
   pruneHistory(before: number): Promise<number>;
+
+  /** The license's activated devices, first activated first. */
+  listActivations(licenseId: string): Promise<Activation[]>;
+  /** How many devices are activated on each of these licenses (those with none are left out), in one query. */
+  countActivations(licenseIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Removes the device's activation and ends its live sessions (`deactivated`) in one transaction;
+   * undefined when the license has no such activation.
+   */
+  deactivate(licenseId: string, deviceId: string, now: number): Promise<{ license: License; ended: EndedSession[] } | undefined>;
 
   addAudit(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
   listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }): Promise<AuditEntry[]>;

@@ -2,6 +2,7 @@
 import { createVerifier, TokenError } from 'fast-jwt';
 import { decodeJwt } from 'jose';
 import { AuthErrorCode, TokenClaims } from '../../shared';
+import { ACTIVATION_CLAIM_MESSAGE } from './decisions/activation';
 import { missingClaimMessage, seatKeyValue } from './decisions/seat-key';
 import { SeatError } from './seat-error';
 import type { Claimant, License } from './types';
@@ -102,5 +103,7 @@ export async function verifyToken(token: string, license: License, clockSkewSec 
   // claim of the seat key it has now is refused here already.
   const key = seatKeyValue(license.seatKey, claimant);
   if ('missing' in key) throw new SeatError(AuthErrorCode.MissingClaim, missingClaimMessage(key));
+  // A license that counts activations counts them by device (the transaction checks again).
+  if (license.maxActivations !== null && claimant.deviceId === null) throw new SeatError(AuthErrorCode.MissingClaim, ACTIVATION_CLAIM_MESSAGE);
   return { token, license, claims, claimant };
 }

@@ -90,7 +90,23 @@ export type AdmitOutcome =
   | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[] }
   | { kind: 'license_not_found' }
   /** The license's seat key (as the transaction read it) needs a claim the claimant lacks; nothing was written. */
-  | { kind: 'missing_claim'; license: License; missing: SeatKeyPart; claim: string };
+  | {
+      kind: 'missing_claim';
+      license: License;
+      missing: SeatKeyPart;
+      claim: string;
+      /** The claim is needed to count activations (`maxActivations`), not by the seat key. */
+      activations?: true;
+    };
+
+/** A device activated on a license: from its first grant until an admin deactivates it. */
+export interface Activation {
+  licenseId: string;
+  deviceId: string;
+  activatedAt: number;
+  /** The device's latest grant or resume. */
+  lastSeenAt: number;
+}
 
 export interface EndedSession {
   license: License;

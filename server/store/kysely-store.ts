@@ -6,6 +6,7 @@ import type { EndReason } from '../../shared';
 import { migrations } from '../../migrations';
 import type { SeatStore } from '../seats/seat-store';
 import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
+import { Activations } from './activations';
 import { Audit } from './audit';
 import { History } from './history';
 import { Licenses } from './licenses';
@@ -21,6 +22,7 @@ export class KyselySeatStore implements SeatStore {
   private readonly records: History;
   private readonly audit: Audit;
   private readonly nodes: Nodes;
+  private readonly activations: Activations;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -32,6 +34,7 @@ export class KyselySeatStore implements SeatStore {
     this.records = new History(context);
     this.audit = new Audit(context);
     this.nodes = new Nodes(context);
+    this.activations = new Activations(context);
   }
 
   async migrate(): Promise<void> {
@@ -79,6 +82,10 @@ export class KyselySeatStore implements SeatStore {
   listLatestDenials(licenseIds: readonly string[], perLicense: number) { return this.records.listLatestDenials(licenseIds, perLicense); }
   history(licenseId: string, since: number, until: number, bucketMs: number) { return this.records.history(licenseId, since, until, bucketMs); }
   pruneHistory(before: number) { return this.records.pruneHistory(before); }
+
+  listActivations(licenseId: string) { return this.activations.listActivations(licenseId); }
+  countActivations(licenseIds: readonly string[]) { return this.activations.countActivations(licenseIds); }
+  deactivate(licenseId: string, deviceId: string, now: number) { return this.activations.deactivate(licenseId, deviceId, now); }
 
   addAudit(entry: Omit<AuditEntry, 'id'>) { return this.audit.addAudit(entry); }
   listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }) { return this.audit.listAudit(opts); }

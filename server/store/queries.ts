@@ -103,6 +103,23 @@ export function hotQueries(db: Kysely<Database>) {
         .where('state', '=', SessionState.Idle)
         .where('expires_at', '<=', p.now),
     ),
+    /** The license's activated devices, and whether `deviceId` is one of them (usually a handful of rows). */
+    activationsOf: prepare((p: { licenseId: string; deviceId: string }) =>
+      db
+        .selectFrom('activations')
+        .select((eb) => [
+          eb.fn.countAll<number | string>().as('n'),
+          eb.fn.max<number | string | null>(eb.case().when('device_id', '=', p.deviceId).then(1).else(0).end()).as('mine'),
+        ])
+        .where('license_id', '=', p.licenseId),
+    ),
+    /** Activates the device on its first grant; on every later grant or resume, moves its last seen time. */
+    touchActivation: prepare((p: { licenseId: string; deviceId: string; now: number }) =>
+      db
+        .insertInto('activations')
+        .values({ license_id: p.licenseId, device_id: p.deviceId, activated_at: p.now, last_seen_at: p.now })
+        .onConflict((oc) => oc.columns(['license_id', 'device_id']).doUpdateSet({ last_seen_at: p.now })),
+    ),
     idleSession: prepare((p: { id: string; now: number; expiresAt: number }) => idleSessions(db, [p.id], p.now, p.expiresAt)),
   };
 }

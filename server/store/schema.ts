@@ -21,6 +21,8 @@ export interface LicensesTable {
   secret: string;
   /** Sum of the weights of the license's sessions (migration 2026-11-22T02). */
   seats_in_use: Generated<number>;
+  /** Null: unlimited (migration 2026-11-26T00). */
+  max_activations: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -89,6 +91,14 @@ export interface AuditLogTable {
   at: number;
 }
 
+/** A device activated on a license: from its first grant until deactivated (migration 2026-11-26T00). */
+export interface ActivationsTable {
+  license_id: string;
+  device_id: string;
+  activated_at: number;
+  last_seen_at: number;
+}
+
 export interface NodesTable {
   id: string;
   started_at: number;
@@ -109,6 +119,7 @@ export interface Database {
   denials: DenialsTable;
   seat_events: SeatEventsTable;
   audit_log: AuditLogTable;
+  activations: ActivationsTable;
   nodes: NodesTable;
   settings: SettingsTable;
 }

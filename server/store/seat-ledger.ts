@@ -1,8 +1,9 @@
 // The seat ledger: sessions and their connection rows. Admission, a socket leaving, a session
 // ending and idle seats expiring are each one transaction under the license's lock.
 import { randomUUID } from 'node:crypto';
-import { type EndReason, EndReason as End, SeatEventType, SessionState } from '../../shared';
-import { decideAdmission } from '../seats/decisions/admission';
+import { type EndReason, EndReason as End, LicenseStatus, SeatEventType, SessionState } from '../../shared';
+import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
+import { type AdmissionDecision, decideAdmission } from '../seats/decisions/admission';
 import { seatKeyValue } from '../seats/decisions/seat-key';
 import type { AdmitOutcome, AdmitRequest, Denial, DetachOutcome, EndedSession, License, Session } from '../seats/types';
 import { toLicense, toSession } from './rows';
@@ -29,14 +30,29 @@ export class SeatLedger {
       const sessions = rows.map((r) => ({ row: r, id: r.id, weight: Number(r.weight), state: r.state as SessionState, expiresAt: r.expires_at === null ? null : Number(r.expires_at) }));
       const own = sessions.find((s) => s.row.seat_key_value === key.value);
       const [cooldown] = (await q.cooldownUntil(trx, { ...seatKey, now })).rows;
-      const decision = decideAdmission({
-        license,
-        claimant,
-        own,
-        stale: sessions.filter((s) => s !== own),
-        cooldownUntil: cooldown ? Number(cooldown.until) : null,
-        now,
-      });
+      // Activations: read only where the license limits them (else every device is let through
+      // and recorded by the one upsert below).
+      let activation: ActivationDecision = decideActivation({ license, claimant, activated: false, activatedCount: 0 });
+      if (license.maxActivations !== null && claimant.deviceId !== null) {
+        const [counts] = (await q.activationsOf(trx, { licenseId, deviceId: claimant.deviceId })).rows;
+        activation = decideActivation({ license, claimant, activated: Number(counts?.mine ?? 0) === 1, activatedCount: Number(counts?.n ?? 0) });
+      }
+      if (activation.kind === 'missing_claim') return { kind: 'missing_claim', license, missing: 'device', claim: 'dev', activations: true };
+      const decision: AdmissionDecision<(typeof sessions)[number]> =
+        activation.kind === 'deny' && license.status !== LicenseStatus.Suspended
+          ? { kind: 'deny', reason: activation.reason, release: [] }
+          : decideAdmission({
+              license,
+              claimant,
+              own,
+              stale: sessions.filter((s) => s !== own),
+              cooldownUntil: cooldown ? Number(cooldown.until) : null,
+              now,
+            });
+      // Granted or resumed: the device is activated (first grant) or seen again, in this transaction.
+      if (decision.kind !== 'deny' && activation.kind !== 'none' && claimant.deviceId !== null) {
+        await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
+      }
 
       const expired: EndedSession[] = [];
       for (const { row: stale } of decision.release) {

@@ -24,7 +24,7 @@ async function twoTenants() {
   const licenses = await Promise.all(tenants.map((t) => admin.createLicense(OPERATOR, { tenantId: t.id, seats: 1 })));
   // A session and a denial on each license, and an audit entry of each tenant's own.
   for (const [i, l] of licenses.entries()) {
-    for (const sid of ['held', 'refused']) await engine.admit(await auth.authenticate(await sign(l, { sid })), `${l.id}-${sid}`);
+    for (const sid of ['held', 'refused']) await engine.admit(await auth.authenticate(await sign(l, { sid, dev: `${sid}-device` })), `${l.id}-${sid}`);
     await admin.updateLicense(actors[i]!, l.id, { name: `renamed ${i}` });
   }
   return { reads, actors, licenses };
@@ -37,6 +37,7 @@ const perLicense: Record<string, PerLicenseRead> = {
   sessions: (r, a, id) => r.sessions(a, id),
   denials: (r, a, id) => r.denials(a, id),
   history: (r, a, id) => r.history(a, id, { bucketMs: 3_600_000 }),
+  activations: (r, a, id) => r.activations(a, id),
 };
 const lists = ['licenses', 'audit', 'snapshot'];
 
@@ -69,9 +70,11 @@ describe('reads scoped to the actor', () => {
     expect(snapshot.sessions.map((s) => s.licenseId)).toEqual([b!.id]);
     expect(snapshot.denials.map((d) => d.licenseId)).toEqual([b!.id]);
     expect(snapshot.audit.every((e) => e.tenantId === b!.tenantId)).toBe(true);
+    expect(snapshot.activations).toEqual(new Map([[b!.id, 1]]));
     const all = await reads.snapshot(OPERATOR, { denialsPerLicense: 100, audit: 100 });
     expect(all.sessions.map((s) => s.licenseId).sort()).toEqual([a!.id, b!.id].sort());
     expect(all.denials).toHaveLength(2);
+    expect(all.activations).toEqual(new Map([[a!.id, 1], [b!.id, 1]]));
   });
 
   it('a license that does not exist is 404 (findLicense: undefined)', async () => {

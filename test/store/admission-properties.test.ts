@@ -459,6 +459,7 @@ async function runScenario(stores: SeatStore[], reader: Kysely<Database>, sc: Sc
       idleTimeoutSec: spec.idleTimeoutSec,
       status: 'active',
       deniedMessage: 'There are no free seats available',
+      maxActivations: null,
       secret: 's',
       createdAt: START,
       updatedAt: START,

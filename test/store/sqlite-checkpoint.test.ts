@@ -20,7 +20,7 @@ it('copies committed pages into the database file from a worker, while admission
   const tenant = await store.createTenant({ id: randomUUID(), name: 't', createdAt: now }, randomUUID());
   const license = await store.createLicense({
     id: `lic_${randomUUID()}`, tenantId: tenant.id, name: 'L', seats: 10_000, seatCap: null, seatKey: ['session'],
-    idleTimeoutSec: 60, status: 'active', deniedMessage: 'full', secret: 's', createdAt: now, updatedAt: now,
+    idleTimeoutSec: 60, status: 'active', deniedMessage: 'full', maxActivations: null, secret: 's', createdAt: now, updatedAt: now,
   });
   const before = statSync(file).size;
   for (let batch = 0; batch < 20; batch++) {

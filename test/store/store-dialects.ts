@@ -103,6 +103,7 @@ export async function newLicense(store: SeatStore, fields: Partial<License> = {}
     idleTimeoutSec: 2,
     status: 'active',
     deniedMessage: 'There are no free seats available',
+    maxActivations: null,
     secret: 's',
     createdAt: 1,
     updatedAt: 1,

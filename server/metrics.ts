@@ -1,35 +1,97 @@
-// Prometheus metrics at /metrics, fed by the engine's domain events, and who may read them.
+// Prometheus metrics at /metrics: counters fed by the engine's domain events, every license's
+// gauges read from the store at scrape time, and who may read them.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import proxyaddr from 'proxy-addr';
-import { ErrorCode } from '../shared';
+import { DenyReason, ErrorCode } from '../shared';
 import { SeatError } from './seats/seat-error';
 import type { Administration } from './seats/administration';
 import type { EventBus } from './seats/event-bus';
+import type { SeatStore } from './seats/seat-store';
+import type { DenialCount, License } from './seats/types';
 
-export function createMetrics(events: Pick<EventBus, 'subscribe'>): Registry {
+export interface MetricsSource {
+  store: Pick<SeatStore, 'listLicenses' | 'countDenials'>;
+  /** Denials are counted over the retention window (DENIAL_RETENTION_DAYS), as the store keeps them. */
+  denialRetentionDays: number;
+  now: () => number;
+}
+
+export function createMetrics(events: Pick<EventBus, 'subscribe'>, source: MetricsSource): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const admissions = new Counter({ name: 'seat_admissions_total', help: 'Admissions by outcome', labelNames: ['outcome'], registers: [registry] });
-  const ended = new Counter({ name: 'seat_sessions_ended_total', help: 'Released seats by reason', labelNames: ['reason'], registers: [registry] });
-  const inUse = new Gauge({ name: 'seat_seats_in_use', help: 'Seats in use per license (as last seen by this node)', labelNames: ['license'], registers: [registry] });
+  const admissions = new Counter({ name: 'seat_admissions_total', help: 'Admissions by outcome (this node, since it started)', labelNames: ['outcome'], registers: [registry] });
+  const ended = new Counter({ name: 'seat_sessions_ended_total', help: 'Released seats by reason (this node, since it started)', labelNames: ['reason'], registers: [registry] });
   events.subscribe((e) => {
     switch (e.type) {
       case 'session.started':
       case 'session.resumed':
         admissions.inc({ outcome: e.type === 'session.started' ? 'granted' : 'resumed' });
-        inUse.set({ license: e.license.id }, e.seatsInUse);
         break;
       case 'denied':
         admissions.inc({ outcome: `denied_${e.denial.reason}` });
         break;
       case 'session.ended':
         ended.inc({ reason: e.reason });
-        inUse.set({ license: e.license.id }, e.seatsInUse);
         break;
       default:
     }
+  });
+
+  // Every license's gauges, read at scrape time from the store (what every node shares), not only
+  // the licenses this node has seen move: two queries per scrape whatever the number of licenses,
+  // shared by the three gauges (prom-client collects them at once).
+  let reading: Promise<{ licenses: License[]; denials: DenialCount[] }> | undefined;
+  const read = () =>
+    (reading ??= (async () => {
+      try {
+        const since = source.now() - source.denialRetentionDays * 86_400_000;
+        const [licenses, denials] = await Promise.all([source.store.listLicenses(), source.store.countDenials(since)]);
+        return { licenses, denials };
+      } finally {
+        reading = undefined;
+      }
+    })());
+  const labels = (l: License) => ({ license: l.id, tenant: l.tenantId });
+  new Gauge({
+    name: 'seat_seats',
+    help: 'Seats of each license',
+    labelNames: ['license', 'tenant'],
+    registers: [registry],
+    async collect() {
+      const { licenses } = await read();
+      this.reset();
+      for (const l of licenses) this.set(labels(l), l.seats);
+    },
+  });
+  new Gauge({
+    name: 'seat_seats_in_use',
+    help: 'Seats in use of each license (from the store, every node\'s sessions)',
+    labelNames: ['license', 'tenant'],
+    registers: [registry],
+    async collect() {
+      const { licenses } = await read();
+      this.reset();
+      for (const l of licenses) this.set(labels(l), l.seatsInUse);
+    },
+  });
+  new Gauge({
+    name: 'seat_denials',
+    help: `Denials of each license by reason over the retention window (DENIAL_RETENTION_DAYS, ${source.denialRetentionDays} days)`,
+    labelNames: ['license', 'tenant', 'reason'],
+    registers: [registry],
+    async collect() {
+      const { licenses, denials } = await read();
+      this.reset();
+      const tenantOf = new Map(licenses.map((l) => [l.id, l.tenantId]));
+      // Every reason of every license, 0 when it had none, so each series exists from the start.
+      for (const l of licenses) for (const reason of Object.values(DenyReason)) this.set({ ...labels(l), reason }, 0);
+      for (const d of denials) {
+        const tenant = tenantOf.get(d.licenseId);
+        if (tenant !== undefined) this.set({ license: d.licenseId, tenant, reason: d.reason }, d.count);
+      }
+    },
   });
   return registry;
 }
@@ -89,6 +151,12 @@ export function metricsRoute(
       const message = metricsToken !== undefined ? send : `GET /metrics answers only requests from this host (this one came from ${req.ip}); from elsewhere ${send}`;
       return refuse(res, 401, ErrorCode.Unauthorized, message);
     }
-    res.type(registry.contentType).send(await registry.metrics());
+    let text: string;
+    try {
+      text = await registry.metrics();
+    } catch {
+      return refuse(res, 503, ErrorCode.Unavailable, 'the database does not answer');
+    }
+    res.type(registry.contentType).send(text);
   };
 }

@@ -153,7 +153,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   app.disable('x-powered-by');
   // TRUST_PROXY: req.ip, and the sockets' per-address connect limit, read X-Forwarded-For through these hops.
   app.set('trust proxy', config.trustProxy);
-  const metrics = createMetrics(events);
+  const metrics = createMetrics(events, { store, denialRetentionDays: config.denialRetentionDays, now: Date.now });
   app.get('/healthz', async (_req, res) => {
     try {
       await store.ping();

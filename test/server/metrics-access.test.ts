@@ -26,7 +26,7 @@ describe('/metrics access', () => {
 
     const local = await scrape(url);
     expect(local.status).toBe(200);
-    expect(local.text).toMatch(new RegExp(`seat_seats_in_use\\{license="${license.id}"\\} 1`));
+    expect(local.text).toMatch(new RegExp(`seat_seats_in_use\\{license="${license.id}",tenant="${tenant.id}"\\} 1`));
 
     // What a reverse proxy on this host passes on from an outside client.
     const proxied = await scrape(url, { 'x-forwarded-for': '203.0.113.7' });

@@ -41,4 +41,29 @@ forEachStore('history', (nodes) => {
       { at: 4000, denials: 0, peakSeatsInUse: 1 },
     ]);
   });
+
+  it('counts the denials of every license by reason since a time, in one grouped read', async () => {
+    const [store] = await nodes(1);
+    const a = await newLicense(store!, { seats: 1 });
+    const b = await newLicense(store!, { seats: 0 });
+    const quiet = await newLicense(store!, { seats: 1 });
+    await grant(store!, a, claimant('a1'), 1000);
+    for (const [key, at] of [['a2', 1100], ['a3', 1200], ['a4', 500]] as const) expect((await admit(store!, a, claimant(key), at)).kind).toBe('denied');
+    expect((await admit(store!, b, claimant('b1'), 1300)).kind).toBe('denied');
+    const refusal: Denial = { licenseId: a.id, at: 1400, reason: 'denied_by_app', sessionRef: 'x', userId: null, deviceId: null, instanceId: null };
+    await store!.recordDenial(refusal);
+
+    const counts = await store!.countDenials(1000);
+    const mine = counts.filter((c) => [a.id, b.id, quiet.id].includes(c.licenseId));
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        { licenseId: a.id, reason: 'no_free_seats', count: 2 },
+        { licenseId: a.id, reason: 'denied_by_app', count: 1 },
+        { licenseId: b.id, reason: 'no_free_seats', count: 1 },
+      ]),
+    );
+    expect(mine).toHaveLength(3);
+    expect(await store!.countDenials(0)).toContainEqual({ licenseId: a.id, reason: 'no_free_seats', count: 3 });
+    expect(await store!.countDenials(2000)).toEqual([]);
+  });
 });

@@ -32,6 +32,8 @@ const state = {
   /** Newest first, per license, so a busy license cannot push another's out. */
   denials: new Map<string, DenialView[]>(),
   audit: [] as AuditEntryView[],
+  /** Activated devices per license, as the snapshot counted them (a reload counts afresh). */
+  activations: new Map<string, number>(),
   selected: null as string | null,
   /** serverTime minus local time, so idle countdowns follow the server's clock when the two differ. */
   skewMs: 0,
@@ -125,6 +127,7 @@ function signIn(token: string): void {
     state.denials = new Map();
     for (const d of snap.denials) denialsOf(d.licenseId).push(d);
     state.audit = snap.audit.slice(0, MAX_AUDIT);
+    state.activations = new Map(Object.entries(snap.activations));
     $('#signin').hidden = true;
     $('#board').hidden = false;
     $('#signout').hidden = false;
@@ -173,6 +176,12 @@ function signIn(token: string): void {
     state.audit.unshift(entry);
     state.audit.length = Math.min(state.audit.length, MAX_AUDIT);
     renderAudit();
+    // A deactivation frees an activation: the card's count follows (new ones show on the next snapshot).
+    const n = entry.licenseId !== null && entry.action === 'activation.deactivate' ? state.activations.get(entry.licenseId) : undefined;
+    if (n !== undefined) {
+      state.activations.set(entry.licenseId!, Math.max(0, n - 1));
+      renderLicenses();
+    }
   });
 }
 
@@ -229,6 +238,7 @@ function renderLicenses(): void {
       h('span', { class: 'card-id' }, l.id),
       state.actor?.kind === 'operator' ? h('span', { class: 'card-id' }, `tenant ${l.tenantId}`) : null,
       h('span', { class: 'card-count' }, h('b', { class: 'in-use' }, l.seatsInUse), ` / ${l.seats} seats`),
+      l.maxActivations !== null ? h('span', { class: 'card-id' }, `${state.activations.get(l.id) ?? 0} of ${l.maxActivations} activations`) : null,
       meter(l),
       h('span', { class: 'badges' }, badges(l)),
     );

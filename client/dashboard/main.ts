@@ -342,6 +342,7 @@ function renderDetail(rebuild: boolean): void {
         h('span', { id: 'history-summary', class: 'muted', role: 'status' }),
       ),
       h('div', { id: 'history' }, charts.element),
+      exportSection(),
     );
     void loadHistory();
     renderSessions();
@@ -922,6 +923,76 @@ async function loadHistory(): Promise<void> {
     );
   } catch (err) {
     setText($('#history-summary'), `history unavailable: ${(err as Error).message}`);
+  }
+}
+
+// ---------- CSV downloads ----------
+
+type Report = 'denials' | 'sessions' | 'history';
+
+/** Download buttons for the license's reports as CSV, denials and history over a date range. */
+function exportSection(): HTMLElement {
+  const button = (what: Report, label: string) => h('button', { type: 'button', id: `export-${what}`, onclick: () => void downloadCsv(what) }, label);
+  return h(
+    'section',
+    { 'aria-labelledby': 'export-heading' },
+    h('h3', { id: 'export-heading' }, 'Download as CSV'),
+    h(
+      'div',
+      { class: 'row export' },
+      h('label', { for: 'export-from' }, 'From'),
+      h('input', { type: 'date', id: 'export-from' }),
+      h('label', { for: 'export-to' }, 'to'),
+      h('input', { type: 'date', id: 'export-to' }),
+      button('denials', 'Denials'),
+      button('history', 'Daily history'),
+      button('sessions', 'Sessions now'),
+      h('span', { id: 'export-status', class: 'muted', role: 'status' }),
+    ),
+    h('p', { class: 'muted' }, 'Denials and history over the dates chosen (either may be left empty); sessions as they are now.'),
+  );
+}
+
+/**
+ * Fetches the report with the admin token in the Authorization header (never in a URL) and
+ * saves it through a Blob link, under the name the server gives.
+ */
+async function downloadCsv(what: Report): Promise<void> {
+  const l = state.selected ? state.licenses.get(state.selected) : undefined;
+  if (!l) return;
+  const params = new URLSearchParams({ format: 'csv' });
+  if (what !== 'sessions') {
+    // The dates are the admin's local days; `to` is inclusive, so the range ends at the next midnight.
+    const from = ($('#export-from') as HTMLInputElement).value;
+    const to = ($('#export-to') as HTMLInputElement).value;
+    if (from) params.set('since', new Date(`${from}T00:00`).toISOString());
+    if (to) {
+      const end = new Date(`${to}T00:00`);
+      end.setDate(end.getDate() + 1);
+      params.set('until', end.toISOString());
+    }
+    if (what === 'history') params.set('bucket', 'day');
+  }
+  const status = $('#export-status');
+  setText(status, 'Preparing the download…');
+  try {
+    const res = await fetch(`/api/v1/licenses/${encodeURIComponent(l.id)}/${what}?${params}`, {
+      headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` },
+    });
+    if (!res.ok) {
+      const e = ((await res.json().catch(() => ({}))) as { error?: { message?: string } }).error;
+      throw new Error(e?.message ?? `HTTP ${res.status}`);
+    }
+    const name = res.headers.get('content-disposition')?.match(/filename="([^"]+)"/)?.[1] ?? `${l.id}-${what}.csv`;
+    const href = URL.createObjectURL(await res.blob());
+    const link = h('a', { href, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 60_000);
+    setText(status, `Saved ${name}.`);
+  } catch (err) {
+    setText(status, `The download failed: ${(err as Error).message}`);
   }
 }
 

@@ -76,7 +76,7 @@ export class NodeLiveness {
   private async reap(allOthers: boolean): Promise<void> {
     const { store, options, now } = this.deps;
     const at = now();
-    this.released(await store.reapNodes({ deadBefore: at - options.nodeTimeoutMs, now: at, keep: options.nodeId, allOthers }));
+    this.released(await store.reapNodes({ deadBefore: at - options.nodeTimeoutMs, now: at, keep: options.nodeId, allOthers, clock: now }));
   }
 
   /**

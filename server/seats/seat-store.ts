@@ -104,11 +104,15 @@ export interface SeatStore {
   heartbeat(nodeId: string, now: number): Promise<boolean>;
   /**
    * Declares nodes dead: those beating before `deadBefore` (and every node but `keep` when
-   * `allOthers`). Their connection rows go; sessions left without one go idle from `now`.
+   * `allOthers`). Their connection rows go, unless the node beats again meanwhile; sessions left
+   * without one go idle from the moment their rows go (`clock`, else `now`).
    */
-  reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean }): Promise<DetachOutcome[]>;
-  /** A graceful stop: drops this node's connection rows and its node row, sessions go idle. */
-  releaseNode(nodeId: string, now: number): Promise<DetachOutcome[]>;
+  reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean; clock?: () => number }): Promise<DetachOutcome[]>;
+  /**
+   * Drops a node's connection rows and its node row (a graceful stop, a restart); sessions go idle.
+   * With `aliveSince`, stops as soon as the node has beaten since then.
+   */
+  releaseNode(nodeId: string, now: number, opts?: { aliveSince?: number; clock?: () => number }): Promise<DetachOutcome[]>;
 }
 
 export class StoreConflictError extends Error {

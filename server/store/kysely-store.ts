@@ -91,6 +91,6 @@ export class KyselySeatStore implements SeatStore {
   listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }) { return this.audit.listAudit(opts); }
 
   heartbeat(nodeId: string, now: number) { return this.nodes.heartbeat(nodeId, now); }
-  reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean }) { return this.nodes.reapNodes(opts); }
-  releaseNode(nodeId: string, now: number) { return this.nodes.releaseNode(nodeId, now); }
+  reapNodes(opts: Parameters<SeatStore['reapNodes']>[0]) { return this.nodes.reapNodes(opts); }
+  releaseNode(nodeId: string, now: number, opts?: Parameters<SeatStore['releaseNode']>[2]) { return this.nodes.releaseNode(nodeId, now, opts); }
 }

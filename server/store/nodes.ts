@@ -22,9 +22,15 @@ export class Nodes {
 
   /**
    * Declares nodes dead: those beating before `deadBefore` (and every node but `keep` when
-   * `allOthers`). Their connection rows go; sessions left without one go idle from `now`.
+   * `allOthers`). Their connection rows go; sessions left without one go idle from the moment
+   * their rows go (`clock`, else `now`), so a slow pass does not shorten their hold.
+   *
+   * A node listed as dead may beat again before its rows go (it was slow, not dead). Its node row
+   * is removed first, only if still stale: a node that beats after that finds itself declared dead
+   * and lets its sockets go (they reconnect and resume). Each license's rows are let go only while
+   * the node has not beaten again, so no row of a live node's socket goes behind its back.
    */
-  async reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean }): Promise<DetachOutcome[]> {
+  async reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean; clock?: () => number }): Promise<DetachOutcome[]> {
     const { db } = this.s;
     const dead = await db
       .selectFrom('nodes')
@@ -38,18 +44,36 @@ export class Nodes {
     const nodeIds = await db.selectFrom('connections').select('node_id').distinct().execute();
     const targets = new Set([...dead.map((d) => d.id), ...nodeIds.map((n) => n.node_id).filter((n) => !alive.has(n))]);
     const outcomes: DetachOutcome[] = [];
-    for (const nodeId of targets) outcomes.push(...(await this.releaseNode(nodeId, opts.now)));
+    for (const nodeId of targets) {
+      if (!opts.allOthers) {
+        await db.deleteFrom('nodes').where('id', '=', nodeId).where('heartbeat_at', '<', opts.deadBefore).execute();
+      }
+      const aliveSince = opts.allOthers ? undefined : opts.deadBefore;
+      outcomes.push(...(await this.releaseNode(nodeId, opts.now, { aliveSince, clock: opts.clock })));
+    }
     return outcomes;
   }
 
-  /** A graceful stop: drops this node's connection rows and its node row, sessions go idle. */
-  async releaseNode(nodeId: string, now: number): Promise<DetachOutcome[]> {
+  /**
+   * Drops a node's connection rows and its node row; its sessions go idle. A graceful stop (or a
+   * restart) lets go of its own. With `aliveSince` (a reap), a node that has beaten since then is
+   * alive after all: nothing more of it is let go.
+   */
+  async releaseNode(nodeId: string, now: number, opts: { aliveSince?: number; clock?: () => number } = {}): Promise<DetachOutcome[]> {
     const { db, q, dialect } = this.s;
     const licenses = await db.selectFrom('connections').select('license_id').distinct().where('node_id', '=', nodeId).execute();
     const outcomes: DetachOutcome[] = [];
+    let back = false;
     for (const { license_id } of licenses) {
       const released = await dialect.transaction(async (trx) => {
         const row = await dialect.lockLicense(trx, license_id);
+        if (opts.aliveSince !== undefined) {
+          const beat = await trx.selectFrom('nodes').select('id').where('id', '=', nodeId).where('heartbeat_at', '>=', opts.aliveSince).executeTakeFirst();
+          if (beat) {
+            back = true;
+            return [];
+          }
+        }
         const gone = await trx
           .deleteFrom('connections')
           .where('node_id', '=', nodeId)
@@ -57,11 +81,13 @@ export class Nodes {
           .returning('session_id')
           .execute();
         if (!row) return [];
-        return idleOrphans(q, trx, toLicense(row), [...new Set(gone.map((g) => g.session_id))], now);
+        const at = Math.max(now, opts.clock?.() ?? now);
+        return idleOrphans(q, trx, toLicense(row), [...new Set(gone.map((g) => g.session_id))], at);
       });
+      if (back) break;
       outcomes.push(...released);
     }
-    await db.deleteFrom('nodes').where('id', '=', nodeId).execute();
+    if (!back && opts.aliveSince === undefined) await db.deleteFrom('nodes').where('id', '=', nodeId).execute();
     return outcomes;
   }
 }

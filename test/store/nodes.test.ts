@@ -51,4 +51,31 @@ forEachStore('node liveness', (nodes) => {
     const all = await store.reapNodes({ deadBefore: 0, now: 9500, keep: 'a', allOthers: true });
     expect(all).toHaveLength(1);
   });
+
+  it('a node that beats again while it is being reaped keeps its sockets: nothing more of it is let go', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 10, idleTimeoutSec: 2 });
+    await store!.heartbeat('slow', 1000);
+    const onSlow = await grant(store!, license, claimant('on-slow'), 1000, 's1', 'slow');
+    // Listed as dead at 5000 (no beat since 1000), it beats again before its rows go.
+    await store!.heartbeat('slow', 5200);
+    const released = await store!.releaseNode('slow', 5000, { aliveSince: 2000 });
+    expect(released).toEqual([]);
+    expect(await store!.getSession(onSlow.session.id)).toMatchObject({ state: 'active', sockets: 1 });
+    // Its node row stays: the node is alive.
+    expect(await store!.heartbeat('slow', 5400)).toBe(true);
+  });
+
+  it('a reaped session is held for its idle timeout from the moment its rows go, not from when the pass began', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 10, idleTimeoutSec: 2 });
+    await store!.heartbeat('dead', 1000);
+    const onDead = await grant(store!, license, claimant('on-dead'), 1000, 's1', 'dead');
+    // The pass began at 5000; the store was slow and let the rows go at 9000.
+    const idled = await store!.reapNodes({ deadBefore: 2000, now: 5000, keep: 'b', clock: () => 9000 });
+    expect(idled.map((o) => o.session.id)).toEqual([onDead.session.id]);
+    expect(await store!.getSession(onDead.session.id)).toMatchObject({ state: 'idle', idleSince: 9000, expiresAt: 11_000 });
+    // The dead node finds itself declared dead on its next beat.
+    expect(await store!.heartbeat('dead', 9500)).toBe(false);
+  });
 });

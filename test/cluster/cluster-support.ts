@@ -2,8 +2,9 @@
 // timeouts shrunk to seconds, for the cluster suites.
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll } from 'vitest';
-import { type Proc, startProcess } from '../support/harness';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, onTestFinished } from 'vitest';
+import { type Admission, admission, type AppSocket, connect, type Proc, startProcess } from '../support/harness';
 import { type Postgres, postgresMissing, type Redis, redisMissing, startPostgres, startRedis } from '../support/services';
 
 /** Timeouts of every node in these suites (milliseconds unless named otherwise). */
@@ -103,4 +104,27 @@ export async function releasesOf(databaseUrl: string, sessionId: string): Promis
   } finally {
     await client.end();
   }
+}
+
+/** An admin dashboard's socket on the node at `url`, closed after the test. */
+export function adminSocket(url: string, token: string): Socket {
+  const s = ioClient(`${url}/admin`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  onTestFinished(() => {
+    s.disconnect();
+  });
+  return s;
+}
+
+/** Collects every event of one name a socket receives. */
+export function collect<T = any>(socket: Socket, event: string): T[] {
+  const seen: T[] = [];
+  socket.on(event, (p: T) => seen.push(p));
+  return seen;
+}
+
+/** The admission outcome, or the `seat:error` a failed admission emits instead. */
+export async function admitOrError(url: string, token: string): Promise<{ socket: AppSocket; result: Admission | { kind: 'seat_error'; payload: unknown } }> {
+  const socket = connect(url, token);
+  const failed = new Promise<{ kind: 'seat_error'; payload: unknown }>((resolve) => socket.once('seat:error', (payload) => resolve({ kind: 'seat_error', payload })));
+  return { socket, result: await Promise.race([admission(socket), failed]) };
 }

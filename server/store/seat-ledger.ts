@@ -5,7 +5,7 @@ import { type EndReason, EndReason as End, LicenseStatus, SeatEventType, Session
 import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
 import { type AdmissionDecision, decideAdmission } from '../seats/decisions/admission';
 import { seatKeyValue } from '../seats/decisions/seat-key';
-import type { AdmitOutcome, AdmitRequest, Denial, DetachOutcome, EndedSession, License, Session } from '../seats/types';
+import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License, type Session } from '../seats/types';
 import { toLicense, toSession } from './rows';
 import { addSeats, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, sessionsOf } from './seat-moves';
 import type { StoreContext } from './store-dialect';
@@ -69,10 +69,7 @@ export class SeatLedger {
           licenseId,
           at: now,
           reason: decision.reason,
-          sessionRef: claimant.sessionRef,
-          userId: claimant.userId,
-          deviceId: claimant.deviceId,
-          instanceId: claimant.instanceId,
+          ...claimantIds(claimant),
         };
         await insertDenial(q, trx, denial, claimant.weight, license.seatsInUse);
         return { kind: 'denied', license, denial, seatsInUse: license.seatsInUse, expired };
@@ -101,10 +98,7 @@ export class SeatLedger {
         id: randomUUID(),
         licenseId,
         seatKeyValue: key.value,
-        sessionRef: claimant.sessionRef,
-        userId: claimant.userId,
-        deviceId: claimant.deviceId,
-        instanceId: claimant.instanceId,
+        ...claimantIds(claimant),
         app: claimant.app,
         name: claimant.name,
         weight: claimant.weight,

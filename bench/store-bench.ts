@@ -1,5 +1,6 @@
 // Store throughput without sockets: admissions, detaches (a session going idle) and idle
 // releases per second straight through the SeatStore, one operation at a time and with many in flight.
+import { POLICY_DEFAULTS } from '../server/seats/types';
 import { randomUUID } from 'node:crypto';
 import type { SeatStore } from '../server/seats/seat-store';
 
@@ -28,7 +29,7 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
     seatKey: ['session'],
     idleTimeoutSec: 1,
     status: 'active',
-    maxActivations: null,
+    ...POLICY_DEFAULTS,
     deniedMessage: 'no',
     secret: 'x'.repeat(32),
     createdAt: now,

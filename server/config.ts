@@ -17,6 +17,9 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   IDLE_TIMEOUT_MIN_SEC: int(300),
   IDLE_TIMEOUT_MAX_SEC: int(3600),
+  INACTIVITY_TIMEOUT_MIN_SEC: int(300),
+  INACTIVITY_TIMEOUT_MAX_SEC: int(3600),
+  ACTIVITY_FLUSH_MS: int(1000, 10),
   KICK_COOLDOWN_SEC: int(60),
   DENIAL_RETENTION_DAYS: int(60, 1),
   SWEEP_INTERVAL_MS: int(1000, 10),
@@ -63,6 +66,15 @@ export interface SeatServerConfig {
   readonly idleTimeoutMaxSec: number;
   /** A new license's idle timeout: 300 s, the AIMMS WebUI policy, held within the bounds. */
   readonly defaultIdleTimeoutSec: number;
+  /** Bounds of a license's inactivityTimeoutSec (INACTIVITY_TIMEOUT_MIN_SEC 300, INACTIVITY_TIMEOUT_MAX_SEC 3600). */
+  readonly inactivityTimeoutMinSec: number;
+  readonly inactivityTimeoutMaxSec: number;
+  /**
+   * How often a node writes the `session:activity` it heard to the store, one statement for every
+   * session (ACTIVITY_FLUSH_MS, 1000). An inactivity release waits this long past its deadline,
+   * so activity any node heard in time is on record first.
+   */
+  readonly activityFlushMs: number;
   /** How long a kicked seat key is refused (KICK_COOLDOWN_SEC, 60). */
   readonly kickCooldownSec: number;
   /** Rolling retention of denials and seat history (DENIAL_RETENTION_DAYS, 60: the internal spec). */
@@ -136,6 +148,11 @@ export function parseConfig(
   const min = overrides.idleTimeoutMinSec ?? e.IDLE_TIMEOUT_MIN_SEC;
   const max = overrides.idleTimeoutMaxSec ?? e.IDLE_TIMEOUT_MAX_SEC;
   if (min > max) throw new ConfigError(`IDLE_TIMEOUT_MIN_SEC (${min}) is above IDLE_TIMEOUT_MAX_SEC (${max})`);
+  const inactivityMin = overrides.inactivityTimeoutMinSec ?? e.INACTIVITY_TIMEOUT_MIN_SEC;
+  const inactivityMax = overrides.inactivityTimeoutMaxSec ?? e.INACTIVITY_TIMEOUT_MAX_SEC;
+  if (inactivityMin > inactivityMax) {
+    throw new ConfigError(`INACTIVITY_TIMEOUT_MIN_SEC (${inactivityMin}) is above INACTIVITY_TIMEOUT_MAX_SEC (${inactivityMax})`);
+  }
   const config: SeatServerConfig = {
     port: e.PORT,
     host: e.HOST?.trim() || undefined,
@@ -148,6 +165,9 @@ export function parseConfig(
     idleTimeoutMinSec: min,
     idleTimeoutMaxSec: max,
     defaultIdleTimeoutSec: Math.min(max, Math.max(min, 300)),
+    inactivityTimeoutMinSec: inactivityMin,
+    inactivityTimeoutMaxSec: inactivityMax,
+    activityFlushMs: e.ACTIVITY_FLUSH_MS,
     kickCooldownSec: e.KICK_COOLDOWN_SEC,
     denialRetentionDays: e.DENIAL_RETENTION_DAYS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,

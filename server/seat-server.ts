@@ -91,13 +91,13 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const events = new EventBus(opts.hooks, opts.onError);
   const trouble = new StoreTrouble(now);
   const auth = new TokenAuth({ store, trouble, now, options: { tokenClockSkewSec: config.tokenClockSkewSec } });
-  const { adminToken, idleTimeoutMinSec, idleTimeoutMaxSec, defaultIdleTimeoutSec, denialRetentionDays } = config;
+  const { adminToken, idleTimeoutMinSec, idleTimeoutMaxSec, defaultIdleTimeoutSec, denialRetentionDays, inactivityTimeoutMinSec, inactivityTimeoutMaxSec } = config;
   const admin = new Administration({
     store,
     bus: events,
     auth,
     now,
-    options: { adminToken, idleTimeoutMinSec, idleTimeoutMaxSec, defaultIdleTimeoutSec, denialRetentionDays },
+    options: { adminToken, idleTimeoutMinSec, idleTimeoutMaxSec, defaultIdleTimeoutSec, denialRetentionDays, inactivityTimeoutMinSec, inactivityTimeoutMaxSec },
   });
   const reads = new Reads({ store, now, options: { denialRetentionDays } });
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;

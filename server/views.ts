@@ -24,8 +24,16 @@ export function licenseView(l: License, seatsInUse = l.seatsInUse): LicenseView 
 }
 
 export function sessionView(s: Session): SessionView {
-  const { seatKeyValue: _seatKeyValue, startedAt, idleSince, expiresAt, ...shown } = s;
-  return { ...shown, startedAt: iso(startedAt), idleSince: isoOrNull(idleSince), expiresAt: isoOrNull(expiresAt) };
+  const { seatKeyValue: _seatKeyValue, startedAt, idleSince, expiresAt, lastActivityAt, warnedAt, receiptUntil, ...shown } = s;
+  return {
+    ...shown,
+    startedAt: iso(startedAt),
+    idleSince: isoOrNull(idleSince),
+    expiresAt: isoOrNull(expiresAt),
+    lastActivityAt: isoOrNull(lastActivityAt),
+    warnedAt: isoOrNull(warnedAt),
+    receiptUntil: isoOrNull(receiptUntil),
+  };
 }
 
 export function denialView(d: Denial): DenialView {

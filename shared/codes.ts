@@ -23,7 +23,7 @@ export const DenyReason = {
 } as const;
 export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
 
-/** Why a held seat ended. The first four (and `deactivated`) reach sockets in `session:ended`; `idle_timeout` only
+/** Why a held seat ended. The first four (and `deactivated`, `inactive`) reach sockets in `session:ended`; `idle_timeout` only
  * appears in hooks, history and the dashboard, since no socket is left to tell (a crashed node's
  * sessions go idle and end with it too). */
 export const EndReason = {
@@ -34,6 +34,11 @@ export const EndReason = {
   IdleTimeout: 'idle_timeout',
   /** The device's activation was removed (DELETE /licenses/:id/activations/:deviceId); told to its sockets. */
   Deactivated: 'deactivated',
+  /**
+   * The session's sockets stayed connected but reported no activity (`session:activity`) for the
+   * license's `inactivityTimeoutSec`; told to its sockets. The SDK connects again on the user's next activity.
+   */
+  Inactive: 'inactive',
   /**
    * Told to a socket whose session is found gone (it ended on another node, and that node's
    * word never arrived) when the record of why is gone too: its release aged out of the seat
@@ -89,5 +94,9 @@ export const SeatEventType = {
   Denied: 'denied',
 } as const;
 export type SeatEventType = (typeof SeatEventType)[keyof typeof SeatEventType];
+
+/** Why a `seat:warning` was sent (docs/contract.md section 8.2). */
+export const WarningReason = { Inactive: 'inactive' } as const;
+export type WarningReason = (typeof WarningReason)[keyof typeof WarningReason];
 
 export const DEFAULT_DENIED_MESSAGE = 'There are no free seats available';

@@ -7,6 +7,7 @@ import type {
   ErrorCode,
   LicenseStatus,
   SessionState,
+  WarningReason,
 } from './codes';
 import type { SeatKey } from './claims';
 
@@ -17,6 +18,8 @@ export interface SeatGrantedPayload {
   seatsInUse: number;
   seats: number;
   idleTimeoutSec: number;
+  /** A signed seat receipt (compact JWS, docs/contract.md 8.5), when the license has `offlineGraceSec > 0`. */
+  receipt?: string;
 }
 
 export interface SeatDeniedPayload {
@@ -43,6 +46,23 @@ export interface SeatErrorPayload {
   message: string;
 }
 
+/** `seat:warning`: the seat is released at `releasesAt` (ISO) unless activity arrives first. */
+export interface SeatWarningPayload {
+  reason: WarningReason;
+  releasesAt: string;
+  message: string;
+}
+
+/** `seat:warning-cleared`: activity arrived in time. */
+export interface SeatWarningClearedPayload {
+  reason: WarningReason;
+}
+
+/** `seat:receipt`: a fresh signed seat receipt while the seat is held. */
+export interface SeatReceiptPayload {
+  receipt: string;
+}
+
 export type EndSessionAck = { ok: true } | { ok: false; error: SeatErrorPayload };
 
 export interface ServerToClientEvents {
@@ -50,16 +70,24 @@ export interface ServerToClientEvents {
   'seat:denied': (payload: SeatDeniedPayload) => void;
   'session:ended': (payload: SessionEndedPayload) => void;
   'seat:error': (payload: SeatErrorPayload) => void;
+  'seat:warning': (payload: SeatWarningPayload) => void;
+  'seat:warning-cleared': (payload: SeatWarningClearedPayload) => void;
+  'seat:receipt': (payload: SeatReceiptPayload) => void;
 }
 
 export interface ClientToServerEvents {
   'session:end': (ack: (result: EndSessionAck) => void) => void;
+  /** The user did something in this tab: keeps the whole session active (no payload). */
+  'session:activity': () => void;
 }
 
 /** Between the nodes of one deployment (socket.io's serverSideEmit, through Redis). */
 export interface InterServerEvents {
   /** A session ended on one node: every other node tells its own sockets of it. */
   'session:ended': (sessionId: string, payload: SessionEndedPayload) => void;
+  /** An inactivity warning was sent out, or cleared, on one node: every other node tells its sockets. */
+  'seat:warning': (sessionId: string, payload: SeatWarningPayload) => void;
+  'seat:warning-cleared': (sessionId: string, payload: SeatWarningClearedPayload) => void;
 }
 
 export interface SocketData {
@@ -81,6 +109,14 @@ export interface LicenseSettings {
   deniedMessage: string;
   /** How many distinct devices (`dev` claim) may hold activations at once; null: unlimited. */
   maxActivations: number | null;
+  /** Connected sessions with no `session:activity` this long are released (`inactive`); null: off. */
+  inactivityTimeoutSec: number | null;
+  /** This long before an inactivity release, the session's sockets get `seat:warning`. */
+  inactivityWarningSec: number;
+  /** An HTTP lease not renewed within this long lets go of its connection. */
+  leaseIntervalSec: number;
+  /** When > 0, grants carry a signed seat receipt valid this long, and the seat is held until it expires. */
+  offlineGraceSec: number;
 }
 
 export interface LicenseView extends LicenseSettings {
@@ -115,9 +151,20 @@ export interface SessionView extends ClaimantIds {
   name: string | null;
   weight: number;
   sockets: number;
+  /** Open HTTP leases (docs/contract.md 8.4). */
+  leases: number;
   startedAt: string;
   idleSince: string | null;
   expiresAt: string | null;
+  /** The newest activity on record (inactivity licenses); null when none was reported yet. */
+  lastActivityAt: string | null;
+  /**
+   * When the pending inactivity warning went out (null: none pending). The release falls at
+   * `lastActivityAt` + the license's `inactivityTimeoutSec`.
+   */
+  warnedAt: string | null;
+  /** The newest signed receipt's expiry (offline grace): the seat is held at least until then. */
+  receiptUntil: string | null;
 }
 
 export interface DenialView extends ClaimantIds {

@@ -55,15 +55,16 @@ export function openApiDocument(): Record<string, unknown> {
         Kick: schema(KickBody),
         License: object({
           ...typed('string', 'id', 'tenantId', 'name', 'status', 'deniedMessage', 'createdAt', 'updatedAt'),
-          ...typed('integer', 'seats', 'seatsInUse', 'idleTimeoutSec'),
+          ...typed('integer', 'seats', 'seatsInUse', 'idleTimeoutSec', 'inactivityWarningSec', 'leaseIntervalSec', 'offlineGraceSec'),
           seatCap: { type: ['integer', 'null'] },
           maxActivations: { type: ['integer', 'null'], minimum: 1 },
+          inactivityTimeoutSec: { type: ['integer', 'null'] },
           seatKey: { type: 'array', items: { enum: ['session', 'user', 'device', 'instance'] } },
         }),
         Session: object({
           ...typed('string', 'id', 'state', 'startedAt'),
-          ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS, 'app', 'name', 'idleSince', 'expiresAt'),
-          ...typed('integer', 'weight', 'sockets'),
+          ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS, 'app', 'name', 'idleSince', 'expiresAt', 'lastActivityAt', 'warnedAt', 'receiptUntil'),
+          ...typed('integer', 'weight', 'sockets', 'leases'),
         }),
         Activation: object(typed('string', 'deviceId', 'activatedAt', 'lastSeenAt')),
         Denial: object({

@@ -17,6 +17,12 @@ const licenseFields = {
   deniedMessage: text(500),
   /** Null: unlimited (docs/contract.md section 8). */
   maxActivations: z.number().int().min(1).max(1_000_000).nullable(),
+  /** Null: off. Its bounds (INACTIVITY_TIMEOUT_MIN_SEC, _MAX_SEC) are the server's: checked in administration (422). */
+  inactivityTimeoutSec: z.number().int().nullable(),
+  inactivityWarningSec: z.number().int().min(0).max(86_400),
+  leaseIntervalSec: z.number().int().min(10).max(2_592_000),
+  /** 0: off; at most 30 days. */
+  offlineGraceSec: z.number().int().min(0).max(2_592_000),
 };
 
 export const CreateLicenseBody = z.strictObject({
@@ -30,6 +36,10 @@ export const CreateLicenseBody = z.strictObject({
   status: licenseFields.status.optional(),
   deniedMessage: licenseFields.deniedMessage.optional(),
   maxActivations: licenseFields.maxActivations.optional(),
+  inactivityTimeoutSec: licenseFields.inactivityTimeoutSec.optional(),
+  inactivityWarningSec: licenseFields.inactivityWarningSec.optional(),
+  leaseIntervalSec: licenseFields.leaseIntervalSec.optional(),
+  offlineGraceSec: licenseFields.offlineGraceSec.optional(),
 });
 
 export const PatchLicenseBody = z
@@ -42,6 +52,10 @@ export const PatchLicenseBody = z
     status: licenseFields.status,
     deniedMessage: licenseFields.deniedMessage,
     maxActivations: licenseFields.maxActivations,
+    inactivityTimeoutSec: licenseFields.inactivityTimeoutSec,
+    inactivityWarningSec: licenseFields.inactivityWarningSec,
+    leaseIntervalSec: licenseFields.leaseIntervalSec,
+    offlineGraceSec: licenseFields.offlineGraceSec,
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'the body changes nothing: name at least one field');

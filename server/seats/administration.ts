@@ -10,7 +10,7 @@ import { every } from './periodic';
 import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
-import type { AuditEntry, License, LicensePatch, Tenant } from './types';
+import { type AuditEntry, type License, type LicensePatch, POLICY_DEFAULTS, type Tenant } from './types';
 
 export interface NewLicense {
   id?: string;
@@ -22,12 +22,22 @@ export interface NewLicense {
   status?: LicenseStatus;
   deniedMessage?: string;
   maxActivations?: number | null;
+  inactivityTimeoutSec?: number | null;
+  inactivityWarningSec?: number;
+  leaseIntervalSec?: number;
+  offlineGraceSec?: number;
   tenantId?: string;
 }
 
 export type AdministrationOptions = Pick<
   SeatServerConfig,
-  'adminToken' | 'idleTimeoutMinSec' | 'idleTimeoutMaxSec' | 'defaultIdleTimeoutSec' | 'denialRetentionDays'
+  | 'adminToken'
+  | 'idleTimeoutMinSec'
+  | 'idleTimeoutMaxSec'
+  | 'defaultIdleTimeoutSec'
+  | 'denialRetentionDays'
+  | 'inactivityTimeoutMinSec'
+  | 'inactivityTimeoutMaxSec'
 >;
 
 export interface AdministrationDeps {
@@ -120,7 +130,11 @@ export class Administration {
       idleTimeoutSec: input.idleTimeoutSec ?? options.defaultIdleTimeoutSec,
       status: input.status ?? LicenseStatus.Active,
       deniedMessage: input.deniedMessage ?? DEFAULT_DENIED_MESSAGE,
-      maxActivations: input.maxActivations ?? null,
+      maxActivations: input.maxActivations ?? POLICY_DEFAULTS.maxActivations,
+      inactivityTimeoutSec: input.inactivityTimeoutSec ?? POLICY_DEFAULTS.inactivityTimeoutSec,
+      inactivityWarningSec: input.inactivityWarningSec ?? POLICY_DEFAULTS.inactivityWarningSec,
+      leaseIntervalSec: input.leaseIntervalSec ?? POLICY_DEFAULTS.leaseIntervalSec,
+      offlineGraceSec: input.offlineGraceSec ?? POLICY_DEFAULTS.offlineGraceSec,
       secret: randomBytes(32).toString('base64url'),
       seatsInUse: 0,
       createdAt: now,
@@ -190,13 +204,14 @@ export class Administration {
     }
   }
 
-  private checkLimits(l: Pick<License, 'seats' | 'seatCap' | 'idleTimeoutSec'>): void {
-    const { idleTimeoutMinSec: min, idleTimeoutMaxSec: max } = this.deps.options;
-    if (l.idleTimeoutSec < min || l.idleTimeoutSec > max) {
-      throw new SeatError(ErrorCode.OutOfRange, `idleTimeoutSec must be between ${min} and ${max} seconds`, {
-        details: { field: 'idleTimeoutSec', min, max },
-      });
-    }
+  private checkLimits(l: Pick<License, 'seats' | 'seatCap' | 'idleTimeoutSec' | 'inactivityTimeoutSec'>): void {
+    const { idleTimeoutMinSec, idleTimeoutMaxSec, inactivityTimeoutMinSec, inactivityTimeoutMaxSec } = this.deps.options;
+    const within = (field: string, value: number | null, min: number, max: number) => {
+      if (value === null || (value >= min && value <= max)) return;
+      throw new SeatError(ErrorCode.OutOfRange, `${field} must be between ${min} and ${max} seconds`, { details: { field, min, max } });
+    };
+    within('idleTimeoutSec', l.idleTimeoutSec, idleTimeoutMinSec, idleTimeoutMaxSec);
+    within('inactivityTimeoutSec', l.inactivityTimeoutSec, inactivityTimeoutMinSec, inactivityTimeoutMaxSec);
     if (l.seatCap !== null && l.seats > l.seatCap) {
       throw new SeatError(ErrorCode.OutOfRange, `seats (${l.seats}) is above the plan's seatCap (${l.seatCap})`, {
         details: { field: 'seats', max: l.seatCap },

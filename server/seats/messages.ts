@@ -16,6 +16,7 @@ export const END_MESSAGE: Record<EndReason, string> = {
   seats_reduced: 'The number of seats was reduced',
   idle_timeout: 'The seat was released after the idle timeout',
   deactivated: 'This device was deactivated for this license',
+  inactive: 'The seat was released after a period of inactivity',
   ended: 'Your session has ended',
 };
 

@@ -22,6 +22,15 @@ export interface License extends LicenseSettings {
   updatedAt: number;
 }
 
+/** The policy fields a license gets when its creator leaves them out (docs/contract.md 8.1). */
+export const POLICY_DEFAULTS = {
+  maxActivations: null,
+  inactivityTimeoutSec: null,
+  inactivityWarningSec: 60,
+  leaseIntervalSec: 3600,
+  offlineGraceSec: 0,
+} as const satisfies Partial<LicenseSettings>;
+
 /** A license as it is created: nothing is held yet. */
 export type NewLicenseRow = Omit<License, 'seatsInUse'>;
 
@@ -49,8 +58,16 @@ export interface Session extends ClaimantIds {
   startedAt: number;
   idleSince: number | null;
   expiresAt: number | null;
-  /** Open sockets (connection rows) on every node. */
+  /** Open sockets (connection rows without a lease deadline) on every node. */
   sockets: number;
+  /** Open HTTP leases (connection rows with a lease deadline). */
+  leases: number;
+  /** The newest activity a node flushed to the store (inactivity licenses). */
+  lastActivityAt: number | null;
+  /** When the pending inactivity warning went out; null while none is pending. */
+  warnedAt: number | null;
+  /** The newest signed seat receipt's expiry: the seat is held at least until then. */
+  receiptUntil: number | null;
   /** Distinct app names of the open sockets, and of the session's first one. */
   apps: string[];
 }

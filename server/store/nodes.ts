@@ -41,7 +41,8 @@ export class Nodes {
     // Connection rows of nodes that never wrote a heartbeat row (or whose row is gone) are orphans too.
     const known = await db.selectFrom('nodes').select('id').where('heartbeat_at', '>=', opts.deadBefore).execute();
     const alive = new Set(opts.allOthers ? [opts.keep] : [opts.keep, ...known.map((n) => n.id)]);
-    const nodeIds = await db.selectFrom('connections').select('node_id').distinct().execute();
+    // HTTP leases (renew_by set) belong to no node: their deadline lets them go (server/store/leases.ts).
+    const nodeIds = await db.selectFrom('connections').select('node_id').distinct().where('renew_by', 'is', null).execute();
     const targets = new Set([...dead.map((d) => d.id), ...nodeIds.map((n) => n.node_id).filter((n) => !alive.has(n))]);
     const outcomes: DetachOutcome[] = [];
     for (const nodeId of targets) {
@@ -61,7 +62,13 @@ export class Nodes {
    */
   async releaseNode(nodeId: string, now: number, opts: { aliveSince?: number; clock?: () => number } = {}): Promise<DetachOutcome[]> {
     const { db, q, dialect } = this.s;
-    const licenses = await db.selectFrom('connections').select('license_id').distinct().where('node_id', '=', nodeId).execute();
+    const licenses = await db
+      .selectFrom('connections')
+      .select('license_id')
+      .distinct()
+      .where('node_id', '=', nodeId)
+      .where('renew_by', 'is', null)
+      .execute();
     const outcomes: DetachOutcome[] = [];
     let back = false;
     for (const { license_id } of licenses) {
@@ -78,6 +85,7 @@ export class Nodes {
           .deleteFrom('connections')
           .where('node_id', '=', nodeId)
           .where('license_id', '=', license_id)
+          .where('renew_by', 'is', null)
           .returning('session_id')
           .execute();
         if (!row) return [];

@@ -12,7 +12,7 @@ function row<T extends object>(p: T, columns: ReadonlyArray<keyof T>): T {
 
 const SESSION_COLUMNS = [
   'id', 'license_id', 'seat_key_value', 'session_ref', 'user_id', 'device_id', 'instance_id',
-  'app', 'name', 'weight', 'state', 'started_at', 'idle_since', 'expires_at',
+  'app', 'name', 'weight', 'state', 'started_at', 'idle_since', 'expires_at', 'last_activity_at', 'warned_at', 'receipt_until',
 ] as const satisfies ReadonlyArray<keyof SessionsTable>;
 const CONNECTION_COLUMNS = ['socket_id', 'session_id', 'license_id', 'node_id', 'app', 'connected_at'] as const satisfies ReadonlyArray<
   keyof ConnectionsTable
@@ -93,7 +93,9 @@ export function hotQueries(db: Kysely<Database>) {
       db.deleteFrom('connections').where('socket_id', '=', p.socketId).returning('session_id'),
     ),
     deleteSessionSockets: prepare((p: { sessionId: string }) => db.deleteFrom('connections').where('session_id', '=', p.sessionId)),
-    appsOfSession: prepare((p: { sessionId: string }) => db.selectFrom('connections').select('app').where('session_id', '=', p.sessionId)),
+    appsOfSession: prepare((p: { sessionId: string }) =>
+      db.selectFrom('connections').select(['app', 'renew_by']).where('session_id', '=', p.sessionId),
+    ),
     insertEvent: prepare((p: Insertable<SeatEventsTable>) => db.insertInto('seat_events').values(row(p, EVENT_COLUMNS))),
     expiredOfLicense: prepare((p: { licenseId: string; now: number }) =>
       db

@@ -16,6 +16,10 @@ export function toLicense(row: Selectable<LicensesTable>): License {
     status: row.status as LicenseStatus,
     deniedMessage: row.denied_message,
     maxActivations: row.max_activations === null ? null : Number(row.max_activations),
+    inactivityTimeoutSec: row.inactivity_timeout_sec === null ? null : Number(row.inactivity_timeout_sec),
+    inactivityWarningSec: Number(row.inactivity_warning_sec),
+    leaseIntervalSec: Number(row.lease_interval_sec),
+    offlineGraceSec: Number(row.offline_grace_sec),
     secret: row.secret,
     seatsInUse: Number(row.seats_in_use),
     createdAt: Number(row.created_at),
@@ -36,14 +40,27 @@ export function licenseRow(l: NewLicenseRow): Omit<LicensesTable, 'seats_in_use'
     status: l.status,
     denied_message: l.deniedMessage,
     max_activations: l.maxActivations,
+    inactivity_timeout_sec: l.inactivityTimeoutSec,
+    inactivity_warning_sec: l.inactivityWarningSec,
+    lease_interval_sec: l.leaseIntervalSec,
+    offline_grace_sec: l.offlineGraceSec,
     secret: l.secret,
     created_at: l.createdAt,
     updated_at: l.updatedAt,
   };
 }
 
-/** A session with what its connection rows say: how many sockets, and which apps. */
-export function toSession(row: Selectable<SessionsTable>, conns: Array<{ app: string | null }>): Session {
+const num = (v: number | string | null) => (v === null ? null : Number(v));
+
+/** What a session's connection rows say of it: its app, and a lease's deadline (null for a socket). */
+export interface ConnectionFacts {
+  app: string | null;
+  renew_by?: number | string | null;
+}
+
+/** A session with what its connection rows say: how many sockets and leases, and which apps. */
+export function toSession(row: Selectable<SessionsTable>, conns: ConnectionFacts[]): Session {
+  const leases = conns.filter((c) => c.renew_by !== undefined && c.renew_by !== null).length;
   const apps = new Set<string>();
   if (row.app) apps.add(row.app);
   for (const c of conns) if (c.app) apps.add(c.app);
@@ -61,8 +78,12 @@ export function toSession(row: Selectable<SessionsTable>, conns: Array<{ app: st
     state: row.state as Session['state'],
     startedAt: Number(row.started_at),
     idleSince: row.idle_since === null ? null : Number(row.idle_since),
-    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-    sockets: conns.length,
+    expiresAt: num(row.expires_at),
+    sockets: conns.length - leases,
+    leases,
+    lastActivityAt: num(row.last_activity_at),
+    warnedAt: num(row.warned_at),
+    receiptUntil: num(row.receipt_until),
     apps: [...apps],
   };
 }

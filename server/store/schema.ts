@@ -23,6 +23,12 @@ export interface LicensesTable {
   seats_in_use: Generated<number>;
   /** Null: unlimited (migration 2026-11-26T00). */
   max_activations: number | null;
+  /** Null: off (migration 2026-11-26T12, as the three below). */
+  inactivity_timeout_sec: number | null;
+  inactivity_warning_sec: number;
+  lease_interval_sec: number;
+  /** 0: off. */
+  offline_grace_sec: number;
   created_at: number;
   updated_at: number;
 }
@@ -42,6 +48,12 @@ export interface SessionsTable {
   started_at: number;
   idle_since: number | null;
   expires_at: number | null;
+  /** The newest activity a node flushed (migration 2026-11-26T12, as the two below). */
+  last_activity_at: number | null;
+  /** When the inactivity warning went out; null while none is pending. */
+  warned_at: number | null;
+  /** The newest signed seat receipt's expiry: the seat is held at least until then. */
+  receipt_until: number | null;
 }
 
 export interface ConnectionsTable {
@@ -51,6 +63,8 @@ export interface ConnectionsTable {
   node_id: string;
   app: string | null;
   connected_at: number;
+  /** An HTTP lease's deadline; null for a socket (migration 2026-11-26T12). */
+  renew_by: Generated<number | null>;
 }
 
 export interface KickCooldownsTable {
@@ -99,6 +113,16 @@ export interface ActivationsTable {
   last_seen_at: number;
 }
 
+/** Every HTTP lease handed out: a renewal tells unknown (404) from ended (410) (migration 2026-11-26T12). */
+export interface LeasesTable {
+  id: string;
+  license_id: string;
+  session_id: string;
+  seat_key_value: string;
+  created_at: number;
+  renew_by: number;
+}
+
 export interface NodesTable {
   id: string;
   started_at: number;
@@ -120,6 +144,7 @@ export interface Database {
   seat_events: SeatEventsTable;
   audit_log: AuditLogTable;
   activations: ActivationsTable;
+  leases: LeasesTable;
   nodes: NodesTable;
   settings: SettingsTable;
 }

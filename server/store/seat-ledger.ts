@@ -107,6 +107,10 @@ export class SeatLedger {
         idleSince: null,
         expiresAt: null,
         sockets: 1,
+        leases: 0,
+        lastActivityAt: now,
+        warnedAt: null,
+        receiptUntil: null,
         apps: claimant.app ? [claimant.app] : [],
       };
       await q.insertSession(trx, {
@@ -124,6 +128,9 @@ export class SeatLedger {
         started_at: now,
         idle_since: null,
         expires_at: null,
+        last_activity_at: now,
+        warned_at: null,
+        receipt_until: null,
       });
       const seatsInUse = await addSeats(q, trx, licenseId, claimant.weight);
       await insertConnection(q, trx, req, session.id);

@@ -5,7 +5,7 @@ import type { Insertable } from 'kysely';
 import { type EndReason, SeatEventType } from '../../shared';
 import type { AdmitRequest, Denial, DetachOutcome, License, Session } from '../seats/types';
 import { type HotQueries, idleSessions } from './queries';
-import { toSession } from './rows';
+import { type ConnectionFacts, toSession } from './rows';
 import type { SeatEventsTable } from './schema';
 import type { Db } from './store-dialect';
 
@@ -147,10 +147,10 @@ export async function sessionsOf(db: Db, licenseIds: readonly string[], order: '
     if (rows.length === 0) continue;
     const conns = await db
       .selectFrom('connections')
-      .select(['session_id', 'app'])
+      .select(['session_id', 'app', 'renew_by'])
       .where('license_id', 'in', ids)
       .execute();
-    const bySession = new Map<string, Array<{ app: string | null }>>();
+    const bySession = new Map<string, ConnectionFacts[]>();
     for (const c of conns) {
       const list = bySession.get(c.session_id) ?? [];
       list.push(c);

@@ -6,7 +6,9 @@ import { DenyReason, EndReason } from '../../shared';
 describe('wire contract types', () => {
   it('pins the event names and payloads', () => {
     expectTypeOf<Parameters<ServerToClientEvents['seat:granted']>[0]>().toEqualTypeOf<SeatGrantedPayload>();
-    expectTypeOf<keyof ServerToClientEvents>().toEqualTypeOf<'seat:granted' | 'seat:denied' | 'session:ended' | 'seat:error'>();
+    expectTypeOf<keyof ServerToClientEvents>().toEqualTypeOf<
+      'seat:granted' | 'seat:denied' | 'session:ended' | 'seat:error' | 'seat:warning' | 'seat:warning-cleared' | 'seat:receipt'
+    >();
     expectTypeOf<SeatGrantedPayload>().toHaveProperty('idleTimeoutSec');
     expectTypeOf<keyof AdminServerToClientEvents>().toMatchTypeOf<string>();
     expect(Object.values(DenyReason)).toEqual(expect.arrayContaining(['no_free_seats', 'license_suspended', 'kicked']));

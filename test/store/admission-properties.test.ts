@@ -18,7 +18,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, it } from 'vitest';
 import type { SeatStore } from '../../server/seats/seat-store';
-import type { EndedSession } from '../../server/seats/types';
+import { type EndedSession, POLICY_DEFAULTS } from '../../server/seats/types';
 import { PostgresSeatStore } from '../../server/store/postgres-store';
 import type { Database } from '../../server/store/schema';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
@@ -459,7 +459,7 @@ async function runScenario(stores: SeatStore[], reader: Kysely<Database>, sc: Sc
       idleTimeoutSec: spec.idleTimeoutSec,
       status: 'active',
       deniedMessage: 'There are no free seats available',
-      maxActivations: null,
+      ...POLICY_DEFAULTS,
       secret: 's',
       createdAt: START,
       updatedAt: START,

@@ -1,5 +1,6 @@
 // SQLite's WAL is checkpointed by a worker thread, not by the connection that commits: the
 // database file grows as the worker copies pages into it, while the serving connection never does.
+import { POLICY_DEFAULTS } from '../../server/seats/types';
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +21,7 @@ it('copies committed pages into the database file from a worker, while admission
   const tenant = await store.createTenant({ id: randomUUID(), name: 't', createdAt: now }, randomUUID());
   const license = await store.createLicense({
     id: `lic_${randomUUID()}`, tenantId: tenant.id, name: 'L', seats: 10_000, seatCap: null, seatKey: ['session'],
-    idleTimeoutSec: 60, status: 'active', deniedMessage: 'full', maxActivations: null, secret: 's', createdAt: now, updatedAt: now,
+    idleTimeoutSec: 60, status: 'active', deniedMessage: 'full', ...POLICY_DEFAULTS, secret: 's', createdAt: now, updatedAt: now,
   });
   const before = statSync(file).size;
   for (let batch = 0; batch < 20; batch++) {

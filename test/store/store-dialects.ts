@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { SeatStore } from '../../server/seats/seat-store';
-import type { AdmitOutcome, Claimant, License } from '../../server/seats/types';
+import { type AdmitOutcome, type Claimant, type License, POLICY_DEFAULTS } from '../../server/seats/types';
 import { PostgresSeatStore } from '../../server/store/postgres-store';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { tempDir } from '../support/harness';
@@ -103,7 +103,7 @@ export async function newLicense(store: SeatStore, fields: Partial<License> = {}
     idleTimeoutSec: 2,
     status: 'active',
     deniedMessage: 'There are no free seats available',
-    maxActivations: null,
+    ...POLICY_DEFAULTS,
     secret: 's',
     createdAt: 1,
     updatedAt: 1,

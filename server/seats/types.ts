@@ -88,10 +88,13 @@ export function claimantIds({ sessionRef, userId, deviceId, instanceId }: Claima
 
 export interface AdmitRequest {
   licenseId: string;
+  /** The connection's id: a socket's id, or `lease:<leaseId>` for an HTTP lease. */
   socketId: string;
   nodeId: string;
   claimant: Claimant;
   now: number;
+  /** An HTTP lease's deadline: the connection row goes when it passes unrenewed (not when a node dies). */
+  renewBy?: number;
 }
 
 export type AdmitOutcome =
@@ -103,6 +106,8 @@ export type AdmitOutcome =
       seatsInUse: number;
       /** Idle sessions past their deadline that this admission released on its way. */
       expired: EndedSession[];
+      /** The resumed session had an inactivity warning pending: this connect ended it. */
+      warningCleared?: boolean;
     }
   | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[] }
   | { kind: 'license_not_found' }

@@ -14,7 +14,7 @@ const SESSION_COLUMNS = [
   'id', 'license_id', 'seat_key_value', 'session_ref', 'user_id', 'device_id', 'instance_id',
   'app', 'name', 'weight', 'state', 'started_at', 'idle_since', 'expires_at', 'last_activity_at', 'warned_at', 'receipt_until',
 ] as const satisfies ReadonlyArray<keyof SessionsTable>;
-const CONNECTION_COLUMNS = ['socket_id', 'session_id', 'license_id', 'node_id', 'app', 'connected_at'] as const satisfies ReadonlyArray<
+const CONNECTION_COLUMNS = ['socket_id', 'session_id', 'license_id', 'node_id', 'app', 'connected_at', 'renew_by'] as const satisfies ReadonlyArray<
   keyof ConnectionsTable
 >;
 const EVENT_COLUMNS = ['license_id', 'session_id', 'type', 'reason', 'weight', 'seats_in_use', 'at'] as const satisfies ReadonlyArray<
@@ -62,11 +62,28 @@ export function hotQueries(db: Kysely<Database>) {
     ),
     sessionById: prepare((p: { id: string }) => db.selectFrom('sessions').selectAll().where('id', '=', p.id)),
     licenseOfSession: prepare((p: { id: string }) => db.selectFrom('sessions').select('license_id').where('id', '=', p.id)),
-    resumeSession: prepare((p: { id: string }) =>
+    /**
+     * A connection joins the session: it is active, a connect is activity (any pending inactivity
+     * warning is over), and the newest receipt's expiry moves to `receiptUntil` when that is later.
+     */
+    resumeSession: prepare((p: { id: string; now: number; receiptUntil: number | null }) =>
       db
         .updateTable('sessions')
-        .set({ state: SessionState.Active, idle_since: null, expires_at: null })
-        .where('id', '=', p.id),
+        .set((eb) => ({
+          state: SessionState.Active,
+          idle_since: null,
+          expires_at: null,
+          last_activity_at: p.now,
+          warned_at: null,
+          receipt_until: eb
+            .case()
+            .when(eb.or([eb('receipt_until', 'is', null), eb('receipt_until', '<', p.receiptUntil)]))
+            .then(p.receiptUntil)
+            .else(eb.ref('receipt_until'))
+            .end(),
+        }))
+        .where('id', '=', p.id)
+        .returning(['warned_at', 'receipt_until']),
     ),
     insertSession: prepare((p: Insertable<SessionsTable>) => db.insertInto('sessions').values(row(p, SESSION_COLUMNS))),
     deleteSession: prepare((p: { id: string }) => db.deleteFrom('sessions').where('id', '=', p.id)),

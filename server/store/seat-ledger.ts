@@ -75,9 +75,11 @@ export class SeatLedger {
         return { kind: 'denied', license, denial, seatsInUse: license.seatsInUse, expired };
       }
 
+      // With offline grace, the grant's receipt is on record before anyone sees it.
+      const receiptUntil = license.offlineGraceSec > 0 ? now + license.offlineGraceSec * 1000 : null;
       if (decision.kind === 'resume') {
         const existing = decision.session.row;
-        await q.resumeSession(trx, { id: existing.id });
+        const [resumed] = (await q.resumeSession(trx, { id: existing.id, now, receiptUntil })).rows;
         await insertConnection(q, trx, req, existing.id);
         await insertEvent(q, trx, {
           license_id: licenseId,
@@ -90,8 +92,12 @@ export class SeatLedger {
         });
         // The row as just updated, with every connection of the session now (this one included).
         const { rows: conns } = await q.appsOfSession(trx, { sessionId: existing.id });
-        const session = toSession({ ...existing, state: SessionState.Active, idle_since: null, expires_at: null }, conns);
-        return { kind: 'granted', resumed: true, license, session, seatsInUse: license.seatsInUse, expired };
+        const session = toSession(
+          { ...existing, state: SessionState.Active, idle_since: null, expires_at: null, last_activity_at: now, warned_at: null, receipt_until: resumed?.receipt_until ?? null },
+          conns,
+        );
+        const warningCleared = existing.warned_at !== null;
+        return { kind: 'granted', resumed: true, license, session, seatsInUse: license.seatsInUse, expired, warningCleared };
       }
 
       const session: Session = {
@@ -106,11 +112,11 @@ export class SeatLedger {
         startedAt: now,
         idleSince: null,
         expiresAt: null,
-        sockets: 1,
-        leases: 0,
+        sockets: req.renewBy === undefined ? 1 : 0,
+        leases: req.renewBy === undefined ? 0 : 1,
         lastActivityAt: now,
         warnedAt: null,
-        receiptUntil: null,
+        receiptUntil,
         apps: claimant.app ? [claimant.app] : [],
       };
       await q.insertSession(trx, {
@@ -130,7 +136,7 @@ export class SeatLedger {
         expires_at: null,
         last_activity_at: now,
         warned_at: null,
-        receipt_until: null,
+        receipt_until: receiptUntil,
       });
       const seatsInUse = await addSeats(q, trx, licenseId, claimant.weight);
       await insertConnection(q, trx, req, session.id);

@@ -40,6 +40,7 @@ export async function insertConnection(q: HotQueries, trx: Db, req: AdmitRequest
     node_id: req.nodeId,
     app: req.claimant.app,
     connected_at: req.now,
+    renew_by: req.renewBy ?? null,
   });
 }
 

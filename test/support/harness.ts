@@ -19,6 +19,8 @@ export const FAST: Partial<SeatServerConfig> = {
   adminToken: OPERATOR_TOKEN,
   idleTimeoutMinSec: 1,
   idleTimeoutMaxSec: 3600,
+  inactivityTimeoutMinSec: 1,
+  activityFlushMs: 200,
   kickCooldownSec: 1,
   sweepIntervalMs: 200,
   heartbeatIntervalMs: 200,

@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics, metricsRoute } from './metrics';
 import { attachAdminNamespace } from './realtime/admin-namespace';
 import { attachAppNamespace, localSessionIds } from './realtime/app-namespace';
+import { Inactivity } from './seats/inactivity';
 import { Administration } from './seats/administration';
 import { EventBus } from './seats/event-bus';
 import type { SeatHooks } from './seats/hooks';
@@ -66,6 +67,8 @@ export interface SeatParts {
   reads: Reads;
   engine: SeatEngine;
   liveness: NodeLiveness;
+  /** Activity heard, inactivity warnings and releases. */
+  inactivity: Inactivity;
   /** Starts them in order; resolves with the operator token when it was generated now. */
   start(): Promise<{ generatedAdminToken?: string }>;
   /** Stops their timers. With `release`, this node's sockets are let go so their sessions go idle. */
@@ -102,6 +105,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const reads = new Reads({ store, now, options: { denialRetentionDays } });
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
+  const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
   const { heartbeatIntervalMs, nodeTimeoutMs, stableNodeId } = config;
   const liveness = new NodeLiveness({
     store,
@@ -119,14 +123,17 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     reads,
     engine,
     liveness,
+    inactivity,
     async start() {
       const started = await admin.start();
       await liveness.start();
       await engine.start();
+      inactivity.start();
       return started;
     },
     async stop({ release = false } = {}) {
       engine.stop();
+      inactivity.stop();
       admin.stop();
       await liveness.stop({ release });
     },
@@ -187,7 +194,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     connectionStateRecovery: undefined,
   });
   const { connectRatePerSec, connectBurst } = config;
-  attachAppNamespace(io.of('/'), { engine, auth, events }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn') });
+  attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn') });
   attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster);
   let closeAdapter: (() => Promise<void>) | undefined;
 

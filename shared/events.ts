@@ -208,8 +208,11 @@ export interface AdminSessionChange {
   licenseId: string;
   seatsInUse: number;
   session: SessionView;
-  /** What happened: a new seat, a socket joining or leaving a live session, or the last one leaving. */
-  event: 'granted' | 'resumed' | 'detached' | 'idle';
+  /**
+   * What happened: a new seat, a socket joining or leaving a live session, the last one leaving, or
+   * an inactivity warning going out (`warnedAt` set) or ended by activity.
+   */
+  event: 'granted' | 'resumed' | 'detached' | 'idle' | 'warning' | 'warning-cleared';
 }
 
 export interface AdminSessionRemoved {

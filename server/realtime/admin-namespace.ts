@@ -85,8 +85,19 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
       case 'session.started':
       case 'session.resumed':
       case 'session.detached':
-      case 'session.idle': {
-        const kind = ({ 'session.started': 'granted', 'session.resumed': 'resumed', 'session.detached': 'detached', 'session.idle': 'idle' } as const)[event.type];
+      case 'session.idle':
+      case 'session.warning':
+      case 'session.warning-cleared': {
+        const kind = (
+          {
+            'session.started': 'granted',
+            'session.resumed': 'resumed',
+            'session.detached': 'detached',
+            'session.idle': 'idle',
+            'session.warning': 'warning',
+            'session.warning-cleared': 'warning-cleared',
+          } as const
+        )[event.type];
         to.emit('admin:session', {
           licenseId: event.license.id,
           seatsInUse: event.seatsInUse,

@@ -10,11 +10,15 @@ import {
   type ClientToServerEvents,
   ErrorCode,
   type InterServerEvents,
+  type SeatWarningClearedPayload,
+  type SeatWarningPayload,
   type ServerToClientEvents,
   type SessionEndedPayload,
   type SocketData,
+  WarningReason,
 } from '../../shared';
 import type { EventBus } from '../seats/event-bus';
+import type { Inactivity } from '../seats/inactivity';
 import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
 import type { TokenAuth } from '../seats/token-auth';
@@ -52,7 +56,12 @@ export interface AppNamespaceParts {
   engine: Pick<SeatEngine, 'admit' | 'detach' | 'endSession'>;
   auth: Pick<TokenAuth, 'authenticate'>;
   events: Pick<EventBus, 'subscribe'>;
+  /** Where `session:activity` goes: written for all sessions at once, every ACTIVITY_FLUSH_MS. */
+  activity: Pick<Inactivity, 'heard'>;
 }
+
+/** A socket's `session:activity` counts at most once a second; the rest of a flood is ignored. */
+const ACTIVITY_EVERY_MS = 1000;
 
 export type AppNamespaceOptions = Pick<SeatServerConfig, 'connectRatePerSec' | 'connectBurst'> & {
   /** Other nodes share the sessions (Redis): they hear of endings decided here. */
@@ -61,7 +70,7 @@ export type AppNamespaceOptions = Pick<SeatServerConfig, 'connectRatePerSec' | '
   trustProxy?: (addr: string, hop: number) => boolean;
 };
 
-export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, events }: AppNamespaceParts, log: Logger, opts: AppNamespaceOptions): void {
+export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, events, activity }: AppNamespaceParts, log: Logger, opts: AppNamespaceOptions): void {
   const { connectRatePerSec, connectBurst } = opts;
   const limiter =
     connectRatePerSec > 0
@@ -118,8 +127,17 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
       });
     });
 
+    let lastActivity = 0;
+    socket.on('session:activity', () => {
+      const sessionId = socket.data.sessionId;
+      const now = Date.now();
+      if (!sessionId || now - lastActivity < ACTIVITY_EVERY_MS) return;
+      lastActivity = now;
+      activity.heard(sessionId);
+    });
+
     socket.onAny((event: string) => {
-      if (event === 'session:end') return;
+      if (event === 'session:end' || event === 'session:activity') return;
       socket.emit('seat:error', { code: ErrorCode.UnknownEvent, message: `unknown event "${String(event).slice(0, 100)}"` });
     });
   });
@@ -166,8 +184,28 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
     setImmediate(() => nsp.local.in(room).disconnectSockets(true));
   }
 
+  /** Tells this node's sockets of the session of an inactivity warning, or of its end. */
+  function tellWarning(sessionId: string, warning: SeatWarningPayload | SeatWarningClearedPayload): void {
+    const to = nsp.local.to(sessionRoom(sessionId));
+    if ('releasesAt' in warning) to.emit('seat:warning', warning);
+    else to.emit('seat:warning-cleared', warning);
+  }
+
   events.subscribe((event) => {
     switch (event.type) {
+      // Decided on one node, told on every node that has sockets of the session.
+      case 'session.warning': {
+        const payload = { reason: WarningReason.Inactive, releasesAt: new Date(event.releasesAt).toISOString(), message: event.message };
+        tellWarning(event.session.id, payload);
+        if (opts.cluster) nsp.serverSideEmit('seat:warning', event.session.id, payload);
+        break;
+      }
+      case 'session.warning-cleared': {
+        const payload = { reason: WarningReason.Inactive };
+        tellWarning(event.session.id, payload);
+        if (opts.cluster) nsp.serverSideEmit('seat:warning-cleared', event.session.id, payload);
+        break;
+      }
       case 'session.ended': {
         const payload = { reason: event.reason, message: event.message };
         tellEnded(event.session.id, payload);
@@ -189,6 +227,8 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
     }
   });
   nsp.on('session:ended', (sessionId: string, payload: SessionEndedPayload) => tellEnded(sessionId, payload));
+  nsp.on('seat:warning', (sessionId: string, payload: SeatWarningPayload) => tellWarning(sessionId, payload));
+  nsp.on('seat:warning-cleared', (sessionId: string, payload: SeatWarningClearedPayload) => tellWarning(sessionId, payload));
 }
 
 /** Sessions ended lately (a minute, at most 100,000), with what their sockets are told. */

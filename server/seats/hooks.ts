@@ -52,6 +52,10 @@ export type DomainEvent =
   /** A socket left a session that still has others. */
   | ({ type: 'session.detached' } & SessionPayload)
   | ({ type: 'session.idle' } & SessionPayload)
+  /** An inactivity warning went out: the seat goes at `releasesAt` (epoch ms) unless activity arrives. */
+  | ({ type: 'session.warning'; releasesAt: number; message: string } & SessionPayload)
+  /** Activity (or a connect) ended the session's pending inactivity warning. */
+  | ({ type: 'session.warning-cleared' } & SessionPayload)
   | ({ type: 'session.ended' } & SessionEndedPayload)
   | ({ type: 'denied' } & DeniedPayload)
   | { type: 'license.changed'; license: License; seatsInUse: number }

@@ -20,6 +20,9 @@ export const END_MESSAGE: Record<EndReason, string> = {
   ended: 'Your session has ended',
 };
 
+/** `seat:warning` with reason `inactive`. */
+export const WARNING_MESSAGE = 'Your seat will be released for inactivity unless you use the app';
+
 /** The event of an ending: its sockets are told `message`, or the reason's own. */
 export function endedEvent(e: EndedSession, message?: string): Extract<DomainEvent, { type: 'session.ended' }> {
   return {

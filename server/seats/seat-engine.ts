@@ -111,6 +111,8 @@ export class SeatEngine {
     }
     const { session, seatsInUse, resumed } = outcome;
     this.publish({ type: resumed ? 'session.resumed' : 'session.started', license: current, session, seatsInUse });
+    // A connect is activity: it ended the session's pending inactivity warning.
+    if (outcome.warningCleared) this.publish({ type: 'session.warning-cleared', license: current, session, seatsInUse });
     return {
       granted: {
         sessionId: session.id,

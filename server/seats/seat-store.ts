@@ -11,6 +11,7 @@ import type {
   DetachOutcome,
   EndedSession,
   HistoryBucket,
+  InactivityCandidate,
   License,
   LicensePatch,
   NewLicenseRow,
@@ -96,6 +97,18 @@ export interface SeatStore {
    * undefined when the license has no such activation.
    */
   deactivate(licenseId: string, deviceId: string, now: number): Promise<{ license: License; ended: EndedSession[] } | undefined>;
+
+  /**
+   * Records activity at `at` for these sessions (where older activity is on record) and ends their
+   * pending inactivity warnings, in one transaction; returns the sessions whose warning it ended.
+   */
+  recordActivity(sessionIds: readonly string[], at: number): Promise<Array<{ sessionId: string; licenseId: string }>>;
+  /** Active sessions of licenses with an inactivity timeout whose warning (or release) time has come. */
+  inactivityDue(now: number): Promise<InactivityCandidate[]>;
+  /** Marks the session warned, unless it was already or newer activity came: exactly one caller wins. */
+  markWarned(sessionId: string, lastActivityAt: number, now: number): Promise<Session | undefined>;
+  /** Releases the license's sessions whose inactivity release has come (`inactive`), in one transaction. */
+  releaseInactive(licenseId: string, now: number, flushMs: number): Promise<EndedSession[]>;
 
   addAudit(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
   listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }): Promise<AuditEntry[]>;

@@ -121,6 +121,14 @@ export type AdmitOutcome =
       activations?: true;
     };
 
+/** A session whose inactivity warning or release time has come, with its license's settings. */
+export interface InactivityCandidate {
+  session: Session;
+  licenseId: string;
+  inactivityTimeoutSec: number;
+  inactivityWarningSec: number;
+}
+
 /** A device activated on a license: from its first grant until an admin deactivates it. */
 export interface Activation {
   licenseId: string;

@@ -7,6 +7,7 @@ import { migrations } from '../../migrations';
 import type { SeatStore } from '../seats/seat-store';
 import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
 import { Activations } from './activations';
+import { Activity } from './activity';
 import { Audit } from './audit';
 import { History } from './history';
 import { Licenses } from './licenses';
@@ -23,6 +24,7 @@ export class KyselySeatStore implements SeatStore {
   private readonly audit: Audit;
   private readonly nodes: Nodes;
   private readonly activations: Activations;
+  private readonly activity: Activity;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -35,6 +37,7 @@ export class KyselySeatStore implements SeatStore {
     this.audit = new Audit(context);
     this.nodes = new Nodes(context);
     this.activations = new Activations(context);
+    this.activity = new Activity(context);
   }
 
   async migrate(): Promise<void> {
@@ -86,6 +89,11 @@ export class KyselySeatStore implements SeatStore {
   listActivations(licenseId: string) { return this.activations.listActivations(licenseId); }
   countActivations(licenseIds: readonly string[]) { return this.activations.countActivations(licenseIds); }
   deactivate(licenseId: string, deviceId: string, now: number) { return this.activations.deactivate(licenseId, deviceId, now); }
+
+  recordActivity(sessionIds: readonly string[], at: number) { return this.activity.recordActivity(sessionIds, at); }
+  inactivityDue(now: number) { return this.activity.inactivityDue(now); }
+  markWarned(sessionId: string, lastActivityAt: number, now: number) { return this.activity.markWarned(sessionId, lastActivityAt, now); }
+  releaseInactive(licenseId: string, now: number, flushMs: number) { return this.activity.releaseInactive(licenseId, now, flushMs); }
 
   addAudit(entry: Omit<AuditEntry, 'id'>) { return this.audit.addAudit(entry); }
   listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }) { return this.audit.listAudit(opts); }

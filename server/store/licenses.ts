@@ -83,8 +83,13 @@ export class Licenses {
     return dialect.transaction(async (trx) => {
       const row = await dialect.lockLicense(trx, id);
       if (!row) return undefined;
-      let license: License = { ...toLicense(row), ...patch, updatedAt: now };
+      const before = toLicense(row);
+      let license: License = { ...before, ...patch, updatedAt: now };
       await trx.updateTable('licenses').set(licenseRow(license)).where('id', '=', id).execute();
+      // Inactivity turned on counts from now: nobody is released for quiet time before the rule.
+      if (before.inactivityTimeoutSec === null && license.inactivityTimeoutSec !== null) {
+        await trx.updateTable('sessions').set({ last_activity_at: now, warned_at: null }).where('license_id', '=', id).execute();
+      }
 
       const ended: EndedSession[] = [];
       if (!mayEndSessions(license)) return { license, ended };

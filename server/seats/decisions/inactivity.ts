@@ -1,0 +1,46 @@
+// Inactivity (docs/contract.md, "Inactivity release"): when a connected session that reports no
+// activity is warned, and when it is released. A pure function of the license's settings, the
+// session's row as the store holds it, and the clock (see server/store/activity.ts, which applies
+// it to the rows it reads, and server/seats/inactivity.ts, which runs it on a timer).
+import { SessionState } from '../../../shared';
+import type { License, Session } from '../types';
+
+export type InactivitySettings = Pick<License, 'inactivityTimeoutSec' | 'inactivityWarningSec'>;
+export type InactivityFacts = Pick<Session, 'state' | 'startedAt' | 'lastActivityAt' | 'warnedAt'>;
+
+export type InactivityDecision =
+  /** Nothing to do (yet): off, idle (the idle timeout rules it), or active in time. */
+  | { kind: 'none' }
+  /** Tell every socket of the session that its seat goes at `releasesAt` unless activity arrives. */
+  | { kind: 'warn'; releasesAt: number }
+  | { kind: 'release' };
+
+/** The newest activity on record; a session from before activity was recorded counts from its start. */
+export function lastActive(s: Pick<Session, 'startedAt' | 'lastActivityAt'>): number {
+  return s.lastActivityAt ?? s.startedAt;
+}
+
+/**
+ * When the session's seat goes for inactivity: its last activity plus the timeout. The release
+ * itself waits `flushMs` more (`decideInactivity`), so activity any node heard before this moment
+ * has been written by then (each node writes what it heard every `flushMs`).
+ */
+export function releasesAt(license: InactivitySettings, session: Pick<Session, 'startedAt' | 'lastActivityAt'>): number | null {
+  if (license.inactivityTimeoutSec === null) return null;
+  return lastActive(session) + license.inactivityTimeoutSec * 1000;
+}
+
+/**
+ * Idle sessions (no connection left) and licenses without `inactivityTimeoutSec` are left alone.
+ * An active session is released once `flushMs` has passed since its deadline with no newer
+ * activity on record; from `inactivityWarningSec` before the deadline it is warned, once (a
+ * pending warning is cleared by activity, which moves the deadline). A warning of 0 s warns nobody.
+ */
+export function decideInactivity(license: InactivitySettings, session: InactivityFacts, now: number, flushMs: number): InactivityDecision {
+  const deadline = releasesAt(license, session);
+  if (deadline === null || session.state !== SessionState.Active) return { kind: 'none' };
+  if (now >= deadline + flushMs) return { kind: 'release' };
+  const warnFrom = deadline - license.inactivityWarningSec * 1000;
+  if (license.inactivityWarningSec > 0 && session.warnedAt === null && now >= warnFrom) return { kind: 'warn', releasesAt: deadline };
+  return { kind: 'none' };
+}

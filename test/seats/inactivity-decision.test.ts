@@ -1,0 +1,68 @@
+// The inactivity rule on its own (docs/contract.md, "Inactivity release"): rows of what the store
+// holds and the decision. No database; test/store/activity.test.ts checks that the store applies it.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decideInactivity, type InactivityFacts, type InactivitySettings } from '../../server/seats/decisions/inactivity';
+
+const FLUSH = 1000;
+const settings = (timeout: number | null, warning = 60): InactivitySettings => ({ inactivityTimeoutSec: timeout, inactivityWarningSec: warning });
+const session = (lastActivityAt: number | null, warnedAt: number | null = null, state: 'active' | 'idle' = 'active'): InactivityFacts => ({
+  state,
+  startedAt: 0,
+  lastActivityAt,
+  warnedAt,
+});
+
+describe('decideInactivity', () => {
+  // [timeout s, warning s, last activity, warned at, state, now] → decision
+  const table: Array<[number | null, number, number | null, number | null, 'active' | 'idle', number, string]> = [
+    // Off: nothing, however long the quiet.
+    [null, 60, 0, null, 'active', 10_000_000, 'none'],
+    // Active in time.
+    [300, 60, 0, null, 'active', 239_999, 'none'],
+    // The warning's time: 60 s before the deadline, once.
+    [300, 60, 0, null, 'active', 240_000, 'warn'],
+    [300, 60, 0, 240_000, 'active', 250_000, 'none'],
+    // The deadline itself: not yet released, a flush's worth of activity may still be on its way.
+    [300, 60, 0, 240_000, 'active', 300_000, 'none'],
+    [300, 60, 0, 240_000, 'active', 300_000 + FLUSH, 'release'],
+    // Released even if the warning never went out (a node was down at the time).
+    [300, 60, 0, null, 'active', 400_000, 'release'],
+    // Newer activity moves everything.
+    [300, 60, 200_000, null, 'active', 400_000, 'none'],
+    // A session from before activity was recorded counts from its start (0 here).
+    [300, 60, null, null, 'active', 301_000, 'release'],
+    // Idle sessions are the idle timeout's business.
+    [300, 60, 0, null, 'idle', 10_000_000, 'none'],
+    // A warning of 0 warns nobody; a warning longer than the timeout warns at once.
+    [300, 0, 0, null, 'active', 299_000, 'none'],
+    [300, 600, 0, null, 'active', 0, 'warn'],
+  ];
+  it.each(table)('timeout %s, warning %s, last %s, warned %s, %s, now %s → %s', (timeout, warning, last, warned, state, now, expected) => {
+    expect(decideInactivity(settings(timeout, warning), session(last, warned, state), now, FLUSH).kind).toBe(expected);
+  });
+
+  it('the warning names the deadline; no release comes before the deadline plus a flush, and every quiet session goes after it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3600 }),
+        fc.integer({ min: 0, max: 3600 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        fc.integer({ min: 0, max: 1e7 }),
+        fc.boolean(),
+        (timeout, warning, last, elapsed, warned) => {
+          const now = last + elapsed;
+          const d = decideInactivity(settings(timeout, warning), session(last, warned ? last : null), now, FLUSH);
+          const deadline = last + timeout * 1000;
+          if (d.kind === 'release') expect(now).toBeGreaterThanOrEqual(deadline + FLUSH);
+          if (now >= deadline + FLUSH) expect(d.kind).toBe('release');
+          if (d.kind === 'warn') {
+            expect(d.releasesAt).toBe(deadline);
+            expect(warned).toBe(false);
+            expect(warning).toBeGreaterThan(0);
+          }
+        },
+      ),
+    );
+  });
+});

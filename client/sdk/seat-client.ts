@@ -8,9 +8,11 @@ import type {
   SeatDeniedPayload,
   SeatErrorPayload,
   SeatGrantedPayload,
+  SeatWarningPayload,
   ServerToClientEvents,
   SessionEndedPayload,
 } from '../../shared';
+import { trackBrowserActivity } from './activity-tracker';
 
 export const SeatState = {
   Connecting: 'connecting',
@@ -28,6 +30,13 @@ export interface SeatClientOptions {
   token: string | (() => string | Promise<string>);
   /** Connect on construction (default true); otherwise call `connect()`. */
   autoConnect?: boolean;
+  /**
+   * Report the user's activity for inactivity release: in a browser, pointer, key, wheel, scroll
+   * and the tab coming back into view (default false; call `activity()` yourself otherwise).
+   */
+  trackActivity?: boolean;
+  /** Activity is reported at most this often (default 15000 ms); at once while a warning is pending. */
+  activityThrottleMs?: number;
   /** Passed to socket.io-client (e.g. `transports`, `reconnectionDelayMax`). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -40,6 +49,10 @@ export interface SeatClientEvents {
   granted: (grant: SeatGrantedPayload) => void;
   denied: (denial: SeatDeniedPayload) => void;
   ended: (ended: SessionEndedPayload) => void;
+  /** The seat goes at `releasesAt` unless the user does something (`activity()`), reason `inactive`. */
+  warning: (warning: SeatWarningPayload) => void;
+  /** Activity arrived in time: the warning is over. */
+  'warning-cleared': (cleared: { reason: SeatWarningPayload['reason'] }) => void;
   /** An authentication failure (`final` when the client gave up) or a `seat:error` from the server. */
   error: (error: (AuthErrorData & { final: boolean }) | SeatErrorPayload) => void;
 }
@@ -50,14 +63,23 @@ export class SeatClient {
   denial: SeatDeniedPayload | undefined;
   ended: SessionEndedPayload | undefined;
   lastError: AuthErrorData | undefined;
+  /** The pending inactivity warning, if any. */
+  warning: SeatWarningPayload | undefined;
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly listeners: { [K in keyof SeatClientEvents]: Set<SeatClientEvents[K]> } = {
     state: new Set(),
     granted: new Set(),
     denied: new Set(),
     ended: new Set(),
+    warning: new Set(),
+    'warning-cleared': new Set(),
     error: new Set(),
   };
+  private readonly activityThrottleMs: number;
+  private lastActivitySent = 0;
+  /** The seat was released for inactivity: the next activity connects again. */
+  private returning = false;
+  private stopTracking: () => void = () => {};
   /** Set once the server has refused or ended the seat: no more reconnects. */
   private finished = false;
   /** `endSession()` calls waiting for the admission. */
@@ -66,6 +88,8 @@ export class SeatClient {
   private retryAfterClose = false;
 
   constructor(opts: SeatClientOptions) {
+    this.activityThrottleMs = opts.activityThrottleMs ?? 15_000;
+    if (opts.trackActivity) this.stopTracking = trackBrowserActivity(() => this.activity());
     const getToken = typeof opts.token === 'function' ? opts.token : () => opts.token as string;
     this.socket = io(opts.url, {
       transports: ['websocket'],
@@ -82,6 +106,11 @@ export class SeatClient {
     s.on('connect', () => this.setState(SeatState.Connecting));
     s.on('seat:granted', (grant) => {
       this.grant = grant;
+      // A grant is activity on the server too.
+      this.lastActivitySent = Date.now();
+      this.returning = false;
+      this.ended = undefined;
+      this.denial = undefined;
       this.setState(SeatState.Granted);
       this.emit('granted', grant);
     });
@@ -92,8 +121,18 @@ export class SeatClient {
     });
     s.on('session:ended', (ended) => {
       this.ended = ended;
+      this.warning = undefined;
+      this.returning = ended.reason === 'inactive';
       this.finish(SeatState.Ended);
       this.emit('ended', ended);
+    });
+    s.on('seat:warning', (warning) => {
+      this.warning = warning;
+      this.emit('warning', warning);
+    });
+    s.on('seat:warning-cleared', (cleared) => {
+      this.warning = undefined;
+      this.emit('warning-cleared', cleared);
     });
     s.on('seat:error', (error) => {
       if (error.code === 'unavailable') this.retryAfterClose = true;
@@ -151,8 +190,32 @@ export class SeatClient {
     if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
   }
 
+  /**
+   * The user did something: keeps the session's seat (every tab of it) for inactivity release.
+   * Throttled to one report per `activityThrottleMs`, except while a warning is pending. After the
+   * seat was released for inactivity (`ended` with reason `inactive`), it connects again: granted
+   * when a seat is free, else `denied` with the license's message.
+   */
+  activity(): void {
+    const now = Date.now();
+    // Released for inactivity: come back on the user's next activity (again later if denied then).
+    if (this.returning && (this.state === SeatState.Ended || this.state === SeatState.Denied)) {
+      if (this.state === SeatState.Denied && now - this.lastActivitySent < this.activityThrottleMs) return;
+      this.lastActivitySent = now;
+      this.finished = false;
+      this.socket.io.reconnection(true);
+      this.connect();
+      return;
+    }
+    if (this.state !== SeatState.Granted) return;
+    if (!this.warning && now - this.lastActivitySent < this.activityThrottleMs) return;
+    this.lastActivitySent = now;
+    this.socket.emit('session:activity');
+  }
+
   /** Closes this tab's socket; the seat is held for the idle timeout if it was the last one. */
   close(): void {
+    this.stopTracking();
     this.finished = true;
     this.socket.disconnect();
     this.setState(SeatState.Offline);

@@ -9,16 +9,19 @@ import { type SeatServerConfig, parseConfig } from './config';
 import { apiRouter } from './http/api-router';
 import { createHttpServer, finalErrorHandler, methodNotAllowed, notFound } from './http/errors';
 import { openApiDocument } from './http/openapi';
+import { receiptRoutes } from './http/receipt-routes';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, metricsRoute } from './metrics';
 import { attachAdminNamespace } from './realtime/admin-namespace';
 import { attachAppNamespace, localSessionIds } from './realtime/app-namespace';
+import { ReceiptRelay } from './realtime/receipt-relay';
 import { Inactivity } from './seats/inactivity';
 import { Administration } from './seats/administration';
 import { EventBus } from './seats/event-bus';
 import type { SeatHooks } from './seats/hooks';
 import { NodeLiveness } from './seats/node-liveness';
 import { Reads } from './seats/reads';
+import { Receipts } from './seats/receipts';
 import { SeatEngine } from './seats/seat-engine';
 import type { SeatStore } from './seats/seat-store';
 import { StoreTrouble, TokenAuth } from './seats/token-auth';
@@ -67,6 +70,8 @@ export interface SeatParts {
   reads: Reads;
   engine: SeatEngine;
   liveness: NodeLiveness;
+  /** Signed seat receipts (offline grace) and their keys. */
+  receipts: Receipts;
   /** Activity heard, inactivity warnings and releases. */
   inactivity: Inactivity;
   /** Starts them in order; resolves with the operator token when it was generated now. */
@@ -106,6 +111,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
   const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
+  const receipts = new Receipts({ store, admin, now, onError: events.onError });
   const { heartbeatIntervalMs, nodeTimeoutMs, stableNodeId } = config;
   const liveness = new NodeLiveness({
     store,
@@ -123,9 +129,11 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     reads,
     engine,
     liveness,
+    receipts,
     inactivity,
     async start() {
       const started = await admin.start();
+      await receipts.start();
       await liveness.start();
       await engine.start();
       inactivity.start();
@@ -133,6 +141,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     },
     async stop({ release = false } = {}) {
       engine.stop();
+      receipts.stop();
       inactivity.stop();
       admin.stop();
       await liveness.stop({ release });
@@ -173,6 +182,8 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   const openapi = openApiDocument();
   app.route('/api/openapi.json').get((_req, res) => res.json(openapi)).all(methodNotAllowed(['GET']));
   opts.routes?.(app, { engine, reads, config });
+  // The receipts' public keys, and the operator's rotation (under /api/v1, before the API's 404).
+  app.use(receiptRoutes({ receipts: seats.receipts, admin }, { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'request failed') }));
   app.use(
     '/api/v1',
     apiRouter(
@@ -194,7 +205,8 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     connectionStateRecovery: undefined,
   });
   const { connectRatePerSec, connectBurst } = config;
-  attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn') });
+  const receiptRelay = new ReceiptRelay(seats.receipts, log);
+  attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn'), receipts: receiptRelay });
   attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster);
   let closeAdapter: (() => Promise<void>) | undefined;
 
@@ -221,6 +233,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     async close({ graceful = false } = {}) {
       // Graceful: this node's seats go idle first. Closing the transports (not a socket.io
       // disconnect, which clients take as final) makes clients reconnect elsewhere and resume.
+      receiptRelay.stop();
       await seats.stop({ release: graceful });
       await new Promise<void>((resolve) => {
         io.close(() => resolve());

@@ -9,8 +9,8 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** True when A and B have the same keys. */
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
-// Not shown: a license's secret (given once, on creation), a session's seat key value (the claims it names are shown).
-const _license: SameKeys<Omit<License, 'secret'>, LicenseView> = true;
+// Not shown: a license's secrets (given once, on creation or rotation), a session's seat key value (the claims it names are shown).
+const _license: SameKeys<Omit<License, 'secret' | 'previousSecret' | 'previousSecretUntil'>, LicenseView> = true;
 const _session: SameKeys<Omit<Session, 'seatKeyValue'>, SessionView> = true;
 const _denial: SameKeys<Denial, DenialView> = true;
 const _audit: SameKeys<AuditEntry, AuditEntryView> = true;
@@ -19,7 +19,7 @@ const _activation: SameKeys<Omit<Activation, 'licenseId'>, ActivationView> = tru
 
 /** `seatsInUse` defaults to the license's own; an event passes the count it carries. */
 export function licenseView(l: License, seatsInUse = l.seatsInUse): LicenseView {
-  const { secret: _secret, createdAt, updatedAt, ...shown } = l;
+  const { secret: _secret, previousSecret: _previous, previousSecretUntil: _until, createdAt, updatedAt, ...shown } = l;
   return { ...shown, seatsInUse, createdAt: iso(createdAt), updatedAt: iso(updatedAt) };
 }
 

@@ -39,6 +39,8 @@ export const EndReason = {
    * license's `inactivityTimeoutSec`; told to its sockets. The SDK connects again on the user's next activity.
    */
   Inactive: 'inactive',
+  /** An admin deleted the license (DELETE /licenses/:id); told to its sockets. Later tokens get `license_not_found`. */
+  LicenseDeleted: 'license_deleted',
   /**
    * Told to a socket whose session is found gone (it ended on another node, and that node's
    * word never arrived) when the record of why is gone too: its release aged out of the seat

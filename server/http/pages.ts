@@ -123,7 +123,10 @@ export function mountPages(
     res.type('html').send(landing);
   });
 
-  const limits: AdminLimits = { idleTimeoutSec: { min: config.idleTimeoutMinSec, max: config.idleTimeoutMaxSec } };
+  const limits: AdminLimits = {
+    idleTimeoutSec: { min: config.idleTimeoutMinSec, max: config.idleTimeoutMaxSec },
+    inactivityTimeoutSec: { min: config.inactivityTimeoutMinSec, max: config.inactivityTimeoutMaxSec },
+  };
   app.get(['/admin', '/admin/'], serve('dashboard/index.html', onError, limits));
   // Without script the sign-in form posts here: the token stays out of the URL, and is ignored.
   app.post(['/admin', '/admin/'], (_req, res) => res.redirect(303, '/admin'));

@@ -122,9 +122,16 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
       case 'license.changed':
         to.emit('admin:license', licenseView(event.license, event.seatsInUse));
         break;
-      case 'audit':
-        to.emit('admin:audit', auditView(event.entry));
+      case 'audit': {
+        const { entry } = event;
+        // A deletion's entry is written once its transaction has ended the sessions: the board
+        // heard their endings (and the license's last count) before it hears the license is gone.
+        if (entry.action === 'license.delete' && entry.licenseId && entry.tenantId) {
+          to.emit('admin:license-removed', { licenseId: entry.licenseId, tenantId: entry.tenantId });
+        }
+        to.emit('admin:audit', auditView(entry));
         break;
+      }
     }
   });
 }

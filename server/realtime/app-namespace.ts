@@ -25,6 +25,7 @@ import type { TokenAuth } from '../seats/token-auth';
 import type { VerifiedToken } from '../seats/token-verifier';
 import type { SeatServerConfig } from '../config';
 import type { Logger } from '../logger';
+import type { ReceiptRelay } from './receipt-relay';
 
 type AppNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -68,6 +69,8 @@ export type AppNamespaceOptions = Pick<SeatServerConfig, 'connectRatePerSec' | '
   cluster: boolean;
   /** Express's `trust proxy fn`: which hops may name the client in X-Forwarded-For. */
   trustProxy?: (addr: string, hop: number) => boolean;
+  /** Offline grace: the grant's receipt, and fresh ones while the seat is held (receipt-relay.ts). */
+  receipts?: Pick<ReceiptRelay, 'granted'>;
 };
 
 export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, events, activity }: AppNamespaceParts, log: Logger, opts: AppNamespaceOptions): void {
@@ -151,7 +154,7 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
         return false;
       }
       socket.data.sessionId = result.session.id;
-      socket.emit('seat:granted', result.granted);
+      socket.emit('seat:granted', opts.receipts ? await opts.receipts.granted(socket, result) : result.granted);
       // The session ended while this admission was on its way back (its store write resumed the
       // session just before the ending's): the ending's room emit could not reach this socket yet.
       const gone = endings.get(result.session.id);

@@ -10,7 +10,7 @@ import { every } from './periodic';
 import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
-import { type AuditEntry, type License, type LicensePatch, POLICY_DEFAULTS, type Tenant } from './types';
+import { type AuditEntry, type EndedSession, type License, type LicensePatch, POLICY_DEFAULTS, type Tenant } from './types';
 
 export interface NewLicense {
   id?: string;
@@ -162,8 +162,48 @@ export class Administration {
     auth.forget(id);
     for (const e of result.ended) bus.publish(endedEvent(e));
     bus.publish({ type: 'license.changed', license: result.license, seatsInUse: result.license.seatsInUse });
-    await this.audit(actor, result.license, 'license.update', { ...patch, endedSessions: result.ended.length });
+    // `before`: what the patched fields were, so the audit log can say "from … to …".
+    const before = Object.fromEntries(Object.keys(patch).map((k) => [k, current[k as keyof LicensePatch] ?? null]));
+    await this.audit(actor, result.license, 'license.update', { ...patch, before, endedSessions: result.ended.length });
     return result.license;
+  }
+
+  /** Gives the tenant a new admin token (the operator only); the old one fails at once. Returned once. */
+  async rotateTenantToken(actor: Actor, tenantId: string): Promise<string> {
+    if (actor.kind !== 'operator') throw new SeatError(ErrorCode.Forbidden, "only the operator rotates a tenant's admin token");
+    const adminToken = `tat_${randomBytes(24).toString('base64url')}`;
+    if (!(await this.deps.store.rotateTenantToken(tenantId, hashToken(adminToken)))) throw new SeatError(ErrorCode.NotFound, `no tenant ${echoId(tenantId)}`);
+    await this.audit(actor, null, 'tenant.token-rotate', { tenantId }, tenantId);
+    return adminToken;
+  }
+
+  /**
+   * Gives the license a new secret, returned once; tokens signed with the old one still verify
+   * for `graceSec` (0: not at all), so portals can roll over.
+   */
+  async rotateLicenseSecret(actor: Actor, id: string, graceSec: number): Promise<{ license: License; previousSecretValidUntil: number }> {
+    mayTouch(actor, id, await this.deps.store.getLicense(id));
+    const now = this.deps.now();
+    const until = now + graceSec * 1000;
+    const license = await this.deps.store.rotateSecret(id, randomBytes(32).toString('base64url'), until, now);
+    if (!license) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
+    this.deps.auth.forget(id);
+    await this.audit(actor, license, 'license.secret-rotate', { graceSec, previousSecretValidUntil: new Date(until).toISOString() });
+    return { license, previousSecretValidUntil: until };
+  }
+
+  /** Deletes a license: its sessions end (`license_deleted`, every socket told) in the same transaction. */
+  async deleteLicense(actor: Actor, id: string): Promise<{ license: License; ended: EndedSession[] }> {
+    const { store, bus, auth } = this.deps;
+    mayTouch(actor, id, await store.getLicense(id));
+    const result = await store.deleteLicense(id, this.deps.now());
+    if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
+    auth.forget(id);
+    for (const e of result.ended) bus.publish(endedEvent(e));
+    // Its name and settings, so the log still says what was deleted; the dashboards drop its card on this entry.
+    const { name, seats, seatKey, tenantId } = result.license;
+    await this.audit(actor, result.license, 'license.delete', { name, seats, seatKey, tenantId, endedSessions: result.ended.length });
+    return result;
   }
 
   async audit(

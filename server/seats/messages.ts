@@ -18,6 +18,7 @@ export const END_MESSAGE: Record<EndReason, string> = {
   deactivated: 'This device was deactivated for this license',
   inactive: 'The seat was released after a period of inactivity',
   ended: 'Your session has ended',
+  license_deleted: 'This license was deleted',
 };
 
 /** `seat:warning` with reason `inactive`. */

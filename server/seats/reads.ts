@@ -3,13 +3,13 @@
 // The transports get these queries and never the store, so no route can forget the tenant check.
 import type { SeatServerConfig } from '../config';
 import { type Actor, mayTouch, tenantScope } from './actor';
-import type { SeatStore } from './seat-store';
+import type { SeatStore, TenantSummary } from './seat-store';
 import type { Activation, AuditEntry, Denial, HistoryBucket, License, Session } from './types';
 
 export type ReadsStore = Pick<
   SeatStore,
   | 'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
-  | 'listActivations' | 'countActivations'
+  | 'listActivations' | 'countActivations' | 'listTenants'
 >;
 
 export interface ReadsDeps {
@@ -81,9 +81,19 @@ export class Reads {
     return this.deps.store.history(license.id, from, until, bucketMs);
   }
 
-  /** The audit log of the actor's tenant (every tenant's for the operator), newest first. */
-  audit(actor: Actor, { limit }: { limit: number }): Promise<AuditEntry[]> {
-    return this.deps.store.listAudit({ tenantId: tenantScope(actor), limit });
+  /**
+   * The audit log of the actor's tenant (every tenant's for the operator), newest first; of one
+   * license, of one action, and older than the entry `beforeId` when asked (a license the actor
+   * may not touch is 403, one that no longer exists is fine: its log outlives it).
+   */
+  async audit(actor: Actor, { limit, licenseId, action, beforeId }: { limit: number; licenseId?: string; action?: string; beforeId?: number }): Promise<AuditEntry[]> {
+    if (licenseId !== undefined) await this.findLicense(actor, licenseId);
+    return this.deps.store.listAudit({ tenantId: tenantScope(actor), limit, licenseId, action, beforeId });
+  }
+
+  /** The tenants the actor may see (a tenant admin: its own), oldest first, each with its license count. */
+  tenants(actor: Actor): Promise<TenantSummary[]> {
+    return this.deps.store.listTenants(tenantScope(actor));
   }
 
   async snapshot(actor: Actor, { denialsPerLicense, audit }: { denialsPerLicense: number; audit: number }): Promise<Snapshot> {

@@ -111,7 +111,21 @@ export interface SeatStore {
   releaseInactive(licenseId: string, now: number, flushMs: number): Promise<EndedSession[]>;
 
   addAudit(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
-  listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Newest first, filtered; `beforeId` pages on (the entries written before that one). */
+  listAudit(opts: AuditQuery): Promise<AuditEntry[]>;
+
+  /** Every tenant (or just `tenantId`), oldest first, each with its license count. */
+  listTenants(tenantId?: string): Promise<TenantSummary[]>;
+  /** Replaces the tenant's admin token hash (the old token fails at once); false when there is no such tenant. */
+  rotateTenantToken(tenantId: string, adminTokenHash: string): Promise<boolean>;
+  /** A new secret; the old one verifies tokens until `previousUntil`. Undefined when there is no such license. */
+  rotateSecret(licenseId: string, secret: string, previousUntil: number, now: number): Promise<License | undefined>;
+  /**
+   * Ends the license's sessions (`license_deleted`) and deletes it with every row naming it
+   * (connections, leases, cool-downs, activations, denials, seat history), in one transaction
+   * under its lock; the audit log stays. Undefined when there is no such license.
+   */
+  deleteLicense(licenseId: string, now: number): Promise<{ license: License; ended: EndedSession[] } | undefined>;
 
   /** Writes the node's heartbeat; false when its row was missing (a first beat, or it was declared dead). */
   heartbeat(nodeId: string, now: number): Promise<boolean>;
@@ -126,6 +140,19 @@ export interface SeatStore {
    * With `aliveSince`, stops as soon as the node has beaten since then.
    */
   releaseNode(nodeId: string, now: number, opts?: { aliveSince?: number; clock?: () => number }): Promise<DetachOutcome[]>;
+}
+
+export interface AuditQuery {
+  tenantId?: string;
+  licenseId?: string;
+  action?: string;
+  beforeId?: number;
+  limit?: number;
+}
+
+export interface TenantSummary extends Tenant {
+  /** How many licenses the tenant has. */
+  licenses: number;
 }
 
 export class StoreConflictError extends Error {

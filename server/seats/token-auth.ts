@@ -59,7 +59,9 @@ export class TokenAuth {
 
   /**
    * The license tokens are verified against, read at most once a second per license: a storm of
-   * connects needs one read, not one each. Its secret never changes; its seat key may, and the
+   * connects needs one read, not one each. A change made on this node (a secret rotated, the
+   * license deleted) is forgotten at once (`forget`); one made on another node is seen within
+   * the second. Its seat key may change, and the
    * admission's transaction applies the seat key of the license as it reads it then (a token
    * checked against the one before may still be refused there with `missing_claim`). Everything
    * else the transaction reads afresh.

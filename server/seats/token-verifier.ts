@@ -7,18 +7,35 @@ import { missingClaimMessage, seatKeyValue } from './decisions/seat-key';
 import { SeatError } from './seat-error';
 import type { Claimant, License } from './types';
 
-// A license's secret never changes, so its verifier is made once. fast-jwt verifies with
-// node:crypto's HMAC, about ten times faster than jose's WebCrypto path on every connect.
+// A secret's verifier is made once (a rotation gives a license a new secret, and so a new one).
+// fast-jwt verifies with node:crypto's HMAC, about ten times faster than jose's WebCrypto path on
+// every connect.
 const verifiers = new Map<string, (token: string) => Record<string, unknown>>();
-function verifierOf(license: License): (token: string) => Record<string, unknown> {
-  let verify = verifiers.get(license.secret);
+function verifierOf(secret: string): (token: string) => Record<string, unknown> {
+  let verify = verifiers.get(secret);
   if (!verify) {
     if (verifiers.size > 10_000) verifiers.clear();
     // `nbf` is checked in verifyToken with the clock-skew leeway; `exp` stays exact.
-    verify = createVerifier({ key: license.secret, algorithms: ['HS256'], requiredClaims: ['exp'], ignoreNotBefore: true });
-    verifiers.set(license.secret, verify);
+    verify = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'], ignoreNotBefore: true });
+    verifiers.set(secret, verify);
   }
   return verify;
+}
+
+/**
+ * Verifies with the license's secret, and, when that signature does not match, with the secret
+ * it had before its last rotation while that one's grace lasts (`previousSecretUntil`), so a
+ * portal still signing with the old secret keeps working until then.
+ */
+function verifyWithSecrets(token: string, license: License, nowMs: number): Record<string, unknown> {
+  try {
+    return verifierOf(license.secret)(token);
+  } catch (err) {
+    const { previousSecret, previousSecretUntil } = license;
+    const graceOpen = previousSecret && previousSecretUntil !== null && previousSecretUntil !== undefined && nowMs < previousSecretUntil;
+    if (!graceOpen || (err as { code?: string }).code !== TokenError.codes.invalidSignature) throw err;
+    return verifierOf(previousSecret)(token);
+  }
 }
 
 export interface VerifiedToken {
@@ -54,7 +71,7 @@ export function licenseIdOf(token: unknown): string {
 export async function verifyToken(token: string, license: License, clockSkewSec = 60, nowMs = Date.now()): Promise<VerifiedToken> {
   let payload: Record<string, unknown>;
   try {
-    payload = verifierOf(license)(token);
+    payload = verifyWithSecrets(token, license, nowMs);
   } catch (cause) {
     const code = (cause as { code?: string }).code;
     if (code === TokenError.codes.expired) throw new SeatError(AuthErrorCode.TokenExpired, 'the token has expired', { cause });

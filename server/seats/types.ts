@@ -14,6 +14,12 @@ export interface License extends LicenseSettings {
   tenantId: string;
   secret: string;
   /**
+   * The secret before the last rotation (POST /licenses/:id/secret): tokens signed with it still
+   * verify until `previousSecretUntil` (epoch ms), so portals can roll over. Absent or null: none.
+   */
+  previousSecret?: string | null;
+  previousSecretUntil?: number | null;
+  /**
    * Seats held: the sum of the weights of the license's live sessions, as the license row's
    * counter stood when the row was read (or as the change that returned this license left it).
    */

@@ -21,12 +21,15 @@ export class Audit {
     return { ...entry, id: Number(row.id) };
   }
 
-  async listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }): Promise<AuditEntry[]> {
+  /** Newest first; `beforeId` pages on: the entries older than that one (by id, the order they were written in). */
+  async listAudit(opts: { tenantId?: string; licenseId?: string; action?: string; beforeId?: number; limit?: number }): Promise<AuditEntry[]> {
     const rows = await this.s.db
       .selectFrom('audit_log')
       .selectAll()
       .$if(opts.tenantId !== undefined, (q) => q.where('tenant_id', '=', opts.tenantId!))
       .$if(opts.licenseId !== undefined, (q) => q.where('license_id', '=', opts.licenseId!))
+      .$if(opts.action !== undefined, (q) => q.where('action', '=', opts.action!))
+      .$if(opts.beforeId !== undefined, (q) => q.where('id', '<', opts.beforeId!))
       .orderBy('at', 'desc')
       .orderBy('id', 'desc')
       .limit(opts.limit ?? 200)

@@ -4,7 +4,7 @@
 import { type Kysely, Migrator, sql } from 'kysely';
 import type { EndReason } from '../../shared';
 import { migrations } from '../../migrations';
-import type { SeatStore } from '../seats/seat-store';
+import type { AuditQuery, SeatStore } from '../seats/seat-store';
 import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
 import { Activations } from './activations';
 import { Activity } from './activity';
@@ -12,6 +12,7 @@ import { Audit } from './audit';
 import { History } from './history';
 import { Licenses } from './licenses';
 import { Nodes } from './nodes';
+import { OperatorStore } from './operator-store';
 import { hotQueries } from './queries';
 import type { Database } from './schema';
 import { SeatLedger } from './seat-ledger';
@@ -24,6 +25,7 @@ export class KyselySeatStore implements SeatStore {
   private readonly audit: Audit;
   private readonly nodes: Nodes;
   private readonly activations: Activations;
+  private readonly operator: OperatorStore;
   private readonly activity: Activity;
 
   constructor(
@@ -37,6 +39,7 @@ export class KyselySeatStore implements SeatStore {
     this.audit = new Audit(context);
     this.nodes = new Nodes(context);
     this.activations = new Activations(context);
+    this.operator = new OperatorStore(context);
     this.activity = new Activity(context);
   }
 
@@ -96,7 +99,12 @@ export class KyselySeatStore implements SeatStore {
   releaseInactive(licenseId: string, now: number, flushMs: number) { return this.activity.releaseInactive(licenseId, now, flushMs); }
 
   addAudit(entry: Omit<AuditEntry, 'id'>) { return this.audit.addAudit(entry); }
-  listAudit(opts: { tenantId?: string; licenseId?: string; limit?: number }) { return this.audit.listAudit(opts); }
+  listAudit(opts: AuditQuery) { return this.audit.listAudit(opts); }
+
+  listTenants(tenantId?: string) { return this.operator.listTenants(tenantId); }
+  rotateTenantToken(tenantId: string, adminTokenHash: string) { return this.operator.rotateTenantToken(tenantId, adminTokenHash); }
+  rotateSecret(licenseId: string, secret: string, previousUntil: number, now: number) { return this.operator.rotateSecret(licenseId, secret, previousUntil, now); }
+  deleteLicense(licenseId: string, now: number) { return this.operator.deleteLicense(licenseId, now); }
 
   heartbeat(nodeId: string, now: number) { return this.nodes.heartbeat(nodeId, now); }
   reapNodes(opts: Parameters<SeatStore['reapNodes']>[0]) { return this.nodes.reapNodes(opts); }

@@ -22,13 +22,20 @@ const EVENT_COLUMNS = ['license_id', 'session_id', 'type', 'reason', 'weight', '
 >;
 
 /**
- * Sessions among `ids` still active with no connection left go idle until `expiresAt`; returns
- * them. Prepared for one session (a socket closing); built per call for a restart's thousands.
+ * Sessions among `ids` still active with no connection left go idle until `expiresAt`, or until
+ * their newest signed receipt expires when that is later (offline grace: a client working
+ * offline on its receipt keeps its seat, so nobody else can take it meanwhile); returns them.
+ * Prepared for one session (a socket closing); built per call for a restart's thousands.
  */
 export function idleSessions(db: Kysely<Database> | Transaction<Database>, ids: string[], now: number, expiresAt: number) {
   return db
     .updateTable('sessions')
-    .set({ state: SessionState.Idle, idle_since: now, expires_at: expiresAt })
+    .set((eb) => ({
+      state: SessionState.Idle,
+      idle_since: now,
+      // A null receipt_until compares as unknown: the idle deadline.
+      expires_at: eb.case().when('receipt_until', '>', expiresAt).then(eb.ref('receipt_until')).else(expiresAt).end(),
+    }))
     .where('id', 'in', ids)
     .where('state', '=', SessionState.Active)
     .where(({ not, exists, selectFrom }) =>

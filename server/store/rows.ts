@@ -21,6 +21,8 @@ export function toLicense(row: Selectable<LicensesTable>): License {
     leaseIntervalSec: Number(row.lease_interval_sec),
     offlineGraceSec: Number(row.offline_grace_sec),
     secret: row.secret,
+    previousSecret: row.previous_secret,
+    previousSecretUntil: num(row.previous_secret_until),
     seatsInUse: Number(row.seats_in_use),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -45,6 +47,8 @@ export function licenseRow(l: NewLicenseRow): Omit<LicensesTable, 'seats_in_use'
     lease_interval_sec: l.leaseIntervalSec,
     offline_grace_sec: l.offlineGraceSec,
     secret: l.secret,
+    previous_secret: l.previousSecret ?? null,
+    previous_secret_until: l.previousSecretUntil ?? null,
     created_at: l.createdAt,
     updated_at: l.updatedAt,
   };

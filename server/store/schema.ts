@@ -29,6 +29,9 @@ export interface LicensesTable {
   lease_interval_sec: number;
   /** 0: off. */
   offline_grace_sec: number;
+  /** The secret before the last rotation, still verifying tokens until `previous_secret_until` (migration 2026-11-26T14). */
+  previous_secret: string | null;
+  previous_secret_until: number | null;
   created_at: number;
   updated_at: number;
 }

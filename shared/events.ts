@@ -202,6 +202,14 @@ export interface AdminSnapshot {
 export interface AdminLimits {
   /** IDLE_TIMEOUT_MIN_SEC and IDLE_TIMEOUT_MAX_SEC: a license's `idleTimeoutSec` lies between them. */
   idleTimeoutSec: { min: number; max: number };
+  /** INACTIVITY_TIMEOUT_MIN_SEC and _MAX_SEC: a license's `inactivityTimeoutSec`, when set, lies between them. */
+  inactivityTimeoutSec?: { min: number; max: number };
+}
+
+/** `admin:license-removed`: the license was deleted (its sessions ended first, each with `admin:session-removed`). */
+export interface AdminLicenseRemoved {
+  licenseId: string;
+  tenantId: string;
 }
 
 export interface AdminSessionChange {
@@ -233,6 +241,8 @@ export interface AdminServerToClientEvents {
   'admin:session-removed': (change: AdminSessionRemoved) => void;
   'admin:denial': (denial: DenialView & { seatsInUse: number }) => void;
   'admin:audit': (entry: AuditEntryView) => void;
+  /** A license was deleted: drop it from the board. */
+  'admin:license-removed': (removed: AdminLicenseRemoved) => void;
   'seat:error': (payload: SeatErrorPayload) => void;
 }
 

@@ -8,10 +8,11 @@ import type { Administration } from '../seats/administration';
 import type { Reads } from '../seats/reads';
 import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
-import { activationView, denialView, licenseView, sessionView, auditView } from '../views';
+import { activationView, denialView, licenseView, sessionView } from '../views';
 import { type BodyRule, jsonBody } from './body';
 import { type CsvValue, toCsv } from './csv';
 import { methodNotAllowed, requestError, sendError } from './errors';
+import { type OperatorParts, operatorEndpoints } from './operator-routes';
 import { CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
 
 type Authed = Request & { actor: Actor };
@@ -48,9 +49,9 @@ type Endpoint = [BodyRule, (req: Authed, res: Response) => Promise<void>];
 export interface ApiParts {
   /** Kicks. */
   engine: Pick<SeatEngine, 'kick' | 'deactivate'>;
-  admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense'>;
+  admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'deleteLicense'> & OperatorParts['admin'];
   /** Every read, scoped to the request's actor. */
-  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations'>;
+  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations' | 'tenants'>;
 }
 
 export interface ApiOptions {
@@ -96,6 +97,10 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
     res.type('text/csv; charset=utf-8').send(toCsv(columns, rows as readonly (T & Record<string, CsvValue>)[]));
   };
 
+  // The operator's endpoints (operator-routes.ts); GET /tenants shares its path with POST.
+  const { '/tenants': tenantsList, ...operator } = operatorEndpoints({ admin, reads }, parse);
+  for (const [path, endpoints] of Object.entries(operator)) resource(path, endpoints as Partial<Record<Method, Endpoint>>);
+
   resource('/tenants', {
     post: [
       'required',
@@ -105,6 +110,7 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
         res.status(201).json({ id: tenant.id, name: tenant.name, adminToken: tenant.adminToken, createdAt: new Date(tenant.createdAt).toISOString() });
       },
     ],
+    get: tenantsList!.get as Endpoint,
   });
 
   resource('/licenses', {
@@ -138,6 +144,14 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
         const patch = parse(PatchLicenseBody, req.body);
         const license = await admin.updateLicense(req.actor, licenseId(req), patch);
         res.json(licenseView(license));
+      },
+    ],
+    delete: [
+      // Its sessions end with `license_deleted`; later tokens for it get `license_not_found`.
+      'none',
+      async (req, res) => {
+        await admin.deleteLicense(req.actor, licenseId(req));
+        res.status(204).end();
       },
     ],
   });
@@ -204,15 +218,6 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
       async (req, res) => {
         await engine.deactivate(req.actor, licenseId(req), String(req.params.deviceId));
         res.status(204).end();
-      },
-    ],
-  });
-
-  resource('/audit', {
-    get: [
-      'none',
-      async (req, res) => {
-        res.json({ audit: (await reads.audit(req.actor, { limit: 500 })).map(auditView) });
       },
     ],
   });

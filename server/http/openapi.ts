@@ -2,7 +2,7 @@
 // router validates with, so the document cannot drift from the code.
 import { z } from 'zod';
 import { CLAIMANT_ID_FIELDS } from '../seats/types';
-import { CreateLicenseBody, CreateTenantBody, KickBody, PatchLicenseBody } from './schemas';
+import { CreateLicenseBody, CreateTenantBody, KickBody, PatchLicenseBody, RotateSecretBody } from './schemas';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 const json = (s: object) => ({ content: { 'application/json': { schema: s } } });
@@ -53,6 +53,7 @@ export function openApiDocument(): Record<string, unknown> {
         CreateLicense: schema(CreateLicenseBody),
         PatchLicense: schema(PatchLicenseBody),
         Kick: schema(KickBody),
+        RotateSecret: schema(RotateSecretBody),
         License: object({
           ...typed('string', 'id', 'tenantId', 'name', 'status', 'deniedMessage', 'createdAt', 'updatedAt'),
           ...typed('integer', 'seats', 'seatsInUse', 'idleTimeoutSec', 'inactivityWarningSec', 'leaseIntervalSec', 'offlineGraceSec'),
@@ -80,6 +81,17 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: { required: true, ...json(ref('CreateTenant')) },
           responses: { '201': { description: 'the tenant and its adminToken' }, ...unsafeText, ...errors },
         },
+        get: {
+          summary: 'Tenants with their names and license counts (a tenant admin gets its own)',
+          responses: { '200': { description: '{ tenants: [{ id, name, createdAt, licenses }] }' }, ...errors },
+        },
+      },
+      '/tenants/{id}/admin-token': {
+        parameters: idParam,
+        post: {
+          summary: "Rotate a tenant's admin token (operator): the old one fails at once; the new one is in the reply only",
+          responses: { '201': { description: '{ adminToken }' }, ...errors },
+        },
       },
       '/licenses': {
         post: {
@@ -105,6 +117,18 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: { required: true, ...json(ref('PatchLicense')) },
           responses: { '200': { description: 'the license', ...json(ref('License')) }, '422': { description: 'out of range, or text with control or bidi-override characters', ...json(ref('Error')) }, ...errors },
         },
+        delete: {
+          summary: 'Delete a license: its sessions end (license_deleted), its denials, history and activations go; later tokens get license_not_found',
+          responses: { '204': { description: 'deleted' }, ...errors },
+        },
+      },
+      '/licenses/{id}/secret': {
+        parameters: idParam,
+        post: {
+          summary: "Rotate a license's signing secret; tokens signed with the old one verify for graceSec more (default 86400, 0 to 2592000)",
+          requestBody: { required: false, ...json(ref('RotateSecret')) },
+          responses: { '201': { description: '{ secret, previousSecretValidUntil }' }, '422': { description: 'graceSec out of range', ...json(ref('Error')) }, ...errors },
+        },
       },
       '/licenses/{id}/sessions': {
         parameters: [...idParam, formatParam],
@@ -126,7 +150,15 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: [...idParam, { name: 'deviceId', in: 'path', required: true, schema: { type: 'string' } }],
         delete: { summary: "Deactivate a device: its live sessions end (deactivated) and the activation is free for another device", responses: { '204': { description: 'deactivated' }, ...errors } },
       },
-      '/audit': { get: { summary: 'Audit log of admin actions, newest first', responses: { '200': { description: '{ audit }' }, ...errors } } },
+      '/audit': {
+        parameters: [
+          { name: 'licenseId', in: 'query', schema: { type: 'string' } },
+          { name: 'action', in: 'query', schema: { type: 'string' } },
+          { name: 'before', in: 'query', schema: { type: 'integer' }, description: 'an entry id: the entries written before it (the previous page’s nextBefore)' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
+        ],
+        get: { summary: 'Audit log of admin actions, newest first, filtered and paged', responses: { '200': { description: '{ audit, nextBefore }' }, ...errors } },
+      },
       '/sessions/{id}': {
         parameters: idParam,
         delete: {

@@ -83,3 +83,18 @@ export const HistoryQuery = z.object({
   until: z.iso.datetime({ offset: true }).optional(),
   format,
 });
+
+/** POST /licenses/:id/secret: how long the old secret still verifies tokens (0: not at all; at most 30 days). */
+export const SECRET_GRACE = { default: 86_400, max: 2_592_000 } as const;
+export const RotateSecretBody = z.strictObject({ graceSec: z.number().int().min(0).max(SECRET_GRACE.max).optional() });
+
+/** POST /tenants/:id/admin-token takes no settings: no body, or `{}`. */
+export const RotateTokenBody = z.strictObject({});
+
+/** GET /audit: filters and a page (`before`: an entry id; the reply's `nextBefore` asks for the next page). */
+export const AuditQuery = z.object({
+  licenseId: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(100).optional(),
+  before: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});

@@ -6,6 +6,7 @@ import type {
   AdmitOutcome,
   AdmitRequest,
   AuditEntry,
+  ClaimantIds,
   Denial,
   DenialCount,
   DetachOutcome,
@@ -140,7 +141,25 @@ export interface SeatStore {
    * With `aliveSince`, stops as soon as the node has beaten since then.
    */
   releaseNode(nodeId: string, now: number, opts?: { aliveSince?: number; clock?: () => number }): Promise<DetachOutcome[]>;
+
+  /**
+   * Offline grace: moves an active session's receipt hold (`receiptUntil`) to `now` plus its
+   * license's `offlineGraceSec` when that is later, in one conditional update. Undefined when the
+   * session is gone or idle, or the license has no grace: then no receipt may be signed.
+   */
+  extendReceipt(sessionId: string, now: number): Promise<ReceiptHold | undefined>;
 }
+
+/** A session's receipt hold as `extendReceipt` left it: what a fresh receipt is signed for. */
+export interface ReceiptHold extends ClaimantIds {
+  sessionId: string;
+  licenseId: string;
+  /** The hold on record (epoch ms): a receipt signed now must not expire later. */
+  receiptUntil: number;
+  /** The license's grace as the update read it. */
+  offlineGraceSec: number;
+}
+
 
 export interface AuditQuery {
   tenantId?: string;

@@ -14,6 +14,7 @@ import { Licenses } from './licenses';
 import { Nodes } from './nodes';
 import { OperatorStore } from './operator-store';
 import { hotQueries } from './queries';
+import { ReceiptHolds } from './receipts';
 import type { Database } from './schema';
 import { SeatLedger } from './seat-ledger';
 import type { StoreContext, StoreDialect } from './store-dialect';
@@ -25,6 +26,7 @@ export class KyselySeatStore implements SeatStore {
   private readonly audit: Audit;
   private readonly nodes: Nodes;
   private readonly activations: Activations;
+  private readonly receipts: ReceiptHolds;
   private readonly operator: OperatorStore;
   private readonly activity: Activity;
 
@@ -39,6 +41,7 @@ export class KyselySeatStore implements SeatStore {
     this.audit = new Audit(context);
     this.nodes = new Nodes(context);
     this.activations = new Activations(context);
+    this.receipts = new ReceiptHolds(context);
     this.operator = new OperatorStore(context);
     this.activity = new Activity(context);
   }
@@ -109,4 +112,6 @@ export class KyselySeatStore implements SeatStore {
   heartbeat(nodeId: string, now: number) { return this.nodes.heartbeat(nodeId, now); }
   reapNodes(opts: Parameters<SeatStore['reapNodes']>[0]) { return this.nodes.reapNodes(opts); }
   releaseNode(nodeId: string, now: number, opts?: Parameters<SeatStore['releaseNode']>[2]) { return this.nodes.releaseNode(nodeId, now, opts); }
+
+  extendReceipt(sessionId: string, now: number) { return this.receipts.extendReceipt(sessionId, now); }
 }

@@ -39,7 +39,7 @@ const perLicense: Record<string, PerLicenseRead> = {
   history: (r, a, id) => r.history(a, id, { bucketMs: 3_600_000 }),
   activations: (r, a, id) => r.activations(a, id),
 };
-const lists = ['licenses', 'audit', 'snapshot'];
+const lists = ['licenses', 'audit', 'snapshot', 'tenants'];
 
 describe('reads scoped to the actor', () => {
   it('every read of Reads is in this test', () => {
@@ -62,6 +62,8 @@ describe('reads scoped to the actor', () => {
     const [a, b] = licenses;
     expect((await reads.licenses(actors[1]!)).map((l) => l.id)).toEqual([b!.id]);
     expect((await reads.licenses(OPERATOR)).map((l) => l.id).sort()).toEqual([a!.id, b!.id].sort());
+    expect((await reads.tenants(actors[1]!)).map((t) => t.id)).toEqual([b!.tenantId]);
+    expect((await reads.tenants(OPERATOR)).map((t) => t.id).sort()).toEqual([a!.tenantId, b!.tenantId].sort());
     const audit = await reads.audit(actors[1]!, { limit: 100 });
     expect(audit.map((e) => e.action)).toContain('license.update');
     expect(audit.every((e) => e.tenantId === b!.tenantId)).toBe(true);

@@ -47,6 +47,6 @@ describe('server hooks', () => {
   it('types each hook payload', () => {
     expectTypeOf<Parameters<NonNullable<SeatHooks['onSessionEnded']>>[0]>().toEqualTypeOf<HookPayloads['onSessionEnded']>();
     // `ended` (the reason is no longer on record) is only told to sockets; hooks see the real one.
-    expectTypeOf<HookPayloads['onSessionEnded']['reason']>().toEqualTypeOf<'kicked' | 'ended_by_app' | 'license_suspended' | 'seats_reduced' | 'idle_timeout' | 'deactivated' | 'inactive' | 'ended'>();
+    expectTypeOf<HookPayloads['onSessionEnded']['reason']>().toEqualTypeOf<'kicked' | 'ended_by_app' | 'license_suspended' | 'seats_reduced' | 'idle_timeout' | 'deactivated' | 'inactive' | 'ended' | 'license_deleted'>();
   });
 });

@@ -35,10 +35,11 @@ describe('paths and methods', () => {
     const { license } = await api.setup();
     const cases: Array<[string, string, string]> = [
       ['PUT', '/api/v1/licenses', 'POST, GET, HEAD'],
-      ['DELETE', `/api/v1/licenses/${license.id}`, 'GET, HEAD, PATCH'],
+      ['PUT', `/api/v1/licenses/${license.id}`, 'GET, HEAD, PATCH, DELETE'],
       ['POST', `/api/v1/licenses/${license.id}/sessions`, 'GET, HEAD'],
       ['GET', '/api/v1/sessions/x', 'DELETE'],
-      ['GET', '/api/v1/tenants', 'POST'],
+      ['PUT', '/api/v1/tenants', 'POST, GET, HEAD'],
+      ['GET', '/api/v1/tenants/x/admin-token', 'POST'],
       ['POST', '/api/openapi.json', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {

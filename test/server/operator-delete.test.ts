@@ -1,0 +1,88 @@
+// DELETE /licenses/:id: its sessions end (their sockets are told `license_deleted`), its seat
+// rows go in one transaction, later tokens for it get `license_not_found`, and the admins'
+// boards hear `admin:license-removed`. Another tenant's admin can delete nothing.
+import { io } from 'socket.io-client';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { connectAndAdmit, granted, nextEvent, sign, startServer } from '../support/harness';
+
+function watchAdmin(url: string, token: string) {
+  const socket = io(`${url}/admin`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
+  onTestFinished(() => void socket.disconnect());
+  return socket;
+}
+
+describe('deleting a license', () => {
+  it("ends its sessions with license_deleted, frees its seat, is 404 after, and refuses its later tokens with license_not_found", async () => {
+    const { url, api } = await startServer();
+    const { license, admin, tenant } = await api.setup({ seats: 2, seatKey: ['device'], maxActivations: 5 });
+    const keep = await admin.ok('POST', '/licenses', { name: 'Keep', seats: 1 });
+    const a = await granted(url, await sign(license, { dev: 'a' }));
+    const tabOfA = await granted(url, await sign(license, { dev: 'a' }));
+    const b = await granted(url, await sign(license, { dev: 'b' }));
+    const other = await granted(url, await sign(keep, { sid: 'k' }));
+    await connectAndAdmit(url, await sign(license, { dev: 'c' })); // a denial on record
+
+    const board = watchAdmin(url, tenant.adminToken);
+    await nextEvent(board, 'admin:snapshot');
+    const removed = new Promise<string[]>((resolve) => {
+      const seen: string[] = [];
+      board.on('admin:session-removed', (e: any) => seen.push(`session-removed:${e.reason}`));
+      board.on('admin:license-removed', (e: any) => resolve([...seen, `license-removed:${e.licenseId}:${e.tenantId}`]));
+    });
+    const told = Promise.all([a.socket, tabOfA.socket, b.socket].map((s) => nextEvent(s, 'session:ended')));
+
+    const r = await admin.call('DELETE', `/licenses/${license.id}`);
+    expect(r.status).toBe(204);
+    for (const payload of await told) expect(payload).toEqual({ reason: 'license_deleted', message: 'This license was deleted' });
+    expect(await removed).toEqual(['session-removed:license_deleted', 'session-removed:license_deleted', `license-removed:${license.id}:${tenant.id}`]);
+
+    expect((await admin.call('GET', `/licenses/${license.id}`)).status).toBe(404);
+    expect((await admin.call('GET', `/licenses/${license.id}/sessions`)).status).toBe(404);
+    expect((await admin.call('DELETE', `/licenses/${license.id}`)).status).toBe(404);
+    expect((await admin.ok('GET', '/licenses')).licenses.map((l: any) => l.id)).toEqual([keep.id]);
+    const late = await connectAndAdmit(url, await sign(license, { dev: 'a' }));
+    expect(late.result).toMatchObject({ kind: 'connect_error', message: 'license_not_found' });
+    // The other license is untouched.
+    expect(other.socket.connected).toBe(true);
+    expect((await admin.ok('GET', `/licenses/${keep.id}`)).seatsInUse).toBe(1);
+
+    const [entry] = (await admin.ok('GET', `/audit?licenseId=${license.id}`)).audit;
+    expect(entry).toMatchObject({ action: 'license.delete', licenseId: license.id, tenantId: tenant.id, detail: { name: license.name, seats: 2, endedSessions: 2 } });
+  });
+
+  it('leaves nothing of the old license to one created later under the same id', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ id: 'lic-reused', seats: 1, seatKey: ['device'], maxActivations: 1 });
+    await granted(url, await sign(license, { dev: 'a' }));
+    await connectAndAdmit(url, await sign(license, { dev: 'b' })); // too_many_activations, logged
+    await admin.ok('DELETE', `/licenses/${license.id}`);
+
+    const again = await admin.ok('POST', '/licenses', { id: 'lic-reused', seats: 1, seatKey: ['device'], maxActivations: 1 });
+    expect(again.seatsInUse).toBe(0);
+    expect((await admin.ok('GET', '/licenses/lic-reused/denials')).denials).toEqual([]);
+    expect((await admin.ok('GET', '/licenses/lic-reused/activations')).activations).toEqual([]);
+    expect((await admin.ok('GET', '/licenses/lic-reused/history?bucket=day')).buckets.every((b: any) => b.peakSeatsInUse === 0 && b.denials === 0)).toBe(true);
+    // Device b can activate now: the old activation of a is gone.
+    await granted(url, await sign(again, { dev: 'b' }));
+  });
+
+  it("refuses another tenant's admin (403) and an unknown license (404), and nothing changes", async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1 });
+    const other = await api.setup();
+    const held = await granted(url, await sign(license, { sid: 'p' }));
+    let ended = false;
+    held.socket.on('session:ended', () => (ended = true));
+    const r = await other.admin.call('DELETE', `/licenses/${license.id}`);
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('forbidden');
+    expect((await api.call('DELETE', '/licenses/no-such-license')).status).toBe(404);
+    expect((await api.call('DELETE', `/licenses/${license.id}`, { force: true })).status).toBe(400);
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
+    expect((await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions).toHaveLength(1);
+    expect(ended).toBe(false);
+    expect((await api.ok('GET', '/audit?action=license.delete')).audit).toEqual([]);
+    // The operator may delete any tenant's license.
+    expect((await api.call('DELETE', `/licenses/${license.id}`)).status).toBe(204);
+  });
+});

@@ -7,6 +7,7 @@ import { Server } from 'socket.io';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../shared';
 import { type SeatServerConfig, parseConfig } from './config';
 import { apiRouter } from './http/api-router';
+import { leaseRouter } from './http/lease-routes';
 import { createHttpServer, finalErrorHandler, methodNotAllowed, notFound } from './http/errors';
 import { openApiDocument } from './http/openapi';
 import { receiptRoutes } from './http/receipt-routes';
@@ -19,6 +20,7 @@ import { Inactivity } from './seats/inactivity';
 import { Administration } from './seats/administration';
 import { EventBus } from './seats/event-bus';
 import type { SeatHooks } from './seats/hooks';
+import { SeatLeases } from './seats/leases';
 import { NodeLiveness } from './seats/node-liveness';
 import { Reads } from './seats/reads';
 import { Receipts } from './seats/receipts';
@@ -72,6 +74,8 @@ export interface SeatParts {
   liveness: NodeLiveness;
   /** Signed seat receipts (offline grace) and their keys. */
   receipts: Receipts;
+  /** HTTP leases: seats for apps without a socket, and the sweep that lapses them. */
+  leases: SeatLeases;
   /** Activity heard, inactivity warnings and releases. */
   inactivity: Inactivity;
   /** Starts them in order; resolves with the operator token when it was generated now. */
@@ -111,6 +115,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
   const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
+  const leases = new SeatLeases({ store, engine, auth, bus: events, trouble, now, options: { nodeId, sweepIntervalMs, denialRetentionDays } });
   const receipts = new Receipts({ store, admin, now, onError: events.onError });
   const { heartbeatIntervalMs, nodeTimeoutMs, stableNodeId } = config;
   const liveness = new NodeLiveness({
@@ -131,17 +136,20 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     liveness,
     receipts,
     inactivity,
+    leases,
     async start() {
       const started = await admin.start();
       await receipts.start();
       await liveness.start();
       await engine.start();
+      await leases.start();
       inactivity.start();
       return started;
     },
     async stop({ release = false } = {}) {
       engine.stop();
       receipts.stop();
+      leases.stop();
       inactivity.stop();
       admin.stop();
       await liveness.stop({ release });
@@ -184,6 +192,8 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   opts.routes?.(app, { engine, reads, config });
   // The receipts' public keys, and the operator's rotation (under /api/v1, before the API's 404).
   app.use(receiptRoutes({ receipts: seats.receipts, admin }, { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'request failed') }));
+  // Leases are authorised by client tokens, the rest of the API by admin tokens.
+  app.use('/api/v1', leaseRouter(seats.leases, { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'lease request failed') }));
   app.use(
     '/api/v1',
     apiRouter(

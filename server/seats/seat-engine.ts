@@ -80,7 +80,8 @@ export class SeatEngine {
 
   // ---- admission ----
 
-  async admit(auth: VerifiedToken, socketId: string): Promise<AdmitResult> {
+  /** `renewBy`: an HTTP lease's deadline (server/seats/leases.ts); a socket has none. */
+  async admit(auth: VerifiedToken, socketId: string, renewBy?: number): Promise<AdmitResult> {
     const { license, claims, claimant } = auth;
     const decision = await this.bus.admission({ license, claims, socketId });
     const now = this.now();
@@ -93,7 +94,7 @@ export class SeatEngine {
 
     // The store applies the seat key the license has in its transaction, whatever the token was checked against.
     const outcome = await this.deps.trouble.watch(
-      this.store.admit({ licenseId: license.id, socketId, nodeId: this.deps.options.nodeId, claimant, now }),
+      this.store.admit({ licenseId: license.id, socketId, nodeId: this.deps.options.nodeId, claimant, now, renewBy }),
     );
     if (outcome.kind === 'license_not_found') {
       throw new SeatError(AuthErrorCode.LicenseNotFound, `no license ${echoId(license.id)}`);

@@ -1,6 +1,7 @@
 // The one store interface, in the engine's words. Every method that changes seats is one
 // transaction, serialised per license, so concurrent callers on any number of nodes agree.
 import type { EndReason } from '../../shared';
+import type { LeaseClaim, LeaseRecord, LeaseReleaseOutcome, LeaseRenewOutcome } from './leases';
 import type {
   Activation,
   AdmitOutcome,
@@ -110,6 +111,18 @@ export interface SeatStore {
   markWarned(sessionId: string, lastActivityAt: number, now: number): Promise<Session | undefined>;
   /** Releases the license's sessions whose inactivity release has come (`inactive`), in one transaction. */
   releaseInactive(licenseId: string, now: number, flushMs: number): Promise<EndedSession[]>;
+
+  // HTTP leases (server/store/leases.ts): a lease's connection row is `lease:<id>` with a deadline.
+  /** Records a lease the admission granted. */
+  recordLease(lease: LeaseRecord): Promise<void>;
+  /** Moves the lease's deadline (activity); a lapsed lease whose session is still held joins it again. */
+  renewLease(leaseId: string, claim: LeaseClaim, now: number): Promise<LeaseRenewOutcome>;
+  /** Lets go of the lease; its session ends (`ended_by_app`) when no other connection remains. */
+  releaseLease(leaseId: string, claim: LeaseClaim, now: number): Promise<LeaseReleaseOutcome>;
+  /** Lets go of leases not renewed by `now` (each once, whatever the nodes); sessions left without a connection go idle. */
+  lapseLeases(now: number): Promise<DetachOutcome[]>;
+  /** Forgets leases whose deadline passed before `before`. */
+  pruneLeases(before: number): Promise<number>;
 
   addAudit(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
   /** Newest first, filtered; `beforeId` pages on (the entries written before that one). */

@@ -4,12 +4,14 @@
 import { type Kysely, Migrator, sql } from 'kysely';
 import type { EndReason } from '../../shared';
 import { migrations } from '../../migrations';
+import type { LeaseClaim, LeaseRecord } from '../seats/leases';
 import type { AuditQuery, SeatStore } from '../seats/seat-store';
 import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
 import { Activations } from './activations';
 import { Activity } from './activity';
 import { Audit } from './audit';
 import { History } from './history';
+import { Leases } from './leases';
 import { Licenses } from './licenses';
 import { Nodes } from './nodes';
 import { OperatorStore } from './operator-store';
@@ -26,6 +28,7 @@ export class KyselySeatStore implements SeatStore {
   private readonly audit: Audit;
   private readonly nodes: Nodes;
   private readonly activations: Activations;
+  private readonly leases: Leases;
   private readonly receipts: ReceiptHolds;
   private readonly operator: OperatorStore;
   private readonly activity: Activity;
@@ -41,6 +44,7 @@ export class KyselySeatStore implements SeatStore {
     this.audit = new Audit(context);
     this.nodes = new Nodes(context);
     this.activations = new Activations(context);
+    this.leases = new Leases(context);
     this.receipts = new ReceiptHolds(context);
     this.operator = new OperatorStore(context);
     this.activity = new Activity(context);
@@ -100,6 +104,12 @@ export class KyselySeatStore implements SeatStore {
   inactivityDue(now: number) { return this.activity.inactivityDue(now); }
   markWarned(sessionId: string, lastActivityAt: number, now: number) { return this.activity.markWarned(sessionId, lastActivityAt, now); }
   releaseInactive(licenseId: string, now: number, flushMs: number) { return this.activity.releaseInactive(licenseId, now, flushMs); }
+
+  recordLease(lease: LeaseRecord) { return this.leases.recordLease(lease); }
+  renewLease(leaseId: string, claim: LeaseClaim, now: number) { return this.leases.renewLease(leaseId, claim, now); }
+  releaseLease(leaseId: string, claim: LeaseClaim, now: number) { return this.leases.releaseLease(leaseId, claim, now); }
+  lapseLeases(now: number) { return this.leases.lapseLeases(now); }
+  pruneLeases(before: number) { return this.leases.pruneLeases(before); }
 
   addAudit(entry: Omit<AuditEntry, 'id'>) { return this.audit.addAudit(entry); }
   listAudit(opts: AuditQuery) { return this.audit.listAudit(opts); }

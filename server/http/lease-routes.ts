@@ -1,0 +1,125 @@
+// HTTP leases under /api/v1 (docs/contract.md 8.4, "HTTP leases"): seats for apps without a socket,
+// authorised by the client's own token (not an admin's), so they have a router of their own,
+// mounted before the admin API. Paths it does not declare fall through to the API's 404.
+import { type NextFunction, type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import { AuthErrorCode, echoId, ErrorCode } from '../../shared';
+import type { LeaseGrant, SeatLeases } from '../seats/leases';
+import { SeatError } from '../seats/seat-error';
+import { type BodyRule, jsonBody } from './body';
+import { methodNotAllowed, requestError, statusOf } from './errors';
+
+export interface LeaseRouteOptions {
+  maxBodyBytes: number;
+  onError: (err: unknown) => void;
+}
+
+/** POST and PUT take no fields yet: no body, or `{}`. */
+const NoFields = z.strictObject({});
+
+/** A refused token is 401 with the reason as the code, as a socket's `connect_error` names it. */
+const AUTH_STATUS: Record<AuthErrorCode, number> = {
+  invalid_token: 401,
+  token_expired: 401,
+  missing_claim: 401,
+  license_not_found: 401,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+function send(res: Response, status: number, code: string, message: string, details?: Record<string, unknown>): void {
+  if (res.headersSent) return void res.destroy();
+  res.status(status).json({ error: { code, message, ...(details ? { details } : {}) } });
+}
+
+function leaseView(g: LeaseGrant) {
+  return { ...g, renewBy: new Date(g.renewBy).toISOString() };
+}
+
+function bearer(req: Request): string {
+  const match = req.headers.authorization?.match(/^Bearer (.+)$/);
+  if (!match) throw new SeatError(ErrorCode.Unauthorized, 'send the client token as "Authorization: Bearer <token>"');
+  return match[1]!;
+}
+
+function checkBody(body: unknown): void {
+  if (body === undefined || NoFields.safeParse(body).success) return;
+  const keys = Object.keys(body as object);
+  throw new SeatError(ErrorCode.BadRequest, `unknown field${keys.length > 1 ? 's' : ''} ${keys.slice(0, 5).map(echoId).join(', ')}`);
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+export function leaseRouter(leases: Pick<SeatLeases, 'acquire' | 'renew' | 'release'>, opts: LeaseRouteOptions): Router {
+  const router = Router();
+  /**
+   * As the admin API: the method (405), a token sent at all (401), the body (400), then the
+   * token's verification (401 with its reason) and the handler's own checks.
+   */
+  const resource = (path: string, endpoints: Partial<Record<'post' | 'put' | 'delete', [BodyRule, Handler]>>) => {
+    const route = router.route(path);
+    for (const [method, [rule, fn]] of Object.entries(endpoints) as Array<['post' | 'put' | 'delete', [BodyRule, Handler]]>) {
+      const tokenSent = (req: Request, _res: Response, next: NextFunction) => {
+        try {
+          bearer(req);
+          next();
+        } catch (err) {
+          next(err);
+        }
+      };
+      route[method](tokenSent, jsonBody(rule, opts.maxBodyBytes), (req: Request, res: Response, next: NextFunction) => {
+        fn(req, res).catch(next);
+      });
+    }
+    route.all(methodNotAllowed(Object.keys(endpoints).map((m) => m.toUpperCase())));
+  };
+  const leaseId = (req: Request) => String(req.params.leaseId);
+
+  resource('/leases', {
+    post: [
+      'optional',
+      async (req, res) => {
+        const token = bearer(req);
+        checkBody(req.body);
+        const result = await leases.acquire(token);
+        if ('denied' in result) {
+          const { reason, message, seatsInUse, seats } = result.denied;
+          // Recorded in the denial log by the admission, as a socket's denial is.
+          return send(res, 409, reason, message, { seatsInUse, seats });
+        }
+        res.status(201).json(leaseView(result.granted));
+      },
+    ],
+  });
+
+  resource('/leases/:leaseId', {
+    put: [
+      'optional',
+      async (req, res) => {
+        const token = bearer(req);
+        checkBody(req.body);
+        const result = await leases.renew(token, leaseId(req));
+        if ('ended' in result) return send(res, 410, result.ended.reason, result.ended.message);
+        res.json(leaseView(result.renewed));
+      },
+    ],
+    delete: [
+      'none',
+      async (req, res) => {
+        await leases.release(bearer(req), leaseId(req));
+        res.status(204).end();
+      },
+    ],
+  });
+
+  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const refusal = requestError(err);
+    if (refusal) {
+      const status = refusal.code in AUTH_STATUS ? AUTH_STATUS[refusal.code as AuthErrorCode] : statusOf(refusal);
+      return send(res, status, refusal.code, refusal.message, refusal.details);
+    }
+    opts.onError(err);
+    send(res, 503, ErrorCode.Unavailable, 'the seat service is unavailable; retry shortly');
+  });
+  return router;
+}

@@ -33,6 +33,10 @@ export async function setupDemo({ admin, reads, config }: Pick<SeatServer, 'admi
       seats: 3,
       idleTimeoutSec: config.idleTimeoutMinSec,
       deniedMessage: DEMO_DENIED_MESSAGE,
+      // Leave a tab alone and its seat goes for inactivity, with a warning first (a quarter of the
+      // timeout, at most a minute); do something and it comes back.
+      inactivityTimeoutSec: config.inactivityTimeoutMinSec,
+      inactivityWarningSec: Math.max(1, Math.min(60, Math.floor(config.inactivityTimeoutMinSec / 4))),
     });
     return { created: true, present: true, tenantAdminToken: tenant.adminToken, seats: license.seats, idleTimeoutSec: license.idleTimeoutSec };
   } catch (err) {

@@ -10,6 +10,8 @@ const REASONS: Record<string, string> = {
   license_suspended: 'The license was suspended.',
   seats_reduced: 'The license lost seats, and this session was one of the newest.',
   ended: 'The session ended.',
+  inactive: 'Released after a while without activity. Move the mouse or press a key to come back.',
+  deactivated: 'This device was deactivated.',
   no_free_seats: 'Every seat of the license is taken.',
 };
 
@@ -29,11 +31,29 @@ function log(text: string): void {
   while (list.childElementCount > 50) list.lastElementChild?.remove();
 }
 
+/** Seconds left of the pending inactivity warning, ticking in the warning banner. */
+let countdown: ReturnType<typeof setInterval> | undefined;
+
+function showWarning(client: SeatClient): void {
+  const banner = $('#warning');
+  clearInterval(countdown);
+  const warning = client.warning;
+  banner.hidden = !warning;
+  if (!warning) return;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((Date.parse(warning.releasesAt) - Date.now()) / 1000));
+    fill($('#warning-text'), `No activity for a while: this seat goes to others in ${left} s. Move the mouse or press a key to keep it.`);
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
+
 function show(client: SeatClient): void {
   const seat = $('#seat');
   seat.dataset.state = client.state;
   fill($('#state'), client.state);
   ($('#end') as HTMLButtonElement).disabled = client.state !== 'granted';
+  showWarning(client);
   $('#again').hidden = !(client.state === 'denied' || client.state === 'ended');
   const facts: [string, string | number][] = [];
   let headline = '';
@@ -73,7 +93,8 @@ function show(client: SeatClient): void {
 }
 
 function start(): void {
-  let client = new SeatClient({ url: location.origin, token });
+  const open = () => new SeatClient({ url: location.origin, token, trackActivity: true });
+  let client = open();
   const wire = (c: SeatClient) => {
     c.on('state', (next, prev) => {
       log(`${prev} → ${next}`);
@@ -82,6 +103,14 @@ function start(): void {
     c.on('granted', (g) => log(`granted (resumed: ${g.resumed}, ${g.seatsInUse}/${g.seats} seats in use)`));
     c.on('denied', (d) => log(`denied: ${d.reason}: ${d.message}`));
     c.on('ended', (e) => log(`session ended: ${e.reason}${e.message ? `: ${e.message}` : ''}`));
+    c.on('warning', (w) => {
+      log(`warning: ${w.message} (at ${new Date(w.releasesAt).toLocaleTimeString()})`);
+      showWarning(c);
+    });
+    c.on('warning-cleared', () => {
+      log('warning cleared: activity arrived in time');
+      showWarning(c);
+    });
     c.on('error', (e) => log(`error: ${'reason' in e ? e.reason : e.code}: ${e.message}`));
     show(c);
   };
@@ -91,7 +120,7 @@ function start(): void {
   });
   $('#again').addEventListener('click', () => {
     client.close();
-    client = new SeatClient({ url: location.origin, token });
+    client = open();
     wire(client);
   });
   addEventListener('pagehide', () => client.close());

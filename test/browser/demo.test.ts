@@ -21,7 +21,8 @@ async function openDemo(context: BrowserContext, url: string): Promise<Page> {
 const seatState = (page: Page, state: string) => page.locator(`#seat[data-state="${state}"]`).waitFor({ timeout: 5000 });
 
 async function demoServer() {
-  const running = await startServer({ routes: withPages, config: { demo: true } });
+  // Inactivity at its production bound, so no tab goes quiet for long enough here.
+  const running = await startServer({ routes: withPages, config: { demo: true, inactivityTimeoutMinSec: 300 } });
   const setup = await setupDemo(running.server);
   expect(setup).toMatchObject({ created: true, present: true });
   return running;

@@ -22,6 +22,51 @@ const dateParam = (name: string) => ({ name, in: 'query', schema: { type: 'strin
 /** `?format=csv`: the same rows as `text/csv` with a header row, as a download. */
 const formatParam = { name: 'format', in: 'query', schema: { enum: ['json', 'csv'], default: 'json' } };
 
+/** HTTP leases (docs/contract.md 8.4): the client's own token, not an admin's. */
+const leaseSecurity = [{ clientToken: [] }];
+const leaseErrors = {
+  '400': errors['400'],
+  '401': { description: 'no token, or refused: code invalid_token, token_expired, missing_claim or license_not_found', ...json(ref('Error')) },
+  '405': errors['405'],
+};
+const leasePaths = {
+  '/leases': {
+    post: {
+      summary: 'Take a seat without a socket: one more connection of the session of the token’s seat key (no body, or {})',
+      security: leaseSecurity,
+      responses: {
+        '201': { description: 'the lease: renew it before renewBy', ...json(ref('Lease')) },
+        '409': { description: 'denied: code is the denial reason (no_free_seats, license_suspended, kicked, too_many_activations, denied_by_app), logged as a denial', ...json(ref('Error')) },
+        ...leaseErrors,
+      },
+    },
+  },
+  '/leases/{leaseId}': {
+    parameters: [{ name: 'leaseId', in: 'path', required: true, schema: { type: 'string' } }],
+    put: {
+      summary: 'Renew: a later renewBy; a lapsed lease whose seat is still held comes back (resumed: true)',
+      security: leaseSecurity,
+      responses: {
+        '200': { description: 'the lease with a later renewBy', ...json(ref('Lease')) },
+        '403': { description: 'the lease is of another license or seat key', ...json(ref('Error')) },
+        '404': { description: 'no such lease (or it was released)', ...json(ref('Error')) },
+        '410': { description: 'the seat is gone: code is the end reason (kicked, ended_by_app, license_suspended, seats_reduced, idle_timeout, …)', ...json(ref('Error')) },
+        ...leaseErrors,
+      },
+    },
+    delete: {
+      summary: 'Release: the seat is free at once when no other connection of the session remains (ended_by_app)',
+      security: leaseSecurity,
+      responses: {
+        '204': { description: 'released' },
+        '403': { description: 'the lease is of another license or seat key', ...json(ref('Error')) },
+        '404': { description: 'no such lease (a second DELETE too)', ...json(ref('Error')) },
+        ...leaseErrors,
+      },
+    },
+  },
+};
+
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -36,7 +81,10 @@ export function openApiDocument(): Record<string, unknown> {
     servers: [{ url: '/api/v1' }],
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (operator) or a tenant adminToken' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (operator) or a tenant adminToken' },
+        clientToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "a client token (HS256 with the license's secret), as a socket sends in auth.token" },
+      },
       schemas: {
         Error: {
           type: 'object',
@@ -68,6 +116,11 @@ export function openApiDocument(): Record<string, unknown> {
           ...typed('integer', 'weight', 'sockets', 'leases'),
         }),
         Activation: object(typed('string', 'deviceId', 'activatedAt', 'lastSeenAt')),
+        Lease: object({
+          ...typed('string', 'leaseId', 'sessionId', 'licenseId', 'renewBy', 'receipt'),
+          ...typed('integer', 'seatsInUse', 'seats', 'leaseIntervalSec', 'idleTimeoutSec'),
+          ...typed('boolean', 'resumed', 'overage'),
+        }),
         Denial: object({
           ...typed('string', 'at', 'reason'),
           ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS),
@@ -167,6 +220,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'the ended session' }, ...unsafeText, ...errors },
         },
       },
+      ...leasePaths,
     },
   };
 }

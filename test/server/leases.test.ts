@@ -187,6 +187,33 @@ describe('HTTP leases', () => {
     expect((await renew(url, token, l.leaseId)).body).toMatchObject({ resumed: false, sessionId: l.sessionId });
   });
 
+  it('the OpenAPI document describes the lease endpoints and their client-token security', async () => {
+    const { url } = await startServer();
+    const doc: any = await (await fetch(`${url}/api/openapi.json`)).json();
+    expect(Object.keys(doc.paths['/leases'])).toEqual(['post']);
+    expect(Object.keys(doc.paths['/leases/{leaseId}']).sort()).toEqual(['delete', 'parameters', 'put']);
+    expect(doc.paths['/leases/{leaseId}'].put.responses['410']).toBeDefined();
+    expect(doc.paths['/leases'].post.security).toEqual([{ clientToken: [] }]);
+    expect(Object.keys(doc.components.schemas.Lease.properties)).toEqual(
+      expect.arrayContaining(['leaseId', 'sessionId', 'licenseId', 'resumed', 'seatsInUse', 'seats', 'overage', 'renewBy']),
+    );
+  });
+
+  it('a renewal is activity: it ends a pending inactivity warning, and the sockets of the session hear so', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'], inactivityTimeoutSec: 3, inactivityWarningSec: 2 });
+    const token = await sign(license, { dev: 'till-1' });
+    const tab = await granted(url, token);
+    const l = (await acquire(url, token)).body;
+    const warning = await nextEvent(tab.socket, 'seat:warning', 5000);
+    expect(warning).toMatchObject({ reason: 'inactive' });
+    expect((await sessionsOf(admin, license.id))[0]?.warnedAt).not.toBeNull();
+    const cleared = nextEvent(tab.socket, 'seat:warning-cleared', 2000);
+    expect((await renew(url, token, l.leaseId)).status).toBe(200);
+    expect(await cleared).toEqual({ reason: 'inactive' });
+    expect(await sessionsOf(admin, license.id)).toMatchObject([{ state: 'active', warnedAt: null }]);
+  });
+
   it('a lease that lapses while a socket of its seat key is connected only detaches; the socket keeps the seat', async () => {
     const { url, api, server } = await startServer();
     const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });

@@ -1,6 +1,7 @@
 // SeatClient: the SDK apps embed (browsers and Node). One socket per tab or app; it reports the
 // seat's state, fetches a fresh token on every (re)connect, and stops reconnecting once the seat
 // is refused, kicked or ended.
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type {
   AuthErrorData,
@@ -20,6 +21,8 @@ export const SeatState = {
   Denied: 'denied',
   Ended: 'ended',
   Offline: 'offline',
+  /** The connection was lost and the offline grace of the newest seat receipt ran out before it came back. */
+  Expired: 'expired',
 } as const;
 export type SeatState = (typeof SeatState)[keyof typeof SeatState];
 
@@ -39,6 +42,21 @@ export interface SeatClientOptions {
   activityThrottleMs?: number;
   /** Passed to socket.io-client (e.g. `transports`, `reconnectionDelayMax`). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
+  /** Where the server's receipt keys are published (default `<url>/.well-known/jwks.json`). */
+  jwksUrl?: string;
+}
+
+/**
+ * The `warning` of offline grace: the connection to the seat server is lost, and the seat stays
+ * usable on its newest verified receipt until `offlineUntil` (`releasesAt` is the same time in
+ * ISO, as in the server's warnings). Ended by `warning-cleared` `{ reason: 'offline' }` when the
+ * server takes the client back, or by the state `expired` when the grace runs out first.
+ */
+export interface OfflineWarning {
+  reason: 'offline';
+  offlineUntil: Date;
+  releasesAt: string;
+  message: string;
 }
 
 /** Auth failures that a retry with a fresh token cannot mend are final; the others are retried. */
@@ -50,9 +68,9 @@ export interface SeatClientEvents {
   denied: (denial: SeatDeniedPayload) => void;
   ended: (ended: SessionEndedPayload) => void;
   /** The seat goes at `releasesAt` unless the user does something (`activity()`), reason `inactive`. */
-  warning: (warning: SeatWarningPayload) => void;
-  /** Activity arrived in time: the warning is over. */
-  'warning-cleared': (cleared: { reason: SeatWarningPayload['reason'] }) => void;
+  warning: (warning: SeatWarningPayload | OfflineWarning) => void;
+  /** Activity arrived in time, or the server is reachable again (`offline`): the warning is over. */
+  'warning-cleared': (cleared: { reason: SeatWarningPayload['reason'] | OfflineWarning['reason'] }) => void;
   /** An authentication failure (`final` when the client gave up) or a `seat:error` from the server. */
   error: (error: (AuthErrorData & { final: boolean }) | SeatErrorPayload) => void;
 }
@@ -65,6 +83,8 @@ export class SeatClient {
   lastError: AuthErrorData | undefined;
   /** The pending inactivity warning, if any. */
   warning: SeatWarningPayload | undefined;
+  /** Until when the newest verified seat receipt lets the app work without the server (offline grace). */
+  offlineUntil: Date | undefined;
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly listeners: { [K in keyof SeatClientEvents]: Set<SeatClientEvents[K]> } = {
     state: new Set(),
@@ -86,6 +106,11 @@ export class SeatClient {
   private readonly waiters = new Set<(granted: boolean) => void>();
   /** The server could not admit this socket (`seat:error` `unavailable`): try again once it closes. */
   private retryAfterClose = false;
+  private readonly jwksUrl: string;
+  /** The server's receipt keys, fetched once (again when a receipt names a key not among them). */
+  private keys: Promise<JWTVerifyGetKey> | undefined;
+  /** Set while the connection is lost and a valid receipt keeps the seat usable. */
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: SeatClientOptions) {
     this.activityThrottleMs = opts.activityThrottleMs ?? 15_000;
@@ -103,6 +128,8 @@ export class SeatClient {
       },
     });
     const s = this.socket;
+    this.jwksUrl = opts.jwksUrl ?? `${opts.url.replace(/\/+$/, '')}/.well-known/jwks.json`;
+    this.watchReceipts();
     s.on('connect', () => this.setState(SeatState.Connecting));
     s.on('seat:granted', (grant) => {
       this.grant = grant;
@@ -222,6 +249,84 @@ export class SeatClient {
     this.settleWaiters();
   }
 
+  // ---- offline grace (signed seat receipts) ----
+
+  /** Registered before the other listeners, so the grace is settled before the state moves. */
+  private watchReceipts(): void {
+    const s = this.socket;
+    s.on('seat:granted', (grant) => {
+      const back = this.endGrace();
+      if (!grant.receipt) this.offlineUntil = undefined;
+      else void this.acceptReceipt(grant.receipt, grant);
+      if (back) this.emit('warning-cleared', { reason: 'offline' });
+    });
+    s.on('seat:receipt', ({ receipt }) => this.grant && void this.acceptReceipt(receipt, this.grant));
+    s.on('seat:denied', () => this.endGrace());
+    s.on('session:ended', () => this.endGrace());
+    s.on('disconnect', () => {
+      const until = this.offlineUntil?.getTime() ?? 0;
+      if (this.finished || this.state !== SeatState.Granted || until <= Date.now() || this.graceTimer !== undefined) return;
+      this.graceTimer = setTimeout(() => {
+        this.graceTimer = undefined;
+        if (!this.finished) this.setState(SeatState.Expired);
+      }, until - Date.now());
+      // Node: a pending grace does not keep the process alive.
+      (this.graceTimer as { unref?: () => void }).unref?.();
+      const offlineUntil = new Date(until);
+      this.emit('warning', {
+        reason: 'offline',
+        offlineUntil,
+        releasesAt: offlineUntil.toISOString(),
+        message: 'The seat server cannot be reached; the app keeps working offline until the seat receipt expires',
+      });
+    });
+  }
+
+  /** Ends the offline grace; true when it was on. */
+  private endGrace(): boolean {
+    if (this.graceTimer === undefined) return false;
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    return true;
+  }
+
+  /**
+   * Checks a receipt against the server's published keys (fetched once) and, when it is this
+   * session's and valid, moves `offlineUntil` to its expiry. A receipt that does not verify is
+   * ignored: it cannot extend the grace.
+   */
+  private async acceptReceipt(receipt: string, grant: SeatGrantedPayload): Promise<void> {
+    let payload;
+    try {
+      payload = (await jwtVerify(receipt, await this.receiptKeys(), { algorithms: ['EdDSA'] })).payload;
+    } catch (err) {
+      // A key rotated in since the keys were fetched: fetch them again, once.
+      if (!(err instanceof joseErrors.JWKSNoMatchingKey)) return;
+      this.keys = undefined;
+      try {
+        payload = (await jwtVerify(receipt, await this.receiptKeys(), { algorithms: ['EdDSA'] })).payload;
+      } catch {
+        return;
+      }
+    }
+    if (payload.lic !== grant.licenseId || payload.sid !== grant.sessionId || payload.exp === undefined) return;
+    if (this.offlineUntil === undefined || payload.exp * 1000 > this.offlineUntil.getTime()) this.offlineUntil = new Date(payload.exp * 1000);
+  }
+
+  private receiptKeys(): Promise<JWTVerifyGetKey> {
+    this.keys ??= fetch(this.jwksUrl)
+      .then(async (res) => {
+        if (!res.ok) throw new Error(`${this.jwksUrl}: ${res.status}`);
+        return createLocalJWKSet((await res.json()) as JSONWebKeySet);
+      })
+      .catch((err: unknown) => {
+        // Not cached: the next receipt tries again.
+        this.keys = undefined;
+        throw err;
+      });
+    return this.keys;
+  }
+
   /** True once the seat is granted; false once there will be none (denied, ended or closed). */
   private admission(): Promise<boolean> {
     return new Promise((resolve) => {
@@ -245,6 +350,10 @@ export class SeatClient {
   }
 
   private setState(next: SeatState): void {
+    // Offline grace: a lost connection and the attempts to reconnect leave the seat usable, and
+    // once the grace has run out, `expired` until the server answers again.
+    const graced = this.graceTimer !== undefined || this.state === SeatState.Expired;
+    if (graced && !this.finished && (next === SeatState.Connecting || next === SeatState.Offline)) return;
     if (next === this.state) return;
     const previous = this.state;
     this.state = next;

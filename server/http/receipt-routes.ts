@@ -26,6 +26,8 @@ export function receiptRoutes({ receipts, admin }: ReceiptRouteParts, opts: { ma
       await receipts.refresh().catch(opts.onError);
       // Short: apps that meet an unknown kid fetch again, and a shared cache must not hide a new key long.
       res.set('Cache-Control', 'public, max-age=60');
+      // Public keys, for apps on any origin (a browser app served from elsewhere checks receipts too).
+      res.set('Access-Control-Allow-Origin', '*');
       res.json(receipts.jwks());
     })
     .all(methodNotAllowed(['GET']));

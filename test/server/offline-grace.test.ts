@@ -8,7 +8,7 @@ import { type AppSocket, closeSocket, connectAndAdmit, granted, sign, sleep, sta
 async function jwks(url: string) {
   const res = await fetch(`${url}/.well-known/jwks.json`);
   expect(res.status).toBe(200);
-  return { body: (await res.json()) as { keys: Array<Record<string, string>> }, cacheControl: res.headers.get('cache-control') };
+  return { body: (await res.json()) as { keys: Array<Record<string, string>> }, cacheControl: res.headers.get('cache-control'), cors: res.headers.get('access-control-allow-origin') };
 }
 
 /** Verifies a receipt the way an app does offline: against the published keys only. */
@@ -30,11 +30,12 @@ describe('offline grace', () => {
     const { grant } = await granted(url, await sign(license, { sub: 'alice', dev: 'pc-1', ins: 'tab-1' }));
     expect(typeof grant.receipt).toBe('string');
 
-    const { body, cacheControl } = await jwks(url);
+    const { body, cacheControl, cors } = await jwks(url);
     expect(body.keys).toHaveLength(1);
     expect(body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: expect.any(String), x: expect.any(String) });
     expect(body.keys[0]).not.toHaveProperty('d');
     expect(cacheControl).toMatch(/max-age=\d+/);
+    expect(cors).toBe('*');
 
     const claims = await verify(url, grant.receipt!);
     expect(claims).toMatchObject({ lic: license.id, sid: grant.sessionId, sub: 'alice', dev: 'pc-1', ins: 'tab-1' });

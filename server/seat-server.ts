@@ -193,7 +193,8 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   // The receipts' public keys, and the operator's rotation (under /api/v1, before the API's 404).
   app.use(receiptRoutes({ receipts: seats.receipts, admin }, { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'request failed') }));
   // Leases are authorised by client tokens, the rest of the API by admin tokens.
-  app.use('/api/v1', leaseRouter(seats.leases, { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'lease request failed') }));
+  const leaseOptions = { maxBodyBytes: config.maxPayloadBytes, connectRatePerSec: config.connectRatePerSec, connectBurst: config.connectBurst };
+  app.use('/api/v1', leaseRouter(seats.leases, { ...leaseOptions, onError: (err) => log.error({ err }, 'lease request failed') }));
   app.use(
     '/api/v1',
     apiRouter(

@@ -114,6 +114,8 @@ export class SeatLease {
    * does not answer. Once granted, the lease renews itself at half its interval.
    */
   async acquire(): Promise<LeaseGrant | undefined> {
+    // One lease per SeatLease: a second acquire() while granted is the same lease.
+    if (this.state === LeaseState.Granted) return this.grant;
     this.stopTimer();
     this.setState(LeaseState.Acquiring);
     const r = await this.request('POST', '/leases');

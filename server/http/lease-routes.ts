@@ -2,17 +2,19 @@
 // authorised by the client's own token (not an admin's), so they have a router of their own,
 // mounted before the admin API. Paths it does not declare fall through to the API's 404.
 import { type NextFunction, type Request, type Response, Router } from 'express';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { AuthErrorCode, echoId, ErrorCode } from '../../shared';
+import type { SeatServerConfig } from '../config';
 import type { LeaseGrant, SeatLeases } from '../seats/leases';
 import { SeatError } from '../seats/seat-error';
 import { type BodyRule, jsonBody } from './body';
 import { methodNotAllowed, requestError, statusOf } from './errors';
 
-export interface LeaseRouteOptions {
+export type LeaseRouteOptions = Pick<SeatServerConfig, 'connectRatePerSec' | 'connectBurst'> & {
   maxBodyBytes: number;
   onError: (err: unknown) => void;
-}
+};
 
 /** POST and PUT take no fields yet: no body, or `{}`. */
 const NoFields = z.strictObject({});
@@ -52,6 +54,18 @@ type Handler = (req: Request, res: Response) => Promise<void>;
 
 export function leaseRouter(leases: Pick<SeatLeases, 'acquire' | 'renew' | 'release'>, opts: LeaseRouteOptions): Router {
   const router = Router();
+  // A lease taken is a connect: the sockets' per-address limit (CONNECT_RATE_PER_SEC, CONNECT_BURST)
+  // applies to POST too, by express's req.ip (X-Forwarded-For only through TRUST_PROXY).
+  const { connectRatePerSec, connectBurst } = opts;
+  const limiter =
+    connectRatePerSec > 0 ? new RateLimiterMemory({ points: connectBurst, duration: Math.max(1, Math.ceil(connectBurst / connectRatePerSec)) }) : undefined;
+  const limit = async (req: Request) => {
+    try {
+      await limiter?.consume(req.ip ?? 'unknown');
+    } catch {
+      throw new SeatError(ErrorCode.RateLimited, 'too many leases taken from this address; retry shortly');
+    }
+  };
   /**
    * As the admin API: the method (405), a token sent at all (401), the body (400), then the
    * token's verification (401 with its reason) and the handler's own checks.
@@ -81,6 +95,7 @@ export function leaseRouter(leases: Pick<SeatLeases, 'acquire' | 'renew' | 'rele
       async (req, res) => {
         const token = bearer(req);
         checkBody(req.body);
+        await limit(req);
         const result = await leases.acquire(token);
         if ('denied' in result) {
           const { reason, message, seatsInUse, seats } = result.denied;

@@ -214,6 +214,17 @@ describe('HTTP leases', () => {
     expect(await sessionsOf(admin, license.id)).toMatchObject([{ state: 'active', warnedAt: null }]);
   });
 
+  it("POST is a connect: the per-address connect limit applies (429 rate_limited), and a refused one takes nothing", async () => {
+    const { url, api } = await startServer({ config: { connectRatePerSec: 1, connectBurst: 2 } });
+    const { license, admin } = await api.setup({ seats: 5, seatKey: ['device'] });
+    const codes = [];
+    for (const dev of ['a', 'b', 'c']) codes.push((await acquire(url, await sign(license, { dev }))).status);
+    expect(codes).toEqual([201, 201, 429]);
+    const refused = await acquire(url, await sign(license, { dev: 'd' }));
+    expect(refused.body).toEqual({ error: { code: 'rate_limited', message: 'too many leases taken from this address; retry shortly' } });
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(2);
+  });
+
   it('a lease that lapses while a socket of its seat key is connected only detaches; the socket keeps the seat', async () => {
     const { url, api, server } = await startServer();
     const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });

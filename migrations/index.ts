@@ -6,6 +6,7 @@ import * as initial from './2026-11-22T00-00-00_initial';
 import * as seatsInUseCounter from './2026-11-22T02-00-00_seats-in-use-counter';
 import * as activations from './2026-11-26T00-00-00_activations';
 import * as policies from './2026-11-26T12-00-00_policies';
+import * as seatCounts from './2026-11-26T13-00-00_seat-counts';
 import * as operator from './2026-11-26T14-00-00_operator';
 
 export const migrations: Record<string, Migration> = {
@@ -13,5 +14,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-22T02-00-00_seats-in-use-counter': seatsInUseCounter,
   '2026-11-26T00-00-00_activations': activations,
   '2026-11-26T12-00-00_policies': policies,
+  '2026-11-26T13-00-00_seat-counts': seatCounts,
   '2026-11-26T14-00-00_operator': operator,
 };

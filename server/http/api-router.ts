@@ -8,6 +8,7 @@ import type { Administration } from '../seats/administration';
 import type { Reads } from '../seats/reads';
 import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
+import { isTimeZone } from '../seats/time-buckets';
 import { activationView, denialView, licenseView, sessionView } from '../views';
 import { type BodyRule, jsonBody } from './body';
 import { type CsvValue, toCsv } from './csv';
@@ -22,6 +23,8 @@ const SESSION_COLUMNS: readonly (keyof SessionView)[] = [
   'id', 'licenseId', 'state', 'sessionRef', 'userId', 'deviceId', 'instanceId', 'app', 'apps', 'name', 'weight', 'sockets', 'startedAt', 'idleSince', 'expiresAt',
 ];
 const DENIAL_COLUMNS: readonly (keyof DenialView)[] = ['at', 'licenseId', 'reason', 'sessionRef', 'userId', 'deviceId', 'instanceId'];
+/** The history's columns: the bucket's figures (its denials by reason are in the JSON only). */
+const HISTORY_COLUMNS = ['at', 'denials', 'peakSeatsInUse', 'seats', 'full'] as const;
 
 /** A 422 issue: a well-typed value out of range, or text with characters it may not hold (shared/text.ts). */
 const isRangeIssue = (i: z.core.$ZodIssue) =>
@@ -187,16 +190,23 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
       'none',
       async (req, res) => {
         const query = parse(HistoryQuery, req.query);
-        const bucketMs = query.bucket === 'day' ? 86_400_000 : 3_600_000;
+        const { bucket, tz } = query;
+        if (!isTimeZone(tz)) {
+          throw new SeatError(ErrorCode.OutOfRange, `tz: unknown time zone ${echoId(tz)}; give an IANA name such as Europe/Amsterdam, or UTC`, { details: { field: 'tz' } });
+        }
         const since = query.since ? Date.parse(query.since) : undefined;
         const to = query.until ? Date.parse(query.until) : undefined;
-        const buckets = (await reads.history(req.actor, licenseId(req), { bucketMs, since, to })).map((b) => ({
+        const history = await reads.history(req.actor, licenseId(req), { bucket, tz, since, to });
+        const buckets = history.buckets.map((b) => ({
           at: new Date(b.at).toISOString(),
           denials: b.denials,
           peakSeatsInUse: b.peakSeatsInUse,
+          seats: b.seats,
+          full: b.full,
+          denialsByReason: b.denialsByReason,
         }));
-        if (query.format === 'csv') return sendCsv(req, res, 'history', ['at', 'denials', 'peakSeatsInUse'], buckets);
-        res.json({ bucket: query.bucket, buckets });
+        if (query.format === 'csv') return sendCsv(req, res, 'history', HISTORY_COLUMNS, buckets);
+        res.json({ bucket, tz, until: new Date(history.until).toISOString(), buckets });
       },
     ],
   });

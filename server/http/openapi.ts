@@ -67,23 +67,6 @@ const leasePaths = {
   },
 };
 
-/**
- * The operator's receipt keys (offline grace, docs/contract.md "Offline grace and signed
- * receipts"); their public halves are at GET /.well-known/jwks.json, outside the API, with no token.
- */
-const receiptKeyPaths = {
-  '/receipt-keys': {
-    get: {
-      summary: 'The keys that sign seat receipts, oldest first, and which one signs now (operator)',
-      responses: { '200': { description: '{ keys: [{ kid, createdAt, current }] }' }, ...errors },
-    },
-    post: {
-      summary: 'Rotate: a new key signs seat receipts from now on; the old ones stay in /.well-known/jwks.json so receipts already issued verify (operator; no body, or {})',
-      responses: { '201': { description: '{ kid }', ...json({ type: 'object', properties: { kid: { type: 'string' } } }) }, ...errors },
-    },
-  },
-};
-
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -125,15 +108,11 @@ export function openApiDocument(): Record<string, unknown> {
           seatCap: { type: ['integer', 'null'] },
           maxActivations: { type: ['integer', 'null'], minimum: 1 },
           inactivityTimeoutSec: { type: ['integer', 'null'] },
-          overage: { type: 'number', minimum: 1, maximum: 2 },
-          queue: { type: 'boolean' },
-          reservations: { type: 'array', items: { type: 'object', required: ['group', 'seats'] } },
-          groupLimits: { type: 'array', items: { type: 'object', required: ['group', 'max'] } },
           seatKey: { type: 'array', items: { enum: ['session', 'user', 'device', 'instance'] } },
         }),
         Session: object({
           ...typed('string', 'id', 'state', 'startedAt'),
-          ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS, 'group', 'app', 'name', 'idleSince', 'expiresAt', 'lastActivityAt', 'warnedAt', 'receiptUntil'),
+          ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS, 'app', 'name', 'idleSince', 'expiresAt', 'lastActivityAt', 'warnedAt', 'receiptUntil'),
           ...typed('integer', 'weight', 'sockets', 'leases'),
         }),
         Activation: object(typed('string', 'deviceId', 'activatedAt', 'lastSeenAt')),
@@ -242,7 +221,6 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...leasePaths,
-      ...receiptKeyPaths,
     },
   };
 }

@@ -81,6 +81,8 @@ export const HistoryQuery = z.object({
   since: z.iso.datetime({ offset: true }).optional(),
   /** Exclusive: the buckets that start before this time. */
   until: z.iso.datetime({ offset: true }).optional(),
+  /** The zone whose midnights (and full hours) start the buckets; an unknown one is a 422 (api-router). */
+  tz: z.string().min(1).max(64).default('UTC'),
   format,
 });
 

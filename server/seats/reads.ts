@@ -4,6 +4,7 @@
 import type { SeatServerConfig } from '../config';
 import { type Actor, mayTouch, tenantScope } from './actor';
 import type { SeatStore, TenantSummary } from './seat-store';
+import { type BucketUnit, bucketBounds, bucketStart } from './time-buckets';
 import type { Activation, AuditEntry, Denial, HistoryBucket, License, Session } from './types';
 
 export type ReadsStore = Pick<
@@ -67,18 +68,23 @@ export class Reads {
   }
 
   /**
-   * Denials and peak seats in use per bucket of `bucketMs`, from `since` (or as far back as the
-   * retention goes, DENIAL_RETENTION_DAYS) to the end of the current bucket, or to the last bucket
-   * that starts before `to`.
+   * Denials, peak seats in use and the seats in force per hour or day of the time zone `tz` (IANA,
+   * default UTC; check it with `isTimeZone` first), from the bucket that holds `since` (or as far
+   * back as the retention goes, DENIAL_RETENTION_DAYS) to the end of the current bucket, or to the
+   * last bucket that starts before `to`. `until` is the end of the last bucket.
    */
-  async history(actor: Actor, licenseId: string, { bucketMs, since, to }: { bucketMs: number; since?: number; to?: number }): Promise<HistoryBucket[]> {
+  async history(
+    actor: Actor,
+    licenseId: string,
+    { bucket, tz = 'UTC', since, to }: { bucket: BucketUnit; tz?: string; since?: number; to?: number },
+  ): Promise<{ buckets: HistoryBucket[]; until: number }> {
     const license = await this.license(actor, licenseId);
     const now = this.deps.now();
-    const end = Math.ceil((now + 1) / bucketMs) * bucketMs;
-    const until = to === undefined ? end : Math.min(end, Math.ceil(to / bucketMs) * bucketMs);
-    const floor = Math.floor((now - this.deps.options.denialRetentionDays * 86_400_000) / bucketMs) * bucketMs;
-    const from = Math.max(floor, since !== undefined ? Math.floor(since / bucketMs) * bucketMs : floor);
-    return this.deps.store.history(license.id, from, until, bucketMs);
+    const floor = now - this.deps.options.denialRetentionDays * 86_400_000;
+    const from = Math.max(floor, since ?? floor);
+    const until = Math.min(now + 1, to ?? Infinity);
+    const bounds = bucketBounds(bucket, tz, from, until);
+    return { buckets: await this.deps.store.history(license.id, bounds), until: bounds.at(-1) ?? bucketStart(bucket, tz, from) };
   }
 
   /**

@@ -85,8 +85,11 @@ export interface SeatStore {
   countDenials(since: number): Promise<DenialCount[]>;
   /** The newest `perLicense` denials of each license in one query, in the order of `licenseIds`, each newest first. */
   listLatestDenials(licenseIds: readonly string[], perLicense: number): Promise<Denial[]>;
-  /** Denials and peak seats in use per bucket of `bucketMs`, from `since` to `until`. */
-  history(licenseId: string, since: number, until: number, bucketMs: number): Promise<HistoryBucket[]>;
+  /**
+   * Per bucket [bounds[i], bounds[i + 1]): denials, the peak of seats in use, the seats in force
+   * and whether they were all taken. Deleting history keeps the seat count in force at `before`.
+   */
+  history(licenseId: string, bounds: readonly number[]): Promise<HistoryBucket[]>;
   /** Deletes denials and seat history older than `before`. */
   pruneHistory(before: number): Promise<number>;
 

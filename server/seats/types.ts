@@ -174,6 +174,12 @@ export interface HistoryBucket {
   denials: number;
   /** Highest seats in use recorded in the bucket (carried over from before when nothing moved). */
   peakSeatsInUse: number;
+  /** Denials per reason (reasons with none left out). */
+  denialsByReason: Partial<Record<DenyReason, number>>;
+  /** The highest seat count in force at any moment of the bucket. */
+  seats: number;
+  /** At some moment of the bucket every seat then in force was taken (and there was at least one). */
+  full: boolean;
 }
 
 /** How many denials one license had for one reason (the metrics' gauges). */

@@ -1,10 +1,12 @@
 // The record of what happened: denials (kept for the retention period) and the seat history
 // (every grant, resume, idle, release and denial with the seats in use after it), and the
 // per-bucket counts the dashboard's charts draw from them.
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import type { DenyReason } from '../../shared';
 import type { Denial, DenialCount, HistoryBucket } from '../seats/types';
+import { foldHistory, stepOf } from './history-buckets';
 import { toDenial } from './rows';
+import type { Database } from './schema';
 import { chunked, insertDenial } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
@@ -82,32 +84,76 @@ export class History {
     return rows.map((r) => ({ licenseId: r.license_id, reason: r.reason as DenyReason, count: Number(r.n) }));
   }
 
-  /** Denials and peak seats in use per bucket of `bucketMs`, from `since` to `until`. */
-  async history(licenseId: string, since: number, until: number, bucketMs: number): Promise<HistoryBucket[]> {
+  /**
+   * Per bucket [bounds[i], bounds[i + 1]): denials (by reason), the peak of seats in use, the
+   * highest seat count in force and whether every seat was taken at some moment (history-buckets.ts).
+   */
+  async history(licenseId: string, bounds: readonly number[]): Promise<HistoryBucket[]> {
+    if (bounds.length < 2) return [];
     const { db } = this.s;
-    // Integer division on both stores: better-sqlite3 binds a JS number as a REAL, which would
-    // make every event a bucket of its own.
-    const bucket = sql<number>`(${sql.ref('at')} - cast(${since} as bigint)) / cast(${bucketMs} as bigint)`;
+    const since = bounds[0]!;
+    const until = bounds.at(-1)!;
+    // Rows are grouped in SQL by the largest step that divides every boundary (a day for UTC
+    // days, an hour for days across a daylight-saving change), then added up per bucket. Integer
+    // division on both stores: better-sqlite3 binds a JS number as a REAL, which would make every
+    // event a step of its own.
+    const stepMs = stepOf(bounds);
+    const step = sql<number>`(${sql.ref('at')} - cast(${since} as bigint)) / cast(${stepMs} as bigint)`;
     const denials = await db
       .selectFrom('denials')
-      .select([bucket.as('b'), (eb) => eb.fn.countAll<number>().as('n')])
+      .select([step.as('b'), 'reason', (eb) => eb.fn.countAll<number>().as('n')])
       .where('license_id', '=', licenseId)
       .where('at', '>=', since)
       .where('at', '<', until)
-      .groupBy(sql`1`)
+      .groupBy([sql`1`, 'reason'])
+      .orderBy(sql`1`)
       .execute();
+    // Each event with the seat count in force when it happened.
+    const events = db
+      .selectFrom('seat_events as e')
+      .select(['e.id', 'e.at', 'e.seats_in_use', (eb) => seatsAt(eb.selectFrom('seat_counts as c'), 'e').as('seats_then')])
+      .where('e.license_id', '=', licenseId)
+      .where('e.at', '>=', since)
+      .where('e.at', '<', until);
     const moves = await db
-      .selectFrom('seat_events')
-      .select([bucket.as('b'), (eb) => eb.fn.max('seats_in_use').as('peak'), (eb) => eb.fn.max('id').as('last')])
-      .where('license_id', '=', licenseId)
-      .where('at', '>=', since)
-      .where('at', '<', until)
+      .selectFrom(events.as('x'))
+      .select([
+        step.as('b'),
+        (eb) => eb.fn.max('seats_in_use').as('peak'),
+        (eb) => eb.fn.max('id').as('last'),
+        (eb) => eb.fn.max(sql<number>`case when seats_then > 0 and seats_in_use >= seats_then then 1 else 0 end`).as('full'),
+      ])
       .groupBy(sql`1`)
+      .orderBy(sql`1`)
       .execute();
     const lastIds = moves.map((m) => Number(m.last));
     const lasts = lastIds.length
       ? await db.selectFrom('seat_events').select(['id', 'seats_in_use']).where('id', 'in', lastIds).execute()
       : [];
+    const lastById = new Map(lasts.map((l) => [Number(l.id), Number(l.seats_in_use)]));
+    // Each change of the seat count with the seats in use at that moment.
+    const changes = await db
+      .selectFrom('seat_counts as c')
+      .select([
+        'c.at',
+        'c.seats',
+        (eb) =>
+          eb
+            .selectFrom('seat_events as e')
+            .select('e.seats_in_use')
+            .whereRef('e.license_id', '=', 'c.license_id')
+            .whereRef('e.at', '<=', 'c.at')
+            .orderBy('e.at', 'desc')
+            .orderBy('e.id', 'desc')
+            .limit(1)
+            .as('in_use'),
+      ])
+      .where('c.license_id', '=', licenseId)
+      .where('c.at', '>=', since)
+      .where('c.at', '<', until)
+      .orderBy('c.at')
+      .orderBy('c.id')
+      .execute();
     const before = await db
       .selectFrom('seat_events')
       .select('seats_in_use')
@@ -117,23 +163,29 @@ export class History {
       .limit(1)
       .executeTakeFirst();
 
-    const lastById = new Map(lasts.map((l) => [Number(l.id), Number(l.seats_in_use)]));
-    const denialsBy = new Map(denials.map((d) => [Number(d.b), Number(d.n)]));
-    const movesBy = new Map(moves.map((m) => [Number(m.b), { peak: Number(m.peak), last: lastById.get(Number(m.last)) ?? 0 }]));
-    const buckets: HistoryBucket[] = [];
-    // A bucket where nothing moved still holds the seats left by the last event before it.
-    let carried = before ? Number(before.seats_in_use) : 0;
-    const count = Math.max(0, Math.ceil((until - since) / bucketMs));
-    for (let i = 0; i < count; i++) {
-      const moved = movesBy.get(i);
-      buckets.push({
-        at: since + i * bucketMs,
-        denials: denialsBy.get(i) ?? 0,
-        peakSeatsInUse: Math.max(carried, moved?.peak ?? 0),
-      });
-      if (moved) carried = moved.last;
-    }
-    return buckets;
+    return foldHistory({
+      bounds,
+      stepMs,
+      moves: moves.map((m) => ({ step: Number(m.b), peak: Number(m.peak), last: lastById.get(Number(m.last)) ?? 0, full: Number(m.full) === 1 })),
+      denials: denials.map((d) => ({ step: Number(d.b), reason: d.reason, count: Number(d.n) })),
+      changes: changes.map((c) => ({ at: Number(c.at), seats: Number(c.seats), inUse: Number(c.in_use ?? 0) })),
+      inUseBefore: before ? Number(before.seats_in_use) : 0,
+      seatsBefore: await this.seatsBefore(licenseId, since),
+    });
+  }
+
+  /**
+   * The seat count in force just before `since`; for a range that starts before the license
+   * existed, its first seat count (and with no record at all, as a license row without one would
+   * be, its seats now).
+   */
+  private async seatsBefore(licenseId: string, since: number): Promise<number> {
+    const { db } = this.s;
+    const row =
+      (await seatsAt(db.selectFrom('seat_counts as c'), since).where('c.license_id', '=', licenseId).executeTakeFirst()) ??
+      (await db.selectFrom('seat_counts as c').select('c.seats').where('c.license_id', '=', licenseId).orderBy('c.at').orderBy('c.id').limit(1).executeTakeFirst()) ??
+      (await db.selectFrom('licenses').select('seats').where('id', '=', licenseId).executeTakeFirst());
+    return Number(row?.seats ?? 0);
   }
 
   /** Deletes denials and seat history older than `before` (and kick cool-downs long over). */
@@ -141,7 +193,37 @@ export class History {
     const { db } = this.s;
     const a = await db.deleteFrom('denials').where('at', '<', before).executeTakeFirst();
     const b = await db.deleteFrom('seat_events').where('at', '<', before).executeTakeFirst();
+    // Seat counts too, but never the one in force at `before`: the oldest bucket kept still
+    // knows its seats. A change goes when a later one (at or before `before`) replaced it.
+    await db
+      .deleteFrom('seat_counts as c')
+      .where('c.at', '<', before)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('seat_counts as n')
+            .select('n.id')
+            .whereRef('n.license_id', '=', 'c.license_id')
+            .where('n.at', '<=', before)
+            .where((w) => w.or([w('n.at', '>', w.ref('c.at')), w.and([w('n.at', '=', w.ref('c.at')), w('n.id', '>', w.ref('c.id'))])])),
+        ),
+      )
+      .execute();
     await db.deleteFrom('kick_cooldowns').where('until', '<', before).execute();
     return Number(a.numDeletedRows) + Number(b.numDeletedRows);
   }
+}
+
+/**
+ * The seat count in force at a time (a number), or at the time of an outer row (`e`, correlated):
+ * the newest change at or before it.
+ */
+function seatsAt<O>(from: SelectQueryBuilder<Database & { c: Database['seat_counts'] }, 'c', O>, at: number | 'e') {
+  return from
+    .select('c.seats')
+    .$if(at === 'e', (q) => q.whereRef('c.license_id', '=', sql.ref('e.license_id')).whereRef('c.at', '<=', sql.ref('e.at')))
+    .$if(at !== 'e', (q) => q.where('c.at', '<=', at as number))
+    .orderBy('c.at', 'desc')
+    .orderBy('c.id', 'desc')
+    .limit(1);
 }

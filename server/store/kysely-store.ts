@@ -93,7 +93,7 @@ export class KyselySeatStore implements SeatStore {
   listDenials(licenseId: string, opts?: { since?: number; until?: number; limit?: number }) { return this.records.listDenials(licenseId, opts); }
   countDenials(since: number) { return this.records.countDenials(since); }
   listLatestDenials(licenseIds: readonly string[], perLicense: number) { return this.records.listLatestDenials(licenseIds, perLicense); }
-  history(licenseId: string, since: number, until: number, bucketMs: number) { return this.records.history(licenseId, since, until, bucketMs); }
+  history(licenseId: string, bounds: readonly number[]) { return this.records.history(licenseId, bounds); }
   pruneHistory(before: number) { return this.records.pruneHistory(before); }
 
   listActivations(licenseId: string) { return this.activations.listActivations(licenseId); }

@@ -50,7 +50,11 @@ export class Licenses {
   /** Throws `StoreConflictError` when the id is taken. */
   async createLicense(license: NewLicenseRow): Promise<License> {
     try {
-      await this.s.db.insertInto('licenses').values(licenseRow(license)).execute();
+      await this.s.dialect.transaction(async (trx) => {
+        await trx.insertInto('licenses').values(licenseRow(license)).execute();
+        // The history's seat count from the start (migration 2026-11-26T13).
+        await trx.insertInto('seat_counts').values({ license_id: license.id, at: license.createdAt, seats: license.seats }).execute();
+      });
     } catch (err) {
       if (this.s.dialect.isUniqueViolation(err)) throw new StoreConflictError(`license ${license.id} exists`, { cause: err });
       throw err;
@@ -86,6 +90,8 @@ export class Licenses {
       const before = toLicense(row);
       let license: License = { ...before, ...patch, updatedAt: now };
       await trx.updateTable('licenses').set(licenseRow(license)).where('id', '=', id).execute();
+      // Each change of the seat count is kept, so past history buckets keep the seats they had.
+      if (license.seats !== Number(row.seats)) await trx.insertInto('seat_counts').values({ license_id: id, at: now, seats: license.seats }).execute();
       // Inactivity turned on counts from now: nobody is released for quiet time before the rule.
       if (before.inactivityTimeoutSec === null && license.inactivityTimeoutSec !== null) {
         await trx.updateTable('sessions').set({ last_activity_at: now, warned_at: null }).where('license_id', '=', id).execute();

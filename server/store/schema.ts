@@ -126,6 +126,14 @@ export interface LeasesTable {
   renew_by: number;
 }
 
+/** A change of a license's seat count, from its creation on (migration 2026-11-26T13). */
+export interface SeatCountsTable {
+  id: Generated<number>;
+  license_id: string;
+  at: number;
+  seats: number;
+}
+
 export interface NodesTable {
   id: string;
   started_at: number;
@@ -148,6 +156,7 @@ export interface Database {
   audit_log: AuditLogTable;
   activations: ActivationsTable;
   leases: LeasesTable;
+  seat_counts: SeatCountsTable;
   nodes: NodesTable;
   settings: SettingsTable;
 }

@@ -36,7 +36,7 @@ const perLicense: Record<string, PerLicenseRead> = {
   findLicense: (r, a, id) => r.findLicense(a, id),
   sessions: (r, a, id) => r.sessions(a, id),
   denials: (r, a, id) => r.denials(a, id),
-  history: (r, a, id) => r.history(a, id, { bucketMs: 3_600_000 }),
+  history: (r, a, id) => r.history(a, id, { bucket: 'hour' }),
   activations: (r, a, id) => r.activations(a, id),
 };
 const lists = ['licenses', 'audit', 'snapshot', 'tenants'];

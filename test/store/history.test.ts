@@ -2,6 +2,7 @@
 // dashboard's charts read them. Several events share a bucket (on SQLite, too: a JS number binds
 // as a REAL there, and the bucket must still be an integer).
 import { expect, it } from 'vitest';
+import { evenBounds } from '../../server/seats/time-buckets';
 import type { Denial } from '../../server/seats/types';
 import { admit, claimant, forEachStore, grant, newLicense } from './store-dialects';
 
@@ -9,6 +10,7 @@ forEachStore('history', (nodes) => {
   it('counts the denials and the peak of seats in use of several events in one bucket', async () => {
     const [store] = await nodes(1);
     const license = await newLicense(store!, { seats: 2 });
+    const of2 = { seats: 2 };
     // [1000, 2000): two grants, two denials, both ended again.
     const a = await grant(store!, license, claimant('a'), 1000);
     const b = await grant(store!, license, claimant('b'), 1100);
@@ -21,24 +23,24 @@ forEachStore('history', (nodes) => {
     const refusal: Denial = { licenseId: license.id, at: 2600, reason: 'denied_by_app', sessionRef: 'f', userId: null, deviceId: null, instanceId: null };
     await store!.recordDenial(refusal);
 
-    expect(await store!.history(license.id, 1000, 4000, 1000)).toEqual([
-      { at: 1000, denials: 2, peakSeatsInUse: 2 },
-      { at: 2000, denials: 1, peakSeatsInUse: 1 },
+    expect(await store!.history(license.id, evenBounds(1000, 4000, 1000))).toEqual([
+      { at: 1000, denials: 2, peakSeatsInUse: 2, ...of2, full: true, denialsByReason: { no_free_seats: 2 } },
+      { at: 2000, denials: 1, peakSeatsInUse: 1, ...of2, full: false, denialsByReason: { denied_by_app: 1 } },
       // Held since the last move before it.
-      { at: 3000, denials: 0, peakSeatsInUse: 1 },
+      { at: 3000, denials: 0, peakSeatsInUse: 1, ...of2, full: false, denialsByReason: {} },
     ]);
     // Buckets that do not divide the times evenly, and seats carried in from before `since`.
-    expect(await store!.history(license.id, 1000, 4000, 1500)).toEqual([
-      { at: 1000, denials: 2, peakSeatsInUse: 2 },
-      { at: 2500, denials: 1, peakSeatsInUse: 1 },
+    expect(await store!.history(license.id, evenBounds(1000, 4000, 1500))).toEqual([
+      { at: 1000, denials: 2, peakSeatsInUse: 2, ...of2, full: true, denialsByReason: { no_free_seats: 2 } },
+      { at: 2500, denials: 1, peakSeatsInUse: 1, ...of2, full: false, denialsByReason: { denied_by_app: 1 } },
     ]);
-    expect(await store!.history(license.id, 1250, 2250, 500)).toEqual([
-      { at: 1250, denials: 0, peakSeatsInUse: 1 },
-      { at: 1750, denials: 0, peakSeatsInUse: 0 },
+    expect(await store!.history(license.id, evenBounds(1250, 2250, 500))).toEqual([
+      { at: 1250, denials: 0, peakSeatsInUse: 1, ...of2, full: false, denialsByReason: {} },
+      { at: 1750, denials: 0, peakSeatsInUse: 0, ...of2, full: false, denialsByReason: {} },
     ]);
-    expect(await store!.history(license.id, 3000, 5000, 1000)).toEqual([
-      { at: 3000, denials: 0, peakSeatsInUse: 1 },
-      { at: 4000, denials: 0, peakSeatsInUse: 1 },
+    expect(await store!.history(license.id, evenBounds(3000, 5000, 1000))).toEqual([
+      { at: 3000, denials: 0, peakSeatsInUse: 1, ...of2, full: false, denialsByReason: {} },
+      { at: 4000, denials: 0, peakSeatsInUse: 1, ...of2, full: false, denialsByReason: {} },
     ]);
   });
 

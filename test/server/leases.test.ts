@@ -98,12 +98,21 @@ describe('HTTP leases', () => {
   });
 
   it('DELETE frees the seat at once (204); a second DELETE is 404; with a socket left it only detaches', async () => {
-    const { url, api } = await startServer();
+    const seen: string[] = [];
+    const hooks = {
+      onAdmission: (p: { socketId: string }) => void seen.push(`admission ${p.socketId.replace(/[0-9a-f-]{36}$/, '<id>')}`),
+      onSessionStarted: () => void seen.push('started'),
+      onSessionEnded: (p: { reason: string }) => void seen.push(`ended ${p.reason}`),
+    };
+    const { url, api } = await startServer({ hooks });
     const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });
     const token = await sign(license, { dev: 'till-1' });
     const l = (await acquire(url, token)).body;
     expect(await release(url, token, l.leaseId)).toEqual({ status: 204, body: undefined });
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
+    // The same hooks as a socket's admission and app end.
+    await until(() => seen.length === 3);
+    expect(seen).toEqual(['admission lease:<id>', 'started', 'ended ended_by_app']);
     expect(await release(url, token, l.leaseId)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     expect(await renew(url, token, l.leaseId)).toMatchObject({ status: 404 });
 

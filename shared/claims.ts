@@ -12,6 +12,8 @@ export const TokenClaims = z.object({
   sub: id.optional(),
   dev: id.optional(),
   ins: id.optional(),
+  /** The claimant's group, for reservations and group limits (docs/contract.md). */
+  grp: id.optional(),
   // Shown on the dashboard: no control or bidi-override characters (shared/text.ts).
   app: safeText(z.string().max(200)).optional(),
   name: safeText(z.string().max(200)).optional(),

@@ -20,6 +20,8 @@ export const DenyReason = {
   DeniedByApp: 'denied_by_app',
   /** A new device beyond the license's `maxActivations` (docs/contract.md section 8). */
   TooManyActivations: 'too_many_activations',
+  /** The claimant's group (`grp` claim) holds as many seats as its limit allows (`groupLimits`). */
+  GroupLimit: 'group_limit',
 } as const;
 export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
 

@@ -18,6 +18,8 @@ export interface SeatGrantedPayload {
   seatsInUse: number;
   seats: number;
   idleTimeoutSec: number;
+  /** The grant took the license past `seats`, into its overage (always false on a resume). */
+  overage: boolean;
   /** A signed seat receipt (compact JWS, docs/contract.md 8.5), when the license has `offlineGraceSec > 0`. */
   receipt?: string;
 }
@@ -117,6 +119,33 @@ export interface LicenseSettings {
   leaseIntervalSec: number;
   /** When > 0, grants carry a signed seat receipt valid this long, and the seat is held until it expires. */
   offlineGraceSec: number;
+  /** Seats may be granted up to `floor(seats × overage)` (1 to 2); grants above `seats` are marked `overage`. */
+  overage: number;
+  /** A client that asks to wait is queued instead of denied when no seat is free. */
+  queue: boolean;
+  /** Seats only claimants of a group (`grp` claim) may take, each within its window if it has one. */
+  reservations: ReservationView[];
+  /** Claimants of a group hold at most `max` seats together; beyond it they are denied `group_limit`. */
+  groupLimits: GroupLimitView[];
+}
+
+/** `{ days, from, to, tz }`: ISO weekdays 1 to 7, `"HH:MM"` local times, an IANA time zone. */
+export interface ReservationWindowView {
+  days: number[];
+  from: string;
+  to: string;
+  tz: string;
+}
+
+export interface ReservationView {
+  group: string;
+  seats: number;
+  window?: ReservationWindowView;
+}
+
+export interface GroupLimitView {
+  group: string;
+  max: number;
 }
 
 export interface LicenseView extends LicenseSettings {
@@ -145,6 +174,8 @@ export interface ClaimantIds {
 export interface SessionView extends ClaimantIds {
   id: string;
   licenseId: string;
+  /** The claimant's group (`grp` claim), if any. */
+  group: string | null;
   state: SessionState;
   app: string | null;
   apps: string[];

@@ -7,6 +7,16 @@ const text = (max: number) => safeText(z.string().trim().min(1).max(max));
 
 export const CreateTenantBody = z.strictObject({ name: text(200) });
 
+const groupName = z.string().min(1).max(200);
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a local time "HH:MM"');
+/** ISO weekdays 1 (Monday) to 7, local times, an IANA zone (checked in administration). */
+const reservationWindow = z.strictObject({
+  days: z.array(z.number().int().min(1).max(7)).min(1).max(7).refine((d) => new Set(d).size === d.length, 'days must be distinct'),
+  from: hhmm,
+  to: hhmm,
+  tz: z.string().min(1).max(100),
+});
+
 const licenseFields = {
   name: text(200),
   seats: z.number().int().min(0).max(1_000_000),
@@ -23,6 +33,11 @@ const licenseFields = {
   leaseIntervalSec: z.number().int().min(10).max(2_592_000),
   /** 0: off; at most 30 days. */
   offlineGraceSec: z.number().int().min(0).max(2_592_000),
+  overage: z.number().min(1).max(2),
+  queue: z.boolean(),
+  /** Sums, zones and overlaps are checked in administration (decisions/pool-settings.ts), 422. */
+  reservations: z.array(z.strictObject({ group: groupName, seats: z.number().int().min(1).max(1_000_000), window: reservationWindow.optional() })).max(50),
+  groupLimits: z.array(z.strictObject({ group: groupName, max: z.number().int().min(0).max(1_000_000) })).max(100),
 };
 
 export const CreateLicenseBody = z.strictObject({
@@ -40,6 +55,10 @@ export const CreateLicenseBody = z.strictObject({
   inactivityWarningSec: licenseFields.inactivityWarningSec.optional(),
   leaseIntervalSec: licenseFields.leaseIntervalSec.optional(),
   offlineGraceSec: licenseFields.offlineGraceSec.optional(),
+  overage: licenseFields.overage.optional(),
+  queue: licenseFields.queue.optional(),
+  reservations: licenseFields.reservations.optional(),
+  groupLimits: licenseFields.groupLimits.optional(),
 });
 
 export const PatchLicenseBody = z
@@ -56,6 +75,10 @@ export const PatchLicenseBody = z
     inactivityWarningSec: licenseFields.inactivityWarningSec,
     leaseIntervalSec: licenseFields.leaseIntervalSec,
     offlineGraceSec: licenseFields.offlineGraceSec,
+    overage: licenseFields.overage,
+    queue: licenseFields.queue,
+    reservations: licenseFields.reservations,
+    groupLimits: licenseFields.groupLimits,
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'the body changes nothing: name at least one field');

@@ -10,6 +10,8 @@ import { every } from './periodic';
 import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
+import { poolProblem } from './decisions/pool-settings';
+import type { GroupLimit, Reservation } from './decisions/seat-pool';
 import { type AuditEntry, type EndedSession, type License, type LicensePatch, POLICY_DEFAULTS, type Tenant } from './types';
 
 export interface NewLicense {
@@ -26,6 +28,10 @@ export interface NewLicense {
   inactivityWarningSec?: number;
   leaseIntervalSec?: number;
   offlineGraceSec?: number;
+  overage?: number;
+  queue?: boolean;
+  reservations?: Reservation[];
+  groupLimits?: GroupLimit[];
   tenantId?: string;
 }
 
@@ -135,6 +141,10 @@ export class Administration {
       inactivityWarningSec: input.inactivityWarningSec ?? POLICY_DEFAULTS.inactivityWarningSec,
       leaseIntervalSec: input.leaseIntervalSec ?? POLICY_DEFAULTS.leaseIntervalSec,
       offlineGraceSec: input.offlineGraceSec ?? POLICY_DEFAULTS.offlineGraceSec,
+      overage: input.overage ?? POLICY_DEFAULTS.overage,
+      queue: input.queue ?? POLICY_DEFAULTS.queue,
+      reservations: input.reservations ?? [],
+      groupLimits: input.groupLimits ?? [],
       secret: randomBytes(32).toString('base64url'),
       seatsInUse: 0,
       createdAt: now,
@@ -244,7 +254,9 @@ export class Administration {
     }
   }
 
-  private checkLimits(l: Pick<License, 'seats' | 'seatCap' | 'idleTimeoutSec' | 'inactivityTimeoutSec'>): void {
+  private checkLimits(l: Pick<License, 'seats' | 'seatCap' | 'idleTimeoutSec' | 'inactivityTimeoutSec' | 'reservations' | 'groupLimits'>): void {
+    const problem = poolProblem(l);
+    if (problem) throw new SeatError(ErrorCode.OutOfRange, problem.message, { details: { field: problem.field } });
     const { idleTimeoutMinSec, idleTimeoutMaxSec, inactivityTimeoutMinSec, inactivityTimeoutMaxSec } = this.deps.options;
     const within = (field: string, value: number | null, min: number, max: number) => {
       if (value === null || (value >= min && value <= max)) return;

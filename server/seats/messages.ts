@@ -7,6 +7,7 @@ export const DENY_MESSAGE: Record<Exclude<DenyReason, 'no_free_seats' | 'denied_
   license_suspended: 'This license is suspended',
   kicked: 'This session was ended by an administrator; try again later',
   too_many_activations: 'This license is activated on as many devices as it allows; deactivate one to use this device',
+  group_limit: 'Your group holds as many seats of this license as it may',
 };
 
 export const END_MESSAGE: Record<EndReason, string> = {

@@ -122,6 +122,7 @@ export class SeatEngine {
         seatsInUse,
         seats: current.seats,
         idleTimeoutSec: current.idleTimeoutSec,
+        overage: outcome.overage,
       },
       session,
       license: current,

@@ -112,6 +112,7 @@ export async function verifyToken(token: string, license: License, clockSkewSec 
     userId: claims.sub ?? null,
     deviceId: claims.dev ?? null,
     instanceId: claims.ins ?? null,
+    group: claims.grp ?? null,
     app: claims.app ?? null,
     name: claims.name ?? null,
     weight: claims.weight ?? 1,

@@ -35,6 +35,10 @@ export const POLICY_DEFAULTS = {
   inactivityWarningSec: 60,
   leaseIntervalSec: 3600,
   offlineGraceSec: 0,
+  overage: 1,
+  queue: false,
+  reservations: [],
+  groupLimits: [],
 } as const satisfies Partial<LicenseSettings>;
 
 /** A license as it is created: nothing is held yet. */
@@ -48,6 +52,8 @@ export type LicensePatch = Partial<LicenseSettings>;
  * applied to these claims (decisions/seat-key.ts), in the admission's transaction.
  */
 export interface Claimant extends ClaimantIds {
+  /** The `grp` claim: the claimant's group, for reservations and group limits. */
+  group?: string | null;
   app: string | null;
   name: string | null;
   weight: number;
@@ -57,6 +63,8 @@ export interface Session extends ClaimantIds {
   id: string;
   licenseId: string;
   seatKeyValue: string;
+  /** The group (`grp` claim) of the claimant that started it. */
+  group: string | null;
   app: string | null;
   name: string | null;
   weight: number;
@@ -114,6 +122,8 @@ export type AdmitOutcome =
       expired: EndedSession[];
       /** The resumed session had an inactivity warning pending: this connect ended it. */
       warningCleared?: boolean;
+      /** The grant took the license past `seats`, into its overage. */
+      overage: boolean;
     }
   | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[] }
   | { kind: 'license_not_found' }

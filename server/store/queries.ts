@@ -12,7 +12,7 @@ function row<T extends object>(p: T, columns: ReadonlyArray<keyof T>): T {
 
 const SESSION_COLUMNS = [
   'id', 'license_id', 'seat_key_value', 'session_ref', 'user_id', 'device_id', 'instance_id',
-  'app', 'name', 'weight', 'state', 'started_at', 'idle_since', 'expires_at', 'last_activity_at', 'warned_at', 'receipt_until',
+  'app', 'name', 'weight', 'state', 'started_at', 'idle_since', 'expires_at', 'last_activity_at', 'warned_at', 'receipt_until', 'grp',
 ] as const satisfies ReadonlyArray<keyof SessionsTable>;
 const CONNECTION_COLUMNS = ['socket_id', 'session_id', 'license_id', 'node_id', 'app', 'connected_at', 'renew_by'] as const satisfies ReadonlyArray<
   keyof ConnectionsTable

@@ -29,6 +29,14 @@ export interface LicensesTable {
   lease_interval_sec: number;
   /** 0: off. */
   offline_grace_sec: number;
+  /** 1 to 2; 1: no overage (migration 2026-11-26T16, as the three below). */
+  overage: number;
+  /** 0 or 1. */
+  queue: number;
+  /** JSON `[{ group, seats, window? }]`. */
+  reservations: string;
+  /** JSON `[{ group, max }]`. */
+  group_limits: string;
   /** The secret before the last rotation, still verifying tokens until `previous_secret_until` (migration 2026-11-26T14). */
   previous_secret: string | null;
   previous_secret_until: number | null;
@@ -57,6 +65,8 @@ export interface SessionsTable {
   warned_at: number | null;
   /** The newest signed seat receipt's expiry: the seat is held at least until then. */
   receipt_until: number | null;
+  /** The claimant's group (`grp` claim; migration 2026-11-26T16). */
+  grp: string | null;
 }
 
 export interface ConnectionsTable {

@@ -5,9 +5,10 @@ import { type EndReason, EndReason as End, LicenseStatus, SeatEventType, Session
 import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
 import { type AdmissionDecision, decideAdmission } from '../seats/decisions/admission';
 import { seatKeyValue } from '../seats/decisions/seat-key';
+import { needsGroups } from '../seats/decisions/seat-pool';
 import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License, type Session } from '../seats/types';
 import { toLicense, toSession } from './rows';
-import { addSeats, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, sessionsOf } from './seat-moves';
+import { addSeats, heldByGroup, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, sessionsOf } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
 export class SeatLedger {
@@ -27,7 +28,14 @@ export class SeatLedger {
       const seatKey = { licenseId, seatKeyValue: key.value };
 
       const { rows } = await q.admissionSessions(trx, { ...seatKey, now });
-      const sessions = rows.map((r) => ({ row: r, id: r.id, weight: Number(r.weight), state: r.state as SessionState, expiresAt: r.expires_at === null ? null : Number(r.expires_at) }));
+      const sessions = rows.map((r) => ({
+        row: r,
+        id: r.id,
+        weight: Number(r.weight),
+        state: r.state as SessionState,
+        expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+        group: r.grp,
+      }));
       const own = sessions.find((s) => s.row.seat_key_value === key.value);
       const [cooldown] = (await q.cooldownUntil(trx, { ...seatKey, now })).rows;
       // Activations: read only where the license limits them (else every device is let through
@@ -47,6 +55,8 @@ export class SeatLedger {
               own,
               stale: sessions.filter((s) => s !== own),
               cooldownUntil: cooldown ? Number(cooldown.until) : null,
+              // What each group holds: read only when the license reserves seats or limits groups.
+              heldByGroup: needsGroups(license) ? await heldByGroup(trx, licenseId) : undefined,
               now,
             });
       // Granted or resumed: the device is activated (first grant) or seen again, in this transaction.
@@ -97,7 +107,7 @@ export class SeatLedger {
           conns,
         );
         const warningCleared = existing.warned_at !== null;
-        return { kind: 'granted', resumed: true, license, session, seatsInUse: license.seatsInUse, expired, warningCleared };
+        return { kind: 'granted', resumed: true, license, session, seatsInUse: license.seatsInUse, expired, warningCleared, overage: false };
       }
 
       const session: Session = {
@@ -105,6 +115,7 @@ export class SeatLedger {
         licenseId,
         seatKeyValue: key.value,
         ...claimantIds(claimant),
+        group: claimant.group ?? null,
         app: claimant.app,
         name: claimant.name,
         weight: claimant.weight,
@@ -137,6 +148,7 @@ export class SeatLedger {
         last_activity_at: now,
         warned_at: null,
         receipt_until: receiptUntil,
+        grp: session.group,
       });
       const seatsInUse = await addSeats(q, trx, licenseId, claimant.weight);
       await insertConnection(q, trx, req, session.id);
@@ -149,7 +161,7 @@ export class SeatLedger {
         seats_in_use: seatsInUse,
         at: now,
       });
-      return { kind: 'granted', resumed: false, license: { ...license, seatsInUse }, session, seatsInUse, expired };
+      return { kind: 'granted', resumed: false, license: { ...license, seatsInUse }, session, seatsInUse, expired, overage: decision.overage };
     });
   }
 

@@ -44,6 +44,18 @@ export async function insertConnection(q: HotQueries, trx: Db, req: AdmitRequest
   });
 }
 
+/** Seats held per group (`grp`) of the license's live sessions, idle ones included. */
+export async function heldByGroup(trx: Db, licenseId: string): Promise<Map<string, number>> {
+  const rows = await trx
+    .selectFrom('sessions')
+    .select((eb) => ['grp', eb.fn.sum<number | string>('weight').as('held')])
+    .where('license_id', '=', licenseId)
+    .where('grp', 'is not', null)
+    .groupBy('grp')
+    .execute();
+  return new Map(rows.map((r) => [r.grp!, Number(r.held)]));
+}
+
 /** The denial and its seat event; `weight` is what the claimant asked for. */
 export async function insertDenial(q: HotQueries, trx: Db, denial: Denial, weight: number, seatsInUse: number): Promise<void> {
   await trx

@@ -11,7 +11,7 @@ const idle = (id: string, expiresAt: number, weight = 1): S => ({ id, weight, st
 
 function input(over: Partial<AdmissionInput<S>> & { seats?: number; seatsInUse?: number; suspended?: boolean; weight?: number }): AdmissionInput<S> {
   return {
-    license: { status: over.suspended ? 'suspended' : 'active', seats: over.seats ?? 2, seatsInUse: over.seatsInUse ?? 0 },
+    license: { status: over.suspended ? 'suspended' : 'active', seats: over.seats ?? 2, seatsInUse: over.seatsInUse ?? 0, overage: 1, reservations: [], groupLimits: [] },
     claimant: { weight: over.weight ?? 1 },
     own: over.own,
     stale: over.stale ?? [],
@@ -112,7 +112,7 @@ const admission = fc
   .map(({ seats, suspended, weight, own, stale, others, cooldownUntil }): AdmissionInput<S> => {
     const shown = [...(own ? [own] : []), ...stale].reduce((n, s) => n + s.weight, 0);
     return {
-      license: { status: suspended ? 'suspended' : 'active', seats, seatsInUse: shown + others },
+      license: { status: suspended ? 'suspended' : 'active', seats, seatsInUse: shown + others, overage: 1, reservations: [], groupLimits: [] },
       claimant: { weight },
       own,
       stale,

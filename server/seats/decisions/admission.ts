@@ -3,14 +3,20 @@
 // store's transaction read under the license's lock (see SeatLedger.admit in server/store/seat-ledger.ts).
 import { DenyReason, LicenseStatus, SessionState } from '../../../shared';
 import type { Claimant, License, Session } from '../types';
+import { decideSeat, type PoolSettings } from './seat-pool';
 
 /** What admission needs to know of a live session. */
-export type SessionFacts = Pick<Session, 'id' | 'weight' | 'state' | 'expiresAt'>;
+export type SessionFacts = Pick<Session, 'id' | 'weight' | 'state' | 'expiresAt'> & { group?: string | null };
 
 export interface AdmissionInput<S extends SessionFacts> {
   /** The license row, locked. */
-  license: Pick<License, 'status' | 'seats' | 'seatsInUse'>;
-  claimant: Pick<Claimant, 'weight'>;
+  license: Pick<License, 'status' | 'seatsInUse'> & PoolSettings;
+  claimant: Pick<Claimant, 'weight' | 'group'>;
+  /**
+   * Seats held per group, for the groups the license's reservations and limits name (read only
+   * when it has some; stale sessions among `stale` are counted in it too).
+   */
+  heldByGroup?: ReadonlyMap<string, number>;
   /** The live session of the claimant's seat key, idle or active, if there is one. */
   own: S | undefined;
   /**
@@ -26,8 +32,8 @@ export interface AdmissionInput<S extends SessionFacts> {
 export type AdmissionDecision<S extends SessionFacts> =
   /** Join the seat key's live session: no seat is taken. */
   | { kind: 'resume'; session: S; release: S[] }
-  /** Take `claimant.weight` seats for a new session. */
-  | { kind: 'grant'; release: S[] }
+  /** Take `claimant.weight` seats for a new session; `overage` when that goes past `seats`. */
+  | { kind: 'grant'; release: S[]; overage: boolean }
   | { kind: 'deny'; reason: DenyReason; release: S[] };
 
 /** Whether a session is idle and at or past its deadline: its seat is no longer held. */
@@ -39,8 +45,9 @@ export function isPastDeadline(s: Pick<Session, 'state' | 'expiresAt'>, now: num
  * Suspended licenses refuse everyone. The seat key's live session is resumed (however full the
  * license), unless it is itself past its deadline: then it is released, with every other stale
  * seat, and the claimant asks afresh. A seat key in its kick cool-down is refused. A new session
- * is granted if its weight fits in `seats` (after releasing stale seats, only when it would not
- * fit without), else refused with `no_free_seats`.
+ * is granted if its weight fits (seat-pool.ts: the seats with overage, less what is reserved for
+ * other groups, within its group's limit), after releasing stale seats only when it would not fit
+ * without; else refused with `no_free_seats` or `group_limit`.
  */
 export function decideAdmission<S extends SessionFacts>(input: AdmissionInput<S>): AdmissionDecision<S> {
   const { license, claimant, now } = input;
@@ -61,8 +68,21 @@ export function decideAdmission<S extends SessionFacts>(input: AdmissionInput<S>
 
   if (input.cooldownUntil !== null && input.cooldownUntil > now) return { kind: 'deny', reason: DenyReason.Kicked, release };
 
-  const held = () => license.seatsInUse - release.reduce((n, s) => n + s.weight, 0);
-  if (held() + claimant.weight > license.seats) releaseAll();
-  if (held() + claimant.weight > license.seats) return { kind: 'deny', reason: DenyReason.NoFreeSeats, release };
-  return { kind: 'grant', release };
+  const claim = { weight: claimant.weight, group: claimant.group ?? null };
+  const verdict = () => {
+    const byGroup = new Map(input.heldByGroup ?? []);
+    let total = license.seatsInUse;
+    for (const s of release) {
+      total -= s.weight;
+      if (s.group && byGroup.has(s.group)) byGroup.set(s.group, byGroup.get(s.group)! - s.weight);
+    }
+    return decideSeat(license, claim, { total, byGroup }, now);
+  };
+  let seat = verdict();
+  if (seat.kind === 'deny') {
+    releaseAll();
+    seat = verdict();
+  }
+  if (seat.kind === 'deny') return { kind: 'deny', reason: seat.reason, release };
+  return { kind: 'grant', release, overage: seat.overage };
 }

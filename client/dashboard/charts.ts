@@ -1,5 +1,8 @@
-// The two history charts of a license (uPlot, bundled): peak seats in use against the license's
-// seats, and denials, per hour or per day. The buckets come aggregated from the store.
+// The two history charts of a license (uPlot, bundled): peak seats in use against the seats in
+// force in each bucket (a step where the seat count changed, a dot where every seat was taken),
+// and denials, per hour or per day of the viewer's time zone. The buckets come aggregated from
+// the store; both charts span from the first bucket's start to the last one's end, so the
+// current bucket is drawn whole rather than clipped at the right edge.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom';
@@ -8,12 +11,31 @@ export interface HistoryBucket {
   at: string;
   denials: number;
   peakSeatsInUse: number;
+  /** The highest seat count in force in the bucket. */
+  seats: number;
+  /** Every seat in force was taken at some moment of the bucket. */
+  full: boolean;
+  denialsByReason: Record<string, number>;
+}
+
+/** GET /licenses/:id/history's reply. */
+export interface HistoryReply {
+  bucket: 'hour' | 'day';
+  tz: string;
+  /** The end of the last bucket. */
+  until: string;
+  buckets: HistoryBucket[];
 }
 
 export interface HistoryCharts {
   readonly element: HTMLElement;
-  update(buckets: HistoryBucket[], seats: number, bucket: 'hour' | 'day'): void;
+  update(reply: HistoryReply): void;
   destroy(): void;
+}
+
+/** The viewer's time zone (the browser's), in which the dashboard asks for its buckets. */
+export function viewerZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
 /** A colour of the page's scheme (style.css), so the charts follow light and dark mode. */
@@ -45,7 +67,7 @@ export function historyCharts(): HistoryCharts {
   const redraw = () => last && charts.update(...last);
   scheme.addEventListener('change', redraw);
 
-  const axes = (bucket: 'hour' | 'day'): uPlot.Axis[] => {
+  const axes = (bucket: HistoryReply['bucket']): uPlot.Axis[] => {
     const stroke = color('--chart-axis', '#374151');
     const grid = { stroke: color('--chart-grid', '#eee') };
     return [
@@ -56,50 +78,99 @@ export function historyCharts(): HistoryCharts {
 
   const charts: HistoryCharts = {
     element,
-    update(buckets, seats, bucket) {
-      last = [buckets, seats, bucket];
+    update(reply) {
+      last = [reply];
+      const { buckets, bucket, tz } = reply;
       const xs = buckets.map((b) => Date.parse(b.at) / 1000);
+      const ends = [...xs.slice(1), Date.parse(reply.until) / 1000];
       const peaks = buckets.map((b) => b.peakSeatsInUse);
       const denials = buckets.map((b) => b.denials);
-      const limit = buckets.map(() => seats);
+      const limit = buckets.map((b) => b.seats);
+      const full = buckets.map((b) => (b.full ? b.peakSeatsInUse : null));
+      const seatsNow = limit.at(-1) ?? 0;
       // The numbers the charts hold, for people and tests that read the page rather than the pixels.
       element.dataset.bucket = bucket;
+      element.dataset.tz = tz;
       element.dataset.denials = String(denials.reduce((a, b) => a + b, 0));
       element.dataset.peak = String(Math.max(0, ...peaks));
+      element.dataset.seats = limit.join(' ');
+      element.dataset.full = String(full.filter((f) => f !== null).length);
       const per = bucket === 'day' ? 'per day' : 'per hour';
-      seatsBox.setAttribute('aria-label', `Peak seats in use ${per}: at most ${element.dataset.peak} of ${seats} seats`);
+      const most = Math.max(0, ...limit);
+      const seatsSaid = most === seatsNow ? `${seatsNow} seats` : `${seatsNow} seats now, at most ${most} in this range`;
+      seatsBox.setAttribute('aria-label', `Peak seats in use ${per}: at most ${element.dataset.peak} of ${seatsSaid}; ${element.dataset.full} ${bucket === 'day' ? 'days' : 'hours'} at full`);
       denialsBox.setAttribute('aria-label', `Denials ${per}: ${element.dataset.denials} in this range`);
       seatsPlot?.destroy();
       denialsPlot?.destroy();
-      const common = { width: width(), height: 200, legend: { show: true }, cursor: { drag: { x: true, y: false } } };
+      // Both charts span whole buckets, the current one to its end; dates are the zone's.
+      const span: uPlot.Scale = { time: true, range: () => [xs[0] ?? 0, ends.at(-1) ?? 1] };
+      // The legend names the bucket under the cursor by its start, in the zone.
+      const label = new Intl.DateTimeFormat(undefined, bucket === 'day' ? { timeZone: tz, dateStyle: 'medium' } : { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' });
+      const when: uPlot.Series = {
+        label: bucket === 'day' ? 'day' : 'hour',
+        value: (_u, v) => {
+          if (v === null || !xs.length) return '';
+          let i = 0;
+          while (i + 1 < xs.length && xs[i + 1]! <= v) i++;
+          return label.format(xs[i]! * 1000);
+        },
+      };
+      // The span each chart drew, for tests: it ends where the last (the current) bucket ends.
+      const spanOf = (key: string) => (u: uPlot) => void (element.dataset[key] = `${u.scales.x!.min} ${u.scales.x!.max}`);
+      const common = {
+        width: width(),
+        height: 200,
+        legend: { show: true },
+        cursor: { drag: { x: true, y: false } },
+        tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), tz),
+      };
       seatsPlot = new uPlot(
         {
           ...common,
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max, seats) * 1.1] } },
+          scales: { x: span, y: { range: (_u, _min, max) => [0, Math.max(1, max, most) * 1.1] } },
+          hooks: { ready: [spanOf('seatsSpan')] },
           axes: axes(bucket),
           series: [
-            {},
+            when,
             {
               label: 'peak in use',
               stroke: color('--chart-seats', '#2563eb'),
               fill: color('--chart-seats-fill', 'rgba(37,99,235,0.12)'),
               width: 2,
               paths: uPlot.paths.stepped!({ align: 1 }),
+              points: { show: false },
             },
-            { label: 'seats', stroke: color('--chart-limit', '#9ca3af'), dash: [6, 4], width: 1, points: { show: false } },
+            // The seat count of each bucket: it steps where the seats were changed.
+            {
+              label: 'seats',
+              stroke: color('--chart-limit', '#9ca3af'),
+              dash: [6, 4],
+              width: 1.5,
+              paths: uPlot.paths.stepped!({ align: 1 }),
+              points: { show: false },
+            },
+            {
+              label: 'at full',
+              stroke: color('--chart-denials', '#dc2626'),
+              paths: () => null,
+              points: { show: true, size: 9, width: 2, fill: color('--chart-denials', '#dc2626') },
+            },
           ],
         },
         // One more point at the end of the last bucket, so its step is drawn across it.
-        xs.length ? [[...xs, xs.at(-1)! + (bucket === 'day' ? 86_400 : 3_600)], [...peaks, peaks.at(-1)!], [...limit, seats]] : [xs, peaks, limit],
+        xs.length
+          ? [[...xs, ends.at(-1)!], [...peaks, peaks.at(-1)!], [...limit, limit.at(-1)!], [...full, null]]
+          : [xs, peaks, limit, full],
         seatsBox,
       );
       denialsPlot = new uPlot(
         {
           ...common,
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+          scales: { x: span, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+          hooks: { ready: [spanOf('denialsSpan')] },
           axes: axes(bucket),
           series: [
-            {},
+            when,
             {
               label: 'denials',
               stroke: color('--chart-denials', '#dc2626'),
@@ -109,7 +180,8 @@ export function historyCharts(): HistoryCharts {
             },
           ],
         },
-        [xs, denials],
+        // Each bar in the middle of its bucket, so the current one sits inside the chart.
+        [xs.map((x, i) => (x + ends[i]!) / 2), denials],
         denialsBox,
       );
     },

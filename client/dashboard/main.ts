@@ -15,7 +15,7 @@ import type {
   LicenseView,
   SessionView,
 } from '../../shared';
-import { historyCharts, type HistoryBucket, type HistoryCharts } from './charts';
+import { historyCharts, type HistoryCharts, type HistoryReply, viewerZone } from './charts';
 import { $, type Child, countdown, fill, h, place, setText, time } from './dom';
 import './style.css';
 
@@ -340,6 +340,8 @@ function renderDetail(rebuild: boolean): void {
           Object.entries(RANGES).map(([k, r]) => h('option', { value: k, selected: k === range }, r.label)),
         ),
         h('span', { id: 'history-summary', class: 'muted', role: 'status' }),
+        h('span', { id: 'history-zone', class: 'muted' }),
+        h('a', { id: 'summary-link', href: `/admin/licenses/${encodeURIComponent(l.id)}/summary` }, 'Printable usage summary'),
       ),
       h('div', { id: 'history' }, charts.element),
       exportSection(),
@@ -905,21 +907,25 @@ async function loadHistory(): Promise<void> {
   const r = RANGES[range]!;
   const since = r.days === null ? '' : `&since=${new Date(Date.now() - r.days * 86_400_000).toISOString()}`;
   const id = encodeURIComponent(l.id);
+  // Buckets start at the viewer's midnights and full hours, and the page says which zone that is.
+  const tz = `&tz=${encodeURIComponent(viewerZone())}`;
   try {
     const [sel, days] = await Promise.all([
-      api<{ buckets: HistoryBucket[] }>('GET', `/licenses/${id}/history?bucket=${r.bucket}${since}`),
-      r.bucket === 'day' ? undefined : api<{ buckets: HistoryBucket[] }>('GET', `/licenses/${id}/history?bucket=day`),
+      api<HistoryReply>('GET', `/licenses/${id}/history?bucket=${r.bucket}${since}${tz}`),
+      r.bucket === 'day' ? undefined : api<HistoryReply>('GET', `/licenses/${id}/history?bucket=day${tz}`),
     ]);
     if (state.selected !== l.id || !charts) return;
-    charts.update(sel.buckets, l.seats, r.bucket);
+    charts.update(sel);
+    setText($('#history-zone'), `Times in ${sel.tz}`);
     const daily = (days ?? sel).buckets;
     const today = daily.at(-1);
     const top = Math.max(0, ...daily.map((b) => b.peakSeatsInUse));
-    const atFull = daily.filter((b) => l.seats > 0 && b.peakSeatsInUse >= l.seats).length;
+    // Each day against the seats it had: raising the seats today leaves past full days full.
+    const atFull = daily.filter((b) => b.full).length;
     const denied = daily.reduce((n, b) => n + b.denials, 0);
     setText(
       $('#history-summary'),
-      `Today's peak ${today?.peakSeatsInUse ?? 0} of ${l.seats} · highest daily peak ${top} · days at full ${atFull} · denials in the window ${denied}`,
+      `Today's peak ${today?.peakSeatsInUse ?? 0} of ${today?.seats ?? l.seats} · highest daily peak ${top} · days at full ${atFull} · denials in the window ${denied}`,
     );
   } catch (err) {
     setText($('#history-summary'), `history unavailable: ${(err as Error).message}`);
@@ -971,7 +977,10 @@ async function downloadCsv(what: Report): Promise<void> {
       end.setDate(end.getDate() + 1);
       params.set('until', end.toISOString());
     }
-    if (what === 'history') params.set('bucket', 'day');
+    if (what === 'history') {
+      params.set('bucket', 'day');
+      params.set('tz', viewerZone());
+    }
   }
   const status = $('#export-status');
   setText(status, 'Preparing the download…');

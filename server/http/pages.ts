@@ -49,7 +49,7 @@ async function buildClient(): Promise<Map<string, Asset>> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: { 'dashboard/app': 'client/dashboard/main.ts', 'demo/app': 'client/demo/main.ts' },
+    entryPoints: { 'dashboard/app': 'client/dashboard/main.ts', 'demo/app': 'client/demo/main.ts', 'summary/app': 'client/summary/main.ts' },
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -65,7 +65,7 @@ async function buildClient(): Promise<Map<string, Asset>> {
     const rel = path.relative(path.join(ROOT, 'public/build'), file.path).split(path.sep).join('/');
     assets.set(rel, { body: Buffer.from(file.contents), type: rel.endsWith('.css') ? 'text/css' : 'text/javascript' });
   }
-  for (const page of ['dashboard', 'demo']) {
+  for (const page of ['dashboard', 'demo', 'summary']) {
     assets.set(`${page}/index.html`, { body: await readFile(path.join(ROOT, 'client', page, 'index.html')), type: 'text/html' });
   }
   return assets;
@@ -132,6 +132,10 @@ export function mountPages(
   app.post(['/admin', '/admin/'], (_req, res) => res.redirect(303, '/admin'));
   app.get('/admin/app.js', serve('dashboard/app.js', onError));
   app.get('/admin/app.css', serve('dashboard/app.css', onError));
+  // A license's printable usage summary: it reads the API with the dashboard's token, as the dashboard does.
+  app.get('/admin/licenses/:id/summary', serve('summary/index.html', onError));
+  app.get('/admin/summary.js', serve('summary/app.js', onError));
+  app.get('/admin/summary.css', serve('summary/app.css', onError));
 
   if (!config.demo) {
     // The demo's pages are then the app's plain 404; its token endpoint answers in JSON.

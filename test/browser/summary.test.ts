@@ -1,0 +1,87 @@
+// The printable usage summary of a license (/admin/licenses/:id/summary) in Chromium: reached from
+// the dashboard with its token, it shows the peak by day, days at full against each day's own
+// seats, denials by day and reason, and the queue's row still empty; printed (print media, and a
+// PDF) it has no controls. Screenshots on screen in light and dark, and as printed.
+import { expect, it } from 'vitest';
+import { describeBrowser, screenshot } from './browser';
+import { DAY, H, held, serverWithStore, signIn, useZonedBrowser } from './history-support';
+
+const open = useZonedBrowser();
+
+describeBrowser('usage summary page', () => {
+  it('shows peak, days at full and denials by day and reason, and prints without controls', async () => {
+    const { url, store, tenantToken, newLicense } = await serverWithStore();
+    const now = Date.now();
+    const license = await newLicense({ seats: 1, createdAt: now - 5 * DAY });
+    // Three days ago: full at one seat, one denied for no free seats.
+    const someone = (key: string) => ({ sessionRef: key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: 1 });
+    const amy = await store.admit({ licenseId: license.id, socketId: 'a', nodeId: 'past-node', claimant: someone('amy'), now: now - 3 * DAY });
+    const zed = await store.admit({ licenseId: license.id, socketId: 'z', nodeId: 'past-node', claimant: someone('zed'), now: now - 3 * DAY + 60_000 });
+    expect([amy.kind, zed.kind]).toEqual(['granted', 'denied']);
+    await store.endSession((amy as { session: { id: string } }).session.id, 'ended_by_app', now - 3 * DAY + H);
+    // Two days ago raised to two; yesterday one of two in use and one refused by the app's hook.
+    await store.updateLicense(license.id, { seats: 2 }, now - 2 * DAY);
+    await held(store, license, 'bob', now - DAY, now - DAY + H);
+    await store.recordDenial({ licenseId: license.id, at: now - DAY + 2 * H, reason: 'denied_by_app', sessionRef: 'x', userId: null, deviceId: null, instanceId: null });
+
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await open({ timezoneId: 'America/New_York', colorScheme });
+      await signIn(page, url, tenantToken, license.id);
+      await page.click('#summary-link');
+      await page.waitForURL(`**/admin/licenses/${license.id}/summary`);
+      const rows = page.locator('#days tbody tr');
+      await rows.first().waitFor({ timeout: 10_000 });
+      expect(await rows.count()).toBe(30);
+      expect(await page.textContent('#title')).toBe('Usage summary: Design studio');
+      expect(await page.textContent('#subtitle')).toContain('days in America/New_York');
+      expect(await page.textContent('#fig-peak b')).toBe('1');
+      // The day at full at one seat stays full though the license has two seats now.
+      expect(await page.textContent('#fig-full b')).toBe('1 of 30');
+      const full = page.locator('#days tbody tr.full');
+      expect(await full.count()).toBe(1);
+      expect(await full.locator('td').first().textContent()).toBe('1');
+      expect(await page.textContent('#fig-denials b')).toBe('2');
+      expect(await page.textContent('#fig-no_free_seats b')).toBe('1');
+      expect(await page.textContent('#fig-denied_by_app b')).toBe('1');
+      const head = await page.locator('#days thead th').allTextContents();
+      expect(head).toEqual(['Day', 'Seats', 'Peak in use', 'At full', 'Denials', 'Refused by the app', 'No free seat', 'Unmet demand (queue)']);
+      expect(await page.textContent('#days tfoot')).toContain('1 day');
+      // Today's row: two seats, the queue's cell empty.
+      expect(await rows.last().locator('td').allTextContents()).toEqual(['2', '0', '', '0', '0', '0', '—']);
+      expect(await page.textContent('#fig-queue span')).toContain('unmet demand (queue)');
+      await screenshot(page, `summary-${colorScheme}`);
+
+      // A shorter period from the form: the days of it only, in the address too.
+      const yesterday = await page.evaluate(() => {
+        const d = new Date(Date.now() - 86_400_000);
+        return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+      });
+      await page.fill('#from', yesterday);
+      await page.fill('#to', yesterday);
+      await page.click('#period button[type=submit]');
+      await expect.poll(() => rows.count()).toBe(1);
+      expect(page.url()).toContain(`from=${yesterday}&to=${yesterday}`);
+      expect(await page.textContent('#fig-denials b')).toBe('1');
+
+      // As printed: no controls, black on white.
+      await page.emulateMedia({ media: 'print' });
+      expect(await page.isVisible('#period')).toBe(false);
+      expect(await page.isVisible('#back')).toBe(false);
+      expect(await page.isVisible('#days')).toBe(true);
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(255, 255, 255)');
+      await screenshot(page, `summary-print-${colorScheme}`);
+      const pdf = await page.pdf({ format: 'A4' });
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    }
+  });
+
+  it('asks for the dashboard sign-in when the tab has no token, and shows nothing else', async () => {
+    const { url, newLicense } = await serverWithStore();
+    const license = await newLicense({});
+    const page = await open({ timezoneId: 'UTC' });
+    await page.goto(`${url}/admin/licenses/${license.id}/summary`);
+    await page.locator('#status a[href^="/admin#license="]').waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#status')).toContain('Sign in on the seat dashboard first');
+    expect(await page.locator('#days').count()).toBe(0);
+  });
+});

@@ -260,18 +260,25 @@ export class SeatClient {
       else void this.acceptReceipt(grant.receipt, grant);
       if (back) this.emit('warning-cleared', { reason: 'offline' });
     });
-    s.on('seat:receipt', ({ receipt }) => this.grant && void this.acceptReceipt(receipt, this.grant));
+    s.on('seat:receipt', ({ receipt }) => {
+      if (this.grant) void this.acceptReceipt(receipt, this.grant);
+    });
     s.on('seat:denied', () => this.endGrace());
     s.on('session:ended', () => this.endGrace());
     s.on('disconnect', () => {
       const until = this.offlineUntil?.getTime() ?? 0;
       if (this.finished || this.state !== SeatState.Granted || until <= Date.now() || this.graceTimer !== undefined) return;
-      this.graceTimer = setTimeout(() => {
-        this.graceTimer = undefined;
-        if (!this.finished) this.setState(SeatState.Expired);
-      }, until - Date.now());
-      // Node: a pending grace does not keep the process alive.
-      (this.graceTimer as { unref?: () => void }).unref?.();
+      const wait = () => {
+        // A grace may be longer than a timer can wait (about 24.8 days): wait the most, then again.
+        this.graceTimer = setTimeout(() => {
+          if (Date.now() < until) return wait();
+          this.graceTimer = undefined;
+          if (!this.finished) this.setState(SeatState.Expired);
+        }, Math.min(2 ** 31 - 1, until - Date.now()));
+        // Node: a pending grace does not keep the process alive.
+        (this.graceTimer as { unref?: () => void }).unref?.();
+      };
+      wait();
       const offlineUntil = new Date(until);
       this.emit('warning', {
         reason: 'offline',

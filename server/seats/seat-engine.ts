@@ -16,6 +16,9 @@ import type { StoreTrouble } from './token-auth';
 import type { VerifiedToken } from './token-verifier';
 import { claimantIds, type Denial, type EndedSession, type License, type Session } from './types';
 
+/** The longest a timer waits (a 32-bit signed count of milliseconds). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type AdmitResult =
   | { granted: SeatGrantedPayload; session: Session; license: License }
   | { denied: SeatDeniedPayload; license: License };
@@ -199,7 +202,9 @@ export class SeatEngine {
       if (early > 0) return this.schedule(sessionId, expiresAt, licenseId);
       this.expireDue(licenseId);
     };
-    const t = setTimeout(fire, Math.max(0, expiresAt - this.now()));
+    // A hold held by a receipt may be up to 30 days away, past what a timer can wait (about 24.8
+    // days: longer fires at once). Waiting the most it can, it fires early and waits again.
+    const t = setTimeout(fire, Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - this.now())));
     t.unref();
     this.timers.set(sessionId, t);
   }

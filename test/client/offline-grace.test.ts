@@ -153,3 +153,23 @@ it('without offline grace: no receipt and no grace, a lost connection is reporte
   expect(seen.warnings).toEqual([]);
   expect(['connecting', 'offline']).toContain(c.state);
 });
+
+it('the longest grace (30 days) keeps the seat usable offline: its wait is longer than one timer can be', async () => {
+  // Longer than a timer can wait fires at once (and would spin, or expire the grace at once).
+  const overflow: string[] = [];
+  const onWarning = (w: Error) => w.name === 'TimeoutOverflowWarning' && overflow.push(w.message);
+  process.on('warning', onWarning);
+  onTestFinished(() => void process.off('warning', onWarning));
+  const { url, api } = await startServer();
+  const { license } = await api.setup({ seats: 1, idleTimeoutSec: 1, offlineGraceSec: 2_592_000 });
+  const proxy = await switchableProxy(url);
+  const c = client(proxy.url, await sign(license, { sid: 'month' }), `${url}/.well-known/jwks.json`);
+  await until(() => c.state === 'granted' && c.offlineUntil !== undefined, 5000);
+  const seen = record(c);
+  proxy.cut();
+  await until(() => seen.warnings.length > 0, 5000);
+  await sleep(500);
+  expect(c.state).toBe('granted');
+  expect(seen.states).toEqual([]);
+  expect(overflow).toEqual([]);
+});

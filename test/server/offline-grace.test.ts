@@ -2,8 +2,9 @@
 // signed with EdDSA that verifies against GET /.well-known/jwks.json, fresh ones arrive every
 // grace / 2, the seat is held until the newest one expires, and the operator rotates the key.
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { type AppSocket, closeSocket, connectAndAdmit, granted, sign, sleep, startServer, until } from '../support/harness';
+import { acquire, renew, shortLeases } from './leases-support';
 
 async function jwks(url: string) {
   const res = await fetch(`${url}/.well-known/jwks.json`);
@@ -178,6 +179,58 @@ describe('offline grace', () => {
     // Audited as the operator's.
     const { audit } = await api.ok('GET', '/audit');
     expect(audit[0]).toMatchObject({ action: 'receipt-key.rotate', actor: 'operator', detail: { kid: rotated.body.kid } });
+  });
+
+  it('HTTP leases: a lease and each renewal carry a receipt for the hold they move on; a lapsed lease is held by it', async () => {
+    const { url, api, server } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'], idleTimeoutSec: 1, offlineGraceSec: 4 });
+    await shortLeases(server, license.id, 1);
+    const token = await sign(license, { sub: 'kiosk-user', dev: 'kiosk-1' });
+    const lease = await acquire(url, token);
+    expect(lease.status).toBe(201);
+    const first = await verify(url, lease.body.receipt);
+    expect(first).toMatchObject({ lic: license.id, sid: lease.body.sessionId, sub: 'kiosk-user', dev: 'kiosk-1' });
+    expect(first.exp! - first.iat!).toBe(4);
+
+    await sleep(1100);
+    const renewed = await renew(url, token, lease.body.leaseId);
+    expect(renewed.status).toBe(200);
+    const second = await verify(url, renewed.body.receipt);
+    expect(second.sid).toBe(lease.body.sessionId);
+    expect(second.exp!).toBeGreaterThan(first.exp!);
+    const [session] = (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions;
+    expect(Date.parse(session.receiptUntil)).toBeGreaterThanOrEqual(second.exp! * 1000);
+
+    // Not renewed again: the lease lapses after 1 s, and the seat is held until the receipt expires.
+    await until(async () => (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions[0]?.state === 'idle', 5000);
+    await sleep(1200);
+    const [held] = (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions;
+    expect(held).toMatchObject({ id: lease.body.sessionId, state: 'idle' });
+    expect(Math.floor(Date.parse(held.expiresAt) / 1000)).toBe(second.exp);
+    expect((await acquire(url, await sign(license, { sub: 'other', dev: 'kiosk-2' }))).status).toBe(409);
+
+    // Without grace, no receipt.
+    await admin.ok('PATCH', `/licenses/${license.id}`, { offlineGraceSec: 0 });
+    const plain = await renew(url, token, lease.body.leaseId);
+    expect(plain.status).toBe(200);
+    expect(plain.body).not.toHaveProperty('receipt');
+  });
+
+  it('the longest grace (30 days) holds an idle seat without a timer firing early (a timer waits at most about 24.8 days)', async () => {
+    const overflow: string[] = [];
+    const onWarning = (w: Error) => w.name === 'TimeoutOverflowWarning' && overflow.push(w.message);
+    process.on('warning', onWarning);
+    onTestFinished(() => void process.off('warning', onWarning));
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, idleTimeoutSec: 1, offlineGraceSec: 2_592_000 });
+    const { socket, grant } = await granted(url, await sign(license, { sid: 'month-offline' }));
+    expect((await verify(url, grant.receipt!)).exp! - Math.floor(Date.now() / 1000)).toBeGreaterThan(2_591_990);
+    await closeSocket(socket);
+    await sleep(1500);
+    const [held] = (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions;
+    expect(held).toMatchObject({ id: grant.sessionId, state: 'idle' });
+    expect(Date.parse(held.expiresAt) - Date.now()).toBeGreaterThan(2_591_000_000);
+    expect(overflow).toEqual([]);
   });
 
   it('a bad offlineGraceSec is refused and changes nothing', async () => {

@@ -115,8 +115,8 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
   const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
-  const leases = new SeatLeases({ store, engine, auth, bus: events, trouble, now, options: { nodeId, sweepIntervalMs, denialRetentionDays } });
   const receipts = new Receipts({ store, admin, now, onError: events.onError });
+  const leases = new SeatLeases({ store, engine, auth, bus: events, trouble, now, options: { nodeId, sweepIntervalMs, denialRetentionDays }, receipts });
   const { heartbeatIntervalMs, nodeTimeoutMs, stableNodeId } = config;
   const liveness = new NodeLiveness({
     store,

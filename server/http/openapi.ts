@@ -67,6 +67,23 @@ const leasePaths = {
   },
 };
 
+/**
+ * The operator's receipt keys (offline grace, docs/contract.md "Offline grace and signed
+ * receipts"); their public halves are at GET /.well-known/jwks.json, outside the API, with no token.
+ */
+const receiptKeyPaths = {
+  '/receipt-keys': {
+    get: {
+      summary: 'The keys that sign seat receipts, oldest first, and which one signs now (operator)',
+      responses: { '200': { description: '{ keys: [{ kid, createdAt, current }] }' }, ...errors },
+    },
+    post: {
+      summary: 'Rotate: a new key signs seat receipts from now on; the old ones stay in /.well-known/jwks.json so receipts already issued verify (operator; no body, or {})',
+      responses: { '201': { description: '{ kid }', ...json({ type: 'object', properties: { kid: { type: 'string' } } }) }, ...errors },
+    },
+  },
+};
+
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -225,6 +242,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...leasePaths,
+      ...receiptKeyPaths,
     },
   };
 }

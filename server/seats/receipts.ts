@@ -129,14 +129,22 @@ export class Receipts {
 
   /** The grant as it goes to the socket: with a receipt for the hold the admission recorded. */
   async granted(result: { granted: SeatGrantedPayload; session: Session; license: License }): Promise<SeatGrantedPayload> {
-    const { granted, session, license } = result;
-    if (license.offlineGraceSec <= 0 || session.receiptUntil === null) return granted;
+    const receipt = await this.forSession(result.session, result.license);
+    return receipt === undefined ? result.granted : { ...result.granted, receipt };
+  }
+
+  /**
+   * A receipt for the hold a grant, a resume or a lease's renewal has just recorded in the
+   * session (`receiptUntil`); undefined when the license has no grace. Never throws: the seat is
+   * held in the store either way, and the next renewal brings a receipt.
+   */
+  async forSession(session: Session, license: License): Promise<string | undefined> {
+    if (license.offlineGraceSec <= 0 || session.receiptUntil === null) return undefined;
     try {
-      return { ...granted, receipt: await this.sign(session.id, session.licenseId, session, session.receiptUntil, license.offlineGraceSec) };
+      return await this.sign(session.id, session.licenseId, session, session.receiptUntil, license.offlineGraceSec);
     } catch (err) {
-      // The seat is granted in the store either way; the next renewal brings a receipt.
       this.deps.onError('receipt', err);
-      return granted;
+      return undefined;
     }
   }
 

@@ -1,5 +1,6 @@
 // The live seat dashboard at /admin: a snapshot and live changes from the `/admin` namespace, and
-// actions (kick, settings, suspend) through the REST API. Every user-provided string is set as text.
+// actions (kick, settings, suspend, the operator's in operator.ts) through the REST API. Every
+// user-provided string is set as text.
 //
 // Live changes patch what is on screen in place (license cards by license id, session rows by
 // session id) rather than rebuilding it, so keyboard focus, a half-typed setting and the scroll
@@ -16,10 +17,29 @@ import type {
   SessionView,
 } from '../../shared';
 import { historyCharts, type HistoryCharts, type HistoryReply, viewerZone } from './charts';
-import { $, type Child, countdown, fill, h, place, setText, time } from './dom';
+import { $, countdown, fill, h, place, setText, time } from './dom';
+import { activationsSection, loadActivations } from './activations';
+import { auditLicenses, auditLive, auditSnapshot, setupAudit } from './audit';
+import { openDialog } from './dialog';
+import { deleteLicense, loadTenants, reloadTenantsSoon, renderTenants, rotateSecret, setupTenantForm, tenantName, zoned } from './operator';
+import { ApiError, api, refusal, TOKEN_KEY } from './rest';
+import {
+  boundsSentence,
+  capSentence,
+  FIELDS,
+  type Field,
+  type FieldName,
+  fieldHint,
+  fieldNamed,
+  fieldRange,
+  fieldValue,
+  GROUPS,
+  issueSentence,
+  MAX_MESSAGE,
+  parseField,
+} from './settings-fields';
 import './style.css';
 
-const TOKEN_KEY = 'seat-admin-token';
 const MAX_DENIALS = 200;
 const MAX_AUDIT = 300;
 
@@ -34,6 +54,8 @@ const state = {
   audit: [] as AuditEntryView[],
   /** Activated devices per license, as the snapshot counted them (a reload counts afresh). */
   activations: new Map<string, number>(),
+  /** Licenses deleted while this page is open: a late change of one does not bring its card back. */
+  removed: new Set<string>(),
   selected: null as string | null,
   /** serverTime minus local time, so idle countdowns follow the server's clock when the two differ. */
   skewMs: 0,
@@ -50,41 +72,6 @@ function pageLimits(): Partial<AdminLimits> {
   }
 }
 let socket: AdminSocket | undefined;
-
-// ---------- REST ----------
-
-interface ErrorDetails {
-  field?: string;
-  min?: number;
-  max?: number;
-  issues?: { path: string[]; message: string }[];
-}
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: ErrorDetails | undefined,
-  ) {
-    super(message);
-  }
-}
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
-  const res = await fetch(`/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json().catch(() => ({}))) as any;
-  if (!res.ok) {
-    const e = json?.error ?? {};
-    throw new ApiError(res.status, e.code ?? 'unknown', e.message ?? `HTTP ${res.status}`, e.details);
-  }
-  return json as T;
-}
 
 // ---------- sign in and the socket ----------
 
@@ -128,9 +115,12 @@ function signIn(token: string): void {
     for (const d of snap.denials) denialsOf(d.licenseId).push(d);
     state.audit = snap.audit.slice(0, MAX_AUDIT);
     state.activations = new Map(Object.entries(snap.activations));
+    const operator = snap.actor.kind === 'operator';
     $('#signin').hidden = true;
     $('#board').hidden = false;
     $('#signout').hidden = false;
+    renderTenants(operator);
+    void loadTenants(operator, renderLicenses);
     fill($('#who'), snap.actor.kind === 'operator' ? 'operator: all tenants' : `tenant admin: ${snap.actor.tenantName}`);
     const wanted = new URLSearchParams(location.hash.slice(1)).get('license');
     if (!state.selected || !state.licenses.has(state.selected)) {
@@ -142,11 +132,14 @@ function signIn(token: string): void {
     renderSessions();
     renderDenials();
     scheduleHistory();
-    renderAudit();
+    auditLicenses([...state.licenses.values()]);
+    auditSnapshot(state.audit, licenseName);
     if (first) $('#licenses-heading').focus({ preventScroll: true });
   });
   s.on('admin:license', (l) => {
+    if (state.removed.has(l.id)) return;
     const before = state.licenses.get(l.id);
+    if (!before) auditLicenses([...state.licenses.values(), l]);
     state.licenses.set(l.id, l);
     renderLicenses();
     if (l.id === state.selected) {
@@ -156,9 +149,18 @@ function signIn(token: string): void {
     }
   });
   s.on('admin:session', (change) => {
+    const before = state.sessions.get(change.session.id);
     state.sessions.set(change.session.id, change.session);
-    if (change.licenseId === state.selected) renderSessions();
+    if (change.licenseId !== state.selected) return;
+    renderSessions();
+    // A new seat may be a device's first: the activations list reads afresh.
+    if (change.event === 'granted' && change.session.deviceId !== null) refreshActivationsSoon();
+    // An inactivity warning that starts is said once; the countdown in its row ticks silently.
+    const l = state.licenses.get(change.licenseId);
+    const releases = l && inactivityRelease(change.session, l);
+    if (releases && !before?.warnedAt) announce(`${displayName(change.session)} is released for inactivity at ${new Date(releases).toLocaleTimeString()} unless they use the app.`);
   });
+  s.on('admin:license-removed', ({ licenseId }) => removeLicense(licenseId));
   s.on('admin:session-removed', (change) => {
     state.sessions.delete(change.sessionId);
     if (change.licenseId === state.selected) renderSessions();
@@ -175,7 +177,10 @@ function signIn(token: string): void {
   s.on('admin:audit', (entry) => {
     state.audit.unshift(entry);
     state.audit.length = Math.min(state.audit.length, MAX_AUDIT);
-    renderAudit();
+    auditLive(entry);
+    // Tenants' names and license counts follow what changes them.
+    if (/^tenant\.|^license\.(create|delete)$/.test(entry.action)) reloadTenantsSoon(state.actor?.kind === 'operator', renderLicenses);
+    if (entry.action === 'activation.deactivate' && entry.licenseId === state.selected) refreshActivations();
     // A deactivation frees an activation: the card's count follows (new ones show on the next snapshot).
     const n = entry.licenseId !== null && entry.action === 'activation.deactivate' ? state.activations.get(entry.licenseId) : undefined;
     if (n !== undefined) {
@@ -236,7 +241,7 @@ function renderLicenses(): void {
       card,
       h('span', { class: 'card-name' }, l.name),
       h('span', { class: 'card-id' }, l.id),
-      state.actor?.kind === 'operator' ? h('span', { class: 'card-id' }, `tenant ${l.tenantId}`) : null,
+      state.actor?.kind === 'operator' ? h('span', { class: 'card-tenant' }, 'tenant ', h('b', {}, tenantName(l.tenantId) ?? l.tenantId)) : null,
       h('span', { class: 'card-count' }, h('b', { class: 'in-use' }, l.seatsInUse), ` / ${l.seats} seats`),
       l.maxActivations !== null ? h('span', { class: 'card-id' }, `${state.activations.get(l.id) ?? 0} of ${l.maxActivations} activations`) : null,
       meter(l),
@@ -246,6 +251,26 @@ function renderLicenses(): void {
     prev = card;
   }
   if (!list.length) box.append(h('p', { class: 'muted' }, 'No licenses yet. Create one with POST /api/v1/licenses.'));
+}
+
+const licenseName = (id: string) => state.licenses.get(id)?.name;
+
+/** A license was deleted (from this board or another): its card, sessions and panel go. */
+function removeLicense(id: string): void {
+  state.removed.add(id);
+  const l = state.licenses.get(id);
+  state.licenses.delete(id);
+  for (const [sid, s] of state.sessions) if (s.licenseId === id) state.sessions.delete(sid);
+  state.denials.delete(id);
+  const wasSelected = state.selected === id;
+  if (wasSelected) state.selected = [...state.licenses.values()].sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? null;
+  renderLicenses();
+  auditLicenses([...state.licenses.values()]);
+  if (wasSelected) {
+    renderDetail(true);
+    $('#licenses-heading').focus();
+  }
+  if (l) announce(`${l.name} was deleted.`);
 }
 
 function meter(l: LicenseView): HTMLElement {
@@ -311,7 +336,7 @@ function renderDetail(rebuild: boolean): void {
             h(
               'tr',
               {},
-              ['User', 'Name', 'Device', 'Apps', 'Tabs', 'State', 'Started'].map((t) => h('th', { scope: 'col' }, t)),
+              ['User', 'Name', 'Device', 'Apps', 'Tabs and leases', 'State', 'Started'].map((t) => h('th', { scope: 'col' }, t)),
               h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
             ),
           ),
@@ -329,6 +354,7 @@ function renderDetail(rebuild: boolean): void {
           h('ol', { id: 'denials', class: 'feed', tabindex: 0, 'aria-labelledby': 'denials-heading' }),
         ),
       ),
+      activationsSection(),
       h('h3', { id: 'history-heading' }, 'History'),
       h(
         'div',
@@ -349,6 +375,7 @@ function renderDetail(rebuild: boolean): void {
     void loadHistory();
     renderSessions();
     renderDenials();
+    refreshActivations();
   }
   fill($('#license-title'), l.name, ' ', h('small', { class: 'muted' }, l.id), ' ', badges(l));
   fill(
@@ -356,9 +383,28 @@ function renderDetail(rebuild: boolean): void {
     h('span', { class: 'big' }, h('b', { id: 'seats-in-use' }, l.seatsInUse), ` of ${l.seats} seats in use`),
     l.seatCap !== null ? h('span', {}, `plan cap ${l.seatCap}`) : null,
     h('span', {}, `idle hold ${l.idleTimeoutSec} s`),
+    l.inactivityTimeoutSec !== null ? h('span', {}, `inactivity release ${l.inactivityTimeoutSec} s`) : null,
+    l.offlineGraceSec > 0 ? h('span', {}, `offline grace ${l.offlineGraceSec} s`) : null,
     h('span', {}, `seat key: ${l.seatKey.join(' + ')}`),
   );
   syncSettings(l);
+}
+
+let activationsTimer: ReturnType<typeof setTimeout> | undefined;
+function refreshActivationsSoon(): void {
+  clearTimeout(activationsTimer);
+  activationsTimer = setTimeout(refreshActivations, 300);
+}
+
+/** Reads the selected license's activations; the card's count follows. */
+function refreshActivations(): void {
+  const l = state.selected ? state.licenses.get(state.selected) : undefined;
+  if (!l) return;
+  void loadActivations(l, (n) => {
+    if (state.activations.get(l.id) === n) return;
+    state.activations.set(l.id, n);
+    renderLicenses();
+  });
 }
 
 function sessionsOf(licenseId: string): SessionView[] {
@@ -433,19 +479,48 @@ function patchRow(tr: HTMLTableRowElement, s: SessionView): void {
   setText(cell('name'), s.name ?? '');
   setText(cell('device'), s.deviceId ?? '');
   setText(cell('apps'), s.apps.length ? s.apps.join(', ') : (s.app ?? ''));
-  setText(cell('tabs'), `${s.sockets}${s.weight > 1 ? ` (weight ${s.weight})` : ''}`);
+  const tabs = cell('tabs') as HTMLElement;
+  const tabsKey = `${s.sockets} ${s.leases} ${s.weight}`;
+  if (tabs.dataset.key !== tabsKey) {
+    tabs.dataset.key = tabsKey;
+    fill(
+      tabs,
+      `${s.sockets}${s.weight > 1 ? ` (weight ${s.weight})` : ''}`,
+      s.leases > 0 ? [' ', h('span', { class: 'badge lease', title: 'HTTP leases: clients without a socket' }, `${s.leases} lease${s.leases === 1 ? '' : 's'}`)] : null,
+    );
+  }
+  const l = state.licenses.get(s.licenseId);
+  const releases = l ? inactivityRelease(s, l) : null;
+  const holdUntil = s.receiptUntil && Date.parse(s.receiptUntil) > Date.now() + state.skewMs ? s.receiptUntil : null;
   const stateCell = cell('state') as HTMLElement;
-  const key = `${s.state} ${s.expiresAt ?? ''}`;
+  const key = `${s.state} ${s.expiresAt ?? ''} ${releases ?? ''} ${holdUntil ?? ''}`;
   if (stateCell.dataset.key !== key) {
     stateCell.dataset.key = key;
     fill(
       stateCell,
       h('span', { class: `badge ${s.state}` }, s.state),
       s.state === 'idle' && s.expiresAt ? h('span', { class: 'countdown', 'data-expires': s.expiresAt }, ` releases in ${remaining(s.expiresAt)}`) : null,
+      releases
+        ? h(
+            'span',
+            { class: 'warned' },
+            ' ',
+            h('span', { class: 'badge warning' }, 'inactive'),
+            h('span', { class: 'countdown', 'data-releases': new Date(releases).toISOString() }, ` released in ${remaining(new Date(releases).toISOString())} unless used`),
+          )
+        : null,
+      holdUntil ? h('span', { class: 'hold muted' }, ` offline hold until ${zoned(holdUntil)}`) : null,
     );
   }
   setText(cell('started'), time(s.startedAt));
   tr.querySelector('button.kick')!.setAttribute('aria-label', `Kick ${displayName(s)}`);
+}
+
+/** When a warned session is released for inactivity (its last activity plus the license's timeout); null when no warning is pending. */
+function inactivityRelease(s: SessionView, l: LicenseView): number | null {
+  if (!s.warnedAt || s.state !== 'active' || l.inactivityTimeoutSec === null) return null;
+  const from = Date.parse(s.lastActivityAt ?? s.startedAt);
+  return from + l.inactivityTimeoutSec * 1000;
 }
 
 function remaining(expiresAt: string): string {
@@ -472,29 +547,6 @@ function renderDenials(): void {
 }
 
 // ---------- dialogs ----------
-
-/**
- * A modal dialog (the native <dialog>: focus is kept inside it, Escape cancels). Focus starts on
- * `initial` and goes back to whatever had it when the dialog closes.
- */
-function openDialog(dialog: HTMLDialogElement, initial: HTMLElement, onClose: () => void, fallback?: () => HTMLElement | null): () => void {
-  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    if (dialog.open) dialog.close();
-    dialog.remove();
-    // The opener may be gone meanwhile (a kicked session's row): then focus goes where it was.
-    (opener?.isConnected ? opener : fallback?.())?.focus();
-    onClose();
-  };
-  dialog.addEventListener('close', close);
-  document.body.appendChild(dialog);
-  dialog.showModal();
-  initial.focus();
-  return close;
-}
 
 /**
  * Asks before a change that ends sessions. Resolves true only on the confirming button; Cancel,
@@ -601,28 +653,32 @@ function openKick(s: SessionView): void {
 
 // ---------- settings ----------
 
-type FieldName = 'seats' | 'idleTimeoutSec' | 'deniedMessage';
-interface Field {
-  name: FieldName;
-  label: string;
-  /** How a sentence about it names it. */
-  noun: string;
-  kind: 'whole' | 'text';
-  /** Said when it is left empty. */
-  empty: string;
-}
-
-const FIELDS: readonly Field[] = [
-  { name: 'seats', label: 'Seats', noun: 'Seats', kind: 'whole', empty: 'Enter a number of seats.' },
-  { name: 'idleTimeoutSec', label: 'Idle timeout (seconds)', noun: 'Idle timeout', kind: 'whole', empty: 'Enter an idle timeout, in seconds.' },
-  { name: 'deniedMessage', label: 'Denied message', noun: 'Denied message', kind: 'text', empty: 'Enter the message people see when no seat is free.' },
-];
-const MAX_SEATS = 1_000_000;
-const MAX_MESSAGE = 500;
-const fieldNamed = (name: unknown) => FIELDS.find((f) => f.name === name);
-
 function control(f: Field): HTMLInputElement | HTMLTextAreaElement {
   return document.getElementById(`f-${f.name}`) as HTMLInputElement | HTMLTextAreaElement;
+}
+
+function fieldRow(f: Field): HTMLElement {
+  const attrs = {
+    id: `f-${f.name}`,
+    name: f.name,
+    'aria-describedby': `hint-${f.name} err-${f.name}`,
+    'data-dirty': false,
+    oninput: (e: Event) => {
+      const el = e.target as HTMLElement;
+      el.dataset.dirty = 'true';
+      showError(f, '');
+    },
+  };
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: `f-${f.name}` }, f.label),
+    f.kind === 'text'
+      ? h('textarea', { ...attrs, rows: 3, maxlength: MAX_MESSAGE })
+      : h('input', { ...attrs, type: 'number', inputmode: 'numeric', step: 1, min: 0, placeholder: f.kind === 'optional' ? (f.name === 'maxActivations' ? 'unlimited' : 'off') : null }),
+    h('span', { id: `err-${f.name}`, class: 'error field-error' }),
+    h('span', { id: `hint-${f.name}`, class: 'hint muted' }),
+  );
 }
 
 function settingsForm(l: LicenseView): HTMLElement {
@@ -637,29 +693,9 @@ function settingsForm(l: LicenseView): HTMLElement {
         void saveSettings();
       },
     },
-    FIELDS.map((f) => {
-      const attrs = {
-        id: `f-${f.name}`,
-        name: f.name,
-        'aria-describedby': `hint-${f.name} err-${f.name}`,
-        'data-dirty': false,
-        oninput: (e: Event) => {
-          const el = e.target as HTMLElement;
-          el.dataset.dirty = 'true';
-          showError(f, '');
-        },
-      };
-      return h(
-        'div',
-        { class: 'field' },
-        h('label', { for: `f-${f.name}` }, f.label),
-        f.kind === 'text'
-          ? h('textarea', { ...attrs, rows: 3, maxlength: MAX_MESSAGE })
-          : h('input', { ...attrs, type: 'number', inputmode: 'numeric', step: 1, min: 0 }),
-        h('span', { id: `err-${f.name}`, class: 'error field-error' }),
-        h('span', { id: `hint-${f.name}`, class: 'hint muted' }),
-      );
-    }),
+    (Object.keys(GROUPS) as Field['group'][]).map((g) =>
+      h('fieldset', { class: 'group' }, h('legend', {}, GROUPS[g]), FIELDS.filter((f) => f.group === g).map(fieldRow)),
+    ),
     h(
       'div',
       { class: 'row' },
@@ -668,38 +704,26 @@ function settingsForm(l: LicenseView): HTMLElement {
     ),
     h('p', { id: 'form-error', class: 'error', role: 'alert' }),
     h('p', { id: 'settings-status', class: 'muted', role: 'status' }),
+    h(
+      'div',
+      { class: 'row license-actions' },
+      h('button', { type: 'button', id: 'secret-rotate', onclick: () => rotateSecret(l, (m) => setText($('#settings-status'), m)) }, 'Rotate secret…'),
+      h('button', { type: 'button', id: 'license-delete', class: 'danger', onclick: () => void removeFromBoard(l.id) }, 'Delete license…'),
+    ),
   );
   queueMicrotask(() => syncSettings(l, true));
   return form;
 }
 
-/** The allowed range of a whole-number field, as far as this page knows it. */
-function bounds(f: Field, l: LicenseView): { min: number; max: number } | undefined {
-  if (f.name === 'seats') return { min: 0, max: l.seatCap ?? MAX_SEATS };
-  if (f.name === 'idleTimeoutSec') return state.limits.idleTimeoutSec;
-  return undefined;
-}
-
-function duration(sec: number): string {
-  if (sec % 3600 === 0) return `${sec / 3600} h`;
-  if (sec % 60 === 0) return `${sec / 60} min`;
-  return `${sec} s`;
-}
-
-/** What a field takes, said before anything is typed. */
-function hint(f: Field, l: LicenseView): string {
-  switch (f.name) {
-    case 'seats': {
-      const range = l.seatCap !== null ? `A whole number from 0 to ${l.seatCap} (the plan's cap).` : 'A whole number, 0 or more.';
-      return l.seatsInUse > 0 ? `${range} ${l.seatsInUse} in use now: fewer ends the newest sessions.` : range;
-    }
-    case 'idleTimeoutSec': {
-      const b = state.limits.idleTimeoutSec;
-      const range = b ? `Between ${b.min} and ${b.max} seconds (${duration(b.min)} to ${duration(b.max)}). ` : 'In seconds. ';
-      return `${range}How long a seat stays held after its last tab closes.`;
-    }
-    case 'deniedMessage':
-      return `Shown to people who find no free seat. Up to ${MAX_MESSAGE} characters.`;
+/** Asks, deletes the license through the API, and takes it off the board. */
+async function removeFromBoard(id: string): Promise<void> {
+  const l = state.licenses.get(id);
+  if (!l) return;
+  const ending = sessionsOf(id).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  try {
+    if (await deleteLicense(l, ending, (s) => `${displayName(s)}, started ${time(s.startedAt)}`)) removeLicense(id);
+  } catch (err) {
+    fill($('#form-error'), refusal(err, 'Deleting the license'));
   }
 }
 
@@ -708,9 +732,9 @@ function syncSettings(l: LicenseView, force = false): void {
   for (const f of FIELDS) {
     const input = document.getElementById(`f-${f.name}`) as HTMLInputElement | HTMLTextAreaElement | null;
     if (!input) continue;
-    if (force || (input.dataset.dirty !== 'true' && document.activeElement !== input)) input.value = String(l[f.name]);
-    setText($(`#hint-${f.name}`), hint(f, l));
-    const b = bounds(f, l);
+    if (force || (input.dataset.dirty !== 'true' && document.activeElement !== input)) input.value = fieldValue(l, f);
+    setText($(`#hint-${f.name}`), fieldHint(f, l, state.limits));
+    const b = fieldRange(f, l, state.limits);
     if (b && input instanceof HTMLInputElement) {
       input.min = String(b.min);
       input.max = String(b.max);
@@ -732,45 +756,6 @@ function showError(f: Field, message: string): void {
   else input.removeAttribute('aria-invalid');
 }
 
-/** Checks a changed value against what the page knows of the rules; the server has the last word. */
-function check(f: Field, raw: string, l: LicenseView): { value?: number | string; error?: string } {
-  if (f.kind === 'text') {
-    const value = raw.trim();
-    if (!value) return { error: f.empty };
-    if (value.length > MAX_MESSAGE) return { error: `${f.noun} can be at most ${MAX_MESSAGE} characters (it has ${value.length}).` };
-    return { value };
-  }
-  if (raw.trim() === '') return { error: f.empty };
-  const value = Number(raw);
-  if (!Number.isFinite(value)) return { error: `${f.noun} must be a number.` };
-  if (!Number.isInteger(value)) return { error: f.name === 'idleTimeoutSec' ? `${f.noun} must be a whole number of seconds.` : `${f.noun} must be a whole number.` };
-  if (f.name === 'seats') {
-    if (value < 0) return { error: `${f.noun} can't be negative.` };
-    if (l.seatCap !== null && value > l.seatCap) return { error: capSentence(f, l.seatCap) };
-    if (value > MAX_SEATS) return { error: `${f.noun} can be at most ${MAX_SEATS}.` };
-  }
-  const b = bounds(f, l);
-  if (f.name === 'idleTimeoutSec' && b && (value < b.min || value > b.max)) return { error: boundsSentence(f, b) };
-  return { value };
-}
-
-const capSentence = (f: Field, cap: number) => `${f.noun} can't be more than the plan's cap of ${cap}.`;
-const boundsSentence = (f: Field, b: { min: number; max: number }) => `${f.noun} must be between ${b.min} and ${b.max} seconds.`;
-
-/** A zod issue of the REST API, said in the form's words. */
-function issueSentence(f: Field, message: string): string {
-  let m: RegExpMatchArray | null;
-  if (/expected int\b/.test(message)) return f.name === 'idleTimeoutSec' ? `${f.noun} must be a whole number of seconds.` : `${f.noun} must be a whole number.`;
-  if (/expected number/.test(message)) return `${f.noun} must be a number.`;
-  if (/expected string/.test(message)) return `${f.noun} must be text.`;
-  if ((m = message.match(/expected string to have >=(\d+) characters/))) return m[1] === '1' ? f.empty : `${f.noun} must have at least ${m[1]} characters.`;
-  if ((m = message.match(/expected string to have <=(\d+) characters/))) return `${f.noun} can be at most ${m[1]} characters.`;
-  if ((m = message.match(/expected number to be >=?(-?\d+)/))) return f.name === 'seats' && m[1] === '0' ? `${f.noun} can't be negative.` : `${f.noun} must be at least ${m[1]}.`;
-  if ((m = message.match(/expected number to be <=?(-?\d+)/))) return `${f.noun} can be at most ${m[1]}.`;
-  if (/control or bidi-override/.test(message)) return `${f.noun} can't contain control characters or characters that reverse the text direction.`;
-  return `${f.noun}: ${message}`;
-}
-
 /** Places a refusal of the REST API beside the fields it is about; what concerns no field goes under the form. */
 function showServerError(err: unknown, l: LicenseView): void {
   const form = $('#form-error');
@@ -780,16 +765,13 @@ function showServerError(err: unknown, l: LicenseView): void {
   const loose: string[] = [];
   const limited = fieldNamed(d?.field);
   if (limited) {
-    if (limited.name === 'idleTimeoutSec' && d?.min !== undefined && d.max !== undefined) {
-      state.limits.idleTimeoutSec = { min: d.min, max: d.max };
+    const bounded = d?.min !== undefined && d.max !== undefined ? { min: d.min, max: d.max } : undefined;
+    // The server's bounds, learnt from its refusal, are shown from now on.
+    if (bounded && (limited.name === 'idleTimeoutSec' || limited.name === 'inactivityTimeoutSec')) {
+      state.limits[limited.name] = bounded;
       syncSettings(l);
     }
-    const sentence =
-      limited.name === 'idleTimeoutSec' && d?.min !== undefined && d.max !== undefined
-        ? boundsSentence(limited, { min: d.min, max: d.max })
-        : limited.name === 'seats' && d?.max !== undefined
-          ? capSentence(limited, d.max)
-          : `${limited.noun}: ${err.message}`;
+    const sentence = bounded ? boundsSentence(limited, bounded) : limited.name === 'seats' && d?.max !== undefined ? capSentence(limited, d.max) : `${limited.noun}: ${err.message}`;
     byField.set(limited, sentence);
   }
   for (const issue of d?.issues ?? []) {
@@ -823,13 +805,13 @@ async function saveSettings(): Promise<void> {
   const status = $('#settings-status');
   fill($('#form-error'));
   fill(status);
-  const patch: Partial<Record<FieldName, number | string>> = {};
+  const patch: Partial<Record<FieldName, number | string | null>> = {};
   let errors = 0;
   for (const f of FIELDS) {
     showError(f, '');
     const raw = control(f).value;
-    if (raw === String(l[f.name])) continue;
-    const { value, error } = check(f, raw, l);
+    if (raw === fieldValue(l, f)) continue;
+    const { value, error } = parseField(f, raw, l, state.limits);
     if (error) {
       showError(f, error);
       errors += 1;
@@ -1005,26 +987,6 @@ async function downloadCsv(what: Report): Promise<void> {
   }
 }
 
-// ---------- audit ----------
-
-function renderAudit(): void {
-  const body = document.querySelector('#audit tbody');
-  if (!body) return;
-  const rows: Child = state.audit.length
-    ? state.audit.map((a) =>
-        h(
-          'tr',
-          { 'data-audit': a.id },
-          h('td', { 'data-label': 'When' }, h('time', { datetime: a.at }, time(a.at))),
-          h('td', { 'data-label': 'Who' }, a.actor),
-          h('td', { 'data-label': 'What' }, a.action, a.licenseId ? h('span', { class: 'muted' }, ` ${a.licenseId}`) : null),
-          h('td', { 'data-label': 'Detail', class: 'detail' }, JSON.stringify(a.detail).slice(0, 300)),
-        ),
-      )
-    : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No admin actions yet.'));
-  fill(body, rows);
-}
-
 // ---------- start ----------
 
 function start(): void {
@@ -1040,10 +1002,18 @@ function start(): void {
     showSignin();
     $('#token').focus();
   });
-  // Live countdowns of idle seats.
+  setupTenantForm(() => {
+    renderTenants(state.actor?.kind === 'operator');
+    renderLicenses();
+  });
+  setupAudit();
+  // Live countdowns of idle seats and of inactivity releases.
   setInterval(() => {
     for (const el of document.querySelectorAll<HTMLElement>('[data-expires]')) {
       setText(el, ` releases in ${remaining(el.dataset.expires!)}`);
+    }
+    for (const el of document.querySelectorAll<HTMLElement>('[data-releases]')) {
+      setText(el, ` released in ${remaining(el.dataset.releases!)} unless used`);
     }
   }, 1000);
   const saved = sessionStorage.getItem(TOKEN_KEY);

@@ -11,7 +11,7 @@ import { releaseSession, sessionsOf } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
 /** Tables whose rows name a license (besides `sessions`, released one by one, and `licenses` itself). */
-const LICENSE_ROWS = ['connections', 'leases', 'kick_cooldowns', 'activations', 'denials', 'seat_events'] as const;
+const LICENSE_ROWS = ['connections', 'leases', 'kick_cooldowns', 'activations', 'denials', 'seat_events', 'seat_counts'] as const;
 
 export class OperatorStore {
   constructor(private readonly s: StoreContext) {}
@@ -57,7 +57,7 @@ export class OperatorStore {
 
   /**
    * Ends the license's live sessions (`license_deleted`, oldest first) and deletes it with its
-   * connections, leases, cool-downs, activations, denials and seat history. Undefined when there
+   * connections, leases, cool-downs, activations, denials, seat history and seat counts. Undefined when there
    * is no such license. The audit log keeps its entries (and the deletion's).
    */
   async deleteLicense(licenseId: string, now: number): Promise<{ license: License; ended: EndedSession[] } | undefined> {

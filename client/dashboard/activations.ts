@@ -1,0 +1,92 @@
+// A license's activated devices (GET /licenses/:id/activations), each with a Deactivate button
+// that asks first (DELETE …/activations/:deviceId: the device's sessions end, its activation is free).
+import type { ActivationView, LicenseView } from '../../shared';
+import { confirmDialog } from './dialog';
+import { $, fill, h, setText } from './dom';
+import { zoned } from './operator';
+import { ApiError, api, refusal } from './rest';
+
+let shownFor: string | null = null;
+
+/** The section's frame, placed in the license panel; `load` fills it. */
+export function activationsSection(): HTMLElement {
+  return h(
+    'section',
+    { 'aria-labelledby': 'activations-heading', id: 'activations-section' },
+    h('h3', { id: 'activations-heading' }, 'Activations'),
+    h('p', { id: 'activations-summary', class: 'muted' }),
+    h(
+      'div',
+      { class: 'scroll', role: 'region', 'aria-label': 'Activations table', tabindex: 0 },
+      h(
+        'table',
+        { id: 'activations', class: 'table' },
+        h('caption', { class: 'visually-hidden' }, 'Devices activated on this license, first activated first'),
+        h('thead', {}, h('tr', {}, ['Device', 'Activated', 'Last seen'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Device actions')))),
+        h('tbody'),
+      ),
+    ),
+    h('p', { id: 'activations-status', class: 'muted', role: 'status' }),
+  );
+}
+
+/** Reads the license's activations and shows them; `counted` tells the card its new count. */
+export async function loadActivations(l: LicenseView, counted: (n: number) => void): Promise<void> {
+  shownFor = l.id;
+  try {
+    const { activations } = await api<{ activations: ActivationView[] }>('GET', `/licenses/${encodeURIComponent(l.id)}/activations`);
+    if (shownFor !== l.id || !document.getElementById('activations')) return;
+    counted(activations.length);
+    render(l, activations, counted);
+  } catch (err) {
+    if (shownFor === l.id) setText($('#activations-status'), refusal(err, 'Reading the activations'));
+  }
+}
+
+function render(l: LicenseView, list: ActivationView[], counted: (n: number) => void): void {
+  setText(
+    $('#activations-summary'),
+    l.maxActivations === null
+      ? `${list.length} device${list.length === 1 ? '' : 's'} activated; no limit is set.`
+      : `${list.length} of ${l.maxActivations} activations in use.`,
+  );
+  const body = $('#activations tbody');
+  const focusedDevice = (document.activeElement as HTMLElement | null)?.closest?.('tr')?.getAttribute('data-device');
+  fill(
+    body,
+    list.length
+      ? list.map((a) =>
+          h(
+            'tr',
+            { 'data-device': a.deviceId },
+            h('td', { 'data-label': 'Device', class: 'device' }, a.deviceId),
+            h('td', { 'data-label': 'Activated' }, h('time', { datetime: a.activatedAt }, zoned(a.activatedAt))),
+            h('td', { 'data-label': 'Last seen' }, h('time', { datetime: a.lastSeenAt }, zoned(a.lastSeenAt))),
+            h(
+              'td',
+              { class: 'actions' },
+              h('button', { type: 'button', class: 'deactivate danger', 'aria-label': `Deactivate ${a.deviceId}`, onclick: () => void deactivate(l, a, counted) }, 'Deactivate…'),
+            ),
+          ),
+        )
+      : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No devices activated.')),
+  );
+  // A re-read keeps the keyboard where it was.
+  if (focusedDevice) body.querySelector<HTMLElement>(`tr[data-device="${CSS.escape(focusedDevice)}"] button`)?.focus();
+}
+
+async function deactivate(l: LicenseView, a: ActivationView, counted: (n: number) => void): Promise<void> {
+  const ok = await confirmDialog(
+    `Deactivate ${a.deviceId}?`,
+    `Its sessions on ${l.name} end now (told “This device was deactivated for this license”), and its activation is free for another device. It is activated again if it connects and an activation is free.`,
+    'Deactivate',
+  );
+  if (!ok) return;
+  try {
+    await api('DELETE', `/licenses/${encodeURIComponent(l.id)}/activations/${encodeURIComponent(a.deviceId)}`);
+    setText($('#activations-status'), `Deactivated ${a.deviceId}.`);
+  } catch (err) {
+    setText($('#activations-status'), err instanceof ApiError && err.status === 404 ? `${a.deviceId} was not activated any more.` : refusal(err, 'Deactivating'));
+  }
+  await loadActivations(l, counted);
+}

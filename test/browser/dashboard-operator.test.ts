@@ -1,0 +1,212 @@
+// The operator's views on the board (issue 13 sections 6 and 7), in Chromium: tenants created
+// from the board (their token shown once) and their names on the license cards, a token rotated,
+// a license deleted (its card goes here and on a tenant admin's board), the license form's new
+// settings with their ranges and field-level errors, sessions with a leases badge, an inactivity
+// countdown and an offline hold, activations with a Deactivate button, and an audit log that says
+// what changed from what to what. Screenshots in light and dark mode and at phone width.
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { granted, nextEvent, OPERATOR_TOKEN, sign, startServer, until } from '../support/harness';
+import { describeBrowser, PHONE, screenshot, useBrowser, withPages } from './browser';
+
+const chrome = useBrowser();
+
+async function signedIn(url: string, token: string, viewport?: typeof PHONE): Promise<Page> {
+  const page = await chrome.newPage(await chrome.newContext(viewport));
+  await page.goto(`${url}/admin`);
+  await page.fill('#token', token);
+  await page.click('#signin-form button[type=submit]');
+  await page.locator('#board').waitFor({ state: 'visible', timeout: 5000 });
+  return page;
+}
+
+/** Light, dark and phone screenshots of the page as it is. */
+async function shots(page: Page, name: string): Promise<void> {
+  await screenshot(page, `${name}-light`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(page, `${name}-dark`);
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+describeBrowser('dashboard: what an operator needs', () => {
+  it('creates a tenant from the board, shows its token once, names it on license cards, and rotates its token', async () => {
+    const { url, api } = await startServer({ routes: withPages });
+    const page = await signedIn(url, OPERATOR_TOKEN);
+    await page.locator('#tenants-panel').waitFor({ state: 'visible' });
+
+    // A field-level error for an empty name, nothing created.
+    await page.click('#tenant-create');
+    expect(await page.textContent('#tenant-name-error')).toBe('Enter a name for the tenant.');
+    expect(await page.getAttribute('#tenant-name', 'aria-invalid')).toBe('true');
+
+    await page.fill('#tenant-name', 'Acme Engineering');
+    await page.click('#tenant-create');
+    const dialog = page.locator('#secret-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('Shown only once.');
+    const token = await page.inputValue('#secret-value');
+    expect(token).toMatch(/^tat_/);
+    await shots(page, 'operator-token-once');
+    await page.click('#secret-done');
+    await dialog.waitFor({ state: 'detached' });
+
+    const [tenant] = (await api.ok('GET', '/tenants')).tenants;
+    expect(tenant.name).toBe('Acme Engineering');
+    await page.locator(`#tenants tr[data-tenant="${tenant.id}"]`).waitFor();
+    // The token works, and a license of the tenant shows its name (not its id) on the card.
+    const license = await api.as(token).ok('POST', '/licenses', { name: 'CAD seats', seats: 3 });
+    const card = page.locator(`.card[data-license="${license.id}"]`);
+    await card.locator('.card-tenant', { hasText: 'Acme Engineering' }).waitFor({ timeout: 5000 });
+    expect(await card.textContent()).not.toContain(tenant.id);
+    await until(async () => (await page.textContent(`#tenants tr[data-tenant="${tenant.id}"]`))!.includes('1'), 5000);
+    await shots(page, 'operator-tenants');
+
+    // Rotating asks first; Cancel changes nothing.
+    await page.click(`#tenants tr[data-tenant="${tenant.id}"] button.rotate-token`);
+    await page.locator('#confirm-dialog').waitFor();
+    await page.click('#confirm-cancel');
+    expect((await api.as(token).call('GET', '/licenses')).status).toBe(200);
+    await page.click(`#tenants tr[data-tenant="${tenant.id}"] button.rotate-token`);
+    await page.click('#confirm-ok');
+    await page.locator('#secret-dialog').waitFor();
+    const rotated = await page.inputValue('#secret-value');
+    await page.click('#secret-done');
+    expect(rotated).not.toBe(token);
+    expect((await api.as(token).call('GET', '/licenses')).status).toBe(401);
+    expect((await api.as(rotated).call('GET', '/licenses')).status).toBe(200);
+
+    // Phone width: the tenants panel stacks.
+    const phone = await signedIn(url, OPERATOR_TOKEN, PHONE);
+    await phone.locator(`#tenants tr[data-tenant="${tenant.id}"]`).waitFor();
+    await shots(phone, 'operator-tenants-phone');
+  });
+
+  it('deletes a license from the board: the sessions are told, the card goes here and on the tenant’s board', async () => {
+    const { url, api } = await startServer({ routes: withPages });
+    const { license, tenant, admin } = await api.setup({ name: 'Old plan', seats: 2 });
+    const keep = await admin.ok('POST', '/licenses', { name: 'Keep', seats: 1 });
+    const held = await granted(url, await sign(license, { sid: 'p1', name: 'Ada' }));
+    const told = nextEvent(held.socket, 'session:ended');
+
+    const page = await signedIn(url, OPERATOR_TOKEN);
+    const watcher = await signedIn(url, tenant.adminToken);
+    await page.click(`.card[data-license="${license.id}"]`);
+    await page.click('#license-delete');
+    await page.locator('#confirm-dialog').waitFor();
+    const question = await page.textContent('#confirm-dialog');
+    expect(question).toContain('Delete Old plan?');
+    expect(question).toContain('Ada');
+    await shots(page, 'operator-delete-confirm');
+    await page.click('#confirm-ok');
+
+    expect(await told).toEqual({ reason: 'license_deleted', message: 'This license was deleted' });
+    for (const p of [page, watcher]) await p.locator(`.card[data-license="${license.id}"]`).waitFor({ state: 'detached', timeout: 5000 });
+    expect(await watcher.locator(`.card[data-license="${keep.id}"]`).count()).toBe(1);
+    expect((await admin.call('GET', `/licenses/${license.id}`)).status).toBe(404);
+    // The deletion reads well in the audit log.
+    await page.locator('#audit tr', { hasText: 'License deleted' }).waitFor();
+  });
+
+  it("shows the new settings with their ranges, a field-level error, and saves them; the audit log shows from what to what", async () => {
+    const { url, api } = await startServer({ routes: withPages, config: { inactivityTimeoutMinSec: 30, inactivityTimeoutMaxSec: 7200 } });
+    const { license, tenant } = await api.setup({ name: 'Lab', seats: 4 });
+    const page = await signedIn(url, tenant.adminToken);
+    await page.locator('#f-inactivityTimeoutSec').waitFor();
+
+    expect(await page.textContent('#hint-inactivityTimeoutSec')).toContain('Empty: off. Between 30 and 7200 seconds');
+    expect(await page.getAttribute('#f-inactivityTimeoutSec', 'min')).toBe('30');
+    expect(await page.getAttribute('#f-inactivityTimeoutSec', 'max')).toBe('7200');
+    expect(await page.textContent('#hint-maxActivations')).toContain('Empty: unlimited. From 1 to 1000000');
+    expect(await page.textContent('#hint-leaseIntervalSec')).toContain('Between 10 and 2592000 seconds');
+    expect(await page.textContent('#hint-offlineGraceSec')).toContain('0: off.');
+    expect(await page.textContent('#hint-inactivityWarningSec')).toContain('Between 0 and 86400 seconds');
+    expect(await page.inputValue('#f-inactivityTimeoutSec')).toBe('');
+
+    await page.fill('#f-inactivityTimeoutSec', '10');
+    await page.fill('#f-leaseIntervalSec', '5');
+    await page.click('#settings-save');
+    const errorOf = (name: string) => page.textContent(`#err-${name}`);
+    expect(await errorOf('inactivityTimeoutSec')).toBe('Inactivity timeout must be between 30 and 7200 seconds.');
+    expect(await errorOf('leaseIntervalSec')).toBe('Lease interval must be between 10 and 2592000 seconds.');
+    expect(await page.getAttribute('#f-inactivityTimeoutSec', 'aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-inactivityTimeoutSec');
+    await shots(page, 'operator-settings-errors');
+    expect((await api.ok('GET', `/licenses/${license.id}`)).inactivityTimeoutSec).toBeNull();
+
+    await page.fill('#f-inactivityTimeoutSec', '600');
+    await page.fill('#f-leaseIntervalSec', '120');
+    await page.fill('#f-maxActivations', '3');
+    await page.click('#settings-save');
+    await page.locator('#settings-status', { hasText: 'Saved' }).waitFor();
+    expect(await api.ok('GET', `/licenses/${license.id}`)).toMatchObject({ inactivityTimeoutSec: 600, leaseIntervalSec: 120, maxActivations: 3 });
+
+    // Emptying an optional field turns it off again (null).
+    await page.fill('#f-maxActivations', '');
+    await page.click('#settings-save');
+    await until(async () => (await api.ok('GET', `/licenses/${license.id}`)).maxActivations === null, 5000);
+
+    const row = page.locator('#audit tr', { hasText: 'License changed' }).first();
+    await row.locator('li', { hasText: 'max activations: 3 → unlimited' }).waitFor({ timeout: 5000 });
+    const older = page.locator('#audit tr', { hasText: 'inactivity timeout (s): off → 600' });
+    await older.waitFor();
+    expect(await older.textContent()).toContain('lease interval (s): 3600 → 120');
+    // Times say their zone.
+    expect(await page.locator('#audit time').first().textContent()).toMatch(/(UTC|GMT)/);
+    // The filter: only secret rotations (there are none).
+    await page.selectOption('#audit-action', 'license.secret-rotate');
+    await page.locator('#audit td', { hasText: 'No admin actions match.' }).waitFor();
+    await page.selectOption('#audit-action', '');
+    await page.locator('#audit tr', { hasText: 'License changed' }).first().waitFor();
+    await page.locator('#audit-heading').scrollIntoViewIfNeeded();
+    await shots(page, 'operator-audit');
+  });
+
+  it('marks a session with leases, counts down its inactivity release once warned, shows its offline hold, and deactivates a device', async () => {
+    const { url, api } = await startServer({ routes: withPages });
+    const { license, tenant } = await api.setup({
+      name: 'Field app',
+      seats: 3,
+      seatKey: ['device'],
+      maxActivations: 3,
+      inactivityTimeoutSec: 30,
+      inactivityWarningSec: 29,
+      offlineGraceSec: 600,
+    });
+    const page = await signedIn(url, tenant.adminToken);
+    const watched = granted(url, await sign(license, { dev: 'tablet-1', name: 'Kiosk' }));
+    // A client without a socket: an HTTP lease on another device.
+    const leaseToken = await sign(license, { dev: 'scanner-9', name: 'Scanner' });
+    const lease = await fetch(`${url}/api/v1/leases`, { method: 'POST', headers: { authorization: `Bearer ${leaseToken}` } });
+    expect(lease.status).toBe(201);
+    await watched;
+
+    const scanner = page.locator('#sessions tr', { hasText: 'scanner-9' });
+    await scanner.locator('.badge.lease', { hasText: '1 lease' }).waitFor({ timeout: 5000 });
+    // Warned one second after its last activity; the countdown ticks down each second.
+    const kiosk = page.locator('#sessions tr', { hasText: 'tablet-1' });
+    const countdown = kiosk.locator('[data-releases]');
+    await countdown.waitFor({ timeout: 8000 });
+    expect(await kiosk.locator('.badge.warning').textContent()).toBe('inactive');
+    const first = await countdown.textContent();
+    expect(first).toMatch(/released in 0:[0-2]\d unless used/);
+    await until(async () => (await countdown.textContent()) !== first, 3000);
+    expect(await page.textContent('#announcer')).toMatch(/released for inactivity at/);
+    // Offline grace: the hold is shown with its zone.
+    expect(await kiosk.locator('.hold').textContent()).toMatch(/offline hold until .*(UTC|GMT)/);
+
+    // Activations: both devices, each with a Deactivate button that asks first.
+    const rows = page.locator('#activations tr[data-device]');
+    await until(async () => (await rows.count()) === 2, 5000);
+    await shots(page, 'operator-sessions-activations');
+    await page.click('#activations tr[data-device="scanner-9"] button.deactivate');
+    await page.locator('#confirm-dialog').waitFor();
+    await page.click('#confirm-ok');
+    await page.locator('#activations tr[data-device="scanner-9"]').waitFor({ state: 'detached', timeout: 5000 });
+    expect((await api.ok('GET', `/licenses/${license.id}/activations`)).activations.map((a: any) => a.deviceId)).toEqual(['tablet-1']);
+    await scanner.waitFor({ state: 'detached', timeout: 5000 });
+
+    const phone = await signedIn(url, tenant.adminToken, PHONE);
+    await phone.locator('#sessions tr', { hasText: 'tablet-1' }).waitFor();
+    await shots(phone, 'operator-sessions-phone');
+  });
+});

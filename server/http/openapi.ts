@@ -213,8 +213,26 @@ export function openApiDocument(): Record<string, unknown> {
         get: { summary: 'The denial log, newest first (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ denials }', ...json({ type: 'object', properties: { denials: { type: 'array', items: ref('Denial') } } }) }, ...errors } },
       },
       '/licenses/{id}/history': {
-        parameters: [...idParam, { name: 'bucket', in: 'query', schema: { enum: ['hour', 'day'] } }, dateParam('since'), dateParam('until'), formatParam],
-        get: { summary: 'Denials and peak seats in use per hour or day, over the retention window (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ bucket, buckets: [{ at, denials, peakSeatsInUse }] }' }, ...errors } },
+        parameters: [
+          ...idParam,
+          { name: 'bucket', in: 'query', schema: { enum: ['hour', 'day'] } },
+          dateParam('since'),
+          dateParam('until'),
+          { name: 'tz', in: 'query', schema: { type: 'string', default: 'UTC' }, description: "an IANA time zone: buckets start at its full hours and midnights (422 for an unknown one)" },
+          formatParam,
+        ],
+        get: {
+          summary: 'Denials, peak seats in use, the seats in force and whether they were all taken, per hour or day of tz, over the retention window (`?format=csv`: the same rows as CSV)',
+          responses: { '200': { description: '{ bucket, tz, until, buckets: [{ at, denials, denialsByReason, peakSeatsInUse, seats, full }] }' }, ...errors },
+        },
+      },
+      '/licenses/{id}/preview': {
+        parameters: idParam,
+        post: {
+          summary: 'Which sessions a license patch would end, and why; nothing changes',
+          requestBody: { required: true, ...json(ref('PatchLicense')) },
+          responses: { '200': { description: '{ wouldEnd: [{ sessionId, userId, name, reason }] }' }, ...errors },
+        },
       },
       '/licenses/{id}/activations': {
         parameters: idParam,

@@ -52,7 +52,7 @@ type Endpoint = [BodyRule, (req: Authed, res: Response) => Promise<void>];
 export interface ApiParts {
   /** Kicks. */
   engine: Pick<SeatEngine, 'kick' | 'deactivate'>;
-  admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'deleteLicense'> & OperatorParts['admin'];
+  admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'deleteLicense' | 'preview'> & OperatorParts['admin'];
   /** Every read, scoped to the request's actor. */
   reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations' | 'tenants'>;
 }
@@ -155,6 +155,18 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
       async (req, res) => {
         await admin.deleteLicense(req.actor, licenseId(req));
         res.status(204).end();
+      },
+    ],
+  });
+
+  // Which sessions a license patch would end (CONTRACT 8.6); nothing changes.
+  resource('/licenses/:id/preview', {
+    post: [
+      'required',
+      async (req, res) => {
+        const patch = parse(PatchLicenseBody, req.body);
+        const ending = await admin.preview(req.actor, licenseId(req), patch);
+        res.json({ wouldEnd: ending.map(({ session, reason }) => ({ sessionId: session.id, userId: session.userId, name: session.name, reason })) });
       },
     ],
   });

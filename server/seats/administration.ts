@@ -1,7 +1,7 @@
 // Administration: tenants, licenses and who may touch them (the operator, a tenant's admin), the
 // operator's token, the audit log, and how long denials and seat history are kept.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { DEFAULT_DENIED_MESSAGE, echoId, ErrorCode, LicenseStatus, type SeatKey } from '../../shared';
+import { DEFAULT_DENIED_MESSAGE, echoId, type EndReason, ErrorCode, LicenseStatus, type SeatKey } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import { type Actor, mayTouch } from './actor';
 import type { EventBus } from './event-bus';
@@ -10,9 +10,10 @@ import { every } from './periodic';
 import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
+import { mayEndSessions, sessionsToEnd } from './decisions/license-change';
 import { poolProblem } from './decisions/pool-settings';
 import type { GroupLimit, Reservation } from './decisions/seat-pool';
-import { type AuditEntry, type EndedSession, type License, type LicensePatch, POLICY_DEFAULTS, type Tenant } from './types';
+import { type AuditEntry, type EndedSession, type License, type LicensePatch, POLICY_DEFAULTS, type Session, type Tenant } from './types';
 
 export interface NewLicense {
   id?: string;
@@ -214,6 +215,19 @@ export class Administration {
     const { name, seats, seatKey, tenantId } = result.license;
     await this.audit(actor, result.license, 'license.delete', { name, seats, seatKey, tenantId, endedSessions: result.ended.length });
     return result;
+  }
+
+  /**
+   * Which sessions the patch would end, and why, if it were applied now; changes nothing. The
+   * PATCH runs the same decision (decisions/license-change.ts) on the same rows, under the lock.
+   */
+  async preview(actor: Actor, id: string, patch: LicensePatch): Promise<Array<{ session: Session; reason: EndReason }>> {
+    const { store } = this.deps;
+    const current = mayTouch(actor, id, await store.getLicense(id));
+    const changed = { ...current, ...patch };
+    this.checkLimits(changed);
+    if (!mayEndSessions(changed)) return [];
+    return sessionsToEnd(changed, await store.listSessions(id));
   }
 
   async audit(

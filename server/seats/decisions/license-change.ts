@@ -2,13 +2,17 @@
 // license as changed (with the seats it holds) and its live sessions (see Licenses.updateLicense in server/store/licenses.ts).
 import { EndReason, LicenseStatus } from '../../../shared';
 import type { License, Session } from '../types';
+import { capacity } from './seat-pool';
 
-export type LicenseFacts = Pick<License, 'status' | 'seats' | 'seatsInUse'>;
+export type LicenseFacts = Pick<License, 'status' | 'seats' | 'seatsInUse'> & { overage?: number };
+
+/** The most seats the license may hold: its seats, with its overage. */
+const limitOf = (l: LicenseFacts) => capacity({ seats: l.seats, overage: l.overage ?? 1 });
 export type LiveSession = Pick<Session, 'id' | 'weight' | 'startedAt'>;
 
 /** Whether the changed license may end any session: only then are its sessions read. */
 export function mayEndSessions(license: LicenseFacts): boolean {
-  return license.status === LicenseStatus.Suspended || license.seatsInUse > license.seats;
+  return license.status === LicenseStatus.Suspended || license.seatsInUse > limitOf(license);
 }
 
 /** Newest first: the latest start, then the greatest id (as the store orders them). */
@@ -17,8 +21,9 @@ export function newestFirst(a: LiveSession, b: LiveSession): number {
 }
 
 /**
- * A suspended license ends every session (`license_suspended`). Seats lowered below those held
- * end the newest sessions (`seats_reduced`) until the rest fit. In the order they end.
+ * A suspended license ends every session (`license_suspended`). Seats (or overage) lowered below
+ * those held end the newest sessions (`seats_reduced`) until the rest fit in the seats with their
+ * overage. In the order they end.
  */
 export function sessionsToEnd<S extends LiveSession>(license: LicenseFacts, live: readonly S[]): Array<{ session: S; reason: EndReason }> {
   const newest = [...live].sort(newestFirst);
@@ -26,7 +31,7 @@ export function sessionsToEnd<S extends LiveSession>(license: LicenseFacts, live
   const ending: Array<{ session: S; reason: EndReason }> = [];
   let held = license.seatsInUse;
   for (const session of newest) {
-    if (held <= license.seats) break;
+    if (held <= limitOf(license)) break;
     ending.push({ session, reason: EndReason.SeatsReduced });
     held -= session.weight;
   }

@@ -8,6 +8,7 @@ import * as activations from './2026-11-26T00-00-00_activations';
 import * as policies from './2026-11-26T12-00-00_policies';
 import * as seatCounts from './2026-11-26T13-00-00_seat-counts';
 import * as operator from './2026-11-26T14-00-00_operator';
+import * as webhooks from './2026-11-26T15-00-00_webhooks';
 import * as seatPools from './2026-11-26T16-00-00_seat-pools';
 
 export const migrations: Record<string, Migration> = {
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T12-00-00_policies': policies,
   '2026-11-26T13-00-00_seat-counts': seatCounts,
   '2026-11-26T14-00-00_operator': operator,
+  '2026-11-26T15-00-00_webhooks': webhooks,
   '2026-11-26T16-00-00_seat-pools': seatPools,
 };

@@ -34,6 +34,14 @@ const EnvSchema = z.object({
   PING_TIMEOUT_MS: int(20_000, 100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEMO: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off'),
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100),
+  WEBHOOK_RETRY_BASE_MS: int(1000, 10),
+  WEBHOOK_RETRY_MAX_MS: int(3_600_000, 10),
+  WEBHOOK_GIVE_UP_SEC: int(86_400, 1),
+  WEBHOOK_POLL_MS: int(500, 10),
+  WEBHOOK_CLAIM_MS: int(30_000, 500),
+  WEBHOOK_GAP_WAIT_MS: int(10_000, 0),
 });
 
 export interface SeatServerConfig {
@@ -107,6 +115,27 @@ export interface SeatServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Demo tenant, license and /demo page on an empty database (DEMO, on; `off` in production). */
   readonly demo: boolean;
+  /** Webhook delivery (docs/contract.md "Webhooks"). */
+  readonly webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Accept URLs that resolve to loopback, private or link-local addresses (WEBHOOK_ALLOW_PRIVATE, off). */
+  readonly allowPrivate: boolean;
+  /** An attempt with no answer within this long failed (WEBHOOK_TIMEOUT_MS, 10000). */
+  readonly timeoutMs: number;
+  /** The first retry's delay, doubling after each failure (WEBHOOK_RETRY_BASE_MS, 1000) … */
+  readonly retryBaseMs: number;
+  /** … up to this (WEBHOOK_RETRY_MAX_MS, 3600000: hourly). */
+  readonly retryMaxMs: number;
+  /** A delivery still failing this long after its first attempt is `failed` (WEBHOOK_GIVE_UP_SEC, 86400). */
+  readonly giveUpSec: number;
+  /** How often a node looks for new events when idle (WEBHOOK_POLL_MS, 500). */
+  readonly pollMs: number;
+  /** A node's claim on a webhook lasts this long, renewed at a third of it; another node takes it over once lapsed (WEBHOOK_CLAIM_MS, 30000). */
+  readonly claimMs: number;
+  /** How long a hole in the outbox ids (a transaction not yet committed) is waited for (WEBHOOK_GAP_WAIT_MS, 10000). */
+  readonly gapWaitMs: number;
 }
 
 /** What express's `trust proxy` setting takes (see `parseTrustProxy`). */
@@ -153,6 +182,10 @@ export function parseConfig(
   if (inactivityMin > inactivityMax) {
     throw new ConfigError(`INACTIVITY_TIMEOUT_MIN_SEC (${inactivityMin}) is above INACTIVITY_TIMEOUT_MAX_SEC (${inactivityMax})`);
   }
+  if (e.WEBHOOK_CLAIM_MS < 2 * e.WEBHOOK_TIMEOUT_MS) {
+    // An attempt must end well inside the claim, or a node could still be sending when another takes over.
+    throw new ConfigError(`WEBHOOK_CLAIM_MS (${e.WEBHOOK_CLAIM_MS}) must be at least twice WEBHOOK_TIMEOUT_MS (${e.WEBHOOK_TIMEOUT_MS})`);
+  }
   const config: SeatServerConfig = {
     port: e.PORT,
     host: e.HOST?.trim() || undefined,
@@ -183,6 +216,16 @@ export function parseConfig(
     pingTimeoutMs: e.PING_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     demo: e.DEMO === undefined ? true : ['on', 'true', '1'].includes(e.DEMO),
+    webhooks: {
+      allowPrivate: ['on', 'true', '1'].includes(e.WEBHOOK_ALLOW_PRIVATE),
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      giveUpSec: e.WEBHOOK_GIVE_UP_SEC,
+      pollMs: e.WEBHOOK_POLL_MS,
+      claimMs: e.WEBHOOK_CLAIM_MS,
+      gapWaitMs: e.WEBHOOK_GAP_WAIT_MS,
+    },
     ...overrides,
   };
   return Object.freeze(config);

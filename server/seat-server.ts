@@ -27,6 +27,7 @@ import { Receipts } from './seats/receipts';
 import { SeatEngine } from './seats/seat-engine';
 import type { SeatStore } from './seats/seat-store';
 import { StoreTrouble, TokenAuth } from './seats/token-auth';
+import { SeatWebhooks } from './seats/webhooks';
 import { openStore } from './store/open-store';
 
 export interface SeatServerOptions {
@@ -78,6 +79,8 @@ export interface SeatParts {
   leases: SeatLeases;
   /** Activity heard, inactivity warnings and releases. */
   inactivity: Inactivity;
+  /** Webhooks and this node's delivery worker. */
+  webhooks: SeatWebhooks;
   /** Starts them in order; resolves with the operator token when it was generated now. */
   start(): Promise<{ generatedAdminToken?: string }>;
   /** Stops their timers. With `release`, this node's sockets are let go so their sessions go idle. */
@@ -116,6 +119,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
   const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
   const receipts = new Receipts({ store, admin, now, onError: events.onError });
+  const webhooks = new SeatWebhooks({ store, admin, now, onError: events.onError, options: { nodeId, webhooks: config.webhooks, denialRetentionDays } });
   const leases = new SeatLeases({ store, engine, auth, bus: events, trouble, now, options: { nodeId, sweepIntervalMs, denialRetentionDays }, receipts });
   const { heartbeatIntervalMs, nodeTimeoutMs, stableNodeId } = config;
   const liveness = new NodeLiveness({
@@ -137,6 +141,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     receipts,
     inactivity,
     leases,
+    webhooks,
     async start() {
       const started = await admin.start();
       await receipts.start();
@@ -144,6 +149,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
       await engine.start();
       await leases.start();
       inactivity.start();
+      webhooks.start();
       return started;
     },
     async stop({ release = false } = {}) {
@@ -152,6 +158,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
       leases.stop();
       inactivity.stop();
       admin.stop();
+      await webhooks.stop();
       await liveness.stop({ release });
     },
   };
@@ -198,7 +205,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   app.use(
     '/api/v1',
     apiRouter(
-      { engine, admin, reads },
+      { engine, admin, reads, webhooks: seats.webhooks },
       { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'request failed') },
     ),
   );

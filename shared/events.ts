@@ -278,3 +278,47 @@ export interface AdminServerToClientEvents {
 }
 
 export type AdminClientToServerEvents = Record<string, never>;
+
+/** What a webhook may subscribe to (docs/contract.md "Webhooks"). */
+export const WebhookEventType = {
+  SessionStarted: 'session.started',
+  SessionResumed: 'session.resumed',
+  SessionIdle: 'session.idle',
+  SessionEnded: 'session.ended',
+  SeatDenied: 'seat.denied',
+  /** Accepted; nothing emits it until the queue exists. */
+  SeatQueued: 'seat.queued',
+  /** Accepted; nothing emits it until seat requests exist. */
+  SeatRequested: 'seat.requested',
+  LicenseFull: 'license.full',
+  LicenseChanged: 'license.changed',
+} as const;
+export type WebhookEventType = (typeof WebhookEventType)[keyof typeof WebhookEventType];
+
+/** A webhook as `GET /webhooks` lists it (its secret only in the reply to its creation). */
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  licenseId: string | null;
+  /** Null: the operator's, which gets every tenant's events. */
+  tenantId: string | null;
+  createdAt: string;
+}
+
+/** One event's delivery to one webhook (`GET /webhooks/:id/deliveries`). */
+export interface WebhookDeliveryView {
+  id: number;
+  /** The event's type. */
+  event: WebhookEventType;
+  /** The event's `id`, as in the delivered body. */
+  eventId: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastAttemptAt: string | null;
+  /** When a pending delivery is tried next. */
+  nextAttemptAt: string | null;
+  responseStatus: number | null;
+  /** Why the last attempt failed without a status (a timeout, a refused connection). */
+  error: string | null;
+}

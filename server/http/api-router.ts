@@ -14,6 +14,7 @@ import { type BodyRule, jsonBody } from './body';
 import { type CsvValue, toCsv } from './csv';
 import { methodNotAllowed, requestError, sendError } from './errors';
 import { type OperatorParts, operatorEndpoints } from './operator-routes';
+import { type WebhookParts, webhookEndpoints } from './webhook-routes';
 import { CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
 
 type Authed = Request & { actor: Actor };
@@ -55,6 +56,8 @@ export interface ApiParts {
   admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'deleteLicense' | 'preview'> & OperatorParts['admin'];
   /** Every read, scoped to the request's actor. */
   reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations' | 'tenants'>;
+  /** Webhooks and their delivery log (webhook-routes.ts); absent, those paths are 404. */
+  webhooks?: WebhookParts;
 }
 
 export interface ApiOptions {
@@ -62,7 +65,7 @@ export interface ApiOptions {
   onError: (err: unknown) => void;
 }
 
-export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions): Router {
+export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: ApiOptions): Router {
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
@@ -103,6 +106,7 @@ export function apiRouter({ engine, admin, reads }: ApiParts, opts: ApiOptions):
   // The operator's endpoints (operator-routes.ts); GET /tenants shares its path with POST.
   const { '/tenants': tenantsList, ...operator } = operatorEndpoints({ admin, reads }, parse);
   for (const [path, endpoints] of Object.entries(operator)) resource(path, endpoints as Partial<Record<Method, Endpoint>>);
+  if (webhooks) for (const [path, endpoints] of Object.entries(webhookEndpoints(webhooks, parse))) resource(path, endpoints as Partial<Record<Method, Endpoint>>);
 
   resource('/tenants', {
     post: [

@@ -2,6 +2,7 @@
 // transaction, serialised per license, so concurrent callers on any number of nodes agree.
 import type { EndReason } from '../../shared';
 import type { LeaseClaim, LeaseRecord, LeaseReleaseOutcome, LeaseRenewOutcome } from './leases';
+import type { WebhookStore } from './webhook-store';
 import type {
   Activation,
   AdmitOutcome,
@@ -164,6 +165,9 @@ export interface SeatStore {
    * session is gone or idle, or the license has no grace: then no receipt may be signed.
    */
   extendReceipt(sessionId: string, now: number): Promise<ReceiptHold | undefined>;
+
+  /** Webhooks, their claims, their outbox reads and the delivery log (server/store/webhooks.ts). */
+  readonly webhooks: WebhookStore;
 }
 
 /** A session's receipt hold as `extendReceipt` left it: what a fresh receipt is signed for. */

@@ -20,6 +20,7 @@ import { ReceiptHolds } from './receipts';
 import type { Database } from './schema';
 import { SeatLedger } from './seat-ledger';
 import type { StoreContext, StoreDialect } from './store-dialect';
+import { Webhooks } from './webhooks';
 
 export class KyselySeatStore implements SeatStore {
   private readonly ledger: SeatLedger;
@@ -32,6 +33,7 @@ export class KyselySeatStore implements SeatStore {
   private readonly receipts: ReceiptHolds;
   private readonly operator: OperatorStore;
   private readonly activity: Activity;
+  readonly webhooks: Webhooks;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -48,6 +50,7 @@ export class KyselySeatStore implements SeatStore {
     this.receipts = new ReceiptHolds(context);
     this.operator = new OperatorStore(context);
     this.activity = new Activity(context);
+    this.webhooks = new Webhooks(context);
   }
 
   async migrate(): Promise<void> {

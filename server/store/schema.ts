@@ -144,6 +144,42 @@ export interface SeatCountsTable {
   seats: number;
 }
 
+/** A webhook: where to POST which events, and how far it got (migration 2026-11-26T15). */
+export interface WebhooksTable {
+  id: string;
+  /** Null: the operator's, which gets every tenant's events. */
+  tenant_id: string | null;
+  license_id: string | null;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  secret: string;
+  created_at: number;
+  /** The last seat_events id (and audit_log id) handled: delivered or given up on. */
+  seat_cursor: number;
+  audit_cursor: number;
+  /** The node delivering it, until `claimed_until`. */
+  claimed_by: string | null;
+  claimed_until: number | null;
+}
+
+/** The delivery log: one row per event and webhook (migration 2026-11-26T15). */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  /** pending, delivered or failed. */
+  status: string;
+  attempts: number;
+  created_at: number;
+  last_attempt_at: number | null;
+  next_attempt_at: number;
+  response_status: number | null;
+  error: string | null;
+}
+
 export interface NodesTable {
   id: string;
   started_at: number;
@@ -167,6 +203,8 @@ export interface Database {
   activations: ActivationsTable;
   leases: LeasesTable;
   seat_counts: SeatCountsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   nodes: NodesTable;
   settings: SettingsTable;
 }

@@ -5,8 +5,12 @@
 // - an idle timeout settable within 5-60 minutes: test/server/idle-timeout-bounds.test.ts
 // - every "no licence available" recorded with its time and kept on a rolling sixty days:
 //   test/server/denial-log.test.ts
-import { describe, expect, it } from 'vitest';
-import { connectAndAdmit, granted, nextEvent, sign, startServer } from '../support/harness';
+// - "after a period of inactivity, the license will become available to others", seamless for the
+//   user, and the message when they come back to no free licence: here, test/server/inactivity.test.ts,
+//   test/client/inactivity.test.ts, test/cluster/inactivity.test.ts
+import { SeatClient } from '../../client/sdk';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { connectAndAdmit, granted, nextEvent, sign, startServer, until } from '../support/harness';
 
 describe('Internal specification: logout, message', () => {
 
@@ -25,5 +29,19 @@ describe('Internal specification: logout, message', () => {
     await granted(url, await sign(license, { sid: 's-night', sub: 'nico' }));
     const audit = await admin.ok('GET', '/audit');
     expect(audit.audit.map((a: any) => a.action)).toContain('session.kick');
+  });
+
+  it('an inactive user loses the licence to a colleague, and coming back sees the message', async () => {
+    const { url, api } = await startServer();
+    const { license } = await api.setup({ seats: 1, inactivityTimeoutSec: 2, inactivityWarningSec: 1, deniedMessage: 'No available licenses, please contact IT' });
+    const dana = new SeatClient({ url, token: await sign(license, { sid: 's-day', sub: 'dana' }) });
+    onTestFinished(() => dana.close());
+    await until(() => dana.state === 'granted');
+    await until(() => dana.state === 'ended', 6000);
+    expect(dana.ended?.reason).toBe('inactive');
+    await granted(url, await sign(license, { sid: 's-night', sub: 'nico' }));
+    dana.activity();
+    await until(() => dana.state === 'denied');
+    expect(dana.denial?.message).toBe('No available licenses, please contact IT');
   });
 });

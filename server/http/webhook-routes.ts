@@ -1,0 +1,89 @@
+// The webhook endpoints (docs/contract.md "Webhooks"): create (the secret is in this reply only),
+// list, delete and the delivery log. Declared through the API router's `resource`, so they get its
+// method, token and body checks and its error replies; the actor's scope is SeatWebhooks'.
+import type { Response } from 'express';
+import { z } from 'zod';
+import type { WebhookDeliveryView, WebhookEventType, WebhookView } from '../../shared';
+import type { Actor } from '../seats/actor';
+import type { Delivery, Webhook } from '../seats/webhook-store';
+import type { SeatWebhooks } from '../seats/webhooks';
+import type { BodyRule } from './body';
+
+type Handler = (req: { actor: Actor; params: Record<string, unknown>; body: unknown; query: unknown }, res: Response) => Promise<void>;
+type Endpoints = Partial<Record<'get' | 'post' | 'delete', [BodyRule, Handler]>>;
+
+export type WebhookParts = Pick<SeatWebhooks, 'create' | 'list' | 'remove' | 'deliveries'>;
+
+export const CreateWebhookBody = z.strictObject({
+  url: z.string().min(1).max(2048),
+  // Unknown types are refused by name (422) in SeatWebhooks.create.
+  events: z.array(z.string().max(100)).min(1).max(50),
+  licenseId: z.string().min(1).max(200).optional(),
+});
+
+export const DeliveriesQuery = z.object({
+  before: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function webhookView(w: Webhook): WebhookView {
+  return { id: w.id, url: w.url, events: w.events, licenseId: w.licenseId, tenantId: w.tenantId, createdAt: iso(w.createdAt)! };
+}
+
+export function deliveryView(d: Delivery): WebhookDeliveryView {
+  return {
+    id: d.id,
+    event: d.eventType as WebhookEventType,
+    eventId: d.eventId,
+    status: d.status,
+    attempts: d.attempts,
+    lastAttemptAt: iso(d.lastAttemptAt),
+    nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
+    responseStatus: d.responseStatus,
+    error: d.error,
+  };
+}
+
+/** The webhook paths and their endpoints; `parse` is the router's (400 malformed, 422 out of range). */
+export function webhookEndpoints(webhooks: WebhookParts, parse: <S extends z.ZodType>(schema: S, input: unknown) => z.infer<S>): Record<string, Endpoints> {
+  const id = (req: { params: Record<string, unknown> }) => String(req.params.id);
+  return {
+    '/webhooks': {
+      post: [
+        'required',
+        async (req, res) => {
+          const webhook = await webhooks.create(req.actor, parse(CreateWebhookBody, req.body));
+          res.status(201).json({ ...webhookView(webhook), secret: webhook.secret });
+        },
+      ],
+      get: [
+        'none',
+        async (req, res) => {
+          res.json({ webhooks: (await webhooks.list(req.actor)).map(webhookView) });
+        },
+      ],
+    },
+    '/webhooks/:id': {
+      delete: [
+        'none',
+        async (req, res) => {
+          await webhooks.remove(req.actor, id(req));
+          res.status(204).end();
+        },
+      ],
+    },
+    '/webhooks/:id/deliveries': {
+      get: [
+        'none',
+        async (req, res) => {
+          const q = parse(DeliveriesQuery, req.query);
+          const deliveries = await webhooks.deliveries(req.actor, id(req), { beforeId: q.before, limit: q.limit });
+          // A full page may have more behind it: `nextBefore` asks for them.
+          res.json({ deliveries: deliveries.map(deliveryView), nextBefore: deliveries.length === q.limit ? deliveries.at(-1)!.id : null });
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,165 @@
+// Webhooks' decisions as pure functions (docs/contract.md "Webhooks"): which events an outbox row
+// makes, how a delivery is signed, when a failed one is tried again or given up on, how far the
+// outbox may be read, and which addresses a webhook may not reach. The worker
+// (server/seats/webhook-worker.ts) reads, calls these, and writes.
+import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
+import { SeatEventType, WebhookEventType } from '../../../shared';
+import type { AuditOutboxRow, SeatOutboxRow } from '../webhook-store';
+
+export { WebhookEventType };
+export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = Object.values(WebhookEventType);
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event as delivered: the body is `{ id, type, at, tenantId, licenseId, data }`. */
+export interface WebhookEvent {
+  id: string;
+  type: WebhookEventType;
+  at: string;
+  tenantId: string;
+  licenseId: string;
+  data: Record<string, unknown>;
+}
+
+/** The seat history types a webhook's subscriptions need read. */
+export function seatTypesFor(events: readonly WebhookEventType[]): string[] {
+  const types = new Set<string>();
+  for (const e of events) {
+    if (e === 'session.started' || e === 'license.full') types.add(SeatEventType.Granted);
+    if (e === 'session.resumed') types.add(SeatEventType.Resumed);
+    if (e === 'session.idle') types.add(SeatEventType.Idle);
+    if (e === 'session.ended') types.add(SeatEventType.Released);
+    if (e === 'seat.denied') types.add(SeatEventType.Denied);
+  }
+  return [...types];
+}
+
+const SESSION_TYPE: Record<string, WebhookEventType> = {
+  [SeatEventType.Granted]: 'session.started',
+  [SeatEventType.Resumed]: 'session.resumed',
+  [SeatEventType.Idle]: 'session.idle',
+  [SeatEventType.Released]: 'session.ended',
+};
+
+/**
+ * The events one seat history row makes, in the order they are delivered: a grant is
+ * `session.started`, and also `license.full` when it took the last seat. Ids are stable (the row's
+ * id), so a redelivery carries the same id and a receiver can drop duplicates.
+ */
+export function eventsOfSeatRow(row: SeatOutboxRow, subscribed: readonly WebhookEventType[]): WebhookEvent[] {
+  const base = { at: new Date(row.at).toISOString(), tenantId: row.tenantId, licenseId: row.licenseId };
+  const out: WebhookEvent[] = [];
+  const want = (t: WebhookEventType) => subscribed.includes(t);
+  if (row.type === SeatEventType.Denied) {
+    if (want('seat.denied')) out.push({ ...base, id: `evt_s${row.id}`, type: 'seat.denied', data: { reason: row.reason, weight: row.weight, seatsInUse: row.seatsInUse, seats: row.seats } });
+    return out;
+  }
+  const type = SESSION_TYPE[row.type];
+  if (type && want(type)) {
+    const data: Record<string, unknown> = { sessionId: row.sessionId, weight: row.weight, seatsInUse: row.seatsInUse, seats: row.seats };
+    if (type === 'session.ended') data.reason = row.reason;
+    out.push({ ...base, id: `evt_s${row.id}`, type, data });
+  }
+  // "Reaches" the seats: the grant that filled the license, not every grant past a lowered count.
+  if (row.type === SeatEventType.Granted && want('license.full') && row.seatsInUse >= row.seats && row.seatsInUse - row.weight < row.seats) {
+    out.push({ ...base, id: `evt_s${row.id}_full`, type: 'license.full', data: { sessionId: row.sessionId, seatsInUse: row.seatsInUse, seats: row.seats } });
+  }
+  return out;
+}
+
+/** A `license.update` audit entry as `license.changed`: the fields changed, what they were, and who. */
+export function eventOfAuditRow(row: AuditOutboxRow): WebhookEvent {
+  const { before, endedSessions, ...changes } = row.detail;
+  return {
+    id: `evt_a${row.id}`,
+    type: 'license.changed',
+    at: new Date(row.at).toISOString(),
+    tenantId: row.tenantId,
+    licenseId: row.licenseId,
+    data: { changes, before: before ?? {}, endedSessions: endedSessions ?? 0, actor: row.actor },
+  };
+}
+
+/** `Seat-Signature`, Stripe's scheme: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
+export function signatureHeader(secret: string, body: string, nowMs: number): string {
+  const t = Math.floor(nowMs / 1000);
+  const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+  return `t=${t},v1=${v1}`;
+}
+
+export interface RetrySchedule {
+  /** The first retry's delay; each next one doubles (WEBHOOK_RETRY_BASE_MS). */
+  baseMs: number;
+  /** The longest delay between attempts (WEBHOOK_RETRY_MAX_MS). */
+  maxMs: number;
+  /** Retried until this long after the first attempt, then failed (WEBHOOK_GIVE_UP_SEC). */
+  giveUpMs: number;
+}
+
+/** The delay after the `attempts`-th failed attempt: base, 2×base, 4×base … capped at max. */
+export function retryDelay(attempts: number, s: Pick<RetrySchedule, 'baseMs' | 'maxMs'>): number {
+  const exp = Math.min(Math.max(attempts - 1, 0), 40);
+  return Math.min(s.baseMs * 2 ** exp, s.maxMs);
+}
+
+export type AttemptResult = { responseStatus: number } | { error: string };
+
+/**
+ * What an attempt leaves: delivered on a 2xx; otherwise pending with the next attempt's time,
+ * or failed once the give-up time has passed since the first attempt (`createdAt`).
+ */
+export function afterAttempt(
+  d: { attempts: number; createdAt: number },
+  result: AttemptResult,
+  now: number,
+  s: RetrySchedule,
+): { status: DeliveryStatus; attempts: number; nextAttemptAt: number } {
+  const attempts = d.attempts + 1;
+  if ('responseStatus' in result && result.responseStatus >= 200 && result.responseStatus < 300) return { status: 'delivered', attempts, nextAttemptAt: now };
+  if (now - d.createdAt >= s.giveUpMs) return { status: 'failed', attempts, nextAttemptAt: now };
+  return { status: 'pending', attempts, nextAttemptAt: now + retryDelay(attempts, s) };
+}
+
+/**
+ * How far an outbox may be read: past `mark`, through the ids that follow it without a hole. A
+ * hole is an id a transaction took and has not committed yet (PostgreSQL hands out ids at insert,
+ * commits in any order), or one rolled back or deleted for good: it is waited for until the row
+ * after it is `gapWaitMs` old, then passed. `seen` holds when each row after a hole was first
+ * seen (the caller keeps it between calls); `ids` are the rows after `mark`, in order.
+ */
+export function advanceMark(
+  mark: number,
+  ids: ReadonlyArray<{ id: number; at: number }>,
+  seen: Map<number, number>,
+  now: number,
+  gapWaitMs: number,
+): number {
+  let m = mark;
+  for (const r of ids) {
+    if (r.id !== m + 1) {
+      const first = seen.get(r.id) ?? now;
+      seen.set(r.id, first);
+      if (now - Math.min(first, r.at) < gapWaitMs) break;
+    }
+    seen.delete(r.id);
+    m = r.id;
+  }
+  for (const id of seen.keys()) if (id <= m) seen.delete(id);
+  return m;
+}
+
+/** Loopback, private, link-local, unique-local, unspecified and CGNAT addresses (v4, v6, v4-mapped). */
+export function isPrivateAddress(address: string): boolean {
+  const v = isIP(address);
+  if (v === 4) {
+    const [a, b] = address.split('.').map(Number) as [number, number];
+    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  }
+  if (v === 6) {
+    const s = address.toLowerCase();
+    const mapped = s.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
+    if (mapped) return isPrivateAddress(mapped[1]!);
+    return s === '::' || s === '::1' || /^f[cd]/.test(s) || /^fe[89ab]/.test(s);
+  }
+  return true;
+}

@@ -1,0 +1,107 @@
+// What the webhooks need of the store (server/store/webhooks.ts), in the webhooks' own words: the
+// webhooks themselves, their claims across nodes, the outbox they read (seat history and license
+// changes) and the delivery log.
+import type { DeliveryStatus, WebhookEventType } from './decisions/webhook-delivery';
+
+export interface Webhook {
+  id: string;
+  /** Null: the operator's, which gets every tenant's events. */
+  tenantId: string | null;
+  licenseId: string | null;
+  url: string;
+  events: WebhookEventType[];
+  secret: string;
+  createdAt: number;
+  /** The last seat_events id handled (delivered or given up on). */
+  seatCursor: number;
+  /** The last audit_log id handled. */
+  auditCursor: number;
+}
+
+/** Which outbox a row comes from: the seat history, or the audit log's license changes. */
+export type OutboxSource = 'seat' | 'audit';
+
+/** A seat history row, with what its license says now. */
+export interface SeatOutboxRow {
+  id: number;
+  licenseId: string;
+  tenantId: string;
+  sessionId: string | null;
+  /** granted, resumed, idle, released, denied (shared/codes.ts SeatEventType). */
+  type: string;
+  reason: string | null;
+  weight: number;
+  seatsInUse: number;
+  /** The license's seats when the row is read (the seats at the time are not on the row). */
+  seats: number;
+  at: number;
+}
+
+/** A `license.update` audit entry. */
+export interface AuditOutboxRow {
+  id: number;
+  licenseId: string;
+  tenantId: string;
+  actor: string;
+  detail: Record<string, unknown>;
+  at: number;
+}
+
+export interface Delivery {
+  id: number;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: number;
+  lastAttemptAt: number | null;
+  nextAttemptAt: number;
+  responseStatus: number | null;
+  error: string | null;
+}
+
+/** Which events a webhook reads: its tenant (or all), its license (or all), these seat event types. */
+export interface OutboxFilter {
+  tenantId: string | null;
+  licenseId: string | null;
+}
+
+export interface WebhookStore {
+  /** Inserts the webhook with its cursors at the newest outbox rows, so only later events are sent. */
+  createWebhook(w: Omit<Webhook, 'seatCursor' | 'auditCursor'>): Promise<Webhook>;
+  getWebhook(id: string): Promise<Webhook | undefined>;
+  /** Oldest first; of one tenant, or every webhook (`undefined`). */
+  listWebhooks(tenantId?: string): Promise<Webhook[]>;
+  /** Deletes the webhook and its delivery log; false when there was none. */
+  deleteWebhook(id: string): Promise<boolean>;
+  /** Newest first; `beforeId` pages on. */
+  listDeliveries(webhookId: string, opts: { beforeId?: number; limit: number }): Promise<Delivery[]>;
+
+  /**
+   * Renews this node's claims and takes those that are free or lapsed, each with a conditional
+   * update (two nodes never both hold one); returns the webhooks this node holds until `now + claimMs`.
+   */
+  claimWebhooks(nodeId: string, now: number, claimMs: number): Promise<Webhook[]>;
+  /** Whether some webhook is free or its claim lapsed (a new one, or its node died): one cheap read. */
+  anyUnclaimed(now: number): Promise<boolean>;
+  /** Lets go of this node's claims (a graceful stop). */
+  releaseClaims(nodeId: string): Promise<void>;
+  /** The ids (and times) of an outbox's rows after `after`, in id order: the worker's high-water mark. */
+  outboxIds(source: OutboxSource, after: number, limit: number): Promise<Array<{ id: number; at: number }>>;
+  /** The newest id of each outbox (0 when empty). */
+  outboxMax(): Promise<Record<OutboxSource, number>>;
+  /** Seat history rows in (after, upTo] of these types that the filter lets through, in id order. */
+  seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number): Promise<SeatOutboxRow[]>;
+  /** `license.update` audit rows in (after, upTo] that the filter lets through, in id order. */
+  auditOutbox(filter: OutboxFilter, after: number, upTo: number, limit: number): Promise<AuditOutboxRow[]>;
+  /** The event's delivery row, inserted pending when it has none (kept if a first attempt wrote it). */
+  openDelivery(d: Pick<Delivery, 'webhookId' | 'eventId' | 'eventType' | 'payload' | 'createdAt' | 'nextAttemptAt'>): Promise<Delivery>;
+  /** Records an attempt's outcome on a pending delivery. */
+  recordAttempt(id: number, r: Pick<Delivery, 'status' | 'attempts' | 'lastAttemptAt' | 'nextAttemptAt' | 'responseStatus' | 'error'>): Promise<void>;
+  /** Moves the webhook's cursor forward to `id` (never back). */
+  advanceCursor(webhookId: string, source: OutboxSource, id: number): Promise<void>;
+  /** Forgets finished deliveries created before `before`. */
+  pruneDeliveries(before: number): Promise<number>;
+}

@@ -1,0 +1,134 @@
+// Signed webhooks (docs/contract.md "Webhooks"): what admins do with them (create, list, delete,
+// read the delivery log), each scoped to the actor as every read is, and the node's delivery
+// worker (webhook-worker.ts), started and stopped with the other seat parts.
+import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { echoId, ErrorCode } from '../../shared';
+import type { SeatServerConfig } from '../config';
+import { type Actor, mayTouch, tenantScope } from './actor';
+import type { Administration } from './administration';
+import { isPrivateAddress, WEBHOOK_EVENT_TYPES, type WebhookEventType } from './decisions/webhook-delivery';
+import { SeatError } from './seat-error';
+import type { SeatStore } from './seat-store';
+import { WebhookWorker } from './webhook-worker';
+import type { Delivery, Webhook } from './webhook-store';
+
+export interface SeatWebhooksDeps {
+  store: Pick<SeatStore, 'webhooks' | 'getLicense'>;
+  admin: Pick<Administration, 'audit'>;
+  options: Pick<SeatServerConfig, 'nodeId' | 'webhooks' | 'denialRetentionDays'>;
+  now: () => number;
+  onError: (source: string, err: unknown) => void;
+}
+
+export interface NewWebhook {
+  url: string;
+  events: string[];
+  licenseId?: string;
+}
+
+const refuse = (field: string, message: string) => new SeatError(ErrorCode.OutOfRange, `${field}: ${message}`, { details: { field } });
+
+/**
+ * Refuses a URL that is not http(s), or (unless `allowPrivate`) whose host is or resolves to a
+ * loopback, private or link-local address: a webhook must not become a way into the server's network.
+ */
+export async function checkWebhookUrl(url: string, allowPrivate: boolean): Promise<URL> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw refuse('url', 'not a URL; give an http or https URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw refuse('url', `${echoId(parsed.protocol)} is not http or https`);
+  if (parsed.username || parsed.password) throw refuse('url', 'credentials in the URL are not accepted');
+  if (allowPrivate) return parsed;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    throw refuse('url', `${echoId(host)} does not resolve`);
+  }
+  if (addresses.some(isPrivateAddress)) throw refuse('url', `${echoId(host)} is a loopback, private or link-local address (WEBHOOK_ALLOW_PRIVATE=on allows it)`);
+  return parsed;
+}
+
+export class SeatWebhooks {
+  private readonly worker: WebhookWorker;
+
+  constructor(private readonly deps: SeatWebhooksDeps) {
+    const { options } = deps;
+    this.worker = new WebhookWorker({
+      store: deps.store.webhooks,
+      nodeId: options.nodeId,
+      options: { ...options.webhooks, retentionMs: options.denialRetentionDays * 86_400_000 },
+      now: deps.now,
+      onError: deps.onError,
+    });
+  }
+
+  start(): void {
+    this.worker.start();
+  }
+
+  stop(): Promise<void> {
+    return this.worker.stop();
+  }
+
+  /** A tenant admin's webhook gets its own tenant's events; the operator's, every tenant's. */
+  async create(actor: Actor, input: NewWebhook): Promise<Webhook> {
+    const { store, options } = this.deps;
+    const unknown = input.events.filter((e) => !WEBHOOK_EVENT_TYPES.includes(e as WebhookEventType));
+    if (unknown.length > 0) {
+      throw new SeatError(ErrorCode.OutOfRange, `events: unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map(echoId).join(', ')}; known: ${WEBHOOK_EVENT_TYPES.join(', ')}`, {
+        details: { field: 'events', unknown: unknown.slice(0, 20) },
+      });
+    }
+    if (input.events.length === 0) throw refuse('events', `give at least one of ${WEBHOOK_EVENT_TYPES.join(', ')}`);
+    const license = input.licenseId === undefined ? null : mayTouch(actor, input.licenseId, await store.getLicense(input.licenseId));
+    await checkWebhookUrl(input.url, options.webhooks.allowPrivate);
+    const webhook = await store.webhooks.createWebhook({
+      id: `wh_${randomBytes(9).toString('base64url')}`,
+      tenantId: tenantScope(actor) ?? null,
+      licenseId: license?.id ?? null,
+      url: input.url,
+      events: [...new Set(input.events as WebhookEventType[])],
+      secret: `whsec_${randomBytes(32).toString('base64url')}`,
+      createdAt: this.deps.now(),
+    });
+    await this.deps.admin.audit(actor, license, 'webhook.create', { webhookId: webhook.id, url: webhook.url, events: webhook.events }, webhook.tenantId);
+    return webhook;
+  }
+
+  list(actor: Actor): Promise<Webhook[]> {
+    return this.deps.store.webhooks.listWebhooks(tenantScope(actor));
+  }
+
+  /** The webhook if the actor may see it; another tenant's is 404, as one that does not exist. */
+  async get(actor: Actor, id: string): Promise<Webhook> {
+    const webhook = await this.deps.store.webhooks.getWebhook(id);
+    const scope = tenantScope(actor);
+    if (!webhook || (scope !== undefined && webhook.tenantId !== scope)) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
+    return webhook;
+  }
+
+  async remove(actor: Actor, id: string): Promise<void> {
+    const webhook = await this.get(actor, id);
+    this.worker.forget(webhook.id);
+    if (!(await this.deps.store.webhooks.deleteWebhook(webhook.id))) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
+    const license = webhook.licenseId ? ((await this.deps.store.getLicense(webhook.licenseId)) ?? null) : null;
+    await this.deps.admin.audit(actor, license, 'webhook.delete', { webhookId: webhook.id, url: webhook.url }, webhook.tenantId);
+  }
+
+  async deliveries(actor: Actor, id: string, page: { beforeId?: number; limit: number }): Promise<Delivery[]> {
+    const webhook = await this.get(actor, id);
+    return this.deps.store.webhooks.listDeliveries(webhook.id, page);
+  }
+
+  /** Runs one delivery round now (tests and the restart path; the worker runs it every WEBHOOK_POLL_MS). */
+  tick(): Promise<void> {
+    return this.worker.tick();
+  }
+}

@@ -1,0 +1,194 @@
+// Signed webhooks (docs/contract.md "Webhooks") through a real server and a real local receiver:
+// the events of a seat's life arrive in order and signed, a receiver that fails its first
+// attempts gets them again with backoff (counted in the delivery log), a delivery failing past
+// the give-up time is `failed` and the next one goes on, and each tenant hears only its own.
+import { describe, expect, it } from 'vitest';
+import { closeSocket, connectAndAdmit, granted, sign, startServer, until } from '../support/harness';
+import { signatureValid, startReceiver } from '../support/webhook-receiver';
+
+/** Retries in a test's seconds: 100 ms, 200 ms, 400 ms … capped at 400 ms. */
+const FAST_WEBHOOKS = {
+  WEBHOOK_ALLOW_PRIVATE: 'on',
+  WEBHOOK_RETRY_BASE_MS: '100',
+  WEBHOOK_RETRY_MAX_MS: '400',
+  WEBHOOK_POLL_MS: '50',
+  WEBHOOK_TIMEOUT_MS: '2000',
+};
+
+describe('webhooks', () => {
+  it('delivers a seat\'s life in order, signed, retrying a receiver that fails its first attempts', async () => {
+    const { url, api } = await startServer({ env: FAST_WEBHOOKS });
+    const { license, admin, tenant } = await api.setup({ seats: 1, idleTimeoutSec: 1 });
+    // The first two attempts get a 500, then every request is accepted.
+    const receiver = await startReceiver((_hit, nth) => (nth < 2 ? 500 : 200));
+    const created = await admin.call('POST', '/webhooks', {
+      url: receiver.url,
+      events: ['session.started', 'license.full', 'seat.denied', 'session.idle', 'session.ended', 'session.resumed'],
+      licenseId: license.id,
+    });
+    expect(created.status).toBe(201);
+    const hook = created.body;
+    expect(hook).toMatchObject({ url: receiver.url, licenseId: license.id, events: expect.arrayContaining(['session.started']) });
+    expect(hook.secret).toMatch(/^whsec_/);
+
+    const a = await granted(url, await sign(license, { sid: 'a' }));
+    const denied = await connectAndAdmit(url, await sign(license, { sid: 'b' }));
+    expect(denied.result.kind).toBe('denied');
+    await closeSocket(a.socket);
+    // Idle, then released by the idle timeout (1 s).
+    await until(() => receiver.accepted().some((h) => h.body.type === 'session.ended'), 15_000);
+
+    const types = receiver.accepted().map((h) => h.body.type);
+    expect(types).toEqual(['session.started', 'license.full', 'seat.denied', 'session.idle', 'session.ended']);
+    const [started, full, deny, idle, ended] = receiver.accepted().map((h) => h.body);
+    expect(started).toMatchObject({ tenantId: tenant.id, licenseId: license.id, data: { sessionId: a.grant.sessionId, seatsInUse: 1, seats: 1, weight: 1 } });
+    expect(full!.data).toMatchObject({ seatsInUse: 1, seats: 1 });
+    expect(deny!.data).toMatchObject({ reason: 'no_free_seats' });
+    expect(idle!.data).toMatchObject({ sessionId: a.grant.sessionId });
+    expect(ended!.data).toMatchObject({ sessionId: a.grant.sessionId, reason: 'idle_timeout', seatsInUse: 0 });
+    // Every request signed with the webhook's secret over the raw body, sent as JSON.
+    for (const h of receiver.hits) {
+      expect(signatureValid(hook.secret, h.headers['seat-signature'], h.raw)).toBe(true);
+      expect(signatureValid('whsec_wrong', h.headers['seat-signature'], h.raw)).toBe(false);
+      expect(h.headers['content-type']).toBe('application/json');
+      expect(h.headers['user-agent']).toMatch(/seat/);
+      const t = Number(String(h.headers['seat-signature']).match(/t=(\d+)/)![1]);
+      expect(Math.abs(t - h.at / 1000)).toBeLessThan(5);
+    }
+    // The first event was sent three times (500, 500, 200), the same bytes each time.
+    const first = receiver.hits.filter((h) => h.body.id === started!.id);
+    expect(first.map((h) => h.status)).toEqual([500, 500, 200]);
+    expect(new Set(first.map((h) => h.raw)).size).toBe(1);
+    expect(first[2]!.at - first[0]!.at).toBeGreaterThanOrEqual(250);
+
+    const { deliveries } = await admin.ok('GET', `/webhooks/${hook.id}/deliveries`);
+    expect(deliveries.map((d: any) => d.event)).toEqual(['session.ended', 'session.idle', 'seat.denied', 'license.full', 'session.started']);
+    expect(deliveries.at(-1)).toMatchObject({ eventId: started!.id, status: 'delivered', attempts: 3, responseStatus: 200 });
+    expect(deliveries[0]).toMatchObject({ status: 'delivered', attempts: 1, responseStatus: 200 });
+    expect(Date.parse(deliveries[0].lastAttemptAt)).toBeGreaterThan(0);
+    // Paged, newest first.
+    const page = await admin.ok('GET', `/webhooks/${hook.id}/deliveries?limit=2`);
+    expect(page.deliveries.map((d: any) => d.event)).toEqual(['session.ended', 'session.idle']);
+    const rest = await admin.ok('GET', `/webhooks/${hook.id}/deliveries?limit=10&before=${page.nextBefore}`);
+    expect(rest.deliveries.map((d: any) => d.event)).toEqual(['seat.denied', 'license.full', 'session.started']);
+  });
+
+  it('gives up on a delivery after WEBHOOK_GIVE_UP_SEC (failed) and goes on with the next', async () => {
+    const { url, api } = await startServer({ env: { ...FAST_WEBHOOKS, WEBHOOK_GIVE_UP_SEC: '1' } });
+    const { license, admin } = await api.setup({ seats: 5 });
+    let accept = false;
+    const receiver = await startReceiver(() => (accept ? 204 : 503));
+    const hook = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'] });
+    await granted(url, await sign(license, { sid: 'a' }));
+    await until(async () => (await admin.ok('GET', `/webhooks/${hook.id}/deliveries`)).deliveries[0]?.status === 'failed', 10_000);
+    const [failed] = (await admin.ok('GET', `/webhooks/${hook.id}/deliveries`)).deliveries;
+    expect(failed).toMatchObject({ status: 'failed', responseStatus: 503, nextAttemptAt: null });
+    expect(failed.attempts).toBeGreaterThanOrEqual(3);
+    accept = true;
+    const b = await granted(url, await sign(license, { sid: 'b' }));
+    await until(() => receiver.accepted().length === 1);
+    expect(receiver.accepted()[0]!.body.data.sessionId).toBe(b.grant.sessionId);
+  });
+
+  it('sends license.changed with the fields changed and what they were', async () => {
+    const { api } = await startServer({ env: FAST_WEBHOOKS });
+    const { license, admin } = await api.setup({ seats: 2 });
+    const receiver = await startReceiver();
+    await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['license.changed'] });
+    await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 4, deniedMessage: 'Ask Ann' });
+    await until(() => receiver.accepted().length === 1);
+    expect(receiver.accepted()[0]!.body).toMatchObject({
+      type: 'license.changed',
+      licenseId: license.id,
+      data: { changes: { seats: 4, deniedMessage: 'Ask Ann' }, before: { seats: 2 }, endedSessions: 0 },
+    });
+  });
+
+  it('gives a tenant only its own events and webhooks; the operator hears every tenant', async () => {
+    const { url, api } = await startServer({ env: FAST_WEBHOOKS });
+    const one = await api.setup({ seats: 3 });
+    const two = await api.setup({ seats: 3 });
+    const [r1, r2, rOp] = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+    const h1 = await one.admin.ok('POST', '/webhooks', { url: r1.url, events: ['session.started'] });
+    const h2 = await two.admin.ok('POST', '/webhooks', { url: r2.url, events: ['session.started'] });
+    const hOp = await api.ok('POST', '/webhooks', { url: rOp.url, events: ['session.started'] });
+    expect(hOp.tenantId).toBeNull();
+
+    // A tenant may not point its webhook at another tenant's license.
+    const foreign = await one.admin.call('POST', '/webhooks', { url: r1.url, events: ['session.started'], licenseId: two.license.id });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.code).toBe('forbidden');
+
+    await granted(url, await sign(one.license, { sid: 'x' }));
+    await granted(url, await sign(two.license, { sid: 'y' }));
+    await until(() => rOp.accepted().length === 2 && r1.accepted().length === 1 && r2.accepted().length === 1);
+    expect(r1.accepted()[0]!.body.licenseId).toBe(one.license.id);
+    expect(r2.accepted()[0]!.body.licenseId).toBe(two.license.id);
+    expect(new Set(rOp.accepted().map((h) => h.body.licenseId))).toEqual(new Set([one.license.id, two.license.id]));
+
+    // Lists are scoped and carry no secret.
+    const list1 = await one.admin.ok('GET', '/webhooks');
+    expect(list1.webhooks.map((w: any) => w.id)).toEqual([h1.id]);
+    expect(list1.webhooks[0].secret).toBeUndefined();
+    expect((await api.ok('GET', '/webhooks')).webhooks.map((w: any) => w.id).sort()).toEqual([h1.id, h2.id, hOp.id].sort());
+    // Another tenant's webhook is as good as absent, and stays.
+    for (const [method, path] of [['DELETE', `/webhooks/${h2.id}`], ['GET', `/webhooks/${h2.id}/deliveries`], ['DELETE', `/webhooks/${hOp.id}`]] as const) {
+      const r = await one.admin.call(method, path);
+      expect(r.status, `${method} ${path}`).toBe(404);
+      expect(r.body.error.code).toBe('not_found');
+    }
+    expect((await two.admin.ok('GET', '/webhooks')).webhooks).toHaveLength(1);
+
+    // Deleted: 204, gone from the list, audited, and it hears nothing more.
+    expect((await one.admin.call('DELETE', `/webhooks/${h1.id}`)).status).toBe(204);
+    expect((await one.admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
+    expect((await one.admin.call('DELETE', `/webhooks/${h1.id}`)).status).toBe(404);
+    const audit = await one.admin.ok('GET', '/audit');
+    expect(audit.audit.map((e: any) => e.action)).toEqual(expect.arrayContaining(['webhook.create', 'webhook.delete']));
+    await granted(url, await sign(one.license, { sid: 'z' }));
+    await until(() => rOp.accepted().length === 3);
+    expect(r1.accepted()).toHaveLength(1);
+  });
+
+  it('refuses bad input with the contract\'s error shape and changes nothing', async () => {
+    const { api } = await startServer({ env: FAST_WEBHOOKS });
+    const { admin } = await api.setup();
+    const ok = { url: 'http://127.0.0.1:9/hook', events: ['session.started'] };
+    const cases: Array<[unknown, number, string, RegExp?]> = [
+      [{ ...ok, url: 'ftp://example.com/hook' }, 422, 'out_of_range', /url: .*not http or https/],
+      [{ ...ok, url: 'javascript:alert(1)' }, 422, 'out_of_range', /url/],
+      [{ ...ok, url: 'not a url' }, 422, 'out_of_range', /url/],
+      [{ ...ok, url: 'http://user:pw@example.com/' }, 422, 'out_of_range', /credentials/],
+      [{ ...ok, events: ['session.started', 'seat.exploded', 'nope'] }, 422, 'out_of_range', /seat\.exploded.*nope/],
+      [{ ...ok, events: [] }, 422, 'out_of_range'],
+      [{ ...ok, licenseId: 'lic_nobody' }, 404, 'not_found'],
+      [{ ...ok, events: 'session.started' }, 400, 'bad_request'],
+      [{ ...ok, url: 42 }, 400, 'bad_request'],
+      [{ ...ok, extra: 1 }, 400, 'bad_request'],
+      [{ events: ok.events }, 400, 'bad_request'],
+    ];
+    for (const [body, status, code, message] of cases) {
+      const r = await admin.call('POST', '/webhooks', body);
+      expect(r.status, JSON.stringify(body)).toBe(status);
+      expect(r.body.error.code).toBe(code);
+      if (message) expect(r.body.error.message).toMatch(message);
+    }
+    expect((await admin.call('POST', '/webhooks', '{"url":')).status).toBe(400);
+    expect((await admin.as('bad-token').call('POST', '/webhooks', ok)).status).toBe(401);
+    expect((await admin.call('GET', '/webhooks/wh_nobody/deliveries')).status).toBe(404);
+    expect((await admin.call('GET', '/webhooks/x/deliveries?limit=0')).status).toBe(422);
+    expect((await admin.call('PUT', '/webhooks')).status).toBe(405);
+    expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
+  });
+
+  it('refuses URLs of loopback, private and link-local addresses unless WEBHOOK_ALLOW_PRIVATE=on', async () => {
+    const { api } = await startServer({ env: {} });
+    const { admin } = await api.setup();
+    for (const url of ['http://127.0.0.1/h', 'http://localhost:8080/h', 'http://10.1.2.3/', 'http://192.168.1.1/', 'http://169.254.169.254/latest', 'http://[::1]/', 'http://[fd00::1]/']) {
+      const r = await admin.call('POST', '/webhooks', { url, events: ['session.started'] });
+      expect(r.status, url).toBe(422);
+      expect(r.body.error.message).toMatch(/private|loopback/);
+    }
+    expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
+  });
+});

@@ -93,7 +93,11 @@ function signIn(token: string): void {
   socket = s;
   setConn('connecting…', 'pending');
   s.on('connect', () => setConn('live', 'ok'));
-  s.on('disconnect', () => setConn('reconnecting…', 'pending'));
+  s.on('disconnect', (reason) => {
+    setConn('reconnecting…', 'pending');
+    // The server lets a board go when its token was rotated: connecting again tells which token holds.
+    if (reason === 'io server disconnect') s.connect();
+  });
   s.on('connect_error', (err: Error & { data?: { reason?: string; message?: string } }) => {
     if (err.data?.reason === 'unauthorized') {
       sessionStorage.removeItem(TOKEN_KEY);

@@ -129,6 +129,9 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         if (entry.action === 'license.delete' && entry.licenseId && entry.tenantId) {
           to.emit('admin:license-removed', { licenseId: entry.licenseId, tenantId: entry.tenantId });
         }
+        // A rotated tenant token stops working at once: the tenant's boards are let go (on every
+        // node) and must connect again, which a board holding only the old token cannot.
+        if (entry.action === 'tenant.token-rotate' && entry.tenantId) nsp.in(tenantRoom(entry.tenantId)).disconnectSockets(true);
         to.emit('admin:audit', auditView(entry));
         break;
       }

@@ -1,7 +1,8 @@
 // GET /tenants (names for the board's cards: the operator sees every tenant, a tenant admin its
 // own only) and POST /tenants/:id/admin-token (a new token; the old one fails at once; audited).
-import { describe, expect, it } from 'vitest';
-import { startServer } from '../support/harness';
+import { io } from 'socket.io-client';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { nextEvent, startServer } from '../support/harness';
 
 describe('tenants, as the operator and a tenant admin see them', () => {
   it('lists every tenant with its name and license count for the operator, and only its own for a tenant admin', async () => {
@@ -22,7 +23,12 @@ describe('tenants, as the operator and a tenant admin see them', () => {
 
   it("rotates a tenant's admin token: the new one works, the old one is 401 at once, and the rotation is audited", async () => {
     const { api } = await startServer();
-    const { tenant, admin, license } = await api.setup();
+    const { tenant, admin, license, url } = { ...(await api.setup()), url: api.url };
+    // A board open with the old token is let go, and cannot connect again with it.
+    const board = io(`${url}/admin`, { auth: { token: tenant.adminToken }, transports: ['websocket'], forceNew: true, reconnection: false });
+    onTestFinished(() => void board.disconnect());
+    await nextEvent(board, 'admin:snapshot');
+    const letGo = nextEvent(board, 'disconnect');
     const r = await api.call('POST', `/tenants/${tenant.id}/admin-token`);
     expect(r.status).toBe(201);
     expect(r.body.adminToken).toMatch(/^tat_/);
@@ -31,6 +37,10 @@ describe('tenants, as the operator and a tenant admin see them', () => {
     const old = await admin.call('GET', '/licenses');
     expect(old.status).toBe(401);
     expect(old.body.error.code).toBe('unauthorized');
+    expect(await letGo).toBe('io server disconnect');
+    const refused = nextEvent<Error & { data?: { reason: string } }>(board, 'connect_error');
+    board.connect();
+    expect((await refused).message).toBe('unauthorized');
     const fresh = api.as(r.body.adminToken);
     expect((await fresh.ok('GET', '/licenses')).licenses.map((l: any) => l.id)).toEqual([license.id]);
 

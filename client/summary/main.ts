@@ -103,7 +103,7 @@ function render(days: HistoryBucket[], license: LicenseView): void {
     h(
       'section',
       { class: 'summary-figures', 'aria-label': 'The period in figures' },
-      figure(`${peak}`, `highest daily peak of seats in use (${license.seats} seats now)`, 'fig-peak'),
+      figure(`${peak}`, `highest daily peak of seats in use (${license.seats} ${license.seats === 1 ? 'seat' : 'seats'} now)`, 'fig-peak'),
       figure(`${full} of ${days.length}`, 'days at full: every seat taken at some moment', 'fig-full'),
       figure(denied, 'denials', 'fig-denials'),
       ...reasons.map((r) => figure(days.reduce((n, d) => n + (d.denialsByReason[r] ?? 0), 0), `denied: ${reasonLabel(r).toLowerCase()}`, `fig-${r}`)),
@@ -115,7 +115,7 @@ function render(days: HistoryBucket[], license: LicenseView): void {
       { class: 'scroll', role: 'region', 'aria-label': 'Usage by day', tabindex: 0 },
       h(
         'table',
-        { id: 'days', class: 'table' },
+        { id: 'days', class: 'table report' },
         h('caption', { class: 'visually-hidden' }, `Usage of ${license.name} by day`),
         h(
           'thead',

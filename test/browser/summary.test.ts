@@ -75,6 +75,19 @@ describeBrowser('usage summary page', () => {
     }
   });
 
+  it('fits a phone: the wide table scrolls in its own region, the page does not', async () => {
+    const { url, store, tenantToken, newLicense } = await serverWithStore();
+    const license = await newLicense({ seats: 1, createdAt: Date.now() - 2 * DAY });
+    await held(store, license, 'amy', Date.now() - DAY, Date.now() - DAY + H);
+    await store.recordDenial({ licenseId: license.id, at: Date.now() - DAY, reason: 'denied_by_app', sessionRef: 'x', userId: null, deviceId: null, instanceId: null });
+    const page = await open({ timezoneId: 'Europe/Amsterdam', colorScheme: 'dark', viewport: { width: 390, height: 844 } });
+    await signIn(page, url, tenantToken, license.id);
+    await page.goto(`${url}/admin/licenses/${license.id}/summary`);
+    await page.locator('#days tbody tr').first().waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await screenshot(page, 'summary-phone-dark');
+  });
+
   it('asks for the dashboard sign-in when the tab has no token, and shows nothing else', async () => {
     const { url, newLicense } = await serverWithStore();
     const license = await newLicense({});

@@ -121,11 +121,11 @@ export function nextBucketStart(unit: BucketUnit, tz: string, start: number): nu
 /**
  * The bucket boundaries from the bucket that holds `from` to the first boundary at or after
  * `until`: n + 1 ascending instants for n buckets, bucket i being [bounds[i], bounds[i + 1]).
- * None when `until` is not after `from`.
+ * None when `until` is not after the start of the bucket that holds `from`.
  */
 export function bucketBounds(unit: BucketUnit, tz: string, from: number, until: number): number[] {
-  if (until <= from) return [];
   const bounds = [bucketStart(unit, tz, from)];
+  if (until <= bounds[0]!) return [];
   while (bounds.at(-1)! < until) bounds.push(nextBucketStart(unit, tz, bounds.at(-1)!));
   return bounds;
 }

@@ -40,7 +40,9 @@ describe('day buckets in a time zone', () => {
   });
 
   it('gives no buckets for an empty range, and even ones for the stores\' tests', () => {
-    expect(bucketBounds('day', 'UTC', 5000, 5000)).toEqual([]);
+    expect(bucketBounds('day', 'UTC', 86_400_000 + 5000, 86_400_000)).toEqual([]);
+    // A range inside one bucket is that bucket, as a `since` later than now is the current one.
+    expect(bucketBounds('day', 'UTC', 5000, 5000)).toEqual([0, 86_400_000]);
     expect(evenBounds(1000, 4000, 1500)).toEqual([1000, 2500, 4000]);
   });
 

@@ -70,6 +70,17 @@ describe('history over REST', () => {
     expect(lines.slice(1).map((l) => l.split(',').slice(1).join(','))).toEqual(['0,0,1,false', '0,0,1,false', '0,1,3,true']);
   });
 
+  it('gives the bucket that holds since, even a since later than now, and none before a range that ends before it', async () => {
+    const { api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1 });
+    const at = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
+    const soon = await admin.ok('GET', `/licenses/${license.id}/history?bucket=day&since=${at(Date.now() + 1000)}`);
+    expect(soon.buckets).toHaveLength(1);
+    expect(Date.parse(soon.buckets[0].at)).toBeLessThanOrEqual(Date.now());
+    const none = await admin.ok('GET', `/licenses/${license.id}/history?bucket=day&since=${at(Date.now() - 2 * 86_400_000)}&until=${at(Date.now() - 5 * 86_400_000)}`);
+    expect(none.buckets).toEqual([]);
+  });
+
   it('counts denials by reason per bucket', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 0 });

@@ -1,0 +1,164 @@
+// The webhooks' store, on SQLite and PostgreSQL: a new webhook's cursor starts at the newest
+// outbox rows, the outbox reads give a tenant's (or a license's) events of the subscribed types in
+// id order, a cursor never moves back, a delivery row is one per event however often it is opened,
+// and claims are exclusive across nodes (two stores racing), taken over only once lapsed.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { advanceMark } from '../../server/seats/decisions/webhook-delivery';
+import type { SeatStore } from '../../server/seats/seat-store';
+import type { Webhook } from '../../server/seats/webhook-store';
+import { PostgresSeatStore } from '../../server/store/postgres-store';
+import { describeWith, postgresMissing, startPostgres } from '../support/services';
+import { admit, claimant, forEachStore, grant, newLicense } from './store-dialects';
+
+function hook(tenantId: string | null, fields: Partial<Webhook> = {}): Omit<Webhook, 'seatCursor' | 'auditCursor'> {
+  return { id: `wh_${randomUUID()}`, tenantId, licenseId: null, url: 'http://127.0.0.1:9/h', events: ['session.started'], secret: 's', createdAt: 1, ...fields };
+}
+
+const ALL = ['granted', 'resumed', 'idle', 'released', 'denied'];
+
+forEachStore('webhook store', (nodes) => {
+  it('starts a webhook at the newest rows and reads its tenant\'s events of the types asked, in id order', async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    const a = await newLicense(store, { seats: 1 });
+    const b = await newLicense(store);
+    await grant(store, a, claimant('before'), 1000);
+    const w = await store.webhooks.createWebhook(hook(a.tenantId));
+    const max = await store.webhooks.outboxMax();
+    expect(w.seatCursor).toBe(max.seat);
+    expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(max.seat);
+
+    const denied = await admit(store, a, claimant('denied'), 2000);
+    expect(denied.kind).toBe('denied');
+    await grant(store, b, claimant('other-tenant'), 2001);
+    const upTo = (await store.webhooks.outboxMax()).seat;
+    const rows = await store.webhooks.seatOutbox({ tenantId: a.tenantId, licenseId: null }, ALL, w.seatCursor, upTo, 100);
+    expect(rows.map((r) => [r.type, r.reason, r.licenseId, r.tenantId, r.seats])).toEqual([['denied', 'no_free_seats', a.id, a.tenantId, 1]]);
+    // The operator's filter (no tenant) sees both; a type filter narrows; `upTo` bounds the read.
+    const every = await store.webhooks.seatOutbox({ tenantId: null, licenseId: null }, ALL, w.seatCursor, upTo, 100);
+    expect(every.map((r) => r.licenseId)).toEqual([a.id, b.id]);
+    expect(every[0]!.id).toBeLessThan(every[1]!.id);
+    expect(await store.webhooks.seatOutbox({ tenantId: null, licenseId: b.id }, ['granted'], w.seatCursor, upTo, 100)).toHaveLength(1);
+    expect(await store.webhooks.seatOutbox({ tenantId: null, licenseId: null }, ['granted'], w.seatCursor, every[0]!.id, 100)).toEqual([]);
+    expect(await store.webhooks.seatOutbox({ tenantId: null, licenseId: null }, [], w.seatCursor, upTo, 100)).toEqual([]);
+
+    // The cursor moves forward only.
+    await store.webhooks.advanceCursor(w.id, 'seat', upTo);
+    await store.webhooks.advanceCursor(w.id, 'seat', upTo - 1);
+    expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(upTo);
+  });
+
+  it('keeps one delivery row per event and webhook, and records attempts only while pending', async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    const w = await store.webhooks.createWebhook(hook(null));
+    const open = () => store.webhooks.openDelivery({ webhookId: w.id, eventId: 'evt_s1', eventType: 'session.started', payload: '{"a":1}', createdAt: 5, nextAttemptAt: 5 });
+    const first = await open();
+    await store.webhooks.recordAttempt(first.id, { status: 'pending', attempts: 1, lastAttemptAt: 6, nextAttemptAt: 100, responseStatus: 500, error: null });
+    const again = await open();
+    expect(again).toMatchObject({ id: first.id, attempts: 1, nextAttemptAt: 100, responseStatus: 500, status: 'pending', payload: '{"a":1}' });
+    await store.webhooks.recordAttempt(first.id, { status: 'delivered', attempts: 2, lastAttemptAt: 100, nextAttemptAt: 100, responseStatus: 200, error: null });
+    // A late writer (a node that lost its claim) cannot reopen a finished delivery.
+    await store.webhooks.recordAttempt(first.id, { status: 'pending', attempts: 3, lastAttemptAt: 101, nextAttemptAt: 200, responseStatus: 500, error: null });
+    expect(await open()).toMatchObject({ status: 'delivered', attempts: 2, responseStatus: 200 });
+    const second = await store.webhooks.openDelivery({ webhookId: w.id, eventId: 'evt_s2', eventType: 'session.idle', payload: '{}', createdAt: 7, nextAttemptAt: 7 });
+    const listed = await store.webhooks.listDeliveries(w.id, { limit: 10 });
+    expect(listed.map((d) => d.eventId)).toEqual(['evt_s2', 'evt_s1']);
+    expect((await store.webhooks.listDeliveries(w.id, { limit: 10, beforeId: second.id })).map((d) => d.eventId)).toEqual(['evt_s1']);
+    expect(await store.webhooks.deleteWebhook(w.id)).toBe(true);
+    expect(await store.webhooks.listDeliveries(w.id, { limit: 10 })).toEqual([]);
+    expect(await store.webhooks.deleteWebhook(w.id)).toBe(false);
+  });
+
+  it('lets exactly one node hold each webhook, and another take it over only once the claim lapses', async () => {
+    const [one, two] = (await nodes(2)) as [SeatStore, SeatStore];
+    const ids = [];
+    for (let i = 0; i < 6; i++) ids.push((await one.webhooks.createWebhook(hook(null))).id);
+    expect(await one.webhooks.anyUnclaimed(1000)).toBe(true);
+    // Racing claims, many rounds: never both.
+    for (let round = 0; round < 10; round++) {
+      const now = 1000 + round;
+      const [a, b] = await Promise.all([one.webhooks.claimWebhooks('node-a', now, 60_000), two.webhooks.claimWebhooks('node-b', now, 60_000)]);
+      const held = [...a.map((w) => w.id), ...b.map((w) => w.id)];
+      expect(held.sort()).toEqual([...ids].sort());
+    }
+    expect(await one.webhooks.anyUnclaimed(2000)).toBe(false);
+    const a = await one.webhooks.claimWebhooks('node-a', 2000, 60_000);
+    const b = await two.webhooks.claimWebhooks('node-b', 2000, 60_000);
+    const holder = a.length > 0 ? 'node-a' : 'node-b';
+    const other = holder === 'node-a' ? two : one;
+    expect(a.length === 0 || b.length === 0).toBe(true);
+    // Renewed at 2000 until 62000: the other node gets nothing before that…
+    expect(await other.webhooks.claimWebhooks(holder === 'node-a' ? 'node-b' : 'node-a', 61_999, 60_000)).toEqual([]);
+    // … and everything once it lapsed (the holder died).
+    expect(await other.webhooks.claimWebhooks(holder === 'node-a' ? 'node-b' : 'node-a', 62_001, 60_000)).toHaveLength(6);
+    // A graceful stop lets go at once.
+    await other.webhooks.releaseClaims(holder === 'node-a' ? 'node-b' : 'node-a');
+    expect(await one.webhooks.anyUnclaimed(62_002)).toBe(true);
+    expect(await one.webhooks.claimWebhooks('node-c', 62_002, 60_000)).toHaveLength(6);
+  });
+
+  it('lists the outbox ids after a mark, and the license changes of the audit log', async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    const lic = await newLicense(store);
+    const start = await store.webhooks.outboxMax();
+    await grant(store, lic, claimant('a'), 10);
+    await grant(store, lic, claimant('b'), 11);
+    const ids = await store.webhooks.outboxIds('seat', start.seat, 10);
+    expect(ids.map((r) => r.at)).toEqual([10, 11]);
+    expect(ids[1]!.id).toBe(ids[0]!.id + 1);
+    await store.addAudit({ at: 20, tenantId: lic.tenantId, licenseId: lic.id, actor: 'operator', action: 'license.update', detail: { seats: 4, before: { seats: 3 } } });
+    await store.addAudit({ at: 21, tenantId: lic.tenantId, licenseId: lic.id, actor: 'operator', action: 'license.secret-rotate', detail: {} });
+    const max = await store.webhooks.outboxMax();
+    const changes = await store.webhooks.auditOutbox({ tenantId: lic.tenantId, licenseId: null }, start.audit, max.audit, 10);
+    expect(changes.map((c) => [c.licenseId, c.detail])).toEqual([[lic.id, { seats: 4, before: { seats: 3 } }]]);
+    expect(await store.webhooks.auditOutbox({ tenantId: 'another', licenseId: null }, start.audit, max.audit, 10)).toEqual([]);
+  });
+});
+
+describeWith([postgresMissing()])('webhook outbox on PostgreSQL: ids committed out of order', { timeout: 60_000 }, () => {
+  it('reads no further than an id whose transaction has not committed, and goes on once it has', async () => {
+    const cluster = await startPostgres();
+    const url = await cluster.createDatabase('outbox');
+    const store = PostgresSeatStore.open(url, 2);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await store.migrate();
+      const lic = await newLicense(store);
+      await grant(store, lic, claimant('first'), 1000);
+      const mark = (await store.webhooks.outboxMax()).seat;
+      await client.connect();
+      // A transaction takes the next id and stays open…
+      await client.query('begin');
+      await client.query("insert into seat_events (license_id, session_id, type, reason, weight, seats_in_use, at) values ($1, null, 'denied', 'no_free_seats', 1, 1, $2)", [lic.id, Date.now()]);
+      // … while a later one commits.
+      await grant(store, lic, claimant('second'), Date.now());
+      const seen = new Map<number, number>();
+      const ids = await store.webhooks.outboxIds('seat', mark, 100);
+      expect(ids).toHaveLength(1);
+      expect(ids[0]!.id).toBe(mark + 2);
+      const now = Date.now();
+      expect(advanceMark(mark, ids, seen, now, 5000)).toBe(mark);
+      await client.query('commit');
+      const after = await store.webhooks.outboxIds('seat', mark, 100);
+      expect(advanceMark(mark, after, seen, now + 10, 5000)).toBe(mark + 2);
+    } finally {
+      await client.end().catch(() => undefined);
+      await store.close();
+      await cluster.destroy();
+    }
+  });
+});
+
+describe('advanceMark', () => {
+  it('passes contiguous ids, waits at a hole, and passes it once the row after it is gapWaitMs old', () => {
+    const seen = new Map<number, number>();
+    expect(advanceMark(4, [{ id: 5, at: 100 }, { id: 6, at: 100 }, { id: 8, at: 1000 }], seen, 1000, 500)).toBe(6);
+    expect(seen.get(8)).toBe(1000);
+    expect(advanceMark(6, [{ id: 8, at: 1000 }], seen, 1400, 500)).toBe(6);
+    expect(advanceMark(6, [{ id: 8, at: 1000 }, { id: 9, at: 1001 }], seen, 1500, 500)).toBe(9);
+    expect(seen.size).toBe(0);
+    // Old rows after a hole (deleted history, a restart) are passed at once.
+    expect(advanceMark(1, [{ id: 7, at: 10 }], new Map(), 5000, 500)).toBe(7);
+  });
+});

@@ -66,8 +66,8 @@ export interface LeaseGrant {
   resumed: boolean;
   seatsInUse: number;
   seats: number;
-  /** Pinned by the contract; overage is not granted by this server yet. */
-  overage: false;
+  /** The grant took the license past `seats`, into its overage (false on a renewal). */
+  overage: boolean;
   renewBy: number;
   leaseIntervalSec: number;
   idleTimeoutSec: number;
@@ -128,8 +128,8 @@ export class SeatLeases {
       await this.deps.engine.detach(connectionId).catch(() => {});
       throw err;
     }
-    const { resumed, seatsInUse } = result.granted;
-    return { granted: await this.grant(id, license, session, { resumed, seatsInUse, renewBy }) };
+    const { resumed, seatsInUse, overage } = result.granted;
+    return { granted: await this.grant(id, license, session, { resumed, seatsInUse, renewBy, overage }) };
   }
 
   /** PUT /leases/:id: the deadline moves (404 unknown, 403 not the token's, `ended` once its seat is gone). */
@@ -174,7 +174,12 @@ export class SeatLeases {
     return { licenseId: license.id, claimant, nodeId: this.deps.options.nodeId };
   }
 
-  private async grant(leaseId: string, license: License, session: Session, at: { resumed: boolean; seatsInUse: number; renewBy: number }): Promise<LeaseGrant> {
+  private async grant(
+    leaseId: string,
+    license: License,
+    session: Session,
+    at: { resumed: boolean; seatsInUse: number; renewBy: number; overage?: boolean },
+  ): Promise<LeaseGrant> {
     const receipt = await this.deps.receipts?.forSession(session, license);
     return {
       leaseId,
@@ -183,7 +188,7 @@ export class SeatLeases {
       resumed: at.resumed,
       seatsInUse: at.seatsInUse,
       seats: license.seats,
-      overage: false,
+      overage: at.overage ?? false,
       renewBy: at.renewBy,
       leaseIntervalSec: license.leaseIntervalSec,
       idleTimeoutSec: license.idleTimeoutSec,

@@ -19,6 +19,15 @@ describe('overage, reservations and group limits', () => {
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(3);
   });
 
+  it('a lease past the seats is marked too', async () => {
+    const { url, api } = await startServer();
+    const { license } = await api.setup({ seats: 1, overage: 2 });
+    await granted(url, await sign(license, { sid: 'a' }));
+    const res = await fetch(`${url}/api/v1/leases`, { method: 'POST', headers: { authorization: `Bearer ${await sign(license, { sid: 'b' })}` } });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ overage: true, seatsInUse: 2, seats: 1 });
+  });
+
   it('reserved seats go only to their group; a group over its limit is refused with group_limit', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({

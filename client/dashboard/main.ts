@@ -370,7 +370,12 @@ function renderDetail(rebuild: boolean): void {
           Object.entries(RANGES).map(([k, r]) => h('option', { value: k, selected: k === range }, r.label)),
         ),
         h('span', { id: 'history-summary', class: 'muted', role: 'status' }),
-        h('span', { id: 'history-zone', class: 'muted' }),
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        h('span', { id: 'history-zone' }, `Times in ${viewerZone()}`),
+        ' · ',
         h('a', { id: 'summary-link', href: `/admin/licenses/${encodeURIComponent(l.id)}/summary` }, 'Printable usage summary'),
       ),
       h('div', { id: 'history' }, charts.element),

@@ -15,7 +15,14 @@ interface LicenseView {
   seats: number;
 }
 
-const licenseId = decodeURIComponent(location.pathname.split('/')[3] ?? '');
+/** The license id from /admin/licenses/:id/summary (the server routes only well-encoded paths here). */
+const licenseId = (() => {
+  try {
+    return decodeURIComponent(location.pathname.split('/')[3] ?? '');
+  } catch {
+    return '';
+  }
+})();
 const params = new URLSearchParams(location.search);
 const tz = params.get('tz') || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 

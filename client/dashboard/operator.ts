@@ -194,7 +194,7 @@ export async function deleteLicense(l: LicenseView, sessions: SessionView[], des
     : null;
   const ok = await confirmDialog(
     `Delete ${l.name}?`,
-    `${sessions.length ? `Its ${sessions.length === 1 ? 'session ends' : `${sessions.length} sessions end`} now (told “This license was deleted”), and ` : ''}its denials, history and activations are deleted. Tokens for it are refused from then on. This cannot be undone.`,
+    `${sessions.length ? `Its ${sessions.length === 1 ? 'session ends' : `${sessions.length} sessions end`} now (told “This license was deleted”), and ` : ''}its denials and activations are deleted (its seat history is kept until the retention window ends, and its id cannot be reused until then). Tokens for it are refused from then on. This cannot be undone.`,
     sessions.length ? `Delete and end ${sessions.length === 1 ? '1 session' : `${sessions.length} sessions`}` : 'Delete license',
     list,
   );

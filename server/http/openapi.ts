@@ -192,7 +192,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'the license', ...json(ref('License')) }, '422': { description: 'out of range, or text with control or bidi-override characters', ...json(ref('Error')) }, ...errors },
         },
         delete: {
-          summary: 'Delete a license: its sessions end (license_deleted), its denials, history and activations go; later tokens get license_not_found',
+          summary: 'Delete a license: its sessions end (license_deleted), its denials and activations go (its seat history stays until the retention prunes it, and its id with it); later tokens get license_not_found',
           responses: { '204': { description: 'deleted' }, ...errors },
         },
       },

@@ -155,7 +155,10 @@ export class Administration {
     try {
       await store.createLicense(license);
     } catch (err) {
-      if (err instanceof StoreConflictError) throw new SeatError(ErrorCode.Conflict, `a license ${echoId(license.id)} exists`, { cause: err });
+      if (err instanceof StoreConflictError) {
+        const why = err.reason === 'deleted' ? 'was a deleted license, whose history is kept for DENIAL_RETENTION_DAYS: choose another id' : 'exists';
+        throw new SeatError(ErrorCode.Conflict, `a license ${echoId(license.id)} ${why}`, { cause: err });
+      }
       throw err;
     }
     this.deps.bus.publish({ type: 'license.changed', license, seatsInUse: 0 });

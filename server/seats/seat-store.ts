@@ -139,9 +139,9 @@ export interface SeatStore {
   /** A new secret; the old one verifies tokens until `previousUntil`. Undefined when there is no such license. */
   rotateSecret(licenseId: string, secret: string, previousUntil: number, now: number): Promise<License | undefined>;
   /**
-   * Ends the license's sessions (`license_deleted`) and deletes it with every row naming it
-   * (connections, leases, cool-downs, activations, denials, seat history), in one transaction
-   * under its lock; the audit log stays. Undefined when there is no such license.
+   * Ends the license's sessions (`license_deleted`) and deletes it with its connections, leases,
+   * cool-downs, activations, denials and seat counts, in one transaction under its lock; the audit
+   * log and the seat history (the webhooks' outbox) stay. Undefined when there is no such license.
    */
   deleteLicense(licenseId: string, now: number): Promise<{ license: License; ended: EndedSession[] } | undefined>;
 
@@ -180,7 +180,6 @@ export interface ReceiptHold extends ClaimantIds {
   offlineGraceSec: number;
 }
 
-
 export interface AuditQuery {
   tenantId?: string;
   licenseId?: string;
@@ -195,8 +194,11 @@ export interface TenantSummary extends Tenant {
 }
 
 export class StoreConflictError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** `deleted`: the id was a deleted license's, whose seat history is still kept. */
+  readonly reason?: 'deleted';
+  constructor(message: string, options?: { cause?: unknown; reason?: 'deleted' }) {
     super(message, options);
     this.name = 'StoreConflictError';
+    this.reason = options?.reason;
   }
 }

@@ -47,10 +47,16 @@ export class Licenses {
 
   // ---- licenses ----
 
-  /** Throws `StoreConflictError` when the id is taken. */
+  /**
+   * Throws `StoreConflictError` when the id is taken, or was a deleted license's whose seat
+   * history is still kept (DELETE keeps it as the webhooks' outbox until the retention prunes it):
+   * a new license must not inherit another's history.
+   */
   async createLicense(license: NewLicenseRow): Promise<License> {
     try {
       await this.s.dialect.transaction(async (trx) => {
+        const kept = await trx.selectFrom('seat_events').select('id').where('license_id', '=', license.id).limit(1).executeTakeFirst();
+        if (kept) throw new StoreConflictError(`license ${license.id} was deleted and its history is kept`, { reason: 'deleted' });
         await trx.insertInto('licenses').values(licenseRow(license)).execute();
         // The history's seat count from the start (migration 2026-11-26T13).
         await trx.insertInto('seat_counts').values({ license_id: license.id, at: license.createdAt, seats: license.seats }).execute();

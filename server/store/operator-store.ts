@@ -1,8 +1,10 @@
 // What an operator does to tenants and licenses beyond creating and changing them (issue 13
 // section 6): list tenants, rotate a tenant's admin token or a license's secret, delete a license.
 // A deletion is one transaction under the license's lock, as an admission is: its sessions end
-// (`license_deleted`) and every row that names the license goes with it, so no admission can slip
-// in between and a license made later under the same id starts with nothing of the old one's.
+// (`license_deleted`) and the rows that name the license go with it, so no admission can slip in
+// between. Its seat history (`seat_events`) stays until the retention prunes it: it is the
+// webhooks' outbox (the endings must still be delivered) and tells other nodes' sockets why their
+// session ended; until then its id cannot be taken by a new license (licenses.ts createLicense).
 import { EndReason } from '../../shared';
 import type { TenantSummary } from '../seats/seat-store';
 import type { EndedSession, License } from '../seats/types';
@@ -10,8 +12,8 @@ import { toLicense } from './rows';
 import { releaseSession, sessionsOf } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
-/** Tables whose rows name a license (besides `sessions`, released one by one, and `licenses` itself). */
-const LICENSE_ROWS = ['connections', 'leases', 'kick_cooldowns', 'activations', 'denials', 'seat_events', 'seat_counts'] as const;
+/** Tables whose rows name a license and go with it (besides `sessions`, released one by one, and `licenses`). */
+const LICENSE_ROWS = ['connections', 'leases', 'kick_cooldowns', 'activations', 'denials', 'seat_counts'] as const;
 
 export class OperatorStore {
   constructor(private readonly s: StoreContext) {}
@@ -57,8 +59,9 @@ export class OperatorStore {
 
   /**
    * Ends the license's live sessions (`license_deleted`, oldest first) and deletes it with its
-   * connections, leases, cool-downs, activations, denials, seat history and seat counts. Undefined when there
-   * is no such license. The audit log keeps its entries (and the deletion's).
+   * connections, leases, cool-downs, activations, denials and seat counts. Undefined when there is
+   * no such license. The audit log keeps its entries (and the deletion's), the seat history its
+   * events until the retention prunes them.
    */
   async deleteLicense(licenseId: string, now: number): Promise<{ license: License; ended: EndedSession[] } | undefined> {
     const { q, dialect } = this.s;

@@ -1,13 +1,13 @@
 // The operator's store operations on SQLite and PostgreSQL (test/store/store-dialects.ts): a
-// deletion ends the license's sessions and removes every row naming it in one transaction under
-// its lock, racing admissions never leave a seat behind, and rotations keep the old secret with
-// its deadline. (REST tests: operator-delete, operator-secret, operator-tenants.)
+// deletion ends the license's sessions and removes the rows naming it (its seat history stays until
+// pruned) in one transaction under its lock, racing admissions never leave a seat behind, and
+// rotations keep the old secret with its deadline. (REST tests: operator-delete, operator-secret, operator-tenants.)
 import { describe, expect, it } from 'vitest';
 import { admit, claimant, forEachStore, grant, newLicense } from '../store/store-dialects';
 
 describe('operator store operations', () => {
   forEachStore('deleting a license', (nodes) => {
-    it('ends its live sessions with license_deleted and leaves no row of it behind', async () => {
+    it('ends its live sessions with license_deleted, removes its rows, and keeps its seat history (and id) until pruned', async () => {
       const [store] = await nodes(1);
       const license = await newLicense(store!, { seats: 2, maxActivations: 5 });
       const other = await newLicense(store!, { seats: 1 });
@@ -27,9 +27,17 @@ describe('operator store operations', () => {
       expect(await store!.listDenials(license.id)).toEqual([]);
       expect(await store!.listActivations(license.id)).toEqual([]);
       expect(await store!.deleteLicense(license.id, 2001)).toBeUndefined();
+      expect((await admit(store!, license, claimant('late'), 2002)).kind).toBe('license_not_found');
+      // The seat history stays (the webhooks' outbox): a node whose sockets missed the news learns why.
+      const endedIds = result!.ended.map((e) => e.session.id);
+      expect(await store!.endedAmong(endedIds)).toEqual(endedIds.map((sessionId) => ({ sessionId, reason: 'license_deleted' })));
+      // Its id is not free for a new license until the retention prunes that history.
+      await expect(newLicense(store!, { id: license.id })).rejects.toMatchObject({ name: 'StoreConflictError', reason: 'deleted' });
+      await store!.pruneHistory(3000);
+      expect((await newLicense(store!, { id: license.id })).seatsInUse).toBe(0);
+      expect(await store!.listActivations(license.id)).toEqual([]);
       // Another license is untouched; a new admission for the deleted one finds no license.
       expect((await store!.getLicense(other.id))?.seatsInUse).toBe(1);
-      expect((await admit(store!, license, claimant('late'), 2002)).kind).toBe('license_not_found');
     });
 
     it('never leaves a seat behind when admissions race the deletion from other nodes', async () => {

@@ -3,6 +3,7 @@
 // seats, denials by day and reason, and the queue's row still empty; printed (print media, and a
 // PDF) it has no controls. Screenshots on screen in light and dark, and as printed.
 import { expect, it } from 'vitest';
+import { bucketStart } from '../../server/seats/time-buckets';
 import { describeBrowser, screenshot } from './browser';
 import { DAY, H, held, serverWithStore, signIn, useZonedBrowser } from './history-support';
 
@@ -11,18 +12,20 @@ const open = useZonedBrowser();
 describeBrowser('usage summary page', () => {
   it('shows peak, days at full and denials by day and reason, and prints without controls', async () => {
     const { url, store, tenantToken, newLicense } = await serverWithStore();
+    // Times on the page's days (New York), whatever the time of day the test runs at.
     const now = Date.now();
-    const license = await newLicense({ seats: 1, createdAt: now - 5 * DAY });
+    const day = (ago: number, hour: number) => bucketStart('day', 'America/New_York', now - ago * DAY) + hour * H;
+    const license = await newLicense({ seats: 1, createdAt: day(5, 0) });
     // Three days ago: full at one seat, one denied for no free seats.
     const someone = (key: string) => ({ sessionRef: key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: 1 });
-    const amy = await store.admit({ licenseId: license.id, socketId: 'a', nodeId: 'past-node', claimant: someone('amy'), now: now - 3 * DAY });
-    const zed = await store.admit({ licenseId: license.id, socketId: 'z', nodeId: 'past-node', claimant: someone('zed'), now: now - 3 * DAY + 60_000 });
+    const amy = await store.admit({ licenseId: license.id, socketId: 'a', nodeId: 'past-node', claimant: someone('amy'), now: day(3, 9) });
+    const zed = await store.admit({ licenseId: license.id, socketId: 'z', nodeId: 'past-node', claimant: someone('zed'), now: day(3, 9) + 60_000 });
     expect([amy.kind, zed.kind]).toEqual(['granted', 'denied']);
-    await store.endSession((amy as { session: { id: string } }).session.id, 'ended_by_app', now - 3 * DAY + H);
+    await store.endSession((amy as { session: { id: string } }).session.id, 'ended_by_app', day(3, 10));
     // Two days ago raised to two; yesterday one of two in use and one refused by the app's hook.
-    await store.updateLicense(license.id, { seats: 2 }, now - 2 * DAY);
-    await held(store, license, 'bob', now - DAY, now - DAY + H);
-    await store.recordDenial({ licenseId: license.id, at: now - DAY + 2 * H, reason: 'denied_by_app', sessionRef: 'x', userId: null, deviceId: null, instanceId: null });
+    await store.updateLicense(license.id, { seats: 2 }, day(2, 9));
+    await held(store, license, 'bob', day(1, 9), day(1, 10));
+    await store.recordDenial({ licenseId: license.id, at: day(1, 11), reason: 'denied_by_app', sessionRef: 'x', userId: null, deviceId: null, instanceId: null });
 
     for (const colorScheme of ['light', 'dark'] as const) {
       const page = await open({ timezoneId: 'America/New_York', colorScheme });

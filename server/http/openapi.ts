@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { CLAIMANT_ID_FIELDS } from '../seats/types';
 import { CreateLicenseBody, CreateTenantBody, KickBody, PatchLicenseBody, RotateSecretBody } from './schemas';
+import { WEBHOOK_OPENAPI_PATHS } from './webhook-routes';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 const json = (s: object) => ({ content: { 'application/json': { schema: s } } });
@@ -261,6 +262,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       ...leasePaths,
       ...receiptKeyPaths,
+      ...WEBHOOK_OPENAPI_PATHS,
     },
   };
 }

@@ -87,3 +87,45 @@ export function webhookEndpoints(webhooks: WebhookParts, parse: <S extends z.Zod
     },
   };
 }
+
+const errorReply = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+const replies = {
+  '400': errorReply('malformed input'),
+  '401': errorReply('no or bad token'),
+  '404': errorReply("no such webhook (another tenant's is not found either)"),
+  '405': errorReply('the path does not serve this method (see the Allow header)'),
+};
+
+/** The webhook paths of the OpenAPI document (server/http/openapi.ts). */
+export const WEBHOOK_OPENAPI_PATHS = {
+  '/webhooks': {
+    post: {
+      summary: "Create a webhook: POSTs of the events named, signed with Seat-Signature (t=…,v1= HMAC-SHA256 of \"t.body\" with the secret, returned here only). A tenant's hears its own tenant; the operator's every tenant",
+      requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(CreateWebhookBody, { io: 'input' }) } } },
+      responses: {
+        '201': { description: '{ id, url, events, licenseId, tenantId, createdAt, secret }' },
+        '403': errorReply("licenseId is another tenant's license"),
+        '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) a loopback, private or link-local address; unknown event types (named); no events'),
+        ...replies,
+        '404': errorReply('no such license'),
+      },
+    },
+    get: { summary: 'The webhooks the actor may see, without their secrets', responses: { '200': { description: '{ webhooks: [{ id, url, events, licenseId, tenantId, createdAt }] }' }, ...replies } },
+  },
+  '/webhooks/{id}': {
+    parameters: idParam,
+    delete: { summary: 'Delete a webhook and its delivery log', responses: { '204': { description: 'deleted' }, ...replies } },
+  },
+  '/webhooks/{id}/deliveries': {
+    parameters: [
+      ...idParam,
+      { name: 'before', in: 'query', schema: { type: 'integer' }, description: 'a delivery id: those before it (the previous page’s nextBefore)' },
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+    ],
+    get: {
+      summary: 'The delivery log, newest first: one entry per event (status pending, delivered or failed; attempts; lastAttemptAt; responseStatus)',
+      responses: { '200': { description: '{ deliveries: [{ id, event, eventId, status, attempts, lastAttemptAt, nextAttemptAt, responseStatus, error }], nextBefore }' }, ...replies, '422': errorReply('limit out of range') },
+    },
+  },
+};

@@ -179,6 +179,9 @@ describe('webhooks', () => {
     expect((await admin.call('GET', '/webhooks/x/deliveries?limit=0')).status).toBe(422);
     expect((await admin.call('PUT', '/webhooks')).status).toBe(405);
     expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
+    // The OpenAPI document has the paths.
+    const doc = await (await fetch(`${api.url}/api/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/webhooks', '/webhooks/{id}', '/webhooks/{id}/deliveries']));
   });
 
   it('refuses URLs of loopback, private and link-local addresses unless WEBHOOK_ALLOW_PRIVATE=on', async () => {

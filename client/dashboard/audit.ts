@@ -132,6 +132,11 @@ export function setupAudit(): void {
   $('#audit-more').addEventListener('click', () => void load(true));
 }
 
+/** Draws the rows again (the tenants' names arrived). */
+export function auditRefresh(): void {
+  if (document.querySelector('#audit tbody')) render();
+}
+
 function render(): void {
   const body = $('#audit tbody');
   fill(

@@ -19,9 +19,10 @@ import type {
 import { historyCharts, type HistoryCharts, type HistoryReply, viewerZone } from './charts';
 import { $, countdown, fill, h, place, setText, time } from './dom';
 import { activationsSection, loadActivations } from './activations';
-import { auditLicenses, auditLive, auditSnapshot, setupAudit } from './audit';
+import { auditLicenses, auditLive, auditRefresh, auditSnapshot, setupAudit } from './audit';
 import { openDialog } from './dialog';
-import { deleteLicense, loadTenants, reloadTenantsSoon, renderTenants, rotateSecret, setupTenantForm, tenantName, zoned } from './operator';
+import { openCreateLicense } from './license-create';
+import { deleteLicense, loadTenants, reloadTenantsSoon, renderTenants, rotateSecret, setupTenantForm, tenantName, tenants, zoned } from './operator';
 import { ApiError, api, refusal, TOKEN_KEY } from './rest';
 import {
   boundsSentence,
@@ -124,7 +125,7 @@ function signIn(token: string): void {
     $('#board').hidden = false;
     $('#signout').hidden = false;
     renderTenants(operator);
-    void loadTenants(operator, renderLicenses);
+    void loadTenants(operator, tenantsLoaded);
     fill($('#who'), snap.actor.kind === 'operator' ? 'operator: all tenants' : `tenant admin: ${snap.actor.tenantName}`);
     const wanted = new URLSearchParams(location.hash.slice(1)).get('license');
     if (!state.selected || !state.licenses.has(state.selected)) {
@@ -183,7 +184,7 @@ function signIn(token: string): void {
     state.audit.length = Math.min(state.audit.length, MAX_AUDIT);
     auditLive(entry);
     // Tenants' names and license counts follow what changes them.
-    if (/^tenant\.|^license\.(create|delete)$/.test(entry.action)) reloadTenantsSoon(state.actor?.kind === 'operator', renderLicenses);
+    if (/^tenant\.|^license\.(create|delete)$/.test(entry.action)) reloadTenantsSoon(state.actor?.kind === 'operator', tenantsLoaded);
     if (entry.action === 'activation.deactivate' && entry.licenseId === state.selected) refreshActivations();
     // A deactivation frees an activation: the card's count follows (new ones show on the next snapshot).
     const n = entry.licenseId !== null && entry.action === 'activation.deactivate' ? state.activations.get(entry.licenseId) : undefined;
@@ -254,10 +255,16 @@ function renderLicenses(): void {
     place(box, card, prev);
     prev = card;
   }
-  if (!list.length) box.append(h('p', { class: 'muted' }, 'No licenses yet. Create one with POST /api/v1/licenses.'));
+  if (!list.length) box.append(h('p', { class: 'muted' }, 'No licenses yet. Create one with “New license…” (or POST /api/v1/licenses).'));
 }
 
 const licenseName = (id: string) => state.licenses.get(id)?.name;
+
+/** The tenants' names arrived: the cards and the audit log show them. */
+function tenantsLoaded(): void {
+  renderLicenses();
+  auditRefresh();
+}
 
 /** A license was deleted (from this board or another): its card, sessions and panel go. */
 function removeLicense(id: string): void {
@@ -1016,6 +1023,18 @@ function start(): void {
     renderLicenses();
   });
   setupAudit();
+  $('#license-new').addEventListener('click', () =>
+    openCreateLicense({
+      limits: state.limits,
+      tenants: state.actor?.kind === 'operator' ? [...tenants.values()].sort((a, b) => a.name.localeCompare(b.name)) : null,
+      created: (made) => {
+        const { secret: _secret, ...view } = made as LicenseView & { secret?: string };
+        state.licenses.set(view.id, view);
+        auditLicenses([...state.licenses.values()]);
+        select(view.id);
+      },
+    }),
+  );
   // Live countdowns of idle seats and of inactivity releases.
   setInterval(() => {
     for (const el of document.querySelectorAll<HTMLElement>('[data-expires]')) {

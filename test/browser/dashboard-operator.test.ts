@@ -161,6 +161,43 @@ describeBrowser('dashboard: what an operator needs', () => {
     await shots(page, 'operator-audit');
   });
 
+  it('creates a license from the board: the same fields and ranges, errors beside their fields, the secret shown once', async () => {
+    const { url, api } = await startServer({ routes: withPages, config: { inactivityTimeoutMinSec: 30, inactivityTimeoutMaxSec: 7200 } });
+    const { tenant } = await api.setup({ name: 'Existing' });
+    const page = await signedIn(url, OPERATOR_TOKEN);
+    await page.locator(`#tenants tr[data-tenant="${tenant.id}"]`).waitFor();
+    await page.click('#license-new');
+    await page.locator('#new-license-dialog').waitFor();
+    expect(await page.textContent('#n-inactivityTimeoutSec-hint')).toContain('Between 30 and 7200 seconds');
+    expect(await page.textContent('#n-leaseIntervalSec-hint')).toContain('Between 10 and 2592000 seconds');
+
+    await page.fill('#n-seats', '3');
+    await page.fill('#n-inactivityTimeoutSec', '5');
+    await page.click('#new-license-ok');
+    expect(await page.textContent('#n-name-err')).toBe('Enter a name for the license.');
+    expect(await page.textContent('#n-inactivityTimeoutSec-err')).toBe('Inactivity timeout must be between 30 and 7200 seconds.');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('n-name');
+    await shots(page, 'operator-new-license-errors');
+    expect((await api.ok('GET', '/licenses')).licenses).toHaveLength(1);
+
+    await page.fill('#n-name', 'Drafting');
+    await page.selectOption('#n-tenantId', tenant.id);
+    await page.selectOption('#n-seatKey', 'user-device');
+    await page.fill('#n-inactivityTimeoutSec', '900');
+    await page.fill('#n-maxActivations', '4');
+    await page.click('#new-license-ok');
+    await page.locator('#secret-dialog').waitFor();
+    const secret = await page.inputValue('#secret-value');
+    await page.click('#secret-done');
+    const made = (await api.ok('GET', '/licenses')).licenses.find((l: any) => l.name === 'Drafting');
+    expect(made).toMatchObject({ tenantId: tenant.id, seats: 3, seatKey: ['user', 'device'], inactivityTimeoutSec: 900, maxActivations: 4 });
+    expect(secret.length).toBeGreaterThan(20);
+    // The secret signs tokens for it; the board shows and selects the new license.
+    await granted(url, await sign({ id: made.id, secret }, { sub: 'u', dev: 'd' }));
+    await page.locator(`.card[data-license="${made.id}"][aria-pressed="true"]`).waitFor({ timeout: 5000 });
+    expect(await page.inputValue('#f-inactivityTimeoutSec')).toBe('900');
+  });
+
   it('marks a session with leases, counts down its inactivity release once warned, shows its offline hold, and deactivates a device', async () => {
     const { url, api } = await startServer({ routes: withPages });
     const { license, tenant } = await api.setup({

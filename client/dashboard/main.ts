@@ -525,7 +525,7 @@ function patchRow(tr: HTMLTableRowElement, s: SessionView): void {
             h('span', { class: 'countdown', 'data-releases': new Date(releases).toISOString() }, ` released in ${remaining(new Date(releases).toISOString())} unless used`),
           )
         : null,
-      holdUntil ? h('span', { class: 'hold muted' }, ` offline hold until ${zoned(holdUntil)}`) : null,
+      holdUntil ? h('span', { class: 'hold muted', 'data-hold': holdUntil }, ` offline hold until ${zoned(holdUntil)}`) : null,
     );
   }
   setText(cell('started'), time(s.startedAt));
@@ -1042,6 +1042,10 @@ function start(): void {
     }
     for (const el of document.querySelectorAll<HTMLElement>('[data-releases]')) {
       setText(el, ` released in ${remaining(el.dataset.releases!)} unless used`);
+    }
+    // An offline hold that has run out is no longer shown.
+    for (const el of document.querySelectorAll<HTMLElement>('[data-hold]')) {
+      if (Date.parse(el.dataset.hold!) <= Date.now() + state.skewMs) el.remove();
     }
   }, 1000);
   const saved = sessionStorage.getItem(TOKEN_KEY);

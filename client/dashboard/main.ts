@@ -465,7 +465,7 @@ function sessionRow(id: string): HTMLTableRowElement {
     h('td', { 'data-label': 'Name', class: 'name' }),
     h('td', { 'data-label': 'Device', class: 'device' }),
     h('td', { 'data-label': 'Apps', class: 'apps' }),
-    h('td', { 'data-label': 'Tabs', class: 'tabs' }),
+    h('td', { 'data-label': 'Tabs and leases', class: 'tabs' }),
     h('td', { 'data-label': 'State', class: 'state' }),
     h('td', { 'data-label': 'Started', class: 'started' }),
     h(

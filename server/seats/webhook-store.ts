@@ -25,15 +25,16 @@ export type OutboxSource = 'seat' | 'audit';
 export interface SeatOutboxRow {
   id: number;
   licenseId: string;
-  tenantId: string;
+  /** Null for a moment after its license was deleted, until the deletion's audit entry names it. */
+  tenantId: string | null;
   sessionId: string | null;
   /** granted, resumed, idle, released, denied (shared/codes.ts SeatEventType). */
   type: string;
   reason: string | null;
   weight: number;
   seatsInUse: number;
-  /** The license's seats when the row is read (the seats at the time are not on the row). */
-  seats: number;
+  /** The license's seats when the row is read (the seats at the time are not on the row); null once it is deleted. */
+  seats: number | null;
   at: number;
 }
 
@@ -92,7 +93,10 @@ export interface WebhookStore {
   outboxIds(source: OutboxSource, after: number, limit: number): Promise<Array<{ id: number; at: number }>>;
   /** The newest id of each outbox (0 when empty). */
   outboxMax(): Promise<Record<OutboxSource, number>>;
-  /** Seat history rows in (after, upTo] of these types that the filter lets through, in id order. */
+  /**
+   * Seat history rows in (after, upTo] of these types that the filter lets through, in id order,
+   * deleted licenses' included (with rows whose tenant is not known yet: `tenantId` null).
+   */
   seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number): Promise<SeatOutboxRow[]>;
   /** `license.update` audit rows in (after, upTo] that the filter lets through, in id order. */
   auditOutbox(filter: OutboxFilter, after: number, upTo: number, limit: number): Promise<AuditOutboxRow[]>;

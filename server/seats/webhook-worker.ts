@@ -14,6 +14,7 @@ import {
   eventsOfSeatRow,
   isPrivateAddress,
   type RetrySchedule,
+  rowFor,
   seatTypesFor,
   signatureHeader,
   type WebhookEvent,
@@ -184,7 +185,9 @@ export class WebhookWorker {
     // The two outboxes merged by time; a session's events all come from the seat history, in id order.
     const source: OutboxSource = seat && (!audit || seat.at <= audit.at) ? 'seat' : 'audit';
     const rowId = source === 'seat' ? seat!.id : audit!.id;
-    const events = source === 'seat' ? eventsOfSeatRow(seat!, w.events) : [eventOfAuditRow(audit!)];
+    const fit = source === 'seat' ? rowFor(seat!, w.tenantId, this.deps.now()) : 'deliver';
+    if (fit === 'wait') return { kind: 'wait', until: this.deps.now() + this.deps.options.pollMs * 4 };
+    const events = fit === 'skip' ? [] : source === 'seat' ? eventsOfSeatRow(seat!, w.events) : [eventOfAuditRow(audit!)];
     for (const event of events) {
       const step = await this.deliver(h, event);
       if (step) return step;

@@ -1,11 +1,13 @@
 // Webhooks in the store (docs/contract.md "Webhooks"): the webhooks and their cursors, claims that
 // let one node at a time deliver each, the outbox reads (seat history and license changes, both
 // written in the transactions that made them) and the delivery log.
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { DeliveryStatus, WebhookEventType } from '../seats/decisions/webhook-delivery';
 import type { AuditOutboxRow, Delivery, OutboxFilter, OutboxSource, SeatOutboxRow, Webhook, WebhookStore } from '../seats/webhook-store';
-import type { WebhookDeliveriesTable, WebhooksTable } from './schema';
+import type { Database, WebhookDeliveriesTable, WebhooksTable } from './schema';
 import type { StoreContext } from './store-dialect';
+
+type SeatOutboxQuery = Database & { e: Database['seat_events']; l: Database['licenses']; d: Database['audit_log'] };
 
 const TABLE: Record<OutboxSource, 'seat_events' | 'audit_log'> = { seat: 'seat_events', audit: 'audit_log' };
 const CURSOR: Record<OutboxSource, 'seat_cursor' | 'audit_cursor'> = { seat: 'seat_cursor', audit: 'audit_cursor' };
@@ -145,14 +147,23 @@ export class Webhooks implements WebhookStore {
 
   async seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number): Promise<SeatOutboxRow[]> {
     if (types.length === 0 || upTo <= after) return [];
+    // A deleted license's history stays (its license_deleted endings are delivered too): its tenant
+    // is then the one its `license.delete` audit entry names. That entry is written just after the
+    // deletion commits, so a row may be read with no tenant yet (null): every webhook sees it, and
+    // the worker waits for the tenant to be known.
+    const tenantOf = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
+      eb.fn.coalesce(
+        'l.tenant_id',
+        eb.selectFrom('audit_log as d').select('d.tenant_id').whereRef('d.license_id', '=', 'e.license_id').where('d.action', '=', 'license.delete').limit(1),
+      );
     const rows = await this.s.db
       .selectFrom('seat_events as e')
-      .innerJoin('licenses as l', 'l.id', 'e.license_id')
-      .select(['e.id', 'e.license_id', 'l.tenant_id', 'e.session_id', 'e.type', 'e.reason', 'e.weight', 'e.seats_in_use', 'l.seats', 'e.at'])
+      .leftJoin('licenses as l', 'l.id', 'e.license_id')
+      .select((eb) => ['e.id', 'e.license_id', 'e.session_id', 'e.type', 'e.reason', 'e.weight', 'e.seats_in_use', 'l.seats', 'e.at', tenantOf(eb).as('tenant_id')])
       .where('e.id', '>', after)
       .where('e.id', '<=', upTo)
       .where('e.type', 'in', types)
-      .$if(filter.tenantId !== null, (q) => q.where('l.tenant_id', '=', filter.tenantId!))
+      .$if(filter.tenantId !== null, (q) => q.where((eb) => eb.or([eb(tenantOf(eb), '=', filter.tenantId!), eb(tenantOf(eb), 'is', null)])))
       .$if(filter.licenseId !== null, (q) => q.where('e.license_id', '=', filter.licenseId!))
       .orderBy('e.id')
       .limit(limit)
@@ -160,13 +171,13 @@ export class Webhooks implements WebhookStore {
     return rows.map((r) => ({
       id: Number(r.id),
       licenseId: r.license_id,
-      tenantId: r.tenant_id,
+      tenantId: r.tenant_id ?? null,
       sessionId: r.session_id,
       type: r.type,
       reason: r.reason,
       weight: Number(r.weight),
       seatsInUse: Number(r.seats_in_use),
-      seats: Number(r.seats),
+      seats: r.seats === null ? null : Number(r.seats),
       at: Number(r.at),
     }));
   }

@@ -10,6 +10,7 @@ import {
   eventsOfSeatRow,
   isPrivateAddress,
   retryDelay,
+  rowFor,
   seatTypesFor,
   signatureHeader,
   WEBHOOK_EVENT_TYPES,
@@ -49,6 +50,16 @@ describe('events of a seat history row', () => {
   it('turns a license.update audit entry into license.changed', () => {
     const e = eventOfAuditRow({ id: 4, licenseId: 'L', tenantId: 'T', actor: 'operator', at: 0, detail: { seats: 2, before: { seats: 5 }, endedSessions: 3 } });
     expect(e).toMatchObject({ id: 'evt_a4', type: 'license.changed', data: { changes: { seats: 2 }, before: { seats: 5 }, endedSessions: 3, actor: 'operator' } });
+  });
+});
+
+describe('whose row', () => {
+  it.each([
+    ['T', 'T', 0, 'deliver'], ['T', null, 0, 'deliver'], ['T', 'U', 0, 'skip'],
+    // A license deleted a moment ago, its tenant not on record yet: wait, then only the operator's.
+    [null, 'T', 59_999, 'wait'], [null, null, 59_999, 'wait'], [null, 'T', 60_000, 'skip'], [null, null, 60_000, 'deliver'],
+  ] as const)('a row of tenant %s for a webhook of %s, %i ms later: %s', (rowTenant, hookTenant, later, expected) => {
+    expect(rowFor({ tenantId: rowTenant, at: 0 }, hookTenant, later)).toBe(expected);
   });
 });
 

@@ -104,6 +104,22 @@ describe('webhooks', () => {
     });
   });
 
+  it('delivers the endings of a deleted license to its tenant\'s webhooks', async () => {
+    const { url, api } = await startServer({ env: FAST_WEBHOOKS });
+    const { license, admin, tenant } = await api.setup({ seats: 2 });
+    const receiver = await startReceiver();
+    await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.ended'] });
+    const a = await granted(url, await sign(license, { sid: 'a' }));
+    await admin.ok('DELETE', `/licenses/${license.id}`);
+    await until(() => receiver.accepted().length === 1);
+    expect(receiver.accepted()[0]!.body).toMatchObject({
+      type: 'session.ended',
+      tenantId: tenant.id,
+      licenseId: license.id,
+      data: { sessionId: a.grant.sessionId, reason: 'license_deleted', seatsInUse: 0, seats: null },
+    });
+  });
+
   it('gives a tenant only its own events and webhooks; the operator hears every tenant', async () => {
     const { url, api } = await startServer({ env: FAST_WEBHOOKS });
     const one = await api.setup({ seats: 3 });

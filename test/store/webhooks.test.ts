@@ -49,6 +49,21 @@ forEachStore('webhook store', (nodes) => {
     expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(upTo);
   });
 
+  it('reads a deleted license\'s history, its tenant named by the deletion\'s audit entry', async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    const lic = await newLicense(store);
+    const w = await store.webhooks.createWebhook(hook(lic.tenantId));
+    await grant(store, lic, claimant('a'), 10);
+    await store.deleteLicense(lic.id, 20);
+    const upTo = (await store.webhooks.outboxMax()).seat;
+    const read = () => store.webhooks.seatOutbox({ tenantId: lic.tenantId, licenseId: null }, ALL, w.seatCursor, upTo, 10);
+    // Before the audit entry: the rows come with no tenant (the worker waits for it).
+    expect((await read()).map((r) => [r.type, r.reason, r.tenantId, r.seats])).toEqual([['granted', null, null, null], ['released', 'license_deleted', null, null]]);
+    await store.addAudit({ at: 21, tenantId: lic.tenantId, licenseId: lic.id, actor: 'operator', action: 'license.delete', detail: {} });
+    expect((await read()).map((r) => [r.type, r.tenantId])).toEqual([['granted', lic.tenantId], ['released', lic.tenantId]]);
+    expect(await store.webhooks.seatOutbox({ tenantId: 'another', licenseId: null }, ALL, w.seatCursor, upTo, 10)).toEqual([]);
+  });
+
   it('keeps one delivery row per event and webhook, and records attempts only while pending', async () => {
     const [store] = (await nodes(1)) as [SeatStore];
     const w = await store.webhooks.createWebhook(hook(null));

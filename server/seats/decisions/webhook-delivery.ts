@@ -16,9 +16,24 @@ export interface WebhookEvent {
   id: string;
   type: WebhookEventType;
   at: string;
-  tenantId: string;
+  /** Null only for the operator's webhooks, for an event of a license deleted without its audit entry. */
+  tenantId: string | null;
   licenseId: string;
   data: Record<string, unknown>;
+}
+
+/** How long a deleted license's row may wait for the deletion's audit entry to name its tenant. */
+export const UNKNOWN_TENANT_WAIT_MS = 60_000;
+
+/**
+ * Whether a webhook gets a seat history row: its tenant's (or, the operator's, every) row; a row
+ * of a license just deleted, whose tenant is not on record yet, waits for it (the audit entry is
+ * written just after the deletion), and past UNKNOWN_TENANT_WAIT_MS goes only to the operator's.
+ */
+export function rowFor(row: Pick<SeatOutboxRow, 'tenantId' | 'at'>, webhookTenant: string | null, now: number): 'deliver' | 'skip' | 'wait' {
+  if (row.tenantId !== null) return webhookTenant === null || row.tenantId === webhookTenant ? 'deliver' : 'skip';
+  if (now - row.at < UNKNOWN_TENANT_WAIT_MS) return 'wait';
+  return webhookTenant === null ? 'deliver' : 'skip';
 }
 
 /** The seat history types a webhook's subscriptions need read. */
@@ -61,7 +76,8 @@ export function eventsOfSeatRow(row: SeatOutboxRow, subscribed: readonly Webhook
     out.push({ ...base, id: `evt_s${row.id}`, type, data });
   }
   // "Reaches" the seats: the grant that filled the license, not every grant past a lowered count.
-  if (row.type === SeatEventType.Granted && want('license.full') && row.seatsInUse >= row.seats && row.seatsInUse - row.weight < row.seats) {
+  const { seats } = row;
+  if (row.type === SeatEventType.Granted && want('license.full') && seats !== null && row.seatsInUse >= seats && row.seatsInUse - row.weight < seats) {
     out.push({ ...base, id: `evt_s${row.id}_full`, type: 'license.full', data: { sessionId: row.sessionId, seatsInUse: row.seatsInUse, seats: row.seats } });
   }
   return out;

@@ -47,6 +47,10 @@ describeBrowser('dashboard: what an operator needs', () => {
     const token = await page.inputValue('#secret-value');
     expect(token).toMatch(/^tat_/);
     await shots(page, 'operator-token-once');
+    // Copy says whether it copied (or how to copy by hand); the focus starts on it.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('secret-copy');
+    await page.keyboard.press('Enter');
+    await page.locator('#copy-status', { hasText: /Copied\.|copy it yourself/ }).waitFor({ timeout: 3000 });
     await page.click('#secret-done');
     await dialog.waitFor({ state: 'detached' });
 

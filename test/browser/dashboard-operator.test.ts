@@ -62,7 +62,8 @@ describeBrowser('dashboard: what an operator needs', () => {
     const card = page.locator(`.card[data-license="${license.id}"]`);
     await card.locator('.card-tenant', { hasText: 'Acme Engineering' }).waitFor({ timeout: 5000 });
     expect(await card.textContent()).not.toContain(tenant.id);
-    await until(async () => (await page.textContent(`#tenants tr[data-tenant="${tenant.id}"]`))!.includes('1'), 5000);
+    // The tenant's license count follows.
+    await page.locator(`#tenants tr[data-tenant="${tenant.id}"] td[data-label="Licenses"]`, { hasText: /^1$/ }).waitFor({ timeout: 5000 });
     await shots(page, 'operator-tenants');
 
     // Rotating asks first; Cancel changes nothing.

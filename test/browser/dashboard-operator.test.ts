@@ -201,6 +201,13 @@ describeBrowser('dashboard: what an operator needs', () => {
     await granted(url, await sign({ id: made.id, secret }, { sub: 'u', dev: 'd' }));
     await page.locator(`.card[data-license="${made.id}"][aria-pressed="true"]`).waitFor({ timeout: 5000 });
     expect(await page.inputValue('#f-inactivityTimeoutSec')).toBe('900');
+
+    // At phone width the form fits the screen and scrolls within the dialog.
+    const phone = await signedIn(url, OPERATOR_TOKEN, PHONE);
+    await phone.click('#license-new');
+    await phone.locator('#new-license-dialog').waitFor();
+    expect(await phone.evaluate(() => document.getElementById('new-license-dialog')!.getBoundingClientRect().width)).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: 'test-results/browser/operator-new-license-phone.png' });
   });
 
   it('marks a session with leases, counts down its inactivity release once warned, shows its offline hold, and deactivates a device', async () => {

@@ -33,7 +33,7 @@ export interface SeatOutboxRow {
   reason: string | null;
   weight: number;
   seatsInUse: number;
-  /** The license's seats when the row is read (the seats at the time are not on the row); null once it is deleted. */
+  /** The license's seats when it happened (its seat count history); null once the license is deleted. */
   seats: number | null;
   at: number;
 }

@@ -7,7 +7,7 @@ import type { AuditOutboxRow, Delivery, OutboxFilter, OutboxSource, SeatOutboxRo
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from './schema';
 import type { StoreContext } from './store-dialect';
 
-type SeatOutboxQuery = Database & { e: Database['seat_events']; l: Database['licenses']; d: Database['audit_log'] };
+type SeatOutboxQuery = Database & { e: Database['seat_events']; l: Database['licenses']; d: Database['audit_log']; c: Database['seat_counts'] };
 
 const TABLE: Record<OutboxSource, 'seat_events' | 'audit_log'> = { seat: 'seat_events', audit: 'audit_log' };
 const CURSOR: Record<OutboxSource, 'seat_cursor' | 'audit_cursor'> = { seat: 'seat_cursor', audit: 'audit_cursor' };
@@ -156,10 +156,17 @@ export class Webhooks implements WebhookStore {
         'l.tenant_id',
         eb.selectFrom('audit_log as d').select('d.tenant_id').whereRef('d.license_id', '=', 'e.license_id').where('d.action', '=', 'license.delete').limit(1),
       );
+    // The seats in force when it happened: the newest seat count change at or before it (written
+    // in the transaction of each change), else the license's seats now.
+    const seatsThen = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
+      eb.fn.coalesce(
+        eb.selectFrom('seat_counts as c').select('c.seats').whereRef('c.license_id', '=', 'e.license_id').whereRef('c.at', '<=', 'e.at').orderBy('c.at', 'desc').orderBy('c.id', 'desc').limit(1),
+        'l.seats',
+      );
     const rows = await this.s.db
       .selectFrom('seat_events as e')
       .leftJoin('licenses as l', 'l.id', 'e.license_id')
-      .select((eb) => ['e.id', 'e.license_id', 'e.session_id', 'e.type', 'e.reason', 'e.weight', 'e.seats_in_use', 'l.seats', 'e.at', tenantOf(eb).as('tenant_id')])
+      .select((eb) => ['e.id', 'e.license_id', 'e.session_id', 'e.type', 'e.reason', 'e.weight', 'e.seats_in_use', 'e.at', tenantOf(eb).as('tenant_id'), seatsThen(eb).as('seats')])
       .where('e.id', '>', after)
       .where('e.id', '<=', upTo)
       .where('e.type', 'in', types)

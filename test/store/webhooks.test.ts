@@ -49,6 +49,17 @@ forEachStore('webhook store', (nodes) => {
     expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(upTo);
   });
 
+  it('gives each row the seats in force when it happened, not the seats now', async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    const lic = await newLicense(store, { seats: 1 });
+    const w = await store.webhooks.createWebhook(hook(lic.tenantId));
+    await grant(store, lic, claimant('a'), Date.now());
+    await store.updateLicense(lic.id, { seats: 3 }, Date.now() + 5);
+    await grant(store, lic, claimant('b'), Date.now() + 10);
+    const rows = await store.webhooks.seatOutbox({ tenantId: null, licenseId: lic.id }, ['granted'], w.seatCursor, (await store.webhooks.outboxMax()).seat, 10);
+    expect(rows.map((r) => [r.seatsInUse, r.seats])).toEqual([[1, 1], [2, 3]]);
+  });
+
   it('reads a deleted license\'s history, its tenant named by the deletion\'s audit entry', async () => {
     const [store] = (await nodes(1)) as [SeatStore];
     const lic = await newLicense(store);

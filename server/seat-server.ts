@@ -17,6 +17,7 @@ import { attachAdminNamespace } from './realtime/admin-namespace';
 import { attachAppNamespace, localSessionIds } from './realtime/app-namespace';
 import { ReceiptRelay } from './realtime/receipt-relay';
 import { Inactivity } from './seats/inactivity';
+import { SeatQueue } from './seats/seat-queue';
 import { Administration } from './seats/administration';
 import { EventBus } from './seats/event-bus';
 import type { SeatHooks } from './seats/hooks';
@@ -79,6 +80,8 @@ export interface SeatParts {
   leases: SeatLeases;
   /** Activity heard, inactivity warnings and releases. */
   inactivity: Inactivity;
+  /** The license queues: grants handed out by releases, and the backstop. */
+  queue: SeatQueue;
   /** Webhooks and this node's delivery worker. */
   webhooks: SeatWebhooks;
   /** Starts them in order; resolves with the operator token when it was generated now. */
@@ -117,6 +120,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const reads = new Reads({ store, now, options: { denialRetentionDays } });
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
+  const queue = new SeatQueue({ store, bus: events, now });
   const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
   const receipts = new Receipts({ store, admin, now, onError: events.onError });
   const webhooks = new SeatWebhooks({ store, admin, now, onError: events.onError, options: { nodeId, webhooks: config.webhooks, denialRetentionDays } });
@@ -140,6 +144,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     liveness,
     receipts,
     inactivity,
+    queue,
     leases,
     webhooks,
     async start() {
@@ -149,6 +154,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
       await engine.start();
       await leases.start();
       inactivity.start();
+      queue.start();
       webhooks.start();
       return started;
     },
@@ -157,6 +163,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
       receipts.stop();
       leases.stop();
       inactivity.stop();
+      queue.stop();
       admin.stop();
       await webhooks.stop();
       await liveness.stop({ release });
@@ -224,7 +231,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   });
   const { connectRatePerSec, connectBurst } = config;
   const receiptRelay = new ReceiptRelay(seats.receipts, log);
-  attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn'), receipts: receiptRelay });
+  attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity, queue: seats.queue }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn'), receipts: receiptRelay });
   attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster);
   let closeAdapter: (() => Promise<void>) | undefined;
 

@@ -9,6 +9,8 @@ export const AuthErrorCode = {
   LicenseNotFound: 'license_not_found',
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
+  /** The handshake's `auth` asks for something wrong: `queue` not a boolean, or a queue on a license without one. */
+  BadRequest: 'bad_request',
 } as const;
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];
 
@@ -96,6 +98,8 @@ export const SeatEventType = {
   Idle: 'idle',
   Released: 'released',
   Denied: 'denied',
+  /** A claimant joined the license's queue (no seat taken). */
+  Queued: 'queued',
 } as const;
 export type SeatEventType = (typeof SeatEventType)[keyof typeof SeatEventType];
 

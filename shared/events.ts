@@ -65,6 +65,17 @@ export interface SeatReceiptPayload {
   receipt: string;
 }
 
+/** `seat:queued`: where a waiting client stands (1 is next), sent again whenever it moves. */
+export interface SeatQueuedPayload {
+  position: number;
+  queueLength: number;
+}
+
+/** `seat:demand`: how many clients wait for a seat of the license (queued, or asked lately). */
+export interface SeatDemandPayload {
+  waiting: number;
+}
+
 export type EndSessionAck = { ok: true } | { ok: false; error: SeatErrorPayload };
 
 export interface ServerToClientEvents {
@@ -75,6 +86,8 @@ export interface ServerToClientEvents {
   'seat:warning': (payload: SeatWarningPayload) => void;
   'seat:warning-cleared': (payload: SeatWarningClearedPayload) => void;
   'seat:receipt': (payload: SeatReceiptPayload) => void;
+  'seat:queued': (payload: SeatQueuedPayload) => void;
+  'seat:demand': (payload: SeatDemandPayload) => void;
 }
 
 export interface ClientToServerEvents {
@@ -90,12 +103,26 @@ export interface InterServerEvents {
   /** An inactivity warning was sent out, or cleared, on one node: every other node tells its sockets. */
   'seat:warning': (sessionId: string, payload: SeatWarningPayload) => void;
   'seat:warning-cleared': (sessionId: string, payload: SeatWarningClearedPayload) => void;
+  /** A queued socket on another node was granted: its node tells it (the grant as the admission's). */
+  'seat:queue-granted': (socketId: string, grant: QueueGrantMessage) => void;
+  /** A license's queue changed: every node tells its queued sockets where they stand now. */
+  'seat:queue-changed': (licenseId: string) => void;
+}
+
+/** A queue grant as it travels between nodes (`seat:queue-granted`). */
+export interface QueueGrantMessage {
+  granted: SeatGrantedPayload;
+  sessionId: string;
+  /** The server's own view of the session and license (for the grant's receipt); not for clients. */
+  context?: unknown;
 }
 
 export interface SocketData {
   licenseId: string;
   tenantId: string;
   sessionId?: string;
+  /** Waiting in the license's queue (until granted). */
+  queued?: boolean;
 }
 
 // ---- views shared by REST and the admin namespace ----

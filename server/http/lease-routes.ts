@@ -27,6 +27,7 @@ const AUTH_STATUS: Record<AuthErrorCode, number> = {
   license_not_found: 401,
   rate_limited: 429,
   unavailable: 503,
+  bad_request: 400,
 };
 
 function send(res: Response, status: number, code: string, message: string, details?: Record<string, unknown>): void {

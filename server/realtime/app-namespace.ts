@@ -10,6 +10,8 @@ import {
   type ClientToServerEvents,
   ErrorCode,
   type InterServerEvents,
+  type QueueGrantMessage,
+  type SeatGrantedPayload,
   type SeatWarningClearedPayload,
   type SeatWarningPayload,
   type ServerToClientEvents,
@@ -19,6 +21,9 @@ import {
 } from '../../shared';
 import type { EventBus } from '../seats/event-bus';
 import type { Inactivity } from '../seats/inactivity';
+import type { SeatQueue } from '../seats/seat-queue';
+import type { License, Session } from '../seats/types';
+import { QueueRelay } from './queue-relay';
 import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
 import type { TokenAuth } from '../seats/token-auth';
@@ -59,6 +64,8 @@ export interface AppNamespaceParts {
   events: Pick<EventBus, 'subscribe'>;
   /** Where `session:activity` goes: written for all sessions at once, every ACTIVITY_FLUSH_MS. */
   activity: Pick<Inactivity, 'heard'>;
+  /** The license queues: leaving one, and where everyone stands. */
+  queue: Pick<SeatQueue, 'leave' | 'places'>;
 }
 
 /** A socket's `session:activity` counts at most once a second; the rest of a flood is ignored. */
@@ -73,14 +80,15 @@ export type AppNamespaceOptions = Pick<SeatServerConfig, 'connectRatePerSec' | '
   receipts?: Pick<ReceiptRelay, 'granted'>;
 };
 
-export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, events, activity }: AppNamespaceParts, log: Logger, opts: AppNamespaceOptions): void {
+export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, events, activity, queue }: AppNamespaceParts, log: Logger, opts: AppNamespaceOptions): void {
   const { connectRatePerSec, connectBurst } = opts;
   const limiter =
     connectRatePerSec > 0
       ? new RateLimiterMemory({ points: connectBurst, duration: Math.max(1, Math.ceil(connectBurst / connectRatePerSec)) })
       : undefined;
-  const verified = new WeakMap<AppSocket, VerifiedToken>();
+  const verified = new WeakMap<AppSocket, { auth: VerifiedToken; queue: boolean }>();
   const endings = new RecentEndings();
+  const relay = new QueueRelay(nsp, { queue, grant: grantQueued }, log, opts.cluster);
 
   nsp.use(async (socket, next) => {
     try {
@@ -91,8 +99,14 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
           return next(authError(AuthErrorCode.RateLimited, 'too many connects from this address; retry shortly'));
         }
       }
-      const auth = await tokens.authenticate((socket.handshake.auth as { token?: unknown } | undefined)?.token);
-      verified.set(socket, auth);
+      const handshake = socket.handshake.auth as { token?: unknown; queue?: unknown } | undefined;
+      const auth = await tokens.authenticate(handshake?.token);
+      const wait = handshake?.queue;
+      if (wait !== undefined && typeof wait !== 'boolean') return next(authError(AuthErrorCode.BadRequest, '"queue" must be true or false'));
+      if (wait && !auth.license.queue) {
+        return next(authError(AuthErrorCode.BadRequest, 'this license has no queue: connect without "queue: true" (an admin can turn the queue on)'));
+      }
+      verified.set(socket, { auth, queue: wait === true });
       socket.data.licenseId = auth.license.id;
       socket.data.tenantId = auth.license.tenantId;
       next();
@@ -104,14 +118,20 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
   });
 
   nsp.on('connection', (socket) => {
-    const auth = verified.get(socket)!;
+    const { auth, queue: wait } = verified.get(socket)!;
     verified.delete(socket);
     // A disconnect can arrive while the admission is still in the store: detach after it lands.
-    const admission = admit(socket, auth);
+    const admission = admit(socket, auth, wait);
 
     socket.on('disconnect', () => {
-      void admission.then((granted) => {
-        if (granted) return engine.detach(socket.id).catch((err) => log.error({ err }, 'detach failed'));
+      void admission.then(async (outcome) => {
+        try {
+          // A queued socket leaves the queue; one the queue granted meanwhile (its word on the way) lets go of its seat.
+          if (outcome === 'queued' && !socket.data.sessionId) await queue.leave(socket.id);
+          if (outcome !== 'refused') await engine.detach(socket.id);
+        } catch (err) {
+          log.error({ err }, 'detach failed');
+        }
       });
     });
 
@@ -145,32 +165,50 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
     });
   });
 
-  async function admit(socket: AppSocket, auth: VerifiedToken): Promise<boolean> {
+  async function admit(socket: AppSocket, auth: VerifiedToken, wait: boolean): Promise<'granted' | 'queued' | 'refused'> {
     try {
-      const result = await engine.admit(auth, socket.id);
+      const result = await engine.admit(auth, socket.id, undefined, wait);
       if ('denied' in result) {
         socket.emit('seat:denied', result.denied);
         socket.disconnect(true);
-        return false;
+        return 'refused';
       }
-      socket.data.sessionId = result.session.id;
-      socket.emit('seat:granted', opts.receipts ? await opts.receipts.granted(socket, result) : result.granted);
-      // The session ended while this admission was on its way back (its store write resumed the
-      // session just before the ending's): the ending's room emit could not reach this socket yet.
-      const gone = endings.get(result.session.id);
-      if (gone) {
-        socket.emit('session:ended', gone);
-        socket.disconnect(true);
-      } else {
-        socket.join(sessionRoom(result.session.id));
+      if ('queued' in result) {
+        relay.queued(socket, result.queued);
+        return 'queued';
       }
-      return true;
+      await holdSeat(socket, result.session.id, opts.receipts ? await opts.receipts.granted(socket, result) : result.granted);
+      return 'granted';
     } catch (err) {
       log.error({ err }, 'admission failed');
       socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'the seat service is unavailable; retry shortly' });
       socket.disconnect(true);
-      return false;
+      return 'refused';
     }
+  }
+
+  /** Tells a granted socket, and joins it to its session's room. */
+  async function holdSeat(socket: AppSocket, sessionId: string, granted: SeatGrantedPayload): Promise<void> {
+    socket.data.sessionId = sessionId;
+    relay.holding(socket);
+    socket.emit('seat:granted', granted);
+    // The session ended while this admission was on its way back (its store write resumed the
+    // session just before the ending's): the ending's room emit could not reach this socket yet.
+    const gone = endings.get(sessionId);
+    if (gone) {
+      socket.emit('session:ended', gone);
+      socket.disconnect(true);
+    } else {
+      socket.join(sessionRoom(sessionId));
+    }
+  }
+
+  /** A queued socket of this node was granted a seat by a release (on any node). */
+  async function grantQueued(socket: AppSocket, message: QueueGrantMessage): Promise<void> {
+    if (socket.data.sessionId) return;
+    const context = message.context as { session: Session; license: License } | undefined;
+    const granted = opts.receipts && context ? await opts.receipts.granted(socket, { granted: message.granted, ...context }) : message.granted;
+    await holdSeat(socket, message.sessionId, granted);
   }
 
   /**
@@ -195,6 +233,7 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
   }
 
   events.subscribe((event) => {
+    relay.on(event);
     switch (event.type) {
       // Decided on one node, told on every node that has sockets of the session.
       case 'session.warning': {

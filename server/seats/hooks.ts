@@ -56,6 +56,13 @@ export type DomainEvent =
   | ({ type: 'session.warning'; releasesAt: number; message: string } & SessionPayload)
   /** Activity (or a connect) ended the session's pending inactivity warning. */
   | ({ type: 'session.warning-cleared' } & SessionPayload)
+  /**
+   * A queued socket was granted a seat by the transaction that freed it, on whatever node: the
+   * node that holds the socket tells it (`seat:granted`).
+   */
+  | ({ type: 'queue.granted'; socketId: string; nodeId: string; resumed: boolean; overage: boolean } & SessionPayload)
+  /** Someone joined, left or was served from the license's queue: positions may have moved. */
+  | { type: 'queue.changed'; license: License }
   | ({ type: 'session.ended' } & SessionEndedPayload)
   | ({ type: 'denied' } & DeniedPayload)
   | { type: 'license.changed'; license: License; seatsInUse: number }

@@ -118,6 +118,8 @@ export class SeatLeases {
     const renewBy = this.deps.now() + auth.license.leaseIntervalSec * 1000;
     const result = await this.deps.engine.admit(auth, connectionId, renewBy);
     if ('denied' in result) return { denied: result.denied };
+    // A lease never waits in a queue (it is admitted with no queue).
+    if ('queued' in result) throw new Error('a lease was queued');
     const { session, license } = result;
     try {
       await this.deps.trouble.watch(

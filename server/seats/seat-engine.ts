@@ -14,14 +14,15 @@ import { SeatError } from './seat-error';
 import type { SeatStore } from './seat-store';
 import type { StoreTrouble } from './token-auth';
 import type { VerifiedToken } from './token-verifier';
-import { claimantIds, type Denial, type EndedSession, type License, type Session } from './types';
+import { claimantIds, type Denial, type EndedSession, type License, type QueuePlace, type Session } from './types';
 
 /** The longest a timer waits (a 32-bit signed count of milliseconds). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type AdmitResult =
   | { granted: SeatGrantedPayload; session: Session; license: License }
-  | { denied: SeatDeniedPayload; license: License };
+  | { denied: SeatDeniedPayload; license: License }
+  | { queued: QueuePlace; license: License };
 
 export type EngineOptions = Pick<SeatServerConfig, 'nodeId' | 'kickCooldownSec' | 'sweepIntervalMs'>;
 
@@ -83,8 +84,11 @@ export class SeatEngine {
 
   // ---- admission ----
 
-  /** `renewBy`: an HTTP lease's deadline (server/seats/leases.ts); a socket has none. */
-  async admit(auth: VerifiedToken, socketId: string, renewBy?: number): Promise<AdmitResult> {
+  /**
+   * `renewBy`: an HTTP lease's deadline (server/seats/leases.ts); a socket has none. `queue`: wait
+   * in the license's queue rather than be denied when no seat fits (seat-queue.ts).
+   */
+  async admit(auth: VerifiedToken, socketId: string, renewBy?: number, queue?: boolean): Promise<AdmitResult> {
     const { license, claims, claimant } = auth;
     const decision = await this.bus.admission({ license, claims, socketId });
     const now = this.now();
@@ -97,7 +101,7 @@ export class SeatEngine {
 
     // The store applies the seat key the license has in its transaction, whatever the token was checked against.
     const outcome = await this.deps.trouble.watch(
-      this.store.admit({ licenseId: license.id, socketId, nodeId: this.deps.options.nodeId, claimant, now, renewBy }),
+      this.store.admit({ licenseId: license.id, socketId, nodeId: this.deps.options.nodeId, claimant, now, renewBy, queue }),
     );
     if (outcome.kind === 'license_not_found') {
       throw new SeatError(AuthErrorCode.LicenseNotFound, `no license ${echoId(license.id)}`);
@@ -112,6 +116,10 @@ export class SeatEngine {
       const message = reason === DenyReason.NoFreeSeats ? current.deniedMessage : DENY_MESSAGE[reason as keyof typeof DENY_MESSAGE];
       this.publish({ type: 'denied', license: current, denial: outcome.denial, message, seatsInUse: outcome.seatsInUse });
       return { denied: { reason, message, seatsInUse: outcome.seatsInUse, seats: current.seats }, license: current };
+    }
+    if (outcome.kind === 'queued') {
+      this.publish({ type: 'queue.changed', license: current });
+      return { queued: { position: outcome.position, queueLength: outcome.queueLength }, license: current };
     }
     const { session, seatsInUse, resumed } = outcome;
     this.publish({ type: resumed ? 'session.resumed' : 'session.started', license: current, session, seatsInUse });

@@ -16,6 +16,8 @@ import type {
   HistoryBucket,
   InactivityCandidate,
   License,
+  QueueGrant,
+  QueuePlace,
   LicensePatch,
   NewLicenseRow,
   Session,
@@ -115,6 +117,22 @@ export interface SeatStore {
   markWarned(sessionId: string, lastActivityAt: number, now: number): Promise<Session | undefined>;
   /** Releases the license's sessions whose inactivity release has come (`inactive`), in one transaction. */
   releaseInactive(licenseId: string, now: number, flushMs: number): Promise<EndedSession[]>;
+
+  // The queue (server/store/queue.ts). Every release serves it in its own transaction.
+  /** Calls `listener` with the queue grants of each transaction, once it has committed. */
+  onQueueGrants(listener: (grants: QueueGrant[]) => void): void;
+  /** The queued socket went away: its place is kept for the license's idle timeout; the license, if it was queued. */
+  leaveQueue(socketId: string, now: number): Promise<string | undefined>;
+  /** Entries gone longer than their idle timeout leave for good; the licenses whose queue changed. */
+  purgeQueue(now: number): Promise<string[]>;
+  /** Serves the license's queue now (more seats, a restored license, a backstop). */
+  serveQueue(licenseId: string, now: number): Promise<QueueGrant[]>;
+  /** Licenses with sockets waiting. */
+  queuedLicenses(): Promise<string[]>;
+  /** The license's waiting sockets, in order. */
+  queuePlaces(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>>;
+  /** Which of these sockets hold a seat now. */
+  queueConnected(socketIds: readonly string[]): Promise<Array<{ socketId: string; sessionId: string }>>;
 
   // HTTP leases (server/store/leases.ts): a lease's connection row is `lease:<id>` with a deadline.
   /** Records a lease the admission granted. */

@@ -109,6 +109,25 @@ export interface AdmitRequest {
   now: number;
   /** An HTTP lease's deadline: the connection row goes when it passes unrenewed (not when a node dies). */
   renewBy?: number;
+  /** Wait in the license's queue instead of being denied when no seat fits (a license with `queue`). */
+  queue?: boolean;
+}
+
+/** Where a queued claimant stands: 1 is next. */
+export interface QueuePlace {
+  position: number;
+  queueLength: number;
+}
+
+/** A queued socket granted a seat by the transaction that freed it (on whatever node that ran). */
+export interface QueueGrant {
+  socketId: string;
+  nodeId: string;
+  license: License;
+  session: Session;
+  seatsInUse: number;
+  resumed: boolean;
+  overage: boolean;
 }
 
 export type AdmitOutcome =
@@ -126,6 +145,8 @@ export type AdmitOutcome =
       overage: boolean;
     }
   | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[] }
+  /** No seat fits and the claimant asked to wait: it is in the queue, nothing is held. */
+  | ({ kind: 'queued'; license: License; seatsInUse: number; expired: EndedSession[] } & QueuePlace)
   | { kind: 'license_not_found' }
   /** The license's seat key (as the transaction read it) needs a claim the claimant lacks; nothing was written. */
   | {

@@ -6,9 +6,10 @@ import type { EndReason } from '../../shared';
 import { migrations } from '../../migrations';
 import type { LeaseClaim, LeaseRecord } from '../seats/leases';
 import type { AuditQuery, SeatStore } from '../seats/seat-store';
-import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
+import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, QueueGrant, Tenant } from '../seats/types';
 import { Activations } from './activations';
 import { Activity } from './activity';
+import { grantCollector, QueueStore } from './queue';
 import { Audit } from './audit';
 import { History } from './history';
 import { Leases } from './leases';
@@ -33,13 +34,15 @@ export class KyselySeatStore implements SeatStore {
   private readonly receipts: ReceiptHolds;
   private readonly operator: OperatorStore;
   private readonly activity: Activity;
+  private readonly queue: QueueStore;
+  private readonly queueListeners: Array<(grants: QueueGrant[]) => void> = [];
   readonly webhooks: Webhooks;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: StoreDialect,
   ) {
-    const context: StoreContext = { db, q: hotQueries(db), dialect };
+    const context: StoreContext = { db, q: hotQueries(db), dialect: this.handingOnQueueGrants(dialect) };
     this.ledger = new SeatLedger(context);
     this.licenses = new Licenses(context);
     this.records = new History(context);
@@ -50,7 +53,34 @@ export class KyselySeatStore implements SeatStore {
     this.receipts = new ReceiptHolds(context);
     this.operator = new OperatorStore(context);
     this.activity = new Activity(context);
+    this.queue = new QueueStore(context);
     this.webhooks = new Webhooks(context);
+  }
+
+  /**
+   * The dialect, with each transaction's queue grants handed to the listeners once it committed
+   * (after the caller has had its result, so a release is told before the grant it made room for).
+   */
+  private handingOnQueueGrants(dialect: StoreDialect): StoreDialect {
+    const listeners = this.queueListeners;
+    return {
+      lockLicense: (trx, id) => dialect.lockLicense(trx, id),
+      isUniqueViolation: (err) => dialect.isUniqueViolation(err),
+      close: () => dialect.close(),
+      async transaction(fn) {
+        let grants: QueueGrant[] = [];
+        const result = await dialect.transaction(async (trx) => {
+          grants = grantCollector.begin(trx);
+          try {
+            return await fn(trx);
+          } finally {
+            grantCollector.end(trx);
+          }
+        });
+        if (grants.length > 0) setImmediate(() => listeners.forEach((l) => l(grants)));
+        return result;
+      },
+    };
   }
 
   async migrate(): Promise<void> {
@@ -102,6 +132,14 @@ export class KyselySeatStore implements SeatStore {
   listActivations(licenseId: string) { return this.activations.listActivations(licenseId); }
   countActivations(licenseIds: readonly string[]) { return this.activations.countActivations(licenseIds); }
   deactivate(licenseId: string, deviceId: string, now: number) { return this.activations.deactivate(licenseId, deviceId, now); }
+
+  onQueueGrants(listener: (grants: QueueGrant[]) => void) { this.queueListeners.push(listener); }
+  leaveQueue(socketId: string, now: number) { return this.queue.leaveQueue(socketId, now); }
+  purgeQueue(now: number) { return this.queue.purgeQueue(now); }
+  serveQueue(licenseId: string, now: number) { return this.queue.serve(licenseId, now); }
+  queuedLicenses() { return this.queue.queuedLicenses(); }
+  queuePlaces(licenseId: string) { return this.queue.places(licenseId); }
+  queueConnected(socketIds: readonly string[]) { return this.queue.connected(socketIds); }
 
   recordActivity(sessionIds: readonly string[], at: number) { return this.activity.recordActivity(sessionIds, at); }
   inactivityDue(now: number) { return this.activity.inactivityDue(now); }

@@ -4,6 +4,7 @@ import { StoreConflictError } from '../seats/seat-store';
 import { mayEndSessions, sessionsToEnd } from '../seats/decisions/license-change';
 import type { EndedSession, License, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
 import { licenseRow, toLicense } from './rows';
+import { serveQueue } from './queue';
 import { releaseSession, sessionsOf } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
@@ -104,7 +105,12 @@ export class Licenses {
       }
 
       const ended: EndedSession[] = [];
-      if (!mayEndSessions(license)) return { license, ended };
+      // More seats, more overage, a restored license: the queue takes what now fits (queue.ts).
+      if (!mayEndSessions(license)) {
+        const served = await serveQueue(q, trx, id, now);
+        if (served.length > 0) license = { ...license, seatsInUse: served[served.length - 1]!.seatsInUse };
+        return { license, ended };
+      }
       const live = await sessionsOf(trx, [id], 'newest-first');
       for (const { session, reason } of sessionsToEnd(license, live)) {
         const seatsInUse = await releaseSession(q, trx, session, reason, now);

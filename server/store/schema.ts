@@ -180,6 +180,33 @@ export interface WebhookDeliveriesTable {
   error: string | null;
 }
 
+/** Who waits for a seat, first in first out by id (migration 2026-11-26T17). */
+export interface QueueEntriesTable {
+  id: Generated<number>;
+  license_id: string;
+  /** The queued socket's id; unique. */
+  socket_id: string;
+  node_id: string;
+  seat_key_value: string;
+  /** JSON of the claimant (its ids, group, app, name and weight). */
+  claimant: string;
+  enqueued_at: number;
+  /** Its socket went away: the place is kept for the idle timeout, for a reconnect. */
+  left_at: number | null;
+}
+
+/** How long each queued claimant waited, and whether it got a seat (`granted`) or left (`left`). */
+export interface QueueWaitsTable {
+  id: Generated<number>;
+  license_id: string;
+  at: number;
+  waited_ms: number;
+  outcome: string;
+  session_ref: string | null;
+  user_id: string | null;
+  device_id: string | null;
+}
+
 export interface NodesTable {
   id: string;
   started_at: number;
@@ -202,6 +229,8 @@ export interface Database {
   audit_log: AuditLogTable;
   activations: ActivationsTable;
   leases: LeasesTable;
+  queue_entries: QueueEntriesTable;
+  queue_waits: QueueWaitsTable;
   seat_counts: SeatCountsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -1,11 +1,12 @@
 // The seat ledger: sessions and their connection rows. Admission, a socket leaving, a session
 // ending and idle seats expiring are each one transaction under the license's lock.
 import { randomUUID } from 'node:crypto';
-import { type EndReason, EndReason as End, LicenseStatus, SeatEventType, SessionState } from '../../shared';
+import { DenyReason, type EndReason, EndReason as End, LicenseStatus, SeatEventType, SessionState } from '../../shared';
 import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
 import { type AdmissionDecision, decideAdmission } from '../seats/decisions/admission';
 import { seatKeyValue } from '../seats/decisions/seat-key';
 import { needsGroups } from '../seats/decisions/seat-pool';
+import { enqueue } from './queue';
 import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License, type Session } from '../seats/types';
 import { toLicense, toSession } from './rows';
 import { addSeats, heldByGroup, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, sessionsOf } from './seat-moves';
@@ -46,7 +47,7 @@ export class SeatLedger {
         activation = decideActivation({ license, claimant, activated: Number(counts?.mine ?? 0) === 1, activatedCount: Number(counts?.n ?? 0) });
       }
       if (activation.kind === 'missing_claim') return { kind: 'missing_claim', license, missing: 'device', claim: 'dev', activations: true };
-      const decision: AdmissionDecision<(typeof sessions)[number]> =
+      let decision: AdmissionDecision<(typeof sessions)[number]> =
         activation.kind === 'deny' && license.status !== LicenseStatus.Suspended
           ? { kind: 'deny', reason: activation.reason, release: [] }
           : decideAdmission({
@@ -59,21 +60,40 @@ export class SeatLedger {
               heldByGroup: needsGroups(license) ? await heldByGroup(trx, licenseId) : undefined,
               now,
             });
-      // Granted or resumed: the device is activated (first grant) or seen again, in this transaction.
-      if (decision.kind !== 'deny' && activation.kind !== 'none' && claimant.deviceId !== null) {
-        await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
-      }
-
       const expired: EndedSession[] = [];
+      let freed = 0;
+      const before = license.seatsInUse;
       for (const { row: stale } of decision.release) {
         // Idle: no connection rows.
         const session = toSession(stale, []);
         const seatsInUse = await releaseSession(q, trx, session, End.IdleTimeout, now);
         if (seatsInUse === undefined) continue;
+        freed += session.weight;
         license = { ...license, seatsInUse };
         expired.push({ license, session, reason: End.IdleTimeout, seatsInUse });
       }
+      // The license's queue took seats these releases freed (queue.ts): decide again on what is left.
+      if (decision.kind === 'grant' && license.seatsInUse !== before - freed) {
+        decision = decideAdmission({
+          license,
+          claimant,
+          own: undefined,
+          stale: [],
+          cooldownUntil: null,
+          heldByGroup: needsGroups(license) ? await heldByGroup(trx, licenseId) : undefined,
+          now,
+        });
+      }
+      // Granted or resumed: the device is activated (first grant) or seen again, in this transaction.
+      if (decision.kind !== 'deny' && activation.kind !== 'none' && claimant.deviceId !== null) {
+        await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
+      }
 
+      // No seat fits, and the claimant asked to wait on a license with a queue: it waits, holding nothing.
+      if (decision.kind === 'deny' && req.queue && license.queue && (decision.reason === DenyReason.NoFreeSeats || decision.reason === DenyReason.GroupLimit)) {
+        const place = await enqueue(q, trx, license, req, key.value);
+        return { kind: 'queued', license, seatsInUse: license.seatsInUse, expired, ...place };
+      }
       if (decision.kind === 'deny') {
         const denial: Denial = {
           licenseId,

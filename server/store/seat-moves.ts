@@ -5,6 +5,7 @@ import type { Insertable } from 'kysely';
 import { type EndReason, SeatEventType } from '../../shared';
 import type { AdmitRequest, Denial, DetachOutcome, License, Session } from '../seats/types';
 import { type HotQueries, idleSessions } from './queries';
+import { serveQueue } from './queue';
 import { type ConnectionFacts, toSession } from './rows';
 import type { SeatEventsTable } from './schema';
 import type { Db } from './store-dialect';
@@ -99,7 +100,9 @@ export async function releaseSession(q: HotQueries, trx: Db, session: Session, r
     seats_in_use: seatsInUse,
     at: now,
   });
-  return seatsInUse;
+  // The freed seat goes to the license's queue before anyone else can take it (queue.ts).
+  const served = await serveQueue(q, trx, session.licenseId, now);
+  return served.length > 0 ? served[served.length - 1]!.seatsInUse : seatsInUse;
 }
 
 /** Sessions among `sessionIds` left with no connection go idle, with a durable deadline. */

@@ -7,7 +7,7 @@ describe('wire contract types', () => {
   it('pins the event names and payloads', () => {
     expectTypeOf<Parameters<ServerToClientEvents['seat:granted']>[0]>().toEqualTypeOf<SeatGrantedPayload>();
     expectTypeOf<keyof ServerToClientEvents>().toEqualTypeOf<
-      'seat:granted' | 'seat:denied' | 'session:ended' | 'seat:error' | 'seat:warning' | 'seat:warning-cleared' | 'seat:receipt'
+      'seat:granted' | 'seat:denied' | 'session:ended' | 'seat:error' | 'seat:warning' | 'seat:warning-cleared' | 'seat:receipt' | 'seat:queued' | 'seat:demand'
     >();
     expectTypeOf<SeatGrantedPayload>().toHaveProperty('idleTimeoutSec');
     expectTypeOf<keyof AdminServerToClientEvents>().toMatchTypeOf<string>();

@@ -1,0 +1,120 @@
+// The queue on the wire (docs/contract.md, "The queue"): each node tells its own queued sockets
+// where they stand (`seat:queued`, again whenever it moves), hands them the seat a release granted
+// them (`seat:granted`, on whatever node the release ran), and tells the sockets holding a
+// license's seats how many wait (`seat:demand`). Positions are read only when a queue changed.
+import type { Namespace, Socket } from 'socket.io';
+import type {
+  ClientToServerEvents,
+  InterServerEvents,
+  QueueGrantMessage,
+  SeatGrantedPayload,
+  ServerToClientEvents,
+  SocketData,
+} from '../../shared';
+import type { DomainEvent } from '../seats/hooks';
+import type { SeatQueue } from '../seats/seat-queue';
+import type { QueuePlace } from '../seats/types';
+import type { Logger } from '../logger';
+
+type AppNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+const queueRoom = (licenseId: string) => `queue:${licenseId}`;
+/** Sockets that hold a seat of the license: they hear `seat:demand`. */
+export const licenseRoom = (licenseId: string) => `license:${licenseId}`;
+
+export interface QueueRelayParts {
+  queue: Pick<SeatQueue, 'places'>;
+  /** Hands a granted socket its seat, as an admission does (app-namespace.ts). */
+  grant(socket: AppSocket, grant: QueueGrantMessage): Promise<void>;
+}
+
+export class QueueRelay {
+  /** What each local queued socket was last told, so only moves are sent. */
+  private readonly told = new WeakMap<AppSocket, string>();
+  private readonly demand = new Map<string, number>();
+
+  constructor(
+    private readonly nsp: AppNamespace,
+    private readonly parts: QueueRelayParts,
+    private readonly log: Logger,
+    private readonly cluster: boolean,
+  ) {
+    nsp.on('seat:queue-granted', (socketId: string, grant: QueueGrantMessage) => void this.grantLocal(socketId, grant));
+    nsp.on('seat:queue-changed', (licenseId: string) => void this.tellPlaces(licenseId));
+  }
+
+  /** A socket joined the queue: it is told where it stands, and hears of every move. */
+  queued(socket: AppSocket, place: QueuePlace): void {
+    socket.data.queued = true;
+    void socket.join(queueRoom(socket.data.licenseId));
+    this.tell(socket, place);
+  }
+
+  /** The socket holds a seat of the license now: it hears the license's demand. */
+  holding(socket: AppSocket): void {
+    socket.data.queued = false;
+    void socket.leave(queueRoom(socket.data.licenseId));
+    void socket.join(licenseRoom(socket.data.licenseId));
+  }
+
+  on(event: DomainEvent): void {
+    if (event.type === 'queue.granted') {
+      const granted: SeatGrantedPayload = {
+        sessionId: event.session.id,
+        licenseId: event.license.id,
+        resumed: event.resumed,
+        seatsInUse: event.seatsInUse,
+        seats: event.license.seats,
+        idleTimeoutSec: event.license.idleTimeoutSec,
+        overage: event.overage,
+      };
+      // The session and license go along for the grant's receipt (the license without its secrets).
+      const license = { ...event.license, secret: '', previousSecret: null };
+      const message = { granted, sessionId: event.session.id, context: { session: event.session, license } };
+      if (this.nsp.sockets.has(event.socketId)) void this.grantLocal(event.socketId, message);
+      else if (this.cluster) this.nsp.serverSideEmit('seat:queue-granted', event.socketId, message);
+    } else if (event.type === 'queue.changed') {
+      void this.tellPlaces(event.license.id);
+      if (this.cluster) this.nsp.serverSideEmit('seat:queue-changed', event.license.id);
+    }
+  }
+
+  private async grantLocal(socketId: string, message: QueueGrantMessage): Promise<void> {
+    const socket = this.nsp.sockets.get(socketId);
+    if (!socket) return;
+    try {
+      await this.parts.grant(socket, message);
+    } catch (err) {
+      this.log.error({ err }, 'queue grant could not be told');
+    }
+  }
+
+  /** Tells this node's queued sockets of the license where they stand, and its holders the demand. */
+  private async tellPlaces(licenseId: string): Promise<void> {
+    const waiting = this.nsp.adapter.rooms.get(queueRoom(licenseId));
+    const holding = this.nsp.adapter.rooms.get(licenseRoom(licenseId));
+    if (!waiting?.size && !holding?.size) return;
+    try {
+      const places = await this.parts.queue.places(licenseId);
+      for (const p of places) {
+        const socket = this.nsp.sockets.get(p.socketId);
+        if (socket?.data.queued) this.tell(socket, p);
+      }
+      const length = places.length;
+      if (this.demand.get(licenseId) !== length) {
+        this.demand.set(licenseId, length);
+        this.nsp.local.to(licenseRoom(licenseId)).emit('seat:demand', { waiting: length });
+      }
+    } catch (err) {
+      this.log.error({ err }, 'queue positions could not be read');
+    }
+  }
+
+  private tell(socket: AppSocket, place: QueuePlace): void {
+    const key = `${place.position}/${place.queueLength}`;
+    if (this.told.get(socket) === key) return;
+    this.told.set(socket, key);
+    socket.emit('seat:queued', { position: place.position, queueLength: place.queueLength });
+  }
+}

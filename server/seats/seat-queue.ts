@@ -1,0 +1,65 @@
+// The queue (docs/contract.md, "The queue"): a claimant that asked to wait holds its place while
+// no seat fits, and the transaction that frees a seat grants it (server/store/queue.ts). This part
+// turns the store's grants into domain events (the node that holds the socket tells it), lets
+// sockets leave, and, as a backstop, serves queues and drops places kept too long every few seconds.
+import type { EventBus } from './event-bus';
+import { every } from './periodic';
+import type { SeatStore } from './seat-store';
+import type { QueueGrant, QueuePlace } from './types';
+
+export interface SeatQueueDeps {
+  store: Pick<SeatStore, 'onQueueGrants' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'getLicense'>;
+  bus: EventBus;
+  now: () => number;
+  /** How often the backstop runs (ms). */
+  backstopMs?: number;
+}
+
+export class SeatQueue {
+  private backstop?: NodeJS.Timeout;
+
+  constructor(private readonly deps: SeatQueueDeps) {
+    deps.store.onQueueGrants((grants) => this.granted(grants));
+  }
+
+  start(): void {
+    this.backstop = every(this.deps.backstopMs ?? 5000, () => this.sweep(), this.deps.bus.onError, 'queue-backstop');
+  }
+
+  stop(): void {
+    clearInterval(this.backstop);
+  }
+
+  /** The queued socket went away: its place is kept for the idle timeout (a reconnect finds it). */
+  async leave(socketId: string): Promise<void> {
+    const licenseId = await this.deps.store.leaveQueue(socketId, this.deps.now());
+    if (licenseId) await this.changed(licenseId);
+  }
+
+  /** The license's waiting sockets in order, with their node. */
+  places(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>> {
+    return this.deps.store.queuePlaces(licenseId);
+  }
+
+  private granted(grants: QueueGrant[]): void {
+    const licenses = new Map<string, QueueGrant['license']>();
+    for (const g of grants) {
+      const { socketId, nodeId, license, session, seatsInUse, resumed, overage } = g;
+      this.deps.bus.publish({ type: 'queue.granted', socketId, nodeId, license, session, seatsInUse, resumed, overage });
+      licenses.set(license.id, license);
+    }
+    for (const license of licenses.values()) this.deps.bus.publish({ type: 'queue.changed', license });
+  }
+
+  private async changed(licenseId: string): Promise<void> {
+    const license = await this.deps.store.getLicense(licenseId);
+    if (license) this.deps.bus.publish({ type: 'queue.changed', license });
+  }
+
+  /** Places kept past their idle timeout go; queues whose serving a crash may have lost are served. */
+  private async sweep(): Promise<void> {
+    const { store, now } = this.deps;
+    for (const licenseId of await store.purgeQueue(now())) await this.changed(licenseId);
+    for (const licenseId of await store.queuedLicenses()) await store.serveQueue(licenseId, now());
+  }
+}

@@ -1,0 +1,280 @@
+// The queue in the store (docs/contract.md, "The queue"): a claimant that asked to wait joins its
+// license's queue in the admission's transaction; every transaction that frees seats (a release
+// of any kind, more seats) serves the queue before it commits, so a freed seat goes to the queue
+// and nobody can take it first, whichever node the queued socket is on. The grants a transaction
+// made are handed to the store's listener once it has committed (see `GrantCollector`).
+import { randomUUID } from 'node:crypto';
+import { LicenseStatus, SeatEventType, SessionState } from '../../shared';
+import { decideSeat, needsGroups } from '../seats/decisions/seat-pool';
+import { type Claimant, claimantIds, type License, type QueueGrant, type QueuePlace, type Session } from '../seats/types';
+import type { HotQueries } from './queries';
+import { toLicense } from './rows';
+import { addSeats, heldByGroup, insertConnection, insertEvent, loadSession } from './seat-moves';
+import type { Db, StoreContext } from './store-dialect';
+
+/**
+ * The queue grants made inside each running transaction, so the store can hand them on once it
+ * commits (and drop them when it rolls back or runs again).
+ */
+export class GrantCollector {
+  private readonly byTrx = new WeakMap<object, QueueGrant[]>();
+  begin(trx: object): QueueGrant[] {
+    const list: QueueGrant[] = [];
+    this.byTrx.set(trx, list);
+    return list;
+  }
+  end(trx: object): void {
+    this.byTrx.delete(trx);
+  }
+  add(trx: object, grants: QueueGrant[]): void {
+    this.byTrx.get(trx)?.push(...grants);
+  }
+}
+
+export const grantCollector = new GrantCollector();
+
+type StoredClaimant = Claimant;
+
+/**
+ * Puts the claimant in the license's queue (or back in its old place: an entry of the same seat
+ * key whose socket went away within the idle timeout), records it in the seat history, and says
+ * where it stands. Under the license's lock, in the admission's transaction.
+ */
+export async function enqueue(
+  q: HotQueries,
+  trx: Db,
+  license: License,
+  req: { socketId: string; nodeId: string; claimant: Claimant; now: number },
+  seatKeyValue: string,
+): Promise<QueuePlace> {
+  const back = await trx
+    .updateTable('queue_entries')
+    .set({ socket_id: req.socketId, node_id: req.nodeId, left_at: null })
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('queue_entries')
+        .select((e) => e.fn.min('id').as('id'))
+        .where('license_id', '=', license.id)
+        .where('seat_key_value', '=', seatKeyValue)
+        .where('left_at', 'is not', null),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  if (!back) {
+    await trx
+      .insertInto('queue_entries')
+      .values({
+        license_id: license.id,
+        socket_id: req.socketId,
+        node_id: req.nodeId,
+        seat_key_value: seatKeyValue,
+        claimant: JSON.stringify(req.claimant satisfies StoredClaimant),
+        enqueued_at: req.now,
+        left_at: null,
+      })
+      .execute();
+    await insertEvent(q, trx, {
+      license_id: license.id,
+      session_id: null,
+      type: SeatEventType.Queued,
+      reason: null,
+      weight: req.claimant.weight,
+      seats_in_use: license.seatsInUse,
+      at: req.now,
+    });
+  }
+  const place = (await queuePlaces(trx, license.id)).find((p) => p.socketId === req.socketId);
+  return { position: place?.position ?? 1, queueLength: place?.queueLength ?? 1 };
+}
+
+/** The license's waiting sockets in order (those whose socket went away are not counted). */
+export async function queuePlaces(db: Db, licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>> {
+  const rows = await db
+    .selectFrom('queue_entries')
+    .select(['socket_id', 'node_id'])
+    .where('license_id', '=', licenseId)
+    .where('left_at', 'is', null)
+    .orderBy('id')
+    .execute();
+  return rows.map((r, i) => ({ socketId: r.socket_id, nodeId: r.node_id, position: i + 1, queueLength: rows.length }));
+}
+
+/**
+ * Grants free seats to the license's queue, in order, each waiting claimant whose weight fits
+ * (seat-pool.ts) taking one; a claimant that does not fit yet keeps its place. A claimant whose
+ * seat key holds a live session meanwhile (another tab got in) joins it. Under the license's lock.
+ */
+export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now: number): Promise<QueueGrant[]> {
+  const entries = await trx
+    .selectFrom('queue_entries')
+    .selectAll()
+    .where('license_id', '=', licenseId)
+    .where('left_at', 'is', null)
+    .orderBy('id')
+    .execute();
+  if (entries.length === 0) return [];
+  const row = await trx.selectFrom('licenses').selectAll().where('id', '=', licenseId).executeTakeFirst();
+  if (!row) return [];
+  let license = toLicense(row);
+  if (license.status === LicenseStatus.Suspended) return [];
+  const byGroup = needsGroups(license) ? await heldByGroup(trx, licenseId) : new Map<string, number>();
+  const grants: QueueGrant[] = [];
+  for (const entry of entries) {
+    const claimant = JSON.parse(entry.claimant) as StoredClaimant;
+    const group = claimant.group ?? null;
+    const req = { licenseId, socketId: entry.socket_id, nodeId: entry.node_id, claimant, now };
+    const own = await trx
+      .selectFrom('sessions')
+      .selectAll()
+      .where('license_id', '=', licenseId)
+      .where('seat_key_value', '=', entry.seat_key_value)
+      .executeTakeFirst();
+    let session: Session | undefined;
+    let overage = false;
+    if (own) {
+      await q.resumeSession(trx, { id: own.id, now, receiptUntil: null });
+      await insertConnection(q, trx, req, own.id);
+      session = await loadSession(q, trx, own.id);
+      if (!session) continue;
+    } else {
+      const verdict = decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
+      if (verdict.kind === 'deny') continue;
+      overage = verdict.overage;
+      session = await startSession(q, trx, license, req, entry.seat_key_value);
+      const seatsInUse = await addSeats(q, trx, licenseId, claimant.weight);
+      license = { ...license, seatsInUse };
+      if (group !== null) byGroup.set(group, (byGroup.get(group) ?? 0) + claimant.weight);
+      await insertConnection(q, trx, req, session.id);
+      await insertEvent(q, trx, { license_id: licenseId, session_id: session.id, type: SeatEventType.Granted, reason: null, weight: claimant.weight, seats_in_use: seatsInUse, at: now });
+    }
+    await trx.deleteFrom('queue_entries').where('id', '=', entry.id).execute();
+    await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'granted');
+    grants.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, session, seatsInUse: license.seatsInUse, resumed: own !== undefined, overage });
+  }
+  grantCollector.add(trx, grants);
+  return grants;
+}
+
+async function startSession(q: HotQueries, trx: Db, license: License, req: { claimant: Claimant; now: number }, seatKeyValue: string): Promise<Session> {
+  const { claimant, now } = req;
+  const receiptUntil = license.offlineGraceSec > 0 ? now + license.offlineGraceSec * 1000 : null;
+  const id = randomUUID();
+  await q.insertSession(trx, {
+    id,
+    license_id: license.id,
+    seat_key_value: seatKeyValue,
+    session_ref: claimant.sessionRef,
+    user_id: claimant.userId,
+    device_id: claimant.deviceId,
+    instance_id: claimant.instanceId,
+    app: claimant.app,
+    name: claimant.name,
+    weight: claimant.weight,
+    state: SessionState.Active,
+    started_at: now,
+    idle_since: null,
+    expires_at: null,
+    last_activity_at: now,
+    warned_at: null,
+    receipt_until: receiptUntil,
+    grp: claimant.group ?? null,
+  });
+  if (license.maxActivations !== null && claimant.deviceId) await q.touchActivation(trx, { licenseId: license.id, deviceId: claimant.deviceId, now });
+  return {
+    id,
+    licenseId: license.id,
+    seatKeyValue,
+    ...claimantIds(claimant),
+    group: claimant.group ?? null,
+    app: claimant.app,
+    name: claimant.name,
+    weight: claimant.weight,
+    state: SessionState.Active,
+    startedAt: now,
+    idleSince: null,
+    expiresAt: null,
+    sockets: 1,
+    leases: 0,
+    lastActivityAt: now,
+    warnedAt: null,
+    receiptUntil,
+    apps: claimant.app ? [claimant.app] : [],
+  };
+}
+
+async function recordWait(db: Db, licenseId: string, c: Claimant, since: number, now: number, outcome: 'granted' | 'left'): Promise<void> {
+  await db
+    .insertInto('queue_waits')
+    .values({ license_id: licenseId, at: now, waited_ms: Math.max(0, now - since), outcome, session_ref: c.sessionRef, user_id: c.userId, device_id: c.deviceId })
+    .execute();
+}
+
+/** The queue's reads and the moves outside an admission or a release. */
+export class QueueStore {
+  constructor(private readonly s: StoreContext) {}
+
+  /** The socket went away: its entry keeps its place, unseen, for the license's idle timeout. */
+  async leaveQueue(socketId: string, now: number): Promise<string | undefined> {
+    const row = await this.s.db
+      .updateTable('queue_entries')
+      .set({ left_at: now })
+      .where('socket_id', '=', socketId)
+      .where('left_at', 'is', null)
+      .returning('license_id')
+      .executeTakeFirst();
+    return row?.license_id;
+  }
+
+  /** Entries whose socket went away more than their license's idle timeout ago leave for good (recorded with their wait). */
+  async purgeQueue(now: number): Promise<string[]> {
+    const { db, dialect } = this.s;
+    const gone = await db
+      .selectFrom('queue_entries as e')
+      .innerJoin('licenses as l', 'l.id', 'e.license_id')
+      .select(['e.id', 'e.license_id', 'e.claimant', 'e.enqueued_at', 'e.left_at', 'l.idle_timeout_sec'])
+      .where('e.left_at', 'is not', null)
+      .execute();
+    const due = gone.filter((e) => Number(e.left_at) + Number(e.idle_timeout_sec) * 1000 <= now);
+    const orphans = await db
+      .selectFrom('queue_entries')
+      .select(['id', 'license_id', 'claimant', 'enqueued_at'])
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('licenses').select('id').whereRef('licenses.id', '=', 'queue_entries.license_id'))))
+      .execute();
+    const licenses = new Set<string>();
+    for (const e of [...due, ...orphans]) {
+      await dialect.transaction(async (trx) => {
+        const deleted = await trx.deleteFrom('queue_entries').where('id', '=', e.id).executeTakeFirst();
+        if (Number(deleted.numDeletedRows) === 0) return;
+        await recordWait(trx, e.license_id, JSON.parse(e.claimant) as Claimant, Number(e.enqueued_at), now, 'left');
+        licenses.add(e.license_id);
+      });
+    }
+    return [...licenses];
+  }
+
+  /** Serves the license's queue now (seats raised, a license restored, a sweep after a crash). */
+  async serve(licenseId: string, now: number): Promise<QueueGrant[]> {
+    const { q, dialect } = this.s;
+    return dialect.transaction(async (trx) => {
+      if (!(await dialect.lockLicense(trx, licenseId))) return [];
+      return serveQueue(q, trx, licenseId, now);
+    });
+  }
+
+  /** Licenses with sockets waiting (a sweep serves them, in case a release's serving was lost). */
+  async queuedLicenses(): Promise<string[]> {
+    const rows = await this.s.db.selectFrom('queue_entries').select('license_id').distinct().where('left_at', 'is', null).execute();
+    return rows.map((r) => r.license_id);
+  }
+
+  places(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>> {
+    return queuePlaces(this.s.db, licenseId);
+  }
+
+  /** Which of these sockets hold a seat now (a queue grant whose word did not reach their node). */
+  async connected(socketIds: readonly string[]): Promise<Array<{ socketId: string; sessionId: string }>> {
+    if (socketIds.length === 0) return [];
+    const rows = await this.s.db.selectFrom('connections').select(['socket_id', 'session_id']).where('socket_id', 'in', [...socketIds]).execute();
+    return rows.map((r) => ({ socketId: r.socket_id, sessionId: r.session_id }));
+  }
+}

@@ -1,0 +1,93 @@
+// The queue (CONTRACT 8.2 `seat:queued`): a client that asks to wait on a license with a queue is
+// queued instead of denied, told its position whenever it moves, and granted by the transaction
+// that frees a seat, so nobody can take it first; queued sockets hold no seat.
+import { io } from 'socket.io-client';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { admission, type AppSocket, closeSocket, connect, granted, nextEvent, sign, sleep, startServer, until } from '../support/harness';
+
+function waiter(url: string, token: string, queue: unknown = true): AppSocket {
+  const socket: AppSocket = io(url, { auth: { token, queue }, transports: ['websocket'], reconnection: false, forceNew: true });
+  onTestFinished(() => void socket.disconnect());
+  return socket;
+}
+
+describe('the queue', () => {
+  it('queues in order, hands a freed seat to the head at once, and moves everyone up', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, queue: true });
+    const holder = await granted(url, await sign(license, { sid: 'a' }));
+    const demands: unknown[] = [];
+    holder.socket.on('seat:demand', (d) => demands.push(d));
+    const b = waiter(url, await sign(license, { sid: 'b', sub: 'bea' }));
+    expect(await nextEvent(b, 'seat:queued')).toEqual({ position: 1, queueLength: 1 });
+    const c = waiter(url, await sign(license, { sid: 'c' }));
+    expect(await nextEvent(c, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+    // The holders hear how many wait, as it changes.
+    await until(() => demands.length === 2);
+    expect(demands).toEqual([{ waiting: 1 }, { waiting: 2 }]);
+    // Queued sockets hold nothing, and a newcomer that does not wait is denied.
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
+    expect((await admission(connect(url, await sign(license, { sid: 'd' })))).kind).toBe('denied');
+
+    const bGranted = nextEvent(b, 'seat:granted');
+    const cMoved = nextEvent(c, 'seat:queued');
+    await holder.socket.timeout(5000).emitWithAck('session:end');
+    expect(await bGranted).toMatchObject({ resumed: false, seatsInUse: 1, seats: 1 });
+    expect(await cMoved).toEqual({ position: 1, queueLength: 1 });
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(sessions.map((s: { userId: string }) => s.userId)).toEqual(['bea']);
+    // The granted socket holds its seat like any other: kicked, the next in line gets it.
+    const cGranted = nextEvent(c, 'seat:granted');
+    await admin.ok('DELETE', `/sessions/${sessions[0].id}`);
+    expect(await cGranted).toMatchObject({ seatsInUse: 1 });
+  });
+
+  it('a queued socket that leaves gives up its place (kept for a reconnect within the idle hold); more seats serve the queue', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, queue: true, idleTimeoutSec: 2 });
+    await granted(url, await sign(license, { sid: 'a' }));
+    const bToken = await sign(license, { sid: 'b' });
+    const b = waiter(url, bToken);
+    await nextEvent(b, 'seat:queued');
+    const c = waiter(url, await sign(license, { sid: 'c' }));
+    expect(await nextEvent(c, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+    const cUp = nextEvent(c, 'seat:queued');
+    await closeSocket(b);
+    expect(await cUp).toEqual({ position: 1, queueLength: 1 });
+    // B comes back within its idle hold: its old place, ahead of C.
+    const cDown = nextEvent(c, 'seat:queued');
+    const b2 = waiter(url, bToken);
+    expect(await nextEvent(b2, 'seat:queued')).toEqual({ position: 1, queueLength: 2 });
+    expect(await cDown).toEqual({ position: 2, queueLength: 2 });
+    // Two more seats: both waiting sockets get one, in order.
+    const grants = [nextEvent(b2, 'seat:granted'), nextEvent(c, 'seat:granted')];
+    await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 3 });
+    await Promise.all(grants);
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(3);
+  });
+
+  it('an idle seat that runs out goes to the queue', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, queue: true, idleTimeoutSec: 1 });
+    const holder = await granted(url, await sign(license, { sid: 'a' }));
+    const b = waiter(url, await sign(license, { sid: 'b' }));
+    await nextEvent(b, 'seat:queued');
+    const bGranted = nextEvent(b, 'seat:granted', 5000);
+    await closeSocket(holder.socket);
+    expect(await bGranted).toMatchObject({ resumed: false });
+    await until(async () => (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions.length === 1);
+  });
+
+  it('bad queue flags are refused in the handshake and change nothing', async () => {
+    const { url, api } = await startServer();
+    const plain = await api.setup({ seats: 1 });
+    const noQueue = await admission(waiter(url, await sign(plain.license, { sid: 'x' })));
+    expect(noQueue).toMatchObject({ kind: 'connect_error', message: 'bad_request', data: { reason: 'bad_request', message: expect.stringContaining('no queue') } });
+    const queued = await api.setup({ seats: 1, queue: true });
+    const notBoolean = await admission(waiter(url, await sign(queued.license, { sid: 'y' }), 'yes'));
+    expect(notBoolean).toMatchObject({ kind: 'connect_error', data: { reason: 'bad_request' } });
+    await sleep(100);
+    expect((await plain.admin.ok('GET', `/licenses/${plain.license.id}`)).seatsInUse).toBe(0);
+    expect((await queued.admin.ok('GET', `/licenses/${queued.license.id}`)).seatsInUse).toBe(0);
+  });
+});

@@ -82,7 +82,6 @@ export class WebhookWorker {
     this.ticking = true;
     try {
       const { store, nodeId, options, now } = this.deps;
-      await this.advanceMarks();
       // Renewed at a third of the claim; a webhook nobody holds (just created, or its node gone) at once.
       if (now() - this.lastClaim >= options.claimMs / 3 || (await store.anyUnclaimed(now()))) {
         const at = now();
@@ -91,6 +90,12 @@ export class WebhookWorker {
         this.claimedUntil = at + options.claimMs;
         this.hold(mine);
       }
+      // A node holding no webhook reads no outbox.
+      if (this.held.size === 0) {
+        this.marks = undefined;
+        return;
+      }
+      await this.advanceMarks();
       for (const h of this.held.values()) {
         if (h.busy || !this.hasWork(h)) continue;
         h.busy = this.run(h)
@@ -111,13 +116,15 @@ export class WebhookWorker {
   private async advanceMarks(): Promise<void> {
     const { store, now, options } = this.deps;
     if (!this.marks) {
-      // From the furthest-behind webhook's cursor; later webhooks start at the newest rows.
-      const all = await store.listWebhooks();
+      // From the furthest-behind cursor of the webhooks held: every id up to a mark is committed
+      // (or gone for good), so a webhook taken on later reads safely below it too.
+      const held = [...this.held.values()].map((h) => h.webhook);
       const max = await store.outboxMax();
       this.marks = {
-        seat: Math.min(max.seat, ...all.map((w) => w.seatCursor)),
-        audit: Math.min(max.audit, ...all.map((w) => w.auditCursor)),
+        seat: Math.min(max.seat, ...held.map((w) => w.seatCursor)),
+        audit: Math.min(max.audit, ...held.map((w) => w.auditCursor)),
       };
+      for (const seen of Object.values(this.seen)) seen.clear();
     }
     for (const source of ['seat', 'audit'] as const) {
       for (let page = 0; page < 20; page++) {

@@ -13,7 +13,7 @@ import { releaseSession, sessionsOf } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
 /** Tables whose rows name a license and go with it (besides `sessions`, released one by one, and `licenses`). */
-const LICENSE_ROWS = ['connections', 'leases', 'kick_cooldowns', 'activations', 'denials', 'seat_counts'] as const;
+const LICENSE_ROWS = ['connections', 'leases', 'kick_cooldowns', 'activations', 'denials', 'seat_counts', 'queue_waits'] as const;
 
 export class OperatorStore {
   constructor(private readonly s: StoreContext) {}
@@ -70,6 +70,8 @@ export class OperatorStore {
       if (!row) return undefined;
       let license = toLicense(row);
       const ended: EndedSession[] = [];
+      // First the queue, so the seats these endings free go to nobody.
+      await trx.deleteFrom('queue_entries').where('license_id', '=', licenseId).execute();
       for (const session of await sessionsOf(trx, [licenseId], 'oldest-first')) {
         const seatsInUse = await releaseSession(q, trx, session, EndReason.LicenseDeleted, now);
         if (seatsInUse === undefined) continue;

@@ -78,6 +78,22 @@ describe('the queue', () => {
     await until(async () => (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions.length === 1);
   });
 
+  it('deleting a license hands its freed seats to nobody in its queue', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, queue: true });
+    const holder = await granted(url, await sign(license, { sid: 'a' }));
+    const b = waiter(url, await sign(license, { sid: 'b' }));
+    await nextEvent(b, 'seat:queued');
+    let bGranted = false;
+    b.on('seat:granted', () => (bGranted = true));
+    const ended = nextEvent(holder.socket, 'session:ended');
+    expect((await admin.call('DELETE', `/licenses/${license.id}`)).status).toBe(204);
+    expect(await ended).toMatchObject({ reason: 'license_deleted' });
+    await sleep(300);
+    expect(bGranted).toBe(false);
+    expect((await admin.call('GET', `/licenses/${license.id}`)).status).toBe(404);
+  });
+
   it('bad queue flags are refused in the handshake and change nothing', async () => {
     const { url, api } = await startServer();
     const plain = await api.setup({ seats: 1 });

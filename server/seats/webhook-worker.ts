@@ -235,10 +235,15 @@ export class WebhookWorker {
   private async attempt(h: Held, body: string): Promise<AttemptResult> {
     const { url, secret } = h.webhook;
     const { allowPrivate, timeoutMs } = this.deps.options;
+    // One deadline for the whole attempt, the address check included: it must end inside the claim.
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), h.abort.signal]);
     try {
       if (!allowPrivate) {
         const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-        const addresses = await lookup(host, { all: true });
+        const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+        // The deadline fires after a lookup that answered in time too: that rejection is nobody's.
+        aborted.catch(() => undefined);
+        const addresses = await Promise.race([lookup(host, { all: true }), aborted]);
         if (addresses.some((a) => isPrivateAddress(a.address))) return { error: `refused: ${host} resolves to a private address` };
       }
       const res = await fetch(url, {
@@ -250,7 +255,7 @@ export class WebhookWorker {
           'user-agent': 'live-seat-server-webhooks/1',
           'seat-signature': signatureHeader(secret, body, this.deps.now()),
         },
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), h.abort.signal]),
+        signal,
       });
       await res.body?.cancel().catch(() => undefined);
       return { responseStatus: res.status };

@@ -2,8 +2,10 @@
 // the events of a seat's life arrive in order and signed, a receiver that fails its first
 // attempts gets them again with backoff (counted in the delivery log), a delivery failing past
 // the give-up time is `failed` and the next one goes on, and each tenant hears only its own.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { closeSocket, connectAndAdmit, granted, sign, startServer, until } from '../support/harness';
+import { SqliteSeatStore } from '../../server/store/sqlite-store';
+import { closeSocket, connectAndAdmit, granted, sign, sleep, startServer, tempDir, until } from '../support/harness';
 import { signatureValid, startReceiver } from '../support/webhook-receiver';
 
 /** Retries in a test's seconds: 100 ms, 200 ms, 400 ms … capped at 400 ms. */
@@ -209,5 +211,23 @@ describe('webhooks', () => {
       expect(r.body.error.message).toMatch(/private|loopback/);
     }
     expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
+  });
+
+  it('checks the address again before each attempt: a webhook that now resolves to a private address is not sent to', async () => {
+    // Written straight into the store, as a webhook made while private addresses were allowed.
+    const store = SqliteSeatStore.open(path.join(tempDir(), 'seats.db'));
+    await store.migrate();
+    const receiver = await startReceiver();
+    await store.webhooks.createWebhook({ id: 'wh_inside', tenantId: null, licenseId: null, url: receiver.url, events: ['session.started'], secret: 's', createdAt: Date.now() });
+    const { url, api } = await startServer({ store, env: { WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_CLAIM_MS: '1000', WEBHOOK_RETRY_BASE_MS: '100' } });
+    const { license } = await api.setup();
+    await granted(url, await sign(license, { sid: 'a' }));
+    await until(async () => (await api.ok('GET', '/webhooks/wh_inside/deliveries')).deliveries[0]?.attempts >= 2);
+    const [d] = (await api.ok('GET', '/webhooks/wh_inside/deliveries')).deliveries;
+    expect(d).toMatchObject({ status: 'pending', responseStatus: null, error: 'refused: 127.0.0.1 resolves to a private address' });
+    // Past the attempt's deadline: nothing else went wrong, and nothing was sent.
+    await sleep(500);
+    expect(receiver.hits).toEqual([]);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 });

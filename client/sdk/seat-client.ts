@@ -8,7 +8,9 @@ import type {
   ClientToServerEvents,
   SeatDeniedPayload,
   SeatErrorPayload,
+  SeatDemandPayload,
   SeatGrantedPayload,
+  SeatQueuedPayload,
   SeatWarningPayload,
   ServerToClientEvents,
   SessionEndedPayload,
@@ -23,6 +25,8 @@ export const SeatState = {
   Offline: 'offline',
   /** The connection was lost and the offline grace of the newest seat receipt ran out before it came back. */
   Expired: 'expired',
+  /** Waiting in the license's queue (the `queue` option): `client.queue` says where. */
+  Queued: 'queued',
 } as const;
 export type SeatState = (typeof SeatState)[keyof typeof SeatState];
 
@@ -40,6 +44,11 @@ export interface SeatClientOptions {
   trackActivity?: boolean;
   /** Activity is reported at most this often (default 15000 ms); at once while a warning is pending. */
   activityThrottleMs?: number;
+  /**
+   * Wait in the license's queue when no seat is free (the license must have `queue: true`): the
+   * state is `queued`, with `client.queue` saying where, until the seat is granted.
+   */
+  queue?: boolean;
   /** Passed to socket.io-client (e.g. `transports`, `reconnectionDelayMax`). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
   /** Where the server's receipt keys are published (default `<url>/.well-known/jwks.json`). */
@@ -71,6 +80,10 @@ export interface SeatClientEvents {
   warning: (warning: SeatWarningPayload | OfflineWarning) => void;
   /** Activity arrived in time, or the server is reachable again (`offline`): the warning is over. */
   'warning-cleared': (cleared: { reason: SeatWarningPayload['reason'] | OfflineWarning['reason'] }) => void;
+  /** Where this client stands in the license's queue, whenever it moves. */
+  queued: (place: SeatQueuedPayload) => void;
+  /** How many clients wait for a seat of the license (told to the holders when it changes). */
+  demand: (demand: SeatDemandPayload) => void;
   /** An authentication failure (`final` when the client gave up) or a `seat:error` from the server. */
   error: (error: (AuthErrorData & { final: boolean }) | SeatErrorPayload) => void;
 }
@@ -85,6 +98,10 @@ export class SeatClient {
   warning: SeatWarningPayload | undefined;
   /** Until when the newest verified seat receipt lets the app work without the server (offline grace). */
   offlineUntil: Date | undefined;
+  /** Where this client waits in the license's queue, while it does. */
+  queue: SeatQueuedPayload | undefined;
+  /** How many wait for a seat of the license, as last told. */
+  waiting: number | undefined;
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly listeners: { [K in keyof SeatClientEvents]: Set<SeatClientEvents[K]> } = {
     state: new Set(),
@@ -93,6 +110,8 @@ export class SeatClient {
     ended: new Set(),
     warning: new Set(),
     'warning-cleared': new Set(),
+    queued: new Set(),
+    demand: new Set(),
     error: new Set(),
   };
   private readonly activityThrottleMs: number;
@@ -123,7 +142,7 @@ export class SeatClient {
       auth: (cb) => {
         Promise.resolve()
           .then(getToken)
-          .then((token) => cb({ token }))
+          .then((token) => cb(opts.queue ? { token, queue: true } : { token }))
           .catch(() => cb({ token: '' }));
       },
     });
@@ -135,6 +154,7 @@ export class SeatClient {
       this.grant = grant;
       // A grant is activity on the server too.
       this.lastActivitySent = Date.now();
+      this.queue = undefined;
       this.returning = false;
       this.ended = undefined;
       this.denial = undefined;
@@ -152,6 +172,15 @@ export class SeatClient {
       this.returning = ended.reason === 'inactive';
       this.finish(SeatState.Ended);
       this.emit('ended', ended);
+    });
+    s.on('seat:queued', (place) => {
+      this.queue = place;
+      this.setState(SeatState.Queued);
+      this.emit('queued', place);
+    });
+    s.on('seat:demand', (demand) => {
+      this.waiting = demand.waiting;
+      this.emit('demand', demand);
     });
     s.on('seat:warning', (warning) => {
       this.warning = warning;

@@ -106,6 +106,6 @@ export interface WebhookStore {
   recordAttempt(id: number, r: Pick<Delivery, 'status' | 'attempts' | 'lastAttemptAt' | 'nextAttemptAt' | 'responseStatus' | 'error'>): Promise<void>;
   /** Moves the webhook's cursor forward to `id` (never back). */
   advanceCursor(webhookId: string, source: OutboxSource, id: number): Promise<void>;
-  /** Forgets finished deliveries created before `before`. */
+  /** Forgets finished deliveries created before `before`, and any left by a deleted webhook. */
   pruneDeliveries(before: number): Promise<number>;
 }

@@ -259,7 +259,13 @@ export class Webhooks implements WebhookStore {
   }
 
   async pruneDeliveries(before: number): Promise<number> {
-    const r = await this.s.db.deleteFrom('webhook_deliveries').where('created_at', '<', before).where('status', '!=', 'pending').executeTakeFirst();
-    return Number(r.numDeletedRows);
+    const { db } = this.s;
+    const r = await db.deleteFrom('webhook_deliveries').where('created_at', '<', before).where('status', '!=', 'pending').executeTakeFirst();
+    // A node that had not heard of a deletion yet may have logged one more attempt after it.
+    const orphans = await db
+      .deleteFrom('webhook_deliveries')
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('webhooks').select('webhooks.id').whereRef('webhooks.id', '=', 'webhook_deliveries.webhook_id'))))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) + Number(orphans.numDeletedRows);
   }
 }

@@ -91,6 +91,13 @@ forEachStore('webhook store', (nodes) => {
     const listed = await store.webhooks.listDeliveries(w.id, { limit: 10 });
     expect(listed.map((d) => d.eventId)).toEqual(['evt_s2', 'evt_s1']);
     expect((await store.webhooks.listDeliveries(w.id, { limit: 10, beforeId: second.id })).map((d) => d.eventId)).toEqual(['evt_s1']);
+    // Pruned: finished ones created before the time given, never a pending one.
+    const pending = await store.webhooks.openDelivery({ webhookId: w.id, eventId: 'evt_s0', eventType: 'session.started', payload: '{}', createdAt: 1, nextAttemptAt: 1 });
+    expect(await store.webhooks.pruneDeliveries(7)).toBe(1);
+    expect((await store.webhooks.listDeliveries(w.id, { limit: 10 })).map((d) => d.id)).toEqual([pending.id, second.id]);
+    // A delivery logged for a webhook already deleted (by another node) goes too.
+    await store.webhooks.openDelivery({ webhookId: 'wh_gone', eventId: 'evt_s9', eventType: 'session.started', payload: '{}', createdAt: 100, nextAttemptAt: 100 });
+    expect(await store.webhooks.pruneDeliveries(0)).toBe(1);
     expect(await store.webhooks.deleteWebhook(w.id)).toBe(true);
     expect(await store.webhooks.listDeliveries(w.id, { limit: 10 })).toEqual([]);
     expect(await store.webhooks.deleteWebhook(w.id)).toBe(false);

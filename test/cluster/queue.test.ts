@@ -1,0 +1,40 @@
+// The queue on two real nodes behind one PostgreSQL and one Redis: a socket queued on one node
+// is granted by a release on the other, in the releasing transaction, and nobody connecting
+// meanwhile takes the seat first.
+import { io } from 'socket.io-client';
+import { expect, it, onTestFinished } from 'vitest';
+import { admission, type AppSocket, connect, granted, nextEvent, sign } from '../support/harness';
+import { describeWith } from '../support/services';
+import { clusterMissing, useCluster } from './cluster-support';
+
+function waiter(url: string, token: string): AppSocket {
+  const socket: AppSocket = io(url, { auth: { token, queue: true }, transports: ['websocket'], reconnection: false, forceNew: true });
+  onTestFinished(() => void socket.disconnect());
+  return socket;
+}
+
+describeWith(clusterMissing())('a cluster of two nodes: the queue', { timeout: 90_000 }, () => {
+  const { cluster } = useCluster(2);
+
+  it('a release on node A grants the head of the queue waiting on node B; positions move on both nodes', async () => {
+    const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+    const { license, admin } = await a.api.setup({ seats: 1, queue: true });
+    const holder = await granted(a.url, await sign(license, { sid: 'holder' }));
+    const first = waiter(b.url, await sign(license, { sid: 'first' }));
+    expect(await nextEvent(first, 'seat:queued')).toEqual({ position: 1, queueLength: 1 });
+    const second = waiter(a.url, await sign(license, { sid: 'second' }));
+    expect(await nextEvent(second, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+
+    const granted1 = nextEvent(first, 'seat:granted');
+    const moved = nextEvent(second, 'seat:queued');
+    await holder.socket.timeout(5000).emitWithAck('session:end');
+    // A newcomer racing the release on either node finds no free seat.
+    const racers = await Promise.all([a, b].map(async (n, i) => admission(connect(n.url, await sign(license, { sid: `racer-${i}` })))));
+    expect(await granted1).toMatchObject({ resumed: false, seatsInUse: 1 });
+    expect(await moved).toEqual({ position: 1, queueLength: 1 });
+    expect(racers.map((r) => r.kind)).toEqual(['denied', 'denied']);
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(sessions.map((s: { sessionRef: string }) => s.sessionRef)).toEqual(['first']);
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
+  });
+});

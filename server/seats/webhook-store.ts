@@ -93,6 +93,8 @@ export interface WebhookStore {
   outboxIds(source: OutboxSource, after: number, limit: number): Promise<Array<{ id: number; at: number }>>;
   /** The newest id of each outbox (0 when empty). */
   outboxMax(): Promise<Record<OutboxSource, number>>;
+  /** The newest id of an outbox among its rows written at or before `at` (0 when none). */
+  outboxMaxAtOrBefore(source: OutboxSource, at: number): Promise<number>;
   /**
    * Seat history rows in (after, upTo] of these types that the filter lets through, in id order,
    * deleted licenses' included (with rows whose tenant is not known yet: `tenantId` null).
@@ -104,6 +106,8 @@ export interface WebhookStore {
   openDelivery(d: Pick<Delivery, 'webhookId' | 'eventId' | 'eventType' | 'payload' | 'createdAt' | 'nextAttemptAt'>): Promise<Delivery>;
   /** Records an attempt's outcome on a pending delivery. */
   recordAttempt(id: number, r: Pick<Delivery, 'status' | 'attempts' | 'lastAttemptAt' | 'nextAttemptAt' | 'responseStatus' | 'error'>): Promise<void>;
+  /** Moves the webhook's cursor back to `id` where it is beyond it (the outbox's ids went back). */
+  resetCursor(webhookId: string, source: OutboxSource, id: number): Promise<void>;
   /** Moves the webhook's cursor forward to `id` (never back). */
   advanceCursor(webhookId: string, source: OutboxSource, id: number): Promise<void>;
   /** Forgets finished deliveries created before `before`, and any left by a deleted webhook. */

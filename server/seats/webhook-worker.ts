@@ -7,7 +7,6 @@
 import { lookup } from 'node:dns/promises';
 import type { WebhookConfig } from '../config';
 import {
-  advanceMark,
   afterAttempt,
   type AttemptResult,
   eventOfAuditRow,
@@ -19,6 +18,7 @@ import {
   signatureHeader,
   type WebhookEvent,
 } from './decisions/webhook-delivery';
+import { OutboxMarks } from './webhook-marks';
 import type { OutboxSource, Webhook, WebhookStore } from './webhook-store';
 
 export interface WebhookWorkerDeps {
@@ -42,13 +42,11 @@ interface Held {
   abort: AbortController;
 }
 
-const PAGE = 1000;
 
 export class WebhookWorker {
   private timer?: NodeJS.Timeout;
   private ticking = false;
-  private marks?: Record<OutboxSource, number>;
-  private readonly seen: Record<OutboxSource, Map<number, number>> = { seat: new Map(), audit: new Map() };
+  private readonly marks: OutboxMarks;
   private readonly held = new Map<string, Held>();
   private claimedUntil = 0;
   private lastClaim = -Infinity;
@@ -58,6 +56,7 @@ export class WebhookWorker {
   constructor(private readonly deps: WebhookWorkerDeps) {
     const o = deps.options;
     this.schedule = { baseMs: o.retryBaseMs, maxMs: o.retryMaxMs, giveUpMs: o.giveUpSec * 1000 };
+    this.marks = new OutboxMarks({ store: deps.store, now: deps.now, gapWaitMs: o.gapWaitMs, checkEveryMs: o.claimMs / 3 });
   }
 
   start(): void {
@@ -92,10 +91,17 @@ export class WebhookWorker {
       }
       // A node holding no webhook reads no outbox.
       if (this.held.size === 0) {
-        this.marks = undefined;
+        this.marks.clear();
         return;
       }
-      await this.advanceMarks();
+      const wentBack = await this.marks.advance([...this.held.values()].map((h) => h.webhook));
+      for (const [source, back] of Object.entries(wentBack) as Array<[OutboxSource, number]>) {
+        for (const h of this.held.values()) {
+          if (h.pos[source] <= back) continue;
+          h.pos[source] = back;
+          await store.resetCursor(h.webhook.id, source, back);
+        }
+      }
       for (const h of this.held.values()) {
         if (h.busy || !this.hasWork(h)) continue;
         h.busy = this.run(h)
@@ -110,29 +116,6 @@ export class WebhookWorker {
       this.deps.onError('webhooks', err);
     } finally {
       this.ticking = false;
-    }
-  }
-
-  private async advanceMarks(): Promise<void> {
-    const { store, now, options } = this.deps;
-    if (!this.marks) {
-      // From the furthest-behind cursor of the webhooks held: every id up to a mark is committed
-      // (or gone for good), so a webhook taken on later reads safely below it too.
-      const held = [...this.held.values()].map((h) => h.webhook);
-      const max = await store.outboxMax();
-      this.marks = {
-        seat: Math.min(max.seat, ...held.map((w) => w.seatCursor)),
-        audit: Math.min(max.audit, ...held.map((w) => w.auditCursor)),
-      };
-      for (const seen of Object.values(this.seen)) seen.clear();
-    }
-    for (const source of ['seat', 'audit'] as const) {
-      for (let page = 0; page < 20; page++) {
-        const ids = await store.outboxIds(source, this.marks[source], PAGE);
-        const before = this.marks[source];
-        this.marks[source] = advanceMark(before, ids, this.seen[source], now(), options.gapWaitMs);
-        if (ids.length < PAGE || this.marks[source] !== ids.at(-1)!.id) break;
-      }
     }
   }
 
@@ -158,7 +141,7 @@ export class WebhookWorker {
   }
 
   private hasWork(h: Held): boolean {
-    const m = this.marks!;
+    const m = this.marks.current!;
     if (h.waitUntil !== undefined) return this.deps.now() >= h.waitUntil;
     return h.pos.seat < m.seat || (h.webhook.events.includes('license.changed') && h.pos.audit < m.audit);
   }
@@ -181,7 +164,7 @@ export class WebhookWorker {
   private async step(h: Held): Promise<Step> {
     const { store } = this.deps;
     const w = h.webhook;
-    const marks = { ...this.marks! };
+    const marks = { ...this.marks.current! };
     const filter = { tenantId: w.tenantId, licenseId: w.licenseId };
     const [seat] = await store.seatOutbox(filter, seatTypesFor(w.events), h.pos.seat, marks.seat, 1);
     const [audit] = w.events.includes('license.changed') ? await store.auditOutbox(filter, h.pos.audit, marks.audit, 1) : [];

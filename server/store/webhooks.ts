@@ -145,6 +145,11 @@ export class Webhooks implements WebhookStore {
     return { seat: Number(seat?.m ?? 0), audit: Number(audit?.m ?? 0) };
   }
 
+  async outboxMaxAtOrBefore(source: OutboxSource, at: number): Promise<number> {
+    const row = await this.s.db.selectFrom(TABLE[source]).select((eb) => eb.fn.max('id').as('m')).where('at', '<=', at).executeTakeFirst();
+    return Number(row?.m ?? 0);
+  }
+
   async seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number): Promise<SeatOutboxRow[]> {
     if (types.length === 0 || upTo <= after) return [];
     // A deleted license's history stays (its license_deleted endings are delivered too): its tenant
@@ -251,6 +256,11 @@ export class Webhooks implements WebhookStore {
       .where('id', '=', id)
       .where('status', '=', 'pending')
       .execute();
+  }
+
+  async resetCursor(webhookId: string, source: OutboxSource, id: number): Promise<void> {
+    const col = CURSOR[source];
+    await this.s.db.updateTable('webhooks').set({ [col]: id }).where('id', '=', webhookId).where(col, '>', id).execute();
   }
 
   async advanceCursor(webhookId: string, source: OutboxSource, id: number): Promise<void> {

@@ -39,17 +39,17 @@ describe('events of a seat history row', () => {
 
   it('makes only what is subscribed, with stable ids and the data of each type', () => {
     const full = row({ seatsInUse: 3 });
-    expect(eventsOfSeatRow(full, ['license.full']).map((e) => e.id)).toEqual(['evt_s7_full']);
+    expect(eventsOfSeatRow(full, ['license.full']).map((e) => e.id)).toEqual(['evt_s7_0_full']);
     expect(eventsOfSeatRow(full, ['session.idle'])).toEqual([]);
     const [ended] = eventsOfSeatRow(row({ type: 'released', reason: 'idle_timeout', seatsInUse: 0 }), ['session.ended']);
-    expect(ended).toEqual({ id: 'evt_s7', type: 'session.ended', at: '1970-01-01T00:00:00.000Z', tenantId: 'T', licenseId: 'L', data: { sessionId: 'S', weight: 1, seatsInUse: 0, seats: 3, reason: 'idle_timeout' } });
+    expect(ended).toEqual({ id: 'evt_s7_0', type: 'session.ended', at: '1970-01-01T00:00:00.000Z', tenantId: 'T', licenseId: 'L', data: { sessionId: 'S', weight: 1, seatsInUse: 0, seats: 3, reason: 'idle_timeout' } });
     expect(seatTypesFor(['license.full', 'session.ended']).sort()).toEqual(['granted', 'released']);
     expect(seatTypesFor(['license.changed', 'seat.queued', 'seat.requested'])).toEqual([]);
   });
 
   it('turns a license.update audit entry into license.changed', () => {
-    const e = eventOfAuditRow({ id: 4, licenseId: 'L', tenantId: 'T', actor: 'operator', at: 0, detail: { seats: 2, before: { seats: 5 }, endedSessions: 3 } });
-    expect(e).toMatchObject({ id: 'evt_a4', type: 'license.changed', data: { changes: { seats: 2 }, before: { seats: 5 }, endedSessions: 3, actor: 'operator' } });
+    const e = eventOfAuditRow({ id: 4, licenseId: 'L', tenantId: 'T', actor: 'operator', at: 1_700_000_000_000, detail: { seats: 2, before: { seats: 5 }, endedSessions: 3 } });
+    expect(e).toMatchObject({ id: `evt_a4_${(1_700_000_000_000).toString(36)}`, type: 'license.changed', data: { changes: { seats: 2 }, before: { seats: 5 }, endedSessions: 3, actor: 'operator' } });
   });
 });
 

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { expect, it } from 'vitest';
+import { eventId } from '../../server/seats/decisions/webhook-delivery';
 import { closeSocket, granted, sign, startProcess, tempDir, until } from '../support/harness';
 import { signatureValid, startReceiver } from '../support/webhook-receiver';
 
@@ -52,13 +53,13 @@ it('loses and invents no event through a kill -9 during retries, and keeps the r
 
   const db = new BetterSqlite3(file, { readonly: true });
   const history = db
-    .prepare("select id, type, session_id as sessionId from seat_events where license_id = ? and type in ('granted', 'idle', 'released') order by id")
-    .all(license.id) as Array<{ id: number; type: string; sessionId: string }>;
+    .prepare("select id, at, type, session_id as sessionId from seat_events where license_id = ? and type in ('granted', 'idle', 'released') order by id")
+    .all(license.id) as Array<{ id: number; at: number; type: string; sessionId: string }>;
   db.close();
   const accepted = receiver.accepted();
   const ids = accepted.map((h) => h.body.id);
   // Nothing lost, nothing invented, once each.
-  expect(new Set(ids)).toEqual(new Set(history.map((r) => `evt_s${r.id}`)));
+  expect(new Set(ids)).toEqual(new Set(history.map((r) => eventId('s', r))));
   expect(ids).toHaveLength(new Set(ids).size);
   expect(history).toHaveLength(9);
   // In order per session: started, idle, ended.
@@ -68,7 +69,7 @@ it('loses and invents no event through a kill -9 during retries, and keeps the r
   }
   for (const h of receiver.hits) expect(signatureValid(hook.secret, h.headers['seat-signature'], h.raw)).toBe(true);
   // The first event's attempts before the kill are on record with the one after it.
-  const firstId = `evt_s${history[0]!.id}`;
+  const firstId = eventId('s', history[0]!);
   const { deliveries } = await api2.ok('GET', `/webhooks/${hook.id}/deliveries?limit=100`);
   const firstDelivery = deliveries.find((d: any) => d.eventId === firstId);
   expect(firstDelivery).toMatchObject({ status: 'delivered', responseStatus: 200 });

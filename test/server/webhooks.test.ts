@@ -230,4 +230,24 @@ describe('webhooks', () => {
     expect(receiver.hits).toEqual([]);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
+
+  it('goes on when SQLite hands out ids again after pruning took the newest history rows', async () => {
+    const store = SqliteSeatStore.open(path.join(tempDir(), 'seats.db'));
+    await store.migrate();
+    const { url, api } = await startServer({ store, env: { ...FAST_WEBHOOKS, WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_CLAIM_MS: '900' } });
+    const { license, admin } = await api.setup();
+    const receiver = await startReceiver();
+    await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'] });
+    await granted(url, await sign(license, { sid: 'a' }));
+    await granted(url, await sign(license, { sid: 'b' }));
+    await until(() => receiver.accepted().length === 2);
+    // The whole history older than now goes (as DENIAL_RETENTION_DAYS would after a quiet spell):
+    // the next rows take ids 1, 2 … again, below the webhook's cursor.
+    await store.pruneHistory(Date.now() + 1);
+    await sleep(700);
+    const c = await granted(url, await sign(license, { sid: 'c' }));
+    await until(() => receiver.accepted().length === 3, 5000);
+    expect(receiver.accepted()[2]!.body.data.sessionId).toBe(c.grant.sessionId);
+    expect(new Set(receiver.accepted().map((h) => h.body.id)).size).toBe(3);
+  });
 });

@@ -47,6 +47,11 @@ forEachStore('webhook store', (nodes) => {
     await store.webhooks.advanceCursor(w.id, 'seat', upTo);
     await store.webhooks.advanceCursor(w.id, 'seat', upTo - 1);
     expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(upTo);
+    // Back only when the outbox's ids went back, and never forward.
+    await store.webhooks.resetCursor(w.id, 'seat', upTo + 5);
+    expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(upTo);
+    await store.webhooks.resetCursor(w.id, 'seat', 1);
+    expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(1);
   });
 
   it('gives each row the seats in force when it happened, not the seats now', async () => {
@@ -140,6 +145,8 @@ forEachStore('webhook store', (nodes) => {
     const ids = await store.webhooks.outboxIds('seat', start.seat, 10);
     expect(ids.map((r) => r.at)).toEqual([10, 11]);
     expect(ids[1]!.id).toBe(ids[0]!.id + 1);
+    expect(await store.webhooks.outboxMaxAtOrBefore('seat', 10)).toBe(ids[0]!.id);
+    expect(await store.webhooks.outboxMaxAtOrBefore('seat', 9)).toBe(start.seat);
     await store.addAudit({ at: 20, tenantId: lic.tenantId, licenseId: lic.id, actor: 'operator', action: 'license.update', detail: { seats: 4, before: { seats: 3 } } });
     await store.addAudit({ at: 21, tenantId: lic.tenantId, licenseId: lic.id, actor: 'operator', action: 'license.secret-rotate', detail: {} });
     const max = await store.webhooks.outboxMax();

@@ -36,6 +36,14 @@ export function rowFor(row: Pick<SeatOutboxRow, 'tenantId' | 'at'>, webhookTenan
   return webhookTenant === null ? 'deliver' : 'skip';
 }
 
+/**
+ * An event's id: its outbox row's id and time (base 36). The time keeps it unique where SQLite
+ * hands an id out again after pruning took the newest rows.
+ */
+export function eventId(source: 's' | 'a', row: { id: number; at: number }): string {
+  return `evt_${source}${row.id}_${row.at.toString(36)}`;
+}
+
 /** The seat history types a webhook's subscriptions need read. */
 export function seatTypesFor(events: readonly WebhookEventType[]): string[] {
   const types = new Set<string>();
@@ -58,27 +66,28 @@ const SESSION_TYPE: Record<string, WebhookEventType> = {
 
 /**
  * The events one seat history row makes, in the order they are delivered: a grant is
- * `session.started`, and also `license.full` when it took the last seat. Ids are stable (the row's
- * id), so a redelivery carries the same id and a receiver can drop duplicates.
+ * `session.started`, and also `license.full` when it took the last seat. Ids are stable (see
+ * `eventId`), so a redelivery carries the same id and a receiver can drop duplicates.
  */
 export function eventsOfSeatRow(row: SeatOutboxRow, subscribed: readonly WebhookEventType[]): WebhookEvent[] {
+  const id = eventId('s', row);
   const base = { at: new Date(row.at).toISOString(), tenantId: row.tenantId, licenseId: row.licenseId };
   const out: WebhookEvent[] = [];
   const want = (t: WebhookEventType) => subscribed.includes(t);
   if (row.type === SeatEventType.Denied) {
-    if (want('seat.denied')) out.push({ ...base, id: `evt_s${row.id}`, type: 'seat.denied', data: { reason: row.reason, weight: row.weight, seatsInUse: row.seatsInUse, seats: row.seats } });
+    if (want('seat.denied')) out.push({ ...base, id, type: 'seat.denied', data: { reason: row.reason, weight: row.weight, seatsInUse: row.seatsInUse, seats: row.seats } });
     return out;
   }
   const type = SESSION_TYPE[row.type];
   if (type && want(type)) {
     const data: Record<string, unknown> = { sessionId: row.sessionId, weight: row.weight, seatsInUse: row.seatsInUse, seats: row.seats };
     if (type === 'session.ended') data.reason = row.reason;
-    out.push({ ...base, id: `evt_s${row.id}`, type, data });
+    out.push({ ...base, id, type, data });
   }
   // "Reaches" the seats: the grant that filled the license, not every grant past a lowered count.
   const { seats } = row;
   if (row.type === SeatEventType.Granted && want('license.full') && seats !== null && row.seatsInUse >= seats && row.seatsInUse - row.weight < seats) {
-    out.push({ ...base, id: `evt_s${row.id}_full`, type: 'license.full', data: { sessionId: row.sessionId, seatsInUse: row.seatsInUse, seats: row.seats } });
+    out.push({ ...base, id: `${id}_full`, type: 'license.full', data: { sessionId: row.sessionId, seatsInUse: row.seatsInUse, seats: row.seats } });
   }
   return out;
 }
@@ -87,7 +96,7 @@ export function eventsOfSeatRow(row: SeatOutboxRow, subscribed: readonly Webhook
 export function eventOfAuditRow(row: AuditOutboxRow): WebhookEvent {
   const { before, endedSessions, ...changes } = row.detail;
   return {
-    id: `evt_a${row.id}`,
+    id: eventId('a', row),
     type: 'license.changed',
     at: new Date(row.at).toISOString(),
     tenantId: row.tenantId,

@@ -1,15 +1,13 @@
 // Webhooks in the store (docs/contract.md "Webhooks"): the webhooks and their cursors, claims that
-// let one node at a time deliver each, the outbox reads (seat history and license changes, both
-// written in the transactions that made them) and the delivery log.
-import type { ExpressionBuilder, Selectable } from 'kysely';
+// let one node at a time deliver each, and the delivery log; the outbox reads are in
+// webhook-outbox.ts.
+import type { Selectable } from 'kysely';
 import type { DeliveryStatus, WebhookEventType } from '../seats/decisions/webhook-delivery';
-import type { AuditOutboxRow, Delivery, OutboxFilter, OutboxSource, SeatOutboxRow, Webhook, WebhookStore } from '../seats/webhook-store';
-import type { Database, WebhookDeliveriesTable, WebhooksTable } from './schema';
+import type { Delivery, OutboxFilter, OutboxSource, Webhook, WebhookStore } from '../seats/webhook-store';
+import type { WebhookDeliveriesTable, WebhooksTable } from './schema';
 import type { StoreContext } from './store-dialect';
+import { WebhookOutbox } from './webhook-outbox';
 
-type SeatOutboxQuery = Database & { e: Database['seat_events']; l: Database['licenses']; d: Database['audit_log']; c: Database['seat_counts'] };
-
-const TABLE: Record<OutboxSource, 'seat_events' | 'audit_log'> = { seat: 'seat_events', audit: 'audit_log' };
 const CURSOR: Record<OutboxSource, 'seat_cursor' | 'audit_cursor'> = { seat: 'seat_cursor', audit: 'audit_cursor' };
 
 function toWebhook(r: Selectable<WebhooksTable>): Webhook {
@@ -45,7 +43,9 @@ function toDelivery(r: Selectable<WebhookDeliveriesTable>): Delivery {
 }
 
 export class Webhooks implements WebhookStore {
-  constructor(private readonly s: StoreContext) {}
+  constructor(private readonly s: StoreContext) {
+    this.outbox = new WebhookOutbox(s);
+  }
 
   async createWebhook(w: Omit<Webhook, 'seatCursor' | 'auditCursor'>): Promise<Webhook> {
     // From the newest rows on: a new webhook hears what happens after it, not the history.
@@ -133,91 +133,13 @@ export class Webhooks implements WebhookStore {
     await this.s.db.updateTable('webhooks').set({ claimed_by: null, claimed_until: null }).where('claimed_by', '=', nodeId).execute();
   }
 
-  async outboxIds(source: OutboxSource, after: number, limit: number): Promise<Array<{ id: number; at: number }>> {
-    const rows = await this.s.db.selectFrom(TABLE[source]).select(['id', 'at']).where('id', '>', after).orderBy('id').limit(limit).execute();
-    return rows.map((r) => ({ id: Number(r.id), at: Number(r.at) }));
-  }
+  private readonly outbox: WebhookOutbox;
 
-  async outboxMax(): Promise<Record<OutboxSource, number>> {
-    const { db } = this.s;
-    const seat = await db.selectFrom('seat_events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
-    const audit = await db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
-    return { seat: Number(seat?.m ?? 0), audit: Number(audit?.m ?? 0) };
-  }
-
-  async outboxMaxAtOrBefore(source: OutboxSource, at: number): Promise<number> {
-    const row = await this.s.db.selectFrom(TABLE[source]).select((eb) => eb.fn.max('id').as('m')).where('at', '<=', at).executeTakeFirst();
-    return Number(row?.m ?? 0);
-  }
-
-  async seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number): Promise<SeatOutboxRow[]> {
-    if (types.length === 0 || upTo <= after) return [];
-    // A deleted license's history stays (its license_deleted endings are delivered too): its tenant
-    // is then the one its `license.delete` audit entry names. That entry is written just after the
-    // deletion commits, so a row may be read with no tenant yet (null): every webhook sees it, and
-    // the worker waits for the tenant to be known.
-    const tenantOf = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
-      eb.fn.coalesce(
-        'l.tenant_id',
-        eb.selectFrom('audit_log as d').select('d.tenant_id').whereRef('d.license_id', '=', 'e.license_id').where('d.action', '=', 'license.delete').limit(1),
-      );
-    // The seats in force when it happened: the newest seat count change at or before it (written
-    // in the transaction of each change), else the license's seats now.
-    const seatsThen = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
-      eb.fn.coalesce(
-        eb.selectFrom('seat_counts as c').select('c.seats').whereRef('c.license_id', '=', 'e.license_id').whereRef('c.at', '<=', 'e.at').orderBy('c.at', 'desc').orderBy('c.id', 'desc').limit(1),
-        'l.seats',
-      );
-    const rows = await this.s.db
-      .selectFrom('seat_events as e')
-      .leftJoin('licenses as l', 'l.id', 'e.license_id')
-      .select((eb) => ['e.id', 'e.license_id', 'e.session_id', 'e.type', 'e.reason', 'e.weight', 'e.seats_in_use', 'e.at', tenantOf(eb).as('tenant_id'), seatsThen(eb).as('seats')])
-      .where('e.id', '>', after)
-      .where('e.id', '<=', upTo)
-      .where('e.type', 'in', types)
-      .$if(filter.tenantId !== null, (q) => q.where((eb) => eb.or([eb(tenantOf(eb), '=', filter.tenantId!), eb(tenantOf(eb), 'is', null)])))
-      .$if(filter.licenseId !== null, (q) => q.where('e.license_id', '=', filter.licenseId!))
-      .orderBy('e.id')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      licenseId: r.license_id,
-      tenantId: r.tenant_id ?? null,
-      sessionId: r.session_id,
-      type: r.type,
-      reason: r.reason,
-      weight: Number(r.weight),
-      seatsInUse: Number(r.seats_in_use),
-      seats: r.seats === null ? null : Number(r.seats),
-      at: Number(r.at),
-    }));
-  }
-
-  async auditOutbox(filter: OutboxFilter, after: number, upTo: number, limit: number): Promise<AuditOutboxRow[]> {
-    if (upTo <= after) return [];
-    const rows = await this.s.db
-      .selectFrom('audit_log')
-      .selectAll()
-      .where('id', '>', after)
-      .where('id', '<=', upTo)
-      .where('action', '=', 'license.update')
-      .where('license_id', 'is not', null)
-      .where('tenant_id', 'is not', null)
-      .$if(filter.tenantId !== null, (q) => q.where('tenant_id', '=', filter.tenantId!))
-      .$if(filter.licenseId !== null, (q) => q.where('license_id', '=', filter.licenseId!))
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      licenseId: r.license_id!,
-      tenantId: r.tenant_id!,
-      actor: r.actor,
-      detail: JSON.parse(r.detail) as Record<string, unknown>,
-      at: Number(r.at),
-    }));
-  }
+  outboxIds(source: OutboxSource, after: number, limit: number) { return this.outbox.outboxIds(source, after, limit); }
+  outboxMax() { return this.outbox.outboxMax(); }
+  outboxMaxAtOrBefore(source: OutboxSource, at: number) { return this.outbox.outboxMaxAtOrBefore(source, at); }
+  seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number) { return this.outbox.seatOutbox(filter, types, after, upTo, limit); }
+  auditOutbox(filter: OutboxFilter, after: number, upTo: number, limit: number) { return this.outbox.auditOutbox(filter, after, upTo, limit); }
 
   async openDelivery(d: Pick<Delivery, 'webhookId' | 'eventId' | 'eventType' | 'payload' | 'createdAt' | 'nextAttemptAt'>): Promise<Delivery> {
     const { db } = this.s;

@@ -1,0 +1,103 @@
+// The webhooks' outbox reads (docs/contract.md "Webhooks"): the seat history and the audit log's
+// license changes, both written in (or just after) the transactions that made them, read by id
+// past a webhook's cursor and up to the node's high-water mark.
+import type { ExpressionBuilder } from 'kysely';
+import type { AuditOutboxRow, OutboxFilter, OutboxSource, SeatOutboxRow, WebhookStore } from '../seats/webhook-store';
+import type { Database } from './schema';
+import type { StoreContext } from './store-dialect';
+
+type SeatOutboxQuery = Database & { e: Database['seat_events']; l: Database['licenses']; d: Database['audit_log']; c: Database['seat_counts'] };
+
+export const OUTBOX_TABLE: Record<OutboxSource, 'seat_events' | 'audit_log'> = { seat: 'seat_events', audit: 'audit_log' };
+
+type OutboxReads = Pick<WebhookStore, 'outboxIds' | 'outboxMax' | 'outboxMaxAtOrBefore' | 'seatOutbox' | 'auditOutbox'>;
+
+export class WebhookOutbox implements OutboxReads {
+  constructor(private readonly s: StoreContext) {}
+
+  async outboxIds(source: OutboxSource, after: number, limit: number): Promise<Array<{ id: number; at: number }>> {
+    const rows = await this.s.db.selectFrom(OUTBOX_TABLE[source]).select(['id', 'at']).where('id', '>', after).orderBy('id').limit(limit).execute();
+    return rows.map((r) => ({ id: Number(r.id), at: Number(r.at) }));
+  }
+
+  async outboxMax(): Promise<Record<OutboxSource, number>> {
+    const { db } = this.s;
+    const seat = await db.selectFrom('seat_events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
+    const audit = await db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
+    return { seat: Number(seat?.m ?? 0), audit: Number(audit?.m ?? 0) };
+  }
+
+  async outboxMaxAtOrBefore(source: OutboxSource, at: number): Promise<number> {
+    const row = await this.s.db.selectFrom(OUTBOX_TABLE[source]).select((eb) => eb.fn.max('id').as('m')).where('at', '<=', at).executeTakeFirst();
+    return Number(row?.m ?? 0);
+  }
+
+  async seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number): Promise<SeatOutboxRow[]> {
+    if (types.length === 0 || upTo <= after) return [];
+    // A deleted license's history stays (its license_deleted endings are delivered too): its tenant
+    // is then the one its `license.delete` audit entry names. That entry is written just after the
+    // deletion commits, so a row may be read with no tenant yet (null): every webhook sees it, and
+    // the worker waits for the tenant to be known.
+    const tenantOf = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
+      eb.fn.coalesce(
+        'l.tenant_id',
+        eb.selectFrom('audit_log as d').select('d.tenant_id').whereRef('d.license_id', '=', 'e.license_id').where('d.action', '=', 'license.delete').limit(1),
+      );
+    // The seats in force when it happened: the newest seat count change at or before it (written
+    // in the transaction of each change), else the license's seats now.
+    const seatsThen = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
+      eb.fn.coalesce(
+        eb.selectFrom('seat_counts as c').select('c.seats').whereRef('c.license_id', '=', 'e.license_id').whereRef('c.at', '<=', 'e.at').orderBy('c.at', 'desc').orderBy('c.id', 'desc').limit(1),
+        'l.seats',
+      );
+    const rows = await this.s.db
+      .selectFrom('seat_events as e')
+      .leftJoin('licenses as l', 'l.id', 'e.license_id')
+      .select((eb) => ['e.id', 'e.license_id', 'e.session_id', 'e.type', 'e.reason', 'e.weight', 'e.seats_in_use', 'e.at', tenantOf(eb).as('tenant_id'), seatsThen(eb).as('seats')])
+      .where('e.id', '>', after)
+      .where('e.id', '<=', upTo)
+      .where('e.type', 'in', types)
+      .$if(filter.tenantId !== null, (q) => q.where((eb) => eb.or([eb(tenantOf(eb), '=', filter.tenantId!), eb(tenantOf(eb), 'is', null)])))
+      .$if(filter.licenseId !== null, (q) => q.where('e.license_id', '=', filter.licenseId!))
+      .orderBy('e.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      licenseId: r.license_id,
+      tenantId: r.tenant_id ?? null,
+      sessionId: r.session_id,
+      type: r.type,
+      reason: r.reason,
+      weight: Number(r.weight),
+      seatsInUse: Number(r.seats_in_use),
+      seats: r.seats === null ? null : Number(r.seats),
+      at: Number(r.at),
+    }));
+  }
+
+  async auditOutbox(filter: OutboxFilter, after: number, upTo: number, limit: number): Promise<AuditOutboxRow[]> {
+    if (upTo <= after) return [];
+    const rows = await this.s.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('id', '>', after)
+      .where('id', '<=', upTo)
+      .where('action', '=', 'license.update')
+      .where('license_id', 'is not', null)
+      .where('tenant_id', 'is not', null)
+      .$if(filter.tenantId !== null, (q) => q.where('tenant_id', '=', filter.tenantId!))
+      .$if(filter.licenseId !== null, (q) => q.where('license_id', '=', filter.licenseId!))
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      licenseId: r.license_id!,
+      tenantId: r.tenant_id!,
+      actor: r.actor,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+      at: Number(r.at),
+    }));
+  }
+}

@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   INACTIVITY_TIMEOUT_MAX_SEC: int(3600),
   ACTIVITY_FLUSH_MS: int(1000, 10),
   KICK_COOLDOWN_SEC: int(60),
+  SEAT_REQUESTS_PER_HOUR: int(5, 1),
   DENIAL_RETENTION_DAYS: int(60, 1),
   SWEEP_INTERVAL_MS: int(1000, 10),
   HEARTBEAT_INTERVAL_MS: int(2000, 10),
@@ -83,6 +84,8 @@ export interface SeatServerConfig {
    * so activity any node heard in time is on record first.
    */
   readonly activityFlushMs: number;
+  /** Seat requests one user may make per license an hour (SEAT_REQUESTS_PER_HOUR, 5). */
+  readonly seatRequestsPerHour: number;
   /** How long a kicked seat key is refused (KICK_COOLDOWN_SEC, 60). */
   readonly kickCooldownSec: number;
   /** Rolling retention of denials and seat history (DENIAL_RETENTION_DAYS, 60: the internal spec). */
@@ -202,6 +205,7 @@ export function parseConfig(
     inactivityTimeoutMaxSec: inactivityMax,
     activityFlushMs: e.ACTIVITY_FLUSH_MS,
     kickCooldownSec: e.KICK_COOLDOWN_SEC,
+    seatRequestsPerHour: e.SEAT_REQUESTS_PER_HOUR,
     denialRetentionDays: e.DENIAL_RETENTION_DAYS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,

@@ -18,6 +18,7 @@ import { attachAppNamespace, localSessionIds } from './realtime/app-namespace';
 import { ReceiptRelay } from './realtime/receipt-relay';
 import { Inactivity } from './seats/inactivity';
 import { SeatQueue } from './seats/seat-queue';
+import { SeatRequests } from './seats/seat-requests';
 import { Administration } from './seats/administration';
 import { EventBus } from './seats/event-bus';
 import type { SeatHooks } from './seats/hooks';
@@ -84,6 +85,8 @@ export interface SeatParts {
   queue: SeatQueue;
   /** Webhooks and this node's delivery worker. */
   webhooks: SeatWebhooks;
+  /** Users asking for a seat (POST /seat-requests). */
+  requests: SeatRequests;
   /** Starts them in order; resolves with the operator token when it was generated now. */
   start(): Promise<{ generatedAdminToken?: string }>;
   /** Stops their timers. With `release`, this node's sockets are let go so their sessions go idle. */
@@ -121,6 +124,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
   const queue = new SeatQueue({ store, bus: events, now });
+  const requests = new SeatRequests({ store, auth, bus: events, now, options: { seatRequestsPerHour: config.seatRequestsPerHour } });
   const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
   const receipts = new Receipts({ store, admin, now, onError: events.onError });
   const webhooks = new SeatWebhooks({ store, admin, now, onError: events.onError, options: { nodeId, webhooks: config.webhooks, denialRetentionDays } });
@@ -145,6 +149,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     receipts,
     inactivity,
     queue,
+    requests,
     leases,
     webhooks,
     async start() {
@@ -208,7 +213,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   app.use(receiptRoutes({ receipts: seats.receipts, admin }, { maxBodyBytes: config.maxPayloadBytes, onError: (err) => log.error({ err }, 'request failed') }));
   // Leases are authorised by client tokens, the rest of the API by admin tokens.
   const leaseOptions = { maxBodyBytes: config.maxPayloadBytes, connectRatePerSec: config.connectRatePerSec, connectBurst: config.connectBurst };
-  app.use('/api/v1', leaseRouter(seats.leases, { ...leaseOptions, onError: (err) => log.error({ err }, 'lease request failed') }));
+  app.use('/api/v1', leaseRouter(seats.leases, seats.requests, { ...leaseOptions, onError: (err) => log.error({ err }, 'lease request failed') }));
   app.use(
     '/api/v1',
     apiRouter(

@@ -1,8 +1,8 @@
 // Domain objects as the wire sees them (REST and /admin): ISO times, no secrets. A view is the
 // domain object with its times as ISO strings and its hidden fields left out; the checks below
 // fail the build when a field is added to one side and not decided on the other.
-import type { ActivationView, AuditEntryView, DenialView, LicenseView, SessionView } from '../shared';
-import type { Activation, AuditEntry, Denial, License, Session } from './seats/types';
+import type { ActivationView, AuditEntryView, DenialView, LicenseView, SeatRequestView, SessionView } from '../shared';
+import type { Activation, AuditEntry, Denial, License, SeatRequest, Session } from './seats/types';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -42,6 +42,10 @@ export function denialView(d: Denial): DenialView {
 
 export function auditView(a: AuditEntry): AuditEntryView {
   return { ...a, at: iso(a.at) };
+}
+
+export function seatRequestView(r: SeatRequest): SeatRequestView {
+  return { id: r.id, at: iso(r.at), userId: r.userId, name: r.name, message: r.message };
 }
 
 export function activationView(a: Activation): ActivationView {

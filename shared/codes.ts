@@ -100,6 +100,8 @@ export const SeatEventType = {
   Denied: 'denied',
   /** A claimant joined the license's queue (no seat taken). */
   Queued: 'queued',
+  /** A user asked for a seat (POST /seat-requests; no seat taken). */
+  Requested: 'requested',
 } as const;
 export type SeatEventType = (typeof SeatEventType)[keyof typeof SeatEventType];
 

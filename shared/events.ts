@@ -231,6 +231,15 @@ export interface DenialView extends ClaimantIds {
   reason: DenyReason;
 }
 
+/** A user's request for a seat (GET /licenses/:id/seat-requests, `admin:seat-request`). */
+export interface SeatRequestView {
+  id: string;
+  at: string;
+  userId: string | null;
+  name: string | null;
+  message: string | null;
+}
+
 export interface AuditEntryView {
   id: number;
   at: string;
@@ -299,6 +308,8 @@ export interface AdminServerToClientEvents {
   'admin:session-removed': (change: AdminSessionRemoved) => void;
   'admin:denial': (denial: DenialView & { seatsInUse: number }) => void;
   'admin:audit': (entry: AuditEntryView) => void;
+  /** A user asked for a seat (POST /seat-requests). */
+  'admin:seat-request': (request: SeatRequestView & { licenseId: string }) => void;
   /** A license was deleted: drop it from the board. */
   'admin:license-removed': (removed: AdminLicenseRemoved) => void;
   'seat:error': (payload: SeatErrorPayload) => void;

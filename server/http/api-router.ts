@@ -9,6 +9,7 @@ import type { Reads } from '../seats/reads';
 import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
 import { isTimeZone } from '../seats/time-buckets';
+import { seatRequestView } from '../views';
 import { activationView, denialView, licenseView, sessionView } from '../views';
 import { type BodyRule, jsonBody } from './body';
 import { type CsvValue, toCsv } from './csv';
@@ -55,7 +56,7 @@ export interface ApiParts {
   engine: Pick<SeatEngine, 'kick' | 'deactivate'>;
   admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'deleteLicense' | 'preview'> & OperatorParts['admin'];
   /** Every read, scoped to the request's actor. */
-  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations' | 'tenants'>;
+  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations' | 'seatRequests' | 'tenants'>;
   /** Webhooks and their delivery log (webhook-routes.ts); absent, those paths are 404. */
   webhooks?: WebhookParts;
 }
@@ -223,6 +224,16 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
         }));
         if (query.format === 'csv') return sendCsv(req, res, 'history', HISTORY_COLUMNS, buckets);
         res.json({ bucket, tz, until: new Date(history.until).toISOString(), buckets });
+      },
+    ],
+  });
+
+  resource('/licenses/:id/seat-requests', {
+    get: [
+      'none',
+      async (req, res) => {
+        const requests = await reads.seatRequests(req.actor, licenseId(req));
+        res.json({ requests: requests.map(seatRequestView) });
       },
     ],
   });

@@ -4,9 +4,10 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
-import { AuthErrorCode, echoId, ErrorCode } from '../../shared';
+import { AuthErrorCode, echoId, ErrorCode, safeText } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import type { LeaseGrant, SeatLeases } from '../seats/leases';
+import type { SeatRequests } from '../seats/seat-requests';
 import { SeatError } from '../seats/seat-error';
 import { type BodyRule, jsonBody } from './body';
 import { methodNotAllowed, requestError, statusOf } from './errors';
@@ -15,6 +16,9 @@ export type LeaseRouteOptions = Pick<SeatServerConfig, 'connectRatePerSec' | 'co
   maxBodyBytes: number;
   onError: (err: unknown) => void;
 };
+
+/** A seat request's optional message: shown to admins, so no control or bidi-override characters. */
+const SeatRequestBody = z.strictObject({ message: safeText(z.string().trim().min(1).max(500)).optional() });
 
 /** POST and PUT take no fields yet: no body, or `{}`. */
 const NoFields = z.strictObject({});
@@ -53,7 +57,11 @@ function checkBody(body: unknown): void {
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-export function leaseRouter(leases: Pick<SeatLeases, 'acquire' | 'renew' | 'release'>, opts: LeaseRouteOptions): Router {
+export function leaseRouter(
+  leases: Pick<SeatLeases, 'acquire' | 'renew' | 'release'>,
+  requests: Pick<SeatRequests, 'request'>,
+  opts: LeaseRouteOptions,
+): Router {
   const router = Router();
   // A lease taken is a connect: the sockets' per-address limit (CONNECT_RATE_PER_SEC, CONNECT_BURST)
   // applies to POST too, by express's req.ip (X-Forwarded-For only through TRUST_PROXY).
@@ -104,6 +112,24 @@ export function leaseRouter(leases: Pick<SeatLeases, 'acquire' | 'renew' | 'rele
           return send(res, 409, reason, message, { seatsInUse, seats });
         }
         res.status(201).json(leaseView(result.granted));
+      },
+    ],
+  });
+
+  // A user who found no seat asks for one (CONTRACT 8.6), with its own token, as leases are.
+  resource('/seat-requests', {
+    post: [
+      'optional',
+      async (req, res) => {
+        const token = bearer(req);
+        const body = SeatRequestBody.safeParse(req.body ?? {});
+        if (!body.success) {
+          const issue = body.error.issues[0]!;
+          const range = issue.code === 'too_big' || issue.code === 'too_small' || issue.code === 'custom';
+          throw new SeatError(range ? ErrorCode.OutOfRange : ErrorCode.BadRequest, `${issue.path.join('.') || 'body'}: ${issue.message}`);
+        }
+        const request = await requests.request(token, body.data.message);
+        res.status(201).json({ id: request.id, licenseId: request.licenseId, at: new Date(request.at).toISOString() });
       },
     ],
   });

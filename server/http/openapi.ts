@@ -227,6 +227,16 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: '{ bucket, tz, until, buckets: [{ at, denials, denialsByReason, peakSeatsInUse, seats, full }] }' }, ...errors },
         },
       },
+      '/licenses/{id}/seat-requests': {
+        parameters: idParam,
+        get: { summary: "The license's seat requests, newest first", responses: { '200': { description: '{ requests: [{ id, at, userId, name, message }] }' }, ...errors } },
+      },
+      '/seat-requests': {
+        post: {
+          summary: 'A user asks for a seat (the client token, as for leases); 429 past SEAT_REQUESTS_PER_HOUR',
+          responses: { '201': { description: '{ id, licenseId, at }' }, '401': { description: 'a bad or expired client token' }, '429': { description: 'too many requests this hour' } },
+        },
+      },
       '/licenses/{id}/preview': {
         parameters: idParam,
         post: {

@@ -12,6 +12,7 @@ import type { Administration } from '../seats/administration';
 import type { EventBus } from '../seats/event-bus';
 import type { Reads } from '../seats/reads';
 import { SeatError } from '../seats/seat-error';
+import { seatRequestView } from '../views';
 import { auditView, denialView, licenseView, sessionView } from '../views';
 import type { Logger } from '../logger';
 
@@ -121,6 +122,9 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         break;
       case 'license.changed':
         to.emit('admin:license', licenseView(event.license, event.seatsInUse));
+        break;
+      case 'seat.requested':
+        to.emit('admin:seat-request', { ...seatRequestView(event.request), licenseId: event.license.id });
         break;
       case 'audit': {
         const { entry } = event;

@@ -24,7 +24,7 @@ const queueRoom = (licenseId: string) => `queue:${licenseId}`;
 export const licenseRoom = (licenseId: string) => `license:${licenseId}`;
 
 export interface QueueRelayParts {
-  queue: Pick<SeatQueue, 'places'>;
+  queue: Pick<SeatQueue, 'places' | 'waiting'>;
   /** Hands a granted socket its seat, as an admission does (app-namespace.ts). */
   grant(socket: AppSocket, grant: QueueGrantMessage): Promise<void>;
 }
@@ -101,10 +101,11 @@ export class QueueRelay {
         const socket = this.nsp.sockets.get(p.socketId);
         if (socket?.data.queued) this.tell(socket, p);
       }
-      const length = places.length;
-      if (this.demand.get(licenseId) !== length) {
-        this.demand.set(licenseId, length);
-        this.nsp.local.to(licenseRoom(licenseId)).emit('seat:demand', { waiting: length });
+      if (!holding?.size) return;
+      const waitingNow = await this.parts.queue.waiting(licenseId, places.length);
+      if (this.demand.get(licenseId) !== waitingNow) {
+        this.demand.set(licenseId, waitingNow);
+        this.nsp.local.to(licenseRoom(licenseId)).emit('seat:demand', { waiting: waitingNow });
       }
     } catch (err) {
       this.log.error({ err }, 'queue positions could not be read');

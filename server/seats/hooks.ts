@@ -1,7 +1,7 @@
 // Typed hooks for code that embeds the server, and the domain events the transports listen to.
 // Both come from the same stream: every engine decision is one DomainEvent.
 import type { TokenClaims } from '../../shared';
-import type { AuditEntry, Denial, EndedSession, License, Session } from './types';
+import type { AuditEntry, Denial, EndedSession, License, SeatRequest, Session } from './types';
 
 export interface AdmissionPayload {
   license: License;
@@ -63,6 +63,8 @@ export type DomainEvent =
   | ({ type: 'queue.granted'; socketId: string; nodeId: string; resumed: boolean; overage: boolean } & SessionPayload)
   /** Someone joined, left or was served from the license's queue: positions may have moved. */
   | { type: 'queue.changed'; license: License }
+  /** A user asked for a seat of the license (POST /seat-requests). */
+  | { type: 'seat.requested'; license: License; request: SeatRequest }
   | ({ type: 'session.ended' } & SessionEndedPayload)
   | ({ type: 'denied' } & DeniedPayload)
   | { type: 'license.changed'; license: License; seatsInUse: number }

@@ -5,10 +5,12 @@ import type { SeatServerConfig } from '../config';
 import { type Actor, mayTouch, tenantScope } from './actor';
 import type { SeatStore, TenantSummary } from './seat-store';
 import { type BucketUnit, bucketBounds, bucketStart } from './time-buckets';
+import type { SeatRequest } from './types';
 import type { Activation, AuditEntry, Denial, HistoryBucket, License, Session } from './types';
 
 export type ReadsStore = Pick<
   SeatStore,
+  | 'listRequests'
   | 'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
   | 'listActivations' | 'countActivations' | 'listTenants'
 >;
@@ -59,6 +61,12 @@ export class Reads {
   async activations(actor: Actor, licenseId: string): Promise<Activation[]> {
     const license = await this.license(actor, licenseId);
     return this.deps.store.listActivations(license.id);
+  }
+
+  /** The license's seat requests, newest first. */
+  async seatRequests(actor: Actor, licenseId: string): Promise<SeatRequest[]> {
+    const license = await this.license(actor, licenseId);
+    return this.deps.store.listRequests(license.id);
   }
 
   /** The license's denials, newest first, from `since` and before `until`. */

@@ -7,8 +7,11 @@ import { every } from './periodic';
 import type { SeatStore } from './seat-store';
 import type { QueueGrant, QueuePlace } from './types';
 
+/** Seat requests count as demand this long (CONTRACT 8.2 `seat:demand`). */
+export const DEMAND_WINDOW_MS = 15 * 60_000;
+
 export interface SeatQueueDeps {
-  store: Pick<SeatStore, 'onQueueGrants' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'getLicense'>;
+  store: Pick<SeatStore, 'onQueueGrants' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'getLicense' | 'countRequests'>;
   bus: EventBus;
   now: () => number;
   /** How often the backstop runs (ms). */
@@ -39,6 +42,11 @@ export class SeatQueue {
   /** The license's waiting sockets in order, with their node. */
   places(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>> {
     return this.deps.store.queuePlaces(licenseId);
+  }
+
+  /** How many wait for a seat of the license: `queued`, and the seat requests of the last 15 minutes. */
+  async waiting(licenseId: string, queued: number): Promise<number> {
+    return queued + (await this.deps.store.countRequests(licenseId, this.deps.now() - DEMAND_WINDOW_MS));
   }
 
   private granted(grants: QueueGrant[]): void {

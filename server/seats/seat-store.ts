@@ -18,6 +18,7 @@ import type {
   License,
   QueueGrant,
   QueuePlace,
+  SeatRequest,
   LicensePatch,
   NewLicenseRow,
   Session,
@@ -133,6 +134,14 @@ export interface SeatStore {
   queuePlaces(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>>;
   /** Which of these sockets hold a seat now. */
   queueConnected(socketIds: readonly string[]): Promise<Array<{ socketId: string; sessionId: string }>>;
+
+  // Seat requests (server/store/seat-requests.ts).
+  /** Records a request with its seat event, unless its requester made `perHour` in the last hour (then when it may again). */
+  recordRequest(req: Omit<SeatRequest, 'id'> & { requester: string }, perHour: number): Promise<{ request: SeatRequest } | { retryAt: number }>;
+  /** The license's requests, newest first. */
+  listRequests(licenseId: string, limit?: number): Promise<SeatRequest[]>;
+  /** How many requests the license had since `since`. */
+  countRequests(licenseId: string, since: number): Promise<number>;
 
   // HTTP leases (server/store/leases.ts): a lease's connection row is `lease:<id>` with a deadline.
   /** Records a lease the admission granted. */

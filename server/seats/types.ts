@@ -113,6 +113,18 @@ export interface AdmitRequest {
   queue?: boolean;
 }
 
+/** A user's request for a seat (POST /seat-requests). */
+export interface SeatRequest {
+  id: string;
+  licenseId: string;
+  at: number;
+  sessionRef: string | null;
+  userId: string | null;
+  deviceId: string | null;
+  name: string | null;
+  message: string | null;
+}
+
 /** Where a queued claimant stands: 1 is next. */
 export interface QueuePlace {
   position: number;

@@ -10,6 +10,7 @@ import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, Que
 import { Activations } from './activations';
 import { Activity } from './activity';
 import { grantCollector, QueueStore } from './queue';
+import { SeatRequestStore } from './seat-requests';
 import { Audit } from './audit';
 import { History } from './history';
 import { Leases } from './leases';
@@ -35,6 +36,7 @@ export class KyselySeatStore implements SeatStore {
   private readonly operator: OperatorStore;
   private readonly activity: Activity;
   private readonly queue: QueueStore;
+  private readonly requests: SeatRequestStore;
   private readonly queueListeners: Array<(grants: QueueGrant[]) => void> = [];
   readonly webhooks: Webhooks;
 
@@ -54,6 +56,7 @@ export class KyselySeatStore implements SeatStore {
     this.operator = new OperatorStore(context);
     this.activity = new Activity(context);
     this.queue = new QueueStore(context);
+    this.requests = new SeatRequestStore(context);
     this.webhooks = new Webhooks(context);
   }
 
@@ -140,6 +143,10 @@ export class KyselySeatStore implements SeatStore {
   queuedLicenses() { return this.queue.queuedLicenses(); }
   queuePlaces(licenseId: string) { return this.queue.places(licenseId); }
   queueConnected(socketIds: readonly string[]) { return this.queue.connected(socketIds); }
+
+  recordRequest(req: Parameters<SeatStore['recordRequest']>[0], perHour: number) { return this.requests.recordRequest(req, perHour); }
+  listRequests(licenseId: string, limit?: number) { return this.requests.listRequests(licenseId, limit); }
+  countRequests(licenseId: string, since: number) { return this.requests.countRequests(licenseId, since); }
 
   recordActivity(sessionIds: readonly string[], at: number) { return this.activity.recordActivity(sessionIds, at); }
   inactivityDue(now: number) { return this.activity.inactivityDue(now); }

@@ -207,6 +207,20 @@ export interface QueueWaitsTable {
   device_id: string | null;
 }
 
+/** A user's request for a seat (migration 2026-11-26T18). */
+export interface SeatRequestsTable {
+  id: string;
+  license_id: string;
+  at: number;
+  /** What the per-requester limit counts by: the user id, else the session, device or instance id. */
+  requester: string;
+  session_ref: string | null;
+  user_id: string | null;
+  device_id: string | null;
+  name: string | null;
+  message: string | null;
+}
+
 export interface NodesTable {
   id: string;
   started_at: number;
@@ -231,6 +245,7 @@ export interface Database {
   leases: LeasesTable;
   queue_entries: QueueEntriesTable;
   queue_waits: QueueWaitsTable;
+  seat_requests: SeatRequestsTable;
   seat_counts: SeatCountsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;

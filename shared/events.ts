@@ -250,6 +250,29 @@ export interface AuditEntryView {
   detail: Record<string, unknown>;
 }
 
+/** A claimant waiting in a license's queue, as the dashboard shows it (`GET /licenses/:id/queue`). */
+export interface QueueEntryView {
+  /** 1 is next. */
+  position: number;
+  userId: string | null;
+  name: string | null;
+  app: string | null;
+  group: string | null;
+  /** When it joined the queue. */
+  since: string;
+}
+
+/** A license's queue: its first entries (at most 100 on the board) and its whole length. */
+export interface QueueView {
+  queueLength: number;
+  queue: QueueEntryView[];
+}
+
+/** `admin:queue`: the license's queue changed (someone joined, left, or was granted a seat). */
+export interface AdminQueueChange extends QueueView {
+  licenseId: string;
+}
+
 export interface AdminSnapshot {
   actor: { kind: 'operator' } | { kind: 'tenant'; tenantId: string; tenantName: string };
   licenses: LicenseView[];
@@ -259,6 +282,8 @@ export interface AdminSnapshot {
   audit: AuditEntryView[];
   /** Activated devices per license id (licenses with none are left out): "2 of `maxActivations`". */
   activations: Record<string, number>;
+  /** The queues of licenses with claimants waiting (licenses with none are left out). */
+  queues: Record<string, QueueView>;
   serverTime: string;
 }
 
@@ -312,6 +337,8 @@ export interface AdminServerToClientEvents {
   'admin:seat-request': (request: SeatRequestView & { licenseId: string }) => void;
   /** A license was deleted: drop it from the board. */
   'admin:license-removed': (removed: AdminLicenseRemoved) => void;
+  /** The license's queue changed: its first 100 waiting claimants in order, and its length. */
+  'admin:queue': (change: AdminQueueChange) => void;
   'seat:error': (payload: SeatErrorPayload) => void;
 }
 
@@ -324,9 +351,9 @@ export const WebhookEventType = {
   SessionIdle: 'session.idle',
   SessionEnded: 'session.ended',
   SeatDenied: 'seat.denied',
-  /** Accepted; nothing emits it until the queue exists. */
+  /** A claimant joined the license's queue. */
   SeatQueued: 'seat.queued',
-  /** Accepted; nothing emits it until seat requests exist. */
+  /** A user asked for a seat (POST /seat-requests). */
   SeatRequested: 'seat.requested',
   LicenseFull: 'license.full',
   LicenseChanged: 'license.changed',

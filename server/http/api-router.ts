@@ -11,6 +11,7 @@ import { SeatError } from '../seats/seat-error';
 import { isTimeZone } from '../seats/time-buckets';
 import { seatRequestView } from '../views';
 import { activationView, denialView, licenseView, sessionView } from '../views';
+import { queueView } from '../queue-view';
 import { type BodyRule, jsonBody } from './body';
 import { type CsvValue, toCsv } from './csv';
 import { methodNotAllowed, requestError, sendError } from './errors';
@@ -26,7 +27,7 @@ const SESSION_COLUMNS: readonly (keyof SessionView)[] = [
 ];
 const DENIAL_COLUMNS: readonly (keyof DenialView)[] = ['at', 'licenseId', 'reason', 'sessionRef', 'userId', 'deviceId', 'instanceId'];
 /** The history's columns: the bucket's figures (its denials by reason are in the JSON only). */
-const HISTORY_COLUMNS = ['at', 'denials', 'peakSeatsInUse', 'seats', 'full'] as const;
+const HISTORY_COLUMNS = ['at', 'denials', 'peakSeatsInUse', 'seats', 'full', 'queuedGranted', 'unmetDemand', 'unmetAvgWaitSec'] as const;
 
 /** A 422 issue: a well-typed value out of range, or text with characters it may not hold (shared/text.ts). */
 const isRangeIssue = (i: z.core.$ZodIssue) =>
@@ -56,7 +57,7 @@ export interface ApiParts {
   engine: Pick<SeatEngine, 'kick' | 'deactivate'>;
   admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'deleteLicense' | 'preview'> & OperatorParts['admin'];
   /** Every read, scoped to the request's actor. */
-  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations' | 'seatRequests' | 'tenants'>;
+  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations' | 'seatRequests' | 'tenants' | 'queue'>;
   /** Webhooks and their delivery log (webhook-routes.ts); absent, those paths are 404. */
   webhooks?: WebhookParts;
 }
@@ -188,6 +189,16 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
     ],
   });
 
+  // The license's queue in order (its first 1000 waiting claimants) and its whole length.
+  resource('/licenses/:id/queue', {
+    get: [
+      'none',
+      async (req, res) => {
+        res.json(queueView(await reads.queue(req.actor, licenseId(req))));
+      },
+    ],
+  });
+
   resource('/licenses/:id/denials', {
     get: [
       'none',
@@ -220,6 +231,9 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
           peakSeatsInUse: b.peakSeatsInUse,
           seats: b.seats,
           full: b.full,
+          queuedGranted: b.queuedGranted,
+          unmetDemand: b.unmetDemand,
+          unmetAvgWaitSec: b.unmetAvgWaitSec,
           denialsByReason: b.denialsByReason,
         }));
         if (query.format === 'csv') return sendCsv(req, res, 'history', HISTORY_COLUMNS, buckets);

@@ -14,6 +14,7 @@ import type { Reads } from '../seats/reads';
 import { SeatError } from '../seats/seat-error';
 import { seatRequestView } from '../views';
 import { auditView, denialView, licenseView, sessionView } from '../views';
+import { queueView, queueViews } from '../queue-view';
 import type { Logger } from '../logger';
 
 type AdminNamespace = Namespace<AdminClientToServerEvents, AdminServerToClientEvents, Record<string, never>, { actor: Actor }>;
@@ -22,16 +23,20 @@ const OPERATOR_ROOM = 'operator';
 const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 const SNAPSHOT_DENIALS = 100;
 const SNAPSHOT_AUDIT = 100;
+/** The board shows a queue's first claimants (and its whole length). */
+const QUEUE_SHOWN = 100;
+/** A burst of queue changes (a thousand sockets leaving at once) is read and sent once. */
+const QUEUE_COALESCE_MS = 50;
 
 export interface AdminNamespaceParts {
   admin: Pick<Administration, 'authenticateAdmin'>;
   /** The snapshot, scoped to the socket's actor. */
-  reads: Pick<Reads, 'snapshot'>;
+  reads: Pick<Reads, 'snapshot' | 'queueOf'>;
   events: Pick<EventBus, 'subscribe'>;
 }
 
-export async function adminSnapshot({ reads }: Pick<AdminNamespaceParts, 'reads'>, actor: Actor): Promise<AdminSnapshot> {
-  const snapshot = await reads.snapshot(actor, { denialsPerLicense: SNAPSHOT_DENIALS, audit: SNAPSHOT_AUDIT });
+export async function adminSnapshot({ reads }: { reads: Pick<Reads, 'snapshot'> }, actor: Actor): Promise<AdminSnapshot> {
+  const snapshot = await reads.snapshot(actor, { denialsPerLicense: SNAPSHOT_DENIALS, audit: SNAPSHOT_AUDIT, queuePerLicense: QUEUE_SHOWN });
   return {
     actor: actor.kind === 'operator' ? { kind: 'operator' } : { kind: 'tenant', tenantId: actor.tenantId, tenantName: actor.tenantName },
     licenses: snapshot.licenses.map((l) => licenseView(l)),
@@ -39,6 +44,7 @@ export async function adminSnapshot({ reads }: Pick<AdminNamespaceParts, 'reads'
     denials: snapshot.denials.map(denialView),
     audit: snapshot.audit.map(auditView),
     activations: Object.fromEntries(snapshot.activations),
+    queues: queueViews(snapshot.queues),
     serverTime: new Date().toISOString(),
   };
 }
@@ -74,6 +80,20 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
       socket.emit('seat:error', { code: ErrorCode.UnknownEvent, message: `unknown event "${String(event).slice(0, 100)}"` });
     });
   });
+
+  // Queue changes per license, read once per burst and sent to the rooms that watch it.
+  const queueDue = new Map<string, string[]>();
+  const sendQueue = (licenseId: string, rooms: string[]) => {
+    if (queueDue.has(licenseId)) return;
+    queueDue.set(licenseId, rooms);
+    setTimeout(() => {
+      queueDue.delete(licenseId);
+      parts.reads
+        .queueOf(licenseId, QUEUE_SHOWN)
+        .then((list) => nsp.to(rooms).emit('admin:queue', { licenseId, ...queueView(list) }))
+        .catch((err: unknown) => log.error({ err, licenseId }, 'reading a queue for the board failed'));
+    }, QUEUE_COALESCE_MS).unref();
+  };
 
   parts.events.subscribe((event) => {
     // What this node's own sockets need; the dashboards heard of it where it happened.
@@ -122,6 +142,9 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         break;
       case 'license.changed':
         to.emit('admin:license', licenseView(event.license, event.seatsInUse));
+        break;
+      case 'queue.changed':
+        sendQueue(event.license.id, rooms);
         break;
       case 'seat.requested':
         to.emit('admin:seat-request', { ...seatRequestView(event.request), licenseId: event.license.id });

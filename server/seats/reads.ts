@@ -6,13 +6,13 @@ import { type Actor, mayTouch, tenantScope } from './actor';
 import type { SeatStore, TenantSummary } from './seat-store';
 import { type BucketUnit, bucketBounds, bucketStart } from './time-buckets';
 import type { SeatRequest } from './types';
-import type { Activation, AuditEntry, Denial, HistoryBucket, License, Session } from './types';
+import type { Activation, AuditEntry, Denial, HistoryBucket, License, QueuedClaimant, Session } from './types';
 
 export type ReadsStore = Pick<
   SeatStore,
   | 'listRequests'
   | 'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
-  | 'listActivations' | 'countActivations' | 'listTenants'
+  | 'listActivations' | 'countActivations' | 'listTenants' | 'listQueues'
 >;
 
 export interface ReadsDeps {
@@ -30,6 +30,8 @@ export interface Snapshot {
   audit: AuditEntry[];
   /** Activated devices per license id (licenses with none are left out). */
   activations: Map<string, number>;
+  /** The first `queuePerLicense` waiting claimants of each license, in order. */
+  queues: QueuedClaimant[];
 }
 
 export class Reads {
@@ -67,6 +69,20 @@ export class Reads {
   async seatRequests(actor: Actor, licenseId: string): Promise<SeatRequest[]> {
     const license = await this.license(actor, licenseId);
     return this.deps.store.listRequests(license.id);
+  }
+
+  /** The license's waiting claimants in queue order, the first `limit` of them. */
+  async queue(actor: Actor, licenseId: string, limit = 1000): Promise<QueuedClaimant[]> {
+    const license = await this.license(actor, licenseId);
+    return this.deps.store.listQueues([license.id], limit);
+  }
+
+  /**
+   * The queue of a license a domain event named (the admin namespace, which sends it only to the
+   * license's tenant and the operator): no actor to check.
+   */
+  queueOf(licenseId: string, limit: number): Promise<QueuedClaimant[]> {
+    return this.deps.store.listQueues([licenseId], limit);
   }
 
   /** The license's denials, newest first, from `since` and before `until`. */
@@ -110,15 +126,16 @@ export class Reads {
     return this.deps.store.listTenants(tenantScope(actor));
   }
 
-  async snapshot(actor: Actor, { denialsPerLicense, audit }: { denialsPerLicense: number; audit: number }): Promise<Snapshot> {
+  async snapshot(actor: Actor, { denialsPerLicense, audit, queuePerLicense = 100 }: { denialsPerLicense: number; audit: number; queuePerLicense?: number }): Promise<Snapshot> {
     const { store } = this.deps;
     const licenses = await this.licenses(actor);
     // One query each for every license, not two per license.
     const ids = licenses.map((l) => l.id);
-    const [sessions, denials, activations] = await Promise.all([
+    const [sessions, denials, activations, queues] = await Promise.all([
       store.listSessionsOf(ids),
       store.listLatestDenials(ids, denialsPerLicense),
       store.countActivations(ids),
+      store.listQueues(ids, queuePerLicense),
     ]);
     return {
       licenses,
@@ -126,6 +143,7 @@ export class Reads {
       denials: denials.sort((a, b) => b.at - a.at),
       audit: await this.audit(actor, { limit: audit }),
       activations,
+      queues,
     };
   }
 }

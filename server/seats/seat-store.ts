@@ -19,6 +19,7 @@ import type {
   QueueGrant,
   QueuePlace,
   SeatRequest,
+  QueuedClaimant,
   LicensePatch,
   NewLicenseRow,
   Session,
@@ -132,6 +133,8 @@ export interface SeatStore {
   queuedLicenses(): Promise<string[]>;
   /** The license's waiting sockets, in order. */
   queuePlaces(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>>;
+  /** The first `limit` waiting claimants of each of these licenses, in order (the dashboard). */
+  listQueues(licenseIds: readonly string[], limit: number): Promise<QueuedClaimant[]>;
   /** Which of these sockets hold a seat now. */
   queueConnected(socketIds: readonly string[]): Promise<Array<{ socketId: string; sessionId: string }>>;
 

@@ -131,6 +131,21 @@ export interface QueuePlace {
   queueLength: number;
 }
 
+/** A claimant waiting in a license's queue, as the dashboard lists it (server/store/queue-list.ts). */
+export interface QueuedClaimant extends ClaimantIds {
+  licenseId: string;
+  /** 1 is next; counts only claimants whose socket is attached. */
+  position: number;
+  /** The license's whole queue (the list may be cut short). */
+  queueLength: number;
+  group: string | null;
+  name: string | null;
+  app: string | null;
+  weight: number;
+  /** When it joined the queue (epoch ms). */
+  since: number;
+}
+
 /** A queued socket granted a seat by the transaction that freed it (on whatever node that ran). */
 export interface QueueGrant {
   socketId: string;
@@ -223,6 +238,12 @@ export interface HistoryBucket {
   seats: number;
   /** At some moment of the bucket every seat then in force was taken (and there was at least one). */
   full: boolean;
+  /** Claimants granted a seat from the queue in the bucket. */
+  queuedGranted: number;
+  /** Unmet demand: claimants that left the queue in the bucket without a seat. */
+  unmetDemand: number;
+  /** How long those waited before they left, on average, in whole seconds (null when none left). */
+  unmetAvgWaitSec: number | null;
 }
 
 /** How many denials one license had for one reason (the metrics' gauges). */

@@ -1,5 +1,6 @@
 // Folds what the history's queries read (per fine step: denials by reason, the peak and last
-// seats in use, whether the seats were all taken; the changes of the seat count) into the buckets
+// seats in use, whether the seats were all taken; the queue waits that ended; the changes of the
+// seat count) into the buckets
 // the caller asked for. Pure: the store reads, this adds up.
 import type { DenyReason } from '../../shared';
 import type { HistoryBucket } from '../seats/types';
@@ -20,6 +21,15 @@ export interface StepDenials {
   count: number;
 }
 
+/** The queue waits that ended in one fine step. */
+export interface StepWaits {
+  step: number;
+  granted: number;
+  /** Left the queue without a seat, and their waits added up (ms). */
+  left: number;
+  leftWaitMs: number;
+}
+
 /** A change of the seat count, with the seats in use at that moment. */
 export interface SeatChange {
   at: number;
@@ -33,6 +43,8 @@ export interface HistoryRows {
   stepMs: number;
   moves: readonly StepMoves[];
   denials: readonly StepDenials[];
+  /** Ascending by step; absent, no waits. */
+  waits?: readonly StepWaits[];
   /** Changes at or after the first boundary and before the last, oldest first. */
   changes: readonly SeatChange[];
   /** Seats in use and the seat count in force just before the first boundary. */
@@ -55,6 +67,8 @@ export function foldHistory(rows: HistoryRows): HistoryBucket[] {
   let m = 0;
   let d = 0;
   let c = 0;
+  let w = 0;
+  const waits = rows.waits ?? [];
   const isFull = (used: number, of: number) => of > 0 && used >= of;
   for (let i = 0; i + 1 < bounds.length; i++) {
     const start = bounds[i]!;
@@ -83,7 +97,25 @@ export function foldHistory(rows: HistoryRows): HistoryBucket[] {
       count += n;
       byReason[reason as DenyReason] = (byReason[reason as DenyReason] ?? 0) + n;
     }
-    buckets.push({ at: start, denials: count, denialsByReason: byReason, peakSeatsInUse: peak, seats: most, full });
+    let granted = 0;
+    let left = 0;
+    let leftWaitMs = 0;
+    for (; w < waits.length && waits[w]!.step < endStep; w++) {
+      granted += waits[w]!.granted;
+      left += waits[w]!.left;
+      leftWaitMs += waits[w]!.leftWaitMs;
+    }
+    buckets.push({
+      at: start,
+      denials: count,
+      denialsByReason: byReason,
+      peakSeatsInUse: peak,
+      seats: most,
+      full,
+      queuedGranted: granted,
+      unmetDemand: left,
+      unmetAvgWaitSec: left > 0 ? Math.round(leftWaitMs / left / 1000) : null,
+    });
   }
   return buckets;
 }

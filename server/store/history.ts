@@ -86,7 +86,9 @@ export class History {
 
   /**
    * Per bucket [bounds[i], bounds[i + 1]): denials (by reason), the peak of seats in use, the
-   * highest seat count in force and whether every seat was taken at some moment (history-buckets.ts).
+   * highest seat count in force, whether every seat was taken at some moment, and the queue's
+   * grants and unmet demand (claimants that left it without a seat, with their average wait)
+   * (history-buckets.ts).
    */
   async history(licenseId: string, bounds: readonly number[]): Promise<HistoryBucket[]> {
     if (bounds.length < 2) return [];
@@ -106,6 +108,21 @@ export class History {
       .where('at', '>=', since)
       .where('at', '<', until)
       .groupBy([sql`1`, 'reason'])
+      .orderBy(sql`1`)
+      .execute();
+    // Queue waits that ended (a seat granted, or the claimant gone without one): unmet demand.
+    const waits = await db
+      .selectFrom('queue_waits')
+      .select([
+        step.as('b'),
+        (eb) => eb.fn.sum<number>(sql`case when outcome = 'granted' then 1 else 0 end`).as('granted'),
+        (eb) => eb.fn.sum<number>(sql`case when outcome = 'left' then 1 else 0 end`).as('left'),
+        (eb) => eb.fn.sum<number>(sql`case when outcome = 'left' then waited_ms else 0 end`).as('left_ms'),
+      ])
+      .where('license_id', '=', licenseId)
+      .where('at', '>=', since)
+      .where('at', '<', until)
+      .groupBy(sql`1`)
       .orderBy(sql`1`)
       .execute();
     // Each event with the seat count in force when it happened.
@@ -168,6 +185,7 @@ export class History {
       stepMs,
       moves: moves.map((m) => ({ step: Number(m.b), peak: Number(m.peak), last: lastById.get(Number(m.last)) ?? 0, full: Number(m.full) === 1 })),
       denials: denials.map((d) => ({ step: Number(d.b), reason: d.reason, count: Number(d.n) })),
+      waits: waits.map((x) => ({ step: Number(x.b), granted: Number(x.granted), left: Number(x.left), leftWaitMs: Number(x.left_ms) })),
       changes: changes.map((c) => ({ at: Number(c.at), seats: Number(c.seats), inUse: Number(c.in_use ?? 0) })),
       inUseBefore: before ? Number(before.seats_in_use) : 0,
       seatsBefore: await this.seatsBefore(licenseId, since),
@@ -193,6 +211,7 @@ export class History {
     const { db } = this.s;
     const a = await db.deleteFrom('denials').where('at', '<', before).executeTakeFirst();
     const b = await db.deleteFrom('seat_events').where('at', '<', before).executeTakeFirst();
+    await db.deleteFrom('queue_waits').where('at', '<', before).execute();
     // Seat counts too, but never the one in force at `before`: the oldest bucket kept still
     // knows its seats. A change goes when a later one (at or before `before`) replaced it.
     await db

@@ -11,6 +11,7 @@ import { Activations } from './activations';
 import { Activity } from './activity';
 import { grantCollector, QueueStore } from './queue';
 import { SeatRequestStore } from './seat-requests';
+import { listQueues } from './queue-list';
 import { Audit } from './audit';
 import { History } from './history';
 import { Leases } from './leases';
@@ -143,6 +144,7 @@ export class KyselySeatStore implements SeatStore {
   queuedLicenses() { return this.queue.queuedLicenses(); }
   queuePlaces(licenseId: string) { return this.queue.places(licenseId); }
   queueConnected(socketIds: readonly string[]) { return this.queue.connected(socketIds); }
+  listQueues(licenseIds: readonly string[], limit: number) { return listQueues(this.db, licenseIds, limit); }
 
   recordRequest(req: Parameters<SeatStore['recordRequest']>[0], perHour: number) { return this.requests.recordRequest(req, perHour); }
   listRequests(licenseId: string, limit?: number) { return this.requests.listRequests(licenseId, limit); }

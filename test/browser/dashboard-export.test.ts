@@ -45,8 +45,8 @@ describeBrowser('dashboard CSV downloads', () => {
     const history = await save(page, '#export-history');
     expect(history.name).toBe(`${license.id}-history.csv`);
     const days = history.text.trimEnd().split('\r\n');
-    expect(days[0]).toBe('at,denials,peakSeatsInUse,seats,full');
-    expect(days.at(-1)).toMatch(/,2,1,1,true$/);
+    expect(days[0]).toBe('at,denials,peakSeatsInUse,seats,full,queuedGranted,unmetDemand,unmetAvgWaitSec');
+    expect(days.at(-1)).toMatch(/,2,1,1,true,0,0,$/);
 
     // A range that ends before today: no denials in it, and no day bucket of today.
     const yesterday = await page.evaluate(() => {

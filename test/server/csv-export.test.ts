@@ -91,9 +91,11 @@ describe('CSV export', () => {
     expect(history.disposition).toBe(`attachment; filename="${license.id}-history.csv"`);
     const historyRows = parseCsv(history.text);
     const jsonHistory = await admin.ok('GET', `/licenses/${license.id}/history?bucket=day`);
-    expect(historyRows[0]).toEqual(['at', 'denials', 'peakSeatsInUse', 'seats', 'full']);
-    expect(historyRows.slice(1)).toEqual(jsonHistory.buckets.map((b: any) => [b.at, String(b.denials), String(b.peakSeatsInUse), String(b.seats), String(b.full)]));
-    expect(historyRows.at(-1)).toEqual([expect.any(String), '3', '1', '1', 'true']);
+    expect(historyRows[0]).toEqual(['at', 'denials', 'peakSeatsInUse', 'seats', 'full', 'queuedGranted', 'unmetDemand', 'unmetAvgWaitSec']);
+    expect(historyRows.slice(1)).toEqual(
+      jsonHistory.buckets.map((b: any) => [b.at, String(b.denials), String(b.peakSeatsInUse), String(b.seats), String(b.full), String(b.queuedGranted), String(b.unmetDemand), b.unmetAvgWaitSec === null ? '' : String(b.unmetAvgWaitSec)]),
+    );
+    expect(historyRows.at(-1)).toEqual([expect.any(String), '3', '1', '1', 'true', '0', '0', '']);
 
     // A date range: `since` and `until` hold for CSV as for JSON.
     const later = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());

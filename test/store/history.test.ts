@@ -10,7 +10,8 @@ forEachStore('history', (nodes) => {
   it('counts the denials and the peak of seats in use of several events in one bucket', async () => {
     const [store] = await nodes(1);
     const license = await newLicense(store!, { seats: 2 });
-    const of2 = { seats: 2 };
+    // No queue here: nothing granted from it, no unmet demand.
+    const of2 = { seats: 2, queuedGranted: 0, unmetDemand: 0, unmetAvgWaitSec: null };
     // [1000, 2000): two grants, two denials, both ended again.
     const a = await grant(store!, license, claimant('a'), 1000);
     const b = await grant(store!, license, claimant('b'), 1100);

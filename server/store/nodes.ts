@@ -95,6 +95,9 @@ export class Nodes {
       if (back) break;
       outcomes.push(...released);
     }
+    // Its queued sockets are gone too: their places are kept for a reconnect (queue.ts), and no
+    // seat is handed to a socket nobody holds.
+    if (!back) await db.updateTable('queue_entries').set({ left_at: now }).where('node_id', '=', nodeId).where('left_at', 'is', null).execute();
     if (!back && opts.aliveSince === undefined) await db.deleteFrom('nodes').where('id', '=', nodeId).execute();
     return outcomes;
   }

@@ -1,0 +1,83 @@
+// The queue on every store (docs/contract.md, "The queue"): a claimant that asked to wait joins
+// in the admission's transaction; a release serves the queue in its own transaction, in order,
+// skipping who does not fit yet; grants are handed on only once committed; a socket that left,
+// or whose node died, keeps its place for a reconnect, and is never handed a seat.
+import { expect, it } from 'vitest';
+import type { SeatStore } from '../../server/seats/seat-store';
+import type { QueueGrant } from '../../server/seats/types';
+import { claimant, forEachStore, grant, newLicense, seatsInUse } from './store-dialects';
+
+const wait = (store: SeatStore, licenseId: string, c: ReturnType<typeof claimant>, now: number, socketId: string, nodeId = 'node-a') =>
+  store.admit({ licenseId, socketId, nodeId, claimant: c, now, queue: true });
+
+function grantsOf(store: SeatStore): QueueGrant[] {
+  const seen: QueueGrant[] = [];
+  store.onQueueGrants((g) => seen.push(...g));
+  return seen;
+}
+
+forEachStore('queue', (nodes) => {
+  it('queues in order, and a release hands the seat to the head in its own transaction, skipping one that does not fit', async () => {
+    const [store] = await nodes(1);
+    const seen = grantsOf(store!);
+    const license = await newLicense(store!, { seats: 2, queue: true });
+    const a = await grant(store!, license, claimant('a'), 10, 'sock-a');
+    await grant(store!, license, claimant('b'), 10, 'sock-b');
+    expect(await wait(store!, license.id, claimant('heavy', 2), 11, 'sock-heavy')).toMatchObject({ kind: 'queued', position: 1, queueLength: 1, seatsInUse: 2 });
+    expect(await wait(store!, license.id, claimant('light'), 12, 'sock-light')).toMatchObject({ kind: 'queued', position: 2, queueLength: 2 });
+    // Without asking to wait: denied, as ever.
+    expect(await store!.admit({ licenseId: license.id, socketId: 's-x', nodeId: 'node-a', claimant: claimant('x'), now: 12 })).toMatchObject({ kind: 'denied' });
+    await store!.endSession(a.session.id, 'ended_by_app', 20);
+    await new Promise((r) => setImmediate(r));
+    // One seat free: the heavy head does not fit yet, the light one behind it does.
+    expect(seen.map((g) => [g.socketId, g.resumed, g.seatsInUse])).toEqual([['sock-light', false, 2]]);
+    expect(await seatsInUse(store!, license.id)).toBe(2);
+    expect((await store!.queuePlaces(license.id)).map((p) => [p.socketId, p.position])).toEqual([['sock-heavy', 1]]);
+    // More seats: the heavy one fits now.
+    await store!.updateLicense(license.id, { seats: 4 }, 30);
+    await new Promise((r) => setImmediate(r));
+    expect(seen.map((g) => g.socketId)).toEqual(['sock-light', 'sock-heavy']);
+    expect(await seatsInUse(store!, license.id)).toBe(4);
+    expect(await store!.queuePlaces(license.id)).toEqual([]);
+  });
+
+  it('a socket that left keeps its place for a reconnect of the same seat key, and gets no seat while away', async () => {
+    const [store] = await nodes(1);
+    const seen = grantsOf(store!);
+    const license = await newLicense(store!, { seats: 1, queue: true, idleTimeoutSec: 10 });
+    const a = await grant(store!, license, claimant('a'), 10, 'sock-a');
+    await wait(store!, license.id, claimant('b'), 11, 'sock-b1');
+    await wait(store!, license.id, claimant('c'), 12, 'sock-c');
+    expect(await store!.leaveQueue('sock-b1', 13)).toBe(license.id);
+    expect((await store!.queuePlaces(license.id)).map((p) => p.socketId)).toEqual(['sock-c']);
+    // Back within the idle timeout, on another socket: its old place, ahead of C.
+    expect(await wait(store!, license.id, claimant('b'), 14, 'sock-b2')).toMatchObject({ kind: 'queued', position: 1, queueLength: 2 });
+    // Away again when the seat frees: C gets it, B keeps its place.
+    await store!.leaveQueue('sock-b2', 15);
+    await store!.endSession(a.session.id, 'kicked', 16);
+    await new Promise((r) => setImmediate(r));
+    expect(seen.map((g) => g.socketId)).toEqual(['sock-c']);
+    // Gone longer than the idle timeout: the place goes, and the wait is recorded.
+    expect(await store!.purgeQueue(15 + 9_999)).toEqual([]);
+    expect(await store!.purgeQueue(15 + 10_000)).toEqual([license.id]);
+    expect(await wait(store!, license.id, claimant('b'), 30_000, 'sock-b3')).toMatchObject({ kind: 'queued', position: 1, queueLength: 1 });
+  });
+
+  it("a dead node's queued sockets keep their places and are handed no seat; served once across two nodes", async () => {
+    const [n1, n2] = await nodes(2);
+    const seen1 = grantsOf(n1!);
+    const seen2 = n1 === n2 ? seen1 : grantsOf(n2!);
+    const license = await newLicense(n1!, { seats: 1, queue: true });
+    const a = await grant(n1!, license, claimant('a'), 10, 'sock-a');
+    await wait(n1!, license.id, claimant('dead'), 11, 'sock-dead', 'node-dead');
+    await wait(n2!, license.id, claimant('live'), 12, 'sock-live', 'node-b');
+    await n1!.releaseNode('node-dead', 13);
+    await Promise.all([n1!.endSession(a.session.id, 'ended_by_app', 20), n2!.endSession(a.session.id, 'ended_by_app', 20)]);
+    await new Promise((r) => setImmediate(r));
+    const all = n1 === n2 ? seen1 : [...seen1, ...seen2];
+    expect(all.map((g) => g.socketId)).toEqual(['sock-live']);
+    expect(await seatsInUse(n1!, license.id)).toBe(1);
+    // The dead node's claimant reconnects elsewhere: still first in line.
+    expect(await wait(n2!, license.id, claimant('dead'), 21, 'sock-dead-2', 'node-b')).toMatchObject({ kind: 'queued', position: 1 });
+  });
+});

@@ -33,6 +33,8 @@ describe('events of a seat history row', () => {
     [row({ type: 'idle' }), ['session.idle']],
     [row({ type: 'released', reason: 'kicked', seatsInUse: 0 }), ['session.ended']],
     [row({ type: 'denied', reason: 'no_free_seats', sessionId: null }), ['seat.denied']],
+    [row({ type: 'queued', sessionId: null }), ['seat.queued']],
+    [row({ type: 'requested', sessionId: null }), ['seat.requested']],
   ])('%o makes %o', (r, types) => {
     expect(eventsOfSeatRow(r, WEBHOOK_EVENT_TYPES).map((e) => e.type)).toEqual(types);
   });
@@ -44,7 +46,8 @@ describe('events of a seat history row', () => {
     const [ended] = eventsOfSeatRow(row({ type: 'released', reason: 'idle_timeout', seatsInUse: 0 }), ['session.ended']);
     expect(ended).toEqual({ id: 'evt_s7_0', type: 'session.ended', at: '1970-01-01T00:00:00.000Z', tenantId: 'T', licenseId: 'L', data: { sessionId: 'S', weight: 1, seatsInUse: 0, seats: 3, reason: 'idle_timeout' } });
     expect(seatTypesFor(['license.full', 'session.ended']).sort()).toEqual(['granted', 'released']);
-    expect(seatTypesFor(['license.changed', 'seat.queued', 'seat.requested'])).toEqual([]);
+    expect(seatTypesFor(['license.changed'])).toEqual([]);
+    expect(seatTypesFor(['seat.queued', 'seat.requested'])).toEqual(['queued', 'requested']);
   });
 
   it('turns a license.update audit entry into license.changed', () => {

@@ -3,7 +3,8 @@
 // attempts gets them again with backoff (counted in the delivery log), a delivery failing past
 // the give-up time is `failed` and the next one goes on, and each tenant hears only its own.
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { closeSocket, connectAndAdmit, granted, sign, sleep, startServer, tempDir, until } from '../support/harness';
 import { signatureValid, startReceiver } from '../support/webhook-receiver';
@@ -120,6 +121,28 @@ describe('webhooks', () => {
       licenseId: license.id,
       data: { sessionId: a.grant.sessionId, reason: 'license_deleted', seatsInUse: 0, seats: null },
     });
+  });
+
+  it('sends seat.queued when a claimant joins the queue and seat.requested when a user asks for a seat', async () => {
+    const { url, api } = await startServer({ env: FAST_WEBHOOKS });
+    const { license, admin } = await api.setup({ seats: 1, queue: true });
+    const receiver = await startReceiver();
+    await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['seat.queued', 'seat.requested'], licenseId: license.id });
+    await granted(url, await sign(license, { sid: 'holder' }));
+    const waiting = io(url, { auth: { token: await sign(license, { sid: 'waiting' }), queue: true }, transports: ['websocket'], reconnection: false, forceNew: true });
+    onTestFinished(() => void waiting.disconnect());
+    await new Promise((resolve) => waiting.once('seat:queued', resolve));
+    const asked = await fetch(`${url}/api/v1/seat-requests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await sign(license, { sid: 'asker', sub: 'ann' })}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'deadline today' }),
+    });
+    expect(asked.status).toBe(201);
+    await until(() => receiver.accepted().length === 2);
+    expect(receiver.accepted().map((h) => [h.body.type, h.body.licenseId, h.body.data.seatsInUse, h.body.data.seats])).toEqual([
+      ['seat.queued', license.id, 1, 1],
+      ['seat.requested', license.id, 1, 1],
+    ]);
   });
 
   it('gives a tenant only its own events and webhooks; the operator hears every tenant', async () => {

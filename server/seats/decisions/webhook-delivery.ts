@@ -53,6 +53,8 @@ export function seatTypesFor(events: readonly WebhookEventType[]): string[] {
     if (e === 'session.idle') types.add(SeatEventType.Idle);
     if (e === 'session.ended') types.add(SeatEventType.Released);
     if (e === 'seat.denied') types.add(SeatEventType.Denied);
+    if (e === 'seat.queued') types.add(SeatEventType.Queued);
+    if (e === 'seat.requested') types.add(SeatEventType.Requested);
   }
   return [...types];
 }
@@ -76,6 +78,11 @@ export function eventsOfSeatRow(row: SeatOutboxRow, subscribed: readonly Webhook
   const want = (t: WebhookEventType) => subscribed.includes(t);
   if (row.type === SeatEventType.Denied) {
     if (want('seat.denied')) out.push({ ...base, id, type: 'seat.denied', data: { reason: row.reason, weight: row.weight, seatsInUse: row.seatsInUse, seats: row.seats } });
+    return out;
+  }
+  if (row.type === SeatEventType.Queued || row.type === SeatEventType.Requested) {
+    const type = row.type === SeatEventType.Queued ? 'seat.queued' : 'seat.requested';
+    if (want(type)) out.push({ ...base, id, type, data: { weight: row.weight, seatsInUse: row.seatsInUse, seats: row.seats } });
     return out;
   }
   const type = SESSION_TYPE[row.type];

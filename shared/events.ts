@@ -356,6 +356,8 @@ export const WebhookEventType = {
   /** A user asked for a seat (POST /seat-requests). */
   SeatRequested: 'seat.requested',
   LicenseFull: 'license.full',
+  /** A grant took the license past its seats, into its overage (the first grant past them). */
+  LicenseOverage: 'license.overage',
   LicenseChanged: 'license.changed',
 } as const;
 export type WebhookEventType = (typeof WebhookEventType)[keyof typeof WebhookEventType];

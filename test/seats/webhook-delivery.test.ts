@@ -28,7 +28,10 @@ describe('events of a seat history row', () => {
     [row({ type: 'granted', seatsInUse: 3 }), ['session.started', 'license.full']],
     // Past a lowered seat count: not the grant that filled the license.
     [row({ type: 'granted', seatsInUse: 5, seats: 3 }), ['session.started']],
-    [row({ type: 'granted', seatsInUse: 4, weight: 2, seats: 3 }), ['session.started', 'license.full']],
+    // A weight of 2 that fills the seats and goes past them: full, and overage begins.
+    [row({ type: 'granted', seatsInUse: 4, weight: 2, seats: 3 }), ['session.started', 'license.full', 'license.overage']],
+    // The first grant past the seats (overage): overage begins; the next one past them does not again.
+    [row({ type: 'granted', seatsInUse: 4, seats: 3 }), ['session.started', 'license.overage']],
     [row({ type: 'resumed' }), ['session.resumed']],
     [row({ type: 'idle' }), ['session.idle']],
     [row({ type: 'released', reason: 'kicked', seatsInUse: 0 }), ['session.ended']],

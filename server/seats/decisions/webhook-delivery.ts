@@ -48,7 +48,7 @@ export function eventId(source: 's' | 'a', row: { id: number; at: number }): str
 export function seatTypesFor(events: readonly WebhookEventType[]): string[] {
   const types = new Set<string>();
   for (const e of events) {
-    if (e === 'session.started' || e === 'license.full') types.add(SeatEventType.Granted);
+    if (e === 'session.started' || e === 'license.full' || e === 'license.overage') types.add(SeatEventType.Granted);
     if (e === 'session.resumed') types.add(SeatEventType.Resumed);
     if (e === 'session.idle') types.add(SeatEventType.Idle);
     if (e === 'session.ended') types.add(SeatEventType.Released);
@@ -95,6 +95,10 @@ export function eventsOfSeatRow(row: SeatOutboxRow, subscribed: readonly Webhook
   const { seats } = row;
   if (row.type === SeatEventType.Granted && want('license.full') && seats !== null && row.seatsInUse >= seats && row.seatsInUse - row.weight < seats) {
     out.push({ ...base, id: `${id}_full`, type: 'license.full', data: { sessionId: row.sessionId, seatsInUse: row.seatsInUse, seats: row.seats } });
+  }
+  // Overage begins: the grant that took the license past its seats.
+  if (row.type === SeatEventType.Granted && want('license.overage') && seats !== null && row.seatsInUse > seats && row.seatsInUse - row.weight <= seats) {
+    out.push({ ...base, id: `${id}_overage`, type: 'license.overage', data: { sessionId: row.sessionId, seatsInUse: row.seatsInUse, seats: row.seats } });
   }
   return out;
 }

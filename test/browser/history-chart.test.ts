@@ -14,9 +14,11 @@ describeBrowser('dashboard history charts', () => {
     const now = Date.now();
     const license = await newLicense({ seats: 1, createdAt: now - 6 * H });
     // Full at one seat four hours ago, then raised to three; one of three an hour ago.
-    await held(store, license, 'amy', now - 4 * H, now - 3.5 * H);
-    await store.updateLicense(license.id, { seats: 3 }, now - 2 * H);
-    await held(store, license, 'bob', now - 1 * H, now - 0.5 * H);
+    // Within whole hours, so each stay falls in one hourly bucket whatever the time of day.
+    const hour = Math.floor(now / H) * H;
+    await held(store, license, 'amy', hour - 4 * H + 60_000, hour - 3.5 * H);
+    await store.updateLicense(license.id, { seats: 3 }, hour - 2 * H);
+    await held(store, license, 'bob', hour - 1 * H + 60_000, hour - 0.5 * H);
 
     for (const colorScheme of ['light', 'dark'] as const) {
       const page = await open({ timezoneId: 'Europe/Amsterdam', colorScheme });

@@ -38,6 +38,7 @@ const perLicense: Record<string, PerLicenseRead> = {
   denials: (r, a, id) => r.denials(a, id),
   history: (r, a, id) => r.history(a, id, { bucket: 'hour' }),
   activations: (r, a, id) => r.activations(a, id),
+  seatRequests: (r, a, id) => r.seatRequests(a, id),
 };
 const lists = ['licenses', 'audit', 'snapshot', 'tenants'];
 

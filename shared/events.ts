@@ -29,6 +29,8 @@ export interface SeatDeniedPayload {
   message: string;
   seatsInUse: number;
   seats: number;
+  /** `kicked`: the seconds left of the seat key's cool-down, after which it may connect again. */
+  retryAfterSec?: number;
 }
 
 export interface SessionEndedPayload {

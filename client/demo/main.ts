@@ -70,7 +70,8 @@ function show(client: SeatClient): void {
     }
     case 'denied': {
       const d = client.denial;
-      headline = 'Denied: no seat for this browser.';
+      // A kick's cool-down is not a full license: say when this browser may come back.
+      headline = d?.retryAfterSec ? `Kicked a moment ago: try again in ${d.retryAfterSec} s.` : 'Denied: no seat for this browser.';
       message = d?.message ?? client.lastError?.message ?? '';
       if (d) facts.push(['reason', d.reason], ['seats in use', `${d.seatsInUse} of ${d.seats}`]);
       else if (client.lastError) facts.push(['reason', client.lastError.reason]);

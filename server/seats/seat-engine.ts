@@ -115,7 +115,8 @@ export class SeatEngine {
       const reason = outcome.denial.reason;
       const message = reason === DenyReason.NoFreeSeats ? current.deniedMessage : DENY_MESSAGE[reason as keyof typeof DENY_MESSAGE];
       this.publish({ type: 'denied', license: current, denial: outcome.denial, message, seatsInUse: outcome.seatsInUse });
-      return { denied: { reason, message, seatsInUse: outcome.seatsInUse, seats: current.seats }, license: current };
+      const retry = outcome.retryAfterSec ? { retryAfterSec: outcome.retryAfterSec } : {};
+      return { denied: { reason, message, seatsInUse: outcome.seatsInUse, seats: current.seats, ...retry }, license: current };
     }
     if (outcome.kind === 'queued') {
       this.publish({ type: 'queue.changed', license: current });

@@ -171,7 +171,7 @@ export type AdmitOutcome =
       /** The grant took the license past `seats`, into its overage. */
       overage: boolean;
     }
-  | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[] }
+  | { kind: 'denied'; license: License; denial: Denial; seatsInUse: number; expired: EndedSession[]; retryAfterSec?: number }
   /** No seat fits and the claimant asked to wait: it is in the queue, nothing is held. */
   | ({ kind: 'queued'; license: License; seatsInUse: number; expired: EndedSession[] } & QueuePlace)
   | { kind: 'license_not_found' }

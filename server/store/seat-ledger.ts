@@ -102,7 +102,9 @@ export class SeatLedger {
           ...claimantIds(claimant),
         };
         await insertDenial(q, trx, denial, claimant.weight, license.seatsInUse);
-        return { kind: 'denied', license, denial, seatsInUse: license.seatsInUse, expired };
+        // In a kick's cool-down: when the seat key may come back.
+        const retryAfterSec = decision.reason === DenyReason.Kicked && cooldown ? Math.max(1, Math.ceil((Number(cooldown.until) - now) / 1000)) : undefined;
+        return { kind: 'denied', license, denial, seatsInUse: license.seatsInUse, expired, ...(retryAfterSec ? { retryAfterSec } : {}) };
       }
 
       // With offline grace, the grant's receipt is on record before anyone sees it.

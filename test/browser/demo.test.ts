@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect, it } from 'vitest';
+import type { SeatServerConfig } from '../../server/config';
 import { DEMO_LICENSE_ID, setupDemo } from '../../server/demo-setup';
 import { startProcess, startServer, tempDir } from '../support/harness';
 import { LAPTOP, PHONE, describeBrowser, screenshot, useBrowser, withPages } from './browser';
@@ -20,9 +21,9 @@ async function openDemo(context: BrowserContext, url: string): Promise<Page> {
 
 const seatState = (page: Page, state: string) => page.locator(`#seat[data-state="${state}"]`).waitFor({ timeout: 5000 });
 
-async function demoServer() {
+async function demoServer(config: Partial<SeatServerConfig> = {}) {
   // Inactivity at its production bound, so no tab goes quiet for long enough here.
-  const running = await startServer({ routes: withPages, config: { demo: true, inactivityTimeoutMinSec: 300 } });
+  const running = await startServer({ routes: withPages, config: { demo: true, inactivityTimeoutMinSec: 300, ...config } });
   const setup = await setupDemo(running.server);
   expect(setup).toMatchObject({ created: true, present: true });
   return running;
@@ -66,7 +67,7 @@ describeBrowser('demo app', () => {
   });
 
   it('shows a kick with its message, and ends its own session from the button', async () => {
-    const { url, api } = await demoServer();
+    const { url, api } = await demoServer({ kickCooldownSec: 60 });
     const context = await newBrowserProfile();
     const page = await openDemo(context, url);
     await seatState(page, 'granted');
@@ -81,6 +82,10 @@ describeBrowser('demo app', () => {
     expect(await other.locator('#message').textContent()).toBe('Closing for maintenance');
     await screenshot(other, 'demo-kicked');
     expect(sessions.map((s: { id: string }) => s.id)).toContain(otherSid);
+    // Straight back during the kick's cool-down: not "no seat" while seats are free, but when to try again.
+    await other.click('#again');
+    await seatState(other, 'denied');
+    expect(await other.locator('#headline').textContent()).toMatch(/Kicked a moment ago: try again in (59|60) s\./);
 
     await page.click('#end');
     await seatState(page, 'ended');

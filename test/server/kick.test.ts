@@ -21,7 +21,7 @@ describe('kick', () => {
   });
 
   it('a kicked seat key is refused during the cool-down, then admitted', async () => {
-    const { url, api } = await startServer({ config: { kickCooldownSec: 1 } });
+    const { url, api } = await startServer({ config: { kickCooldownSec: 2 } });
     const { license, admin } = await api.setup({ seats: 3 });
     const token = await sign(license, { sid: 'portal-a' });
     const a = await granted(url, token);
@@ -29,8 +29,13 @@ describe('kick', () => {
     await admin.ok('DELETE', `/sessions/${a.grant.sessionId}`);
     expect(await ended).toMatchObject({ reason: 'kicked', message: 'Your session was ended by an administrator' });
     const refused = await connectAndAdmit(url, token);
-    expect(refused.result).toMatchObject({ kind: 'denied', payload: { reason: 'kicked' } });
-    await sleep(1100);
+    // The denial says when the seat key may come back (the demo shows "try again in N s").
+    expect(refused.result).toMatchObject({ kind: 'denied', payload: { reason: 'kicked', retryAfterSec: 2 } });
+    // A full license's denial carries no such time.
+    await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 0 });
+    expect((await connectAndAdmit(url, await sign(license, { sid: 'other' }))).result).not.toHaveProperty('payload.retryAfterSec');
+    await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 3 });
+    await sleep(2100);
     const s = connect(url, token);
     expect((await admission(s)).kind).toBe('granted');
   });

@@ -15,6 +15,11 @@ export interface HistoryBucket {
   seats: number;
   /** Every seat in force was taken at some moment of the bucket. */
   full: boolean;
+  /** Granted a seat from the queue in the bucket. */
+  queuedGranted: number;
+  /** Left the queue without a seat in the bucket (unmet demand), and their average wait. */
+  unmetDemand: number;
+  unmetAvgWaitSec: number | null;
   denialsByReason: Record<string, number>;
 }
 

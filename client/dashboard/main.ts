@@ -39,6 +39,10 @@ import {
   MAX_MESSAGE,
   parseField,
 } from './settings-fields';
+import { clearPolicyErrors, policyFieldset, POLICY_NAMES, type PolicyName, readPolicy, showPolicyError, syncPolicy } from './policy-fields';
+import { overageCardLine, overageFigure, overageInUse, poolsSection, renderPools } from './pools';
+import { queueCardLine, queueSection, renderQueue, setQueue, setQueues } from './queue-board';
+import { loadWebhooks, setupWebhooks, webhooksLicenses } from './webhooks';
 import './style.css';
 
 const MAX_DENIALS = 200;
@@ -120,6 +124,7 @@ function signIn(token: string): void {
     for (const d of snap.denials) denialsOf(d.licenseId).push(d);
     state.audit = snap.audit.slice(0, MAX_AUDIT);
     state.activations = new Map(Object.entries(snap.activations));
+    setQueues(snap.queues ?? {});
     const operator = snap.actor.kind === 'operator';
     $('#signin').hidden = true;
     $('#board').hidden = false;
@@ -139,12 +144,17 @@ function signIn(token: string): void {
     scheduleHistory();
     auditLicenses([...state.licenses.values()]);
     auditSnapshot(state.audit, licenseName);
+    setupWebhooks(snap.actor.kind === 'operator');
+    webhooksLicenses([...state.licenses.values()]);
     if (first) $('#licenses-heading').focus({ preventScroll: true });
   });
   s.on('admin:license', (l) => {
     if (state.removed.has(l.id)) return;
     const before = state.licenses.get(l.id);
-    if (!before) auditLicenses([...state.licenses.values(), l]);
+    if (!before) {
+      auditLicenses([...state.licenses.values(), l]);
+      webhooksLicenses([...state.licenses.values(), l]);
+    }
     state.licenses.set(l.id, l);
     renderLicenses();
     if (l.id === state.selected) {
@@ -166,6 +176,13 @@ function signIn(token: string): void {
     if (releases && !before?.warnedAt) announce(`${displayName(change.session)} is released for inactivity at ${new Date(releases).toLocaleTimeString()} unless they use the app.`);
   });
   s.on('admin:license-removed', ({ licenseId }) => removeLicense(licenseId));
+  s.on('admin:queue', ({ licenseId, ...q }) => {
+    if (state.removed.has(licenseId)) return;
+    setQueue(licenseId, q);
+    renderLicenses();
+    const l = state.licenses.get(licenseId);
+    if (l && licenseId === state.selected) renderQueue(l);
+  });
   s.on('admin:session-removed', (change) => {
     state.sessions.delete(change.sessionId);
     if (change.licenseId === state.selected) renderSessions();
@@ -186,6 +203,7 @@ function signIn(token: string): void {
     // Tenants' names and license counts follow what changes them.
     if (/^tenant\.|^license\.(create|delete)$/.test(entry.action)) reloadTenantsSoon(state.actor?.kind === 'operator', tenantsLoaded);
     if (entry.action === 'activation.deactivate' && entry.licenseId === state.selected) refreshActivations();
+    if (entry.action.startsWith('webhook.')) void loadWebhooks();
     // A deactivation frees an activation: the card's count follows (new ones show on the next snapshot).
     const n = entry.licenseId !== null && entry.action === 'activation.deactivate' ? state.activations.get(entry.licenseId) : undefined;
     if (n !== undefined) {
@@ -225,7 +243,7 @@ function seatsSentence(l: LicenseView): string {
 // ---------- license cards ----------
 
 function isFull(l: LicenseView): boolean {
-  return l.status === 'active' && l.seatsInUse >= l.seats;
+  return l.status === 'active' && l.seatsInUse >= Math.floor(l.seats * l.overage + 1e-9);
 }
 
 function renderLicenses(): void {
@@ -249,6 +267,8 @@ function renderLicenses(): void {
       state.actor?.kind === 'operator' ? h('span', { class: 'card-tenant' }, 'tenant ', h('b', {}, tenantName(l.tenantId) ?? l.tenantId)) : null,
       h('span', { class: 'card-count' }, h('b', { class: 'in-use' }, l.seatsInUse), ` / ${l.seats} seats`),
       l.maxActivations !== null ? h('span', { class: 'card-id' }, `${state.activations.get(l.id) ?? 0} of ${l.maxActivations} activations`) : null,
+      overageCardLine(l),
+      queueCardLine(l),
       meter(l),
       h('span', { class: 'badges' }, badges(l)),
     );
@@ -273,6 +293,7 @@ function removeLicense(id: string): void {
   state.licenses.delete(id);
   for (const [sid, s] of state.sessions) if (s.licenseId === id) state.sessions.delete(sid);
   state.denials.delete(id);
+  setQueue(id, { queueLength: 0, queue: [] });
   const wasSelected = state.selected === id;
   if (wasSelected) state.selected = [...state.licenses.values()].sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? null;
   renderLicenses();
@@ -296,6 +317,7 @@ function badges(l: LicenseView): HTMLElement[] {
   if (l.status === 'suspended') out.push(h('span', { class: 'badge suspended' }, 'suspended'));
   else if (isFull(l)) out.push(h('span', { class: 'badge full' }, 'full'));
   if (l.seatCap !== null) out.push(h('span', { class: 'badge' }, `cap ${l.seatCap}`));
+  if (overageInUse(l) > 0) out.push(h('span', { class: 'badge overage' }, `overage +${overageInUse(l)}`));
   return out;
 }
 
@@ -354,6 +376,8 @@ function renderDetail(rebuild: boolean): void {
           h('tbody'),
         ),
       ),
+      queueSection(),
+      poolsSection(),
       h(
         'div',
         { class: 'columns' },
@@ -397,6 +421,7 @@ function renderDetail(rebuild: boolean): void {
   fill(
     $('#license-figures'),
     h('span', { class: 'big' }, h('b', { id: 'seats-in-use' }, l.seatsInUse), ` of ${l.seats} seats in use`),
+    overageFigure(l),
     l.seatCap !== null ? h('span', {}, `plan cap ${l.seatCap}`) : null,
     h('span', {}, `idle hold ${l.idleTimeoutSec} s`),
     l.inactivityTimeoutSec !== null ? h('span', {}, `inactivity release ${l.inactivityTimeoutSec} s`) : null,
@@ -404,6 +429,8 @@ function renderDetail(rebuild: boolean): void {
     h('span', {}, `seat key: ${l.seatKey.join(' + ')}`),
   );
   syncSettings(l);
+  renderQueue(l);
+  renderPools(l, sessionsOf(l.id), Date.now() + state.skewMs);
 }
 
 let activationsTimer: ReturnType<typeof setTimeout> | undefined;
@@ -451,6 +478,9 @@ function renderSessions(): void {
     prev = tr;
   }
   if (!list.length) body.append(h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, 'No sessions.')));
+  // What each group holds follows its sessions.
+  const shown = state.licenses.get(state.selected);
+  if (shown) renderPools(shown, list, Date.now() + state.skewMs);
   if (lostFocusAt >= 0) {
     const rows = body.querySelectorAll<HTMLElement>('tr[data-session] button.kick');
     (rows[Math.min(lostFocusAt, rows.length - 1)] ?? $('#sessions-heading')).focus();
@@ -568,7 +598,7 @@ function renderDenials(): void {
  * Asks before a change that ends sessions. Resolves true only on the confirming button; Cancel,
  * Escape and closing the dialog resolve false. Cancel has the focus, so Enter changes nothing.
  */
-function confirmEnding(title: string, lead: string, ending: SessionView[], confirmLabel: string): Promise<boolean> {
+function confirmEnding(title: string, lead: string, ending: Ending[], confirmLabel: string): Promise<boolean> {
   return new Promise((resolve) => {
     let answer = false;
     const shown = ending.slice(0, 10);
@@ -582,7 +612,7 @@ function confirmEnding(title: string, lead: string, ending: SessionView[], confi
         ? h(
             'ol',
             { class: 'ending', 'aria-label': 'Sessions that would end, newest first' },
-            shown.map((s) => h('li', {}, h('span', { class: 'name' }, displayName(s)), h('span', { class: 'muted' }, ` started ${time(s.startedAt)}`))),
+            shown.map((s) => h('li', {}, h('span', { class: 'name' }, s.name), h('span', { class: 'muted' }, ` ${s.detail}`))),
           )
         : null,
       ending.length > shown.length ? h('p', { class: 'muted' }, `and ${ending.length - shown.length} more`) : null,
@@ -611,25 +641,30 @@ function confirmEnding(title: string, lead: string, ending: SessionView[], confi
 
 const sessionsWord = (n: number) => `${n} session${n === 1 ? '' : 's'}`;
 
+/** A session a change would end, as the confirmation lists it. */
+interface Ending {
+  name: string;
+  detail: string;
+}
+
+const REASONS: Record<string, string> = { seats_reduced: 'seats lowered', license_suspended: 'license suspended' };
+
 /**
- * The sessions a change would end, in the order the server ends them (newest first): suspension
- * ends them all; seats lowered below those in use end the newest until the rest fit, as
- * server/seats/decisions/license-change.ts decides. Worked out from the sessions this board holds:
- * when the server's `POST /licenses/:id/preview` (CONTRACT 8.6) is built, ask it instead, since it
- * also knows a session that starts while the dialog is open.
+ * The sessions a license patch would end, newest first, as the server says (`POST
+ * /licenses/:id/preview`, CONTRACT 8.6): it knows sessions this board has not heard of yet and the
+ * overage and reservations, and refuses a patch the PATCH would refuse (thrown as the PATCH's error).
  */
-function sessionsToEnd(l: LicenseView, change: { seats?: number; status?: LicenseView['status'] }): SessionView[] {
-  const newest = sessionsOf(l.id).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || (a.id < b.id ? 1 : -1));
-  if (change.status === 'suspended') return newest;
-  if (change.seats === undefined) return [];
-  const ending: SessionView[] = [];
-  let held = l.seatsInUse;
-  for (const s of newest) {
-    if (held <= change.seats) break;
-    ending.push(s);
-    held -= s.weight;
-  }
-  return ending;
+async function previewEnding(l: LicenseView, patch: Record<string, unknown>): Promise<Ending[]> {
+  const { wouldEnd } = await api<{ wouldEnd: Array<{ sessionId: string; userId: string | null; name: string | null; reason: string }> }>(
+    'POST',
+    `/licenses/${encodeURIComponent(l.id)}/preview`,
+    patch,
+  );
+  return wouldEnd.map((w) => {
+    const s = state.sessions.get(w.sessionId);
+    const why = REASONS[w.reason] ?? w.reason.replace(/_/g, ' ');
+    return { name: w.name ?? w.userId ?? (s ? displayName(s) : w.sessionId), detail: s ? `started ${time(s.startedAt)} (${why})` : `(${why})` };
+  });
 }
 
 // ---------- kick ----------
@@ -712,6 +747,7 @@ function settingsForm(l: LicenseView): HTMLElement {
     (Object.keys(GROUPS) as Field['group'][]).map((g) =>
       h('fieldset', { class: 'group' }, h('legend', {}, GROUPS[g]), FIELDS.filter((f) => f.group === g).map(fieldRow)),
     ),
+    policyFieldset(),
     h(
       'div',
       { class: 'row' },
@@ -756,6 +792,7 @@ function syncSettings(l: LicenseView, force = false): void {
       input.max = String(b.max);
     }
   }
+  syncPolicy(l, force);
   const toggle = document.getElementById('status-toggle');
   if (toggle) {
     setText(toggle, l.status === 'active' ? 'Suspend…' : 'Restore');
@@ -779,6 +816,11 @@ function showServerError(err: unknown, l: LicenseView): void {
   const d = err.details;
   const byField = new Map<Field, string>();
   const loose: string[] = [];
+  let policy = 0;
+  if (showPolicyError(d?.field, err.message)) policy += 1;
+  for (const issue of d?.issues ?? []) {
+    if (POLICY_NAMES.includes(issue.path[0] as PolicyName) && showPolicyError(issue.path.join('.'), issueSentence({ ...FIELDS[0]!, noun: issue.path.join('.') }, issue.message))) policy += 1;
+  }
   const limited = fieldNamed(d?.field);
   if (limited) {
     const bounded = d?.min !== undefined && d.max !== undefined ? { min: d.min, max: d.max } : undefined;
@@ -793,9 +835,9 @@ function showServerError(err: unknown, l: LicenseView): void {
   for (const issue of d?.issues ?? []) {
     const f = fieldNamed(issue.path[0]);
     if (f && !byField.has(f)) byField.set(f, issueSentence(f, issue.message));
-    else if (!f) loose.push(issue.message);
+    else if (!f && !POLICY_NAMES.includes(issue.path[0] as PolicyName)) loose.push(issue.message);
   }
-  if (!byField.size && !loose.length) {
+  if (!byField.size && !loose.length && !policy) {
     loose.push(
       err.status === 401
         ? 'Your admin token is no longer accepted. Sign out and sign in again.'
@@ -812,7 +854,7 @@ function showServerError(err: unknown, l: LicenseView): void {
 }
 
 function focusFirstError(): void {
-  document.querySelector<HTMLElement>('#settings [aria-invalid="true"]')?.focus();
+  document.querySelector<HTMLElement>('#settings [aria-invalid="true"], #settings li:has(.row-error:not(:empty)) input')?.focus();
 }
 
 async function saveSettings(): Promise<void> {
@@ -821,7 +863,8 @@ async function saveSettings(): Promise<void> {
   const status = $('#settings-status');
   fill($('#form-error'));
   fill(status);
-  const patch: Partial<Record<FieldName, number | string | null>> = {};
+  clearPolicyErrors();
+  const patch: Partial<Record<FieldName | PolicyName, unknown>> = {};
   let errors = 0;
   for (const f of FIELDS) {
     showError(f, '');
@@ -835,27 +878,35 @@ async function saveSettings(): Promise<void> {
       patch[f.name] = value;
     }
   }
+  const policy = readPolicy(l);
+  Object.assign(patch, policy.patch);
+  errors += policy.errors;
   if (errors) {
     setText(status, errors === 1 ? 'One field needs a change before saving.' : `${errors} fields need a change before saving.`);
     return focusFirstError();
   }
   if (Object.keys(patch).length === 0) return setText(status, 'Nothing changed.');
-  const seats = patch.seats as number | undefined;
-  if (seats !== undefined && seats < l.seatsInUse) {
-    const ending = sessionsToEnd(l, { seats });
-    const ok = await confirmEnding(
-      `Lower seats to ${seats}?`,
-      `${l.seatsInUse} seats are in use. Lowering to ${seats} ends ${sessionsWord(ending.length)} now, newest first:`,
-      ending,
-      `End ${sessionsWord(ending.length)} and save`,
-    );
-    if (!ok) return setText(status, 'Not saved: nothing changed.');
+  try {
+    const ending = await previewEnding(l, patch);
+    if (ending.length) {
+      const seats = patch.seats as number | undefined;
+      const ok = await confirmEnding(
+        seats !== undefined ? `Lower seats to ${seats}?` : 'End sessions to save?',
+        `${l.seatsInUse} seats are in use. ${seats !== undefined ? `Lowering to ${seats}` : 'Saving'} ends ${sessionsWord(ending.length)} now, newest first:`,
+        ending,
+        `End ${sessionsWord(ending.length)} and save`,
+      );
+      if (!ok) return setText(status, 'Not saved: nothing changed.');
+    }
+  } catch (err) {
+    return showServerError(err, l);
   }
   try {
     const updated = await api<LicenseView>('PATCH', `/licenses/${encodeURIComponent(l.id)}`, patch);
     state.licenses.set(updated.id, updated);
     for (const f of FIELDS) control(f).dataset.dirty = 'false';
     syncSettings(updated, true);
+    renderDetail(false);
     renderLicenses();
     setText(status, `Saved at ${new Date().toLocaleTimeString()}.`);
   } catch (err) {
@@ -869,7 +920,12 @@ async function toggleStatus(): Promise<void> {
   fill($('#form-error'));
   const next = l.status === 'active' ? 'suspended' : 'active';
   if (next === 'suspended') {
-    const ending = sessionsToEnd(l, { status: next });
+    let ending: Ending[];
+    try {
+      ending = await previewEnding(l, { status: next });
+    } catch (err) {
+      return showServerError(err, l);
+    }
     const ok = await confirmEnding(
       `Suspend ${l.name}?`,
       ending.length
@@ -921,9 +977,11 @@ async function loadHistory(): Promise<void> {
     // Each day against the seats it had: raising the seats today leaves past full days full.
     const atFull = daily.filter((b) => b.full).length;
     const denied = daily.reduce((n, b) => n + b.denials, 0);
+    const unmet = daily.reduce((n, b) => n + b.unmetDemand, 0);
     setText(
       $('#history-summary'),
-      `Today's peak ${today?.peakSeatsInUse ?? 0} of ${today?.seats ?? l.seats} · highest daily peak ${top} · days at full ${atFull} · denials in the window ${denied}`,
+      `Today's peak ${today?.peakSeatsInUse ?? 0} of ${today?.seats ?? l.seats} · highest daily peak ${top} · days at full ${atFull} · denials in the window ${denied}` +
+        (l.queue || unmet > 0 ? ` · left the queue without a seat ${unmet}` : ''),
     );
   } catch (err) {
     setText($('#history-summary'), `history unavailable: ${(err as Error).message}`);
@@ -1042,6 +1100,9 @@ function start(): void {
     }
     for (const el of document.querySelectorAll<HTMLElement>('[data-releases]')) {
       setText(el, ` released in ${remaining(el.dataset.releases!)} unless used`);
+    }
+    for (const el of document.querySelectorAll<HTMLElement>('[data-since]')) {
+      setText(el, ` (${countdown(Date.now() + state.skewMs - Date.parse(el.dataset.since!))})`);
     }
     // An offline hold that has run out is no longer shown.
     for (const el of document.querySelectorAll<HTMLElement>('[data-hold]')) {

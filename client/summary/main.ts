@@ -1,6 +1,7 @@
 // The printable usage summary of one license (/admin/licenses/:id/summary): per day of the
-// viewer's time zone, the seats it had, the peak in use, whether every seat was taken, and the
-// denials by reason, over a period. It reads the API with the admin token the dashboard keeps for
+// viewer's time zone, the seats it had, the peak in use, whether every seat was taken, the
+// denials by reason and the unmet demand (claimants that left the queue without a seat, with their
+// average wait), over a period. It reads the API with the admin token the dashboard keeps for
 // this tab (sessionStorage), in the Authorization header; no token, no figures.
 import { $, fill, h, setText } from '../dashboard/dom';
 import type { HistoryBucket, HistoryReply } from '../dashboard/charts';
@@ -103,6 +104,11 @@ function render(days: HistoryBucket[], license: LicenseView): void {
   const denied = days.reduce((n, d) => n + d.denials, 0);
   const full = days.filter((d) => d.full).length;
   const peak = Math.max(0, ...days.map((d) => d.peakSeatsInUse));
+  const unmet = days.reduce((n, d) => n + d.unmetDemand, 0);
+  // The period's average wait of those that left, weighted by how many left each day.
+  const unmetWait = unmet ? Math.round(days.reduce((n, d) => n + (d.unmetAvgWaitSec ?? 0) * d.unmetDemand, 0) / unmet) : null;
+  const granted = days.reduce((n, d) => n + d.queuedGranted, 0);
+  const waitText = (sec: number | null) => (sec === null ? '' : sec < 120 ? `${sec} s` : `${Math.round(sec / 60)} min`);
   const figure = (value: string | number, label: string, id: string) => h('div', { class: 'figure', id }, h('b', {}, value), h('span', {}, label));
   const num = (v: number | string) => h('td', { class: 'num' }, v);
   fill(
@@ -114,7 +120,8 @@ function render(days: HistoryBucket[], license: LicenseView): void {
       figure(`${full} of ${days.length}`, 'days at full: every seat taken at some moment', 'fig-full'),
       figure(denied, 'denials', 'fig-denials'),
       ...reasons.map((r) => figure(days.reduce((n, d) => n + (d.denialsByReason[r] ?? 0), 0), `denied: ${reasonLabel(r).toLowerCase()}`, `fig-${r}`)),
-      figure('—', 'unmet demand (queue): counted once the seat queue exists', 'fig-queue'),
+      figure(unmet, `unmet demand: left the queue without a seat${unmetWait !== null ? `, after ${waitText(unmetWait)} on average` : ''}`, 'fig-queue'),
+      figure(granted, 'seats granted from the queue', 'fig-queue-granted'),
     ),
     h('h2', {}, 'By day'),
     h(
@@ -131,7 +138,7 @@ function render(days: HistoryBucket[], license: LicenseView): void {
             'tr',
             {},
             h('th', { scope: 'col' }, 'Day'),
-            ['Seats', 'Peak in use', 'At full', 'Denials', ...reasons.map(reasonLabel), 'Unmet demand (queue)'].map((t) => h('th', { scope: 'col', class: 'num' }, t)),
+            ['Seats', 'Peak in use', 'At full', 'Denials', ...reasons.map(reasonLabel), 'Granted from the queue', 'Unmet demand (queue)', 'Average wait'].map((t) => h('th', { scope: 'col', class: 'num' }, t)),
           ),
         ),
         h(
@@ -147,14 +154,16 @@ function render(days: HistoryBucket[], license: LicenseView): void {
               h('td', { class: 'num at-full' }, d.full ? 'full' : ''),
               num(d.denials),
               reasons.map((r) => num(d.denialsByReason[r] ?? 0)),
-              num('—'),
+              num(d.queuedGranted),
+              h('td', { class: 'num unmet' }, d.unmetDemand),
+              num(waitText(d.unmetAvgWaitSec)),
             ),
           ),
         ),
         h(
           'tfoot',
           {},
-          h('tr', {}, h('td', {}, 'Period'), num(''), num(peak), h('td', { class: 'num' }, dayCount(full)), num(denied), reasons.map((r) => num(days.reduce((n, d) => n + (d.denialsByReason[r] ?? 0), 0))), num('—')),
+          h('tr', {}, h('td', {}, 'Period'), num(''), num(peak), h('td', { class: 'num' }, dayCount(full)), num(denied), reasons.map((r) => num(days.reduce((n, d) => n + (d.denialsByReason[r] ?? 0), 0))), num(granted), num(unmet), num(waitText(unmetWait))),
         ),
       ),
     ),
@@ -162,7 +171,7 @@ function render(days: HistoryBucket[], license: LicenseView): void {
       'p',
       { class: 'muted note' },
       'Seats: the most seats the license had that day. At full: at some moment of the day every seat was taken. ',
-      'Unmet demand (the seat queue) is not recorded yet: it comes with the queue.',
+      'Unmet demand: claimants that waited in the seat queue and left it without a seat, counted on the day they left, with how long they had waited.',
     ),
   );
 }

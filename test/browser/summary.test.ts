@@ -1,6 +1,7 @@
 // The printable usage summary of a license (/admin/licenses/:id/summary) in Chromium: reached from
 // the dashboard with its token, it shows the peak by day, days at full against each day's own
-// seats, denials by day and reason, and the queue's row still empty; printed (print media, and a
+// seats, denials by day and reason, and the unmet demand (claimants that left the queue without a
+// seat, with their average wait) and the queue's grants; printed (print media, and a
 // PDF) it has no controls. Screenshots on screen in light and dark, and as printed.
 import { expect, it } from 'vitest';
 import { bucketStart } from '../../server/seats/time-buckets';
@@ -15,13 +16,23 @@ describeBrowser('usage summary page', () => {
     // Times on the page's days (New York), whatever the time of day the test runs at.
     const now = Date.now();
     const day = (ago: number, hour: number) => bucketStart('day', 'America/New_York', now - ago * DAY) + hour * H;
-    const license = await newLicense({ seats: 1, createdAt: day(5, 0) });
+    const license = await newLicense({ seats: 1, createdAt: day(5, 0), queue: true });
     // Three days ago: full at one seat, one denied for no free seats.
     const someone = (key: string) => ({ sessionRef: key, userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: 1 });
     const amy = await store.admit({ licenseId: license.id, socketId: 'a', nodeId: 'past-node', claimant: someone('amy'), now: day(3, 9) });
     const zed = await store.admit({ licenseId: license.id, socketId: 'z', nodeId: 'past-node', claimant: someone('zed'), now: day(3, 9) + 60_000 });
     expect([amy.kind, zed.kind]).toEqual(['granted', 'denied']);
     await store.endSession((amy as { session: { id: string } }).session.id, 'ended_by_app', day(3, 10));
+    // Four days ago: cy holds the seat 9:00 to 12:00; q1 waits from 9:30 and leaves (its place
+    // given up at 11:00, after 90 minutes); q2 waits from 10:00 and gets the seat at 12:00.
+    const cy = await store.admit({ licenseId: license.id, socketId: 'c', nodeId: 'past-node', claimant: someone('cy'), now: day(4, 9) });
+    const queue = (key: string, at: number) => store.admit({ licenseId: license.id, socketId: `s-${key}`, nodeId: 'past-node', claimant: someone(key), now: at, queue: true });
+    expect([(await queue('q1', day(4, 9) + 30 * 60_000)).kind, (await queue('q2', day(4, 10))).kind]).toEqual(['queued', 'queued']);
+    await store.leaveQueue('s-q1', day(4, 10) + 30 * 60_000);
+    await store.purgeQueue(day(4, 11));
+    await store.endSession((cy as { session: { id: string } }).session.id, 'ended_by_app', day(4, 12));
+    const [q2] = await store.listSessions(license.id);
+    await store.endSession(q2!.id, 'ended_by_app', day(4, 13));
     // Two days ago raised to two; yesterday one of two in use and one refused by the app's hook.
     await store.updateLicense(license.id, { seats: 2 }, day(2, 9));
     await held(store, license, 'bob', day(1, 9), day(1, 10));
@@ -38,20 +49,26 @@ describeBrowser('usage summary page', () => {
       expect(await page.textContent('#title')).toBe('Usage summary: Design studio');
       expect(await page.textContent('#subtitle')).toContain('days in America/New_York');
       expect(await page.textContent('#fig-peak b')).toBe('1');
-      // The day at full at one seat stays full though the license has two seats now.
-      expect(await page.textContent('#fig-full b')).toBe('1 of 30');
+      // The days at full at one seat stay full though the license has two seats now.
+      expect(await page.textContent('#fig-full b')).toBe('2 of 30');
       const full = page.locator('#days tbody tr.full');
-      expect(await full.count()).toBe(1);
+      expect(await full.count()).toBe(2);
       expect(await full.locator('td').first().textContent()).toBe('1');
       expect(await page.textContent('#fig-denials b')).toBe('2');
       expect(await page.textContent('#fig-no_free_seats b')).toBe('1');
       expect(await page.textContent('#fig-denied_by_app b')).toBe('1');
       const head = await page.locator('#days thead th').allTextContents();
-      expect(head).toEqual(['Day', 'Seats', 'Peak in use', 'At full', 'Denials', 'Refused by the app', 'No free seat', 'Unmet demand (queue)']);
-      expect(await page.textContent('#days tfoot')).toContain('1 day');
-      // Today's row: two seats, the queue's cell empty.
-      expect(await rows.last().locator('td').allTextContents()).toEqual(['2', '0', '', '0', '0', '0', '—']);
-      expect(await page.textContent('#fig-queue span')).toContain('unmet demand (queue)');
+      expect(head).toEqual([
+        'Day', 'Seats', 'Peak in use', 'At full', 'Denials', 'Refused by the app', 'No free seat', 'Granted from the queue', 'Unmet demand (queue)', 'Average wait',
+      ]);
+      expect(await page.textContent('#days tfoot')).toContain('2 days');
+      // Four days ago: one left the queue without a seat after 90 minutes, one was granted from it.
+      expect(await full.first().locator('td').allTextContents()).toEqual(['1', '1', 'full', '0', '0', '0', '1', '1', '90 min']);
+      expect(await page.textContent('#fig-queue b')).toBe('1');
+      expect(await page.textContent('#fig-queue span')).toBe('unmet demand: left the queue without a seat, after 90 min on average');
+      expect(await page.textContent('#fig-queue-granted b')).toBe('1');
+      // Today's row: two seats, nobody queued.
+      expect(await rows.last().locator('td').allTextContents()).toEqual(['2', '0', '', '0', '0', '0', '0', '0', '']);
       await screenshot(page, `summary-${colorScheme}`);
 
       // A shorter period from the form: the days of it only, in the address too.

@@ -1,0 +1,228 @@
+// The Webhooks panel (docs/contract.md "Webhooks"): the admin's webhooks, a form to add one (URL,
+// events, optionally one license), its signing secret shown once, delete after asking, and each
+// webhook's delivery log (status, attempts, the receiver's last answer). The operator's webhooks
+// get every tenant's events; a tenant's only its own.
+import { WebhookEventType, type LicenseView, type WebhookDeliveryView, type WebhookView } from '../../shared';
+import { confirmDialog, showOnce } from './dialog';
+import { $, fill, h, setText } from './dom';
+import { zoned } from './operator';
+import { ApiError, api, refusal } from './rest';
+
+const EVENTS = Object.values(WebhookEventType);
+let licenses: LicenseView[] = [];
+let list: WebhookView[] = [];
+let shownDeliveries: string | null = null;
+let built = false;
+
+/** Builds the panel once (under the licenses) and reads the webhooks. */
+export function setupWebhooks(operator: boolean): void {
+  if (!built) {
+    built = true;
+    const panel = panelFrame(operator);
+    document.getElementById('license')!.after(panel);
+  }
+  void loadWebhooks();
+}
+
+/** The licenses a new webhook may be limited to. */
+export function webhooksLicenses(all: LicenseView[]): void {
+  licenses = [...all].sort((a, b) => a.name.localeCompare(b.name));
+  const select = document.getElementById('webhook-license') as HTMLSelectElement | null;
+  if (!select) return;
+  const chosen = select.value;
+  fill(select, h('option', { value: '' }, 'All licenses'), licenses.map((l) => h('option', { value: l.id, selected: l.id === chosen }, `${l.name} (${l.id})`)));
+}
+
+function panelFrame(operator: boolean): HTMLElement {
+  return h(
+    'section',
+    { id: 'webhooks-panel', class: 'panel', 'aria-labelledby': 'webhooks-heading' },
+    h('h2', { id: 'webhooks-heading', tabindex: -1 }, 'Webhooks'),
+    h(
+      'p',
+      { class: 'muted' },
+      operator ? 'Your webhooks get the events of every tenant.' : 'Your webhooks get your licenses’ events.',
+      ' Each delivery is signed (Seat-Signature) with the webhook’s secret and retried for a day until the receiver answers 2xx.',
+    ),
+    h(
+      'div',
+      { class: 'scroll', role: 'region', 'aria-label': 'Webhooks table', tabindex: 0 },
+      h(
+        'table',
+        { id: 'webhooks', class: 'table' },
+        h('caption', { class: 'visually-hidden' }, 'Webhooks, oldest first'),
+        h('thead', {}, h('tr', {}, ['URL', 'Events', 'License', 'Created'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Webhook actions')))),
+        h('tbody'),
+      ),
+    ),
+    h('p', { id: 'webhooks-status', class: 'muted', role: 'status' }),
+    createForm(),
+    h('section', { id: 'deliveries-section', 'aria-labelledby': 'deliveries-heading', hidden: true }, h('h3', { id: 'deliveries-heading', tabindex: -1 }, 'Deliveries'), h('div', { id: 'deliveries-box' })),
+  );
+}
+
+function createForm(): HTMLElement {
+  return h(
+    'form',
+    {
+      id: 'webhook-form',
+      class: 'webhook-form',
+      novalidate: true,
+      autocomplete: 'off',
+      'aria-labelledby': 'webhook-form-heading',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void create();
+      },
+    },
+    h('h3', { id: 'webhook-form-heading' }, 'Add a webhook'),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'webhook-url' }, 'URL'),
+      h('input', { id: 'webhook-url', type: 'url', maxlength: 2048, placeholder: 'https://example.com/seat-events', 'aria-describedby': 'webhook-url-error' }),
+      h('span', { id: 'webhook-url-error', class: 'error field-error' }),
+    ),
+    h(
+      'fieldset',
+      { class: 'group events', 'aria-describedby': 'webhook-events-error' },
+      h('legend', {}, 'Events'),
+      h('span', { class: 'event-checks' }, EVENTS.map((ev) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'webhook-event', value: ev, checked: ev === 'license.full' || ev === 'seat.queued' }), ` ${ev}`))),
+      h('span', { id: 'webhook-events-error', class: 'error field-error' }),
+    ),
+    h('div', { class: 'field' }, h('label', { for: 'webhook-license' }, 'License'), h('select', { id: 'webhook-license' }, h('option', { value: '' }, 'All licenses'))),
+    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'webhook-create' }, 'Add webhook'), h('span', { id: 'webhook-form-status', class: 'muted', role: 'status' })),
+    h('p', { id: 'webhook-form-error', class: 'error', role: 'alert' }),
+  );
+}
+
+/** Reads the webhooks again (one was added or deleted, here or on another board: its audit entry). */
+export async function loadWebhooks(): Promise<void> {
+  if (!built) return;
+  try {
+    list = (await api<{ webhooks: WebhookView[] }>('GET', '/webhooks')).webhooks;
+    render();
+  } catch (err) {
+    setText($('#webhooks-status'), err instanceof ApiError && err.status === 404 ? 'Webhooks are not enabled on this server.' : refusal(err, 'Reading the webhooks'));
+  }
+}
+
+const licenseLabel = (id: string | null) => (id === null ? 'all' : (licenses.find((l) => l.id === id)?.name ?? id));
+
+function render(): void {
+  const body = $('#webhooks tbody');
+  // An empty table is left out (its header alone says nothing).
+  (body.closest('.scroll') as HTMLElement).hidden = list.length === 0;
+  setText($('#webhooks-status'), list.length ? `${list.length} webhook${list.length === 1 ? '' : 's'}.` : 'No webhooks yet.');
+  fill(
+    body,
+    list.map((w) =>
+      h(
+        'tr',
+        { 'data-webhook': w.id },
+        h('td', { class: 'detail', 'data-label': 'URL' }, w.url),
+        h('td', { 'data-label': 'Events' }, w.events.join(', ')),
+        h('td', { 'data-label': 'License' }, licenseLabel(w.licenseId)),
+        h('td', { 'data-label': 'Created' }, zoned(w.createdAt)),
+        h(
+          'td',
+          { class: 'actions' },
+          h('button', { type: 'button', class: 'deliveries', 'aria-label': `Deliveries of ${w.url}`, onclick: () => void showDeliveries(w) }, 'Deliveries'),
+          ' ',
+          h('button', { type: 'button', class: 'danger delete', 'aria-label': `Delete the webhook to ${w.url}`, onclick: () => void remove(w) }, 'Delete…'),
+        ),
+      ),
+    ),
+  );
+}
+
+async function create(): Promise<void> {
+  const url = ($('#webhook-url') as HTMLInputElement).value.trim();
+  const events = [...document.querySelectorAll<HTMLInputElement>('input[name="webhook-event"]:checked')].map((i) => i.value);
+  const licenseId = ($('#webhook-license') as HTMLSelectElement).value;
+  for (const id of ['webhook-url-error', 'webhook-events-error', 'webhook-form-error', 'webhook-form-status']) setText($(`#${id}`), '');
+  $('#webhook-url').removeAttribute('aria-invalid');
+  let bad = false;
+  if (!/^https?:\/\/\S+$/i.test(url)) {
+    setText($('#webhook-url-error'), 'Give an http or https URL, such as https://example.com/seat-events.');
+    $('#webhook-url').setAttribute('aria-invalid', 'true');
+    bad = true;
+  }
+  if (!events.length) {
+    setText($('#webhook-events-error'), 'Pick at least one event.');
+    bad = true;
+  }
+  if (bad) return document.querySelector<HTMLElement>('#webhook-form [aria-invalid="true"], #webhook-form input[name="webhook-event"]')?.focus();
+  try {
+    const made = await api<WebhookView & { secret: string }>('POST', '/webhooks', { url, events, ...(licenseId ? { licenseId } : {}) });
+    ($('#webhook-url') as HTMLInputElement).value = '';
+    list.push({ id: made.id, url: made.url, events: made.events, licenseId: made.licenseId, tenantId: made.tenantId, createdAt: made.createdAt });
+    render();
+    await showOnce('Webhook added', `Signing secret of the webhook to ${made.url}`, made.secret, 'The receiver checks each delivery’s Seat-Signature with it.');
+    setText($('#webhook-form-status'), `Added the webhook to ${made.url}.`);
+  } catch (err) {
+    const target = err instanceof ApiError && /url/i.test(err.message) ? '#webhook-url-error' : '#webhook-form-error';
+    setText($(target), refusal(err, 'Adding the webhook'));
+  }
+}
+
+async function remove(w: WebhookView): Promise<void> {
+  const ok = await confirmDialog('Delete this webhook?', `Deliveries to ${w.url} stop, including those still being retried. This cannot be undone.`, 'Delete webhook');
+  if (!ok) return;
+  try {
+    await api('DELETE', `/webhooks/${encodeURIComponent(w.id)}`);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) return setText($('#webhooks-status'), refusal(err, 'Deleting the webhook'));
+  }
+  list = list.filter((x) => x.id !== w.id);
+  render();
+  if (shownDeliveries === w.id) $('#deliveries-section').hidden = true;
+  setText($('#webhooks-status'), `Deleted the webhook to ${w.url}.`);
+  $('#webhooks-heading').focus();
+}
+
+async function showDeliveries(w: WebhookView): Promise<void> {
+  shownDeliveries = w.id;
+  const section = $('#deliveries-section');
+  section.hidden = false;
+  fill($('#deliveries-heading'), 'Deliveries to ', h('span', { class: 'detail' }, w.url));
+  const box = $('#deliveries-box');
+  fill(box, h('p', { class: 'muted' }, 'Reading…'));
+  try {
+    const { deliveries } = await api<{ deliveries: WebhookDeliveryView[] }>('GET', `/webhooks/${encodeURIComponent(w.id)}/deliveries?limit=50`);
+    if (shownDeliveries !== w.id) return;
+    fill(
+      box,
+      deliveries.length
+        ? h(
+            'div',
+            { class: 'scroll', role: 'region', 'aria-label': 'Deliveries table', tabindex: 0 },
+            h(
+              'table',
+              { id: 'deliveries', class: 'table' },
+              h('caption', { class: 'visually-hidden' }, 'The newest 50 deliveries, newest first'),
+              h('thead', {}, h('tr', {}, ['Event', 'Status', 'Attempts', 'Last attempt', 'Last response'].map((t) => h('th', { scope: 'col' }, t)))),
+              h(
+                'tbody',
+                {},
+                deliveries.map((d) =>
+                  h(
+                    'tr',
+                    { 'data-delivery': d.id },
+                    h('td', { 'data-label': 'Event' }, d.event, h('span', { class: 'muted card-id' }, ` ${d.eventId}`)),
+                    h('td', { 'data-label': 'Status' }, h('span', { class: `badge delivery-${d.status}` }, d.status), d.nextAttemptAt ? h('span', { class: 'muted' }, ` next ${zoned(d.nextAttemptAt)}`) : null),
+                    h('td', { 'data-label': 'Attempts' }, d.attempts),
+                    h('td', { 'data-label': 'Last attempt' }, d.lastAttemptAt ? zoned(d.lastAttemptAt) : '—'),
+                    h('td', { 'data-label': 'Last response' }, d.responseStatus !== null ? `HTTP ${d.responseStatus}` : (d.error ?? '—')),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'Nothing delivered yet: deliveries appear here once an event it subscribes to happens.'),
+    );
+    $('#deliveries-heading').focus();
+  } catch (err) {
+    fill(box, h('p', { class: 'error' }, refusal(err, 'Reading the deliveries')));
+  }
+}

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { SeatKeyPart } from './codes';
 import { safeText } from './text';
 
-const id = z.string().min(1).max(200);
+// Ids are shown on the dashboard and in reports as well: no control or bidi-override characters.
+const id = safeText(z.string().min(1).max(200));
 
 export const TokenClaims = z.object({
   lic: id,

@@ -56,10 +56,10 @@ describe('shown text', () => {
     expect((await admin.call('DELETE', `/sessions/${held.grant.sessionId}`, { message: 'Bye 👋' })).status).toBe(200);
   });
 
-  it('tokens whose name or app claims hold such characters are refused at connect with invalid_token naming the claim', async () => {
+  it('tokens whose name, app or id claims (sid, sub, dev, ins, grp) hold such characters are refused at connect with invalid_token naming the claim', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 2 });
-    for (const claim of ['name', 'app']) {
+    for (const claim of ['name', 'app', 'sid', 'sub', 'dev', 'ins', 'grp']) {
       for (const [why, bad] of BAD) {
         const { result } = await connectAndAdmit(url, await sign(license, { sid: `s-${claim}`, [claim]: `x${bad}y` }));
         expect(result, `${claim} with ${why}`).toMatchObject({ kind: 'connect_error', message: 'invalid_token', data: { reason: 'invalid_token' } });

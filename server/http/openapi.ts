@@ -223,9 +223,13 @@ export function openApiDocument(): Record<string, unknown> {
           formatParam,
         ],
         get: {
-          summary: 'Denials, peak seats in use, the seats in force and whether they were all taken, per hour or day of tz, over the retention window (`?format=csv`: the same rows as CSV)',
-          responses: { '200': { description: '{ bucket, tz, until, buckets: [{ at, denials, denialsByReason, peakSeatsInUse, seats, full }] }' }, ...errors },
+          summary: 'Denials, peak seats in use, the seats in force and whether they were all taken, and the queue\'s grants and unmet demand (left it without a seat, their average wait), per hour or day of tz, over the retention window (`?format=csv`: the same rows as CSV)',
+          responses: { '200': { description: '{ bucket, tz, until, buckets: [{ at, denials, denialsByReason, peakSeatsInUse, seats, full, queuedGranted, unmetDemand, unmetAvgWaitSec }] }' }, ...errors },
         },
+      },
+      '/licenses/{id}/queue': {
+        parameters: idParam,
+        get: { summary: "The license's queue: the waiting clients in order (the first 1000) and how many wait", responses: { '200': { description: '{ queueLength, queue: [{ position, userId, name, app, group, since }] }' }, ...errors } },
       },
       '/licenses/{id}/seat-requests': {
         parameters: idParam,

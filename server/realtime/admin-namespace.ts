@@ -7,7 +7,7 @@ import {
   type AdminSnapshot,
   ErrorCode,
 } from '../../shared';
-import type { Actor } from '../seats/actor';
+import { type Actor, OPERATOR } from '../seats/actor';
 import type { Administration } from '../seats/administration';
 import type { EventBus } from '../seats/event-bus';
 import type { Reads } from '../seats/reads';
@@ -31,7 +31,7 @@ const QUEUE_COALESCE_MS = 50;
 export interface AdminNamespaceParts {
   admin: Pick<Administration, 'authenticateAdmin'>;
   /** The snapshot, scoped to the socket's actor. */
-  reads: Pick<Reads, 'snapshot' | 'queueOf'>;
+  reads: Pick<Reads, 'snapshot' | 'queue'>;
   events: Pick<EventBus, 'subscribe'>;
 }
 
@@ -88,10 +88,15 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
     queueDue.set(licenseId, rooms);
     setTimeout(() => {
       queueDue.delete(licenseId);
+      // Read as the operator: the event named the license, and only its tenant's rooms and the
+      // operator's hear it.
       parts.reads
-        .queueOf(licenseId, QUEUE_SHOWN)
+        .queue(OPERATOR, licenseId, QUEUE_SHOWN)
         .then((list) => nsp.to(rooms).emit('admin:queue', { licenseId, ...queueView(list) }))
-        .catch((err: unknown) => log.error({ err, licenseId }, 'reading a queue for the board failed'));
+        .catch((err: unknown) => {
+          // A license deleted meanwhile has no queue to show (its card is gone from the boards).
+          if (!(err instanceof SeatError && err.code === ErrorCode.NotFound)) log.error({ err, licenseId }, 'reading a queue for the board failed');
+        });
     }, QUEUE_COALESCE_MS).unref();
   };
 

@@ -77,14 +77,6 @@ export class Reads {
     return this.deps.store.listQueues([license.id], limit);
   }
 
-  /**
-   * The queue of a license a domain event named (the admin namespace, which sends it only to the
-   * license's tenant and the operator): no actor to check.
-   */
-  queueOf(licenseId: string, limit: number): Promise<QueuedClaimant[]> {
-    return this.deps.store.listQueues([licenseId], limit);
-  }
-
   /** The license's denials, newest first, from `since` and before `until`. */
   async denials(actor: Actor, licenseId: string, opts: { since?: number; until?: number; limit?: number } = {}): Promise<Denial[]> {
     const license = await this.license(actor, licenseId);

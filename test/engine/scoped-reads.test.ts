@@ -39,6 +39,7 @@ const perLicense: Record<string, PerLicenseRead> = {
   history: (r, a, id) => r.history(a, id, { bucket: 'hour' }),
   activations: (r, a, id) => r.activations(a, id),
   seatRequests: (r, a, id) => r.seatRequests(a, id),
+  queue: (r, a, id) => r.queue(a, id),
 };
 const lists = ['licenses', 'audit', 'snapshot', 'tenants'];
 

@@ -124,7 +124,7 @@ export function hotQueries(db: Kysely<Database>) {
     expiredOfLicense: prepare((p: { licenseId: string; now: number }) =>
       db
         .selectFrom('sessions')
-        .select('id')
+        .selectAll()
         .where('license_id', '=', p.licenseId)
         .where('state', '=', SessionState.Idle)
         .where('expires_at', '<=', p.now),

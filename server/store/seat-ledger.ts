@@ -7,9 +7,9 @@ import { type AdmissionDecision, decideAdmission } from '../seats/decisions/admi
 import { seatKeyValue } from '../seats/decisions/seat-key';
 import { needsGroups } from '../seats/decisions/seat-pool';
 import { enqueue } from './queue';
-import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License, type Session } from '../seats/types';
+import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type Session } from '../seats/types';
 import { toLicense, toSession } from './rows';
-import { addSeats, heldByGroup, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, sessionsOf } from './seat-moves';
+import { addSeats, heldByGroup, idleOrphans, releaseSessions, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, sessionsOf } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
 export class SeatLedger {
@@ -234,18 +234,9 @@ export class SeatLedger {
     return dialect.transaction(async (trx) => {
       const row = await dialect.lockLicense(trx, licenseId);
       if (!row) return [];
+      // Idle: no connection rows. Set-based, so thousands falling due together go in one pass.
       const { rows } = await q.expiredOfLicense(trx, { licenseId, now });
-      const ended: EndedSession[] = [];
-      let license: License = toLicense(row);
-      for (const { id } of rows) {
-        const session = await loadSession(q, trx, id);
-        if (!session) continue;
-        const seatsInUse = await releaseSession(q, trx, session, End.IdleTimeout, now);
-        if (seatsInUse === undefined) continue;
-        license = { ...license, seatsInUse };
-        ended.push({ license, session, reason: End.IdleTimeout, seatsInUse });
-      }
-      return ended;
+      return releaseSessions(q, trx, toLicense(row), rows.map((r) => toSession(r, [])), End.IdleTimeout, now);
     });
   }
 

@@ -3,14 +3,19 @@
 // A reservation's window is weekdays, from/to local times and a zone (the viewer's by default).
 // The form checks what it can; the server's 422 (`details.field` such as `reservations.1.window.tz`,
 // or zod issues with a path) is placed beside the row it names.
-import type { GroupLimitView, LicenseView, ReservationView, ReservationWindowView } from '../../shared';
+import type { GroupLimitView, LicenseView, ReservationView } from '../../shared';
 import { viewerZone } from './charts';
 import { fill, h, setText } from './dom';
+import { limitRow, onRowEdit, reservationRow } from './policy-rows';
 
 export type PolicyName = 'overage' | 'queue' | 'reservations' | 'groupLimits';
 export const POLICY_NAMES: readonly PolicyName[] = ['overage', 'queue', 'reservations', 'groupLimits'];
-const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const NOUN: Record<PolicyName, string> = { overage: 'Overage', queue: 'Queue', reservations: 'Reservations', groupLimits: 'Group limits' };
+
+onRowEdit((list) => {
+  list.dataset.dirty = 'true';
+  clearPolicyErrors();
+});
 
 const dirty = (el: HTMLElement) => () => {
   el.dataset.dirty = 'true';
@@ -70,113 +75,6 @@ function listBlock(name: 'reservations' | 'groupLimits', label: string, hint: st
       add,
     ),
   );
-}
-
-function removeButton(list: HTMLElement, what: string): HTMLElement {
-  return h(
-    'button',
-    {
-      type: 'button',
-      class: 'remove',
-      'aria-label': `Remove this ${what}`,
-      onclick: (e: Event) => {
-        list.dataset.dirty = 'true';
-        const li = (e.target as HTMLElement).closest('li')!;
-        const next = (li.nextElementSibling ?? li.previousElementSibling)?.querySelector<HTMLElement>('input');
-        li.remove();
-        renumber(list);
-        (next ?? document.getElementById(`${list.id.slice(2)}-add`))?.focus();
-      },
-    },
-    'Remove',
-  );
-}
-
-/** Ids follow the row's index, so a server error about `reservations.2` finds row 2. */
-function renumber(list: HTMLElement): void {
-  [...list.children].forEach((li, i) => {
-    (li as HTMLElement).dataset.index = String(i);
-    for (const el of li.querySelectorAll<HTMLElement>('[data-part]')) {
-      const id = `${list.id}-${i}-${el.dataset.part}`;
-      const label = li.querySelector(`label[for="${el.id}"]`);
-      el.id = id;
-      label?.setAttribute('for', id);
-    }
-    li.querySelector('.row-error')?.setAttribute('id', `${list.id}-${i}-error`);
-    for (const el of li.querySelectorAll<HTMLElement>('input')) el.setAttribute('aria-describedby', `${list.id}-${i}-error`);
-  });
-}
-
-const part = (list: HTMLElement, name: string, label: string, input: HTMLInputElement, cls = '') =>
-  h('span', { class: `part ${cls}` }, h('label', { for: `${list.id}-x-${name}` }, label), Object.assign(input, { id: `${list.id}-x-${name}` }));
-
-function input(attrs: Record<string, string | number | boolean>, partName: string, onChange: () => void): HTMLInputElement {
-  const el = h('input', { ...attrs, 'data-part': partName });
-  el.addEventListener('input', onChange);
-  el.addEventListener('change', onChange);
-  return el;
-}
-
-function reservationRow(list: HTMLElement, r: ReservationView): HTMLElement {
-  const change = () => {
-    list.dataset.dirty = 'true';
-    clearPolicyErrors();
-  };
-  const w: ReservationWindowView = r.window ?? { days: [1, 2, 3, 4, 5], from: '09:00', to: '17:00', tz: viewerZone() };
-  const windowed = input({ type: 'checkbox', checked: r.window !== undefined }, 'windowed', change);
-  const days = h(
-    'span',
-    { class: 'days', role: 'group', 'aria-label': 'Weekdays' },
-    DAYS.map((d, i) => h('label', { class: 'check day' }, input({ type: 'checkbox', checked: w.days.includes(i + 1), value: i + 1 }, `day${i + 1}`, change), d)),
-  );
-  const windowBox = h(
-    'span',
-    { class: 'window-parts' },
-    days,
-    part(list, 'from', 'From', input({ type: 'time', value: w.from, required: true }, 'from', change)),
-    part(list, 'to', 'To', input({ type: 'time', value: w.to, required: true }, 'to', change)),
-    part(list, 'tz', 'Zone', input({ type: 'text', value: w.tz, maxlength: 100, spellcheck: false, placeholder: viewerZone() }, 'tz', change), 'zone'),
-  );
-  const showWindow = () => (windowBox.hidden = !windowed.checked);
-  windowed.addEventListener('change', showWindow);
-  const li = h(
-    'li',
-    { class: 'policy-row reservation' },
-    h(
-      'span',
-      { class: 'row-parts' },
-      part(list, 'group', 'Group', input({ type: 'text', value: r.group, maxlength: 200, spellcheck: false }, 'group', change)),
-      part(list, 'seats', 'Seats', input({ type: 'number', value: r.seats, min: 1, step: 1, inputmode: 'numeric' }, 'seats', change), 'narrow'),
-      h('label', { class: 'check' }, windowed, ' Only in a weekly window'),
-      removeButton(list, 'reservation'),
-    ),
-    windowBox,
-    h('span', { class: 'error row-error' }),
-  );
-  showWindow();
-  queueMicrotask(() => renumber(list));
-  return li;
-}
-
-function limitRow(list: HTMLElement, g: GroupLimitView): HTMLElement {
-  const change = () => {
-    list.dataset.dirty = 'true';
-    clearPolicyErrors();
-  };
-  const li = h(
-    'li',
-    { class: 'policy-row limit' },
-    h(
-      'span',
-      { class: 'row-parts' },
-      part(list, 'group', 'Group', input({ type: 'text', value: g.group, maxlength: 200, spellcheck: false }, 'group', change)),
-      part(list, 'max', 'At most', input({ type: 'number', value: g.max, min: 0, step: 1, inputmode: 'numeric' }, 'max', change), 'narrow'),
-      removeButton(list, 'group limit'),
-    ),
-    h('span', { class: 'error row-error' }),
-  );
-  queueMicrotask(() => renumber(list));
-  return li;
 }
 
 /** Shows the license's values, except in parts the admin is editing (or always, with `force`). */
@@ -271,7 +169,12 @@ export function showPolicyError(field: string | undefined, message: string): boo
   const n = name as PolicyName;
   const li = index !== undefined ? document.getElementById(`f-${n}`)?.children[Number(index)] : undefined;
   if (li) {
-    setText(li.querySelector('.row-error')!, message);
+    // The server counts rows from 0; the form says which other row, counting from 1.
+    const overlap = message.match(/^reservations (\d+) and (\d+) of group "(.*)" (overlap in time|use different time zones)/);
+    const said = overlap
+      ? `${overlap[4] === 'overlap in time' ? 'This window overlaps' : 'This zone differs from'} that of reservation ${Number(overlap[1]) + 1} of group “${overlap[3]}”${overlap[4] === 'overlap in time' ? '' : ': one group, one zone'}.`
+      : message;
+    setText(li.querySelector('.row-error')!, said);
     const which = rest[0] === 'window' ? (rest[1] ?? 'from') : (rest[0] ?? 'group');
     const target = li.querySelector<HTMLInputElement>(`[data-part="${which === 'days' ? 'day1' : which}"]`) ?? li.querySelector('input')!;
     target.setAttribute('aria-invalid', 'true');

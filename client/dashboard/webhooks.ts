@@ -55,6 +55,8 @@ function panelFrame(operator: boolean): HTMLElement {
         h('tbody'),
       ),
     ),
+    h('p', { id: 'webhooks-summary', class: 'muted' }),
+    // What an action did (or why it failed); a reload of the list leaves it be.
     h('p', { id: 'webhooks-status', class: 'muted', role: 'status' }),
     createForm(),
     h('section', { id: 'deliveries-section', 'aria-labelledby': 'deliveries-heading', hidden: true }, h('h3', { id: 'deliveries-heading', tabindex: -1 }, 'Deliveries'), h('div', { id: 'deliveries-box' })),
@@ -113,7 +115,7 @@ function render(): void {
   const body = $('#webhooks tbody');
   // An empty table is left out (its header alone says nothing).
   (body.closest('.scroll') as HTMLElement).hidden = list.length === 0;
-  setText($('#webhooks-status'), list.length ? `${list.length} webhook${list.length === 1 ? '' : 's'}.` : 'No webhooks yet.');
+  setText($('#webhooks-summary'), list.length ? `${list.length} webhook${list.length === 1 ? '' : 's'}.` : 'No webhooks yet.');
   fill(
     body,
     list.map((w) =>

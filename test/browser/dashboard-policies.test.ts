@@ -126,6 +126,8 @@ describeBrowser('dashboard policies', () => {
     await second.locator('[data-part="to"]').fill('23:30');
     await page.click('#settings-save');
     await second.locator('.row-error:has-text("overlap")').waitFor({ timeout: 5000 });
+    expect(await second.locator('.row-error').textContent()).toBe('This window overlaps that of reservation 1 of group “night”.');
+    await page.locator('#policy-fields').screenshot({ path: 'test-results/browser/dashboard-reservation-editor.png' });
     await second.locator('button.remove').click();
 
     // Lower the seats to 1 with overage 1.5 (capacity 1): the dialog lists what the server's preview
@@ -162,7 +164,7 @@ describeBrowser('dashboard policies', () => {
     const { license, tenant, admin } = await api.setup({ name: 'Hooked', seats: 1 });
     const page = await chrome.newPage(await chrome.newContext());
     await signIn(page, url, tenant.adminToken, license.id);
-    await page.locator('#webhooks-status:has-text("No webhooks yet")').waitFor({ timeout: 5000 });
+    await page.locator('#webhooks-summary:has-text("No webhooks yet")').waitFor({ timeout: 5000 });
 
     // A URL that is not http(s) is refused in the form.
     await page.fill('#webhook-url', 'ftp://example.com/x');
@@ -201,5 +203,9 @@ describeBrowser('dashboard policies', () => {
     await page.click('#confirm-ok');
     await page.locator('#webhooks-status:has-text("Deleted the webhook")').waitFor({ timeout: 5000 });
     expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
+    // The list follows the audit log: a webhook added through the API (another board) shows up.
+    const other = await admin.ok('POST', '/webhooks', { url: `${hookUrl}/2`, events: ['license.changed'] });
+    await page.locator(`#webhooks tr[data-webhook="${other.id}"]`).waitFor({ timeout: 5000 });
+    expect(await page.textContent('#webhooks-status')).toContain('Deleted the webhook');
   });
 });

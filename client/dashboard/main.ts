@@ -1094,7 +1094,14 @@ function start(): void {
     }),
   );
   // Live countdowns of idle seats and of inactivity releases.
+  let ticks = 0;
   setInterval(() => {
+    // A reservation window opens or closes on the clock, with no event: the groups' table is read
+    // again each half minute.
+    if (++ticks % 30 === 0 && state.selected) {
+      const l = state.licenses.get(state.selected);
+      if (l && l.reservations.some((r) => r.window)) renderPools(l, sessionsOf(l.id), Date.now() + state.skewMs);
+    }
     for (const el of document.querySelectorAll<HTMLElement>('[data-expires]')) {
       setText(el, ` releases in ${remaining(el.dataset.expires!)}`);
     }

@@ -72,4 +72,26 @@ describe('the queue read', () => {
     expect((await admin.ok('GET', `/licenses/${license.id}/queue`)).queue.map((q: any) => q.userId)).toEqual(['cy']);
     expect(strangerHeard).toEqual([]);
   });
+
+  it('a burst of queue changes (many waiting clients leaving at once) reaches the board as a few reads, ending empty', async () => {
+    const { url, api } = await startServer();
+    const { license, admin, tenant } = await api.setup({ seats: 1, queue: true });
+    await granted(url, await sign(license, { sid: 'holder' }));
+    const waiting: AppSocket[] = [];
+    for (let i = 0; i < 40; i++) {
+      const s = waiter(url, await sign(license, { sid: `w${i}` }));
+      await nextEvent(s, 'seat:queued');
+      waiting.push(s);
+    }
+    expect((await admin.ok('GET', `/licenses/${license.id}/queue`)).queueLength).toBe(40);
+    const board = adminSocket(url, tenant.adminToken);
+    const snapshot: any = await nextEvent(board, 'admin:snapshot');
+    expect(snapshot.queues[license.id].queueLength).toBe(40);
+    const heard: any[] = [];
+    board.on('admin:queue', (q: any) => heard.push(q));
+    for (const s of waiting) s.disconnect();
+    await until(() => heard.at(-1)?.queueLength === 0);
+    // Coalesced: far fewer reads than the 40 changes.
+    expect(heard.length).toBeLessThan(20);
+  });
 });

@@ -69,8 +69,9 @@ describe('history over REST', () => {
 
     const csv = await fetch(`${url}/api/v1${path}&format=csv`, { headers: { authorization: `Bearer ${admin.token}` } });
     const lines = (await csv.text()).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('at,denials,peakSeatsInUse,seats,full');
-    expect(lines.slice(1).map((l) => l.split(',').slice(1).join(','))).toEqual(['0,0,1,false', '0,0,1,false', '0,1,3,true']);
+    expect(lines[0]).toBe('at,denials,peakSeatsInUse,seats,full,queuedGranted,unmetDemand,unmetAvgWaitSec');
+    // No queue: nothing granted from it, no unmet demand, no average wait (empty).
+    expect(lines.slice(1).map((l) => l.split(',').slice(1).join(','))).toEqual(['0,0,1,false,0,0,', '0,0,1,false,0,0,', '0,1,3,true,0,0,']);
   });
 
   it('gives the bucket that holds since, even a since later than now, and none before a range that ends before it', async () => {

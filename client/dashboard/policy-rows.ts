@@ -40,10 +40,13 @@ function renumber(list: HTMLElement): void {
     (li as HTMLElement).dataset.index = String(i);
     for (const el of li.querySelectorAll<HTMLElement>('[data-part]')) {
       const id = `${list.id}-${i}-${el.dataset.part}`;
-      const label = li.querySelector(`label[for="${el.id}"]`);
+      const label = li.querySelector(`label[for="${el.id}"]`) ?? el.closest('label');
       el.id = id;
-      label?.setAttribute('for', id);
+      if (label?.htmlFor !== undefined && label.htmlFor !== '') label.setAttribute('for', id);
+      // Named with its row, so "Seats" of a reservation is not confused with the license's seats.
+      el.setAttribute('aria-label', `${list.id === 'f-reservations' ? 'Reservation' : 'Group limit'} ${i + 1}: ${label?.textContent?.trim() ?? el.dataset.part}`);
     }
+    li.querySelector('button.remove')?.setAttribute('aria-label', `Remove ${list.id === 'f-reservations' ? 'reservation' : 'group limit'} ${i + 1}`);
     li.querySelector('.row-error')?.setAttribute('id', `${list.id}-${i}-error`);
     for (const el of li.querySelectorAll<HTMLElement>('input')) el.setAttribute('aria-describedby', `${list.id}-${i}-error`);
   });

@@ -128,6 +128,20 @@ describeBrowser('dashboard policies', () => {
     await second.locator('.row-error:has-text("overlap")').waitFor({ timeout: 5000 });
     expect(await second.locator('.row-error').textContent()).toBe('This window overlaps that of reservation 1 of group “night”.');
     await page.locator('#policy-fields').screenshot({ path: 'test-results/browser/dashboard-reservation-editor.png' });
+    // Every part is named with its row for assistive technology.
+    for (const [role, name] of [
+      ['spinbutton', 'Overage (× seats)'],
+      ['checkbox', 'Let clients wait for a seat'],
+      ['textbox', 'Reservation 2: Group'],
+      ['spinbutton', 'Reservation 1: Seats'],
+      ['checkbox', 'Reservation 2: Only in a weekly window'],
+      ['checkbox', 'Reservation 1: Mon'],
+      ['textbox', 'Reservation 2: Zone'],
+      ['button', 'Remove reservation 2'],
+      ['spinbutton', 'Seats'],
+    ] as const) {
+      expect(await page.getByRole(role, { name, exact: true }).count(), `${role} "${name}"`).toBe(1);
+    }
     await second.locator('button.remove').click();
 
     // Lower the seats to 1 with overage 1.5 (capacity 1): the dialog lists what the server's preview

@@ -42,7 +42,7 @@ function renumber(list: HTMLElement): void {
       const id = `${list.id}-${i}-${el.dataset.part}`;
       const label = li.querySelector(`label[for="${el.id}"]`) ?? el.closest('label');
       el.id = id;
-      if (label?.htmlFor !== undefined && label.htmlFor !== '') label.setAttribute('for', id);
+      if (label?.hasAttribute('for')) label.setAttribute('for', id);
       // Named with its row, so "Seats" of a reservation is not confused with the license's seats.
       el.setAttribute('aria-label', `${list.id === 'f-reservations' ? 'Reservation' : 'Group limit'} ${i + 1}: ${label?.textContent?.trim() ?? el.dataset.part}`);
     }

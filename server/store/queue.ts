@@ -4,6 +4,7 @@
 // and nobody can take it first, whichever node the queued socket is on. The grants a transaction
 // made are handed to the store's listener once it has committed (see `GrantCollector`).
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { LicenseStatus, SeatEventType, SessionState } from '../../shared';
 import { decideSeat, needsGroups } from '../seats/decisions/seat-pool';
 import { type Claimant, claimantIds, type License, type QueueGrant, type QueuePlace, type Session } from '../seats/types';
@@ -261,9 +262,20 @@ export class QueueStore {
     });
   }
 
-  /** Licenses with sockets waiting (a sweep serves them, in case a release's serving was lost). */
+  /**
+   * Licenses with sockets waiting and seats free (a sweep serves them, in case a release's serving
+   * was lost): one read, and no transaction at all while every queue waits on a full license.
+   */
   async queuedLicenses(): Promise<string[]> {
-    const rows = await this.s.db.selectFrom('queue_entries').select('license_id').distinct().where('left_at', 'is', null).execute();
+    const rows = await this.s.db
+      .selectFrom('queue_entries as e')
+      .innerJoin('licenses as l', 'l.id', 'e.license_id')
+      .select('e.license_id')
+      .distinct()
+      .where('e.left_at', 'is', null)
+      .where('l.status', '=', LicenseStatus.Active)
+      .where(sql<boolean>`l.seats_in_use < l.seats * l.overage`)
+      .execute();
     return rows.map((r) => r.license_id);
   }
 

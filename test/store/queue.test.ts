@@ -33,12 +33,25 @@ forEachStore('queue', (nodes) => {
     expect(seen.map((g) => [g.socketId, g.resumed, g.seatsInUse])).toEqual([['sock-light', false, 2]]);
     expect(await seatsInUse(store!, license.id)).toBe(2);
     expect((await store!.queuePlaces(license.id)).map((p) => [p.socketId, p.position])).toEqual([['sock-heavy', 1]]);
+    // The backstop looks only at queues with a seat free: none here.
+    expect(await store!.queuedLicenses()).toEqual([]);
     // More seats: the heavy one fits now.
     await store!.updateLicense(license.id, { seats: 4 }, 30);
     await new Promise((r) => setImmediate(r));
     expect(seen.map((g) => g.socketId)).toEqual(['sock-light', 'sock-heavy']);
     expect(await seatsInUse(store!, license.id)).toBe(4);
     expect(await store!.queuePlaces(license.id)).toEqual([]);
+  });
+
+  it('the backstop finds queues with a seat free (too small for the head), and serving them changes nothing until one fits', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 3, queue: true });
+    await grant(store!, license, claimant('a'), 10);
+    await grant(store!, license, claimant('b'), 10);
+    await wait(store!, license.id, claimant('heavy', 2), 11, 'sock-heavy');
+    expect(await store!.queuedLicenses()).toEqual([license.id]);
+    expect(await store!.serveQueue(license.id, 12)).toEqual([]);
+    expect(await seatsInUse(store!, license.id)).toBe(2);
   });
 
   it('a socket that left keeps its place for a reconnect of the same seat key, and gets no seat while away', async () => {
@@ -52,6 +65,8 @@ forEachStore('queue', (nodes) => {
     expect((await store!.queuePlaces(license.id)).map((p) => p.socketId)).toEqual(['sock-c']);
     // Back within the idle timeout, on another socket: its old place, ahead of C.
     expect(await wait(store!, license.id, claimant('b'), 14, 'sock-b2')).toMatchObject({ kind: 'queued', position: 1, queueLength: 2 });
+    // Every queue waits on a full license: nothing for the backstop to serve.
+    expect(await store!.queuedLicenses()).toEqual([]);
     // Away again when the seat frees: C gets it, B keeps its place.
     await store!.leaveQueue('sock-b2', 15);
     await store!.endSession(a.session.id, 'kicked', 16);

@@ -43,6 +43,7 @@ import { clearPolicyErrors, policyFieldset, POLICY_NAMES, type PolicyName, readP
 import { overageCardLine, overageFigure, overageInUse, poolsSection, renderPools } from './pools';
 import { queueCardLine, queueSection, renderQueue, setQueue, setQueues } from './queue-board';
 import { loadWebhooks, setupWebhooks, webhooksLicenses } from './webhooks';
+import { loadRequests, recentRequests, renderRequests, requestHeard, requestsSection } from './seat-requests';
 import './style.css';
 
 const MAX_DENIALS = 200;
@@ -176,6 +177,13 @@ function signIn(token: string): void {
     if (releases && !before?.warnedAt) announce(`${displayName(change.session)} is released for inactivity at ${new Date(releases).toLocaleTimeString()} unless they use the app.`);
   });
   s.on('admin:license-removed', ({ licenseId }) => removeLicense(licenseId));
+  s.on('admin:seat-request', ({ licenseId, ...r }) => {
+    requestHeard(licenseId, r);
+    renderLicenses();
+    if (licenseId === state.selected) renderRequests(licenseId);
+    const l = state.licenses.get(licenseId);
+    if (l && licenseId === state.selected) announce(`${r.name ?? r.userId ?? 'Someone'} asked for a seat of ${l.name}.`);
+  });
   s.on('admin:queue', ({ licenseId, ...q }) => {
     if (state.removed.has(licenseId)) return;
     setQueue(licenseId, q);
@@ -269,6 +277,7 @@ function renderLicenses(): void {
       l.maxActivations !== null ? h('span', { class: 'card-id' }, `${state.activations.get(l.id) ?? 0} of ${l.maxActivations} activations`) : null,
       overageCardLine(l),
       queueCardLine(l),
+      recentRequests(l.id, Date.now()) > 0 ? h('span', { class: 'card-requests' }, `${recentRequests(l.id, Date.now())} asked for a seat lately`) : null,
       meter(l),
       h('span', { class: 'badges' }, badges(l)),
     );
@@ -387,6 +396,7 @@ function renderDetail(rebuild: boolean): void {
           { 'aria-labelledby': 'denials-heading' },
           h('h3', { id: 'denials-heading' }, 'Denials'),
           h('ol', { id: 'denials', class: 'feed', tabindex: 0, 'aria-labelledby': 'denials-heading' }),
+          requestsSection(),
         ),
       ),
       activationsSection(),
@@ -416,6 +426,7 @@ function renderDetail(rebuild: boolean): void {
     renderSessions();
     renderDenials();
     refreshActivations();
+    void loadRequests(l, renderLicenses);
   }
   fill($('#license-title'), l.name, ' ', h('small', { class: 'muted' }, l.id), ' ', badges(l));
   fill(

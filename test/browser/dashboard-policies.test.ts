@@ -75,10 +75,20 @@ describeBrowser('dashboard policies', () => {
     await page.waitForFunction(() => document.querySelectorAll('#queue tbody tr').length === 1 && document.querySelector('#queue tbody tr td:nth-child(2)')?.textContent === 'rosa');
     expect(await page.locator('#queue tbody tr td').first().textContent()).toBe('1');
 
+    // A denied user asks for a seat: the request shows in the license's feed and on its card, live.
+    const ask = (token: string, message: string) =>
+      fetch(`${url}/api/v1/seat-requests`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message }) });
+    expect((await ask(await sign(license, { sid: 'x1', sub: 'xena', name: 'Xena' }), 'Deadline at noon, please')).status).toBe(201);
+    await page.locator('#requests li.request').waitFor({ timeout: 5000 });
+    expect(await page.locator('#requests li.request').textContent()).toContain('Xena: Deadline at noon, please');
+    await card.locator('text=1 asked for a seat lately').waitFor({ timeout: 5000 });
+
     const dark = await chrome.newPage(await chrome.newContext());
     await dark.emulateMedia({ colorScheme: 'dark' });
     await signIn(dark, url, tenant.adminToken, license.id);
     await dark.locator('#queue tbody tr[data-position="1"]').waitFor();
+    expect(await dark.locator('#requests li.request .who').textContent()).toBe('Xena');
+    expect(await dark.locator(`.card[data-license="${license.id}"]`).textContent()).toContain('1 asked for a seat lately');
     await screenshot(dark, 'dashboard-policies-dark');
     const phone = await chrome.newPage(await chrome.newContext(PHONE));
     await signIn(phone, url, tenant.adminToken, license.id);

@@ -58,8 +58,9 @@ function panelFrame(operator: boolean): HTMLElement {
     h('p', { id: 'webhooks-summary', class: 'muted' }),
     // What an action did (or why it failed); a reload of the list leaves it be.
     h('p', { id: 'webhooks-status', class: 'muted', role: 'status' }),
-    createForm(),
+    // Under the list it belongs to, above the form.
     h('section', { id: 'deliveries-section', 'aria-labelledby': 'deliveries-heading', hidden: true }, h('h3', { id: 'deliveries-heading', tabindex: -1 }, 'Deliveries'), h('div', { id: 'deliveries-box' })),
+    createForm(),
   );
 }
 

@@ -219,6 +219,13 @@ describeBrowser('dashboard policies', () => {
     expect(cells[2]).toBe('1');
     expect(cells[4]).toBe('HTTP 204');
     await screenshot(page, 'dashboard-webhooks');
+    // On a phone: the panel and its deliveries fit the width.
+    const phone = await chrome.newPage(await chrome.newContext(PHONE));
+    await signIn(phone, url, tenant.adminToken, license.id);
+    await phone.click(`#webhooks tr[data-webhook="${hook.id}"] button.deliveries`);
+    await phone.locator('#deliveries tbody tr').first().waitFor({ timeout: 5000 });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    await phone.locator('#webhooks-panel').screenshot({ path: 'test-results/browser/dashboard-webhooks-phone.png' });
 
     await page.click(`#webhooks tr[data-webhook="${hook.id}"] button.delete`);
     await page.click('#confirm-cancel');

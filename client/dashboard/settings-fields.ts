@@ -94,7 +94,11 @@ export function fieldHint(f: Field, l: LicenseView, limits: Partial<AdminLimits>
   switch (f.name) {
     case 'seats': {
       const range = l.seatCap !== null ? `A whole number from 0 to ${l.seatCap} (the plan's cap).` : 'A whole number, 0 or more.';
-      return l.seatsInUse > 0 ? `${range} ${l.seatsInUse} in use now: fewer ends the newest sessions.` : range;
+      if (l.seatsInUse === 0) return range;
+      // With overage, what must fit is seats × overage, not seats.
+      return l.overage > 1
+        ? `${range} ${l.seatsInUse} in use now: seats × overage (${l.overage}) below that ends the newest sessions.`
+        : `${range} ${l.seatsInUse} in use now: fewer ends the newest sessions.`;
     }
     case 'deniedMessage':
       return `Shown to people who find no free seat. Up to ${MAX_MESSAGE} characters.`;

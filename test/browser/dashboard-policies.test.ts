@@ -48,6 +48,7 @@ describeBrowser('dashboard policies', () => {
     await card.locator('text=overage in use: 1 of 1').waitFor({ timeout: 5000 });
     expect(await card.locator('.badge.overage').textContent()).toBe('overage +1');
     expect(await page.locator('#overage-figure').textContent()).toBe('overage ×1.5: 1 of 1 extra seat in use');
+    expect(await page.textContent('#hint-seats')).toContain('3 in use now: seats × overage (1.5) below that ends the newest sessions.');
     // The group's row: reserved now, held, its limit.
     const row = page.locator('#pools tr[data-group="design"]');
     expect(await row.locator('th').textContent()).toBe('design');

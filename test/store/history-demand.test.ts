@@ -50,4 +50,20 @@ forEachStore('history: unmet demand', (nodes) => {
     await store!.pruneHistory(10_000);
     expect((await store!.history(license.id, [0, 86_400_000]))[0]).toMatchObject({ queuedGranted: 0, unmetDemand: 0 });
   });
+
+  it("lists several licenses' queues in one read, each cut to the limit, with each queue's whole length", async () => {
+    const [store] = await nodes(1);
+    const a = await newLicense(store!, { seats: 0, queue: true });
+    const b = await newLicense(store!, { seats: 0, queue: true });
+    const quiet = await newLicense(store!, { seats: 0, queue: true });
+    const wait = (l: typeof a, key: string, at: number) =>
+      store!.admit({ licenseId: l.id, socketId: `${l.id}-${key}`, nodeId: 'node-a', claimant: claimant(key, 1, { userId: key }), now: at, queue: true });
+    for (const [l, key, at] of [[a, 'a1', 1], [b, 'b1', 2], [a, 'a2', 3], [b, 'b2', 4], [a, 'a3', 5]] as const) expect((await wait(l, key, at)).kind).toBe('queued');
+    const listed = await store!.listQueues([a.id, b.id, quiet.id], 2);
+    const by = (id: string) => listed.filter((q) => q.licenseId === id).map((q) => [q.position, q.userId, q.queueLength]);
+    expect(by(a.id)).toEqual([[1, 'a1', 3], [2, 'a2', 3]]);
+    expect(by(b.id)).toEqual([[1, 'b1', 2], [2, 'b2', 2]]);
+    expect(by(quiet.id)).toEqual([]);
+    expect(await store!.listQueues([], 2)).toEqual([]);
+  });
 });

@@ -31,7 +31,9 @@ export const FAST: Partial<SeatServerConfig> = {
 
 export function tempDir(prefix = 'seats-'): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried: a SQLite store still open in the directory (its checkpointer thread) may write a file
+  // back while it is being removed (ENOTEMPTY).
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
   return dir;
 }
 

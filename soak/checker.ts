@@ -1,11 +1,15 @@
 // The soak's independent checker: holds what the clients saw (soak/record.ts) against what the
 // database says (soak/truth.ts), continuously, and reports every broken invariant of DESIGN.md.
 // It imports nothing from server/ or shared/: it knows the tables and the contract, not the code.
+import { capacityOf, checkGroups, checkInactiveOverdue, checkInactiveRelease, checkQueue, type PolicyContext } from './policy-checks';
 import type { Conn, Gaps, OpLog } from './record';
 import { denialKey, type Snapshot, type Truth } from './truth';
 
 /** End reasons a client must be told of; idle_timeout is the only release that needs no client. */
-const TOLD = new Set(['kicked', 'ended_by_app', 'license_suspended', 'seats_reduced', 'deactivated']);
+const TOLD = new Set(['kicked', 'ended_by_app', 'license_suspended', 'seats_reduced', 'deactivated', 'inactive', 'license_deleted']);
+
+/** A lease learns that its seat is gone at its next renewal: this much later than a socket would. */
+export const LEASE_TOLD_MS = 4000;
 
 export interface Violation {
   check: string;
@@ -32,6 +36,11 @@ export interface CheckerOptions {
   nodeTimeoutMs: number;
   /** socket.io ping interval + timeout: how long a node takes to notice a client gone silent. */
   pingMs: number;
+  /** SWEEP_INTERVAL_MS and ACTIVITY_FLUSH_MS of the nodes. */
+  sweepMs: number;
+  activityFlushMs: number;
+  /** The license's inactivity timeout, ms (undefined or null: none). */
+  inactivityMs: (licenseId: string) => number | null | undefined;
 }
 
 export class Checker {
@@ -48,9 +57,28 @@ export class Checker {
   private readonly releasedDone = new Set<number>();
   private readonly denialsReported = new Map<string, number>();
   private serverCutsChecked = 0;
+  /** Queued clients waiting while a seat is free: since when. */
+  private readonly waitingSince = new Map<string, number>();
+  /** Connection rows of sockets whose client was not told `seat:granted` (yet): since when. */
+  private readonly untold = new Map<number, number>();
+  private readonly policy: PolicyContext;
 
   constructor(o: CheckerOptions) {
     this.o = o;
+    this.policy = {
+      violate: (v, once) => this.violate(v, once),
+      overdue: (t, now) => this.overdue(t, now),
+      gaps: o.gaps,
+      sweepMs: o.sweepMs,
+      activityFlushMs: o.activityFlushMs,
+      nodeTimeoutMs: o.nodeTimeoutMs,
+    };
+  }
+
+  private bySocket(): Map<string, Conn> {
+    const m = new Map<string, Conn>();
+    for (const c of this.o.conns()) if (c.socketId) m.set(c.socketId, c);
+    return m;
   }
 
   private violate(v: Omit<Violation, 'op' | 'at'>, once: string): void {
@@ -68,9 +96,13 @@ export class Checker {
   async sample(): Promise<void> {
     const snap = await this.o.truth.snapshot();
     this.samples++;
+    const bySocket = this.bySocket();
     this.checkSeats(snap);
-    this.checkRows(snap);
+    this.checkRows(snap, bySocket);
     this.checkHolders(snap);
+    checkGroups(this.policy, snap);
+    checkQueue(this.policy, snap, bySocket, this.waitingSince);
+    checkInactiveOverdue(this.policy, snap);
   }
 
   private checkSeats(snap: Snapshot): void {
@@ -78,8 +110,10 @@ export class Checker {
     for (const s of snap.sessions) held.set(s.licenseId, (held.get(s.licenseId) ?? 0) + s.weight);
     for (const l of snap.licenses) {
       const sum = held.get(l.id) ?? 0;
-      if (sum > l.seats) {
-        this.violate({ check: 'seats-exceeded', licenseId: l.id, message: `license ${l.id} holds ${sum} seats of ${l.seats}` }, `seats:${l.id}:${sum}:${l.seats}`);
+      const capacity = capacityOf(l);
+      if (sum > capacity) {
+        const of = l.overage === 1 ? `${l.seats}` : `floor(${l.seats} seats × overage ${l.overage}) = ${capacity}`;
+        this.violate({ check: 'seats-exceeded', licenseId: l.id, message: `license ${l.id} holds ${sum} seats of ${of}` }, `seats:${l.id}:${sum}:${capacity}`);
       }
       if (sum !== l.seatsInUse) {
         this.violate(
@@ -104,8 +138,12 @@ export class Checker {
     }
   }
 
-  /** Connection rows and sessions agree, and no row outlives its socket. */
-  private checkRows(snap: Snapshot): void {
+  /**
+   * Connection rows and sessions agree; no socket's row outlives its socket, nor a lease's row its
+   * deadline (`renew_by`, by more than a sweep and the slack of idle deadlines); a socket whose row
+   * the store wrote is told `seat:granted`.
+   */
+  private checkRows(snap: Snapshot, bySocket: Map<string, Conn>): void {
     const sessions = new Map(snap.sessions.map((s) => [s.id, s]));
     const rowsOf = new Map<string, number>();
     for (const c of snap.connections) rowsOf.set(c.sessionId, (rowsOf.get(c.sessionId) ?? 0) + 1);
@@ -118,12 +156,13 @@ export class Checker {
         this.violate({ check: 'idle-with-socket', licenseId: s.licenseId, sessionId: s.id, message: `session ${s.id} is idle with ${rows} connection rows` }, `idlesock:${s.id}`);
       }
     }
-    const bySocket = new Map<string, Conn>();
-    for (const c of this.o.conns()) if (c.socketId) bySocket.set(c.socketId, c);
     // A closed socket's row must go: at once on a close, after the node timeout for a dead node,
     // after the ping timeout for a client gone silent.
     const allowance = this.o.nodeTimeoutMs + this.o.pingMs + 1500;
+    const leaseAllowance = this.o.sweepMs + this.o.nodeTimeoutMs + 1000;
+    const grantGrace = this.o.nodeTimeoutMs + 2000;
     const seen = new Set<string>();
+    const untold = new Set<number>();
     for (const row of snap.connections) {
       seen.add(row.socketId);
       const session = sessions.get(row.sessionId);
@@ -131,6 +170,37 @@ export class Checker {
         this.violate({ check: 'row-without-session', sessionId: row.sessionId, message: `connection row ${row.socketId} points to no session (${row.sessionId})` }, `orphan:${row.socketId}`);
       }
       const conn = bySocket.get(row.socketId);
+      if (row.renewBy !== null) {
+        // A lease: its row goes by its deadline, whoever knows of it (a POST retried after a lost
+        // answer leaves a lease no client knows, which lapses like any other).
+        const late = this.overdue(row.renewBy, snap.at);
+        if (late > leaseAllowance) {
+          this.violate(
+            { check: 'lease-overdue', licenseId: conn?.licenseId, sessionId: row.sessionId, tab: conn?.tab, message: `lease row ${row.socketId} outlived its renewBy by ${late} ms (allowed ${leaseAllowance}): it holds the seat` },
+            `leaselive:${row.socketId}`,
+          );
+        }
+        if (!conn || conn.end?.kind !== 'client' || conn.end.at >= snap.at) continue;
+        // Deleted (204): the row goes with the answer.
+      } else if (conn && !conn.grant && !conn.end) {
+        // Queued or admitted: the client hears seat:granted soon after the row is written.
+        untold.add(conn.n);
+        const since = this.untold.get(conn.n) ?? snap.at;
+        this.untold.set(conn.n, since);
+        const late = this.overdue(since, snap.at);
+        if (late > grantGrace) {
+          this.violate(
+            {
+              check: 'granted-not-told',
+              licenseId: conn.licenseId,
+              sessionId: row.sessionId,
+              tab: conn.tab,
+              message: `socket ${row.socketId} (tab ${conn.tab}${conn.queuedAt ? ', queued' : ''}) holds a connection row of session ${row.sessionId} for ${late} ms, but was not told seat:granted`,
+            },
+            `untold:${conn.n}`,
+          );
+        }
+      }
       if (!conn) {
         const since = this.unknownRows.get(row.socketId) ?? snap.at;
         this.unknownRows.set(row.socketId, since);
@@ -156,6 +226,7 @@ export class Checker {
       }
     }
     for (const id of this.unknownRows.keys()) if (!seen.has(id)) this.unknownRows.delete(id);
+    for (const n of this.untold.keys()) if (!untold.has(n)) this.untold.delete(n);
   }
 
   /** Every client that believes it holds a seat does, or is told it lost it within a grace. */
@@ -164,7 +235,8 @@ export class Checker {
     const sockets = new Set(snap.connections.map((c) => c.socketId));
     const grace = this.o.nodeTimeoutMs + 2000;
     for (const c of this.o.conns()) {
-      if (!c.grant || c.end || c.grant.at >= snap.at) {
+      // A lease claims its seat up to its deadline only (a renewal on the way may move it).
+      if (!c.grant || c.end || c.grant.at >= snap.at || (c.lease && snap.at > c.lease.renewBy - 500)) {
         this.missingSince.delete(c.n);
         continue;
       }
@@ -176,7 +248,7 @@ export class Checker {
       const since = this.missingSince.get(c.n) ?? snap.at;
       this.missingSince.set(c.n, since);
       const late = this.overdue(since, snap.at);
-      if (late > grace) {
+      if (late > grace + (c.lease ? LEASE_TOLD_MS : 0)) {
         const what = live.has(c.grant.sessionId) ? 'its socket has no connection row' : 'the session is gone';
         this.violate(
           {
@@ -216,9 +288,11 @@ export class Checker {
       this.releasedDone.add(r.id);
       this.releasesChecked++;
       const conns = byRelease.get(r.sessionId) ?? [];
+      const inactivityMs = this.o.inactivityMs(r.licenseId);
       if (r.reason === 'idle_timeout') this.checkIdleRelease(r, conns);
       else if (TOLD.has(r.reason)) this.checkToldRelease(r, conns);
-      else this.violate({ check: 'unknown-reason', licenseId: r.licenseId, sessionId: r.sessionId, message: `session ${r.sessionId} released with reason "${r.reason}"` }, `reason:${r.id}`);
+      if (r.reason === 'inactive' && inactivityMs) checkInactiveRelease(this.policy, r, conns, inactivityMs);
+      if (r.reason !== 'idle_timeout' && !TOLD.has(r.reason)) this.violate({ check: 'unknown-reason', licenseId: r.licenseId, sessionId: r.sessionId, message: `session ${r.sessionId} released with reason "${r.reason}"` }, `reason:${r.id}`);
     }
 
     const conns = this.o.conns();
@@ -240,7 +314,9 @@ export class Checker {
     let lastGone = -Infinity;
     for (const c of conns) {
       if (c.grant!.at > r.at) continue;
-      const end = c.end && c.end.at <= r.at ? c.end : undefined;
+      // A lease is gone at its deadline (or when deleted); it hears of the release only later.
+      const endAt = c.lease ? Math.min(c.end?.at ?? Infinity, c.lease.renewBy) : c.end?.at;
+      const end = endAt !== undefined && endAt <= r.at ? { at: endAt } : undefined;
       if (!end) {
         this.violate(
           {

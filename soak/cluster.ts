@@ -21,6 +21,8 @@ export const TIMING = {
   pingIntervalMs: 1000,
   pingTimeoutMs: 1000,
   kickCooldownSec: 1,
+  /** How often a node writes the `session:activity` it heard (an inactivity release waits this long). */
+  activityFlushMs: 200,
 };
 
 export interface SoakNode {
@@ -69,6 +71,8 @@ export class SoakCluster {
       PING_TIMEOUT_MS: String(TIMING.pingTimeoutMs),
       KICK_COOLDOWN_SEC: String(TIMING.kickCooldownSec),
       IDLE_TIMEOUT_MIN_SEC: '1',
+      INACTIVITY_TIMEOUT_MIN_SEC: '1',
+      ACTIVITY_FLUSH_MS: String(TIMING.activityFlushMs),
       // Every client comes from loopback: no per-address connect limit.
       CONNECT_RATE_PER_SEC: '0',
       PG_POOL_SIZE: '5',

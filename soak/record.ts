@@ -15,7 +15,9 @@ export type ConnEnd =
   /** The handshake failed (`connect_error`), with its reason code. */
   | { at: number; kind: 'refused'; reason: string }
   /** The client's network went silent, on purpose (a fault): from now on it is deaf and mute. */
-  | { at: number; kind: 'silent' };
+  | { at: number; kind: 'silent' }
+  /** An HTTP lease the client stopped renewing: it let go at its `renewBy` (`at`). */
+  | { at: number; kind: 'lapsed' };
 
 export interface Claims {
   sid?: string;
@@ -24,6 +26,8 @@ export interface Claims {
   ins?: string;
   name?: string;
   weight?: number;
+  /** The claimant's group (reservations and group limits). */
+  grp?: string;
 }
 
 /** One socket of one tab, from its connect to its end. A tab that reconnects has several. */
@@ -41,6 +45,12 @@ export interface Conn {
   socketId?: string;
   grant?: { at: number; sessionId: string; resumed: boolean };
   end?: ConnEnd;
+  /** The socket asked to wait (`auth.queue`) and was told `seat:queued` (first time). */
+  queuedAt?: number;
+  /** An HTTP lease instead of a socket: its id (the row is `lease:<id>`) and latest deadline. */
+  lease?: { leaseId: string; renewBy: number };
+  /** When the client sent `session:activity` (the newest few). */
+  activity?: number[];
 }
 
 export interface LogEntry {
@@ -82,6 +92,11 @@ export class Gaps {
     if (from === undefined) return;
     this.open.delete(name);
     this.closed.push({ from, to: Date.now() });
+  }
+  /** Whether a gap was open, or `ms` from its start or end, at `t`. */
+  near(t: number, ms: number): boolean {
+    for (const from of this.open.values()) if (t >= from - ms) return true;
+    return this.closed.some((g) => t >= g.from - ms && t <= g.to + ms);
   }
   /** The earliest moment at or after `t` from which the service has been up without a break. */
   clearFrom(t: number): number {

@@ -94,6 +94,7 @@ async function main(): Promise<number> {
   const truth = o.sqlite ? sqliteTruth(cluster.databaseUrl) : postgresTruth(cluster.databaseUrl);
   const workload = new Workload(cluster, rng, log, o.maxTabs);
   const idle = new Map(LICENSES.map((l) => [l.id, l.idleSec * 1000]));
+  const inactivity = new Map(LICENSES.map((l) => [l.id, l.inactivitySec ? l.inactivitySec * 1000 : null]));
   const checker = new Checker({
     truth,
     log,
@@ -103,6 +104,9 @@ async function main(): Promise<number> {
     idleMs: (id) => idle.get(id)!,
     nodeTimeoutMs: TIMING.nodeTimeoutMs,
     pingMs: TIMING.pingIntervalMs + TIMING.pingTimeoutMs,
+    sweepMs: TIMING.sweepMs,
+    activityFlushMs: TIMING.activityFlushMs,
+    inactivityMs: (id) => inactivity.get(id),
   });
   const where = o.sqlite ? '1 node on SQLite' : '3 nodes on PostgreSQL and Redis';
   process.stdout.write(`soak: seed ${o.seed}, ${where}, up to ${o.ops} operations at ${o.rate}/s, ${o.faults} faults\n`);
@@ -158,8 +162,10 @@ async function main(): Promise<number> {
     // Every client leaves; once every hold has run out (and silent clients are noticed), nothing
     // may be left held.
     await workload.closeAll();
+    // A lease whose POST answer was lost (and retried) is known to no client: it lapses by itself.
     const longestIdle = Math.max(...LICENSES.map((l) => l.idleSec * 1000));
-    await sleep(longestIdle + TIMING.nodeTimeoutMs + TIMING.pingIntervalMs + TIMING.pingTimeoutMs + 2000);
+    const longestLease = Math.max(...LICENSES.map((l) => (l.leaseSec ?? 0) * 1000 + l.idleSec * 1000 + TIMING.sweepMs + 1000));
+    await sleep(Math.max(longestIdle + TIMING.nodeTimeoutMs + TIMING.pingIntervalMs + TIMING.pingTimeoutMs + 2000, longestLease));
     running = false;
     await Promise.all([sampling, historyLoop]);
     await checker.sample();
@@ -217,15 +223,19 @@ async function report(r: {
   const { workload: w, checker: c } = r;
   const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   const grants = w.conns.filter((x) => x.grant);
+  const leases = w.conns.filter((x) => x.node === 'http');
+  const queued = w.conns.filter((x) => x.queuedAt !== undefined);
   const ends = new Map<string, number>();
   for (const x of w.conns) if (x.end) ends.set(x.end.kind === 'ended' || x.end.kind === 'denied' || x.end.kind === 'refused' ? `${x.end.kind} ${x.end.reason}` : x.end.kind, (ends.get(x.end.kind === 'ended' || x.end.kind === 'denied' || x.end.kind === 'refused' ? `${x.end.kind} ${x.end.reason}` : x.end.kind) ?? 0) + 1);
   const faults = [...r.faultsDone.values()].reduce((a, b) => a + b, 0);
   const lines = [
     `operations: ${r.done} in ${(r.opsMs / 1000).toFixed(1)} s (${Math.round(r.done / (r.opsMs / 1000))}/s): ${list(w.counts)}`,
     `faults: ${faults} (${list(r.faultsDone) || 'none'}); service gaps (database away or no node): ${r.gaps.total}`,
-    `clients: ${w.conns.length} sockets, ${grants.length} grants (${grants.filter((x) => x.grant!.resumed).length} resumed), ${w.denialsSeen.length} denials seen`,
+    `clients: ${w.conns.length - leases.length} sockets and ${leases.length} lease requests, ${grants.length} grants (${grants.filter((x) => x.grant!.resumed).length} resumed, ${leases.filter((x) => x.grant).length} leases), ${w.denialsSeen.length} denials seen`,
+    `policies: ${queued.length} queued (${queued.filter((x) => x.grant).length} granted from the queue), ${w.conns.filter((x) => x.activity?.length).length} sockets sent activity, ${w.conns.filter((x) => x.end?.kind === 'ended' && x.end.reason === 'inactive').length} told inactive, ${leases.filter((x) => x.end?.kind === 'lapsed').length} leases lapsed`,
     `socket ends: ${list(ends)}`,
     `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
+    `grants by license: ${list(new Map(LICENSES.map((l) => [l.id, grants.filter((x) => x.licenseId === l.id).length])))}`,
     `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
     `violations: ${c.violations.length}`,
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,

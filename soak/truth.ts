@@ -9,6 +9,13 @@ export interface LicenseRow {
   seats: number;
   seatsInUse: number;
   status: string;
+  /** Seats may be held up to floor(seats × overage). */
+  overage: number;
+  queue: boolean;
+  /** Parsed from the JSON column; `window` only when the reservation has one. */
+  reservations: Array<{ group: string; seats: number; window?: unknown }>;
+  groupLimits: Array<{ group: string; max: number }>;
+  inactivityTimeoutSec: number | null;
 }
 
 export interface SessionRow {
@@ -17,12 +24,23 @@ export interface SessionRow {
   weight: number;
   state: string;
   expiresAt: number | null;
+  group: string | null;
+  startedAt: number;
+  lastActivityAt: number | null;
 }
 
 export interface ConnectionRow {
   socketId: string;
   sessionId: string;
   nodeId: string;
+  /** An HTTP lease's deadline; null for a socket. */
+  renewBy: number | null;
+}
+
+export interface QueueRow {
+  socketId: string;
+  licenseId: string;
+  leftAt: number | null;
 }
 
 /** One consistent view of the seat tables, read in a single transaction. */
@@ -32,6 +50,7 @@ export interface Snapshot {
   licenses: LicenseRow[];
   sessions: SessionRow[];
   connections: ConnectionRow[];
+  queue: QueueRow[];
 }
 
 export interface Released {
@@ -59,9 +78,10 @@ export function denialKey(d: { licenseId: string; reason: string; sessionRef?: s
 }
 
 const SQL = {
-  licenses: 'select id, seats, seats_in_use, status from licenses',
-  sessions: 'select id, license_id, weight, state, expires_at from sessions',
-  connections: 'select socket_id, session_id, node_id from connections',
+  licenses: 'select id, seats, seats_in_use, status, overage, queue, reservations, group_limits, inactivity_timeout_sec from licenses',
+  sessions: 'select id, license_id, weight, state, expires_at, grp, started_at, last_activity_at from sessions',
+  connections: 'select socket_id, session_id, node_id, renew_by from connections',
+  queue: 'select socket_id, license_id, left_at from queue_entries',
   released: "select id, license_id, session_id, reason, at from seat_events where type = 'released' and at >= $1",
   sessionEvents: 'select type, reason, at, seats_in_use from seat_events where session_id = $1 order by id',
   denials:
@@ -70,15 +90,31 @@ const SQL = {
 
 type Row = Record<string, unknown>;
 const num = (v: unknown) => Number(v);
-const toLicense = (r: Row): LicenseRow => ({ id: String(r.id), seats: num(r.seats), seatsInUse: num(r.seats_in_use), status: String(r.status) });
+const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : (v ?? []));
+const toLicense = (r: Row): LicenseRow => ({
+  id: String(r.id),
+  seats: num(r.seats),
+  seatsInUse: num(r.seats_in_use),
+  status: String(r.status),
+  overage: num(r.overage),
+  queue: Boolean(num(r.queue)),
+  reservations: json(r.reservations),
+  groupLimits: json(r.group_limits),
+  inactivityTimeoutSec: numOrNull(r.inactivity_timeout_sec),
+});
 const toSession = (r: Row): SessionRow => ({
   id: String(r.id),
   licenseId: String(r.license_id),
   weight: num(r.weight),
   state: String(r.state),
   expiresAt: r.expires_at === null ? null : num(r.expires_at),
+  group: r.grp === null ? null : String(r.grp),
+  startedAt: num(r.started_at),
+  lastActivityAt: numOrNull(r.last_activity_at),
 });
-const toConnection = (r: Row): ConnectionRow => ({ socketId: String(r.socket_id), sessionId: String(r.session_id), nodeId: String(r.node_id) });
+const toConnection = (r: Row): ConnectionRow => ({ socketId: String(r.socket_id), sessionId: String(r.session_id), nodeId: String(r.node_id), renewBy: numOrNull(r.renew_by) });
+const toQueue = (r: Row): QueueRow => ({ socketId: String(r.socket_id), licenseId: String(r.license_id), leftAt: numOrNull(r.left_at) });
 const toEvent = (r: Row) => ({ type: String(r.type), reason: r.reason === null ? null : String(r.reason), at: num(r.at), seatsInUse: num(r.seats_in_use) });
 const toReleased = (r: Row): Released => ({ id: num(r.id), licenseId: String(r.license_id), sessionId: String(r.session_id), reason: String(r.reason), at: num(r.at) });
 function countDenials(rows: Row[]): Map<string, number> {
@@ -135,7 +171,8 @@ export function postgresTruth(url: string): Truth {
           const licenses = (await c.query(SQL.licenses)).rows.map(toLicense);
           const sessions = (await c.query(SQL.sessions)).rows.map(toSession);
           const connections = (await c.query(SQL.connections)).rows.map(toConnection);
-          return { at, licenses, sessions, connections };
+          const queue = (await c.query(SQL.queue)).rows.map(toQueue);
+          return { at, licenses, sessions, connections, queue };
         } finally {
           await c.query('rollback').catch(() => {});
         }
@@ -158,14 +195,16 @@ export function sqliteTruth(file: string): Truth {
   const licenses = q(SQL.licenses);
   const sessions = q(SQL.sessions);
   const connections = q(SQL.connections);
+  const queue = q(SQL.queue);
   const released = q(SQL.released);
   const denials = q(SQL.denials);
   const sessionEvents = q(SQL.sessionEvents);
-  // A read transaction: the three reads see one version of the database.
+  // A read transaction: the reads see one version of the database.
   const snap = db.transaction(() => ({
     licenses: (licenses.all() as Row[]).map(toLicense),
     sessions: (sessions.all() as Row[]).map(toSession),
     connections: (connections.all() as Row[]).map(toConnection),
+    queue: (queue.all() as Row[]).map(toQueue),
   }));
   return {
     snapshot: async () => ({ at: Date.now(), ...snap() }),

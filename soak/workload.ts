@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { blackholeProxy } from '../test/support/blackhole';
 import { SOAK_ADMIN_TOKEN, type SoakCluster, sleep } from './cluster';
+import { Leases } from './leases';
 import type { Claims, Conn, OpLog } from './record';
 import type { Rng } from './rng';
 
@@ -17,6 +18,18 @@ export interface LicenseSpec {
   keys: number;
   /** Heaviest weight claim (1 = no weight claim). */
   maxWeight: number;
+  /** The policies of today, set on the license when made (docs/contract.md). */
+  queue?: boolean;
+  overage?: number;
+  reservations?: Array<{ group: string; seats: number }>;
+  groupLimits?: Array<{ group: string; max: number }>;
+  /** The `grp` claim of seat key k is `groups[k % groups.length]` ('' for none). */
+  groups?: string[];
+  /** Leases are taken on it (`leaseIntervalSec`, short so leases lapse within a run). */
+  leaseSec?: number;
+  inactivitySec?: number;
+  /** Its seats never change (the reservation invariant holds only while seats and reservations do). */
+  fixedSeats?: boolean;
 }
 
 /** Every seat key, several weights and idle holds, and pools a little larger than the seats. */
@@ -27,7 +40,39 @@ export const LICENSES: LicenseSpec[] = [
   { id: 'soak-pos', seatKey: ['device'], seats: 3, idleSec: 4, keys: 6, maxWeight: 1 },
   { id: 'soak-floating', seatKey: ['user'], seats: 2, idleSec: 3, keys: 5, maxWeight: 1 },
   { id: 'soak-mixed', seatKey: ['session'], seats: 5, idleSec: 2, keys: 9, maxWeight: 2 },
+  // The policies: a queue, overage, a reservation and a group limit, HTTP leases, inactivity.
+  { id: 'soak-queue', seatKey: ['session'], seats: 3, idleSec: 2, keys: 8, maxWeight: 1, queue: true },
+  { id: 'soak-overage', seatKey: ['user'], seats: 3, idleSec: 2, keys: 8, maxWeight: 1, overage: 1.5, leaseSec: 10 },
+  {
+    id: 'soak-groups',
+    seatKey: ['session'],
+    seats: 5,
+    idleSec: 2,
+    keys: 12,
+    maxWeight: 1,
+    reservations: [{ group: 'night', seats: 2 }],
+    groupLimits: [{ group: 'contractors', max: 2 }],
+    groups: ['night', 'contractors', ''],
+    fixedSeats: true,
+  },
+  { id: 'soak-lease', seatKey: ['device'], seats: 3, idleSec: 2, keys: 6, maxWeight: 1, leaseSec: 10 },
+  { id: 'soak-inactive', seatKey: ['session'], seats: 6, idleSec: 2, keys: 40, maxWeight: 1, inactivitySec: 2 },
 ];
+
+/** Licenses leases are taken on, and those whose seats the `seats` operation changes. */
+const LEASED = LICENSES.filter((l) => l.leaseSec);
+const RESIZABLE = LICENSES.filter((l) => !l.fixedSeats);
+/** New tabs pick the policies' licenses twice as often as the others. */
+const POLICIES = LICENSES.filter((l) => l.queue || l.overage || l.reservations || l.leaseSec || l.inactivitySec);
+const PICKED = [...LICENSES, ...POLICIES];
+
+/** How long a tab of an inactivity license goes on sending `session:activity` after its grant. */
+const BUSY_MS = [0, 0, 1500, 5000, Infinity];
+/**
+ * A busy tab's activity: more often than once a second, so some are throttled by the server (one
+ * counted every 1.2 s at worst, well inside the 2 s timeout).
+ */
+const ACTIVITY_EVERY_MS = 400;
 
 /** The claims of a license's k-th seat key; `variant` changes claims that are not part of the key. */
 function claimsOf(spec: LicenseSpec, k: number, variant: number): Claims {
@@ -39,6 +84,8 @@ function claimsOf(spec: LicenseSpec, k: number, variant: number): Claims {
     if (part === 'device') c.dev = `d${spec.seatKey.length > 1 ? Math.floor(k / 3) : k}`;
     if (part === 'instance') c.ins = `i${k}`;
   }
+  const grp = spec.groups?.[k % spec.groups.length];
+  if (grp) c.grp = grp;
   // Claims outside the key vary from tab to tab, as they do in life (who logs into the POS).
   if (!spec.seatKey.includes('user')) c.sub = `u${(k + variant) % 4}`;
   if (!spec.seatKey.includes('device') && spec.seatKey.includes('user')) c.dev = `d${variant % 3}`;
@@ -51,7 +98,7 @@ interface Identity {
   key: string;
 }
 
-type TabState = 'connecting' | 'granted' | 'done';
+type TabState = 'connecting' | 'queued' | 'granted' | 'done';
 
 class Tab {
   state: TabState = 'connecting';
@@ -60,12 +107,17 @@ class Tab {
   private attempts = 0;
   /** Closed by the workload (or given up): never reconnects. */
   closed = false;
+  private activity?: NodeJS.Timeout;
 
   constructor(
     readonly n: number,
     readonly who: Identity,
     readonly claims: Claims,
     private readonly w: Workload,
+    /** Connects with `queue: true` (a license with a queue). */
+    private readonly wait = false,
+    /** On an inactivity license: how long after its first grant it sends activity. */
+    private readonly busyMs = 0,
   ) {}
 
   /** Opens a socket (through `via` when given, else to a live node) and follows what happens. */
@@ -76,7 +128,8 @@ class Tab {
     const conn: Conn = { n: this.w.conns.length, tab: this.n, licenseId: this.who.spec.id, key: this.who.key, claims: this.claims, node: url, openedAt: Date.now() };
     this.w.conns.push(conn);
     this.conn = conn;
-    const socket = io(url, { auth: { token: this.w.tokenOf(this.who.spec, this.claims) }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 8000 });
+    const auth = { token: this.w.tokenOf(this.who.spec, this.claims), ...(this.wait ? { queue: true } : {}) };
+    const socket = io(url, { auth, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 8000 });
     this.socket = socket;
     const end = (e: NonNullable<Conn['end']>) => {
       if (conn.end) return false;
@@ -89,6 +142,12 @@ class Tab {
       conn.grant = { at: Date.now(), sessionId: p.sessionId, resumed: p.resumed };
       this.state = 'granted';
       this.attempts = 0;
+      if (this.who.spec.inactivitySec) this.beBusy(socket, conn);
+    });
+    socket.on('seat:queued', () => {
+      if (conn.end || conn.grant) return;
+      conn.queuedAt ??= Date.now();
+      this.state = 'queued';
     });
     socket.on('seat:denied', (p: { reason: string }) => {
       if (!end({ at: Date.now(), kind: 'denied', reason: p.reason })) return;
@@ -120,6 +179,22 @@ class Tab {
     });
   }
 
+  /** Sends `session:activity` for `busyMs` after the first grant, then goes quiet. */
+  private beBusy(socket: Socket, conn: Conn): void {
+    clearInterval(this.activity);
+    this.busyUntil ??= Date.now() + this.busyMs;
+    if (Date.now() >= this.busyUntil) return;
+    this.activity = setInterval(() => {
+      if (conn.end || this.socket !== socket || Date.now() >= this.busyUntil!) return clearInterval(this.activity);
+      socket.emit('session:activity');
+      (conn.activity ??= []).push(Date.now());
+      if (conn.activity.length > 16) conn.activity.shift();
+    }, ACTIVITY_EVERY_MS);
+    this.activity.unref();
+  }
+
+  private busyUntil?: number;
+
   private retry(why: string): void {
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
@@ -132,6 +207,7 @@ class Tab {
   }
 
   private finish(): void {
+    clearInterval(this.activity);
     this.state = 'done';
     this.closed = true;
     this.w.untrack(this);
@@ -151,6 +227,14 @@ class Tab {
   }
 }
 
+/**
+ * Tabs of an inactivity license are spared the operations on tabs (closes, kicks, ends, other
+ * tabs, whose connects are activity) so they live long enough to go quiet, or not: each closes
+ * by itself after a while (`LIFE_MS`). License operations (seats, suspension) still reach them.
+ */
+const spared = (tab: Tab) => tab.who.spec.inactivitySec !== undefined;
+const LIFE_MS = [2500, 9000] as const;
+
 export class Workload {
   readonly conns: Conn[] = [];
   readonly denialsSeen: Array<{ at: number; licenseId: string; reason: string; claims: Claims }> = [];
@@ -165,6 +249,7 @@ export class Workload {
   private readonly suspended = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly silent: Array<{ close: () => Promise<void> }> = [];
+  readonly leases = new Leases(this);
 
   constructor(
     readonly cluster: SoakCluster,
@@ -177,7 +262,15 @@ export class Workload {
   async setup(): Promise<void> {
     const tenant = await this.rest('POST', '/tenants', { name: 'Soak' });
     for (const l of LICENSES) {
-      const made = await this.rest('POST', '/licenses', { id: l.id, name: l.id, tenantId: tenant.id, seats: l.seats, seatKey: l.seatKey, idleTimeoutSec: l.idleSec });
+      const policies = {
+        ...(l.queue ? { queue: true } : {}),
+        ...(l.overage ? { overage: l.overage } : {}),
+        ...(l.reservations ? { reservations: l.reservations } : {}),
+        ...(l.groupLimits ? { groupLimits: l.groupLimits } : {}),
+        ...(l.leaseSec ? { leaseIntervalSec: l.leaseSec } : {}),
+        ...(l.inactivitySec ? { inactivityTimeoutSec: l.inactivitySec, inactivityWarningSec: 1 } : {}),
+      };
+      const made = await this.rest('POST', '/licenses', { id: l.id, name: l.id, tenantId: tenant.id, seats: l.seats, seatKey: l.seatKey, idleTimeoutSec: l.idleSec, ...policies });
       this.secrets.set(l.id, made.secret);
       this.seats.set(l.id, l.seats);
     }
@@ -206,6 +299,10 @@ export class Workload {
     return urls.length ? urls[Math.floor(Math.random() * urls.length)] : undefined;
   }
 
+  nextTab(): number {
+    return ++this.tabN;
+  }
+
   untrack(tab: Tab): void {
     this.tabs.delete(tab);
   }
@@ -223,20 +320,32 @@ export class Workload {
   }
 
   private granted(): Tab[] {
-    return [...this.tabs].filter((t) => t.state === 'granted' && t.conn?.grant);
+    return [...this.tabs].filter((t) => t.state === 'granted' && t.conn?.grant && !spared(t));
   }
 
-  /** A new tab of `who`; `variant` (drawn when the operation is) picks the claims outside the key. */
+  /**
+   * A new tab of `who`; `variant` (drawn when the operation is) picks the claims outside the key,
+   * whether it waits in a license's queue (3 in 4) and how long it stays busy on an inactivity license.
+   */
   private newTab(who: Identity, variant: number, via?: string): Tab {
     const claims = claimsOf(who.spec, who.k, variant);
-    const tab = new Tab(++this.tabN, who, claims, this);
+    const busy = BUSY_MS[(variant + who.k) % BUSY_MS.length]!;
+    const tab = new Tab(++this.tabN, who, claims, this, who.spec.queue === true && variant !== 0, busy);
     this.tabs.add(tab);
     tab.open(via);
+    if (spared(tab)) {
+      const life = LIFE_MS[0] + ((tab.n * 7919 + variant * 131) % (LIFE_MS[1] - LIFE_MS[0]));
+      setTimeout(() => {
+        if (tab.closed) return;
+        this.log.add({ kind: 'close', detail: `tab ${tab.n} of ${who.key} after ${life} ms`, licenseId: who.spec.id, sessionId: tab.conn?.grant?.sessionId, tab: tab.n, key: who.key });
+        tab.close();
+      }, life).unref();
+    }
     return tab;
   }
 
   private identity(): Identity {
-    const spec = this.rng.pick(LICENSES);
+    const spec = this.rng.pick(PICKED);
     const k = this.rng.int(0, spec.keys - 1);
     return { spec, k, key: `${spec.id}/${k}` };
   }
@@ -246,17 +355,21 @@ export class Workload {
     const roll = this.rng.int(0, 999);
     const granted = this.granted();
     let kind =
-      roll < 300 ? 'open'
-      : roll < 400 ? 'another-tab'
-      : roll < 580 ? 'close'
-      : roll < 720 ? 'reconnect'
-      : roll < 790 ? 'end'
-      : roll < 850 ? 'kick'
-      : roll < 900 ? 'kick-open'
-      : roll < 960 ? 'seats'
-      : roll < 965 ? 'suspend'
-      : 'reconnect-late';
+      roll < 280 ? 'open'
+      : roll < 370 ? 'another-tab'
+      : roll < 540 ? 'close'
+      : roll < 670 ? 'reconnect'
+      : roll < 730 ? 'end'
+      : roll < 780 ? 'kick'
+      : roll < 820 ? 'kick-open'
+      : roll < 870 ? 'seats'
+      : roll < 875 ? 'suspend'
+      : roll < 910 ? 'reconnect-late'
+      : roll < 960 ? 'lease'
+      : roll < 980 ? 'lease-release'
+      : 'lease-lapse';
     if ((kind === 'open' || kind === 'another-tab') && this.tabs.size >= this.maxTabs) kind = 'close';
+    if (kind === 'lease' && this.leases.count >= 12) kind = 'lease-release';
     const pick = granted.length ? this.rng.pick(granted) : undefined;
     const target = this.rng.int(0, 1_000_000);
     const variant = this.rng.int(0, 3);
@@ -274,7 +387,7 @@ export class Workload {
         break;
       }
       case 'close': {
-        const all = [...this.tabs];
+        const all = [...this.tabs].filter((t) => !spared(t));
         if (!all.length) return;
         const tab = all[target % all.length]!;
         this.log.add({ kind, detail: `tab ${tab.n} of ${tab.who.key}`, licenseId: tab.who.spec.id, sessionId: tab.conn?.grant?.sessionId, tab: tab.n, key: tab.who.key });
@@ -321,8 +434,24 @@ export class Workload {
         }
         break;
       }
+      case 'lease': {
+        const spec = this.rng.pick(LEASED);
+        const k = target % spec.keys;
+        const claims = claimsOf(spec, k, variant);
+        const key = `${spec.id}/${k}`;
+        this.log.add({ kind, detail: `POST /leases for ${key}`, licenseId: spec.id, key });
+        this.track(this.leases.take(spec.id, key, claims, this.tokenOf(spec, claims)));
+        break;
+      }
+      case 'lease-release':
+      case 'lease-lapse': {
+        const conn = this.leases.stop(target, kind === 'lease-release' ? 'release' : 'lapse');
+        if (!conn) return;
+        this.log.add({ kind, detail: `lease ${conn.lease!.leaseId} (tab ${conn.tab}) of ${conn.key}`, licenseId: conn.licenseId, sessionId: conn.grant?.sessionId, tab: conn.tab, key: conn.key });
+        break;
+      }
       case 'seats': {
-        const spec = this.rng.pick(LICENSES);
+        const spec = this.rng.pick(RESIZABLE);
         const seats = this.rng.int(Math.max(0, spec.seats - 2), spec.seats + 2);
         this.log.add({ kind, detail: `${spec.id} seats ${this.seats.get(spec.id)} -> ${seats}`, licenseId: spec.id });
         this.seats.set(spec.id, seats);
@@ -395,6 +524,7 @@ export class Workload {
   /** Every tab closes; silent clients' sockets are torn down. */
   async closeAll(): Promise<void> {
     for (const tab of [...this.tabs]) tab.close();
+    await this.leases.releaseAll();
     for (const s of this.silent.splice(0)) await s.close();
   }
 

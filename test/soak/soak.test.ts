@@ -66,6 +66,9 @@ describe('the soak checker', () => {
       idleMs: () => 2000,
       nodeTimeoutMs: 1500,
       pingMs: 2000,
+      sweepMs: 200,
+      activityFlushMs: 200,
+      inactivityMs: () => null,
     });
     await checker.sample();
     await checker.history(true);
@@ -90,5 +93,88 @@ describe('the soak checker', () => {
       ['active-without-socket', 'denial-not-logged', 'released-while-connected', 'seats-exceeded', 'seats-in-use'].sort(),
     );
     await truth.close();
+  });
+
+  it('reports the policies broken: seats past the overage, a reservation eaten, a group over its limit, a lease row past its deadline, a queued socket with a row, an early inactivity release', async () => {
+    const file = path.join(tempDir('soak-checker-'), 'seats.db');
+    const { server, api } = await startServer({ databaseUrl: file });
+    const { license: over } = await api.setup({ id: 'over', seats: 2, overage: 1.5 });
+    const { license: grouped } = await api.setup({ id: 'grouped', seats: 3, reservations: [{ group: 'night', seats: 2 }], groupLimits: [{ group: 'contractors', max: 1 }] });
+    const { license: quiet } = await api.setup({ id: 'quiet', seats: 3 });
+    // Planted into a database no server runs on: nothing sweeps or reaps the planted rows first.
+    await server.close();
+
+    const now = Date.now();
+    const db = new Database(file);
+    const session = db.prepare("insert into sessions (id, license_id, seat_key_value, weight, state, started_at, grp) values (?, ?, ?, 1, 'active', ?, ?)");
+    const row = db.prepare('insert into connections (socket_id, session_id, license_id, node_id, connected_at, renew_by) values (?, ?, ?, ?, ?, ?)');
+    const plant = (id: string, licenseId: string, grp: string | null, renewBy: number | null = null) => {
+      session.run(id, licenseId, `["${id}"]`, now - 5000, grp);
+      row.run(`sock-${id}`, id, licenseId, renewBy === null ? 'node-x' : 'lease', now - 5000, renewBy);
+    };
+    // floor(2 × 1.5) = 3 seats, and four held.
+    for (const id of ['o1', 'o2', 'o3', 'o4']) plant(id, over.id, null);
+    // Two outsiders in a license of 3 seats with 2 reserved for "night"; two contractors of a limit of 1.
+    plant('g1', grouped.id, null);
+    plant('g2', grouped.id, 'contractors');
+    plant('g3', grouped.id, 'contractors');
+    // A lease 10 s past its renewBy, still holding its seat.
+    plant('l1', quiet.id, null, now - 10_000);
+    // A socket in the queue that holds a connection row too.
+    db.prepare("insert into queue_entries (license_id, socket_id, node_id, seat_key_value, claimant, enqueued_at) values (?, 'sock-o1', 'node-x', '[\"o1\"]', '{}', ?)").run(over.id, now - 4000);
+    // Released for inactivity 1 s after a tab of it sent activity, with a timeout of 3 s (the server
+    // counts one a second, so that activity was counted no earlier than 2 s before the release).
+    db.prepare("insert into seat_events (license_id, session_id, type, reason, weight, seats_in_use, at) values (?, 'q-gone', 'released', 'inactive', 1, 0, ?)").run(quiet.id, now - 6000);
+    db.close();
+
+    const conns: Conn[] = [
+      ...['o1', 'o2', 'o3', 'o4', 'g1', 'g2', 'g3'].map((id, n) => ({
+        n,
+        tab: n + 1,
+        licenseId: id.startsWith('o') ? over.id : grouped.id,
+        key: id,
+        claims: {},
+        node: 'node-x',
+        openedAt: now - 6000,
+        socketId: `sock-${id}`,
+        grant: { at: now - 5000, sessionId: id, resumed: false },
+      })),
+      {
+        n: 7,
+        tab: 8,
+        licenseId: quiet.id,
+        key: 'q',
+        claims: {},
+        node: 'node-x',
+        openedAt: now - 12_000,
+        socketId: 'sock-q',
+        grant: { at: now - 11_900, sessionId: 'q-gone', resumed: false },
+        activity: [now - 7000],
+        end: { at: now - 5900, kind: 'ended', reason: 'inactive' },
+      },
+    ];
+    const truth = sqliteTruth(file);
+    const checker = new Checker({
+      truth,
+      log: new OpLog(),
+      gaps: new Gaps(),
+      conns: () => conns,
+      denialsSeen: () => [],
+      idleMs: () => 2000,
+      nodeTimeoutMs: 1500,
+      pingMs: 2000,
+      sweepMs: 200,
+      activityFlushMs: 200,
+      inactivityMs: (id) => (id === quiet.id ? 3000 : null),
+    });
+    await checker.sample();
+    await checker.history(true);
+    await truth.close();
+    const found = new Map(checker.violations.map((v) => [v.check, v.message]));
+    expect([...found.keys()]).toEqual(expect.arrayContaining(['seats-exceeded', 'reservation-eaten', 'group-limit-exceeded', 'lease-overdue', 'queued-holds-row', 'inactive-early']));
+    expect(found.get('seats-exceeded')).toContain('license over holds 4 seats of floor(2 seats × overage 1.5) = 3');
+    expect(found.get('reservation-eaten')).toContain('"night" holds 0 of its 2 reserved');
+    expect(found.get('group-limit-exceeded')).toContain('group "contractors" holds 2 seats of license grouped, its limit is 1');
+    expect(found.get('lease-overdue')).toMatch(/lease row sock-l1 outlived its renewBy by \d+ ms/);
   });
 });

@@ -3,14 +3,13 @@
 // of any kind, more seats) serves the queue before it commits, so a freed seat goes to the queue
 // and nobody can take it first, whichever node the queued socket is on. The grants a transaction
 // made are handed to the store's listener once it has committed (see `GrantCollector`).
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { LicenseStatus, SeatEventType, SessionState } from '../../shared';
+import { LicenseStatus, SeatEventType } from '../../shared';
 import { decideSeat, needsGroups } from '../seats/decisions/seat-pool';
-import { type Claimant, claimantIds, type License, type QueueGrant, type QueuePlace, type Session } from '../seats/types';
+import type { Claimant, License, QueueGrant, QueuePlace, Session } from '../seats/types';
 import type { HotQueries } from './queries';
 import { toLicense } from './rows';
-import { addSeats, heldByGroup, insertConnection, insertEvent, loadSession } from './seat-moves';
+import { heldByGroup, insertConnection, insertEvent, loadSession, startSession } from './seat-moves';
 import type { Db, StoreContext } from './store-dialect';
 
 /**
@@ -141,66 +140,19 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
       const verdict = decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
       if (verdict.kind === 'deny') continue;
       overage = verdict.overage;
-      session = await startSession(q, trx, license, req, entry.seat_key_value);
-      const seatsInUse = await addSeats(q, trx, licenseId, claimant.weight);
-      license = { ...license, seatsInUse };
+      const started = await startSession(q, trx, license, req, entry.seat_key_value);
+      session = started.session;
+      license = { ...license, seatsInUse: started.seatsInUse };
       if (group !== null) byGroup.set(group, (byGroup.get(group) ?? 0) + claimant.weight);
-      await insertConnection(q, trx, req, session.id);
-      await insertEvent(q, trx, { license_id: licenseId, session_id: session.id, type: SeatEventType.Granted, reason: null, weight: claimant.weight, seats_in_use: seatsInUse, at: now });
+      if (license.maxActivations !== null && claimant.deviceId) await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
     }
+    if (!session) continue;
     await trx.deleteFrom('queue_entries').where('id', '=', entry.id).execute();
     await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'granted');
     grants.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, session, seatsInUse: license.seatsInUse, resumed: own !== undefined, overage });
   }
   grantCollector.add(trx, grants);
   return grants;
-}
-
-async function startSession(q: HotQueries, trx: Db, license: License, req: { claimant: Claimant; now: number }, seatKeyValue: string): Promise<Session> {
-  const { claimant, now } = req;
-  const receiptUntil = license.offlineGraceSec > 0 ? now + license.offlineGraceSec * 1000 : null;
-  const id = randomUUID();
-  await q.insertSession(trx, {
-    id,
-    license_id: license.id,
-    seat_key_value: seatKeyValue,
-    session_ref: claimant.sessionRef,
-    user_id: claimant.userId,
-    device_id: claimant.deviceId,
-    instance_id: claimant.instanceId,
-    app: claimant.app,
-    name: claimant.name,
-    weight: claimant.weight,
-    state: SessionState.Active,
-    started_at: now,
-    idle_since: null,
-    expires_at: null,
-    last_activity_at: now,
-    warned_at: null,
-    receipt_until: receiptUntil,
-    grp: claimant.group ?? null,
-  });
-  if (license.maxActivations !== null && claimant.deviceId) await q.touchActivation(trx, { licenseId: license.id, deviceId: claimant.deviceId, now });
-  return {
-    id,
-    licenseId: license.id,
-    seatKeyValue,
-    ...claimantIds(claimant),
-    group: claimant.group ?? null,
-    app: claimant.app,
-    name: claimant.name,
-    weight: claimant.weight,
-    state: SessionState.Active,
-    startedAt: now,
-    idleSince: null,
-    expiresAt: null,
-    sockets: 1,
-    leases: 0,
-    lastActivityAt: now,
-    warnedAt: null,
-    receiptUntil,
-    apps: claimant.app ? [claimant.app] : [],
-  };
 }
 
 async function recordWait(db: Db, licenseId: string, c: Claimant, since: number, now: number, outcome: 'granted' | 'left'): Promise<void> {

@@ -1,6 +1,5 @@
 // The seat ledger: sessions and their connection rows. Admission, a socket leaving, a session
 // ending and idle seats expiring are each one transaction under the license's lock.
-import { randomUUID } from 'node:crypto';
 import { DenyReason, type EndReason, EndReason as End, LicenseStatus, SeatEventType, SessionState } from '../../shared';
 import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
 import { type AdmissionDecision, decideAdmission } from '../seats/decisions/admission';
@@ -9,7 +8,7 @@ import { needsGroups } from '../seats/decisions/seat-pool';
 import { enqueue } from './queue';
 import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type Session } from '../seats/types';
 import { toLicense, toSession } from './rows';
-import { addSeats, heldByGroup, idleOrphans, releaseSessions, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, sessionsOf } from './seat-moves';
+import { heldByGroup, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
 export class SeatLedger {
@@ -132,57 +131,7 @@ export class SeatLedger {
         return { kind: 'granted', resumed: true, license, session, seatsInUse: license.seatsInUse, expired, warningCleared, overage: false };
       }
 
-      const session: Session = {
-        id: randomUUID(),
-        licenseId,
-        seatKeyValue: key.value,
-        ...claimantIds(claimant),
-        group: claimant.group ?? null,
-        app: claimant.app,
-        name: claimant.name,
-        weight: claimant.weight,
-        state: SessionState.Active,
-        startedAt: now,
-        idleSince: null,
-        expiresAt: null,
-        sockets: req.renewBy === undefined ? 1 : 0,
-        leases: req.renewBy === undefined ? 0 : 1,
-        lastActivityAt: now,
-        warnedAt: null,
-        receiptUntil,
-        apps: claimant.app ? [claimant.app] : [],
-      };
-      await q.insertSession(trx, {
-        id: session.id,
-        license_id: licenseId,
-        seat_key_value: session.seatKeyValue,
-        session_ref: session.sessionRef,
-        user_id: session.userId,
-        device_id: session.deviceId,
-        instance_id: session.instanceId,
-        app: session.app,
-        name: session.name,
-        weight: session.weight,
-        state: session.state,
-        started_at: now,
-        idle_since: null,
-        expires_at: null,
-        last_activity_at: now,
-        warned_at: null,
-        receipt_until: receiptUntil,
-        grp: session.group,
-      });
-      const seatsInUse = await addSeats(q, trx, licenseId, claimant.weight);
-      await insertConnection(q, trx, req, session.id);
-      await insertEvent(q, trx, {
-        license_id: licenseId,
-        session_id: session.id,
-        type: SeatEventType.Granted,
-        reason: null,
-        weight: claimant.weight,
-        seats_in_use: seatsInUse,
-        at: now,
-      });
+      const { session, seatsInUse } = await startSession(q, trx, license, req, key.value);
       return { kind: 'granted', resumed: false, license: { ...license, seatsInUse }, session, seatsInUse, expired, overage: decision.overage };
     });
   }

@@ -1,9 +1,10 @@
 // The writes and reads inside a transaction that the ledger, license changes and node liveness
 // share: release a session, idle the sessions a connection left, count seats, log seat events.
 // Each runs under the license's lock, taken by its caller.
+import { randomUUID } from 'node:crypto';
 import type { Insertable } from 'kysely';
-import { type EndReason, SeatEventType } from '../../shared';
-import type { AdmitRequest, Denial, DetachOutcome, EndedSession, License, Session } from '../seats/types';
+import { type EndReason, SeatEventType, SessionState } from '../../shared';
+import { type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License, type Session } from '../seats/types';
 import { type HotQueries, idleSessions } from './queries';
 import { serveQueue } from './queue';
 import { type ConnectionFacts, toSession } from './rows';
@@ -103,6 +104,61 @@ export async function releaseSession(q: HotQueries, trx: Db, session: Session, r
   // The freed seat goes to the license's queue before anyone else can take it (queue.ts).
   const served = await serveQueue(q, trx, session.licenseId, now);
   return served.length > 0 ? served[served.length - 1]!.seatsInUse : seatsInUse;
+}
+
+/**
+ * A new session for the claimant's seat key with its first connection (a socket, or a lease when
+ * `req.renewBy` is set), its seats counted and its `granted` event, under the license's lock: an
+ * admission's grant, or the queue's. With offline grace, the receipt's expiry is on record first.
+ */
+export async function startSession(q: HotQueries, trx: Db, license: License, req: AdmitRequest, seatKeyValue: string): Promise<{ session: Session; seatsInUse: number }> {
+  const { claimant, now } = req;
+  const receiptUntil = license.offlineGraceSec > 0 ? now + license.offlineGraceSec * 1000 : null;
+  const lease = req.renewBy !== undefined;
+  const session: Session = {
+    id: randomUUID(),
+    licenseId: license.id,
+    seatKeyValue,
+    ...claimantIds(claimant),
+    group: claimant.group ?? null,
+    app: claimant.app,
+    name: claimant.name,
+    weight: claimant.weight,
+    state: SessionState.Active,
+    startedAt: now,
+    idleSince: null,
+    expiresAt: null,
+    sockets: lease ? 0 : 1,
+    leases: lease ? 1 : 0,
+    lastActivityAt: now,
+    warnedAt: null,
+    receiptUntil,
+    apps: claimant.app ? [claimant.app] : [],
+  };
+  await q.insertSession(trx, {
+    id: session.id,
+    license_id: license.id,
+    seat_key_value: seatKeyValue,
+    session_ref: session.sessionRef,
+    user_id: session.userId,
+    device_id: session.deviceId,
+    instance_id: session.instanceId,
+    app: session.app,
+    name: session.name,
+    weight: session.weight,
+    state: session.state,
+    started_at: now,
+    idle_since: null,
+    expires_at: null,
+    last_activity_at: now,
+    warned_at: null,
+    receipt_until: receiptUntil,
+    grp: session.group,
+  });
+  const seatsInUse = await addSeats(q, trx, license.id, claimant.weight);
+  await insertConnection(q, trx, req, session.id);
+  await insertEvent(q, trx, { license_id: license.id, session_id: session.id, type: SeatEventType.Granted, reason: null, weight: claimant.weight, seats_in_use: seatsInUse, at: now });
+  return { session, seatsInUse };
 }
 
 /**

@@ -20,7 +20,7 @@ import { historyCharts, type HistoryCharts, type HistoryReply, viewerZone } from
 import { $, countdown, fill, h, place, setText, time } from './dom';
 import { activationsSection, loadActivations } from './activations';
 import { auditLicenses, auditLive, auditRefresh, auditSnapshot, setupAudit } from './audit';
-import { openDialog } from './dialog';
+import { confirmDialog, openDialog } from './dialog';
 import { openCreateLicense } from './license-create';
 import { deleteLicense, loadTenants, reloadTenantsSoon, renderTenants, rotateSecret, setupTenantForm, tenantName, tenants, zoned } from './operator';
 import { ApiError, api, refusal, TOKEN_KEY } from './rest';
@@ -610,44 +610,20 @@ function renderDenials(): void {
  * Escape and closing the dialog resolve false. Cancel has the focus, so Enter changes nothing.
  */
 function confirmEnding(title: string, lead: string, ending: Ending[], confirmLabel: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    let answer = false;
-    const shown = ending.slice(0, 10);
-    const cancel = h('button', { type: 'button', id: 'confirm-cancel', onclick: () => close() }, 'Cancel');
-    const dialog = h(
-      'dialog',
-      { id: 'confirm-dialog', role: 'alertdialog', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-lead' },
-      h('h2', { id: 'confirm-title' }, title),
-      h('p', { id: 'confirm-lead' }, lead),
-      shown.length
-        ? h(
-            'ol',
-            { class: 'ending', 'aria-label': 'Sessions that would end, newest first' },
-            shown.map((s) => h('li', {}, h('span', { class: 'name' }, s.name), h('span', { class: 'muted' }, ` ${s.detail}`))),
-          )
-        : null,
-      ending.length > shown.length ? h('p', { class: 'muted' }, `and ${ending.length - shown.length} more`) : null,
-      h(
-        'div',
-        { class: 'row end' },
-        cancel,
-        h(
-          'button',
-          {
-            type: 'button',
-            id: 'confirm-ok',
-            class: 'danger solid',
-            onclick: () => {
-              answer = true;
-              close();
-            },
-          },
-          confirmLabel,
-        ),
-      ),
-    );
-    const close = openDialog(dialog, cancel, () => resolve(answer));
-  });
+  const shown = ending.slice(0, 10);
+  const list = h(
+    'div',
+    {},
+    shown.length
+      ? h(
+          'ol',
+          { class: 'ending', 'aria-label': 'Sessions that would end, newest first' },
+          shown.map((s) => h('li', {}, h('span', { class: 'name' }, s.name), h('span', { class: 'muted' }, ` ${s.detail}`))),
+        )
+      : null,
+    ending.length > shown.length ? h('p', { class: 'muted' }, `and ${ending.length - shown.length} more`) : null,
+  );
+  return confirmDialog(title, lead, confirmLabel, list);
 }
 
 const sessionsWord = (n: number) => `${n} session${n === 1 ? '' : 's'}`;

@@ -14,7 +14,7 @@ import { activationView, denialView, licenseView, sessionView } from '../views';
 import { queueView } from '../queue-view';
 import { type BodyRule, jsonBody } from './body';
 import { type CsvValue, toCsv } from './csv';
-import { methodNotAllowed, requestError, sendError } from './errors';
+import { apiErrorHandler, methodNotAllowed } from './errors';
 import { type OperatorParts, operatorEndpoints } from './operator-routes';
 import { type WebhookParts, webhookEndpoints } from './webhook-routes';
 import { CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
@@ -287,11 +287,6 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
 
   router.use((_req, _res, next) => next(new SeatError(ErrorCode.NotFound, 'no such endpoint')));
 
-  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const refusal = requestError(err);
-    if (refusal) return sendError(res, refusal);
-    opts.onError(err);
-    sendError(res, new SeatError(ErrorCode.Unavailable, 'the seat service is unavailable; retry shortly'));
-  });
+  router.use(apiErrorHandler(opts.onError));
   return router;
 }

@@ -80,6 +80,19 @@ export const notFound: RequestHandler = (req, res) => {
   sendPage(res.status(404), notFoundPage);
 };
 
+/**
+ * A router's error handler under /api: refusals in the contract's shape, anything else logged and
+ * answered 503 (the store, most likely, is away: retry).
+ */
+export function apiErrorHandler(onError: (err: unknown) => void): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    const refusal = requestError(err);
+    if (refusal) return sendError(res, refusal);
+    onError(err);
+    sendError(res, new SeatError(ErrorCode.Unavailable, 'the seat service is unavailable; retry shortly'));
+  };
+}
+
 /** The app's last error handler: request errors get their status, anything else is logged and a 500. */
 export function finalErrorHandler(onError: (err: unknown) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {

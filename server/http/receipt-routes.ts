@@ -7,7 +7,7 @@ import type { Administration } from '../seats/administration';
 import type { Receipts } from '../seats/receipts';
 import { SeatError } from '../seats/seat-error';
 import { jsonBody } from './body';
-import { methodNotAllowed, requestError, sendError } from './errors';
+import { apiErrorHandler, methodNotAllowed } from './errors';
 
 export interface ReceiptRouteParts {
   receipts: Pick<Receipts, 'jwks' | 'refresh' | 'listKeys' | 'rotate'>;
@@ -68,11 +68,6 @@ export function receiptRoutes({ receipts, admin }: ReceiptRouteParts, opts: { ma
     )
     .all(methodNotAllowed(['GET', 'POST']));
 
-  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const refusal = requestError(err);
-    if (refusal) return sendError(res, refusal);
-    opts.onError(err);
-    sendError(res, new SeatError(ErrorCode.Unavailable, 'the seat service is unavailable; retry shortly'));
-  });
+  router.use(apiErrorHandler(opts.onError));
   return router;
 }

@@ -270,9 +270,19 @@ function describe(v: Violation, seed: number, log: OpLog, repro: string, started
     `  trace:`,
     ...related.slice(-40).map((e) => `    #${e.op} ${t(e.at)} ${e.kind}: ${e.detail}`),
     ...(history.length ? ['  the session in the seat history:', ...history.map((e) => `    ${t(e.at)} ${e.type}${e.reason ? ` ${e.reason}` : ''} (seats in use ${e.seatsInUse})`)] : []),
-    ...(keys.size ? [`  the sockets of ${[...keys].join(', ')}:`, ...w.conns.filter((c) => keys.has(c.key) && c.openedAt <= v.at).slice(-20).map((c) => `    tab ${c.tab} socket ${c.socketId ?? '-'} on ${c.node}: opened ${t(c.openedAt)}, ${c.grant ? `granted ${c.grant.sessionId === v.sessionId ? 'this session' : c.grant.sessionId} ${t(c.grant.at)}${c.grant.resumed ? ' (resumed)' : ''}` : 'not granted'}, ${c.end ? `${c.end.kind}${'reason' in c.end ? ` ${c.end.reason}` : ''} ${t(c.end.at)}` : 'still open'}`)] : []),
+    ...(keys.size ? [`  the sockets of ${[...keys].join(', ')}:`, ...w.conns.filter((c) => keys.has(c.key) && c.openedAt <= v.at).slice(-20).map((c) => `    tab ${c.tab} socket ${c.socketId ?? '-'} on ${c.node}: opened ${t(c.openedAt)}, ${c.grant ? `granted ${c.grant.sessionId === v.sessionId ? 'this session' : c.grant.sessionId} ${t(c.grant.at)}${c.grant.resumed ? ' (resumed)' : ''}` : 'not granted'}${story(c, t)}, ${c.end ? `${c.end.kind}${'reason' in c.end ? ` ${c.end.reason}` : ''} ${t(c.end.at)}` : 'still open'}`)] : []),
     '',
   ].join('\n');
+}
+
+/** What a trace adds about the policies: queued, a lease's deadline, the activity sent. */
+function story(c: Workload['conns'][number], t: (at: number) => string): string {
+  const parts = [
+    ...(c.queuedAt !== undefined ? [`queued ${t(c.queuedAt)}`] : []),
+    ...(c.lease ? [`lease ${c.lease.leaseId} renewBy ${t(c.lease.renewBy)}`] : []),
+    ...(c.activity?.length ? [`session:activity last sent ${t(c.activity.at(-1)!)}`] : []),
+  ];
+  return parts.length ? ` (${parts.join('; ')})` : '';
 }
 
 main().then(

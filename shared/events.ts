@@ -278,7 +278,10 @@ export interface AdminQueueChange extends QueueView {
 export interface AdminSnapshot {
   actor: { kind: 'operator' } | { kind: 'tenant'; tenantId: string; tenantName: string };
   licenses: LicenseView[];
+  /** The newest 200 sessions of each license; `sessionTotals` counts them all, and the rest are read page by page (GET /licenses/:id/sessions). */
   sessions: SessionView[];
+  /** Live sessions per license id (licenses with none are left out). */
+  sessionTotals: Record<string, number>;
   /** Newest first, a bounded page per license. */
   denials: DenialView[];
   audit: AuditEntryView[];
@@ -344,7 +347,18 @@ export interface AdminServerToClientEvents {
   'seat:error': (payload: SeatErrorPayload) => void;
 }
 
-export type AdminClientToServerEvents = Record<string, never>;
+/** The answer to `admin:watch` and `admin:unwatch`. */
+export type AdminWatchAck = { ok: true } | { error: { code: ErrorCode | AuthErrorCode; message: string } };
+
+/**
+ * A board that sends `admin:watch` hears `admin:session` and `admin:session-removed` only for the
+ * licenses it watches (license-level events still come for every license); one that never does
+ * hears every session's, as before.
+ */
+export interface AdminClientToServerEvents {
+  'admin:watch': (req: { licenseId: string }, ack?: (reply: AdminWatchAck) => void) => void;
+  'admin:unwatch': (req: { licenseId: string }, ack?: (reply: AdminWatchAck) => void) => void;
+}
 
 /** What a webhook may subscribe to (docs/contract.md "Webhooks"). */
 export const WebhookEventType = {

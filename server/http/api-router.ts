@@ -57,7 +57,7 @@ export interface ApiParts {
   engine: Pick<SeatEngine, 'kick' | 'deactivate'>;
   admin: Pick<Administration, 'authenticateAdmin' | 'createTenant' | 'createLicense' | 'updateLicense' | 'deleteLicense' | 'preview'> & OperatorParts['admin'];
   /** Every read, scoped to the request's actor. */
-  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'denials' | 'history' | 'audit' | 'activations' | 'seatRequests' | 'tenants' | 'queue'>;
+  reads: Pick<Reads, 'license' | 'licenses' | 'sessions' | 'sessionPage' | 'denials' | 'history' | 'audit' | 'activations' | 'seatRequests' | 'tenants' | 'queue'>;
   /** Webhooks and their delivery log (webhook-routes.ts); absent, those paths are 404. */
   webhooks?: WebhookParts;
 }
@@ -181,10 +181,12 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
     get: [
       'none',
       async (req, res) => {
-        const query = parse(SessionsQuery, req.query);
-        const sessions = (await reads.sessions(req.actor, licenseId(req))).map(sessionView);
-        if (query.format === 'csv') return sendCsv(req, res, 'sessions', SESSION_COLUMNS, sessions);
-        res.json({ sessions });
+        // Without paging or filter parameters: every live session, oldest first, as it always was.
+        const { format, ...query } = parse(SessionsQuery, req.query);
+        const page = await reads.sessionPage(req.actor, licenseId(req), query);
+        const sessions = page.sessions.map(sessionView);
+        if (format === 'csv') return sendCsv(req, res, 'sessions', SESSION_COLUMNS, sessions);
+        res.json({ sessions, total: page.total, matched: page.matched, offset: query.offset ?? 0 });
       },
     ],
   });

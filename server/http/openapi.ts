@@ -206,8 +206,31 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/licenses/{id}/sessions': {
-        parameters: [...idParam, formatParam],
-        get: { summary: 'Live sessions (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ sessions }', ...json({ type: 'object', properties: { sessions: { type: 'array', items: ref('Session') } } }) }, ...errors } },
+        parameters: [
+          ...idParam,
+          formatParam,
+          { name: 'q', in: 'query', description: 'case-insensitive text in user, name, app, session ref, device, instance or session id', schema: { type: 'string', maxLength: 200 } },
+          { name: 'user', in: 'query', description: 'exactly this user id', schema: { type: 'string', maxLength: 200 } },
+          { name: 'app', in: 'query', description: 'sessions with a socket of this app', schema: { type: 'string', maxLength: 200 } },
+          { name: 'state', in: 'query', schema: { type: 'string', enum: ['active', 'idle'] } },
+          { name: 'sort', in: 'query', schema: { type: 'string', enum: ['startedAt', 'user', 'name', 'app', 'state', 'idleSince'] } },
+          { name: 'order', in: 'query', schema: { type: 'string', enum: ['asc', 'desc'] } },
+          { name: 'limit', in: 'query', description: 'absent: every matching session', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+        ],
+        get: {
+          summary: 'Live sessions, searched, filtered, sorted and paged (no parameters: all, oldest first; `?format=csv`: the same rows as CSV)',
+          responses: {
+            '200': {
+              description: '{ sessions, total, matched, offset }',
+              ...json({
+                type: 'object',
+                properties: { sessions: { type: 'array', items: ref('Session') }, total: { type: 'integer' }, matched: { type: 'integer' }, offset: { type: 'integer' } },
+              }),
+            },
+            ...errors,
+          },
+        },
       },
       '/licenses/{id}/denials': {
         parameters: [...idParam, dateParam('since'), dateParam('until'), { name: 'limit', in: 'query', schema: { type: 'integer' } }, formatParam],

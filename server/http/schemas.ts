@@ -1,6 +1,7 @@
 // REST input schemas (zod): every body and query is parsed here before it reaches the engine.
 import { z } from 'zod';
 import { LicenseStatus, SeatKey, safeText } from '../../shared';
+import { SESSION_SORTS } from '../seats/session-page';
 
 /** Shown text: trimmed, 1 to `max` characters, no control or bidi-override characters (422). */
 const text = (max: number) => safeText(z.string().trim().min(1).max(max));
@@ -89,7 +90,18 @@ export const KickBody = z.strictObject({ message: text(500).optional() });
 /** `?format=csv`: the same rows as CSV (docs/contract.md 8.6); anything else but json is a 400. */
 const format = z.enum(['json', 'csv']).default('json');
 
-export const SessionsQuery = z.object({ format });
+/** Without paging parameters the list is every live session, oldest first, as it always was. */
+export const SessionsQuery = z.object({
+  format,
+  q: z.string().max(200).optional(),
+  user: z.string().max(200).optional(),
+  app: z.string().max(200).optional(),
+  state: z.enum(['active', 'idle']).optional(),
+  sort: z.enum(SESSION_SORTS).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
+});
 
 export const DenialsQuery = z.object({
   since: z.iso.datetime({ offset: true }).optional(),

@@ -5,6 +5,7 @@ import {
   type AdminClientToServerEvents,
   type AdminServerToClientEvents,
   type AdminSnapshot,
+  type AdminWatchAck,
   ErrorCode,
 } from '../../shared';
 import { type Actor, OPERATOR } from '../seats/actor';
@@ -21,6 +22,15 @@ type AdminNamespace = Namespace<AdminClientToServerEvents, AdminServerToClientEv
 
 const OPERATOR_ROOM = 'operator';
 const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
+// Session events go to the boards that hear every session of their scope (the default) and to
+// those watching the license (`admin:watch`): a board showing one license of 10,000 sessions
+// does not hear every other license's churn.
+const allSessionsRoom = (room: string) => `sessions:${room}`;
+const watchRoom = (licenseId: string) => `license:${licenseId}`;
+/** The snapshot carries each license's newest sessions only; the board pages through the rest. */
+export const SNAPSHOT_SESSIONS = 200;
+/** Licenses one board may watch at once. */
+const MAX_WATCHED = 100;
 const SNAPSHOT_DENIALS = 100;
 const SNAPSHOT_AUDIT = 100;
 /** The board shows a queue's first claimants (and its whole length). */
@@ -31,16 +41,17 @@ const QUEUE_COALESCE_MS = 50;
 export interface AdminNamespaceParts {
   admin: Pick<Administration, 'authenticateAdmin'>;
   /** The snapshot, scoped to the socket's actor. */
-  reads: Pick<Reads, 'snapshot' | 'queue'>;
+  reads: Pick<Reads, 'snapshot' | 'queue' | 'license'>;
   events: Pick<EventBus, 'subscribe'>;
 }
 
 export async function adminSnapshot({ reads }: { reads: Pick<Reads, 'snapshot'> }, actor: Actor): Promise<AdminSnapshot> {
-  const snapshot = await reads.snapshot(actor, { denialsPerLicense: SNAPSHOT_DENIALS, audit: SNAPSHOT_AUDIT, queuePerLicense: QUEUE_SHOWN });
+  const snapshot = await reads.snapshot(actor, { denialsPerLicense: SNAPSHOT_DENIALS, audit: SNAPSHOT_AUDIT, queuePerLicense: QUEUE_SHOWN, sessionsPerLicense: SNAPSHOT_SESSIONS });
   return {
     actor: actor.kind === 'operator' ? { kind: 'operator' } : { kind: 'tenant', tenantId: actor.tenantId, tenantName: actor.tenantName },
     licenses: snapshot.licenses.map((l) => licenseView(l)),
     sessions: snapshot.sessions.map(sessionView),
+    sessionTotals: Object.fromEntries(snapshot.sessionTotals),
     denials: snapshot.denials.map(denialView),
     audit: snapshot.audit.map(auditView),
     activations: Object.fromEntries(snapshot.activations),
@@ -69,14 +80,52 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
   nsp.on('connection', (socket) => {
     const actor = socket.data.actor;
     // Join before reading the snapshot, so no change falls between the two.
-    void socket.join(actor.kind === 'operator' ? OPERATOR_ROOM : tenantRoom(actor.tenantId));
+    const scopeRoom = actor.kind === 'operator' ? OPERATOR_ROOM : tenantRoom(actor.tenantId);
+    void socket.join([scopeRoom, allSessionsRoom(scopeRoom)]);
     adminSnapshot(parts, actor)
       .then((snapshot) => socket.emit('admin:snapshot', snapshot))
       .catch((err) => {
         log.error({ err }, 'admin snapshot failed');
         socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'the snapshot could not be read; reconnect' });
       });
+    const watched = new Set<string>();
+    const answer = (ack: unknown, reply: AdminWatchAck) => {
+      if (typeof ack === 'function') (ack as (r: AdminWatchAck) => void)(reply);
+      else if ('error' in reply) socket.emit('seat:error', { code: reply.error.code as ErrorCode, message: reply.error.message });
+    };
+    const refuse = (ack: unknown, err: unknown) => {
+      if (!(err instanceof SeatError)) log.error({ err }, 'admin:watch failed');
+      const code = err instanceof SeatError ? err.code : ErrorCode.Unavailable;
+      answer(ack, { error: { code, message: err instanceof SeatError ? err.message : 'the seat service is unavailable; retry' } });
+    };
+    const licenseIdOf = (req: unknown): string => {
+      const id = (req as { licenseId?: unknown } | null)?.licenseId;
+      if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new SeatError(ErrorCode.BadRequest, 'send { licenseId }');
+      return id;
+    };
+    socket.on('admin:watch', (req, ack) => {
+      void (async () => {
+        const id = licenseIdOf(req);
+        if (!watched.has(id) && watched.size >= MAX_WATCHED) throw new SeatError(ErrorCode.OutOfRange, `watch at most ${MAX_WATCHED} licenses at once`);
+        // 404 for none, 403 for another tenant's: nobody hears sessions they may not read.
+        await parts.reads.license(actor, id);
+        watched.add(id);
+        // From the first watch on, this board hears sessions of the licenses it watches only.
+        await socket.leave(allSessionsRoom(scopeRoom));
+        await socket.join(watchRoom(id));
+        answer(ack, { ok: true });
+      })().catch((err: unknown) => refuse(ack, err));
+    });
+    socket.on('admin:unwatch', (req, ack) => {
+      void (async () => {
+        const id = licenseIdOf(req);
+        watched.delete(id);
+        await socket.leave(watchRoom(id));
+        answer(ack, { ok: true });
+      })().catch((err: unknown) => refuse(ack, err));
+    });
     socket.onAny((event: string) => {
+      if (event === 'admin:watch' || event === 'admin:unwatch') return;
       socket.emit('seat:error', { code: ErrorCode.UnknownEvent, message: `unknown event "${String(event).slice(0, 100)}"` });
     });
   });
@@ -107,6 +156,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
     const rooms = tenantId ? [OPERATOR_ROOM, tenantRoom(tenantId)] : [OPERATOR_ROOM];
     if (!cluster && rooms.every((room) => !nsp.adapter.rooms.has(room))) return;
     const to = nsp.to(rooms);
+    const toSessionWatchers = () => nsp.to([...rooms.map(allSessionsRoom), ...(event.type === 'audit' ? [] : [watchRoom(event.license.id)])]);
     switch (event.type) {
       case 'session.started':
       case 'session.resumed':
@@ -124,7 +174,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
             'session.warning-cleared': 'warning-cleared',
           } as const
         )[event.type];
-        to.emit('admin:session', {
+        toSessionWatchers().emit('admin:session', {
           licenseId: event.license.id,
           seatsInUse: event.seatsInUse,
           session: sessionView(event.session),
@@ -134,7 +184,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         break;
       }
       case 'session.ended':
-        to.emit('admin:session-removed', {
+        toSessionWatchers().emit('admin:session-removed', {
           licenseId: event.license.id,
           seatsInUse: event.seatsInUse,
           sessionId: event.session.id,

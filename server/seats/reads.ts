@@ -5,6 +5,7 @@ import type { SeatServerConfig } from '../config';
 import { type Actor, mayTouch, tenantScope } from './actor';
 import type { SeatStore, TenantSummary } from './seat-store';
 import { type BucketUnit, bucketBounds, bucketStart } from './time-buckets';
+import { newestPerLicense, pageSessions, type SessionPage, type SessionQuery } from './session-page';
 import type { SeatRequest } from './types';
 import type { Activation, AuditEntry, Denial, HistoryBucket, License, QueuedClaimant, Session } from './types';
 
@@ -24,7 +25,10 @@ export interface ReadsDeps {
 /** Everything an admin may see at once (the dashboard's first view). */
 export interface Snapshot {
   licenses: License[];
+  /** The newest `sessionsPerLicense` of each license; the rest are read a page at a time. */
   sessions: Session[];
+  /** Live sessions per license id (licenses with none are left out). */
+  sessionTotals: Map<string, number>;
   /** Newest first, the newest `denialsPerLicense` of each license. */
   denials: Denial[];
   audit: AuditEntry[];
@@ -57,6 +61,11 @@ export class Reads {
   async sessions(actor: Actor, licenseId: string): Promise<Session[]> {
     const license = await this.license(actor, licenseId);
     return this.deps.store.listSessions(license.id);
+  }
+
+  /** A page of the license's live sessions, searched, filtered and sorted (session-page.ts). */
+  async sessionPage(actor: Actor, licenseId: string, query: SessionQuery): Promise<SessionPage> {
+    return pageSessions(await this.sessions(actor, licenseId), query);
   }
 
   /** The license's activated devices, first activated first. */
@@ -118,20 +127,25 @@ export class Reads {
     return this.deps.store.listTenants(tenantScope(actor));
   }
 
-  async snapshot(actor: Actor, { denialsPerLicense, audit, queuePerLicense = 100 }: { denialsPerLicense: number; audit: number; queuePerLicense?: number }): Promise<Snapshot> {
+  async snapshot(
+    actor: Actor,
+    { denialsPerLicense, audit, queuePerLicense = 100, sessionsPerLicense = Infinity }: { denialsPerLicense: number; audit: number; queuePerLicense?: number; sessionsPerLicense?: number },
+  ): Promise<Snapshot> {
     const { store } = this.deps;
     const licenses = await this.licenses(actor);
     // One query each for every license, not two per license.
     const ids = licenses.map((l) => l.id);
-    const [sessions, denials, activations, queues] = await Promise.all([
+    const [allSessions, denials, activations, queues] = await Promise.all([
       store.listSessionsOf(ids),
       store.listLatestDenials(ids, denialsPerLicense),
       store.countActivations(ids),
       store.listQueues(ids, queuePerLicense),
     ]);
+    const { sessions, totals } = newestPerLicense(allSessions, sessionsPerLicense);
     return {
       licenses,
       sessions,
+      sessionTotals: totals,
       denials: denials.sort((a, b) => b.at - a.at),
       audit: await this.audit(actor, { limit: audit }),
       activations,

@@ -87,6 +87,22 @@ export function rows(r: BenchReport): Row[] {
   const ip99 = num(il?.latenessMs?.p99);
   add({ section: 'idle', metric: `idle release lateness p50 ms (${il?.sessions} at once)`, ours: num(il?.latenessMs?.p50), floor: null, target: '', met: null });
   add({ section: 'idle', metric: `idle release lateness p99 ms (${il?.sessions} at once)`, ours: ip99, floor: null, target: '≤ 250', met: ip99 === null ? null : ip99 <= 250 && il.released === il.sessions });
+  const pol = s.policies;
+  const plainRuns = [num(pol?.plain?.cpuPerConnectMs), num(pol?.['plain-again']?.cpuPerConnectMs)].filter((v): v is number => v !== null);
+  const plainCpu = plainRuns.length ? Math.round((plainRuns.reduce((a, b) => a + b, 0) / plainRuns.length) * 100) / 100 : null;
+  for (const name of ['plain', 'inactivity', 'queue', 'reservations', 'webhooks']) {
+    const cpuMs = name === 'plain' ? plainCpu : num(pol?.[name]?.cpuPerConnectMs);
+    const vsPlain = name === 'plain' ? null : ratio(cpuMs, plainCpu);
+    add({
+      section: 'policies',
+      metric: `server CPU ms per connect, license ${name === 'plain' ? 'with no policy (mean of two passes)' : `with ${name}`} (${pol?.sockets} connects)`,
+      ours: cpuMs,
+      floor: null,
+      ratio: vsPlain,
+      target: name === 'plain' ? '' : '≤ 1.1 × plain',
+      met: vsPlain === null ? null : vsPlain <= 1.1,
+    });
+  }
   add({ section: 'idle', metric: `idle release lateness p99 ms (burst of ${n} after the ramp)`, ours: num(rp?.ours?.burstReleaseLatenessMs?.p99), floor: null, target: '', met: null });
 
   const st = s.storm;

@@ -6,6 +6,7 @@
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,9 +25,9 @@ const ADMIN_TOKEN = `bench-${randomBytes(12).toString('hex')}`;
 // PostgreSQL's store runs fewer operations than SQLite's: at a few hundred a second here, the
 // same count would add a minute to --quick.
 export const SIZES = {
-  full: { rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 5000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
-  quick: { rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100 },
-  smoke: { rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
+  full: { policySockets: 3000, rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 5000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
+  quick: { policySockets: 1500, rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100 },
+  smoke: { policySockets: 100, rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
 } as const;
 export type Mode = keyof typeof SIZES;
 
@@ -45,7 +46,7 @@ const { values: args } = parseArgs({
   },
 });
 /** `--only storm,store`: run just these phases (for profiling one; the report lacks the rest). */
-const PHASES = ['rate', 'ramp', 'kick', 'idle', 'storm', 'cluster', 'store'] as const;
+const PHASES = ['rate', 'ramp', 'kick', 'idle', 'policies', 'storm', 'cluster', 'store'] as const;
 const only = args.only?.split(',').map((p) => p.trim());
 for (const p of only ?? []) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: no phase "${p}" (phases: ${PHASES.join(', ')})`);
 const want = (phase: (typeof PHASES)[number]) => !only || only.includes(phase);
@@ -120,6 +121,8 @@ const OURS_ENV = {
   KICK_COOLDOWN_SEC: '1',
   LOG_LEVEL: 'warn',
   DEMO: 'off',
+  // The policies phase's webhook posts to a receiver in this process, on loopback.
+  WEBHOOK_ALLOW_PRIVATE: 'on',
 };
 
 async function startOurs(dbFile: string, port = 0, execArgv: string[] = []): Promise<Node> {
@@ -327,6 +330,59 @@ async function crossNodeKick(workers: Worker[], databaseUrl: string, redisUrl: s
 
 // ---- phases ----
 
+/** A receiver for the policies phase's webhook: answers 204 at once. */
+async function webhookReceiver(): Promise<{ url: string; hits: () => number; close: () => void }> {
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      hits++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/`, hits: () => hits, close: () => server.close() };
+}
+
+async function policiesPhase(ours: Node, workers: Worker[], tenantId: string): Promise<Record<string, unknown>> {
+  const n = size.policySockets;
+  const receiver = await webhookReceiver();
+  const hooked = await rest<{ id: string; adminToken: string }>(ours.url, 'POST', '/tenants', { name: 'bench-webhooks' });
+  // A first pass warms the server up (JIT, statement caches), so the plain license is not charged for it.
+  const variants: Array<[string, Record<string, unknown>, string?]> = [
+    ['warm-up', {}],
+    ['plain', {}],
+    ['inactivity', { inactivityTimeoutSec: 3600, inactivityWarningSec: 60 }],
+    ['queue', { queue: true }],
+    ['reservations', { reservations: [{ group: 'night', seats: 100 }], groupLimits: [{ group: 'temps', max: 100 }] }],
+    // Plain again (the baseline is the mean of both, so the order weighs less), before the webhook
+    // pass, whose deliveries go on after it.
+    ['plain-again', {}],
+    ['webhooks', {}, hooked.id],
+  ];
+  const out: Record<string, unknown> = { sockets: n, inFlight: size.rampInFlight * workers.length };
+  try {
+    for (const [name, fields, tenant] of variants) {
+      const lic = await license(ours.url, tenant ?? tenantId, { seats: 1_000_000, idleTimeoutSec: 1, ...fields });
+      if (tenant) await rest(ours.url, 'POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: lic.id });
+      log(`ours: ${n} connects to a license with ${name}`);
+      const cpuBefore = await ours.call<number>('cpu');
+      const o = await profiled(ours, `policies-${name}`, () => openAll(workers, { tag: `pol-${name}`, url: ours.url, license: lic, prefix: `pol-${name}`, count: n, concurrency: size.rampInFlight }));
+      // What the grants set going (activity flushes, webhook deliveries) counts too.
+      await sleep(1000);
+      const cpuMs = ((await ours.call<number>('cpu')) - cpuBefore) / 1000;
+      await closeAll(workers, `pol-${name}`);
+      await waitSeatsFree(ours.url, lic, 60_000);
+      out[name] = { cpuPerConnectMs: round(cpuMs / Math.max(1, o.ok)), ok: o.ok, failed: o.failed, errors: o.errors, connectsPerSec: round(o.perSec) };
+    }
+    out.webhookDeliveries = receiver.hits();
+  } finally {
+    receiver.close();
+  }
+  return out;
+}
+
 async function main(): Promise<BenchReport> {
   mkdirSync(outDir, { recursive: true });
   if (args.profile) mkdirSync(profileDir, { recursive: true });
@@ -434,6 +490,10 @@ async function main(): Promise<BenchReport> {
     }
     sections.idle = { sessions: n, idleTimeoutSec: 2, released: lateness.length, latenessMs: dist(lateness), errors: o.errors };
   }
+
+  // 4b. The new policies' cost: the same connects to a plain license and to one with each policy
+  // on (issue 14: within 10% of plain), the server's CPU per connect each time.
+  if (want('policies')) sections.policies = await policiesPhase(ours, workers, tenant.id);
 
   // 5. Reconnect storm: N sockets with socket.io-client's own reconnection; the server is killed
   // (SIGKILL) and started again on the same port and database.

@@ -12,6 +12,7 @@ import * as webhooks from './2026-11-26T15-00-00_webhooks';
 import * as seatPools from './2026-11-26T16-00-00_seat-pools';
 import * as queue from './2026-11-26T17-00-00_queue';
 import * as seatRequests from './2026-11-26T18-00-00_seat-requests';
+import * as sessionsGroupIndex from './2026-11-26T19-00-00_sessions-group-index';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T16-00-00_seat-pools': seatPools,
   '2026-11-26T17-00-00_queue': queue,
   '2026-11-26T18-00-00_seat-requests': seatRequests,
+  '2026-11-26T19-00-00_sessions-group-index': sessionsGroupIndex,
 };

@@ -44,6 +44,7 @@ import { overageCardLine, overageFigure, overageInUse, poolsSection, renderPools
 import { queueCardLine, queueSection, renderQueue, setQueue, setQueues } from './queue-board';
 import { loadWebhooks, setupWebhooks, webhooksLicenses } from './webhooks';
 import { loadRequests, recentRequests, renderRequests, requestHeard, requestsSection } from './seat-requests';
+import { sessionTable } from './session-table';
 import './style.css';
 
 const MAX_DENIALS = 200;
@@ -78,6 +79,15 @@ function pageLimits(): Partial<AdminLimits> {
   }
 }
 let socket: AdminSocket | undefined;
+/** The selected license's table: paged by the server, its session events heard by watching it. */
+const table = sessionTable({
+  sessions: state.sessions,
+  watch: (id, previous) => {
+    if (previous) socket?.emit('admin:unwatch', { licenseId: previous });
+    socket?.emit('admin:watch', { licenseId: id });
+  },
+  render: () => renderSessions(),
+});
 
 // ---------- sign in and the socket ----------
 
@@ -120,7 +130,8 @@ function signIn(token: string): void {
     const skew = Date.parse(snap.serverTime) - Date.now();
     state.skewMs = Math.abs(skew) > 5000 ? skew : 0;
     state.licenses = new Map(snap.licenses.map((l) => [l.id, l]));
-    state.sessions = new Map(snap.sessions.map((x) => [x.id, x]));
+    state.sessions.clear();
+    for (const x of snap.sessions) state.sessions.set(x.id, x);
     state.denials = new Map();
     for (const d of snap.denials) denialsOf(d.licenseId).push(d);
     state.audit = snap.audit.slice(0, MAX_AUDIT);
@@ -140,6 +151,7 @@ function signIn(token: string): void {
     renderLicenses();
     // A snapshot after a reconnect patches the board in place, as a live change does.
     renderDetail(false);
+    if (!first) table.resubscribe();
     renderSessions();
     renderDenials();
     scheduleHistory();
@@ -168,6 +180,7 @@ function signIn(token: string): void {
     const before = state.sessions.get(change.session.id);
     state.sessions.set(change.session.id, change.session);
     if (change.licenseId !== state.selected) return;
+    table.heard(change.session, change.event);
     renderSessions();
     // A new seat may be a device's first: the activations list reads afresh.
     if (change.event === 'granted' && change.session.deviceId !== null) refreshActivationsSoon();
@@ -193,7 +206,9 @@ function signIn(token: string): void {
   });
   s.on('admin:session-removed', (change) => {
     state.sessions.delete(change.sessionId);
-    if (change.licenseId === state.selected) renderSessions();
+    if (change.licenseId !== state.selected) return;
+    table.removed(change.licenseId, change.sessionId);
+    renderSessions();
   });
   s.on('admin:denial', (denial) => {
     const list = denialsOf(denial.licenseId);
@@ -363,6 +378,7 @@ function renderDetail(rebuild: boolean): void {
       panel,
       h('div', { class: 'detail-head' }, h('h2', { id: 'license-title' }), h('div', { id: 'license-figures', class: 'figures' })),
       h('h3', { id: 'sessions-heading', tabindex: -1 }, 'Sessions'),
+      table.controls(),
       // Its own scroll container (focusable, so it scrolls from the keyboard too): a wide table never
       // widens the page.
       h(
@@ -423,6 +439,7 @@ function renderDetail(rebuild: boolean): void {
       exportSection(),
     );
     void loadHistory();
+    table.show(l.id);
     renderSessions();
     renderDenials();
     refreshActivations();
@@ -472,7 +489,8 @@ const displayName = (s: SessionView) => s.name ?? s.userId ?? s.sessionRef ?? s.
 function renderSessions(): void {
   const body = document.querySelector('#sessions tbody');
   if (!body || !state.selected) return;
-  const list = sessionsOf(state.selected);
+  const selected = state.selected;
+  const list = table.rows(selected, () => sessionsOf(selected));
   const ids = new Set(list.map((s) => s.id));
   // A focused row that goes away hands focus to its neighbour, not to the page.
   let lostFocusAt = -1;
@@ -488,10 +506,10 @@ function renderSessions(): void {
     place(body, tr, prev);
     prev = tr;
   }
-  if (!list.length) body.append(h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, 'No sessions.')));
-  // What each group holds follows its sessions.
+  if (!list.length) body.append(h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, table.emptyText())));
+  // What each group holds follows its sessions (those this board knows of: the page and live ones).
   const shown = state.licenses.get(state.selected);
-  if (shown) renderPools(shown, list, Date.now() + state.skewMs);
+  if (shown && (shown.reservations.length || shown.groupLimits.length)) renderPools(shown, sessionsOf(state.selected), Date.now() + state.skewMs);
   if (lostFocusAt >= 0) {
     const rows = body.querySelectorAll<HTMLElement>('tr[data-session] button.kick');
     (rows[Math.min(lostFocusAt, rows.length - 1)] ?? $('#sessions-heading')).focus();

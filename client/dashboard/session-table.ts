@@ -2,15 +2,18 @@
 // (GET /licenses/:id/sessions?q&state&sort&order&limit&offset), so 10,000 sessions never sit in the
 // DOM or travel at once. The board watches the license it shows (`admin:watch`), so it hears only
 // that license's session events: one for a row on the page is patched in place by main.ts's
-// renderSessions (keyed by session id, focus kept); anything that may move the page (a new
-// session, an ended one, a change under a filter or another sort) reads the page again, at most
-// every RELOAD_MS.
+// renderSessions (keyed by session id, focus kept); a new session is placed at once where the
+// page ends with the newest; anything else that may move the page (an ended session, a change
+// under a filter or another sort) reads the page again, at most every RELOAD_MS, or every
+// SHIFT_RELOAD_MS when the change lies off the page and only shifts it.
 import type { SessionView } from '../../shared';
 import { fill, h } from './dom';
 import { api } from './rest';
 
 export const PAGE_SIZE = 50;
 const RELOAD_MS = 400;
+/** A change off the page only shifts it by a row: read again less often (each read sorts the whole license). */
+const SHIFT_RELOAD_MS = 2000;
 const SEARCH_MS = 250;
 
 export interface TableHost {
@@ -76,12 +79,17 @@ export function sessionTable(host: TableHost) {
     host.render();
   }
 
-  function reloadSoon(): void {
-    if (reloadTimer) return;
+  let reloadDue = Infinity;
+  function reloadSoon(ms = RELOAD_MS): void {
+    const due = Date.now() + ms;
+    if (reloadTimer && reloadDue <= due) return;
+    clearTimeout(reloadTimer);
+    reloadDue = due;
     reloadTimer = setTimeout(() => {
       reloadTimer = undefined;
+      reloadDue = Infinity;
       void load();
-    }, RELOAD_MS);
+    }, ms);
   }
 
   function set(change: Partial<Query>): void {
@@ -175,20 +183,25 @@ export function sessionTable(host: TableHost) {
       if (page && !onPage && event === 'granted' && !filtered() && query.sort === 'startedAt') {
         page.total++;
         page.matched++;
-        if (query.order === 'asc' && query.offset + page.ids.length === page.matched - 1 && page.ids.length < PAGE_SIZE) page.ids.push(s.id);
-        if (query.order === 'desc' && query.offset === 0) page.ids = [s.id, ...page.ids].slice(0, PAGE_SIZE);
+        if (query.order === 'asc') {
+          // Oldest first, the newest comes after every row here: nothing on this page moves.
+          if (query.offset + page.ids.length === page.matched - 1 && page.ids.length < PAGE_SIZE) page.ids.push(s.id);
+          return;
+        }
+        if (query.offset === 0) return void (page.ids = [s.id, ...page.ids].slice(0, PAGE_SIZE));
+        return reloadSoon(SHIFT_RELOAD_MS);
       }
-      if (!onPage || filtered() || query.sort !== 'startedAt') reloadSoon();
+      // By start time unfiltered, a change of a session moves no row: its own (if here) is patched.
+      if (filtered() || query.sort !== 'startedAt') reloadSoon();
     },
 
     /** A session of the shown license ended: its row goes now, the page fills up soon after. */
     removed(licenseIdOf: string, sessionId: string): void {
       if (licenseIdOf !== licenseId) return;
-      if (page?.ids.includes(sessionId)) {
-        page.ids = page.ids.filter((id) => id !== sessionId);
-        page.total = Math.max(0, page.total - 1);
-        page.matched = Math.max(0, page.matched - 1);
-      }
+      if (!page?.ids.includes(sessionId)) return reloadSoon(SHIFT_RELOAD_MS);
+      page.ids = page.ids.filter((id) => id !== sessionId);
+      page.total = Math.max(0, page.total - 1);
+      page.matched = Math.max(0, page.matched - 1);
       reloadSoon();
     },
 

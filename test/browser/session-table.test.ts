@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { sign, granted } from '../support/harness';
+import { io } from 'socket.io-client';
+import { granted, nextEvent, sign } from '../support/harness';
 import { bulkSessions } from '../support/bulk-sessions';
 import { describeBrowser, screenshot } from './browser';
 import { serverWithStore, useZonedBrowser } from './history-support';
@@ -32,6 +33,27 @@ describeBrowser('session table at scale', () => {
     process.stdout.write(`[session-table] ${N} sessions written in ${Date.now() - started} ms\n`);
     // One session through a real socket: the newest, so first when sorted newest first.
     const live = await granted(url, await sign(license, { sid: 'live-one', sub: 'zz-live', name: 'Live One', app: 'cad' }));
+
+    // What travels: the snapshot (each license's newest 200 sessions) against every session at once,
+    // and the server's time for one page of 50 (median of 5).
+    const board = io(`${url}/admin`, { auth: { token: tenantToken }, transports: ['websocket'], forceNew: true, reconnection: false });
+    const snapshot: any = await nextEvent(board, 'admin:snapshot');
+    board.disconnect();
+    expect(snapshot.sessions).toHaveLength(200);
+    expect(snapshot.sessionTotals[license.id]).toBe(N + 1);
+    const rest = (query: string) => fetch(`${url}/api/v1/licenses/${license.id}/sessions${query}`, { headers: { authorization: `Bearer ${tenantToken}` } });
+    const everyBytes = (await (await rest('')).text()).length;
+    const pageMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await (await rest('?limit=50&offset=5000&q=person')).json();
+      pageMs.push(performance.now() - t);
+    }
+    pageMs.sort((a, b) => a - b);
+    process.stdout.write(
+      `[session-table] snapshot ${(JSON.stringify(snapshot).length / 1e3).toFixed(0)} kB (every session would be ${(everyBytes / 1e6).toFixed(1)} MB); ` +
+        `GET a page of 50 (searched, offset 5000) ${pageMs[2]!.toFixed(0)} ms median\n`,
+    );
 
     const page = await open({ timezoneId: 'UTC' });
     const cdp = await page.context().newCDPSession(page);
@@ -110,6 +132,14 @@ describeBrowser('session table at scale', () => {
     expect(await page.evaluate(() => document.querySelector('#sessions tbody tr[data-session]') === (window as any).__sameRow)).toBe(true);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Kick Live One');
     expect(await rows.count()).toBe(50);
+    // A new session heads the page at once; the focused Kick button moves down a row with its row.
+    const two = await granted(url, await sign(license, { sid: 'live-two', sub: 'zz-two', name: 'Live Two' }));
+    await expect.poll(() => rows.first().locator('td.user').textContent(), { timeout: 1500 }).toBe('zz-two');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Kick Live One');
+    expect(await rows.nth(1).locator('td.user').textContent()).toBe('zz-live');
+    expect(await rows.count()).toBe(50);
+    await expect.poll(() => page.locator('#sessions-range').textContent()).toBe(`1–50 of ${(N + 2).toLocaleString('en-US')}`);
+    two.socket.disconnect();
 
     const memory = await page.evaluate(() => (performance as any).memory?.usedJSHeapSize as number | undefined);
     const metrics = (await cdp.send('Performance.getMetrics')).metrics;

@@ -12,7 +12,7 @@ import type { Activation, AuditEntry, Denial, HistoryBucket, License, QueuedClai
 export type ReadsStore = Pick<
   SeatStore,
   | 'listRequests'
-  | 'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
+  | 'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listNewestSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
   | 'listActivations' | 'countActivations' | 'listTenants' | 'listQueues'
 >;
 
@@ -135,13 +135,13 @@ export class Reads {
     const licenses = await this.licenses(actor);
     // One query each for every license, not two per license.
     const ids = licenses.map((l) => l.id);
-    const [allSessions, denials, activations, queues] = await Promise.all([
-      store.listSessionsOf(ids),
+    // Each license's newest sessions only: the board reads the rest page by page.
+    const [{ sessions, totals }, denials, activations, queues] = await Promise.all([
+      Number.isFinite(sessionsPerLicense) ? store.listNewestSessionsOf(ids, sessionsPerLicense) : store.listSessionsOf(ids).then((all) => newestPerLicense(all, Infinity)),
       store.listLatestDenials(ids, denialsPerLicense),
       store.countActivations(ids),
       store.listQueues(ids, queuePerLicense),
     ]);
-    const { sessions, totals } = newestPerLicense(allSessions, sessionsPerLicense);
     return {
       licenses,
       sessions,

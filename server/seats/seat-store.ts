@@ -84,6 +84,8 @@ export interface SeatStore {
   listSessions(licenseId: string): Promise<Session[]>;
   /** The live sessions of many licenses in one query, in the order of `licenseIds`, each license's oldest first. */
   listSessionsOf(licenseIds: readonly string[]): Promise<Session[]>;
+  /** As listSessionsOf, but only each license's newest `perLicense` sessions, and every license's count (licenses with none left out). */
+  listNewestSessionsOf(licenseIds: readonly string[], perLicense: number): Promise<{ sessions: Session[]; totals: Map<string, number> }>;
   /** The license's denials, newest first, from `since` and before `until`. */
   listDenials(licenseId: string, opts?: { since?: number; until?: number; limit?: number }): Promise<Denial[]>;
   /** The denials of every license per reason since `since`, in one grouped query (the metrics). */

@@ -22,6 +22,7 @@ import { hotQueries } from './queries';
 import { ReceiptHolds } from './receipts';
 import type { Database } from './schema';
 import { SeatLedger } from './seat-ledger';
+import { newestSessionsOf } from './session-reads';
 import type { StoreContext, StoreDialect } from './store-dialect';
 import { Webhooks } from './webhooks';
 
@@ -125,6 +126,7 @@ export class KyselySeatStore implements SeatStore {
   endedAmong(sessionIds: string[]) { return this.ledger.endedAmong(sessionIds); }
   listSessions(licenseId: string) { return this.ledger.listSessions(licenseId); }
   listSessionsOf(licenseIds: readonly string[]) { return this.ledger.listSessionsOf(licenseIds); }
+  listNewestSessionsOf(licenseIds: readonly string[], perLicense: number) { return newestSessionsOf(this.db, licenseIds, perLicense); }
 
   recordDenial(denial: Denial) { return this.records.recordDenial(denial); }
   listDenials(licenseId: string, opts?: { since?: number; until?: number; limit?: number }) { return this.records.listDenials(licenseId, opts); }

@@ -12,7 +12,7 @@ import { api } from './rest';
 
 export const PAGE_SIZE = 50;
 const RELOAD_MS = 400;
-/** A change off the page only shifts it by a row: read again less often (each read sorts the whole license). */
+/** A change off the page only shifts it by a row: read again less often (a searched read sorts the whole license). */
 const SHIFT_RELOAD_MS = 2000;
 const SEARCH_MS = 250;
 

@@ -12,7 +12,7 @@ import type { Activation, AuditEntry, Denial, HistoryBucket, License, QueuedClai
 export type ReadsStore = Pick<
   SeatStore,
   | 'listRequests'
-  | 'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listNewestSessionsOf' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
+  | 'getLicense' | 'listLicenses' | 'listSessions' | 'listSessionsOf' | 'listNewestSessionsOf' | 'pageSessionsByStart' | 'listDenials' | 'listLatestDenials' | 'history' | 'listAudit'
   | 'listActivations' | 'countActivations' | 'listTenants' | 'listQueues'
 >;
 
@@ -65,6 +65,13 @@ export class Reads {
 
   /** A page of the license's live sessions, searched, filtered and sorted (session-page.ts). */
   async sessionPage(actor: Actor, licenseId: string, query: SessionQuery): Promise<SessionPage> {
+    // The default view (by start time, no text or app filter) is paged in the store; the rest
+    // sorts the whole license here, in the same order.
+    const { q, app, sort = 'startedAt', order = 'asc', limit, offset = 0, user, state } = query;
+    if (limit !== undefined && !q && app === undefined && sort === 'startedAt') {
+      const license = await this.license(actor, licenseId);
+      return this.deps.store.pageSessionsByStart(license.id, { user, state, order, limit, offset });
+    }
     return pageSessions(await this.sessions(actor, licenseId), query);
   }
 

@@ -86,6 +86,11 @@ export interface SeatStore {
   listSessionsOf(licenseIds: readonly string[]): Promise<Session[]>;
   /** As listSessionsOf, but only each license's newest `perLicense` sessions, and every license's count (licenses with none left out). */
   listNewestSessionsOf(licenseIds: readonly string[], perLicense: number): Promise<{ sessions: Session[]; totals: Map<string, number> }>;
+  /** A page of the license's sessions by start time (ties by id), of one user or state when given, with the license's count and the matching count. */
+  pageSessionsByStart(
+    licenseId: string,
+    query: { user?: string; state?: string; order: 'asc' | 'desc'; limit: number; offset: number },
+  ): Promise<{ sessions: Session[]; total: number; matched: number }>;
   /** The license's denials, newest first, from `since` and before `until`. */
   listDenials(licenseId: string, opts?: { since?: number; until?: number; limit?: number }): Promise<Denial[]>;
   /** The denials of every license per reason since `since`, in one grouped query (the metrics). */

@@ -22,7 +22,7 @@ import { hotQueries } from './queries';
 import { ReceiptHolds } from './receipts';
 import type { Database } from './schema';
 import { SeatLedger } from './seat-ledger';
-import { newestSessionsOf } from './session-reads';
+import { newestSessionsOf, sessionsByStart } from './session-reads';
 import type { StoreContext, StoreDialect } from './store-dialect';
 import { Webhooks } from './webhooks';
 
@@ -127,6 +127,7 @@ export class KyselySeatStore implements SeatStore {
   listSessions(licenseId: string) { return this.ledger.listSessions(licenseId); }
   listSessionsOf(licenseIds: readonly string[]) { return this.ledger.listSessionsOf(licenseIds); }
   listNewestSessionsOf(licenseIds: readonly string[], perLicense: number) { return newestSessionsOf(this.db, licenseIds, perLicense); }
+  pageSessionsByStart(licenseId: string, query: Parameters<typeof sessionsByStart>[2]) { return sessionsByStart(this.db, licenseId, query); }
 
   recordDenial(denial: Denial) { return this.records.recordDenial(denial); }
   listDenials(licenseId: string, opts?: { since?: number; until?: number; limit?: number }) { return this.records.listDenials(licenseId, opts); }

@@ -43,3 +43,37 @@ export async function newestSessionsOf(db: Db, licenseIds: readonly string[], pe
   }
   return { sessions: [...byLicense.values()].flat(), totals };
 }
+
+/**
+ * One page of a license's sessions by start time (ties by id), optionally of one user or state,
+ * with the license's count and the count that matches: the session table's default view, read
+ * without the rest of the license. (Text search and the other sorts are done over the whole license
+ * in server/seats/session-page.ts, with the same order.)
+ */
+export async function sessionsByStart(
+  db: Db,
+  licenseId: string,
+  { user, state, order, limit, offset }: { user?: string; state?: string; order: 'asc' | 'desc'; limit: number; offset: number },
+): Promise<{ sessions: Session[]; total: number; matched: number }> {
+  const matching = db
+    .selectFrom('sessions')
+    .where('license_id', '=', licenseId)
+    .$if(user !== undefined, (q) => q.where('user_id', '=', user!))
+    .$if(state !== undefined, (q) => q.where('state', '=', state!));
+  const count = (q: typeof matching) => q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow().then((r) => Number(r.n));
+  const [total, matched, rows] = await Promise.all([
+    count(db.selectFrom('sessions').where('license_id', '=', licenseId)),
+    count(matching),
+    matching.selectAll().orderBy('started_at', order).orderBy('id', 'asc').limit(limit).offset(offset).execute(),
+  ]);
+  const bySession = new Map<string, ConnectionFacts[]>();
+  if (rows.length) {
+    const conns = await db.selectFrom('connections').select(['session_id', 'app', 'renew_by']).where('session_id', 'in', rows.map((r) => r.id)).execute();
+    for (const c of conns) {
+      const list = bySession.get(c.session_id) ?? [];
+      list.push(c);
+      bySession.set(c.session_id, list);
+    }
+  }
+  return { sessions: rows.map((r) => toSession(r, bySession.get(r.id) ?? [])), total, matched };
+}

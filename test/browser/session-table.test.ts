@@ -43,16 +43,21 @@ describeBrowser('session table at scale', () => {
     expect(snapshot.sessionTotals[license.id]).toBe(N + 1);
     const rest = (query: string) => fetch(`${url}/api/v1/licenses/${license.id}/sessions${query}`, { headers: { authorization: `Bearer ${tenantToken}` } });
     const everyBytes = (await (await rest('')).text()).length;
-    const pageMs: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      await (await rest('?limit=50&offset=5000&q=person')).json();
-      pageMs.push(performance.now() - t);
-    }
-    pageMs.sort((a, b) => a - b);
+    const median = async (query: string) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        await (await rest(query)).json();
+        ms.push(performance.now() - t);
+      }
+      return ms.sort((a, b) => a - b)[2]!;
+    };
+    // By start time the store reads just the page; a text search sorts the whole license.
+    const byStartMs = await median('?limit=50&offset=5000');
+    const searchedMs = await median('?limit=50&offset=5000&q=person');
     process.stdout.write(
       `[session-table] snapshot ${(JSON.stringify(snapshot).length / 1e3).toFixed(0)} kB (every session would be ${(everyBytes / 1e6).toFixed(1)} MB); ` +
-        `GET a page of 50 (searched, offset 5000) ${pageMs[2]!.toFixed(0)} ms median\n`,
+        `GET a page of 50 at offset 5000: by start time ${byStartMs.toFixed(0)} ms, searched ${searchedMs.toFixed(0)} ms (medians of 5)\n`,
     );
 
     const page = await open({ timezoneId: 'UTC' });

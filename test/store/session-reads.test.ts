@@ -2,6 +2,7 @@
 // start time by id), oldest first in the order of the licenses asked, with their sockets and apps,
 // and every license's count; licenses with none are left out of the counts.
 import { expect, it } from 'vitest';
+import { pageSessions } from '../../server/seats/session-page';
 import { claimant, forEachStore, grant, newLicense } from './store-dialects';
 
 forEachStore('newest sessions of many licenses', (nodes) => {
@@ -32,5 +33,35 @@ forEachStore('newest sessions of many licenses', (nodes) => {
 
     expect(await store!.listNewestSessionsOf([], 3)).toEqual({ sessions: [], totals: new Map() });
     expect((await store!.listNewestSessionsOf([none.id], 3)).sessions).toEqual([]);
+  });
+
+  it('pages one license by start time in the store, as the whole-license page orders it', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 50 });
+    const other = await newLicense(store!, { seats: 5 });
+    await grant(store!, other, claimant('elsewhere'), 1);
+    // 30 sessions, three to a start time (ties by id), users u0..u4 in turn; every fourth goes
+    // idle (its socket closed), every seventh ends.
+    for (let i = 0; i < 30; i++) await grant(store!, license, claimant(`k${i}`, 1, { userId: `u${i % 5}` }), 100 + Math.floor(i / 3), `sock-${i}`);
+    for (let i = 0; i < 30; i += 4) await store!.detach(`sock-${i}`, 400);
+    for (const s of (await store!.listSessions(license.id)).filter((s) => Number(s.sessionRef!.slice(1)) % 7 === 3)) await store!.endSession(s.id, 'ended_by_app', 500);
+    const live = await store!.listSessions(license.id);
+    expect(live.length).toBeLessThan(30);
+    expect(live.filter((s) => s.state === 'idle').length).toBeGreaterThan(1);
+    for (const query of [
+      { order: 'asc', limit: 7, offset: 0 },
+      { order: 'asc', limit: 7, offset: 7 },
+      { order: 'desc', limit: 5, offset: 3 },
+      { order: 'desc', limit: 50, offset: 0 },
+      { order: 'asc', limit: 3, offset: 1, user: 'u2' },
+      { order: 'desc', limit: 10, offset: 0, state: 'active' },
+      { order: 'asc', limit: 10, offset: 0, state: 'idle' },
+      { order: 'asc', limit: 10, offset: 100 },
+    ] as const) {
+      const got = await store!.pageSessionsByStart(license.id, query);
+      const want = pageSessions(live, { ...query, sort: 'startedAt' });
+      expect([query, got]).toEqual([query, want]);
+    }
+    expect((await store!.pageSessionsByStart(license.id, { order: 'asc', limit: 100, offset: 0 })).total).toBe(live.length);
   });
 });

@@ -236,7 +236,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   });
   const { connectRatePerSec, connectBurst } = config;
   const receiptRelay = new ReceiptRelay(seats.receipts, log);
-  attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity, queue: seats.queue }, log, { connectRatePerSec, connectBurst, cluster, trustProxy: app.get('trust proxy fn'), receipts: receiptRelay });
+  attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity, queue: seats.queue }, log, { connectRatePerSec, connectBurst, cluster, nodeId: config.nodeId, trustProxy: app.get('trust proxy fn'), receipts: receiptRelay });
   attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster);
   let closeAdapter: (() => Promise<void>) | undefined;
 

@@ -115,6 +115,8 @@ export interface InterServerEvents {
 export interface QueueGrantMessage {
   granted: SeatGrantedPayload;
   sessionId: string;
+  /** The node the queued socket was on. */
+  nodeId?: string;
   /** The server's own view of the session and license (for the grant's receipt); not for clients. */
   context?: unknown;
 }

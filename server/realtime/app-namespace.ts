@@ -74,6 +74,8 @@ const ACTIVITY_EVERY_MS = 1000;
 export type AppNamespaceOptions = Pick<SeatServerConfig, 'connectRatePerSec' | 'connectBurst'> & {
   /** Other nodes share the sessions (Redis): they hear of endings decided here. */
   cluster: boolean;
+  /** This node's id (NODE_ID). */
+  nodeId: string;
   /** Express's `trust proxy fn`: which hops may name the client in X-Forwarded-For. */
   trustProxy?: (addr: string, hop: number) => boolean;
   /** Offline grace: the grant's receipt, and fresh ones while the seat is held (receipt-relay.ts). */
@@ -88,7 +90,8 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
       : undefined;
   const verified = new WeakMap<AppSocket, { auth: VerifiedToken; queue: boolean }>();
   const endings = new RecentEndings();
-  const relay = new QueueRelay(nsp, { queue, grant: grantQueued }, log, opts.cluster);
+  const lost = (socketId: string) => engine.detach(socketId);
+  const relay = new QueueRelay(nsp, { queue, grant: grantQueued, lost, nodeId: opts.nodeId }, log, opts.cluster);
 
   nsp.use(async (socket, next) => {
     try {

@@ -27,6 +27,13 @@ export interface QueueRelayParts {
   queue: Pick<SeatQueue, 'places' | 'waiting'>;
   /** Hands a granted socket its seat, as an admission does (app-namespace.ts). */
   grant(socket: AppSocket, grant: QueueGrantMessage): Promise<void>;
+  /**
+   * A socket of this node was granted after it went away (its disconnect found no seat to let
+   * go of yet): lets go of the connection row the grant wrote, so the session idles as usual.
+   */
+  lost(socketId: string): Promise<void>;
+  /** This node's id: only the node a queued socket was on may let go of its row. */
+  nodeId: string;
 }
 
 export class QueueRelay {
@@ -71,8 +78,8 @@ export class QueueRelay {
       };
       // The session and license go along for the grant's receipt (the license without its secrets).
       const license = { ...event.license, secret: '', previousSecret: null };
-      const message = { granted, sessionId: event.session.id, context: { session: event.session, license } };
-      if (this.nsp.sockets.has(event.socketId)) void this.grantLocal(event.socketId, message);
+      const message = { granted, sessionId: event.session.id, nodeId: event.nodeId, context: { session: event.session, license } };
+      if (this.nsp.sockets.has(event.socketId) || event.nodeId === this.parts.nodeId) void this.grantLocal(event.socketId, message);
       else if (this.cluster) this.nsp.serverSideEmit('seat:queue-granted', event.socketId, message);
     } else if (event.type === 'queue.changed') {
       void this.tellPlaces(event.license.id);
@@ -82,8 +89,11 @@ export class QueueRelay {
 
   private async grantLocal(socketId: string, message: QueueGrantMessage): Promise<void> {
     const socket = this.nsp.sockets.get(socketId);
-    if (!socket) return;
     try {
+      if (!socket) {
+        if (message.nodeId === this.parts.nodeId) await this.parts.lost(socketId);
+        return;
+      }
       await this.parts.grant(socket, message);
     } catch (err) {
       this.log.error({ err }, 'queue grant could not be told');

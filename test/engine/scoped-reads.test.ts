@@ -40,6 +40,7 @@ const perLicense: Record<string, PerLicenseRead> = {
   activations: (r, a, id) => r.activations(a, id),
   seatRequests: (r, a, id) => r.seatRequests(a, id),
   queue: (r, a, id) => r.queue(a, id),
+  sessionPage: (r, a, id) => r.sessionPage(a, id, { limit: 10 }),
 };
 const lists = ['licenses', 'audit', 'snapshot', 'tenants'];
 

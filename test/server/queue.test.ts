@@ -1,9 +1,11 @@
 // The queue (CONTRACT 8.2 `seat:queued`): a client that asks to wait on a license with a queue is
 // queued instead of denied, told its position whenever it moves, and granted by the transaction
 // that frees a seat, so nobody can take it first; queued sockets hold no seat.
+import path from 'node:path';
 import { io } from 'socket.io-client';
+import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { admission, type AppSocket, closeSocket, connect, granted, nextEvent, sign, sleep, startServer, until } from '../support/harness';
+import { admission, type AppSocket, closeSocket, connect, granted, nextEvent, sign, sleep, startServer, tempDir, until } from '../support/harness';
 
 function waiter(url: string, token: string, queue: unknown = true): AppSocket {
   const socket: AppSocket = io(url, { auth: { token, queue }, transports: ['websocket'], reconnection: false, forceNew: true });
@@ -92,6 +94,21 @@ describe('the queue', () => {
     await sleep(300);
     expect(bGranted).toBe(false);
     expect((await admin.call('GET', `/licenses/${license.id}`)).status).toBe(404);
+  });
+
+  it('a seat granted to a queued socket that has just gone is let go of, not held by a row nobody closes', async () => {
+    const store = SqliteSeatStore.open(path.join(tempDir(), 'seats.db'));
+    const { url, api, server } = await startServer({ store });
+    const { license, admin } = await api.setup({ seats: 1, queue: true, idleTimeoutSec: 60 });
+    const holder = await granted(url, await sign(license, { sid: 'a' }));
+    // A place of this node's whose socket went away after its disconnect found nothing to let go of.
+    const claimant = { sessionRef: 'ghost', userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: 1 };
+    expect(await store.admit({ licenseId: license.id, socketId: 'gone-socket', nodeId: server.config.nodeId, claimant, now: Date.now(), queue: true })).toMatchObject({ kind: 'queued' });
+    await holder.socket.timeout(5000).emitWithAck('session:end');
+    await until(async () => {
+      const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+      return sessions.length === 1 && sessions[0].sessionRef === 'ghost' && sessions[0].state === 'idle' && sessions[0].sockets === 0;
+    });
   });
 
   it('bad queue flags are refused in the handshake and change nothing', async () => {

@@ -187,6 +187,24 @@ export interface LicenseView extends LicenseSettings {
   updatedAt: string;
 }
 
+/** A lease as POST and PUT /leases answer it (docs/contract.md, "HTTP leases"). */
+export interface LeaseView {
+  leaseId: string;
+  sessionId: string;
+  licenseId: string;
+  resumed: boolean;
+  seatsInUse: number;
+  seats: number;
+  /** The grant took the license past `seats`, into its overage (false on a renewal). */
+  overage: boolean;
+  /** ISO time: renew before it, or the lease lapses (its seat then idles for `idleTimeoutSec`). */
+  renewBy: string;
+  leaseIntervalSec: number;
+  idleTimeoutSec: number;
+  /** A signed seat receipt, when the license has offline grace. */
+  receipt?: string;
+}
+
 /** A device activated on a license (GET /licenses/:id/activations). */
 export interface ActivationView {
   deviceId: string;

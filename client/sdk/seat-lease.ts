@@ -1,7 +1,7 @@
 // SeatLease: a seat for an app without a socket (docs/contract.md 8.4, "HTTP leases"): a service,
 // a point-of-sale till, a batch job. It takes a lease over REST, renews it at half its interval,
 // and lets it go on `release()` (or on Ctrl-C, when asked). Node 20's global fetch; no socket.
-import type { EndReason } from '../../shared';
+import type { EndReason, LeaseView } from '../../shared';
 
 export const LeaseState = {
   /** Not asked yet, or asking. */
@@ -17,21 +17,8 @@ export const LeaseState = {
 } as const;
 export type LeaseState = (typeof LeaseState)[keyof typeof LeaseState];
 
-/** A lease as POST and PUT /leases answer it. */
-export interface LeaseGrant {
-  leaseId: string;
-  sessionId: string;
-  licenseId: string;
-  resumed: boolean;
-  seatsInUse: number;
-  seats: number;
-  overage: boolean;
-  /** ISO time: renew before it, or the lease lapses (its seat then idles for `idleTimeoutSec`). */
-  renewBy: string;
-  leaseIntervalSec: number;
-  idleTimeoutSec: number;
-  receipt?: string;
-}
+/** A lease as POST and PUT /leases answer it (the wire contract's `LeaseView`). */
+export type LeaseGrant = LeaseView;
 
 export interface LeaseDenial {
   reason: string;

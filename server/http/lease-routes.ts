@@ -4,7 +4,7 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
-import { AuthErrorCode, echoId, ErrorCode, safeText } from '../../shared';
+import { AuthErrorCode, echoId, ErrorCode, type LeaseView, safeText } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import type { LeaseGrant, SeatLeases } from '../seats/leases';
 import type { SeatRequests } from '../seats/seat-requests';
@@ -39,7 +39,7 @@ function send(res: Response, status: number, code: string, message: string, deta
   res.status(status).json({ error: { code, message, ...(details ? { details } : {}) } });
 }
 
-function leaseView(g: LeaseGrant) {
+function leaseView(g: LeaseGrant): LeaseView {
   return { ...g, renewBy: new Date(g.renewBy).toISOString() };
 }
 

@@ -4,7 +4,7 @@
 // a renewal moves it, a release lets go of it, and a lease not renewed in time lapses (its session
 // idles for the idle timeout, as after a closed tab). Every node sweeps for lapsed leases.
 import { randomUUID } from 'node:crypto';
-import { echoId, type EndReason, ErrorCode, type SeatDeniedPayload } from '../../shared';
+import { echoId, type EndReason, ErrorCode, type LeaseView, type SeatDeniedPayload } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import type { EventBus } from './event-bus';
 import { END_MESSAGE, endedEvent } from './messages';
@@ -58,21 +58,8 @@ export type LeaseReleaseOutcome =
 
 // ---- the transports' side ----
 
-/** A lease as POST and PUT answer it (times as epoch ms here, ISO on the wire). */
-export interface LeaseGrant {
-  leaseId: string;
-  sessionId: string;
-  licenseId: string;
-  resumed: boolean;
-  seatsInUse: number;
-  seats: number;
-  /** The grant took the license past `seats`, into its overage (false on a renewal). */
-  overage: boolean;
-  renewBy: number;
-  leaseIntervalSec: number;
-  idleTimeoutSec: number;
-  receipt?: string;
-}
+/** A lease as POST and PUT answer it: the wire's `LeaseView`, with `renewBy` as epoch ms. */
+export type LeaseGrant = Omit<LeaseView, 'renewBy'> & { renewBy: number };
 
 export type AcquireResult = { granted: LeaseGrant } | { denied: SeatDeniedPayload };
 export type RenewResult = { renewed: LeaseGrant } | { ended: { reason: EndReason; message: string } };

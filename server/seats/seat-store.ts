@@ -142,8 +142,6 @@ export interface SeatStore {
   queuePlaces(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>>;
   /** The first `limit` waiting claimants of each of these licenses, in order (the dashboard). */
   listQueues(licenseIds: readonly string[], limit: number): Promise<QueuedClaimant[]>;
-  /** Which of these sockets hold a seat now. */
-  queueConnected(socketIds: readonly string[]): Promise<Array<{ socketId: string; sessionId: string }>>;
 
   // Seat requests (server/store/seat-requests.ts).
   /** Records a request with its seat event, unless its requester made `perHour` in the last hour (then when it may again). */

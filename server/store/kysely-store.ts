@@ -146,7 +146,6 @@ export class KyselySeatStore implements SeatStore {
   serveQueue(licenseId: string, now: number) { return this.queue.serve(licenseId, now); }
   queuedLicenses() { return this.queue.queuedLicenses(); }
   queuePlaces(licenseId: string) { return this.queue.places(licenseId); }
-  queueConnected(socketIds: readonly string[]) { return this.queue.connected(socketIds); }
   listQueues(licenseIds: readonly string[], limit: number) { return listQueues(this.db, licenseIds, limit); }
 
   recordRequest(req: Parameters<SeatStore['recordRequest']>[0], perHour: number) { return this.requests.recordRequest(req, perHour); }

@@ -234,11 +234,4 @@ export class QueueStore {
   places(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>> {
     return queuePlaces(this.s.db, licenseId);
   }
-
-  /** Which of these sockets hold a seat now (a queue grant whose word did not reach their node). */
-  async connected(socketIds: readonly string[]): Promise<Array<{ socketId: string; sessionId: string }>> {
-    if (socketIds.length === 0) return [];
-    const rows = await this.s.db.selectFrom('connections').select(['socket_id', 'session_id']).where('socket_id', 'in', [...socketIds]).execute();
-    return rows.map((r) => ({ socketId: r.socket_id, sessionId: r.session_id }));
-  }
 }

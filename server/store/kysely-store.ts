@@ -72,6 +72,7 @@ export class KyselySeatStore implements SeatStore {
       lockLicense: (trx, id) => dialect.lockLicense(trx, id),
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       close: () => dialect.close(),
+      oneTrip: dialect.oneTrip,
       async transaction(fn) {
         let grants: QueueGrant[] = [];
         const result = await dialect.transaction(async (trx) => {

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type Selectable, type Transaction } from 'kysely';
 import { KyselySeatStore } from './kysely-store';
+import { OneTripSeats } from './one-trip-seats';
 import { prepare } from './prepared';
 import type { Database, LicensesTable } from './schema';
 import type { StoreDialect } from './store-dialect';
@@ -11,12 +12,13 @@ const INT8_OID = 20;
 
 /** The shared store with PostgreSQL's dialect; it adds nothing but the opening of the pool. */
 export class PostgresSeatStore extends KyselySeatStore {
-  static open(url: string, poolSize = 10): PostgresSeatStore {
-    return openPostgres(url, poolSize);
+  /** `oneTrip: false` runs every seat move as a transaction from Node (to compare, and to test that path). */
+  static open(url: string, poolSize = 10, opts: { oneTrip?: boolean } = {}): PostgresSeatStore {
+    return openPostgres(url, poolSize, opts.oneTrip ?? true);
   }
 }
 
-function openPostgres(url: string, poolSize: number): PostgresSeatStore {
+function openPostgres(url: string, poolSize: number, oneTrip: boolean): PostgresSeatStore {
   // Times and serial ids are bigint; they fit a JS number, so parse them as numbers.
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -29,16 +31,26 @@ function openPostgres(url: string, poolSize: number): PostgresSeatStore {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new PostgresSeatStore(db, new PostgresStoreDialect(db));
+  return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip));
 }
 
 export class PostgresStoreDialect implements StoreDialect {
   private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id).forUpdate());
 
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly oneTrip: OneTripSeats | undefined;
 
+  constructor(
+    private readonly db: Kysely<Database>,
+    oneTrip = true,
+  ) {
+    this.oneTrip = oneTrip ? new OneTripSeats(db) : undefined;
+  }
+
+  /** What it reads under the lock is what the one-trip moves decide on next (with its revision). */
   async lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined> {
-    return (await this.license(trx, { id })).rows[0];
+    const row = (await this.license(trx, { id })).rows[0];
+    if (row) this.oneTrip?.remember(row);
+    return row;
   }
 
   isUniqueViolation(err: unknown): boolean {

@@ -33,8 +33,8 @@ export function toLicense(row: Selectable<LicensesTable>): License {
   };
 }
 
-/** The row's fields an admin may set; `seats_in_use` is written by `addSeats` alone. */
-export function licenseRow(l: NewLicenseRow): Omit<LicensesTable, 'seats_in_use'> {
+/** The row's fields an admin may set; `seats_in_use` is written by `addSeats` alone, `revision` by a trigger. */
+export function licenseRow(l: NewLicenseRow): Omit<LicensesTable, 'seats_in_use' | 'revision'> {
   return {
     id: l.id,
     tenant_id: l.tenantId,

@@ -42,6 +42,11 @@ export interface LicensesTable {
   previous_secret_until: number | null;
   created_at: number;
   updated_at: number;
+  /**
+   * Moves on every change of the settings (a PostgreSQL trigger; migration 2026-11-26T20): what a
+   * node decided on is checked against it under the lock (one-trip-seats.ts). Unused on SQLite.
+   */
+  revision: Generated<number>;
 }
 
 export interface SessionsTable {

@@ -7,6 +7,7 @@ import { seatKeyValue } from '../seats/decisions/seat-key';
 import { needsGroups } from '../seats/decisions/seat-pool';
 import { enqueue } from './queue';
 import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type Session } from '../seats/types';
+import { FULL } from './one-trip-seats';
 import { toLicense, toSession } from './rows';
 import { heldByGroup, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
 import type { StoreContext } from './store-dialect';
@@ -18,6 +19,9 @@ export class SeatLedger {
   async admit(req: AdmitRequest): Promise<AdmitOutcome> {
     const { licenseId, claimant, now } = req;
     const { q, dialect } = this.s;
+    // One round trip where the claim is decided on what this node knows of the license (PostgreSQL).
+    const quick = await dialect.oneTrip?.admit(req);
+    if (quick !== undefined && quick !== FULL) return quick;
     return dialect.transaction(async (trx): Promise<AdmitOutcome> => {
       const row = await dialect.lockLicense(trx, licenseId);
       if (!row) return { kind: 'license_not_found' };
@@ -139,6 +143,7 @@ export class SeatLedger {
   /** Removes a socket's connection row; the session goes idle when it was the last one. */
   async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
     const { db, q, dialect } = this.s;
+    if (dialect.oneTrip) return dialect.oneTrip.detach(socketId, now);
     const [conn] = (await q.licenseOfSocket(db, { socketId })).rows;
     if (!conn) return undefined;
     return dialect.transaction(async (trx) => {
@@ -180,6 +185,8 @@ export class SeatLedger {
   /** Releases every idle session of the license past its deadline, in one transaction (exactly once each). */
   async expireLicense(licenseId: string, now: number): Promise<EndedSession[]> {
     const { q, dialect } = this.s;
+    const quick = await dialect.oneTrip?.expire(licenseId, now, End.IdleTimeout);
+    if (quick !== undefined && quick !== FULL) return quick;
     return dialect.transaction(async (trx) => {
       const row = await dialect.lockLicense(trx, licenseId);
       if (!row) return [];

@@ -107,16 +107,14 @@ export async function releaseSession(q: HotQueries, trx: Db, session: Session, r
 }
 
 /**
- * A new session for the claimant's seat key with its first connection (a socket, or a lease when
- * `req.renewBy` is set), its seats counted and its `granted` event, under the license's lock: an
- * admission's grant, or the queue's. With offline grace, the receipt's expiry is on record first.
+ * The session a grant starts for the claimant's seat key: active, its first connection a socket
+ * (or a lease when `req.renewBy` is set), with offline grace's receipt expiry when the license has it.
  */
-export async function startSession(q: HotQueries, trx: Db, license: License, req: AdmitRequest, seatKeyValue: string): Promise<{ session: Session; seatsInUse: number }> {
+export function newSession(license: License, req: AdmitRequest, seatKeyValue: string, id: string = randomUUID()): Session {
   const { claimant, now } = req;
-  const receiptUntil = license.offlineGraceSec > 0 ? now + license.offlineGraceSec * 1000 : null;
   const lease = req.renewBy !== undefined;
-  const session: Session = {
-    id: randomUUID(),
+  return {
+    id,
     licenseId: license.id,
     seatKeyValue,
     ...claimantIds(claimant),
@@ -132,9 +130,18 @@ export async function startSession(q: HotQueries, trx: Db, license: License, req
     leases: lease ? 1 : 0,
     lastActivityAt: now,
     warnedAt: null,
-    receiptUntil,
+    receiptUntil: license.offlineGraceSec > 0 ? now + license.offlineGraceSec * 1000 : null,
     apps: claimant.app ? [claimant.app] : [],
   };
+}
+
+/**
+ * A new session for the claimant's seat key with its first connection, its seats counted and its
+ * `granted` event, under the license's lock: an admission's grant, or the queue's.
+ */
+export async function startSession(q: HotQueries, trx: Db, license: License, req: AdmitRequest, seatKeyValue: string): Promise<{ session: Session; seatsInUse: number }> {
+  const { claimant, now } = req;
+  const session = newSession(license, req, seatKeyValue);
   await q.insertSession(trx, {
     id: session.id,
     license_id: license.id,
@@ -152,7 +159,7 @@ export async function startSession(q: HotQueries, trx: Db, license: License, req
     expires_at: null,
     last_activity_at: now,
     warned_at: null,
-    receipt_until: receiptUntil,
+    receipt_until: session.receiptUntil,
     grp: session.group,
   });
   const seatsInUse = await addSeats(q, trx, license.id, claimant.weight);

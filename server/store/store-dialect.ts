@@ -3,6 +3,7 @@
 // (sqlite-store.ts, postgres-store.ts) owns only how a license is locked, how a unique violation
 // looks, and how a transaction runs.
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { OneTripSeats } from './one-trip-seats';
 import type { HotQueries } from './queries';
 import type { Database, LicensesTable } from './schema';
 
@@ -17,6 +18,8 @@ export interface StoreDialect {
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Settles what is in flight and lets go of what the dialect holds besides the connection. */
   close(): Promise<void>;
+  /** The hot seat moves in one round trip each, where the database runs them as functions (PostgreSQL). */
+  readonly oneTrip?: OneTripSeats;
 }
 
 /** What every part of the store works with. */

@@ -2,7 +2,7 @@
 // and who asks, and properties over random sequences of grants and releases.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { capacity, decideSeat, type PoolSettings } from '../../server/seats/decisions/seat-pool';
+import { capacity, decideSeat, fitBound, type PoolSettings } from '../../server/seats/decisions/seat-pool';
 import { poolProblem } from '../../server/seats/decisions/pool-settings';
 
 const NOW = Date.parse('2026-01-05T10:00:00Z'); // a Monday, 10:00 UTC
@@ -88,6 +88,31 @@ describe('decideSeat', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('fitBound', () => {
+  it('is exactly the most seats held at which decideSeat still fits the claim, where no group matters', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 50 }),
+        fc.constantFrom(1, 1.1, 1.25, 1.5, 2),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.constantFrom(null, 'night', 'day'),
+        (seats, overage, weight, total, group) => {
+          const p = pool({ seats, overage });
+          const bound = fitBound(p, weight)!;
+          const verdict = decideSeat(p, { weight, group }, held(total), NOW);
+          expect(verdict.kind === 'fits').toBe(total <= bound);
+        },
+      ),
+    );
+  });
+
+  it('is null where reservations or group limits make groups matter', () => {
+    expect(fitBound(pool({ reservations: [{ group: 'night', seats: 1 }] }), 1)).toBeNull();
+    expect(fitBound(pool({ groupLimits: [{ group: 'night', max: 1 }] }), 1)).toBeNull();
   });
 });
 

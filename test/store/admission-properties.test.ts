@@ -36,6 +36,36 @@ interface Dialect {
   open(): Promise<{ stores: SeatStore[]; reader: Kysely<Database>; close(): Promise<void> }>;
 }
 
+/** PostgreSQL as nodes run it (one-trip seat moves), or with every seat move a transaction from Node. */
+function postgres(name: string, oneTrip: boolean, runs: number): Dialect {
+  return {
+    name,
+    missing: postgresMissing,
+    runs,
+    async open() {
+      const cluster: Postgres = await startPostgres();
+      const url = await cluster.createDatabase('props');
+      const stores = [PostgresSeatStore.open(url, 4, { oneTrip }), PostgresSeatStore.open(url, 4, { oneTrip })];
+      await stores[0]!.migrate();
+      const pool = new pg.Pool({ connectionString: url, max: 2 });
+      // pool.end() resolves before its sockets close, so the cluster's shutdown may still reach
+      // one: listen, as the store does, or the 'error' would be an uncaught exception.
+      pool.on('error', () => {});
+      pool.on('connect', (client) => client.on('error', () => {}));
+      const reader = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      return {
+        stores,
+        reader,
+        async close() {
+          await reader.destroy();
+          await Promise.allSettled(stores.map((s) => s.close()));
+          await cluster.destroy();
+        },
+      };
+    },
+  };
+}
+
 const DIALECTS: Dialect[] = [
   {
     name: 'sqlite',
@@ -58,32 +88,8 @@ const DIALECTS: Dialect[] = [
       };
     },
   },
-  {
-    name: 'postgres',
-    missing: postgresMissing,
-    runs: 100,
-    async open() {
-      const cluster: Postgres = await startPostgres();
-      const url = await cluster.createDatabase('props');
-      const stores = [PostgresSeatStore.open(url, 4), PostgresSeatStore.open(url, 4)];
-      await stores[0]!.migrate();
-      const pool = new pg.Pool({ connectionString: url, max: 2 });
-      // pool.end() resolves before its sockets close, so the cluster's shutdown may still reach
-      // one: listen, as the store does, or the 'error' would be an uncaught exception.
-      pool.on('error', () => {});
-      pool.on('connect', (client) => client.on('error', () => {}));
-      const reader = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-      return {
-        stores,
-        reader,
-        async close() {
-          await reader.destroy();
-          await Promise.allSettled(stores.map((s) => s.close()));
-          await cluster.destroy();
-        },
-      };
-    },
-  },
+  postgres('postgres', true, 100),
+  postgres('postgres, transactions from node', false, 50),
 ];
 
 // ---- operations, before they are resolved against the current state ----

@@ -109,4 +109,4 @@ forEachStore('admission', (nodes) => {
     expect(await store!.listDenials(license.id)).toEqual([]);
     expect(await seatsInUse(store!, license.id)).toBe(2);
   });
-});
+}, { fullTransactions: true });

@@ -78,4 +78,4 @@ forEachStore('idle expiry', (nodes) => {
     expect((await stores[1]!.expireLicense(license.id, 1500)).map((e) => e.session.id).sort()).toEqual(ids.slice(6).sort());
     expect(await seatsInUse(stores[2]!, license.id)).toBe(0);
   });
-});
+}, { fullTransactions: true });

@@ -35,4 +35,4 @@ forEachStore('ending sessions', (nodes) => {
     await stores[1]!.pruneHistory(10_000);
     expect(await stores[2]!.endedAmong([a.session.id, live.session.id])).toEqual([{ sessionId: a.session.id, reason: 'ended' }]);
   });
-});
+}, { fullTransactions: true });

@@ -24,6 +24,41 @@ interface Dialect {
 let pgCluster: Postgres | undefined;
 const opened: SeatStore[] = [];
 
+/**
+ * PostgreSQL's store; with `oneTrip` (as nodes run it) the hot seat moves are one function call
+ * each and fall back to transactions from Node; without, every move is such a transaction.
+ */
+function postgres(name: string, oneTrip: boolean): Dialect {
+  return {
+    name,
+    missing: postgresMissing,
+    boot: async () => {
+      pgCluster = await startPostgres();
+    },
+    shutdown: async () => {
+      await pgCluster?.destroy();
+    },
+    async fresh() {
+      const url = await pgCluster!.createDatabase('store');
+      const first = PostgresSeatStore.open(url, 4, { oneTrip });
+      await first.migrate();
+      opened.push(first);
+      return async (n) => {
+        const stores: SeatStore[] = [first];
+        for (let i = 1; i < n; i++) {
+          const s = PostgresSeatStore.open(url, 4, { oneTrip });
+          opened.push(s);
+          stores.push(s);
+        }
+        return stores;
+      };
+    },
+  };
+}
+
+/** For the suites of the seat moves: PostgreSQL once more, every move a transaction from Node. */
+const FULL_TRANSACTIONS = postgres('postgres, transactions from node', false);
+
 const DIALECTS: Dialect[] = [
   {
     name: 'sqlite',
@@ -37,39 +72,16 @@ const DIALECTS: Dialect[] = [
       return async (n) => Array.from({ length: n }, () => store);
     },
   },
-  {
-    name: 'postgres',
-    missing: postgresMissing,
-    boot: async () => {
-      pgCluster = await startPostgres();
-    },
-    shutdown: async () => {
-      await pgCluster?.destroy();
-    },
-    async fresh() {
-      const url = await pgCluster!.createDatabase('store');
-      const first = PostgresSeatStore.open(url, 4);
-      await first.migrate();
-      opened.push(first);
-      return async (n) => {
-        const stores: SeatStore[] = [first];
-        for (let i = 1; i < n; i++) {
-          const s = PostgresSeatStore.open(url, 4);
-          opened.push(s);
-          stores.push(s);
-        }
-        return stores;
-      };
-    },
-  },
+  postgres('postgres', true),
 ];
 
 /**
  * `describe`s `feature` once per store, each test on a fresh database: `nodes(n)` gives n stores
  * on it (PostgreSQL: n pools, standing for n nodes; SQLite: the one store n times).
+ * `fullTransactions` runs it on PostgreSQL a second time without the one-trip functions.
  */
-export function forEachStore(feature: string, body: (nodes: (n: number) => Promise<SeatStore[]>) => void): void {
-  for (const dialect of DIALECTS) {
+export function forEachStore(feature: string, body: (nodes: (n: number) => Promise<SeatStore[]>) => void, opts: { fullTransactions?: boolean } = {}): void {
+  for (const dialect of opts.fullTransactions ? [...DIALECTS, FULL_TRANSACTIONS] : DIALECTS) {
     describeWith([dialect.missing()])(`${feature}: ${dialect.name}`, { timeout: 60_000 }, () => {
       let nodes: (n: number) => Promise<SeatStore[]>;
       beforeAll(() => dialect.boot(), 60_000);

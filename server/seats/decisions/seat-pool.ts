@@ -55,6 +55,16 @@ export function needsGroups(p: Pick<PoolSettings, 'reservations' | 'groupLimits'
 }
 
 /**
+ * The most seats that may be held for a claim of `weight` to fit, where that turns on the count
+ * alone (no reservations, no group limits): `decideSeat` says `fits` exactly while `held.total`
+ * is at most this. A store checks it in one statement under its lock (server/store/one-trip-seats.ts).
+ * Null where groups matter too.
+ */
+export function fitBound(p: PoolSettings, weight: number): number | null {
+  return needsGroups(p) ? null : capacity(p) - weight;
+}
+
+/**
  * A group over its limit is refused with `group_limit`. Otherwise a group member takes its
  * group's reserved seats first, then unreserved ones; everyone else takes only unreserved ones
  * (what is not reserved for a group now, overage included). A claimant refused only because the

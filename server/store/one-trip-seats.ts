@@ -1,0 +1,123 @@
+// PostgreSQL's hot seat moves in one round trip each (the functions of migration 2026-11-26T20):
+// an admission, a socket leaving, idle seats falling due. The license row's lock is held for the
+// function's statements only, so one license serves thousands of admissions a second across nodes.
+//
+// The decision stays here, a pure function of what was read: an admission is decided on the
+// license's settings as this node last read them, and the function checks their revision under
+// the lock. Where it moved, or the claim needs more than a seat count to decide (groups,
+// activation limits, a kick's cool-down, a seat past its deadline, a claimant joining the queue),
+// it changes nothing and the caller runs the full transaction (seat-ledger.ts), which reads
+// everything under the lock and refreshes what this node knows of the license.
+import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import { type EndReason, LicenseStatus } from '../../shared';
+import { decideActivation } from '../seats/decisions/activation';
+import { decideAdmission } from '../seats/decisions/admission';
+import { seatKeyValue } from '../seats/decisions/seat-key';
+import { decideSeat, fitBound } from '../seats/decisions/seat-pool';
+import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License } from '../seats/types';
+import { type ConnectionFacts, toLicense, toSession } from './rows';
+import { newSession } from './seat-moves';
+import type { Database, LicensesTable, SessionsTable } from './schema';
+
+/** What the full transaction must do instead: nothing was changed. */
+export const FULL = Symbol('full transaction');
+
+/** At most this many licenses' settings are kept; past it the first kept is forgotten. */
+const KEPT = 10_000;
+
+const ADMIT = CompiledQuery.raw(
+  `select seat_admit(${Array.from({ length: 20 }, (_, i) => `$${i + 1}`).join(', ')}) as r`,
+);
+const DETACH = CompiledQuery.raw('select seat_detach($1, $2) as r');
+const EXPIRE = CompiledQuery.raw('select seat_expire($1, $2, $3) as r');
+
+type SessionRow = Selectable<SessionsTable>;
+type AdmitReply =
+  | { kind: 'stale' }
+  | { kind: 'granted'; before: number; seats: number }
+  | { kind: 'resumed'; seats: number; session: SessionRow; warned: boolean; conns: ConnectionFacts[] }
+  | { kind: 'denied'; seats: number };
+
+export class OneTripSeats {
+  /** The settings this node last read of each license, with their revision. */
+  private readonly known = new Map<string, { revision: number; license: License }>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Keeps what a transaction read of a license (under its lock, or from a function's reply). */
+  remember(row: Selectable<LicensesTable>): void {
+    if (this.known.size >= KEPT && !this.known.has(row.id)) this.known.delete(this.known.keys().next().value!);
+    this.known.set(row.id, { revision: Number(row.revision), license: toLicense(row) });
+  }
+
+  async admit(req: AdmitRequest): Promise<AdmitOutcome | typeof FULL> {
+    const known = this.known.get(req.licenseId);
+    if (!known) return FULL;
+    const { license, revision } = known;
+    const { claimant, now } = req;
+    // Counting activations needs their rows read; a suspended license's refusal is the full path's.
+    if (license.status !== LicenseStatus.Active || license.maxActivations !== null) return FULL;
+    const bound = fitBound(license, claimant.weight);
+    const key = seatKeyValue(license.seatKey, claimant);
+    if (bound === null || 'missing' in key) return FULL;
+    const activation = decideActivation({ license, claimant, activated: false, activatedCount: 0 });
+    // Past the bound nothing fits; the refusal is recorded here unless the claimant joins the queue.
+    const over = decideSeat(license, { weight: claimant.weight, group: claimant.group ?? null }, { total: bound + 1, byGroup: new Map() }, now);
+    const deny = (req.queue && license.queue) || over.kind !== 'deny' ? null : over.reason;
+    const session = newSession(license, req, key.value);
+    const ids = claimantIds(claimant);
+    const { rows } = await this.db.executeQuery<{ r: AdmitReply }>({
+      ...ADMIT,
+      parameters: [
+        license.id, revision, key.value, bound, claimant.weight, now, session.receiptUntil, session.id,
+        ids.sessionRef, ids.userId, ids.deviceId, ids.instanceId, claimant.app, claimant.name, session.group,
+        req.socketId, req.nodeId, req.renewBy ?? null, activation.kind === 'none' ? null : claimant.deviceId, deny,
+      ],
+    });
+    const reply = rows[0]!.r;
+    switch (reply.kind) {
+      case 'stale':
+        return FULL;
+      case 'granted': {
+        // The decision itself, on the count the function found: the bound only guarded it.
+        const decided = decideAdmission({ license: { ...license, seatsInUse: reply.before }, claimant, own: undefined, stale: [], cooldownUntil: null, now });
+        const at = { ...license, seatsInUse: reply.seats };
+        return { kind: 'granted', resumed: false, license: at, session, seatsInUse: reply.seats, expired: [], overage: decided.kind === 'grant' && decided.overage };
+      }
+      case 'resumed': {
+        const at = { ...license, seatsInUse: reply.seats };
+        const resumed = toSession(reply.session, reply.conns);
+        return { kind: 'granted', resumed: true, license: at, session: resumed, seatsInUse: reply.seats, expired: [], warningCleared: reply.warned, overage: false };
+      }
+      case 'denied': {
+        const denial: Denial = { licenseId: license.id, at: now, reason: deny!, ...ids };
+        return { kind: 'denied', license: { ...license, seatsInUse: reply.seats }, denial, seatsInUse: reply.seats, expired: [] };
+      }
+    }
+  }
+
+  /** Undefined when the socket held nothing. */
+  async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
+    const { rows } = await this.db.executeQuery<{ r: { license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[] } | null }>({
+      ...DETACH,
+      parameters: [socketId, now],
+    });
+    const reply = rows[0]?.r;
+    if (!reply) return undefined;
+    this.remember(reply.license);
+    const license = toLicense(reply.license);
+    return { license, session: toSession(reply.session, reply.conns), seatsInUse: license.seatsInUse };
+  }
+
+  /** The license's idle sessions past their deadline, released; FULL while someone is queued for it. */
+  async expire(licenseId: string, now: number, reason: EndReason): Promise<EndedSession[] | typeof FULL> {
+    type Reply = { kind: 'stale' } | { kind: 'released'; license: Selectable<LicensesTable> | null; ended: Array<{ session: SessionRow; seats: number }> };
+    const { rows } = await this.db.executeQuery<{ r: Reply }>({ ...EXPIRE, parameters: [licenseId, now, reason] });
+    const reply = rows[0]!.r;
+    if (reply.kind === 'stale') return FULL;
+    if (!reply.license) return [];
+    this.remember(reply.license);
+    const license = toLicense(reply.license);
+    return reply.ended.map(({ session, seats }) => ({ license: { ...license, seatsInUse: seats }, session: toSession(session, []), reason, seatsInUse: seats }));
+  }
+}

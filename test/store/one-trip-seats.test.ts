@@ -1,0 +1,154 @@
+// PostgreSQL's one-trip seat moves (server/store/one-trip-seats.ts, migration 2026-11-26T20): an
+// admission, a detach and an idle release are each one function call, decided on the settings
+// the node last read and checked against their revision under the lock; where that is not enough
+// the node runs the full transaction. Several stores on one database stand for several nodes.
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { SeatStore } from '../../server/seats/seat-store';
+import { PostgresSeatStore } from '../../server/store/postgres-store';
+import { describeWith, type Postgres, postgresMissing, startPostgres } from '../support/services';
+import { admit, claimant, grant, held, newLicense, seatsInUse } from './store-dialects';
+
+describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60_000 }, () => {
+  let cluster: Postgres;
+  const opened: SeatStore[] = [];
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.allSettled(opened.map((s) => s.close()));
+    await cluster?.destroy();
+  });
+
+  /** `n` stores (nodes) on a fresh database; PostgreSQL counts the calls of the seat functions. */
+  async function nodes(n: number): Promise<{ stores: SeatStore[]; url: string }> {
+    const url = await cluster.createDatabase('onetrip');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`alter database "${new URL(url).pathname.slice(1)}" set track_functions = 'pl'`);
+    await admin.end();
+    const stores = Array.from({ length: n }, () => PostgresSeatStore.open(url, 4));
+    opened.push(...stores);
+    await stores[0]!.migrate();
+    return { stores, url };
+  }
+
+  /** How often each seat function ran (the stores' connections report as they close). */
+  async function calls(url: string): Promise<Record<string, number>> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ funcname: string; calls: string }>('select funcname, calls from pg_stat_user_functions');
+      return Object.fromEntries(rows.map((r) => [r.funcname, Number(r.calls)]));
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('admits, detaches and releases in one function call each once the license is known', async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 10, idleTimeoutSec: 1 });
+    // The first admission reads the license under its lock (a transaction); the rest are calls.
+    for (let i = 0; i < 5; i++) await grant(store, license, claimant(`k${i}`), 1000 + i, `s${i}`);
+    const again = await grant(store, license, claimant('k0'), 1010, 's0-again');
+    expect(again.resumed).toBe(true);
+    expect(again.session.sockets).toBe(2);
+    for (let i = 1; i < 5; i++) {
+      const out = await store.detach(`s${i}`, 2000);
+      expect(out?.session.state).toBe('idle');
+      expect(out?.session.expiresAt).toBe(3000);
+    }
+    expect((await store.expireLicense(license.id, 3000)).map((e) => e.session.sessionRef).sort()).toEqual(['k1', 'k2', 'k3', 'k4']);
+    expect(await seatsInUse(store, license.id)).toBe(1);
+    expect(await held(store, license.id)).toBe(1);
+    await store.close();
+    const n = await calls(url);
+    expect(n.seat_admit).toBe(5);
+    expect(n.seat_detach).toBe(4);
+    expect(n.seat_expire).toBe(1);
+  });
+
+  it('decides on settings another node changed since this one read them', async () => {
+    const { stores } = await nodes(2);
+    const [a, b] = stores as [SeatStore, SeatStore];
+    const license = await newLicense(a, { seats: 2 });
+    await grant(a, license, claimant('k1'), 10);
+    // Node B lowers the seats to 1: node A, which knows 2, must not grant a second seat.
+    await b.updateLicense(license.id, { seats: 1 }, 11);
+    const second = await admit(a, license, claimant('k2'), 12);
+    expect(second.kind === 'denied' && second.denial.reason).toBe('no_free_seats');
+    await b.updateLicense(license.id, { seats: 3 }, 13);
+    expect((await admit(a, license, claimant('k2'), 14)).kind).toBe('granted');
+    // Node B suspends the license: node A refuses a resume and a newcomer alike.
+    await b.updateLicense(license.id, { status: 'suspended' }, 15);
+    for (const key of ['k1', 'k3']) {
+      const out = await admit(a, license, claimant(key), 16);
+      expect(out.kind === 'denied' && out.denial.reason).toBe('license_suspended');
+    }
+    expect(await held(a, license.id)).toBe(0);
+  });
+
+  it('keeps a kicked seat key out for its cool-down, releases an own seat past its deadline, and marks overage', async () => {
+    const { stores } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 1, overage: 2, idleTimeoutSec: 1 });
+    const first = await grant(store, license, claimant('k1'), 100, 'k1-s');
+    const over = await grant(store, license, claimant('k2'), 101, 'k2-s');
+    expect([first.overage, over.overage]).toEqual([false, true]);
+    // A kick with a cool-down: the node knows the license, and still refuses the key until then.
+    await store.endSession(over.session.id, 'kicked', 102, 5102);
+    const kicked = await admit(store, license, claimant('k2'), 103);
+    expect(kicked.kind === 'denied' && [kicked.denial.reason, kicked.retryAfterSec]).toEqual(['kicked', 5]);
+    // k1 goes idle; past its deadline its seat is no longer held: the same key starts afresh.
+    await store.detach('k1-s', 200);
+    const fresh = await grant(store, license, claimant('k1'), 1300);
+    expect(fresh.resumed).toBe(false);
+    expect(fresh.session.id).not.toBe(first.session.id);
+    expect(fresh.expired.map((e) => e.session.id)).toEqual([first.session.id]);
+    expect(await seatsInUse(store, license.id)).toBe(1);
+  });
+
+  it('an idle release with someone queued serves the queue in the same transaction', async () => {
+    const { stores } = await nodes(1);
+    const store = stores[0]!;
+    const granted: string[] = [];
+    store.onQueueGrants((grants) => granted.push(...grants.map((g) => g.socketId)));
+    const license = await newLicense(store, { seats: 1, queue: true, idleTimeoutSec: 1 });
+    await grant(store, license, claimant('holder'), 100, 'holder-s');
+    const queued = await store.admit({ licenseId: license.id, socketId: 'waiter-s', nodeId: 'node-a', claimant: claimant('waiter'), now: 101, queue: true });
+    expect(queued.kind).toBe('queued');
+    await store.detach('holder-s', 200);
+    const ended = await store.expireLicense(license.id, 1200);
+    expect(ended.map((e) => e.session.sessionRef)).toEqual(['holder']);
+    await expect.poll(() => granted).toEqual(['waiter-s']);
+    expect((await store.listSessions(license.id)).map((s) => s.sessionRef)).toEqual(['waiter']);
+    expect(await seatsInUse(store, license.id)).toBe(1);
+  });
+
+  it('never grants more than the seats to concurrent admissions from four nodes that all know the license', async () => {
+    const { stores } = await nodes(4);
+    const license = await newLicense(stores[0]!, { seats: 7 });
+    // Each node reads the license once (its first admission), then decides on what it knows.
+    for (const [i, s] of stores.entries()) {
+      const warm = await grant(s, license, claimant(`warm${i}`), 10, `warm-${i}`, `node-${i}`);
+      await s.endSession(warm.session.id, 'ended', 11);
+    }
+    const weights = (k: number) => 1 + (k % 3);
+    const outcomes = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => {
+        const k = i % 20;
+        return admit(stores[i % 4]!, license, claimant(`k${k}`, weights(k)), 20, `s${i}`, `node-${i % 4}`);
+      }),
+    );
+    const sessions = await stores[0]!.listSessions(license.id);
+    const inUse = sessions.reduce((n, s) => n + s.weight, 0);
+    expect(inUse).toBeLessThanOrEqual(7);
+    expect(await seatsInUse(stores[1]!, license.id)).toBe(inUse);
+    expect(new Set(sessions.map((s) => s.seatKeyValue)).size).toBe(sessions.length);
+    const grants = outcomes.filter((o) => o.kind === 'granted');
+    expect(sessions.reduce((n, s) => n + s.sockets, 0)).toBe(grants.length);
+    for (const o of outcomes) if (o.kind === 'denied') expect(inUse + weights(Number(o.denial.sessionRef!.slice(1)))).toBeGreaterThan(7);
+    expect((await stores[2]!.listDenials(license.id)).length).toBe(outcomes.length - grants.length);
+  });
+});

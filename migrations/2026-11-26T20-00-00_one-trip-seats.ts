@@ -1,4 +1,5 @@
-// PostgreSQL: the hot seat moves as functions, each one round trip, so the license row's lock is
+// PostgreSQL: the hot seat moves (an admission, a socket leaving, idle seats falling due, a
+// session ended) as functions, each one round trip, so the license row's lock is
 // held for the function's statements (microseconds), not for nine round trips of a transaction
 // run from Node (server/store/one-trip-seats.ts calls them; the decision stays in TypeScript).
 //
@@ -168,6 +169,44 @@ BEGIN
 END
 $$`;
 
+/**
+ * Ends a live session now (a kick, the app's end, an admin's): its connections and row go, its
+ * seats come back, `reason` goes in its seat event; a kick's cool-down is set until
+ * `p_cooldown_until` (null: none). Returns null when the session is gone already, else the license
+ * row, the session and its connections as they were, and the seats held after; `{ kind: 'stale' }`,
+ * changing nothing, when someone is queued for the license (the full transaction serves the queue).
+ */
+const END = `
+CREATE OR REPLACE FUNCTION seat_end(p_session_id text, p_reason text, p_now bigint, p_cooldown_until bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  lid text;
+  lic licenses%ROWTYPE;
+  s sessions%ROWTYPE;
+  conns jsonb;
+  held integer;
+BEGIN
+  SELECT license_id INTO lid FROM sessions WHERE id = p_session_id;
+  IF NOT FOUND THEN RETURN NULL; END IF;
+  SELECT * INTO lic FROM licenses WHERE id = lid FOR UPDATE;
+  IF NOT FOUND THEN RETURN NULL; END IF;
+  IF EXISTS (SELECT 1 FROM queue_entries WHERE license_id = lid AND left_at IS NULL) THEN
+    RETURN '{"kind":"stale"}'::jsonb;
+  END IF;
+  conns := ${CONNS('p_session_id')};
+  DELETE FROM connections WHERE session_id = p_session_id;
+  DELETE FROM sessions WHERE id = p_session_id RETURNING * INTO s;
+  IF NOT FOUND THEN RETURN NULL; END IF;
+  UPDATE licenses SET seats_in_use = seats_in_use - s.weight WHERE id = lid RETURNING seats_in_use INTO held;
+  INSERT INTO seat_events (license_id, session_id, type, reason, weight, seats_in_use, at)
+    VALUES (lid, s.id, '${Ev.Released}', p_reason, s.weight, held, p_now);
+  IF p_cooldown_until IS NOT NULL AND p_cooldown_until > p_now THEN
+    INSERT INTO kick_cooldowns (license_id, seat_key_value, until) VALUES (lid, s.seat_key_value, p_cooldown_until)
+      ON CONFLICT (license_id, seat_key_value) DO UPDATE SET until = p_cooldown_until;
+  END IF;
+  RETURN jsonb_build_object('kind', 'ended', 'license', to_jsonb(lic), 'session', to_jsonb(s), 'conns', conns, 'seats', held);
+END
+$$`;
+
 const BUMP = `
 CREATE OR REPLACE FUNCTION licenses_bump_revision() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -187,12 +226,12 @@ export async function up(db: Kysely<any>): Promise<void> {
        WHEN (NEW.seats_in_use IS NOT DISTINCT FROM OLD.seats_in_use) EXECUTE FUNCTION licenses_bump_revision()`,
     )
     .execute(db);
-  for (const fn of [ADMIT, DETACH, EXPIRE]) await sql.raw(fn).execute(db);
+  for (const fn of [ADMIT, DETACH, EXPIRE, END]) await sql.raw(fn).execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   if (isPostgres(db)) {
-    for (const fn of ['seat_admit(text, integer, text, integer, integer, bigint, bigint, text, text, text, text, text, text, text, text, text, text, bigint, text, text)', 'seat_detach(text, bigint)', 'seat_expire(text, bigint, text)']) {
+    for (const fn of ['seat_admit(text, integer, text, integer, integer, bigint, bigint, text, text, text, text, text, text, text, text, text, text, bigint, text, text)', 'seat_detach(text, bigint)', 'seat_expire(text, bigint, text)', 'seat_end(text, text, bigint, bigint)']) {
       await sql.raw(`DROP FUNCTION IF EXISTS ${fn}`).execute(db);
     }
     await sql.raw('DROP TRIGGER IF EXISTS licenses_revision ON licenses').execute(db);

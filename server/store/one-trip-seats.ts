@@ -1,6 +1,7 @@
 // PostgreSQL's hot seat moves in one round trip each (the functions of migration 2026-11-26T20):
-// an admission, a socket leaving, idle seats falling due. The license row's lock is held for the
-// function's statements only, so one license serves thousands of admissions a second across nodes.
+// an admission, a socket leaving, idle seats falling due, a session ended. The license row's lock
+// is held for the function's statements only, so one license serves thousands of admissions a
+// second across nodes.
 //
 // The decision stays here, a pure function of what was read: an admission is decided on the
 // license's settings as this node last read them, and the function checks their revision under
@@ -30,6 +31,7 @@ const ADMIT = CompiledQuery.raw(
 );
 const DETACH = CompiledQuery.raw('select seat_detach($1, $2) as r');
 const EXPIRE = CompiledQuery.raw('select seat_expire($1, $2, $3) as r');
+const END = CompiledQuery.raw('select seat_end($1, $2, $3, $4) as r');
 
 type SessionRow = Selectable<SessionsTable>;
 type AdmitReply =
@@ -107,6 +109,18 @@ export class OneTripSeats {
     this.remember(reply.license);
     const license = toLicense(reply.license);
     return { license, session: toSession(reply.session, reply.conns), seatsInUse: license.seatsInUse };
+  }
+
+  /** Undefined when the session is gone already; FULL while someone is queued for its license. */
+  async end(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number): Promise<EndedSession | undefined | typeof FULL> {
+    type Reply = { kind: 'stale' } | { kind: 'ended'; license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[]; seats: number };
+    const { rows } = await this.db.executeQuery<{ r: Reply | null }>({ ...END, parameters: [sessionId, reason, now, cooldownUntil ?? null] });
+    const reply = rows[0]?.r;
+    if (!reply) return undefined;
+    if (reply.kind === 'stale') return FULL;
+    this.remember(reply.license);
+    const license = { ...toLicense(reply.license), seatsInUse: reply.seats };
+    return { license, session: toSession(reply.session, reply.conns), reason, seatsInUse: reply.seats };
   }
 
   /** The license's idle sessions past their deadline, released; FULL while someone is queued for it. */

@@ -162,6 +162,8 @@ export class SeatLedger {
   /** Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. */
   async endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number): Promise<EndedSession | undefined> {
     const { db, q, dialect } = this.s;
+    const quick = await dialect.oneTrip?.end(sessionId, reason, now, cooldownUntil);
+    if (quick !== FULL && dialect.oneTrip) return quick;
     const [found] = (await q.licenseOfSession(db, { id: sessionId })).rows;
     if (!found) return undefined;
     return dialect.transaction(async (trx) => {

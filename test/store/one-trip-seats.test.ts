@@ -45,7 +45,7 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     }
   }
 
-  it('admits, detaches and releases in one function call each once the license is known', async () => {
+  it('admits, detaches, releases and ends in one function call each once the license is known', async () => {
     const { stores, url } = await nodes(1);
     const store = stores[0]!;
     const license = await newLicense(store, { seats: 10, idleTimeoutSec: 1 });
@@ -61,12 +61,16 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     }
     expect((await store.expireLicense(license.id, 3000)).map((e) => e.session.sessionRef).sort()).toEqual(['k1', 'k2', 'k3', 'k4']);
     expect(await seatsInUse(store, license.id)).toBe(1);
-    expect(await held(store, license.id)).toBe(1);
+    const ended = await store.endSession(again.session.id, 'ended_by_app', 3100);
+    expect([ended?.session.sockets, ended?.seatsInUse]).toEqual([2, 0]);
+    expect(await store.endSession(again.session.id, 'ended_by_app', 3101)).toBeUndefined();
+    expect(await held(store, license.id)).toBe(0);
     await store.close();
     const n = await calls(url);
     expect(n.seat_admit).toBe(5);
     expect(n.seat_detach).toBe(4);
     expect(n.seat_expire).toBe(1);
+    expect(n.seat_end).toBe(2);
   });
 
   it('decides on settings another node changed since this one read them', async () => {

@@ -102,7 +102,7 @@ export interface SeatStore {
    * and whether they were all taken. Deleting history keeps the seat count in force at `before`.
    */
   history(licenseId: string, bounds: readonly number[]): Promise<HistoryBucket[]>;
-  /** Deletes denials and seat history older than `before`. */
+  /** Deletes denials, seat history and seat requests older than `before`. */
   pruneHistory(before: number): Promise<number>;
 
   /** The license's activated devices, first activated first. */

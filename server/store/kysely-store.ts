@@ -135,7 +135,12 @@ export class KyselySeatStore implements SeatStore {
   countDenials(since: number) { return this.records.countDenials(since); }
   listLatestDenials(licenseIds: readonly string[], perLicense: number) { return this.records.listLatestDenials(licenseIds, perLicense); }
   history(licenseId: string, bounds: readonly number[]) { return this.records.history(licenseId, bounds); }
-  pruneHistory(before: number) { return this.records.pruneHistory(before); }
+  /** The seat history, and the seat requests with it (the same retention). */
+  async pruneHistory(before: number) {
+    const pruned = await this.records.pruneHistory(before);
+    await this.requests.pruneRequests(before);
+    return pruned;
+  }
 
   listActivations(licenseId: string) { return this.activations.listActivations(licenseId); }
   countActivations(licenseIds: readonly string[]) { return this.activations.countActivations(licenseIds); }

@@ -55,5 +55,8 @@ forEachStore('seat pools', (nodes) => {
     expect(await n1!.countRequests(license.id, 1003)).toBeLessThanOrEqual(3);
     // An hour after the last, the requester may ask again.
     expect(await ask(n1, 1005 + 3_600_001)).toHaveProperty('request');
+    // The history's retention prunes requests as it prunes the seat history.
+    await n2!.pruneHistory(1005 + 3_600_001);
+    expect((await n1!.listRequests(license.id)).map((r) => r.at)).toEqual([1005 + 3_600_001]);
   });
 });

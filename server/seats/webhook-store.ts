@@ -63,6 +63,18 @@ export interface Delivery {
   error: string | null;
 }
 
+/** An event delivered at its first attempt, logged after the fact with others (one write for many). */
+export interface DeliveredEvent {
+  eventId: string;
+  eventType: string;
+  payload: string;
+  /** When its one attempt began (the log entry's creation, as at any first attempt). */
+  createdAt: number;
+  /** When the answer came. */
+  lastAttemptAt: number;
+  responseStatus: number;
+}
+
 /** Which events a webhook reads: its tenant (or all), its license (or all), these seat event types. */
 export interface OutboxFilter {
   tenantId: string | null;
@@ -104,6 +116,14 @@ export interface WebhookStore {
   auditOutbox(filter: OutboxFilter, after: number, upTo: number, limit: number): Promise<AuditOutboxRow[]>;
   /** The event's delivery row, inserted pending when it has none (kept if a first attempt wrote it). */
   openDelivery(d: Pick<Delivery, 'webhookId' | 'eventId' | 'eventType' | 'payload' | 'createdAt' | 'nextAttemptAt'>): Promise<Delivery>;
+  /** The delivery rows these events of the webhook have (those not attempted yet have none). */
+  deliveriesOf(webhookId: string, eventIds: readonly string[]): Promise<Delivery[]>;
+  /**
+   * In one transaction: logs events delivered at their first attempt (as `openDelivery` and
+   * `recordAttempt` would have: delivered, one attempt; an event already logged is kept as it is),
+   * and moves the webhook's cursors forward to these ids (never back).
+   */
+  recordDelivered(webhookId: string, delivered: readonly DeliveredEvent[], cursors: Partial<Record<OutboxSource, number>>): Promise<void>;
   /** Records an attempt's outcome on a pending delivery. */
   recordAttempt(id: number, r: Pick<Delivery, 'status' | 'attempts' | 'lastAttemptAt' | 'nextAttemptAt' | 'responseStatus' | 'error'>): Promise<void>;
   /** Moves the webhook's cursor back to `id` where it is beyond it (the outbox's ids went back). */

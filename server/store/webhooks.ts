@@ -3,7 +3,7 @@
 // webhook-outbox.ts.
 import type { Selectable } from 'kysely';
 import type { DeliveryStatus, WebhookEventType } from '../seats/decisions/webhook-delivery';
-import type { Delivery, OutboxFilter, OutboxSource, Webhook, WebhookStore } from '../seats/webhook-store';
+import type { DeliveredEvent, Delivery, OutboxFilter, OutboxSource, Webhook, WebhookStore } from '../seats/webhook-store';
 import type { WebhookDeliveriesTable, WebhooksTable } from './schema';
 import type { StoreContext } from './store-dialect';
 import { WebhookOutbox } from './webhook-outbox';
@@ -162,6 +162,38 @@ export class Webhooks implements WebhookStore {
       .execute();
     const row = await db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', d.webhookId).where('event_id', '=', d.eventId).executeTakeFirstOrThrow();
     return toDelivery(row);
+  }
+
+  async deliveriesOf(webhookId: string, eventIds: readonly string[]): Promise<Delivery[]> {
+    if (eventIds.length === 0) return [];
+    const rows = await this.s.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId).where('event_id', 'in', eventIds).execute();
+    return rows.map(toDelivery);
+  }
+
+  async recordDelivered(webhookId: string, delivered: readonly DeliveredEvent[], cursors: Partial<Record<OutboxSource, number>>): Promise<void> {
+    await this.s.dialect.transaction(async (trx) => {
+      // In event order, so the log's ids (its newest-first order) follow the events'.
+      for (let i = 0; i < delivered.length; i += 200) {
+        const values = delivered.slice(i, i + 200).map((d) => ({
+          webhook_id: webhookId,
+          event_id: d.eventId,
+          event_type: d.eventType,
+          payload: d.payload,
+          status: 'delivered',
+          attempts: 1,
+          created_at: d.createdAt,
+          last_attempt_at: d.lastAttemptAt,
+          next_attempt_at: d.lastAttemptAt,
+          response_status: d.responseStatus,
+          error: null,
+        }));
+        await trx.insertInto('webhook_deliveries').values(values).onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing()).execute();
+      }
+      for (const [source, id] of Object.entries(cursors) as Array<[OutboxSource, number]>) {
+        const col = CURSOR[source];
+        await trx.updateTable('webhooks').set({ [col]: id }).where('id', '=', webhookId).where(col, '<', id).execute();
+      }
+    });
   }
 
   async recordAttempt(id: number, r: Pick<Delivery, 'status' | 'attempts' | 'lastAttemptAt' | 'nextAttemptAt' | 'responseStatus' | 'error'>): Promise<void> {

@@ -108,6 +108,39 @@ forEachStore('webhook store', (nodes) => {
     expect(await store.webhooks.deleteWebhook(w.id)).toBe(false);
   });
 
+  it('logs a batch of delivered events with the cursor move in one write, and reads a batch\'s log rows back', async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    const w = await store.webhooks.createWebhook(hook(null));
+    const other = await store.webhooks.createWebhook(hook(null));
+    // A retried event already logged (pending, two attempts) is kept as it is, not overwritten.
+    const pending = await store.webhooks.openDelivery({ webhookId: w.id, eventId: 'evt_s2', eventType: 'session.idle', payload: '{"p":2}', createdAt: 5, nextAttemptAt: 5 });
+    await store.webhooks.recordAttempt(pending.id, { status: 'pending', attempts: 2, lastAttemptAt: 6, nextAttemptAt: 50, responseStatus: 500, error: null });
+    const done = (n: number) => ({ eventId: `evt_s${n}`, eventType: 'session.started', payload: `{"n":${n}}`, createdAt: 10 + n, lastAttemptAt: 11 + n, responseStatus: 204 });
+    const cursor = w.seatCursor + 3;
+    // 250 rows: more than one multi-row insert.
+    await store.webhooks.recordDelivered(w.id, [done(1), done(2), done(3), ...Array.from({ length: 247 }, (_, i) => done(100 + i))], { seat: cursor });
+    const log = await store.webhooks.listDeliveries(w.id, { limit: 500 });
+    expect(log).toHaveLength(250);
+    // Newest first: the log's order is the events' order (evt_s2, logged before, is the oldest).
+    expect(log.at(-1)!.eventId).toBe('evt_s2');
+    expect(log.at(-2)).toMatchObject({ eventId: 'evt_s1', eventType: 'session.started', payload: '{"n":1}', status: 'delivered', attempts: 1, createdAt: 11, lastAttemptAt: 12, responseStatus: 204, error: null });
+    expect(log.at(-3)!.eventId).toBe('evt_s3');
+    expect(log[0]!.eventId).toBe('evt_s346');
+    expect(log.find((d) => d.eventId === 'evt_s2')).toMatchObject({ id: pending.id, status: 'pending', attempts: 2, payload: '{"p":2}' });
+    expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(cursor);
+    expect((await store.webhooks.getWebhook(w.id))?.auditCursor).toBe(w.auditCursor);
+    // The cursor never moves back; another webhook's rows and cursor are untouched.
+    await store.webhooks.recordDelivered(w.id, [], { seat: cursor - 2, audit: w.auditCursor + 4 });
+    expect(await store.webhooks.getWebhook(w.id)).toMatchObject({ seatCursor: cursor, auditCursor: w.auditCursor + 4 });
+    expect(await store.webhooks.getWebhook(other.id)).toMatchObject({ seatCursor: other.seatCursor, auditCursor: other.auditCursor });
+    expect(await store.webhooks.listDeliveries(other.id, { limit: 10 })).toEqual([]);
+
+    const read = await store.webhooks.deliveriesOf(w.id, ['evt_s1', 'evt_s2', 'evt_s9', 'evt_s100']);
+    expect(read.map((d) => [d.eventId, d.status]).sort()).toEqual([['evt_s1', 'delivered'], ['evt_s100', 'delivered'], ['evt_s2', 'pending']]);
+    expect(await store.webhooks.deliveriesOf(other.id, ['evt_s1'])).toEqual([]);
+    expect(await store.webhooks.deliveriesOf(w.id, [])).toEqual([]);
+  });
+
   it('lets exactly one node hold each webhook, and another take it over only once the claim lapses', async () => {
     const [one, two] = (await nodes(2)) as [SeatStore, SeatStore];
     const ids = [];

@@ -13,6 +13,8 @@ export interface Hit {
   /** What the receiver answered. */
   status: number;
   at: number;
+  /** The sender's port: the same on every hit while one kept-alive connection carries them. */
+  remotePort: number;
 }
 
 export interface Receiver {
@@ -32,7 +34,7 @@ export async function startReceiver(respond: Receiver['respond'] = () => 200, op
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const partial = { raw, body: JSON.parse(raw), headers: req.headers, at: Date.now() };
+      const partial = { raw, body: JSON.parse(raw), headers: req.headers, at: Date.now(), remotePort: req.socket.remotePort ?? 0 };
       const status = await receiver.respond(partial, receiver.hits.length);
       receiver.hits.push({ ...partial, status });
       if (!res.destroyed) res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');

@@ -1,0 +1,31 @@
+// The order a webhook's batch of outbox rows is delivered in (docs/contract.md "Webhooks"): the
+// seat history and the license changes merged by time, a seat row first at the same time, as
+// when they were read one row at a time.
+import type { OutboxSource } from '../webhook-store';
+
+export type Merged<S, A> = { source: Extract<OutboxSource, 'seat'>; row: S } | { source: Extract<OutboxSource, 'audit'>; row: A };
+
+/**
+ * Merges the rows read from each outbox (each in id order, at most `limit` of each). A list that
+ * came back full may have more rows after its last that come before the other list's next row,
+ * so the merge stops where a full list runs out; the rest is read again in the next batch.
+ */
+export function mergeOutbox<S extends { at: number }, A extends { at: number }>(seat: readonly S[], audit: readonly A[], limit: number): Array<Merged<S, A>> {
+  const out: Array<Merged<S, A>> = [];
+  const seatAll = seat.length < limit;
+  const auditAll = audit.length < limit;
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    const s = seat[i];
+    const a = audit[j];
+    if ((!s && !seatAll) || (!a && !auditAll) || (!s && !a)) return out;
+    if (s && (!a || s.at <= a.at)) {
+      out.push({ source: 'seat', row: s });
+      i++;
+    } else {
+      out.push({ source: 'audit', row: a! });
+      j++;
+    }
+  }
+}

@@ -1,0 +1,196 @@
+// Sends one webhook's events (docs/contract.md "Webhooks") for the node holding it
+// (webhook-worker.ts): one event per POST, one at a time, in outbox order. The outbox is read a
+// batch of rows at a time, the batch's delivery log rows in one read, and the events delivered at
+// their first attempt are logged together with the cursor's move in one transaction (at the end
+// of the batch, before any wait, and at least every FLUSH_MS): one read and one write per batch
+// instead of five round trips per event. A failed attempt is logged at once (its retry schedule
+// must outlive a restart). Until the batch's write, a crash loses only the record that those
+// events were sent: the next owner sends them again (at least once, as the contract says).
+import {
+  afterAttempt,
+  type AttemptResult,
+  eventOfAuditRow,
+  eventsOfSeatRow,
+  type RetrySchedule,
+  rowFor,
+  seatTypesFor,
+  signatureHeader,
+  type WebhookEvent,
+} from './decisions/webhook-delivery';
+import { mergeOutbox } from './decisions/webhook-batch';
+import type { WebhookHttp } from './webhook-http';
+import type { DeliveredEvent, Delivery, OutboxSource, Webhook, WebhookStore } from './webhook-store';
+
+/** Outbox rows read per batch. */
+export const BATCH = 100;
+/** The longest delivered events go unlogged while a batch is under way (a slow receiver). */
+const FLUSH_MS = 500;
+
+export type Step = { kind: 'progress' } | { kind: 'idle' } | { kind: 'wait'; until: number };
+
+export interface SenderDeps {
+  store: WebhookStore;
+  http: WebhookHttp;
+  now: () => number;
+  options: { timeoutMs: number; pollMs: number };
+  schedule: RetrySchedule;
+  /** Until when this node holds its claims. */
+  claimedUntil: () => number;
+  /** How far the outboxes may be read. */
+  marks: () => Readonly<Record<OutboxSource, number>>;
+}
+
+const delivered = (r: AttemptResult): r is { responseStatus: number } => 'responseStatus' in r && r.responseStatus >= 200 && r.responseStatus < 300;
+
+export class WebhookSender {
+  /** Read past here (in memory: the durable cursor, or further where nothing matched). */
+  pos: Record<OutboxSource, number>;
+  /** The cursors as last written. */
+  private durable: Record<OutboxSource, number>;
+  busy?: Promise<void>;
+  /** A pending delivery's next attempt. */
+  waitUntil?: number;
+  readonly abort = new AbortController();
+  /** Deleted on this node: nothing more is written for it. */
+  deleted = false;
+  private unlogged: DeliveredEvent[] = [];
+  private cursors: Partial<Record<OutboxSource, number>> = {};
+  private unloggedSince = 0;
+
+  constructor(
+    readonly webhook: Webhook,
+    private readonly deps: SenderDeps,
+  ) {
+    this.pos = { seat: webhook.seatCursor, audit: webhook.auditCursor };
+    this.durable = { ...this.pos };
+  }
+
+  /** The outbox ids went back below `back` (SQLite after pruning): reads and the cursor go back too. */
+  async goBack(source: OutboxSource, back: number): Promise<void> {
+    if (this.pos[source] <= back) return;
+    this.pos[source] = back;
+    this.durable[source] = Math.min(this.durable[source], back);
+    await this.deps.store.resetCursor(this.webhook.id, source, back);
+  }
+
+  /** Delivers batches while the claim holds, there are events, and none is waiting for a retry. */
+  async run(stillHeld: () => boolean): Promise<void> {
+    this.waitUntil = undefined;
+    try {
+      while (!this.abort.signal.aborted && stillHeld()) {
+        const step = await this.batch();
+        if (step.kind === 'idle') return;
+        if (step.kind === 'wait') {
+          this.waitUntil = step.until;
+          return;
+        }
+      }
+    } finally {
+      if (!this.deleted) await this.flush();
+    }
+  }
+
+  private async batch(): Promise<Step> {
+    const { store, now, options } = this.deps;
+    const w = this.webhook;
+    const marks = { ...this.deps.marks() };
+    const filter = { tenantId: w.tenantId, licenseId: w.licenseId };
+    const seat = await store.seatOutbox(filter, seatTypesFor(w.events), this.pos.seat, marks.seat, BATCH);
+    const audit = w.events.includes('license.changed') ? await store.auditOutbox(filter, this.pos.audit, marks.audit, BATCH) : [];
+    if (seat.length === 0 && audit.length === 0) {
+      this.pos = { seat: Math.max(this.pos.seat, marks.seat), audit: Math.max(this.pos.audit, marks.audit) };
+      return { kind: 'idle' };
+    }
+    // The batch's events, in order, up to a row whose tenant is not known yet.
+    const rows: Array<{ source: OutboxSource; id: number; events: WebhookEvent[] }> = [];
+    let end: Step = { kind: 'progress' };
+    for (const r of mergeOutbox(seat, audit, BATCH)) {
+      const fit = r.source === 'seat' ? rowFor(r.row, w.tenantId, now()) : 'deliver';
+      if (fit === 'wait') {
+        end = { kind: 'wait', until: now() + options.pollMs * 4 };
+        break;
+      }
+      const events = fit === 'skip' ? [] : r.source === 'seat' ? eventsOfSeatRow(r.row, w.events) : [eventOfAuditRow(r.row)];
+      rows.push({ source: r.source, id: r.row.id, events });
+    }
+    const logged = new Map((await store.deliveriesOf(w.id, rows.flatMap((r) => r.events.map((e) => e.id)))).map((d) => [d.eventId, d]));
+    for (const row of rows) {
+      for (const event of row.events) {
+        const step = await this.deliver(event, logged.get(event.id));
+        if (step) return step;
+      }
+      this.pos[row.source] = row.id;
+      if (row.events.length > 0) this.cursors[row.source] = row.id;
+      if (this.unlogged.length > 0 && now() - this.unloggedSince >= FLUSH_MS) await this.flush();
+    }
+    await this.flush();
+    return end;
+  }
+
+  /** The event's delivery, attempted when due; a step to stop at when it is not finished. */
+  private async deliver(event: WebhookEvent, logged: Delivery | undefined): Promise<Step | undefined> {
+    const { store, now } = this.deps;
+    if (logged && logged.status !== 'pending') return undefined;
+    if (logged && logged.nextAttemptAt > now()) return { kind: 'wait', until: logged.nextAttemptAt };
+    // An attempt must end before the claim could lapse, or two nodes might deliver at once.
+    if (now() + this.deps.options.timeoutMs >= this.deps.claimedUntil()) return { kind: 'idle' };
+    // A retry sends the bytes logged at its first attempt.
+    const payload = logged?.payload ?? JSON.stringify(event);
+    const startedAt = now();
+    const result = await this.attempt(payload);
+    // Stopped mid-attempt: nothing is recorded, the next owner sends it again.
+    if (this.abort.signal.aborted) return { kind: 'idle' };
+    const at = now();
+    if (!logged && delivered(result)) {
+      if (this.unlogged.length === 0) this.unloggedSince = at;
+      this.unlogged.push({ eventId: event.id, eventType: event.type, payload, createdAt: startedAt, lastAttemptAt: at, responseStatus: result.responseStatus });
+      return undefined;
+    }
+    // Logged now, after the events delivered before it, so the log keeps their order.
+    await this.flush();
+    const d = logged ?? (await store.openDelivery({ webhookId: this.webhook.id, eventId: event.id, eventType: event.type, payload, createdAt: startedAt, nextAttemptAt: startedAt }));
+    const next = afterAttempt(d, result, at, this.deps.schedule);
+    await store.recordAttempt(d.id, {
+      ...next,
+      lastAttemptAt: at,
+      responseStatus: 'responseStatus' in result ? result.responseStatus : null,
+      error: 'error' in result ? result.error : null,
+    });
+    return next.status === 'pending' ? { kind: 'wait', until: next.nextAttemptAt } : undefined;
+  }
+
+  /** Logs the events delivered since the last write and moves the cursors, in one transaction. */
+  private async flush(): Promise<void> {
+    if (this.unlogged.length === 0 && Object.keys(this.cursors).length === 0) return;
+    const [unlogged, cursors] = [this.unlogged, this.cursors];
+    this.unlogged = [];
+    this.cursors = {};
+    try {
+      await this.deps.store.recordDelivered(this.webhook.id, unlogged, cursors);
+      for (const [source, id] of Object.entries(cursors) as Array<[OutboxSource, number]>) this.durable[source] = Math.max(this.durable[source], id);
+    } catch (err) {
+      // Not recorded: read again from the cursors as written, and send again (at least once).
+      this.pos = { ...this.durable };
+      throw err;
+    }
+  }
+
+  /** One POST, signed now; any answer or failure is a result, never a throw. */
+  private attempt(body: string): Promise<AttemptResult> {
+    const { timeoutMs } = this.deps.options;
+    // One deadline for the whole attempt, the address check included: it must end inside the claim.
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return this.deps.http.post({
+      url: this.webhook.url,
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'live-seat-server-webhooks/1',
+        'seat-signature': signatureHeader(this.webhook.secret, body, this.deps.now()),
+      },
+      signal: AbortSignal.any([timeout, this.abort.signal]),
+      timeout,
+      timeoutMs,
+    });
+  }
+}

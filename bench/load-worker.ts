@@ -29,6 +29,10 @@ export interface OpenArgs {
   url: string;
   /** Sign a token per socket with the license's secret; the floor takes no token. */
   license?: { id: string; secret: string };
+  /** Instead of `license`: socket i of the run takes licenses[(offset + i) % length] (the scale table's many licenses). */
+  licenses?: Array<{ id: string; secret: string }>;
+  /** This worker's first socket's index in the whole run, across load processes. */
+  offset?: number;
   prefix: string;
   count: number;
   /** Closed loop: at most this many connects in flight. */
@@ -54,13 +58,14 @@ const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
 async function open(a: OpenArgs): Promise<OpenResult> {
   const tokens: string[] = [];
   for (let i = 0; i < a.count; i++) {
+    const lic = a.licenses?.length ? a.licenses[((a.offset ?? 0) + i) % a.licenses.length]! : a.license;
     tokens.push(
-      a.license
-        ? await new SignJWT({ lic: a.license.id, sid: `${a.prefix}-${i}`, app: 'bench' })
+      lic
+        ? await new SignJWT({ lic: lic.id, sid: `${a.prefix}-${i}`, app: 'bench' })
             .setProtectedHeader({ alg: 'HS256' })
             .setIssuedAt()
             .setExpirationTime('30m')
-            .sign(new TextEncoder().encode(a.license.secret))
+            .sign(new TextEncoder().encode(lic.secret))
         : 'floor',
     );
   }
@@ -210,5 +215,16 @@ async function kick(a: { tag: string; url: string; adminToken: string; count: nu
   return { latenciesMs, errors };
 }
 
-serve({ open, close, status, kick });
+/**
+ * Sends the tag's sockets, when they next reconnect, to these servers in turn: what a balancer
+ * does once it has dropped a dead node (the cluster storm calls it just before the kill -9).
+ */
+function failover(a: { tag: string; to: string[] }) {
+  const conns = tags.get(a.tag) ?? [];
+  // Manager.open() builds its engine from `uri` on every reconnect; socket.io-client types it private.
+  conns.forEach((c, i) => ((c.socket.io as unknown as { uri: string }).uri = a.to[i % a.to.length]!));
+  return { moved: conns.length };
+}
+
+serve({ open, close, status, kick, failover });
 process.send!({ ready: true });

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { scaleRows } from './scale-report';
 
 export interface BenchReport {
   mode: string;
@@ -51,6 +52,8 @@ const ratio = (a: number | null, b: number | null) => (a !== null && b !== null 
 /** The rows of the table, each target judged on this run's figures. */
 export function rows(r: BenchReport): Row[] {
   const s = r.sections;
+  // The scale run (`--scale`) is a table of its own.
+  if (s.scale) return scaleRows(s.scale);
   const out: Row[] = [];
   const add = (row: Omit<Row, 'ratio'> & { ratio?: number | null }) => out.push({ ratio: null, ...row });
   const n = r.sizes.rampSockets ?? 0;
@@ -107,12 +110,27 @@ export function rows(r: BenchReport): Row[] {
 
   const st = s.storm;
   const secs = num(st?.ours?.secondsUntilAllResumed);
-  add({ section: 'storm', metric: `storm of ${st?.sockets}: seconds from kill -9 until all resumed`, ours: secs, floor: num(st?.floor?.secondsUntilAllResumed), target: '≤ 15', met: secs === null ? (st ? false : null) : secs <= 15 });
+  // Issue 14: 10,000 clients on one SQLite node within 10 s (the full run's size).
+  add({ section: 'storm', metric: `storm of ${st?.sockets}: seconds from kill -9 until all resumed`, ours: secs, floor: num(st?.floor?.secondsUntilAllResumed), target: '≤ 10', met: secs === null ? (st ? false : null) : secs <= 10 });
   add({ section: 'storm', metric: `storm of ${st?.sockets}: seconds from restart until all resumed`, ours: num(st?.ours?.secondsAfterReadyUntilAllResumed), floor: num(st?.floor?.secondsAfterReadyUntilAllResumed), target: '', met: null });
   const over = num(st?.ours?.overAllocated);
   const lost = num(st?.ours?.lost);
   add({ section: 'storm', metric: `storm of ${st?.sockets}: seats over-allocated`, ours: over, floor: null, target: '0', met: over === null ? null : over === 0 });
   add({ section: 'storm', metric: `storm of ${st?.sockets}: seats lost`, ours: lost, floor: null, target: '0', met: lost === null ? null : lost === 0 });
+
+  // One of three nodes (PostgreSQL + Redis) killed; its clients reconnect to the other two.
+  const cs = s.clusterStorm;
+  const csN = cs?.sockets ?? r.sizes.clusterStormSockets;
+  const csOpt = { floor: null, optional: true, failed: cs?.failed };
+  const csMissing = notMeasured(cs, 'no PostgreSQL or Redis');
+  const csSecs = num(cs?.secondsUntilAllResumed);
+  const csOver = num(cs?.overAllocated);
+  const csLost = num(cs?.lost);
+  const measured = (v: number | null, ok: (x: number) => boolean) => (v === null ? (cs && !cs.skipped ? false : null) : ok(v));
+  add({ section: 'storm', metric: `storm of ${csN} over 3 nodes, one killed: seconds from kill -9 until its clients resumed on the others`, ours: csSecs, ...csOpt, target: csMissing || '≤ 10', met: measured(csSecs, (x) => x <= 10) });
+  add({ section: 'storm', metric: `storm of ${csN} over 3 nodes: seats over-allocated (store)`, ours: csOver, ...csOpt, target: csMissing || '0', met: measured(csOver, (x) => x === 0) });
+  // Lost is only judged once the dead node's rows were reaped (its sessions must outlive that).
+  add({ section: 'storm', metric: `storm of ${csN} over 3 nodes: seats lost (store after the reap, sessions, sockets)`, ours: csLost, ...csOpt, target: csMissing || '0', met: measured(csLost, (x) => x === 0 && num(cs.secondsUntilReaped) !== null) });
 
   const sq = s.store?.sqlite;
   // Store throughput is admissions in flight together, as connects arrive; one at a time, each
@@ -126,6 +144,7 @@ export function rows(r: BenchReport): Row[] {
   const postgres = { target: notMeasured(pg, 'no PostgreSQL'), met: null, optional: true, failed: pg?.failed };
   add({ section: 'store', metric: 'PostgreSQL admissions/s (32 in flight)', ours: num(pg?.admissionsConcurrentPerSec), floor: null, ...postgres });
   add({ section: 'store', metric: 'PostgreSQL admissions/s (one at a time)', ours: num(pg?.admissionsPerSec), floor: null, ...postgres });
+  add({ section: 'store', metric: 'PostgreSQL detaches/s (session goes idle)', ours: num(pg?.detachesPerSec), floor: null, ...postgres });
   add({ section: 'store', metric: 'PostgreSQL idle releases/s', ours: num(pg?.releasesPerSec), floor: null, ...postgres });
   return out;
 }

@@ -1,10 +1,8 @@
-// `npm run bench [-- --quick | --smoke]`: the seat server against a bare socket.io floor, both
+// `npm run bench [-- --quick | --smoke | --scale]`: the seat server against a bare socket.io floor, both
 // driven by the same load processes over loopback. Prints a table and writes JSON and Markdown
 // under bench/results/. Every phase is bounded in sockets and time; the run stops by itself.
 // Where the machine has them, a throwaway PostgreSQL and redis-server serve the PostgreSQL store
 // figures and a two-node cluster for the cross-node kick; without them those rows say why not.
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,22 +10,46 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type Postgres, postgresMissing, redisMissing, startPostgres, startRedis } from '../test/support/throwaway-services';
-import { type Call, rpc } from './ipc';
-import type { OpenArgs, OpenResult } from './load-worker';
+import {
+  KiB,
+  type Node,
+  OURS_ENV,
+  ROOT,
+  T0,
+  type Worker,
+  buildNodes,
+  children,
+  closeAll,
+  firstLine,
+  kickAll,
+  license,
+  log,
+  openAll,
+  rest,
+  seatsInUse,
+  startFloor,
+  startNode,
+  startOurs,
+  startWorkers,
+  stopNode,
+  tempDirs,
+  throwaway,
+  track,
+  waitSeatsFree,
+} from './kit';
 import type { Memory } from './node-memory';
 import { type BenchReport, machineInfo, printTable, writeReport } from './report';
+import { scalePhase } from './scale';
 import { dist, round } from './stats';
 import { storeThroughput } from './store-bench';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const ADMIN_TOKEN = `bench-${randomBytes(12).toString('hex')}`;
+import { clusterStorm, restartStorm } from './storms';
 
 // PostgreSQL's store runs fewer operations than SQLite's: at a few hundred a second here, the
-// same count would add a minute to --quick.
+// same count would add a minute to --quick. Storms: issue 14's targets are for 10,000 clients.
 export const SIZES = {
-  full: { policySockets: 3000, rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 5000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
-  quick: { policySockets: 1500, rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100 },
-  smoke: { policySockets: 100, rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
+  full: { policySockets: 3000, rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 10_000, clusterStormSockets: 10_000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
+  quick: { policySockets: 1500, rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, clusterStormSockets: 3000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100 },
+  smoke: { policySockets: 100, rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
 } as const;
 export type Mode = keyof typeof SIZES;
 
@@ -35,10 +57,13 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
+    /** The scale table instead of the usual phases (bench/scale.ts); with --smoke, a tiny one. */
+    scale: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(ROOT, 'bench/results') },
     workers: { type: 'string', default: '3' },
     sockets: { type: 'string' },
     'storm-sockets': { type: 'string' },
+    'cluster-storm-sockets': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false },
     pg: { type: 'string', default: process.env.BENCH_PG_URL },
@@ -46,7 +71,7 @@ const { values: args } = parseArgs({
   },
 });
 /** `--only storm,store`: run just these phases (for profiling one; the report lacks the rest). */
-const PHASES = ['rate', 'ramp', 'kick', 'idle', 'policies', 'storm', 'cluster', 'store'] as const;
+const PHASES = ['rate', 'ramp', 'kick', 'idle', 'policies', 'storm', 'cluster', 'cluster-storm', 'store'] as const;
 const only = args.only?.split(',').map((p) => p.trim());
 for (const p of only ?? []) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: no phase "${p}" (phases: ${PHASES.join(', ')})`);
 const want = (phase: (typeof PHASES)[number]) => !only || only.includes(phase);
@@ -55,216 +80,12 @@ const size = {
   ...SIZES[mode],
   ...(args.sockets ? { rampSockets: Number(args.sockets) } : {}),
   ...(args['storm-sockets'] ? { stormSockets: Number(args['storm-sockets']) } : {}),
+  ...(args['cluster-storm-sockets'] ? { clusterStormSockets: Number(args['cluster-storm-sockets']) } : {}),
 };
 const WORKERS = Math.max(1, Number(args.workers));
 const outDir = path.resolve(args.out!);
 const profileDir = path.join(outDir, 'profiles');
-const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${msg}\n`);
-const T0 = performance.now();
-const children = new Set<ChildProcess>();
-/** Temp dirs to remove if the run ends early (a normal end removes them itself). */
-const tempDirs = new Set<string>();
 
-function track(child: ChildProcess): void {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-}
-
-// ---- processes ----
-
-interface Node {
-  kind: 'ours' | 'floor';
-  child: ChildProcess;
-  call: Call;
-  url: string;
-  port: number;
-  /** The seat server's own start-up: module loading, then listen (migrations, reaping). */
-  boot?: unknown;
-  output: () => string;
-}
-
-/**
- * Both servers run as bundles, built as `npm start` builds the seat server (server/build.mjs):
- * plain Node, no TypeScript loader, so a restart measures the server and not tsx. Built into
- * dist/bench/ once per run.
- */
-function buildNodes(): void {
-  execFileSync(process.execPath, ['server/build.mjs', 'bench/seat-node.ts', 'bench/floor-node.ts', '--outdir', 'dist/bench'], { cwd: ROOT, stdio: 'inherit' });
-}
-
-async function startNode(kind: 'ours' | 'floor', env: Record<string, string>, extraExecArgv: string[] = []): Promise<Node> {
-  const file = kind === 'ours' ? 'dist/bench/seat-node.js' : 'dist/bench/floor-node.js';
-  const execArgv = ['--enable-source-maps', '--expose-gc', ...extraExecArgv];
-  const child = fork(path.join(ROOT, file), [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  track(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  const ready = await new Promise<{ port: number; url: string; boot?: unknown }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${kind} server did not start:\n${out}`)), 30_000);
-    child.on('message', (m: any) => {
-      if (m?.ready) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}):\n${out}`)));
-  });
-  return { kind, child, call: rpc(child, kind), url: ready.url, port: ready.port, boot: ready.boot, output: () => out };
-}
-
-/** Every seat server of the run, single node or cluster, runs with these. */
-const OURS_ENV = {
-  ADMIN_TOKEN,
-  CONNECT_RATE_PER_SEC: '0',
-  IDLE_TIMEOUT_MIN_SEC: '1',
-  KICK_COOLDOWN_SEC: '1',
-  LOG_LEVEL: 'warn',
-  DEMO: 'off',
-  // The policies phase's webhook posts to a receiver in this process, on loopback.
-  WEBHOOK_ALLOW_PRIVATE: 'on',
-};
-
-async function startOurs(dbFile: string, port = 0, execArgv: string[] = []): Promise<Node> {
-  return startNode('ours', { ...OURS_ENV, PORT: String(port), DATABASE_URL: dbFile }, execArgv);
-}
-
-const startFloor = (port = 0) => startNode('floor', { PORT: String(port) });
-
-async function kill9(node: Node): Promise<void> {
-  if (node.child.exitCode !== null || node.child.signalCode !== null) return;
-  const exited = new Promise((r) => node.child.once('exit', r));
-  node.child.kill('SIGKILL');
-  await exited;
-}
-
-async function stopNode(node: Node): Promise<void> {
-  if (node.child.exitCode !== null || node.child.signalCode !== null) return;
-  const exited = new Promise((r) => node.child.once('exit', r));
-  await node.call('stop', undefined, 30_000).catch(() => node.child.kill('SIGKILL'));
-  await Promise.race([exited, sleep(10_000).then(() => node.child.kill('SIGKILL'))]);
-}
-
-interface Worker {
-  child: ChildProcess;
-  call: Call;
-}
-
-async function startWorkers(n: number): Promise<Worker[]> {
-  return Promise.all(
-    Array.from({ length: n }, async () => {
-      const child = fork(path.join(ROOT, 'bench/load-worker.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      track(child);
-      await new Promise<void>((resolve, reject) => {
-        child.on('message', (m: any) => m?.ready && resolve());
-        child.once('exit', (code) => reject(new Error(`load worker exited (${code})`)));
-      });
-      return { child, call: rpc(child, 'load worker') };
-    }),
-  );
-}
-
-// ---- REST ----
-
-async function rest<T = any>(url: string, method: string, pathname: string, body?: unknown, token = ADMIN_TOKEN): Promise<T> {
-  const res = await fetch(`${url}/api/v1${pathname}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${pathname} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-interface Lic {
-  id: string;
-  secret: string;
-}
-
-async function license(url: string, tenantId: string, body: Record<string, unknown>): Promise<Lic> {
-  return rest<Lic>(url, 'POST', '/licenses', { tenantId, seatKey: ['session'], ...body });
-}
-
-async function seatsInUse(url: string, lic: Lic): Promise<number> {
-  return (await rest<{ seatsInUse: number }>(url, 'GET', `/licenses/${lic.id}`)).seatsInUse;
-}
-
-async function waitSeatsFree(url: string, lic: Lic, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if ((await seatsInUse(url, lic)) === 0) return true;
-    await sleep(200);
-  }
-  return false;
-}
-
-// ---- load across workers ----
-
-interface Opened {
-  ok: number;
-  failed: number;
-  errors: Record<string, number>;
-  latenciesMs: number[];
-  seconds: number;
-  perSec: number;
-}
-
-async function openAll(workers: Worker[], a: Omit<OpenArgs, 'prefix' | 'count'> & { count: number; prefix: string }): Promise<Opened> {
-  const results = await Promise.all(
-    workers.map((w, i) => {
-      const count = Math.floor(a.count / workers.length) + (i < a.count % workers.length ? 1 : 0);
-      return w.call<OpenResult>(
-        'open',
-        { ...a, count, prefix: `${a.prefix}-w${i}`, ratePerSec: a.ratePerSec ? a.ratePerSec / workers.length : undefined },
-        300_000,
-      );
-    }),
-  );
-  const errors: Record<string, number> = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const ok = results.reduce((n, r) => n + r.ok, 0);
-  const seconds = (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
-  return {
-    ok,
-    failed: results.reduce((n, r) => n + r.failed, 0),
-    errors,
-    latenciesMs: results.flatMap((r) => r.latenciesMs),
-    seconds,
-    perSec: ok / seconds,
-  };
-}
-
-async function closeAll(workers: Worker[], tag: string): Promise<number> {
-  const r = await Promise.all(workers.map((w) => w.call<{ unexpectedDisconnects: number }>('close', { tag })));
-  return r.reduce((n, x) => n + x.unexpectedDisconnects, 0);
-}
-
-async function statusAll(workers: Worker[], tag: string, since?: number) {
-  const r = await Promise.all(workers.map((w) => w.call<Record<string, number>>('status', { tag, since })));
-  const sum: Record<string, number> = {};
-  for (const s of r) for (const [k, v] of Object.entries(s)) sum[k] = k === 'lastAt' ? Math.max(sum[k] ?? 0, v) : (sum[k] ?? 0) + v;
-  return sum as { total: number; connected: number; regranted: number; sameSession: number; resumedFlag: number; denied: number; lastAt: number; unexpectedDisconnects: number };
-}
-
-interface Kicked {
-  latencyMs: ReturnType<typeof dist>;
-  kicked: number;
-  errors: Record<string, number>;
-}
-
-/** Each worker kicks its sockets of `tag` through `url`'s REST API, timing each until its `session:ended`. */
-async function kickAll(workers: Worker[], tag: string, url: string, count: number, openErrors: Record<string, number>): Promise<Kicked> {
-  const per = await Promise.all(
-    workers.map((w) => w.call<{ latenciesMs: number[]; errors: Record<string, number> }>('kick', { tag, url, adminToken: ADMIN_TOKEN, count, gapMs: 5 }, 300_000)),
-  );
-  const errors: Record<string, number> = { ...openErrors };
-  for (const p of per) for (const [k, v] of Object.entries(p.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const latencies = per.flatMap((p) => p.latenciesMs);
-  return { latencyMs: dist(latencies), kicked: latencies.length, errors };
-}
-
-const KiB = 1024;
 
 /** With --profile, a CPU profile of the seat server for each phase, in bench/results/profiles/. */
 async function profiled<T>(node: Node, phase: string, fn: () => Promise<T>): Promise<T> {
@@ -279,22 +100,6 @@ async function profiled<T>(node: Node, phase: string, fn: () => Promise<T>): Pro
 
 // ---- throwaway services and the cluster ----
 
-const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-
-/** A throwaway service, or why there is none; a service that fails to start is a skip, not a failed run. */
-async function throwaway<T>(what: string, missing: string | undefined, start: () => Promise<T>): Promise<{ service?: T; skipped?: string }> {
-  if (missing) {
-    log(`no ${what}: ${missing}`);
-    return { skipped: missing };
-  }
-  try {
-    log(`starting a throwaway ${what}`);
-    return { service: await start() };
-  } catch (err) {
-    log(`${what} did not start: ${err instanceof Error ? err.message : String(err)}`);
-    return { skipped: `${what} did not start: ${firstLine(err)}` };
-  }
-}
 
 async function throwawayPostgres(): Promise<Postgres> {
   const pg = await startPostgres({ onSpawn: track });
@@ -498,74 +303,38 @@ async function main(): Promise<BenchReport> {
   // 5. Reconnect storm: N sockets with socket.io-client's own reconnection; the server is killed
   // (SIGKILL) and started again on the same port and database.
   if (want('storm')) {
-    const n = size.stormSockets;
-    const res: Record<string, unknown> = { sockets: n };
-    for (const kind of ['floor', 'ours'] as const) {
-      let node = kind === 'ours' ? ours : floor;
-      log(`${kind}: reconnect storm of ${n}`);
-      const o = await openAll(workers, { tag: 'storm', url: node.url, license: kind === 'ours' ? lic.storm : undefined, prefix: `storm-${kind}`, count: n, concurrency: 32, reconnection: true });
-      const heldBefore = kind === 'ours' ? await seatsInUse(node.url, lic.storm) : undefined;
-      const killedAt = Date.now();
-      await kill9(node);
-      // With --profile, the restarted seat server profiles its whole life (start-up and the storm).
-      const restartProfile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'storm-restart')}`] : [];
-      node = kind === 'ours' ? await startOurs(dbFile, node.port, restartProfile) : await startFloor(node.port);
-      const readyAt = Date.now();
-      if (kind === 'ours') ours = node;
-      else floor = node;
-      let s = await statusAll(workers, 'storm', killedAt);
-      const end = Date.now() + 60_000;
-      while (s.regranted < o.ok && Date.now() < end) {
-        await sleep(200);
-        s = await statusAll(workers, 'storm', killedAt);
-      }
-      await sleep(500);
-      s = await statusAll(workers, 'storm', killedAt);
-      const held = kind === 'ours' ? await seatsInUse(node.url, lic.storm) : undefined;
-      await closeAll(workers, 'storm');
-      res[kind] = {
-        connected: o.ok,
-        failedToConnect: o.failed,
-        restartSeconds: round((readyAt - killedAt) / 1000),
-        ...(node.boot ? { restartBootMs: node.boot } : {}),
-        secondsUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - killedAt) / 1000) : null,
-        secondsAfterReadyUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - readyAt) / 1000) : null,
-        regranted: s.regranted,
-        ...(kind === 'ours'
-          ? {
-              sameSession: s.sameSession,
-              resumedFlag: s.resumedFlag,
-              denied: s.denied,
-              seatsHeldBefore: heldBefore,
-              seatsHeldAfter: held,
-              overAllocated: Math.max(0, held! - o.ok),
-              lost: o.ok - s.sameSession,
-            }
-          : {}),
-      };
-    }
-    sections.storm = res;
+    const storm = await restartStorm({ workers, n: size.stormSockets, dbFile, lic: lic.storm, ours, floor, profileDir: args.profile ? profileDir : undefined });
+    ({ ours, floor } = storm);
+    sections.storm = storm.section;
   }
 
   await Promise.all([stopNode(ours), stopNode(floor)]);
 
   // PostgreSQL (--pg's, else a throwaway cluster) and a throwaway redis-server for the last phases.
   const given = args.pg;
-  const pg = given || !(want('cluster') || want('store')) ? {} : await throwaway('PostgreSQL', postgresMissing(), throwawayPostgres);
+  const pg = given || !(want('cluster') || want('cluster-storm') || want('store')) ? {} : await throwaway('PostgreSQL', postgresMissing(), throwawayPostgres);
   const pgSkipped = pg.skipped && `${pg.skipped} (or pass --pg postgres://… / set BENCH_PG_URL)`;
   const database = (prefix: string) => (given ? Promise.resolve(given) : pg.service!.createDatabase(prefix));
 
-  // 6. Cross-node kick: two seat servers behind one PostgreSQL and one Redis.
-  if (want('cluster')) {
+  // 6. Cross-node kick: two seat servers behind one PostgreSQL and one Redis; then the storm when
+  // one of three such nodes dies.
+  if (want('cluster') || want('cluster-storm')) {
     const redis = pgSkipped ? {} : await throwaway('redis-server', redisMissing(), () => startRedis({ onSpawn: track }));
     const skipped = pgSkipped ?? redis.skipped;
-    if (skipped) sections.crossNodeKick = { skipped };
-    else {
-      try {
-        sections.crossNodeKick = await crossNodeKick(workers, await database('bench_cluster'), redis.service!.url, size.crossNodeKicks);
-      } catch (err) {
-        log(`cluster: failed: ${err instanceof Error ? err.message : String(err)}`);
-        sections.crossNodeKick = { failed: firstLine(err) };
+    const phases = [
+      ['cluster', 'crossNodeKick', async () => crossNodeKick(workers, await database('bench_cluster'), redis.service!.url, size.crossNodeKicks)],
+      ['cluster-storm', 'clusterStorm', async () => clusterStorm(workers, await database('bench_cluster_storm'), redis.service!.url, size.clusterStormSockets)],
+    ] as const;
+    for (const [phase, section, run] of phases) {
+      if (!want(phase)) continue;
+      if (skipped) sections[section] = { skipped };
+      else {
+        try {
+          sections[section] = await run();
+        } catch (err) {
+          log(`${phase}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          sections[section] = { failed: firstLine(err) };
+        }
       }
     }
     await redis.service?.destroy();
@@ -616,6 +385,32 @@ async function main(): Promise<BenchReport> {
   };
 }
 
+/** `--scale`: the scale table alone (bench/scale.ts), on its own servers; `--scale --smoke` is a tiny one. */
+async function scaleMain(): Promise<BenchReport> {
+  mkdirSync(outDir, { recursive: true });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'seat-bench-scale-'));
+  tempDirs.add(dataDir);
+  const started = new Date();
+  const smoke = args.smoke;
+  log(`mode scale${smoke ? ' (smoke)' : ''}, ${WORKERS} load processes`);
+  buildNodes();
+  const workers = await startWorkers(WORKERS);
+  const scale = await scalePhase(workers, dataDir, smoke);
+  await Promise.all(workers.map((w) => new Promise((r) => (w.child.once('exit', r), w.child.kill('SIGTERM')))));
+  rmSync(dataDir, { recursive: true, force: true });
+  tempDirs.delete(dataDir);
+  return {
+    mode: smoke ? 'scale-smoke' : 'scale',
+    command: `npm run bench -- --scale${smoke ? ' --smoke' : ''}`,
+    argv: process.argv.slice(2),
+    startedAt: started.toISOString(),
+    durationSec: round((performance.now() - T0) / 1000, 1)!,
+    machine: machineInfo(),
+    sizes: { workers: WORKERS, headroom: scale.headroom },
+    sections: { scale },
+  };
+}
+
 function roundAll(o: unknown): unknown {
   if (typeof o !== 'object' || o === null) return o;
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v]));
@@ -636,7 +431,7 @@ process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
 
 // The whole run is bounded: a stuck phase ends it.
-const LIMIT_MS = { full: 15 * 60_000, quick: 5 * 60_000, smoke: 3 * 60_000 }[mode];
+const LIMIT_MS = args.scale ? (args.smoke ? 3 : 12) * 60_000 : { full: 15 * 60_000, quick: 5 * 60_000, smoke: 3 * 60_000 }[mode];
 const watchdog = setTimeout(() => {
   log(`the run took over ${LIMIT_MS / 1000} s; stopping`);
   process.exit(2);
@@ -644,7 +439,7 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 try {
-  const report = await main();
+  const report = args.scale ? await scaleMain() : await main();
   const files = writeReport(report, outDir);
   process.stdout.write(printTable(report));
   process.stdout.write(`\nwritten: ${files.join(', ')}\n`);

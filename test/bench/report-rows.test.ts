@@ -27,6 +27,7 @@ describe('optional bench rows', () => {
       'cross-node kick→session:ended p99 ms (REST on A, socket on B)',
       'PostgreSQL admissions/s (32 in flight)',
       'PostgreSQL admissions/s (one at a time)',
+      'PostgreSQL detaches/s (session goes idle)',
       'PostgreSQL idle releases/s',
     ]);
     for (const row of list) {
@@ -39,13 +40,14 @@ describe('optional bench rows', () => {
   it('carry the figures when measured', () => {
     const r = report({
       crossNodeKick: { latencyMs: { n: 20, p50: 3.5, p99: 9.25, max: 9.25 } },
-      store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, releasesPerSec: 350 } },
+      store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, detachesPerSec: 900, releasesPerSec: 350 } },
     });
     expect(optionalRows(r).map((row) => [row.ours, row.target])).toEqual([
       [3.5, ''],
       [9.25, ''],
       [1200, ''],
       [400, ''],
+      [900, ''],
       [350, ''],
     ]);
   });

@@ -177,9 +177,6 @@ export class WebhookSender {
 
   /** One POST, signed now; any answer or failure is a result, never a throw. */
   private attempt(body: string): Promise<AttemptResult> {
-    const { timeoutMs } = this.deps.options;
-    // One deadline for the whole attempt, the address check included: it must end inside the claim.
-    const timeout = AbortSignal.timeout(timeoutMs);
     return this.deps.http.post({
       url: this.webhook.url,
       body,
@@ -188,9 +185,8 @@ export class WebhookSender {
         'user-agent': 'live-seat-server-webhooks/1',
         'seat-signature': signatureHeader(this.webhook.secret, body, this.deps.now()),
       },
-      signal: AbortSignal.any([timeout, this.abort.signal]),
-      timeout,
-      timeoutMs,
+      stop: this.abort.signal,
+      timeoutMs: this.deps.options.timeoutMs,
     });
   }
 }

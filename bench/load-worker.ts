@@ -189,6 +189,11 @@ function status(a: { tag: string; since?: number }) {
   return { total: conns.length, connected, regranted, sameSession, resumedFlag, denied, lastAt, unexpectedDisconnects: unexpected };
 }
 
+/** When each of the tag's sockets was last granted, at or after `since` (a storm's spread). */
+function grantTimes(a: { tag: string; since: number }) {
+  return (tags.get(a.tag) ?? []).flatMap((c) => (c.lastAt !== undefined && c.lastAt >= a.since ? [c.lastAt - a.since] : []));
+}
+
 /** Kicks the tag's sessions one at a time over REST and times each until its `session:ended`. */
 async function kick(a: { tag: string; url: string; adminToken: string; count: number; gapMs: number }) {
   const conns = (tags.get(a.tag) ?? []).filter((c) => c.first).slice(0, a.count);
@@ -226,5 +231,5 @@ function failover(a: { tag: string; to: string[] }) {
   return { moved: conns.length };
 }
 
-serve({ open, close, status, kick, failover });
+serve({ open, close, status, kick, failover, grantTimes });
 process.send!({ ready: true });

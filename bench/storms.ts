@@ -6,9 +6,16 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { type Lic, type Node, type Worker, OURS_ENV, closeAll, kill9, license, log, openAll, rest, seatsInUse, startFloor, startNode, startOurs, statusAll, stopNode } from './kit';
-import { round } from './stats';
+import { dist, round } from './stats';
 
 type Status = Awaited<ReturnType<typeof statusAll>>;
+
+/** Seconds from `since` until each socket of the tag was granted again: the storm's spread, not only its last. */
+async function grantSpread(workers: Worker[], tag: string, since: number) {
+  const ms = (await Promise.all(workers.map((w) => w.call<number[]>('grantTimes', { tag, since })))).flat();
+  const d = dist(ms.map((x) => x / 1000));
+  return { p50: d.p50, p99: d.p99, max: d.max };
+}
 
 /** Polls the tag until every one of `count` sockets was granted again since `since` (bounded). */
 async function untilRegranted(workers: Worker[], tag: string, since: number, count: number, timeoutMs = 60_000): Promise<Status> {
@@ -52,6 +59,7 @@ export async function restartStorm(a: RestartStorm): Promise<{ section: Record<s
     nodes[kind] = node;
     const s = await untilRegranted(workers, 'storm', killedAt, o.ok);
     const held = kind === 'ours' ? await seatsInUse(node.url, a.lic) : undefined;
+    const spread = await grantSpread(workers, 'storm', killedAt);
     await closeAll(workers, 'storm');
     res[kind] = {
       connected: o.ok,
@@ -61,6 +69,7 @@ export async function restartStorm(a: RestartStorm): Promise<{ section: Record<s
       secondsUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - killedAt) / 1000) : null,
       secondsAfterReadyUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - readyAt) / 1000) : null,
       regranted: s.regranted,
+      secondsAfterKill: spread,
       ...(kind === 'ours'
         ? {
             sameSession: s.sameSession,
@@ -123,6 +132,7 @@ export async function clusterStorm(workers: Worker[], databaseUrl: string, redis
     const killedAt = Date.now();
     await kill9(a);
     const s = await untilRegranted(workers, 'cstorm-0', killedAt, opened[0]!.ok);
+    const spread = await grantSpread(workers, 'cstorm-0', killedAt);
     const afterStorm = await storeSeats(db, lic.id, ids[0]!);
     // B and C declare A dead and drop its connection rows; its sessions, resumed on B and C, stay.
     const reapEnd = Date.now() + 30_000;
@@ -146,6 +156,7 @@ export async function clusterStorm(workers: Worker[], databaseUrl: string, redis
       onKilledNode: opened[0]!.ok,
       secondsUntilAllResumed: s.regranted >= opened[0]!.ok ? round((s.lastAt - killedAt) / 1000) : null,
       regranted: s.regranted,
+      secondsAfterKill: spread,
       sameSession: s.sameSession,
       resumedFlag: s.resumedFlag,
       denied: s.denied,

@@ -35,9 +35,12 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
 };
 
 export class WebhookHttp {
+  // An idle connection is closed after 30 s, or a second before the receiver says it closes
+  // its own (`Keep-Alive: timeout=`; node:http heeds that hint only when a timeout is set), so
+  // an attempt rarely goes out on a connection the receiver is closing.
   private readonly agents = {
-    'http:': new http.Agent({ keepAlive: true }),
-    'https:': new https.Agent({ keepAlive: true }),
+    'http:': new http.Agent({ keepAlive: true, timeout: 30_000 }),
+    'https:': new https.Agent({ keepAlive: true, timeout: 30_000 }),
   };
 
   constructor(private readonly allowPrivate: boolean) {}

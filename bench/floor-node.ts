@@ -36,6 +36,7 @@ serve({
   cpu: () => cpuMicros(),
   sockets: () => io.of('/').sockets.size,
   lateness: () => [],
+  deadlines: () => null,
   stop: async () => {
     io.disconnectSockets(true);
     await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -66,6 +66,11 @@ const { values: args } = parseArgs({
     'cluster-storm-sockets': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false },
+    /**
+     * The ramp license's idle timeout (1 s unless given): the burst release row measures lateness
+     * against it, so a longer one shows how much of the lateness is the close burst's own work.
+     */
+    'ramp-idle-sec': { type: 'string', default: '1' },
     pg: { type: 'string', default: process.env.BENCH_PG_URL },
     only: { type: 'string' },
   },
@@ -204,7 +209,7 @@ async function main(): Promise<BenchReport> {
   const tenant = await rest<{ id: string }>(ours.url, 'POST', '/tenants', { name: 'bench' });
   const lic = {
     rate: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 1 }),
-    ramp: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 1 }),
+    ramp: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: Number(args['ramp-idle-sec']) }),
     kick: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 1 }),
     idle: await license(ours.url, tenant.id, { seats: 1_000_000, idleTimeoutSec: 2 }),
     storm: await license(ours.url, tenant.id, { seats: size.stormSockets * 2, idleTimeoutSec: 120 }),
@@ -229,6 +234,7 @@ async function main(): Promise<BenchReport> {
   // 2. Connect throughput while ramping to N concurrent sockets, and memory per socket at N.
   if (want('ramp')) {
     const n = size.rampSockets;
+    await ours.call('deadlines');
     const res: Record<string, unknown> = { sockets: n, inFlight: size.rampInFlight * WORKERS };
     for (const node of [floor, ours]) {
       const before = await node.call<Memory>('memory');
@@ -264,6 +270,9 @@ async function main(): Promise<BenchReport> {
     const freed = await profiled(ours, 'ramp-release', () => waitSeatsFree(ours.url, lic.ramp, 300_000));
     (res.ours as Record<string, unknown>).allReleasedAfterClose = freed;
     (res.ours as Record<string, unknown>).burstReleaseLatenessMs = dist(await ours.call<number[]>('lateness'));
+    // How close together those seats fell due (the closes' detaches spread them out).
+    const due = await ours.call<{ first: number; last: number } | null>('deadlines');
+    (res.ours as Record<string, unknown>).burstDeadlineSpreadMs = due ? due.last - due.first : null;
     sections.ramp = res;
   }
 

@@ -12,10 +12,13 @@ import { cpuMicros, memory } from './node-memory';
 const modulesLoadedMs = performance.now();
 const server = createSeatServer();
 const lateness: number[] = [];
+/** The deadlines of those releases: how close together the seats fell due. */
+const deadlines: number[] = [];
 const inspector = new Session();
 server.engine.subscribe((event) => {
   if (event.type === 'session.ended' && event.reason === 'idle_timeout' && event.session.expiresAt !== null) {
     lateness.push(Date.now() - event.session.expiresAt);
+    deadlines.push(event.session.expiresAt);
   }
 });
 
@@ -28,6 +31,11 @@ serve({
   sockets: () => server.io.of('/').sockets.size,
   /** Idle release lateness (ms after the deadline) since the last call. */
   lateness: () => lateness.splice(0),
+  /** First and last deadline of the releases since the last call, ms since the epoch. */
+  deadlines: () => {
+    const d = deadlines.splice(0);
+    return d.length ? { first: Math.min(...d), last: Math.max(...d), n: d.length } : null;
+  },
   heapSnapshot: (file: string) => writeHeapSnapshot(file),
   /** A CPU profile of one phase (`--profile`): started here, written to `file` on stop. */
   profileStart: async () => {

@@ -180,7 +180,9 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
         relay.queued(socket, result.queued);
         return 'queued';
       }
-      await holdSeat(socket, result.session.id, opts.receipts ? await opts.receipts.granted(socket, result) : result.granted);
+      // Only a license with offline grace has a receipt to sign (receipts.ts); the rest skip the relay's promises.
+      const withReceipt = opts.receipts && result.license.offlineGraceSec > 0;
+      holdSeat(socket, result.session.id, withReceipt ? await opts.receipts!.granted(socket, result) : result.granted);
       return 'granted';
     } catch (err) {
       log.error({ err }, 'admission failed');
@@ -191,7 +193,7 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
   }
 
   /** Tells a granted socket, and joins it to its session's room. */
-  async function holdSeat(socket: AppSocket, sessionId: string, granted: SeatGrantedPayload): Promise<void> {
+  function holdSeat(socket: AppSocket, sessionId: string, granted: SeatGrantedPayload): void {
     socket.data.sessionId = sessionId;
     relay.holding(socket);
     socket.emit('seat:granted', granted);
@@ -211,7 +213,7 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
     if (socket.data.sessionId) return;
     const context = message.context as { session: Session; license: License } | undefined;
     const granted = opts.receipts && context ? await opts.receipts.granted(socket, { granted: message.granted, ...context }) : message.granted;
-    await holdSeat(socket, message.sessionId, granted);
+    holdSeat(socket, message.sessionId, granted);
   }
 
   /**

@@ -26,10 +26,16 @@ export class EventBus {
         this.onError('listener', err);
       }
     }
+    // Most embedders set few hooks or none: an event without one costs no promise (one per grant).
     if (event.type in HOOK_OF_EVENT) {
       const name = HOOK_OF_EVENT[event.type as keyof typeof HOOK_OF_EVENT];
-      void this.runHook(name, event as unknown as HookPayloads[typeof name]);
+      if (this.hooks[name]) void this.runHook(name, event as unknown as HookPayloads[typeof name]);
     }
+  }
+
+  /** Whether the embedding code has a say on admissions (`onAdmission`); without it `admission` need not be awaited. */
+  get decidesAdmissions(): boolean {
+    return this.hooks.onAdmission !== undefined;
   }
 
   /** The embedding code's say on an admission: nothing admits, `{ deny }` refuses, and so does a throw. */

@@ -90,7 +90,7 @@ export class SeatEngine {
    */
   async admit(auth: VerifiedToken, socketId: string, renewBy?: number, queue?: boolean): Promise<AdmitResult> {
     const { license, claims, claimant } = auth;
-    const decision = await this.bus.admission({ license, claims, socketId });
+    const decision = this.bus.decidesAdmissions ? await this.bus.admission({ license, claims, socketId }) : undefined;
     const now = this.now();
     if (decision && 'deny' in decision) {
       const denial: Denial = { licenseId: license.id, at: now, reason: DenyReason.DeniedByApp, ...claimantIds(claimant) };

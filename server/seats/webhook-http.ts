@@ -25,7 +25,7 @@ class PrivateAddress extends Error {}
 const refusal = (host: string) => new PrivateAddress(`refused: ${host} resolves to a private address`);
 
 /** dns.lookup that fails when any address of the host is private (the same rule as at creation). */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
+export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
     if (err) return callback(err, '', 0);
     if (addresses.some((a) => isPrivateAddress(a.address))) return callback(refusal(hostname), '', 0);

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookHttp } from '../../server/seats/webhook-http';
+import { guardedLookup, WebhookHttp } from '../../server/seats/webhook-http';
 
 const servers: Server[] = [];
 const clients: WebhookHttp[] = [];
@@ -88,5 +88,17 @@ describe('WebhookHttp', () => {
     expect(r.bodies).toEqual([]);
     expect(await post(client(true), `http://localhost:${port}/`)).toEqual({ responseStatus: 204 });
     expect(r.bodies).toHaveLength(1);
+  });
+
+  it('lets a connection go to a public address in either shape net asks for (one address, or all), and refuses a private one', async () => {
+    // dns.lookup answers an address given as the name without asking a resolver (none here).
+    const ask = (name: string, all: boolean) =>
+      new Promise<{ err: Error | null; address: unknown; family?: number }>((resolve) =>
+        guardedLookup(name, { all } as never, (err: Error | null, address: unknown, family?: number) => resolve({ err, address, family })),
+      );
+    expect(await ask('93.184.216.34', true)).toEqual({ err: null, address: [{ address: '93.184.216.34', family: 4 }], family: undefined });
+    expect(await ask('93.184.216.34', false)).toEqual({ err: null, address: '93.184.216.34', family: 4 });
+    expect((await ask('10.0.0.1', true)).err?.message).toBe('refused: 10.0.0.1 resolves to a private address');
+    expect((await ask('::1', false)).err?.message).toBe('refused: ::1 resolves to a private address');
   });
 });

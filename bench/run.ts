@@ -200,6 +200,8 @@ async function main(): Promise<BenchReport> {
   tempDirs.add(dataDir);
   const dbFile = path.join(dataDir, 'seats.db');
   const started = new Date();
+  // Before the run's own processes add to the load average.
+  const machine = machineInfo();
   log(`mode ${mode}: ${JSON.stringify(size)}, ${WORKERS} load processes${only ? `, only ${only.join(', ')}` : ''}`);
   buildNodes();
 
@@ -388,7 +390,7 @@ async function main(): Promise<BenchReport> {
     argv: process.argv.slice(2),
     startedAt: started.toISOString(),
     durationSec: round((performance.now() - T0) / 1000, 1)!,
-    machine: machineInfo(),
+    machine,
     sizes: { ...size, workers: WORKERS },
     sections,
   };
@@ -400,6 +402,8 @@ async function scaleMain(): Promise<BenchReport> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'seat-bench-scale-'));
   tempDirs.add(dataDir);
   const started = new Date();
+  // Before the run's own processes add to the load average.
+  const machine = machineInfo();
   const smoke = args.smoke;
   log(`mode scale${smoke ? ' (smoke)' : ''}, ${WORKERS} load processes`);
   buildNodes();
@@ -414,7 +418,7 @@ async function scaleMain(): Promise<BenchReport> {
     argv: process.argv.slice(2),
     startedAt: started.toISOString(),
     durationSec: round((performance.now() - T0) / 1000, 1)!,
-    machine: machineInfo(),
+    machine,
     sizes: { workers: WORKERS, headroom: scale.headroom },
     sections: { scale },
   };

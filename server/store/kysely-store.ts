@@ -73,7 +73,7 @@ export class KyselySeatStore implements SeatStore {
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       close: () => dialect.close(),
       oneTrip: dialect.oneTrip,
-      async transaction(fn) {
+      async transaction(fn, opts) {
         let grants: QueueGrant[] = [];
         const result = await dialect.transaction(async (trx) => {
           grants = grantCollector.begin(trx);
@@ -82,7 +82,7 @@ export class KyselySeatStore implements SeatStore {
           } finally {
             grantCollector.end(trx);
           }
-        });
+        }, opts);
         if (grants.length > 0) setImmediate(() => listeners.forEach((l) => l(grants)));
         return result;
       },

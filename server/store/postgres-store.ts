@@ -57,6 +57,7 @@ export class PostgresStoreDialect implements StoreDialect {
     return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
   }
 
+  /** Transactions wait for a connection of the pool in arrival order (`first` is not heeded). */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
   }

@@ -7,13 +7,18 @@ import { seatKeyValue } from '../seats/decisions/seat-key';
 import { needsGroups } from '../seats/decisions/seat-pool';
 import { enqueue } from './queue';
 import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type Session } from '../seats/types';
+import { DetachBatch } from './detach-batch';
 import { FULL } from './one-trip-seats';
 import { toLicense, toSession } from './rows';
-import { heldByGroup, idleOrphans, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
+import { heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
 export class SeatLedger {
-  constructor(private readonly s: StoreContext) {}
+  private readonly detaches: DetachBatch;
+
+  constructor(private readonly s: StoreContext) {
+    this.detaches = new DetachBatch(s);
+  }
 
   /** Resume the live session of the seat key, else grant if it fits, else record the denial. */
   async admit(req: AdmitRequest): Promise<AdmitOutcome> {
@@ -142,21 +147,9 @@ export class SeatLedger {
 
   /** Removes a socket's connection row; the session goes idle when it was the last one. */
   async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
-    const { db, q, dialect } = this.s;
-    if (dialect.oneTrip) return dialect.oneTrip.detach(socketId, now);
-    const [conn] = (await q.licenseOfSocket(db, { socketId })).rows;
-    if (!conn) return undefined;
-    return dialect.transaction(async (trx) => {
-      const row = await dialect.lockLicense(trx, conn.license_id);
-      const [gone] = (await q.deleteSocket(trx, { socketId })).rows;
-      if (!row || !gone) return undefined;
-      const [outcome] = await idleOrphans(q, trx, toLicense(row), [gone.session_id], now);
-      if (outcome) return outcome;
-      const session = await loadSession(q, trx, gone.session_id);
-      if (!session) return undefined;
-      const license = toLicense(row);
-      return { license, session, seatsInUse: license.seatsInUse };
-    });
+    const { oneTrip } = this.s.dialect;
+    // One round trip each (PostgreSQL), else sockets leaving together share a transaction.
+    return oneTrip ? oneTrip.detach(socketId, now) : this.detaches.detach(socketId, now);
   }
 
   /** Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. */
@@ -189,13 +182,17 @@ export class SeatLedger {
     const { q, dialect } = this.s;
     const quick = await dialect.oneTrip?.expire(licenseId, now, End.IdleTimeout);
     if (quick !== undefined && quick !== FULL) return quick;
-    return dialect.transaction(async (trx) => {
-      const row = await dialect.lockLicense(trx, licenseId);
-      if (!row) return [];
-      // Idle: no connection rows. Set-based, so thousands falling due together go in one pass.
-      const { rows } = await q.expiredOfLicense(trx, { licenseId, now });
-      return releaseSessions(q, trx, toLicense(row), rows.map((r) => toSession(r, [])), End.IdleTimeout, now);
-    });
+    // Due now: ahead of what waits (a mass disconnect's detaches), so seats go free on time.
+    return dialect.transaction(
+      async (trx) => {
+        const row = await dialect.lockLicense(trx, licenseId);
+        if (!row) return [];
+        // Idle: no connection rows. Set-based, so thousands falling due together go in one pass.
+        const { rows } = await q.expiredOfLicense(trx, { licenseId, now });
+        return releaseSessions(q, trx, toLicense(row), rows.map((r) => toSession(r, [])), End.IdleTimeout, now);
+      },
+      { first: true },
+    );
   }
 
   /** Idle sessions whose deadline is at or before `before`. */

@@ -78,9 +78,12 @@ export class SqliteStoreDialect implements StoreDialect {
     return typeof err === 'object' && err !== null && String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
   }
 
-  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>, opts: { first?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      const item = { fn, resolve: resolve as (v: unknown) => void, reject };
+      // Serialised either way: going first only changes which of the waiting ones runs next.
+      if (opts.first) this.pending.unshift(item);
+      else this.pending.push(item);
       // Wait for the rest of this turn's arrivals (sockets read in the same poll phase).
       this.draining ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
     });

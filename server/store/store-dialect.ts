@@ -14,8 +14,12 @@ export interface StoreDialect {
   lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined>;
   /** Whether an error is a unique-constraint violation in this dialect. */
   isUniqueViolation(err: unknown): boolean;
-  /** Runs `fn` as one transaction: all of it commits, or none of it. */
-  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` as one transaction: all of it commits, or none of it. `first`: ahead of the
+   * transactions waiting to run (an idle release due now, behind thousands of detaches of a mass
+   * disconnect), where the dialect queues them (SQLite).
+   */
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>, opts?: { first?: boolean }): Promise<T>;
   /** Settles what is in flight and lets go of what the dialect holds besides the connection. */
   close(): Promise<void>;
   /** The hot seat moves in one round trip each, where the database runs them as functions (PostgreSQL). */

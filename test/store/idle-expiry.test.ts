@@ -4,6 +4,32 @@ import { expect, it } from 'vitest';
 import { admit, claimant, forEachStore, grant, held, newLicense, seatsInUse } from './store-dialects';
 
 forEachStore('idle expiry', (nodes) => {
+  it('sockets leaving together each hear what they would alone, and each session idles once, from its last socket', async () => {
+    const [store] = await nodes(1);
+    const one = await newLicense(store!, { seats: 5, idleTimeoutSec: 2 });
+    const two = await newLicense(store!, { seats: 5, idleTimeoutSec: 3 });
+    for (const s of ['a1', 'a2', 'a3']) await grant(store!, one, claimant('a'), 1000, s);
+    await grant(store!, one, claimant('b'), 1000, 'b1');
+    await grant(store!, one, claimant('b'), 1000, 'b2');
+    await grant(store!, two, claimant('c'), 1000, 'c1');
+    // All in the same turn: a3 stays; b's and c's last sockets go, each session's deadline from its own moment.
+    const left = await Promise.all([
+      store!.detach('a1', 1100),
+      store!.detach('b1', 1200),
+      store!.detach('c1', 1150),
+      store!.detach('a2', 1100),
+      store!.detach('b2', 1200),
+      store!.detach('gone', 1100),
+      store!.detach('b2', 1200),
+    ]);
+    // Whatever order the store ran them in (PostgreSQL's pool runs them side by side): the sockets
+    // counted down, the last one idled the session, the two named twice or never held nothing.
+    const heard = left.map((o) => (o ? `${o.session.sessionRef} ${o.session.state} ${o.session.sockets} ${o.session.expiresAt}` : 'nothing'));
+    expect(heard.sort()).toEqual(['a active 1 null', 'a active 2 null', 'b active 1 null', 'b idle 0 3200', 'c idle 0 4150', 'nothing', 'nothing']);
+    expect((await store!.listExpiring(99_999)).map((s) => s.expiresAt).sort()).toEqual([3200, 4150]);
+    expect(await seatsInUse(store!, one.id)).toBe(2);
+  });
+
   it('a session goes idle with its last connection, resumes within the hold, and expires exactly once', async () => {
     const stores = await nodes(3);
     const store = stores[0]!;

@@ -170,9 +170,10 @@ export class SeatEngine {
 
   /** An admin frees a seat: the session ends with `kicked` and its seat key cools down. */
   async kick(actor: Actor, sessionId: string, message?: string): Promise<EndedSession> {
-    const session = await this.store.getSession(sessionId);
-    if (!session) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);
-    mayTouch(actor, session.licenseId, await this.store.getLicense(session.licenseId));
+    // One read for who may touch it; the ending itself is one round trip on PostgreSQL.
+    const license = await this.store.licenseOfSession(sessionId);
+    if (!license) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);
+    mayTouch(actor, license.id, license);
     const now = this.now();
     const ended = await this.store.endSession(sessionId, EndReason.Kicked, now, now + this.deps.options.kickCooldownSec * 1000);
     if (!ended) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);

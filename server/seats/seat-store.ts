@@ -75,6 +75,8 @@ export interface SeatStore {
   /** Idle sessions whose deadline is at or before `before`. */
   listExpiring(before: number): Promise<Array<{ id: string; licenseId: string; expiresAt: number }>>;
   getSession(id: string): Promise<Session | undefined>;
+  /** The license of a live session, in one read; undefined when the session is gone. */
+  licenseOfSession(sessionId: string): Promise<License | undefined>;
   /**
    * Which of these sessions no longer exist, with the reason each was released for: `ended` when
    * that is no longer on record (the release aged out of the seat history).

@@ -113,6 +113,7 @@ export class KyselySeatStore implements SeatStore {
   getSetting(key: string) { return this.licenses.getSetting(key); }
   createLicense(license: NewLicenseRow) { return this.licenses.createLicense(license); }
   getLicense(id: string) { return this.licenses.getLicense(id); }
+  licenseOfSession(sessionId: string) { return this.licenses.licenseOfSession(sessionId); }
   listLicenses(tenantId?: string) { return this.licenses.listLicenses(tenantId); }
   updateLicense(id: string, patch: LicensePatch, now: number) { return this.licenses.updateLicense(id, patch, now); }
 

@@ -69,6 +69,10 @@ export function hotQueries(db: Kysely<Database>) {
     ),
     sessionById: prepare((p: { id: string }) => db.selectFrom('sessions').selectAll().where('id', '=', p.id)),
     licenseOfSession: prepare((p: { id: string }) => db.selectFrom('sessions').select('license_id').where('id', '=', p.id)),
+    /** The license row of a live session (a kick checks who may touch it before ending it). */
+    licenseRowOfSession: prepare((p: { id: string }) =>
+      db.selectFrom('sessions').innerJoin('licenses', 'licenses.id', 'sessions.license_id').selectAll('licenses').where('sessions.id', '=', p.id),
+    ),
     /**
      * A connection joins the session: it is active, a connect is activity (any pending inactivity
      * warning is over), and the newest receipt's expiry moves to `receiptUntil` when that is later.

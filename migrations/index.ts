@@ -14,6 +14,7 @@ import * as queue from './2026-11-26T17-00-00_queue';
 import * as seatRequests from './2026-11-26T18-00-00_seat-requests';
 import * as sessionsGroupIndex from './2026-11-26T19-00-00_sessions-group-index';
 import * as oneTripSeats from './2026-11-26T20-00-00_one-trip-seats';
+import * as partialIndexes from './2026-11-26T21-00-00_partial-indexes';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T18-00-00_seat-requests': seatRequests,
   '2026-11-26T19-00-00_sessions-group-index': sessionsGroupIndex,
   '2026-11-26T20-00-00_one-trip-seats': oneTripSeats,
+  '2026-11-26T21-00-00_partial-indexes': partialIndexes,
 };

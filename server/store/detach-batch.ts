@@ -47,11 +47,26 @@ export class DetachBatch {
     if (this.waiting.length > 0) setImmediate(() => void this.flush());
     else this.scheduled = false;
     try {
-      const outcomes = await this.s.dialect.transaction((trx) => this.detachAll(trx, batch));
+      const outcomes = await this.s.dialect.transaction((trx) => (batch.length === 1 ? this.detachOne(trx, batch[0]!) : this.detachAll(trx, batch)));
       batch.forEach((w, i) => w.resolve(outcomes[i]));
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
+  }
+
+  /** A socket that left alone: the statements compiled once (queries.ts), as in every admission. */
+  private async detachOne(trx: Transaction<Database>, { socketId, now }: Waiting): Promise<Array<DetachOutcome | undefined>> {
+    const { q, dialect } = this.s;
+    const [conn] = (await q.licenseOfSocket(trx, { socketId })).rows;
+    if (!conn) return [undefined];
+    const row = await dialect.lockLicense(trx, conn.license_id);
+    const [gone] = (await q.deleteSocket(trx, { socketId })).rows;
+    if (!row || !gone) return [undefined];
+    const license = toLicense(row);
+    const [idled] = await idleOrphans(q, trx, license, [gone.session_id], now);
+    if (idled) return [idled];
+    const session = await loadSession(q, trx, gone.session_id);
+    return [session && { license, session, seatsInUse: license.seatsInUse }];
   }
 
   /** The outcome of each detach, in the order of `batch`. */

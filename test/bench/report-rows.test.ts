@@ -42,13 +42,13 @@ describe('optional bench rows', () => {
       crossNodeKick: { latencyMs: { n: 20, p50: 3.5, p99: 9.25, max: 9.25 } },
       store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, detachesPerSec: 900, releasesPerSec: 350 } },
     });
-    expect(optionalRows(r).map((row) => [row.ours, row.target])).toEqual([
-      [3.5, ''],
-      [9.25, ''],
-      [1200, ''],
-      [400, ''],
-      [900, ''],
-      [350, ''],
+    expect(optionalRows(r).map((row) => [row.ours, row.target, row.met])).toEqual([
+      [3.5, '', null],
+      [9.25, '≤ 30', true],
+      [1200, '≥ 3000', false],
+      [400, '', null],
+      [900, '≥ 3000', false],
+      [350, '≥ 3000', false],
     ]);
   });
 

@@ -68,6 +68,15 @@ export function hotQueries(db: Kysely<Database>) {
         ),
     ),
     sessionById: prepare((p: { id: string }) => db.selectFrom('sessions').selectAll().where('id', '=', p.id)),
+    /** Seats held per group of the license's live sessions (through the partial index on `grp`). */
+    heldByGroup: prepare((p: { licenseId: string }) =>
+      db
+        .selectFrom('sessions')
+        .select((eb) => ['grp', eb.fn.sum<number | string>('weight').as('held')])
+        .where('license_id', '=', p.licenseId)
+        .where('grp', 'is not', null)
+        .groupBy('grp'),
+    ),
     licenseOfSession: prepare((p: { id: string }) => db.selectFrom('sessions').select('license_id').where('id', '=', p.id)),
     /** The license row of a live session (a kick checks who may touch it before ending it). */
     licenseRowOfSession: prepare((p: { id: string }) =>

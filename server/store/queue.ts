@@ -117,7 +117,7 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
   if (!row) return [];
   let license = toLicense(row);
   if (license.status === LicenseStatus.Suspended) return [];
-  const byGroup = needsGroups(license) ? await heldByGroup(trx, licenseId) : new Map<string, number>();
+  const byGroup = needsGroups(license) ? await heldByGroup(q, trx, licenseId) : new Map<string, number>();
   const grants: QueueGrant[] = [];
   for (const entry of entries) {
     const claimant = JSON.parse(entry.claimant) as StoredClaimant;

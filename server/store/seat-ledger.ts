@@ -65,7 +65,7 @@ export class SeatLedger {
               stale: sessions.filter((s) => s !== own),
               cooldownUntil: cooldown ? Number(cooldown.until) : null,
               // What each group holds: read only when the license reserves seats or limits groups.
-              heldByGroup: needsGroups(license) ? await heldByGroup(trx, licenseId) : undefined,
+              heldByGroup: needsGroups(license) ? await heldByGroup(q, trx, licenseId) : undefined,
               now,
             });
       const expired: EndedSession[] = [];
@@ -88,7 +88,7 @@ export class SeatLedger {
           own: undefined,
           stale: [],
           cooldownUntil: null,
-          heldByGroup: needsGroups(license) ? await heldByGroup(trx, licenseId) : undefined,
+          heldByGroup: needsGroups(license) ? await heldByGroup(q, trx, licenseId) : undefined,
           now,
         });
       }

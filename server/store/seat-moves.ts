@@ -47,14 +47,8 @@ export async function insertConnection(q: HotQueries, trx: Db, req: AdmitRequest
 }
 
 /** Seats held per group (`grp`) of the license's live sessions, idle ones included. */
-export async function heldByGroup(trx: Db, licenseId: string): Promise<Map<string, number>> {
-  const rows = await trx
-    .selectFrom('sessions')
-    .select((eb) => ['grp', eb.fn.sum<number | string>('weight').as('held')])
-    .where('license_id', '=', licenseId)
-    .where('grp', 'is not', null)
-    .groupBy('grp')
-    .execute();
+export async function heldByGroup(q: HotQueries, trx: Db, licenseId: string): Promise<Map<string, number>> {
+  const { rows } = await q.heldByGroup(trx, { licenseId });
   return new Map(rows.map((r) => [r.grp!, Number(r.held)]));
 }
 

@@ -7,10 +7,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { POLICY_DEFAULTS } from '../server/seats/types';
 import { KiB, type Lic, type Node, type Worker, closeAll, kill9, log, openAll, startFloor, startOurs } from './kit';
 import type { Memory } from './node-memory';
 import { round } from './stats';
+import { benchLicense } from './store-bench';
 
 /** A row of the plan: `max` is the open-file limit less what the idle process has open, less HEADROOM. */
 export interface ScaleConfig {
@@ -81,21 +81,7 @@ async function seedLicenses(dbFile: string, count: number, seatsEach: number): P
     const out: Lic[] = [];
     for (let i = 0; i < count; i++) {
       const secret = randomBytes(24).toString('hex');
-      const lic = await store.createLicense({
-        id: `lic_scale_${i}_${randomBytes(4).toString('hex')}`,
-        tenantId: tenant.id,
-        name: `scale ${i}`,
-        seats: seatsEach,
-        seatCap: null,
-        seatKey: ['session'],
-        idleTimeoutSec: 1,
-        status: 'active',
-        ...POLICY_DEFAULTS,
-        deniedMessage: 'no',
-        secret,
-        createdAt: now,
-        updatedAt: now,
-      });
+      const lic = await store.createLicense(benchLicense({ id: `lic_scale_${i}_${randomBytes(4).toString('hex')}`, tenantId: tenant.id, name: `scale ${i}`, seats: seatsEach, secret, now }));
       out.push({ id: lic.id, secret });
     }
     return out;

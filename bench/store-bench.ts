@@ -1,6 +1,6 @@
 // Store throughput without sockets: admissions, detaches (a session going idle) and idle
 // releases per second straight through the SeatStore, one operation at a time and with many in flight.
-import { POLICY_DEFAULTS } from '../server/seats/types';
+import { type NewLicenseRow, POLICY_DEFAULTS } from '../server/seats/types';
 import { randomUUID } from 'node:crypto';
 import type { SeatStore } from '../server/seats/seat-store';
 
@@ -16,25 +16,17 @@ export interface StoreFigures {
 
 const NODE = 'bench-node';
 
+/** A plain license for the bench's stores: seats by session, a 1 s idle timeout, no policy. */
+export function benchLicense(f: { id: string; tenantId: string; name: string; seats: number; secret: string; now: number }): NewLicenseRow {
+  const { now, ...fields } = f;
+  return { ...fields, seatCap: null, seatKey: ['session'], idleTimeoutSec: 1, status: 'active', ...POLICY_DEFAULTS, deniedMessage: 'no', createdAt: now, updatedAt: now };
+}
+
 export async function storeThroughput(store: SeatStore, ops: number, inFlight = 32): Promise<StoreFigures> {
   await store.migrate();
   const now = Date.now();
   const tenant = await store.createTenant({ id: randomUUID(), name: `bench-${now}`, createdAt: now }, randomUUID());
-  const license = await store.createLicense({
-    id: `lic_bench_${randomUUID()}`,
-    tenantId: tenant.id,
-    name: 'bench',
-    seats: ops * 4,
-    seatCap: null,
-    seatKey: ['session'],
-    idleTimeoutSec: 1,
-    status: 'active',
-    ...POLICY_DEFAULTS,
-    deniedMessage: 'no',
-    secret: 'x'.repeat(32),
-    createdAt: now,
-    updatedAt: now,
-  });
+  const license = await store.createLicense(benchLicense({ id: `lic_bench_${randomUUID()}`, tenantId: tenant.id, name: 'bench', seats: ops * 4, secret: 'x'.repeat(32), now }));
   const run = `${Date.now().toString(36)}`;
   const admit = (i: number, tag: string) =>
     store.admit({

@@ -2,19 +2,7 @@
 // services gets "n/a" and a complete report; a phase that had them and failed makes it incomplete.
 import { describe, expect, it } from 'vitest';
 import { type BenchReport, missing, rows } from '../../bench/report';
-
-function report(sections: Record<string, any>): BenchReport {
-  return {
-    mode: 'smoke',
-    command: 'npm run bench -- --smoke',
-    argv: [],
-    startedAt: new Date(0).toISOString(),
-    durationSec: 1,
-    machine: { cpuModel: 'x', cores: 2, memoryGiB: 1, os: 'x', node: process.version, hostname: 'x', loadAverage1m: 0 },
-    sizes: { rampSockets: 300 },
-    sections,
-  };
-}
+import { report } from './report-fixture';
 
 const optionalRows = (r: BenchReport) => rows(r).filter((row) => /PostgreSQL|cross-node/.test(row.metric));
 

@@ -4,19 +4,7 @@
 // were reaped. Figures here are made up: the rows are tested, not the timings.
 import { describe, expect, it } from 'vitest';
 import { type BenchReport, missing, rows } from '../../bench/report';
-
-function report(sections: Record<string, any>): BenchReport {
-  return {
-    mode: 'smoke',
-    command: 'npm run bench -- --smoke',
-    argv: [],
-    startedAt: new Date(0).toISOString(),
-    durationSec: 1,
-    machine: { cpuModel: 'x', cores: 2, memoryGiB: 1, os: 'x', node: process.version, hostname: 'x', loadAverage1m: 0 },
-    sizes: { rampSockets: 300 },
-    sections,
-  };
-}
+import { report } from './report-fixture';
 
 const clusterRows = (r: BenchReport) => rows(r).filter((row) => row.metric.includes('over 3 nodes'));
 const measured = { sockets: 10_000, secondsUntilAllResumed: 6.5, overAllocated: 0, lost: 0, secondsUntilReaped: 7 };

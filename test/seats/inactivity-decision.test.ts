@@ -20,8 +20,10 @@ describe('decideInactivity', () => {
     [null, 60, 0, null, 'active', 10_000_000, 'none'],
     // Active in time.
     [300, 60, 0, null, 'active', 239_999, 'none'],
-    // The warning's time: 60 s before the deadline, once.
-    [300, 60, 0, null, 'active', 240_000, 'warn'],
+    // The warning's time: 60 s before the deadline, once, after a flush's worth of activity on its way.
+    [300, 60, 0, null, 'active', 240_000, 'none'],
+    [300, 60, 0, null, 'active', 240_000 + FLUSH - 1, 'none'],
+    [300, 60, 0, null, 'active', 240_000 + FLUSH, 'warn'],
     [300, 60, 0, 240_000, 'active', 250_000, 'none'],
     // The deadline itself: not yet released, a flush's worth of activity may still be on its way.
     [300, 60, 0, 240_000, 'active', 300_000, 'none'],
@@ -42,7 +44,7 @@ describe('decideInactivity', () => {
     expect(decideInactivity(settings(timeout, warning), session(last, warned, state), now, FLUSH).kind).toBe(expected);
   });
 
-  it('the warning names the deadline; no release comes before the deadline plus a flush, and every quiet session goes after it', () => {
+  it('the warning names the deadline and waits a flush; no release comes before the deadline plus a flush, and every quiet session goes after it', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 3600 }),
@@ -58,6 +60,7 @@ describe('decideInactivity', () => {
           if (now >= deadline + FLUSH) expect(d.kind).toBe('release');
           if (d.kind === 'warn') {
             expect(d.releasesAt).toBe(deadline);
+            expect(now).toBeGreaterThanOrEqual(deadline - warning * 1000 + FLUSH);
             expect(warned).toBe(false);
             expect(warning).toBeGreaterThan(0);
           }

@@ -46,10 +46,18 @@ export class OneTripSeats {
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Keeps what a transaction read of a license (under its lock, or from a function's reply). */
-  remember(row: Selectable<LicensesTable>): void {
-    if (this.known.size >= KEPT && !this.known.has(row.id)) this.known.delete(this.known.keys().next().value!);
-    this.known.set(row.id, { revision: Number(row.revision), license: toLicense(row) });
+  /**
+   * Keeps what a transaction read of a license (under its lock, or from a function's reply), and
+   * returns it as a License. Settings of a revision already known are not parsed again.
+   */
+  remember(row: Selectable<LicensesTable>): License {
+    const revision = Number(row.revision);
+    const known = this.known.get(row.id);
+    if (known?.revision === revision) return { ...known.license, seatsInUse: Number(row.seats_in_use) };
+    if (!known && this.known.size >= KEPT) this.known.delete(this.known.keys().next().value!);
+    const license = toLicense(row);
+    this.known.set(row.id, { revision, license });
+    return license;
   }
 
   async admit(req: AdmitRequest): Promise<AdmitOutcome | typeof FULL> {
@@ -106,8 +114,7 @@ export class OneTripSeats {
     });
     const reply = rows[0]?.r;
     if (!reply) return undefined;
-    this.remember(reply.license);
-    const license = toLicense(reply.license);
+    const license = this.remember(reply.license);
     return { license, session: toSession(reply.session, reply.conns), seatsInUse: license.seatsInUse };
   }
 
@@ -118,8 +125,7 @@ export class OneTripSeats {
     const reply = rows[0]?.r;
     if (!reply) return undefined;
     if (reply.kind === 'stale') return FULL;
-    this.remember(reply.license);
-    const license = { ...toLicense(reply.license), seatsInUse: reply.seats };
+    const license = { ...this.remember(reply.license), seatsInUse: reply.seats };
     return { license, session: toSession(reply.session, reply.conns), reason, seatsInUse: reply.seats };
   }
 
@@ -130,8 +136,7 @@ export class OneTripSeats {
     const reply = rows[0]!.r;
     if (reply.kind === 'stale') return FULL;
     if (!reply.license) return [];
-    this.remember(reply.license);
-    const license = toLicense(reply.license);
+    const license = this.remember(reply.license);
     return reply.ended.map(({ session, seats }) => ({ license: { ...license, seatsInUse: seats }, session: toSession(session, []), reason, seatsInUse: seats }));
   }
 }

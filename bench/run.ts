@@ -2,7 +2,8 @@
 // driven by the same load processes over loopback. Prints a table and writes JSON and Markdown
 // under bench/results/. Every phase is bounded in sockets and time; the run stops by itself.
 // Where the machine has them, a throwaway PostgreSQL and redis-server serve the PostgreSQL store
-// figures and a two-node cluster for the cross-node kick; without them those rows say why not.
+// figures, a two-node cluster for the cross-node kick and a three-node one for the cluster storm;
+// without them those rows say why not.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -44,8 +45,9 @@ import { dist, round } from './stats';
 import { storeThroughput } from './store-bench';
 import { clusterStorm, restartStorm } from './storms';
 
-// PostgreSQL's store runs fewer operations than SQLite's: at a few hundred a second here, the
-// same count would add a minute to --quick. Storms: issue 14's targets are for 10,000 clients.
+// PostgreSQL's store runs fewer operations than SQLite's (each a round trip to another process,
+// a few thousand a second here against SQLite's tens of thousands). Storms: issue 14's targets
+// are for 10,000 clients.
 export const SIZES = {
   full: { policySockets: 3000, rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 10_000, clusterStormSockets: 10_000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
   quick: { policySockets: 1500, rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, clusterStormSockets: 3000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100 },

@@ -63,6 +63,8 @@ describeBrowser('dashboard accessibility and live updates', () => {
     await page.keyboard.press('Enter');
     expect(await ended).toEqual({ reason: 'kicked', message: 'Your shift is over' });
     await page.locator(`tr[data-session="${alice.grant.sessionId}"]`).waitFor({ state: 'detached', timeout: 2000 });
+    // The live update may remove the row before the kick's reply closes the dialog.
+    await page.locator('#kick-dialog').waitFor({ state: 'detached', timeout: 2000 });
     // Alice's row is gone: focus goes to the next row's Kick button, not to the page.
     expect(await focused(page)).toBe(carol.grant.sessionId);
   });

@@ -7,19 +7,18 @@ import { missingClaimMessage, seatKeyValue } from './decisions/seat-key';
 import { SeatError } from './seat-error';
 import type { Claimant, License } from './types';
 
-// A secret's verifier is made once (a rotation gives a license a new secret, and so a new one).
-// fast-jwt verifies with node:crypto's HMAC, about ten times faster than jose's WebCrypto path on
-// every connect.
-const verifiers = new Map<string, (token: string) => Record<string, unknown>>();
-function verifierOf(secret: string): (token: string) => Record<string, unknown> {
-  let verify = verifiers.get(secret);
-  if (!verify) {
-    if (verifiers.size > 10_000) verifiers.clear();
-    // `nbf` is checked in verifyToken with the clock-skew leeway; `exp` stays exact.
-    verify = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'], ignoreNotBefore: true });
-    verifiers.set(secret, verify);
-  }
-  return verify;
+/** Verifies a token's signature and `exp` with one secret, and returns its payload. */
+export type SecretVerifier = (token: string) => Record<string, unknown>;
+
+/**
+ * A verifier of one secret. fast-jwt verifies with node:crypto's HMAC, about ten times faster than
+ * jose's WebCrypto path on every connect. One holds about 1 KiB (the secret's KeyObject and
+ * fast-jwt's options), so it is kept no longer than the license it was made for (`TokenAuth`
+ * keeps both a second), not one per secret for the life of the process.
+ */
+export function secretVerifier(secret: string): SecretVerifier {
+  // `nbf` is checked in verifyToken with the clock-skew leeway; `exp` stays exact.
+  return createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'], ignoreNotBefore: true });
 }
 
 /**
@@ -27,7 +26,7 @@ function verifierOf(secret: string): (token: string) => Record<string, unknown> 
  * it had before its last rotation while that one's grace lasts (`previousSecretUntil`), so a
  * portal still signing with the old secret keeps working until then.
  */
-function verifyWithSecrets(token: string, license: License, nowMs: number): Record<string, unknown> {
+function verifyWithSecrets(token: string, license: License, nowMs: number, verifierOf: (secret: string) => SecretVerifier): Record<string, unknown> {
   try {
     return verifierOf(license.secret)(token);
   } catch (err) {
@@ -67,11 +66,18 @@ export function licenseIdOf(token: unknown): string {
  * Checks the token's signature, expiry and claims against its license. `clockSkewSec` is the
  * leeway for the portal's clock: a token issued (`iat`) or valid from (`nbf`) later than that ahead
  * of this server's clock (`nowMs`) is refused. `exp` is checked by fast-jwt against the system clock.
+ * `verifierOf` gives a secret's verifier: a fresh one unless the caller keeps them (`TokenAuth`).
  */
-export async function verifyToken(token: string, license: License, clockSkewSec = 60, nowMs = Date.now()): Promise<VerifiedToken> {
+export async function verifyToken(
+  token: string,
+  license: License,
+  clockSkewSec = 60,
+  nowMs = Date.now(),
+  verifierOf: (secret: string) => SecretVerifier = secretVerifier,
+): Promise<VerifiedToken> {
   let payload: Record<string, unknown>;
   try {
-    payload = verifyWithSecrets(token, license, nowMs);
+    payload = verifyWithSecrets(token, license, nowMs, verifierOf);
   } catch (cause) {
     const code = (cause as { code?: string }).code;
     if (code === TokenError.codes.expired) throw new SeatError(AuthErrorCode.TokenExpired, 'the token has expired', { cause });

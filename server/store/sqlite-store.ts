@@ -4,13 +4,15 @@
 // Commits are grouped. Writing a commit to the WAL costs more than all of an admission's
 // statements (70-150 us against about 60 us here), so transactions that arrive in the same turn
 // of the event loop, or while a group runs, share one commit, and no caller hears of its result
-// before the commit holds it. Under load (the last commit was shared) the next one also waits for
-// the arrivals of a few milliseconds more (`commitDelay`). Should one of them fail, none of the group commits and each runs
-// again alone: the outcome is always that of running them one after the other.
+// before the commit holds it. While connects stream in, a commit also waits a few milliseconds for
+// more (commit-pace.ts). Should one of them fail, none of the group commits and each runs again
+// alone: the outcome is always that of running them one after the other.
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { afterWait, COMMIT_DELAY_MS, type Pace, STILL, shouldWait } from './commit-pace';
 import { KyselySeatStore } from './kysely-store';
 import { prepare, runSynchronously, type SyncExecutor } from './prepared';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer';
@@ -19,23 +21,10 @@ import type { StoreDialect } from './store-dialect';
 
 /** At most this many transactions share a commit (the connection is busy while a group runs). */
 const GROUP_MAX = 64;
+/** How long a window the event loop's utilization is read over (commit-pace.ts). */
+const UTILIZATION_WINDOW_MS = 100;
 /** How often the worker checkpoints the WAL. */
 const CHECKPOINT_INTERVAL_MS = 250;
-/**
- * Under load a commit waits up to this long after the one before it, so that more transactions
- * share it (PostgreSQL's `commit_delay` does the same). A commit's cost is mostly the pages it
- * writes to the WAL, about the same for one admission as for twenty.
- */
-const COMMIT_DELAY_MS = 10;
-
-/**
- * How long the next commit waits: only while transactions come faster than commits (the last
- * one was shared), and never past `COMMIT_DELAY_MS` after it. One at a time, nothing waits.
- */
-export function commitDelay(lastShared: number, sinceLastCommitMs: number): number {
-  return lastShared > 1 ? Math.max(0, COMMIT_DELAY_MS - sinceLastCommitMs) : 0;
-}
-
 /** The shared store with SQLite's dialect; it adds the opening of the file and its commit counts. */
 export class SqliteSeatStore extends KyselySeatStore {
   static open(file: string): SqliteSeatStore {
@@ -49,8 +38,8 @@ export class SqliteSeatStore extends KyselySeatStore {
     super(db, sqlite);
   }
 
-  /** Transactions committed, and the commits they shared. */
-  commitStats(): { transactions: number; commits: number } {
+  /** Transactions committed, the commits they shared, and how many of those waited for more (commit-pace.ts). */
+  commitStats(): { transactions: number; commits: number; waits: number } {
     return { ...this.sqlite.stats };
   }
 }
@@ -82,6 +71,7 @@ function openSqlite(file: string): SqliteSeatStore {
 
 interface Pending {
   fn: (trx: Transaction<Database>) => Promise<unknown>;
+  first: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -90,10 +80,13 @@ export class SqliteStoreDialect implements StoreDialect {
   private pending: Pending[] = [];
   /** Settles when the queue has drained; undefined while nothing is queued. */
   private draining: Promise<void> | undefined;
-  /** When the last drain ended, and how many transactions it committed. */
-  private lastCommit = -Infinity;
-  private lastShared = 0;
-  readonly stats = { transactions: 0, commits: 0 };
+  /** Whether a commit waits for more (commit-pace.ts). */
+  private pace: Pace = { ...STILL };
+  /** The event loop's utilization over the last window of at least UTILIZATION_WINDOW_MS. */
+  private busy = { at: 0, since: performance.eventLoopUtilization(), value: 0 };
+  /** Ends a commit's wait for more at once (an idle release due now arrived). */
+  private wake: (() => void) | undefined;
+  readonly stats = { transactions: 0, commits: 0, waits: 0 };
   // SQLite's write lock serialises the whole transaction: a plain read is enough.
   private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id));
 
@@ -114,20 +107,16 @@ export class SqliteStoreDialect implements StoreDialect {
 
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>, opts: { first?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const item = { fn, resolve: resolve as (v: unknown) => void, reject };
+      const item = { fn, first: opts.first === true, resolve: resolve as (v: unknown) => void, reject };
       // Serialised either way: going first only changes which of the waiting ones runs next.
-      if (opts.first) this.pending.unshift(item);
-      else this.pending.push(item);
-      // Wait for the rest of this turn's arrivals (sockets read in the same poll phase), and
-      // under load for those of the next few milliseconds.
-      if (!this.draining) {
-        const wait = commitDelay(this.lastShared, performance.now() - this.lastCommit);
-        this.draining = new Promise<void>((done) => {
-          const go = () => void this.drain().finally(done);
-          if (wait > 0) setTimeout(go, wait);
-          else setImmediate(go);
-        });
+      if (item.first) {
+        this.pending.unshift(item);
+        this.wake?.();
+      } else {
+        this.pending.push(item);
       }
+      // Wait for the rest of this turn's arrivals (sockets read in the same poll phase).
+      this.draining ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
     });
   }
 
@@ -137,14 +126,22 @@ export class SqliteStoreDialect implements StoreDialect {
   }
 
   private async drain(): Promise<void> {
-    let shared = 0;
-    while (this.pending.length > 0) {
-      const group = this.pending.splice(0, GROUP_MAX);
-      shared += group.length;
-      await this.commitGroup(group);
+    const before = this.pending.length;
+    const now = performance.now();
+    if (shouldWait(this.pace, before, this.pending[0]!.first, now, this.utilization(now))) {
+      this.stats.waits += 1;
+      await new Promise<void>((woken) => {
+        const timer = setTimeout(woken, COMMIT_DELAY_MS);
+        this.wake = () => {
+          clearTimeout(timer);
+          woken();
+        };
+      });
+      this.wake = undefined;
+      this.pace = { ...this.pace, ...afterWait(before, this.pending.length, performance.now()) };
     }
-    this.lastShared = shared;
-    this.lastCommit = performance.now();
+    while (this.pending.length > 0) await this.commitGroup(this.pending.splice(0, GROUP_MAX));
+    this.pace.lastDrain = performance.now();
     this.draining = undefined;
   }
 
@@ -173,6 +170,14 @@ export class SqliteStoreDialect implements StoreDialect {
         item.reject(err);
       }
     }
+  }
+
+  private utilization(now: number): number {
+    if (now - this.busy.at >= UTILIZATION_WINDOW_MS) {
+      const current = performance.eventLoopUtilization();
+      this.busy = { at: now, since: current, value: performance.eventLoopUtilization(current, this.busy.since).utilization };
+    }
+    return this.busy.value;
   }
 
   private counted(transactions: number): void {

@@ -25,6 +25,7 @@ const GROUP_MAX = 64;
 const UTILIZATION_WINDOW_MS = 100;
 /** How often the worker checkpoints the WAL. */
 const CHECKPOINT_INTERVAL_MS = 250;
+
 /** The shared store with SQLite's dialect; it adds the opening of the file and its commit counts. */
 export class SqliteSeatStore extends KyselySeatStore {
   static open(file: string): SqliteSeatStore {
@@ -86,6 +87,7 @@ export class SqliteStoreDialect implements StoreDialect {
   private busy = { at: 0, since: performance.eventLoopUtilization(), value: 0 };
   /** Ends a commit's wait for more at once (an idle release due now arrived). */
   private wake: (() => void) | undefined;
+  /** Transactions committed, commits, and commits that waited for more (SqliteSeatStore.commitStats). */
   readonly stats = { transactions: 0, commits: 0, waits: 0 };
   // SQLite's write lock serialises the whole transaction: a plain read is enough.
   private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id));

@@ -91,7 +91,10 @@ export class DetachBatch {
       }
       // The sockets of each session that left, in the order they left.
       const leaving = new Map<string, string[]>();
-      for (const w of batch) if (sessionOf.has(w.socketId) && !leaving.get(sessionOf.get(w.socketId)!)?.includes(w.socketId)) push(leaving, sessionOf.get(w.socketId)!, w.socketId);
+      for (const w of batch) {
+        const sessionId = sessionOf.get(w.socketId);
+        if (sessionId && !leaving.get(sessionId)?.includes(w.socketId)) push(leaving, sessionId, w.socketId);
+      }
       // Sessions left with no connection idle from the moment their last socket left.
       const byNow = new Map<number, string[]>();
       for (const [sessionId, sockets] of leaving) push(byNow, nowOf.get(sockets[sockets.length - 1]!)!, sessionId);

@@ -2,13 +2,14 @@
 // Several stores on one PostgreSQL database stand for several nodes (each has its own pool);
 // SQLite is one process's file, so there every "node" is the same store.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, onTestFinished } from 'vitest';
 import type { SeatStore } from '../../server/seats/seat-store';
 import { type AdmitOutcome, type Claimant, type License, POLICY_DEFAULTS } from '../../server/seats/types';
 import { PostgresSeatStore } from '../../server/store/postgres-store';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
-import { tempDir } from '../support/harness';
 import { describeWith, type Postgres, postgresMissing, startPostgres } from '../support/services';
 
 interface Dialect {
@@ -66,9 +67,15 @@ const DIALECTS: Dialect[] = [
     boot: async () => {},
     shutdown: async () => {},
     async fresh() {
-      const store = SqliteSeatStore.open(path.join(tempDir('seats-store-'), 'seats.db'));
+      const dir = mkdtempSync(path.join(tmpdir(), 'seats-store-'));
+      const store = SqliteSeatStore.open(path.join(dir, 'seats.db'));
+      // Closed before its directory goes: an open store (its checkpointer thread) writes files
+      // back while they are being removed (ENOTEMPTY).
+      onTestFinished(async () => {
+        await store.close().catch(() => undefined);
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+      });
       await store.migrate();
-      opened.push(store);
       return async (n) => Array.from({ length: n }, () => store);
     },
   },

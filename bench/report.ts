@@ -141,6 +141,9 @@ export function rows(r: BenchReport): Row[] {
   const adm = num(sq?.admissionsConcurrentPerSec);
   add({ section: 'store', metric: 'SQLite admissions/s (32 in flight)', ours: adm, floor: null, target: '≥ 5000', met: adm === null ? null : adm >= 5000 });
   add({ section: 'store', metric: 'SQLite admissions/s (one at a time)', ours: num(sq?.admissionsPerSec), floor: null, target: '', met: null });
+  // Counts, not timings: what the machine's load does not move.
+  add({ section: 'store', metric: 'SQLite write calls per admission (32 in flight; WAL and checkpoint)', ours: num(sq?.writes?.syscallsPerAdmission), floor: null, target: '', met: null });
+  add({ section: 'store', metric: 'SQLite KiB written per admission (32 in flight; WAL and checkpoint)', ours: num(sq?.writes?.kibPerAdmission), floor: null, target: '', met: null });
   add({ section: 'store', metric: 'SQLite detaches/s (session goes idle)', ours: num(sq?.detachesPerSec), floor: null, target: '', met: null });
   add({ section: 'store', metric: 'SQLite idle releases/s', ours: num(sq?.releasesPerSec), floor: null, target: '', met: null });
   const pg = s.store?.postgres;

@@ -1,8 +1,10 @@
 // Store throughput without sockets: admissions, detaches (a session going idle) and idle
 // releases per second straight through the SeatStore, one operation at a time and with many in flight.
 import { type NewLicenseRow, POLICY_DEFAULTS } from '../server/seats/types';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { SeatStore } from '../server/seats/seat-store';
+import { round } from './stats';
 
 export interface StoreFigures {
   admissionsPerSec: number;
@@ -12,6 +14,23 @@ export interface StoreFigures {
   ops: number;
   /** The same per second of this process's CPU time: steadier than wall time on a busy machine. */
   perCpuSec: { admissions: number; admissionsConcurrent: number; detaches: number; releases: number };
+  /**
+   * What this process wrote per admission with many in flight (write calls and bytes, from Linux's
+   * /proc/self/io; null elsewhere): the WAL frames and checkpoints of SQLite (each page changed
+   * is written twice), a count the machine's load does not move. With PostgreSQL, which writes
+   * in its own processes, only this client's socket writes.
+   */
+  writes: { syscallsPerAdmission: number | null; kibPerAdmission: number | null } | null;
+}
+
+/** This process's write calls and bytes written so far (Linux), or null. */
+function ioCounters(): { syscw: number; wchar: number } | null {
+  try {
+    const fields = new Map(readFileSync('/proc/self/io', 'utf8').trim().split('\n').map((line) => line.split(': ') as [string, string]));
+    return { syscw: Number(fields.get('syscw')), wchar: Number(fields.get('wchar')) };
+  } catch {
+    return null;
+  }
 }
 
 const NODE = 'bench-node';
@@ -27,15 +46,17 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
   const now = Date.now();
   const tenant = await store.createTenant({ id: randomUUID(), name: `bench-${now}`, createdAt: now }, randomUUID());
   const license = await store.createLicense(benchLicense({ id: `lic_bench_${randomUUID()}`, tenantId: tenant.id, name: 'bench', seats: ops * 4, secret: 'x'.repeat(32), now }));
-  const run = `${Date.now().toString(36)}`;
-  const admit = (i: number, tag: string) =>
+  // Random like real ones (socket.io's ids are 15 random bytes, base64url; clients' session refs
+  // are often UUIDs): sequential ones would all land on the last page of each index.
+  const socketIds = { a: [] as string[], c: [] as string[] };
+  const admit = (i: number, tag: 'a' | 'c') =>
     store.admit({
       licenseId: license.id,
-      socketId: `${run}-${tag}-${i}`,
+      socketId: (socketIds[tag][i] = randomBytes(15).toString('base64url')),
       nodeId: NODE,
       now: Date.now(),
       claimant: {
-        sessionRef: `${run}-${tag}-${i}`,
+        sessionRef: randomUUID(),
         userId: null,
         deviceId: null,
         instanceId: null,
@@ -66,16 +87,19 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
       if (o.kind !== 'granted') throw new Error(`store bench: admission ${i} was ${o.kind}`);
     }
   });
+  const io0 = ioCounters();
   const admissionsConcurrentPerSec = await timed(() =>
     pool(ops, async (i) => {
       const o = await admit(i, 'c');
       if (o.kind !== 'granted') throw new Error(`store bench: admission ${i} was ${o.kind}`);
     }),
   );
+  const io1 = ioCounters();
+  const writes = io0 && io1 ? { syscallsPerAdmission: round((io1.syscw - io0.syscw) / ops), kibPerAdmission: round((io1.wchar - io0.wchar) / ops / 1024) } : null;
   const deadlines: number[] = [];
   const detachesPerSec = await timed(async () => {
     for (let i = 0; i < ops; i++) {
-      const o = await store.detach(`${run}-a-${i}`, Date.now());
+      const o = await store.detach(socketIds.a[i]!, Date.now());
       if (o?.session.expiresAt) deadlines.push(o.session.expiresAt);
     }
   });
@@ -87,5 +111,5 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
   });
   if (released !== ops) throw new Error(`store bench: released ${released} of ${ops}`);
   const [admissions, admissionsConcurrent, detaches, releases] = cpu.map(Math.round) as [number, number, number, number];
-  return { admissionsPerSec, admissionsConcurrentPerSec, detachesPerSec, releasesPerSec, ops, perCpuSec: { admissions, admissionsConcurrent, detaches, releases } };
+  return { admissionsPerSec, admissionsConcurrentPerSec, detachesPerSec, releasesPerSec, ops, perCpuSec: { admissions, admissionsConcurrent, detaches, releases }, writes };
 }

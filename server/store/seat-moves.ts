@@ -1,8 +1,8 @@
 // The writes and reads inside a transaction that the ledger, license changes and node liveness
 // share: release a session, idle the sessions a connection left, count seats, log seat events.
 // Each runs under the license's lock, taken by its caller.
-import { randomUUID } from 'node:crypto';
 import type { Insertable } from 'kysely';
+import { v7 as timeOrderedId } from 'uuid';
 import { type EndReason, SeatEventType, SessionState } from '../../shared';
 import { type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License, type Session } from '../seats/types';
 import { type HotQueries, idleSessions } from './queries';
@@ -103,8 +103,11 @@ export async function releaseSession(q: HotQueries, trx: Db, session: Session, r
 /**
  * The session a grant starts for the claimant's seat key: active, its first connection a socket
  * (or a lease when `req.renewBy` is set), with offline grace's receipt expiry when the license has it.
+ * Its id is a UUIDv7: ids in the order sessions start, so each new one lands on the last page of
+ * every index keyed by it (the sessions' ids, the connections' session ids) instead of a random
+ * page. With SQLite that is a third fewer bytes written per grant (README, Performance).
  */
-export function newSession(license: License, req: AdmitRequest, seatKeyValue: string, id: string = randomUUID()): Session {
+export function newSession(license: License, req: AdmitRequest, seatKeyValue: string, id: string = timeOrderedId()): Session {
   const { claimant, now } = req;
   const lease = req.renewBy !== undefined;
   return {

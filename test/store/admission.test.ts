@@ -46,6 +46,16 @@ forEachStore('admission', (nodes) => {
     }
   });
 
+  it('gives sessions UUIDv7 ids in the order they start, so each lands on the last page of the indexes keyed by them', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 100 });
+    const ids: string[] = [];
+    // In the same millisecond too: the ids still sort in the order of the grants.
+    for (let i = 0; i < 30; i++) ids.push((await grant(store!, license, claimant(`v7-${i}`), 100 + (i >> 3))).session.id);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('an admission that fails among concurrent ones leaves nothing behind, and the others hold', async () => {
     // SQLite commits concurrent transactions together; each must still stand or fall alone.
     const [store] = await nodes(1);

@@ -16,6 +16,7 @@ import * as sessionsGroupIndex from './2026-11-26T19-00-00_sessions-group-index'
 import * as oneTripSeats from './2026-11-26T20-00-00_one-trip-seats';
 import * as partialIndexes from './2026-11-26T21-00-00_partial-indexes';
 import * as idleSessionsIndex from './2026-11-26T22-00-00_idle-sessions-index';
+import * as auditLicenseIndex from './2026-11-27T00-00-00_audit-license-index';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T20-00-00_one-trip-seats': oneTripSeats,
   '2026-11-26T21-00-00_partial-indexes': partialIndexes,
   '2026-11-26T22-00-00_idle-sessions-index': idleSessionsIndex,
+  '2026-11-27T00-00-00_audit-license-index': auditLicenseIndex,
 };

@@ -1,7 +1,7 @@
 // The webhooks' outbox reads (docs/contract.md "Webhooks"): the seat history and the audit log's
 // license changes, both written in (or just after) the transactions that made them, read by id
 // past a webhook's cursor and up to the node's high-water mark.
-import type { ExpressionBuilder } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { AuditOutboxRow, OutboxFilter, OutboxSource, SeatOutboxRow, WebhookStore } from '../seats/webhook-store';
 import type { Database } from './schema';
 import type { StoreContext } from './store-dialect';
@@ -34,34 +34,7 @@ export class WebhookOutbox implements OutboxReads {
 
   async seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number): Promise<SeatOutboxRow[]> {
     if (types.length === 0 || upTo <= after) return [];
-    // A deleted license's history stays (its license_deleted endings are delivered too): its tenant
-    // is then the one its `license.delete` audit entry names. That entry is written just after the
-    // deletion commits, so a row may be read with no tenant yet (null): every webhook sees it, and
-    // the worker waits for the tenant to be known.
-    const tenantOf = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
-      eb.fn.coalesce(
-        'l.tenant_id',
-        eb.selectFrom('audit_log as d').select('d.tenant_id').whereRef('d.license_id', '=', 'e.license_id').where('d.action', '=', 'license.delete').limit(1),
-      );
-    // The seats in force when it happened: the newest seat count change at or before it (written
-    // in the transaction of each change), else the license's seats now.
-    const seatsThen = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
-      eb.fn.coalesce(
-        eb.selectFrom('seat_counts as c').select('c.seats').whereRef('c.license_id', '=', 'e.license_id').whereRef('c.at', '<=', 'e.at').orderBy('c.at', 'desc').orderBy('c.id', 'desc').limit(1),
-        'l.seats',
-      );
-    const rows = await this.s.db
-      .selectFrom('seat_events as e')
-      .leftJoin('licenses as l', 'l.id', 'e.license_id')
-      .select((eb) => ['e.id', 'e.license_id', 'e.session_id', 'e.type', 'e.reason', 'e.weight', 'e.seats_in_use', 'e.at', tenantOf(eb).as('tenant_id'), seatsThen(eb).as('seats')])
-      .where('e.id', '>', after)
-      .where('e.id', '<=', upTo)
-      .where('e.type', 'in', types)
-      .$if(filter.tenantId !== null, (q) => q.where((eb) => eb.or([eb(tenantOf(eb), '=', filter.tenantId!), eb(tenantOf(eb), 'is', null)])))
-      .$if(filter.licenseId !== null, (q) => q.where('e.license_id', '=', filter.licenseId!))
-      .orderBy('e.id')
-      .limit(limit)
-      .execute();
+    const rows = await seatOutboxQuery(this.s.db, filter, types, after, upTo, limit).execute();
     return rows.map((r) => ({
       id: Number(r.id),
       licenseId: r.license_id,
@@ -86,8 +59,10 @@ export class WebhookOutbox implements OutboxReads {
       .where('action', '=', 'license.update')
       .where('license_id', 'is not', null)
       .where('tenant_id', 'is not', null)
-      .$if(filter.tenantId !== null, (q) => q.where('tenant_id', '=', filter.tenantId!))
-      .$if(filter.licenseId !== null, (q) => q.where('license_id', '=', filter.licenseId!))
+      // Along the ids from the cursor, as the seat history's read (not every entry of the tenant or
+      // license, sorted).
+      .$if(filter.tenantId !== null, (q) => q.where(sql<string>`tenant_id || ''`, '=', filter.tenantId!))
+      .$if(filter.licenseId !== null, (q) => q.where(sql<string>`license_id || ''`, '=', filter.licenseId!))
       .orderBy('id')
       .limit(limit)
       .execute();
@@ -100,4 +75,42 @@ export class WebhookOutbox implements OutboxReads {
       at: Number(r.at),
     }));
   }
+}
+
+/**
+ * The read of a webhook's seat history batch: rows past the cursor (`after`) up to the mark
+ * (`upTo`), of the types it needs, of its tenant or license, in id order. Exported for the test of
+ * its query plan (test/store/webhook-outbox-plan.test.ts).
+ */
+export function seatOutboxQuery(db: StoreContext['db'], filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number) {
+  // A deleted license's history stays (its license_deleted endings are delivered too): its tenant
+  // is then the one its `license.delete` audit entry names. That entry is written just after the
+  // deletion commits, so a row may be read with no tenant yet (null): every webhook sees it, and
+  // the worker waits for the tenant to be known.
+  const tenantOf = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
+    eb.fn.coalesce(
+      'l.tenant_id',
+      eb.selectFrom('audit_log as d').select('d.tenant_id').whereRef('d.license_id', '=', 'e.license_id').where('d.action', '=', 'license.delete').limit(1),
+    );
+  // The seats in force when it happened: the newest seat count change at or before it (written
+  // in the transaction of each change), else the license's seats now.
+  const seatsThen = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
+    eb.fn.coalesce(
+      eb.selectFrom('seat_counts as c').select('c.seats').whereRef('c.license_id', '=', 'e.license_id').whereRef('c.at', '<=', 'e.at').orderBy('c.at', 'desc').orderBy('c.id', 'desc').limit(1),
+      'l.seats',
+    );
+  return db
+    .selectFrom('seat_events as e')
+    .leftJoin('licenses as l', 'l.id', 'e.license_id')
+    .select((eb) => ['e.id', 'e.license_id', 'e.session_id', 'e.type', 'e.reason', 'e.weight', 'e.seats_in_use', 'e.at', tenantOf(eb).as('tenant_id'), seatsThen(eb).as('seats')])
+    .where('e.id', '>', after)
+    .where('e.id', '<=', upTo)
+    .where('e.type', 'in', types)
+    .$if(filter.tenantId !== null, (q) => q.where((eb) => eb.or([eb(tenantOf(eb), '=', filter.tenantId!), eb(tenantOf(eb), 'is', null)])))
+    // Not through the (license_id, at) index: that read every row of the license's history, then
+    // sorted them, for each batch. Along the ids from the cursor, a batch reads what it returns
+    // (and the other licenses' rows in between, once).
+    .$if(filter.licenseId !== null, (q) => q.where(sql<string>`e.license_id || ''`, '=', filter.licenseId!))
+    .orderBy('e.id')
+    .limit(limit);
 }

@@ -109,6 +109,8 @@ export interface InterServerEvents {
   'seat:queue-granted': (socketId: string, grant: QueueGrantMessage) => void;
   /** A license's queue changed: every node tells its queued sockets where they stand now. */
   'seat:queue-changed': (licenseId: string) => void;
+  /** A license was deleted with its queue: every node tells its queued sockets, and lets them go. */
+  'seat:queue-closed': (licenseId: string, payload: SessionEndedPayload) => void;
 }
 
 /** A queue grant as it travels between nodes (`seat:queue-granted`). */

@@ -9,6 +9,7 @@ import type {
   QueueGrantMessage,
   SeatGrantedPayload,
   ServerToClientEvents,
+  SessionEndedPayload,
   SocketData,
 } from '../../shared';
 import type { DomainEvent } from '../seats/hooks';
@@ -49,6 +50,7 @@ export class QueueRelay {
   ) {
     nsp.on('seat:queue-granted', (socketId: string, grant: QueueGrantMessage) => void this.grantLocal(socketId, grant));
     nsp.on('seat:queue-changed', (licenseId: string) => void this.tellPlaces(licenseId));
+    nsp.on('seat:queue-closed', (licenseId: string, payload: SessionEndedPayload) => this.closeLocal(licenseId, payload));
   }
 
   /** A socket joined the queue: it is told where it stands, and hears of every move. */
@@ -84,7 +86,20 @@ export class QueueRelay {
     } else if (event.type === 'queue.changed') {
       void this.tellPlaces(event.license.id);
       if (this.cluster) this.nsp.serverSideEmit('seat:queue-changed', event.license.id);
+    } else if (event.type === 'queue.closed') {
+      const payload = { reason: event.reason, message: event.message };
+      this.closeLocal(event.license.id, payload);
+      if (this.cluster) this.nsp.serverSideEmit('seat:queue-closed', event.license.id, payload);
     }
+  }
+
+  /** The license's queue is gone: this node's waiting sockets are told why, and let go. */
+  private closeLocal(licenseId: string, payload: SessionEndedPayload): void {
+    const room = queueRoom(licenseId);
+    if (!this.nsp.adapter.rooms.get(room)?.size) return;
+    this.nsp.local.to(room).emit('session:ended', payload);
+    // After this tick, as an ending's disconnect (app-namespace.ts), so the word goes out first.
+    setImmediate(() => this.nsp.local.in(room).disconnectSockets(true));
   }
 
   private async grantLocal(socketId: string, message: QueueGrantMessage): Promise<void> {

@@ -1,11 +1,11 @@
 // Administration: tenants, licenses and who may touch them (the operator, a tenant's admin), the
 // operator's token, the audit log, and how long denials and seat history are kept.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { DEFAULT_DENIED_MESSAGE, echoId, type EndReason, ErrorCode, LicenseStatus, type SeatKey } from '../../shared';
+import { DEFAULT_DENIED_MESSAGE, echoId, EndReason, ErrorCode, LicenseStatus, type SeatKey } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import { type Actor, mayTouch } from './actor';
 import type { EventBus } from './event-bus';
-import { endedEvent } from './messages';
+import { END_MESSAGE, endedEvent } from './messages';
 import { every } from './periodic';
 import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
@@ -214,6 +214,8 @@ export class Administration {
     if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
     auth.forget(id);
     for (const e of result.ended) bus.publish(endedEvent(e));
+    // Its queue went with it: the waiting sockets are told too (they hold no session to end).
+    bus.publish({ type: 'queue.closed', license: result.license, reason: EndReason.LicenseDeleted, message: END_MESSAGE.license_deleted });
     // Its name and settings, so the log still says what was deleted; the dashboards drop its card on this entry.
     const { name, seats, seatKey, tenantId } = result.license;
     await this.audit(actor, result.license, 'license.delete', { name, seats, seatKey, tenantId, endedSessions: result.ended.length });

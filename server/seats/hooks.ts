@@ -63,6 +63,11 @@ export type DomainEvent =
   | ({ type: 'queue.granted'; socketId: string; nodeId: string; resumed: boolean; overage: boolean } & SessionPayload)
   /** Someone joined, left or was served from the license's queue: positions may have moved. */
   | { type: 'queue.changed'; license: License }
+  /**
+   * The license was deleted, and its queue with it: every node tells its waiting sockets
+   * `session:ended` (`license_deleted`) and lets them go.
+   */
+  | { type: 'queue.closed'; license: License; reason: EndedSession['reason']; message: string }
   /** A user asked for a seat of the license (POST /seat-requests). */
   | { type: 'seat.requested'; license: License; request: SeatRequest }
   | ({ type: 'session.ended' } & SessionEndedPayload)

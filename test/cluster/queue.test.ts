@@ -37,4 +37,17 @@ describeWith(clusterMissing())('a cluster of two nodes: the queue', { timeout: 9
     expect(sessions.map((s: { sessionRef: string }) => s.sessionRef)).toEqual(['first']);
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
   });
+
+  it('deleting a license on node A tells the sockets waiting in its queue on node B, and lets them go', async () => {
+    const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+    const { license, admin } = await a.api.setup({ seats: 1, queue: true });
+    await granted(a.url, await sign(license, { sid: 'holder' }));
+    const waiting = waiter(b.url, await sign(license, { sid: 'waiting' }));
+    expect(await nextEvent(waiting, 'seat:queued')).toEqual({ position: 1, queueLength: 1 });
+    const ended = nextEvent(waiting, 'session:ended');
+    const gone = nextEvent(waiting, 'disconnect');
+    expect((await admin.call('DELETE', `/licenses/${license.id}`)).status).toBe(204);
+    expect(await ended).toEqual({ reason: 'license_deleted', message: 'This license was deleted' });
+    expect(await gone).toBe('io server disconnect');
+  });
 });

@@ -80,7 +80,7 @@ describe('the queue', () => {
     await until(async () => (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions.length === 1);
   });
 
-  it('deleting a license hands its freed seats to nobody in its queue', async () => {
+  it('deleting a license hands its freed seats to nobody in its queue, and tells the waiting sockets before letting them go', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 1, queue: true });
     const holder = await granted(url, await sign(license, { sid: 'a' }));
@@ -89,8 +89,13 @@ describe('the queue', () => {
     let bGranted = false;
     b.on('seat:granted', () => (bGranted = true));
     const ended = nextEvent(holder.socket, 'session:ended');
+    const bEnded = nextEvent(b, 'session:ended');
+    const bGone = nextEvent(b, 'disconnect');
     expect((await admin.call('DELETE', `/licenses/${license.id}`)).status).toBe(204);
     expect(await ended).toMatchObject({ reason: 'license_deleted' });
+    // The waiting socket holds no session, but its wait is over: it hears why, and is let go.
+    expect(await bEnded).toEqual({ reason: 'license_deleted', message: 'This license was deleted' });
+    expect(await bGone).toBe('io server disconnect');
     await sleep(300);
     expect(bGranted).toBe(false);
     expect((await admin.call('GET', `/licenses/${license.id}`)).status).toBe(404);

@@ -50,7 +50,7 @@ import { clusterStorm, restartStorm } from './storms';
 // a few thousand a second here against SQLite's tens of thousands). Storms: issue 14's targets
 // are for 10,000 clients.
 export const SIZES = {
-  full: { policySockets: 3000, policyRounds: 3, rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 10_000, clusterStormSockets: 10_000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
+  full: { policySockets: 3000, policyRounds: 5, rampSockets: 10_000, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 10_000, clusterStormSockets: 10_000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
   quick: { policySockets: 1500, policyRounds: 3, rampSockets: 2000, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, clusterStormSockets: 3000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100 },
   smoke: { policySockets: 100, policyRounds: 1, rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
 } as const;

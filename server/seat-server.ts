@@ -123,7 +123,8 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const reads = new Reads({ store, now, options: { denialRetentionDays } });
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
   const engine = new SeatEngine({ store, bus: events, trouble, admin, now, options: { nodeId, kickCooldownSec, sweepIntervalMs } });
-  const queue = new SeatQueue({ store, bus: events, now });
+  // The backstop every five sweeps: 5 s by default.
+  const queue = new SeatQueue({ store, bus: events, now, backstopMs: 5 * sweepIntervalMs });
   const requests = new SeatRequests({ store, auth, bus: events, now, options: { seatRequestsPerHour: config.seatRequestsPerHour } });
   const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
   const receipts = new Receipts({ store, admin, now, onError: events.onError });

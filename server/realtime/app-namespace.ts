@@ -65,7 +65,7 @@ export interface AppNamespaceParts {
   /** Where `session:activity` goes: written for all sessions at once, every ACTIVITY_FLUSH_MS. */
   activity: Pick<Inactivity, 'heard'>;
   /** The license queues: leaving one, and where everyone stands. */
-  queue: Pick<SeatQueue, 'leave' | 'places' | 'waiting'>;
+  queue: Pick<SeatQueue, 'leave' | 'places' | 'waiting' | 'watchLocal'>;
 }
 
 /** A socket's `session:activity` counts at most once a second; the rest of a flood is ignored. */

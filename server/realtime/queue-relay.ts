@@ -25,7 +25,7 @@ const queueRoom = (licenseId: string) => `queue:${licenseId}`;
 export const licenseRoom = (licenseId: string) => `license:${licenseId}`;
 
 export interface QueueRelayParts {
-  queue: Pick<SeatQueue, 'places' | 'waiting'>;
+  queue: Pick<SeatQueue, 'places' | 'waiting' | 'watchLocal'>;
   /** Hands a granted socket its seat, as an admission does (app-namespace.ts). */
   grant(socket: AppSocket, grant: QueueGrantMessage): Promise<void>;
   /**
@@ -51,6 +51,12 @@ export class QueueRelay {
     nsp.on('seat:queue-granted', (socketId: string, grant: QueueGrantMessage) => void this.grantLocal(socketId, grant));
     nsp.on('seat:queue-changed', (licenseId: string) => void this.tellPlaces(licenseId));
     nsp.on('seat:queue-closed', (licenseId: string, payload: SessionEndedPayload) => this.closeLocal(licenseId, payload));
+    // The queue's backstop asks which sockets wait here, to tell any whose grant's word was lost.
+    parts.queue.watchLocal(() => {
+      const ids: string[] = [];
+      for (const [id, socket] of nsp.sockets) if (socket.data.queued) ids.push(id);
+      return ids;
+    });
   }
 
   /** A socket joined the queue: it is told where it stands, and hears of every move. */

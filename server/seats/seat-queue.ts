@@ -11,7 +11,7 @@ import type { QueueGrant, QueuePlace } from './types';
 export const DEMAND_WINDOW_MS = 15 * 60_000;
 
 export interface SeatQueueDeps {
-  store: Pick<SeatStore, 'onQueueGrants' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'getLicense' | 'countRequests'>;
+  store: Pick<SeatStore, 'onQueueGrants' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'grantedSockets' | 'getLicense' | 'countRequests'>;
   bus: EventBus;
   now: () => number;
   /** How often the backstop runs (ms). */
@@ -20,13 +20,24 @@ export interface SeatQueueDeps {
 
 export class SeatQueue {
   private backstop?: NodeJS.Timeout;
+  /** The sockets this node holds as queued (the queue relay says which). */
+  private localQueued: () => string[] = () => [];
 
   constructor(private readonly deps: SeatQueueDeps) {
     deps.store.onQueueGrants((grants) => this.granted(grants));
   }
 
   start(): void {
-    this.backstop = every(this.deps.backstopMs ?? 5000, () => this.sweep(), this.deps.bus.onError, 'queue-backstop');
+    this.backstop = every(this.backstopMs, () => this.sweep(), this.deps.bus.onError, 'queue-backstop');
+  }
+
+  /** Where the backstop finds which sockets this node holds as queued. */
+  watchLocal(queued: () => string[]): void {
+    this.localQueued = queued;
+  }
+
+  private get backstopMs(): number {
+    return this.deps.backstopMs ?? 5000;
   }
 
   stop(): void {
@@ -64,10 +75,16 @@ export class SeatQueue {
     if (license) this.deps.bus.publish({ type: 'queue.changed', license });
   }
 
-  /** Places kept past their idle timeout go; queues whose serving a crash may have lost are served. */
+  /**
+   * Places kept past their idle timeout go; queues whose serving a crash may have lost are served;
+   * and this node's queued sockets that a grant on another node gave a seat, whose word Redis lost
+   * (a grant older than half a backstop period: one in flight arrives in milliseconds), are told.
+   */
   private async sweep(): Promise<void> {
     const { store, now } = this.deps;
     for (const licenseId of await store.purgeQueue(now())) await this.changed(licenseId);
     for (const licenseId of await store.queuedLicenses()) await store.serveQueue(licenseId, now());
+    const queued = this.localQueued();
+    if (queued.length > 0) this.granted(await store.grantedSockets(queued, now() - this.backstopMs / 2));
   }
 }

@@ -142,6 +142,8 @@ export interface SeatStore {
   queuedLicenses(): Promise<string[]>;
   /** The license's waiting sockets, in order. */
   queuePlaces(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>>;
+  /** Of these sockets a node holds as queued, those a queue grant gave a seat at or before `grantedBy` (its word may have been lost). */
+  grantedSockets(socketIds: readonly string[], grantedBy: number): Promise<QueueGrant[]>;
   /** The first `limit` waiting claimants of each of these licenses, in order (the dashboard). */
   listQueues(licenseIds: readonly string[], limit: number): Promise<QueuedClaimant[]>;
 

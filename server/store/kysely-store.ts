@@ -153,6 +153,7 @@ export class KyselySeatStore implements SeatStore {
   serveQueue(licenseId: string, now: number) { return this.queue.serve(licenseId, now); }
   queuedLicenses() { return this.queue.queuedLicenses(); }
   queuePlaces(licenseId: string) { return this.queue.places(licenseId); }
+  grantedSockets(socketIds: readonly string[], grantedBy: number) { return this.queue.grantedSockets(socketIds, grantedBy); }
   listQueues(licenseIds: readonly string[], limit: number) { return listQueues(this.db, licenseIds, limit); }
 
   recordRequest(req: Parameters<SeatStore['recordRequest']>[0], perHour: number) { return this.requests.recordRequest(req, perHour); }

@@ -234,4 +234,28 @@ export class QueueStore {
   places(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>> {
     return queuePlaces(this.s.db, licenseId);
   }
+
+  /**
+   * Which of these sockets (queued, as their node believes) a queue grant gave a seat at or
+   * before `grantedBy`: the grant's connection row names them. Their session and license as now.
+   */
+  async grantedSockets(socketIds: readonly string[], grantedBy: number): Promise<QueueGrant[]> {
+    const out: QueueGrant[] = [];
+    for (let i = 0; i < socketIds.length; i += 500) {
+      const rows = await this.s.db
+        .selectFrom('connections')
+        .select(['socket_id', 'session_id', 'license_id', 'node_id'])
+        .where('socket_id', 'in', socketIds.slice(i, i + 500))
+        .where('connected_at', '<=', grantedBy)
+        .execute();
+      for (const r of rows) {
+        const session = await loadSession(this.s.q, this.s.db, r.session_id);
+        const row = await this.s.db.selectFrom('licenses').selectAll().where('id', '=', r.license_id).executeTakeFirst();
+        if (!session || !row) continue;
+        const license = toLicense(row);
+        out.push({ socketId: r.socket_id, nodeId: r.node_id, license, session, seatsInUse: license.seatsInUse, resumed: false, overage: license.seatsInUse > license.seats });
+      }
+    }
+    return out;
+  }
 }

@@ -116,6 +116,30 @@ describe('the queue', () => {
     });
   });
 
+  it("a queued socket whose grant's word never came (granted on another node, the message lost) is told by the backstop", async () => {
+    const file = path.join(tempDir(), 'seats.db');
+    const store = SqliteSeatStore.open(file);
+    const { url, api } = await startServer({ store });
+    const { license, admin } = await api.setup({ seats: 1, queue: true });
+    const holder = await granted(url, await sign(license, { sid: 'a' }));
+    const b = waiter(url, await sign(license, { sid: 'b' }));
+    await nextEvent(b, 'seat:queued');
+    // "Another node": a second connection to the same database ends the holder's session, and its
+    // transaction grants B's place. Nobody tells this server's engine.
+    const other = SqliteSeatStore.open(file);
+    onTestFinished(() => other.close());
+    const bGranted = nextEvent(b, 'seat:granted', 10_000);
+    expect(await other.endSession(holder.grant.sessionId, 'ended_by_app', Date.now())).toBeDefined();
+    const grant = await bGranted;
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(sessions).toHaveLength(1);
+    expect(grant).toMatchObject({ sessionId: sessions[0].id, licenseId: license.id, seatsInUse: 1, seats: 1 });
+    // It holds its seat like any other: told when it ends.
+    const ended = nextEvent(b, 'session:ended');
+    await admin.ok('DELETE', `/sessions/${sessions[0].id}`);
+    expect(await ended).toMatchObject({ reason: 'kicked' });
+  });
+
   it('bad queue flags are refused in the handshake and change nothing', async () => {
     const { url, api } = await startServer();
     const plain = await api.setup({ seats: 1 });

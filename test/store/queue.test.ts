@@ -43,6 +43,22 @@ forEachStore('queue', (nodes) => {
     expect(await store!.queuePlaces(license.id)).toEqual([]);
   });
 
+  it('tells which queued sockets a grant gave a seat (by then), with their node, session and license: for a grant whose word was lost', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 1, queue: true });
+    const a = await grant(store!, license, claimant('a'), 10, 'sock-a');
+    await wait(store!, license.id, claimant('b'), 11, 'sock-b', 'node-b');
+    await wait(store!, license.id, claimant('c'), 12, 'sock-c', 'node-b');
+    expect(await store!.grantedSockets(['sock-b', 'sock-c'], 100)).toEqual([]);
+    await store!.endSession(a.session.id, 'ended_by_app', 20);
+    const found = await store!.grantedSockets(['sock-b', 'sock-c', 'sock-unknown'], 20);
+    expect(found.map((g) => [g.socketId, g.nodeId, g.session.sessionRef, g.session.sockets, g.license.id, g.seatsInUse, g.resumed, g.overage])).toEqual([
+      ['sock-b', 'node-b', 'b', 1, license.id, 1, false, false],
+    ]);
+    // A grant after `grantedBy` is not reported yet: its word may still be on its way.
+    expect(await store!.grantedSockets(['sock-b'], 19)).toEqual([]);
+  });
+
   it('the backstop finds queues with a seat free (too small for the head), and serving them changes nothing until one fits', async () => {
     const [store] = await nodes(1);
     const license = await newLicense(store!, { seats: 3, queue: true });

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { serve } from './ipc';
-import { cpuMicros, memory } from './node-memory';
+import { allocationSampler, cpuMicros, memory } from './node-memory';
 
 const port = Number(process.env.PORT ?? 0);
 const httpServer = http.createServer((req, res) => {
@@ -30,10 +30,14 @@ io.on('connection', (socket) => {
 
 await new Promise<void>((resolve) => httpServer.listen(port, resolve));
 const bound = (httpServer.address() as AddressInfo).port;
+const alloc = allocationSampler();
 serve({
   memory: () => memory(),
   /** CPU time this process has used, microseconds (user + system). */
   cpu: () => cpuMicros(),
+  /** Bytes allocated between the two calls (`--alloc`), estimated by V8's sampling heap profiler. */
+  allocStart: () => alloc.start(),
+  allocStop: (file?: string) => alloc.stop(file),
   sockets: () => io.of('/').sockets.size,
   lateness: () => [],
   deadlines: () => null,

@@ -69,6 +69,11 @@ export function rows(r: BenchReport): Row[] {
   const cpu = { o: num(rp?.ours?.cpuPerConnectMs), f: num(rp?.floor?.cpuPerConnectMs) };
   const cpuRatio = ratio(cpu.o, cpu.f);
   add({ section: 'connect', metric: 'server CPU ms per connect (ramp)', ours: cpu.o, floor: cpu.f, ratio: cpuRatio, target: '≤ 1.3 × floor', met: cpuRatio === null ? null : cpuRatio <= 1.3 });
+  // With --alloc only: what each server allocated per connect during the ramp (sampled; its CPU rows then include the sampling).
+  if (rp?.ours?.allocKiBPerConnect !== undefined) {
+    const alloc = { o: num(rp.ours.allocKiBPerConnect), f: num(rp?.floor?.allocKiBPerConnect) };
+    add({ section: 'memory', metric: 'KiB allocated per connect (ramp, --alloc)', ours: alloc.o, floor: alloc.f, ratio: ratio(alloc.o, alloc.f), target: '', met: null });
+  }
   const heap = { o: num(rp?.ours?.heapPerSocketKiB), f: num(rp?.floor?.heapPerSocketKiB) };
   const heapRatio = ratio(heap.o, heap.f);
   add({ section: 'memory', metric: `heap KiB per socket at ${n}`, ours: heap.o, floor: heap.f, ratio: heapRatio, target: '≤ 1.2 × floor', met: heapRatio === null ? null : heapRatio <= 1.2 });

@@ -68,6 +68,8 @@ const { values: args } = parseArgs({
     'storm-sockets': { type: 'string' },
     'cluster-storm-sockets': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    /** What each server allocates per connect during the ramp (V8's sampling heap profiler; it adds CPU). */
+    alloc: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false },
     /**
      * The ramp license's idle timeout (1 s unless given): the burst release row measures lateness
@@ -299,10 +301,12 @@ async function main(): Promise<BenchReport> {
       const before = await node.call<Memory>('memory');
       log(`${node.kind}: ramp to ${n} sockets, ${size.rampInFlight * WORKERS} in flight`);
       const cpuBefore = await node.call<number>('cpu');
+      if (args.alloc) await node.call('allocStart');
       const o = await profiled(node, 'ramp', () => openAll(workers, { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp-${node.kind}`, count: n, concurrency: size.rampInFlight }));
       // The server's own CPU per connect: what the ratio of connects/s means once the load
       // processes, which share the cores, are taken out.
       const cpuPerConnectMs = ((await node.call<number>('cpu')) - cpuBefore) / 1000 / Math.max(1, o.ok);
+      const allocated = args.alloc ? await node.call<number>('allocStop', path.join(outDir, `${node.kind}-ramp.heapprofile`)) : null;
       await sleep(1000);
       const serverSockets = await node.call<number>('sockets');
       const after = await node.call<Memory>('memory');
@@ -311,6 +315,7 @@ async function main(): Promise<BenchReport> {
       res[node.kind] = {
         connectsPerSec: round(o.perSec),
         cpuPerConnectMs: round(cpuPerConnectMs),
+        ...(allocated === null ? {} : { allocKiBPerConnect: round(allocated / 1024 / Math.max(1, o.ok), 1) }),
         seconds: round(o.seconds),
         latencyMs: dist(o.latenciesMs),
         ok: o.ok,

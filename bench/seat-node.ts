@@ -6,7 +6,7 @@ import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { createSeatServer } from '../server/seat-server';
 import { serve } from './ipc';
-import { cpuMicros, memory } from './node-memory';
+import { allocationSampler, cpuMicros, memory } from './node-memory';
 
 // The module body runs once every import has loaded: this is the process's load time.
 const modulesLoadedMs = performance.now();
@@ -24,10 +24,14 @@ server.engine.subscribe((event) => {
 
 const { port, url } = await server.listen();
 const listenedMs = performance.now();
+const alloc = allocationSampler();
 serve({
   memory: () => memory(),
   /** CPU time this process has used, microseconds (user + system). */
   cpu: () => cpuMicros(),
+  /** Bytes allocated between the two calls (`--alloc`), estimated by V8's sampling heap profiler. */
+  allocStart: () => alloc.start(),
+  allocStop: (file?: string) => alloc.stop(file),
   sockets: () => server.io.of('/').sockets.size,
   /** Idle release lateness (ms after the deadline) since the last call. */
   lateness: () => lateness.splice(0),

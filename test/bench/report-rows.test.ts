@@ -48,3 +48,17 @@ describe('optional bench rows', () => {
     expect(problems).toContain('PostgreSQL admissions/s (one at a time): failed: deadlock');
   });
 });
+
+describe('rows of counts and samples', () => {
+  it("SQLite's writes per admission are reported; the allocation row appears only with --alloc", () => {
+    const store = { sqlite: { admissionsConcurrentPerSec: 9000, writes: { syscallsPerAdmission: 6.6, kibPerAdmission: 13.5 } } };
+    const plain = rows(report({ store, ramp: { ours: { cpuPerConnectMs: 0.4 }, floor: { cpuPerConnectMs: 0.2 } } }));
+    expect(plain.filter((row) => /written|write calls/.test(row.metric)).map((row) => [row.metric, row.ours])).toEqual([
+      ['SQLite write calls per admission (32 in flight; WAL and checkpoint)', 6.6],
+      ['SQLite KiB written per admission (32 in flight; WAL and checkpoint)', 13.5],
+    ]);
+    expect(plain.some((row) => /allocated per connect/.test(row.metric))).toBe(false);
+    const sampled = rows(report({ store, ramp: { ours: { cpuPerConnectMs: 0.4, allocKiBPerConnect: 71.3 }, floor: { cpuPerConnectMs: 0.2, allocKiBPerConnect: 37.8 } } }));
+    expect(sampled.find((row) => /allocated per connect/.test(row.metric))).toMatchObject({ metric: 'KiB allocated per connect (ramp, --alloc)', ours: 71.3, floor: 37.8, ratio: 1.89 });
+  });
+});

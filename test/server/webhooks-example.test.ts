@@ -38,7 +38,9 @@ it('the example receiver verifies Seat-Signature: deliveries accepted, forgeries
   await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 3 });
   await until(() => out.includes('license.changed'), 10_000);
   expect(out).toMatch(new RegExp(`license\\.changed  ${license.id}  \\{"changes":\\{"seats":3\\}`));
-  const { deliveries } = await admin.ok('GET', `/webhooks/${hook.id}/deliveries`);
+  // Logged once the receiver's answer is in (the sender writes the log after the POST returns).
+  let deliveries: unknown[] = [];
+  await until(async () => (deliveries = (await admin.ok('GET', `/webhooks/${hook.id}/deliveries`)).deliveries).length > 0, 10_000);
   expect(deliveries[0]).toMatchObject({ status: 'delivered', responseStatus: 204 });
 
   // Forged (another secret), stale (t an hour ago) and unsigned requests are refused with 400.

@@ -3,42 +3,22 @@
 // license, then another holds N sockets on N licenses (one session each); the difference between
 // the two, per socket, is what each license in use adds. With --snapshots, each server writes a
 // heap snapshot (before and after its sockets) into DIR, to compare in Chrome's DevTools.
-import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Lic, type Worker, buildNodes, children, closeAll, kill9, KiB, log, openAll, startOurs, startWorkers } from './kit';
+import { type Worker, buildNodes, children, closeAll, kill9, KiB, log, openAll, startOurs, startWorkers } from './kit';
 import type { Memory } from './node-memory';
-import { benchLicense } from './store-bench';
+import { seedLicenses } from './scale';
 
 const { values: args } = parseArgs({ options: { sockets: { type: 'string', default: '10000' }, snapshots: { type: 'string' } } });
 const SOCKETS = Number(args.sockets);
 
-async function seed(dbFile: string, count: number): Promise<Lic[]> {
-  const { SqliteSeatStore } = await import('../server/store/sqlite-store');
-  const store = SqliteSeatStore.open(dbFile);
-  try {
-    await store.migrate();
-    const now = Date.now();
-    const tenant = await store.createTenant({ id: randomUUID(), name: 'bench-heap', createdAt: now }, randomBytes(32).toString('hex'));
-    const out: Lic[] = [];
-    for (let i = 0; i < count; i++) {
-      const secret = randomBytes(24).toString('hex');
-      const lic = await store.createLicense(benchLicense({ id: `lic_heap_${i}_${randomBytes(4).toString('hex')}`, tenantId: tenant.id, name: `heap ${i}`, seats: 1_000_000, secret, now }));
-      out.push({ id: lic.id, secret });
-    }
-    return out;
-  } finally {
-    await store.close();
-  }
-}
-
 /** Heap bytes per socket a server holds with SOCKETS sockets spread over `licenses` licenses. */
 async function row(workers: Worker[], dir: string, licenses: number): Promise<number> {
   const dbFile = path.join(dir, `heap-${licenses}.db`);
-  const lics = await seed(dbFile, licenses + 1);
+  const lics = await seedLicenses(dbFile, licenses + 1, 1_000_000);
   const node = await startOurs(dbFile);
   try {
     const warm = lics.pop();

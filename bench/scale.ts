@@ -71,7 +71,7 @@ export function fdLimit(pid: number): number {
 export const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 /** Tenant and licenses written straight into the SQLite file before the server starts (10,000 over REST would take minutes here). */
-async function seedLicenses(dbFile: string, count: number, seatsEach: number): Promise<Lic[]> {
+export async function seedLicenses(dbFile: string, count: number, seatsEach: number): Promise<Lic[]> {
   const { SqliteSeatStore } = await import('../server/store/sqlite-store');
   const store = SqliteSeatStore.open(dbFile);
   try {

@@ -74,6 +74,10 @@ export function rows(r: BenchReport): Row[] {
     const alloc = { o: num(rp.ours.allocKiBPerConnect), f: num(rp?.floor?.allocKiBPerConnect) };
     add({ section: 'memory', metric: 'KiB allocated per connect (ramp, --alloc)', ours: alloc.o, floor: alloc.f, ratio: ratio(alloc.o, alloc.f), target: '', met: null });
   }
+  // SQLite's group commits during the ramp: how many transactions shared each (sqlite-store.ts).
+  if (rp?.ours?.transactionsPerCommit !== undefined) {
+    add({ section: 'connect', metric: 'SQLite transactions per commit (ramp)', ours: num(rp.ours.transactionsPerCommit), floor: null, target: '', met: null });
+  }
   const heap = { o: num(rp?.ours?.heapPerSocketKiB), f: num(rp?.floor?.heapPerSocketKiB) };
   const heapRatio = ratio(heap.o, heap.f);
   add({ section: 'memory', metric: `heap KiB per socket at ${n}`, ours: heap.o, floor: heap.f, ratio: heapRatio, target: '≤ 1.2 × floor', met: heapRatio === null ? null : heapRatio <= 1.2 });
@@ -94,9 +98,11 @@ export function rows(r: BenchReport): Row[] {
   add({ section: 'kick', metric: 'cross-node kick→session:ended p99 ms (REST on A, socket on B)', ours: xp99, floor: null, ...cluster, target: cluster.target || '≤ 30', met: xp99 === null ? null : xp99 <= 30 });
 
   const il = s.idle;
+  // A phase left out (`--only`) still names its rows with the run's sizes.
+  const idleN = il?.sessions ?? r.sizes.idleSockets;
   const ip99 = num(il?.latenessMs?.p99);
-  add({ section: 'idle', metric: `idle release lateness p50 ms (${il?.sessions} at once)`, ours: num(il?.latenessMs?.p50), floor: null, target: '', met: null });
-  add({ section: 'idle', metric: `idle release lateness p99 ms (${il?.sessions} at once)`, ours: ip99, floor: null, target: '≤ 250', met: ip99 === null ? null : ip99 <= 250 && il.released === il.sessions });
+  add({ section: 'idle', metric: `idle release lateness p50 ms (${idleN} at once)`, ours: num(il?.latenessMs?.p50), floor: null, target: '', met: null });
+  add({ section: 'idle', metric: `idle release lateness p99 ms (${idleN} at once)`, ours: ip99, floor: null, target: '≤ 250', met: ip99 === null ? null : ip99 <= 250 && il.released === il.sessions });
   const pol = s.policies;
   const plainCpu = num(pol?.plain?.cpuPerConnectMs);
   for (const name of ['plain', 'inactivity', 'queue', 'reservations', 'webhooks']) {
@@ -104,7 +110,7 @@ export function rows(r: BenchReport): Row[] {
     const vsPlain = name === 'plain' ? null : ratio(cpuMs, plainCpu);
     add({
       section: 'policies',
-      metric: `server CPU ms per connect, license ${name === 'plain' ? 'with no policy' : `with ${name}`} (median of ${pol?.rounds ?? 1} passes of ${pol?.sockets} connects)`,
+      metric: `server CPU ms per connect, license ${name === 'plain' ? 'with no policy' : `with ${name}`} (median of ${pol?.rounds ?? r.sizes.policyRounds ?? 1} passes of ${pol?.sockets ?? r.sizes.policySockets} connects)`,
       ours: cpuMs,
       floor: null,
       ratio: vsPlain,
@@ -117,14 +123,15 @@ export function rows(r: BenchReport): Row[] {
   add({ section: 'idle', metric: `idle release lateness p99 ms (burst of ${n} after the ramp)`, ours: bp99, floor: null, target: '≤ 500', met: bp99 === null ? null : bp99 <= 500 });
 
   const st = s.storm;
+  const stN = st?.sockets ?? r.sizes.stormSockets;
   const secs = num(st?.ours?.secondsUntilAllResumed);
   // Issue 14: 10,000 clients on one SQLite node within 10 s (the full run's size).
-  add({ section: 'storm', metric: `storm of ${st?.sockets}: seconds from kill -9 until all resumed`, ours: secs, floor: num(st?.floor?.secondsUntilAllResumed), target: '≤ 10', met: secs === null ? (st ? false : null) : secs <= 10 });
-  add({ section: 'storm', metric: `storm of ${st?.sockets}: seconds from restart until all resumed`, ours: num(st?.ours?.secondsAfterReadyUntilAllResumed), floor: num(st?.floor?.secondsAfterReadyUntilAllResumed), target: '', met: null });
+  add({ section: 'storm', metric: `storm of ${stN}: seconds from kill -9 until all resumed`, ours: secs, floor: num(st?.floor?.secondsUntilAllResumed), target: '≤ 10', met: secs === null ? (st ? false : null) : secs <= 10 });
+  add({ section: 'storm', metric: `storm of ${stN}: seconds from restart until all resumed`, ours: num(st?.ours?.secondsAfterReadyUntilAllResumed), floor: num(st?.floor?.secondsAfterReadyUntilAllResumed), target: '', met: null });
   const over = num(st?.ours?.overAllocated);
   const lost = num(st?.ours?.lost);
-  add({ section: 'storm', metric: `storm of ${st?.sockets}: seats over-allocated`, ours: over, floor: null, target: '0', met: over === null ? null : over === 0 });
-  add({ section: 'storm', metric: `storm of ${st?.sockets}: seats lost`, ours: lost, floor: null, target: '0', met: lost === null ? null : lost === 0 });
+  add({ section: 'storm', metric: `storm of ${stN}: seats over-allocated`, ours: over, floor: null, target: '0', met: over === null ? null : over === 0 });
+  add({ section: 'storm', metric: `storm of ${stN}: seats lost`, ours: lost, floor: null, target: '0', met: lost === null ? null : lost === 0 });
 
   // One of three nodes (PostgreSQL + Redis) killed; its clients reconnect to the other two.
   const cs = s.clusterStorm;

@@ -55,6 +55,8 @@ export const SIZES = {
   smoke: { policySockets: 100, policyRounds: 1, rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
 } as const;
 export type Mode = keyof typeof SIZES;
+/** SQLite's commit counts (seat-node.ts's `commits`). */
+type Commits = { transactions: number; commits: number; waits: number };
 
 const { values: args } = parseArgs({
   options: {
@@ -97,14 +99,14 @@ const outDir = path.resolve(args.out!);
 const profileDir = path.join(outDir, 'profiles');
 
 
-/** With --profile, a CPU profile of the seat server for each phase, in bench/results/profiles/. */
+/** With --profile, a CPU profile of each server for each phase, in bench/results/profiles/. */
 async function profiled<T>(node: Node, phase: string, fn: () => Promise<T>): Promise<T> {
-  if (!args.profile || node.kind !== 'ours') return fn();
+  if (!args.profile) return fn();
   await node.call('profileStart');
   try {
     return await fn();
   } finally {
-    await node.call('profileStop', path.join(profileDir, `ours-${phase}.cpuprofile`));
+    await node.call('profileStop', path.join(profileDir, `${node.kind}-${phase}.cpuprofile`));
   }
 }
 
@@ -301,12 +303,14 @@ async function main(): Promise<BenchReport> {
       const before = await node.call<Memory>('memory');
       log(`${node.kind}: ramp to ${n} sockets, ${size.rampInFlight * WORKERS} in flight`);
       const cpuBefore = await node.call<number>('cpu');
+      const commitsBefore = node.kind === 'ours' ? await node.call<Commits | null>('commits') : null;
       if (args.alloc) await node.call('allocStart');
       const o = await profiled(node, 'ramp', () => openAll(workers, { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp-${node.kind}`, count: n, concurrency: size.rampInFlight }));
       // The server's own CPU per connect: what the ratio of connects/s means once the load
       // processes, which share the cores, are taken out.
       const cpuPerConnectMs = ((await node.call<number>('cpu')) - cpuBefore) / 1000 / Math.max(1, o.ok);
       const allocated = args.alloc ? await node.call<number>('allocStop', path.join(outDir, `${node.kind}-ramp.heapprofile`)) : null;
+      const commitsAfter = commitsBefore ? await node.call<Commits>('commits') : null;
       await sleep(1000);
       const serverSockets = await node.call<number>('sockets');
       const after = await node.call<Memory>('memory');
@@ -316,6 +320,7 @@ async function main(): Promise<BenchReport> {
         connectsPerSec: round(o.perSec),
         cpuPerConnectMs: round(cpuPerConnectMs),
         ...(allocated === null ? {} : { allocKiBPerConnect: round(allocated / 1024 / Math.max(1, o.ok), 1) }),
+        ...(commitsBefore && commitsAfter ? { transactionsPerCommit: round((commitsAfter.transactions - commitsBefore.transactions) / Math.max(1, commitsAfter.commits - commitsBefore.commits), 1), commitWaits: commitsAfter.waits - commitsBefore.waits, commits: commitsAfter.commits - commitsBefore.commits } : {}),
         seconds: round(o.seconds),
         latencyMs: dist(o.latenciesMs),
         ok: o.ok,

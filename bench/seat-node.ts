@@ -1,20 +1,23 @@
 // The seat server under test, as the bench runs it: `createSeatServer()` configured from the
 // environment exactly as `npm start` does, plus an IPC channel for the driver to read its memory
 // (after a full GC) and the lateness of each idle release, which only the engine can see.
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
+import { parseConfig } from '../server/config';
 import { createSeatServer } from '../server/seat-server';
+import { openStore } from '../server/store/open-store';
+import { SqliteSeatStore } from '../server/store/sqlite-store';
 import { serve } from './ipc';
-import { allocationSampler, cpuMicros, memory } from './node-memory';
+import { allocationSampler, cpuMicros, cpuProfiler, memory } from './node-memory';
 
 // The module body runs once every import has loaded: this is the process's load time.
 const modulesLoadedMs = performance.now();
-const server = createSeatServer();
+// The store as `npm start` opens it, kept here to read SQLite's commit counts.
+const store = openStore(parseConfig(process.env));
+const server = createSeatServer({ store });
 const lateness: number[] = [];
 /** The deadlines of those releases: how close together the seats fell due. */
 const deadlines: number[] = [];
-const inspector = new Session();
+const profiler = cpuProfiler();
 server.engine.subscribe((event) => {
   if (event.type === 'session.ended' && event.reason === 'idle_timeout' && event.session.expiresAt !== null) {
     lateness.push(Date.now() - event.session.expiresAt);
@@ -41,17 +44,11 @@ serve({
     return d.length ? { first: Math.min(...d), last: Math.max(...d), n: d.length } : null;
   },
   heapSnapshot: (file: string) => writeHeapSnapshot(file),
+  /** SQLite's transactions committed and the commits they shared so far; null on PostgreSQL. */
+  commits: () => (store instanceof SqliteSeatStore ? store.commitStats() : null),
   /** A CPU profile of one phase (`--profile`): started here, written to `file` on stop. */
-  profileStart: async () => {
-    inspector.connect();
-    await inspector.post('Profiler.enable');
-    await inspector.post('Profiler.start');
-  },
-  profileStop: async (file: string) => {
-    const { profile } = await inspector.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-    inspector.disconnect();
-  },
+  profileStart: () => profiler.start(),
+  profileStop: (file: string) => profiler.stop(file),
   stop: async () => {
     await server.close();
     setImmediate(() => process.exit(0));

@@ -61,4 +61,10 @@ describe('rows of counts and samples', () => {
     const sampled = rows(report({ store, ramp: { ours: { cpuPerConnectMs: 0.4, allocKiBPerConnect: 71.3 }, floor: { cpuPerConnectMs: 0.2, allocKiBPerConnect: 37.8 } } }));
     expect(sampled.find((row) => /allocated per connect/.test(row.metric))).toMatchObject({ metric: 'KiB allocated per connect (ramp, --alloc)', ours: 71.3, floor: 37.8, ratio: 1.89 });
   });
+
+  it("SQLite's transactions per commit during the ramp are reported when the server counted them", () => {
+    expect(rows(report({ ramp: { ours: { cpuPerConnectMs: 0.4 }, floor: { cpuPerConnectMs: 0.2 } } })).some((row) => /per commit/.test(row.metric))).toBe(false);
+    const counted = rows(report({ ramp: { ours: { cpuPerConnectMs: 0.4, transactionsPerCommit: 4.7 }, floor: { cpuPerConnectMs: 0.2 } } }));
+    expect(counted.find((row) => /per commit/.test(row.metric))).toMatchObject({ metric: 'SQLite transactions per commit (ramp)', ours: 4.7, floor: null });
+  });
 });

@@ -68,8 +68,10 @@ export class QueueRelay {
 
   /** The socket holds a seat of the license now: it hears the license's demand. */
   holding(socket: AppSocket): void {
-    socket.data.queued = false;
-    void socket.leave(queueRoom(socket.data.licenseId));
+    if (socket.data.queued) {
+      socket.data.queued = false;
+      void socket.leave(queueRoom(socket.data.licenseId));
+    }
     void socket.join(licenseRoom(socket.data.licenseId));
   }
 

@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server } from 'socket.io';
-import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../shared';
+import { type ClientToServerEvents, ErrorCode, type InterServerEvents, type ServerToClientEvents, type SocketData } from '../shared';
 import { type SeatServerConfig, parseConfig } from './config';
 import { apiRouter } from './http/api-router';
 import { leaseRouter } from './http/lease-routes';
@@ -27,6 +27,7 @@ import { NodeLiveness } from './seats/node-liveness';
 import { Reads } from './seats/reads';
 import { Receipts } from './seats/receipts';
 import { SeatEngine } from './seats/seat-engine';
+import { SeatError } from './seats/seat-error';
 import type { SeatStore } from './seats/seat-store';
 import { StoreTrouble, TokenAuth } from './seats/token-auth';
 import { SeatWebhooks } from './seats/webhooks';
@@ -60,6 +61,34 @@ export interface SeatServer {
    * clients resume on another node; without it, rows stay for the next start to clean up.
    */
   close(opts?: { graceful?: boolean }): Promise<void>;
+}
+
+/**
+ * Connections the kernel queues for the server to accept. Node's default, 511, overflows in a
+ * reconnect storm while the event loop admits: the clients whose handshakes were dropped resend
+ * them after one, then three seconds. The kernel caps it at `net.core.somaxconn` (4096 on Linux
+ * since 5.4).
+ */
+const LISTEN_BACKLOG = 4096;
+
+/**
+ * Holds what arrives until the node has started: `pass(go)` calls `go` at once when open, else when
+ * `open` is called, with the reason starting failed, if it did.
+ */
+function startingGate(): { pass: (go: (failed?: string) => void) => void; open: (failed?: string) => void } {
+  let state: { open: false; waiting: Array<(failed?: string) => void> } | { open: true; failed?: string } = { open: false, waiting: [] };
+  return {
+    pass(go) {
+      if (state.open) go(state.failed);
+      else state.waiting.push(go);
+    },
+    open(failed) {
+      if (state.open) return;
+      const { waiting } = state;
+      state = { open: true, failed };
+      for (const go of waiting) go(failed);
+    },
+  };
 }
 
 /** The host of the URL the server reports: `localhost` when it listens on every interface. */
@@ -193,7 +222,13 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   });
   const { engine, admin, reads, auth, events } = seats;
 
+  // listen() opens the port once the schema is migrated, before the node has started (its last
+  // run's sockets let go, its timers set): what arrives meanwhile waits here, so the clients of a
+  // restarted node are held for those few hundred milliseconds instead of refused into their
+  // reconnect backoff (seconds, in a storm).
+  const starting = startingGate();
   const app = express();
+  app.use((_req, _res, next) => starting.pass((failed) => next(failed && new SeatError(ErrorCode.Unavailable, failed))));
   app.disable('x-powered-by');
   // TRUST_PROXY: req.ip, and the sockets' per-address connect limit, read X-Forwarded-For through these hops.
   app.set('trust proxy', config.trustProxy);
@@ -236,6 +271,11 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     connectionStateRecovery: undefined,
   });
   const { connectRatePerSec, connectBurst } = config;
+  // Before the namespaces' own middleware: no token is read, no seat admitted, until started.
+  const held = (next: (err?: Error) => void) =>
+    starting.pass((failed) => next(failed ? Object.assign(new Error(ErrorCode.Unavailable), { data: { reason: ErrorCode.Unavailable, message: failed } }) : undefined));
+  io.of('/').use((_socket, next) => held(next));
+  io.of('/admin').use((_socket, next) => held(next));
   const receiptRelay = new ReceiptRelay(seats.receipts, log);
   attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity, queue: seats.queue }, log, { connectRatePerSec, connectBurst, cluster, nodeId: config.nodeId, trustProxy: app.get('trust proxy fn'), receipts: receiptRelay });
   attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster);
@@ -253,11 +293,20 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
         const { attachRedisAdapter } = await import('./realtime/redis-adapter');
         closeAdapter = await attachRedisAdapter(io, redisUrl, log);
       }
-      const started = await seats.start();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
-        httpServer.listen({ port, host: config.host }, () => resolve());
+        httpServer.listen({ port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
       });
+      let started: Awaited<ReturnType<SeatParts['start']>>;
+      try {
+        started = await seats.start();
+      } catch (err) {
+        starting.open('the seat server could not start; retry shortly');
+        // After this turn, so the refusals just sent are written before the sockets close.
+        await new Promise<void>((resolve) => setImmediate(() => io.close(() => resolve())));
+        throw err;
+      }
+      starting.open();
       const bound = (httpServer.address() as AddressInfo).port;
       return { port: bound, url: `http://${urlHost(config.host)}:${bound}`, generatedAdminToken: started.generatedAdminToken };
     },

@@ -140,7 +140,7 @@ export class SqliteStoreDialect implements StoreDialect {
         };
       });
       this.wake = undefined;
-      this.pace = { ...this.pace, ...afterWait(before, this.pending.length, performance.now()) };
+      this.pace = { ...this.pace, ...afterWait(this.pace, before, this.pending.length, performance.now()) };
     }
     while (this.pending.length > 0) await this.commitGroup(this.pending.splice(0, GROUP_MAX));
     this.pace.lastDrain = performance.now();

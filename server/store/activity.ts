@@ -19,7 +19,11 @@ export class Activity {
    */
   async recordActivity(sessionIds: readonly string[], at: number): Promise<Array<{ sessionId: string; licenseId: string }>> {
     if (sessionIds.length === 0) return [];
-    return this.s.dialect.transaction(async (trx) => {
+    const { dialect } = this.s;
+    return dialect.transaction(async (trx) => {
+      // In id order, as an inactivity release locks them: two flushes, or a flush and a release,
+      // never wait for each other's rows crosswise.
+      await dialect.lockSessions?.(trx, sessionIds);
       const cleared: Array<{ sessionId: string; licenseId: string }> = [];
       for (const ids of chunked(sessionIds)) {
         const ended = await trx
@@ -97,6 +101,9 @@ export class Activity {
         .where('state', '=', SessionState.Active)
         .where(sql<boolean>`coalesce(last_activity_at, started_at) + ${license.inactivityTimeoutSec * 1000 + flushMs} <= ${now}`)
         .execute();
+      // Activity is written without the license's lock: a flush in flight may be about to commit
+      // newer activity for these sessions. Wait for it, so the decision below reads it.
+      await dialect.lockSessions?.(trx, live.map((r) => r.id));
       const ended: EndedSession[] = [];
       for (const { id } of live) {
         const session = await loadSession(q, trx, id);

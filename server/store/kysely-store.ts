@@ -70,6 +70,7 @@ export class KyselySeatStore implements SeatStore {
     const listeners = this.queueListeners;
     return {
       lockLicense: (trx, id) => dialect.lockLicense(trx, id),
+      lockSessions: dialect.lockSessions && ((trx, ids) => dialect.lockSessions!(trx, ids)),
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       close: () => dialect.close(),
       oneTrip: dialect.oneTrip,

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, type Selectable, type Transaction } from 'kyse
 import { KyselySeatStore } from './kysely-store';
 import { OneTripSeats } from './one-trip-seats';
 import { prepare } from './prepared';
+import { chunked } from './seat-moves';
 import type { Database, LicensesTable } from './schema';
 import type { StoreDialect } from './store-dialect';
 
@@ -51,6 +52,12 @@ export class PostgresStoreDialect implements StoreDialect {
     const row = (await this.license(trx, { id })).rows[0];
     if (row) this.oneTrip?.remember(row);
     return row;
+  }
+
+  async lockSessions(trx: Transaction<Database>, ids: readonly string[]): Promise<void> {
+    for (const chunk of chunked([...ids].sort())) {
+      await trx.selectFrom('sessions').select('id').where('id', 'in', chunk).orderBy('id').forUpdate().execute();
+    }
   }
 
   isUniqueViolation(err: unknown): boolean {

@@ -159,22 +159,27 @@ export class SeatLedger {
     if (quick !== FULL && dialect.oneTrip) return quick;
     const [found] = (await q.licenseOfSession(db, { id: sessionId })).rows;
     if (!found) return undefined;
-    return dialect.transaction(async (trx) => {
-      const row = await dialect.lockLicense(trx, found.license_id);
-      const session = await loadSession(q, trx, sessionId);
-      if (!row || !session) return undefined;
-      const seatsInUse = await releaseSession(q, trx, session, reason, now);
-      if (seatsInUse === undefined) return undefined;
-      const license = { ...toLicense(row), seatsInUse };
-      if (cooldownUntil !== undefined && cooldownUntil > now) {
-        await trx
-          .insertInto('kick_cooldowns')
-          .values({ license_id: license.id, seat_key_value: session.seatKeyValue, until: cooldownUntil })
-          .onConflict((oc) => oc.columns(['license_id', 'seat_key_value']).doUpdateSet({ until: cooldownUntil }))
-          .execute();
-      }
-      return { license, session, reason, seatsInUse };
-    });
+    // Someone is waiting to see it end (an admin's kick, the app's end) and its seat may be taken
+    // at once: ahead of what waits, and no commit waits for more to share it (commit-pace.ts).
+    return dialect.transaction(
+      async (trx) => {
+        const row = await dialect.lockLicense(trx, found.license_id);
+        const session = await loadSession(q, trx, sessionId);
+        if (!row || !session) return undefined;
+        const seatsInUse = await releaseSession(q, trx, session, reason, now);
+        if (seatsInUse === undefined) return undefined;
+        const license = { ...toLicense(row), seatsInUse };
+        if (cooldownUntil !== undefined && cooldownUntil > now) {
+          await trx
+            .insertInto('kick_cooldowns')
+            .values({ license_id: license.id, seat_key_value: session.seatKeyValue, until: cooldownUntil })
+            .onConflict((oc) => oc.columns(['license_id', 'seat_key_value']).doUpdateSet({ until: cooldownUntil }))
+            .execute();
+        }
+        return { license, session, reason, seatsInUse };
+      },
+      { first: true },
+    );
   }
 
   /** Releases every idle session of the license past its deadline, in one transaction (exactly once each). */

@@ -12,6 +12,13 @@ export type Db = Kysely<Database> | Transaction<Database>;
 export interface StoreDialect {
   /** Reads the license row so that no other transaction changes the license's seats until commit. */
   lockLicense(trx: Transaction<Database>, id: string): Promise<Selectable<LicensesTable> | undefined>;
+  /**
+   * Locks these session rows until commit, in id order, after any transaction writing them has
+   * committed; what the transaction reads of them next is what was committed last. For decisions
+   * made on a session's columns that other transactions write without the license's lock (the
+   * activity a flush records). Absent where transactions run one at a time (SQLite).
+   */
+  lockSessions?(trx: Transaction<Database>, ids: readonly string[]): Promise<void>;
   /** Whether an error is a unique-constraint violation in this dialect. */
   isUniqueViolation(err: unknown): boolean;
   /**

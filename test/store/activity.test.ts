@@ -1,7 +1,9 @@
 // Activity and inactivity on every store (docs/contract.md, "Inactivity release"): activity is
 // written for many sessions at once and ends pending warnings; a warning is marked by one node
 // only; the release (`inactive`) happens once, under the license's lock, and frees the seat.
+import type { Kysely } from 'kysely';
 import { expect, it } from 'vitest';
+import type { Database } from '../../server/store/schema';
 import { claimant, forEachStore, grant, newLicense, seatsInUse } from './store-dialects';
 
 const FLUSH = 100;
@@ -56,5 +58,32 @@ forEachStore('activity and inactivity', (nodes) => {
     expect(again.session).toMatchObject({ id: idle.session.id, lastActivityAt: 50_000 });
     expect(await store!.releaseInactive(on.id, 59_000, FLUSH)).toEqual([]);
     expect((await store!.releaseInactive(on.id, 60_000 + FLUSH, FLUSH)).map((e) => e.reason)).toEqual(['inactive']);
+  });
+});
+
+forEachStore('inactivity against a flush in flight', (nodes) => {
+  it('a release waits for activity being written for the session, and then does not release it', async () => {
+    const [n1, n2] = await nodes(2);
+    const license = await newLicense(n1!, { seats: 2, inactivityTimeoutSec: 10, inactivityWarningSec: 5 });
+    const a = await grant(n1!, license, claimant('a'), 1000);
+    // Another node's flush: newer activity written, not committed yet.
+    const { db } = n2 as unknown as { db: Kysely<Database> };
+    let commit!: () => void;
+    let written!: () => void;
+    const writing = new Promise<void>((resolve) => (written = resolve));
+    const flush = db.transaction().execute(async (trx) => {
+      await trx.updateTable('sessions').set({ last_activity_at: 11_000 }).where('id', '=', a.session.id).execute();
+      written();
+      await new Promise<void>((resolve) => (commit = resolve));
+    });
+    await writing;
+    // Due on what was committed (activity at 1000), not on what is being written.
+    const release = n1!.releaseInactive(license.id, 11_000 + FLUSH, FLUSH);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    commit();
+    await flush;
+    expect(await release).toEqual([]);
+    expect(await n1!.getSession(a.session.id)).toMatchObject({ state: 'active', lastActivityAt: 11_000 });
+    expect(await seatsInUse(n1!, license.id)).toBe(1);
   });
 });

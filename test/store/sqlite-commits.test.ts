@@ -95,6 +95,33 @@ it('transactions streaming into a process with time to spare commit at once, wit
   }
 });
 
+it('ending a session commits at once while the process is busy, where two admissions wait for more', async () => {
+  const store = await openStore();
+  try {
+    const license = await newLicense(store, { seats: 100 });
+    const admit = (k: string) => store.admit({ licenseId: license.id, socketId: k, nodeId: 'n', claimant: claimant(k), now: 1000 });
+    const held = await admit('held');
+    if (held.kind !== 'granted') throw new Error('expected a grant');
+    // Busy: the event loop's utilization is read over windows of 100 ms.
+    const busy = () => {
+      const until = performance.now() + 120;
+      while (performance.now() < until);
+    };
+    busy();
+    const before = store.commitStats();
+    await Promise.all([admit('a1'), admit('a2')]);
+    const waited = store.commitStats();
+    expect(waited.waits - before.waits).toBe(1);
+
+    busy();
+    const [ended] = await Promise.all([store.endSession(held.session.id, 'kicked', 1001), admit('a3')]);
+    expect(ended?.session.id).toBe(held.session.id);
+    expect(store.commitStats().waits - waited.waits).toBe(0);
+  } finally {
+    await store.close();
+  }
+});
+
 it('one transaction at a time commits alone, each', async () => {
   const store = await openStore();
   try {

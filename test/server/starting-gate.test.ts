@@ -11,8 +11,15 @@ import { createSeatServer } from '../../server/seat-server';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { admission, Api, connect, FAST, OPERATOR_TOKEN, sign, sleep, startServer, tempDir, until } from '../support/harness';
 
-/** A server on `file` whose first heartbeat (part of starting) waits for `release`, or fails with `fail`. */
-async function slowStart(file: string) {
+/**
+ * A license made on a server that then stopped, and that server restarted on the same file, its
+ * first heartbeat (part of starting) waiting for `release`, or failing with `fail`.
+ */
+async function slowRestart() {
+  const file = path.join(tempDir(), 'seats.db');
+  const before = await startServer({ databaseUrl: file });
+  const { license } = await before.api.setup({ seats: 2 });
+  await before.server.close();
   const store = SqliteSeatStore.open(file);
   const beat = store.heartbeat.bind(store);
   let release!: () => void;
@@ -35,16 +42,12 @@ async function slowStart(file: string) {
   // The port is open while starting waits.
   await until(() => server.io.httpServer.address() !== null);
   const url = `http://127.0.0.1:${(server.io.httpServer.address() as AddressInfo).port}`;
-  return { server, listening, url, release, fail };
+  return { license, server, listening, url, release, fail };
 }
 
 it('holds sockets and requests that arrive while the node starts, and answers them once it has', async () => {
-  const file = path.join(tempDir(), 'seats.db');
-  const first = await startServer({ databaseUrl: file });
-  const { license } = await first.api.setup({ seats: 2 });
-  await first.server.close();
-
-  const node = await slowStart(file);
+  const node = await slowRestart();
+  const { license } = node;
   try {
     const socket = connect(node.url, await sign(license, { sid: 'early' }));
     const outcome = admission(socket);
@@ -65,12 +68,8 @@ it('holds sockets and requests that arrive while the node starts, and answers th
 });
 
 it('refuses what it held with "unavailable" when starting fails, and closes the port', async () => {
-  const file = path.join(tempDir(), 'seats.db');
-  const first = await startServer({ databaseUrl: file });
-  const { license } = await first.api.setup({ seats: 2 });
-  await first.server.close();
-
-  const node = await slowStart(file);
+  const node = await slowRestart();
+  const { license } = node;
   const outcome = admission(connect(node.url, await sign(license, { sid: 'early' })));
   const request = new Api(node.url, OPERATOR_TOKEN).call('GET', `/licenses/${license.id}`);
   await sleep(200);

@@ -25,6 +25,13 @@ export function track(child: ChildProcess): void {
 
 // ---- processes ----
 
+/** SQLite's transactions committed, the commits they shared and the waits (seat-node.ts's `commits`). */
+export interface Commits {
+  transactions: number;
+  commits: number;
+  waits: number;
+}
+
 export interface Node {
   kind: 'ours' | 'floor';
   child: ChildProcess;

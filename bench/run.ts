@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type Postgres, postgresMissing, redisMissing, startPostgres, startRedis } from '../test/support/throwaway-services';
 import {
+  type Commits,
   KiB,
   type Lic,
   type Node,
@@ -55,8 +56,6 @@ export const SIZES = {
   smoke: { policySockets: 100, policyRounds: 1, rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
 } as const;
 export type Mode = keyof typeof SIZES;
-/** SQLite's commit counts (seat-node.ts's `commits`). */
-type Commits = { transactions: number; commits: number; waits: number };
 
 const { values: args } = parseArgs({
   options: {

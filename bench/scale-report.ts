@@ -22,6 +22,7 @@ export function scaleRows(section: { rows?: ScaleRow[] } | undefined): Row[] {
     const f = floorAt(r.planned);
     const at = label(r);
     out.push({ section: 'scale', metric: `server CPU ms per connect, ${at}`, ours: r.cpuPerConnectMs, floor: f?.cpuPerConnectMs ?? null, ratio: ratio(r.cpuPerConnectMs, f?.cpuPerConnectMs ?? null), target: '', met: null });
+    if (r.transactionsPerCommit != null) out.push({ section: 'scale', metric: `SQLite transactions per commit, ${at}`, ours: r.transactionsPerCommit, floor: null, ratio: null, target: '', met: null });
     out.push({ section: 'scale', metric: `heap KiB per socket, ${at}`, ours: r.heapPerSocketKiB, floor: f?.heapPerSocketKiB ?? null, ratio: ratio(r.heapPerSocketKiB, f?.heapPerSocketKiB ?? null), target: '', met: null });
     out.push({ section: 'scale', metric: `errors holding ${at}`, ours: r.errorCount, floor: f?.errorCount ?? null, ratio: null, target: '0', met: r.errorCount === 0 });
   }

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KiB, type Lic, type Node, type Worker, closeAll, kill9, log, openAll, startFloor, startOurs } from './kit';
+import { type Commits, KiB, type Lic, type Node, type Worker, closeAll, kill9, log, openAll, startFloor, startOurs } from './kit';
 import type { Memory } from './node-memory';
 import { round } from './stats';
 import { benchLicense } from './store-bench';
@@ -104,6 +104,8 @@ export interface ScaleRow {
   /** A `max` row held fewer than the limit allows (--smoke caps it). */
   capped: boolean;
   cpuPerConnectMs: number | null;
+  /** SQLite's transactions per commit during the ramp (ours; seat-node.ts's `commits`). */
+  transactionsPerCommit?: number | null;
   heapPerSocketKiB: number | null;
   rssPerSocketKiB: number | null;
   connectsPerSec: number | null;
@@ -136,9 +138,11 @@ async function measure(kind: 'ours' | 'floor', cfg: ScaleConfig, workers: Worker
     const sockets = cfg.sockets === 'max' ? Math.min(room, workerRoom, plan.maxCap) : cfg.sockets;
     const before = await node.call<Memory>('memory');
     const cpu0 = await node.call<number>('cpu');
+    const commits0 = kind === 'ours' ? await node.call<Commits | null>('commits') : null;
     log(`scale: ${kind}, ${sockets} sockets${licenses ? ` over ${licenses.length} license(s)` : ''} (fd limit ${limit}, ${fdsIdle} open idle)`);
     const o = await openAll(workers, { tag: 'scale', url: node.url, licenses, prefix: `scale-${index}`, count: sockets, concurrency: 64, timeoutMs: 60_000 });
     const cpuMs = ((await node.call<number>('cpu')) - cpu0) / 1000;
+    const commits1 = commits0 ? await node.call<Commits>('commits') : null;
     await sleep(1000);
     const serverSockets = await node.call<number>('sockets');
     const fdsHeld = openFds(pid);
@@ -157,6 +161,7 @@ async function measure(kind: 'ours' | 'floor', cfg: ScaleConfig, workers: Worker
       headroom: cfg.sockets === 'max' ? limit - fdsIdle - sockets : null,
       capped: cfg.sockets === 'max' && sockets < room,
       cpuPerConnectMs: round(cpuMs / Math.max(1, o.ok)),
+      ...(commits0 && commits1 ? { transactionsPerCommit: round((commits1.transactions - commits0.transactions) / Math.max(1, commits1.commits - commits0.commits), 1) } : {}),
       heapPerSocketKiB: per(before.heapUsed, after.heapUsed),
       rssPerSocketKiB: per(before.rss, after.rss),
       connectsPerSec: round(o.perSec),

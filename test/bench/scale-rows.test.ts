@@ -62,6 +62,14 @@ describe('scale rows', () => {
     expect(missing(report(list))).toEqual([]);
   });
 
+  it("report SQLite's transactions per commit where our row counted them", () => {
+    const counted = [row('floor', 1000), row('ours', 1000, { transactionsPerCommit: 31.5 })];
+    expect(rows(report(counted)).filter((x) => /per commit/.test(x.metric)).map((x) => [x.metric, x.ours, x.floor])).toEqual([
+      ['SQLite transactions per commit, 1,000 sockets, 1 license × 1,000 sessions', 31.5, null],
+    ]);
+    expect(rows(report(list)).some((x) => /per commit/.test(x.metric))).toBe(false);
+  });
+
   it('say what one process held up to its open-file limit, and the headroom left', () => {
     const held = rows(report(list)).find((x) => x.metric.startsWith('sockets held by one process'));
     expect(held).toMatchObject({ metric: 'sockets held by one process (open-file limit 20,000, 44 open idle, 256 left as headroom)', ours: 19_700, floor: 19_700, met: true });

@@ -9,7 +9,7 @@ import { decideSeat, needsGroups } from '../seats/decisions/seat-pool';
 import type { Claimant, License, QueueGrant, QueuePlace, Session } from '../seats/types';
 import type { HotQueries } from './queries';
 import { toLicense } from './rows';
-import { heldByGroup, insertConnection, insertEvent, loadSession, startSession } from './seat-moves';
+import { chunked, heldByGroup, insertConnection, insertEvent, loadSession, startSession } from './seat-moves';
 import type { Db, StoreContext } from './store-dialect';
 
 /**
@@ -240,17 +240,18 @@ export class QueueStore {
    * before `grantedBy`: the grant's connection row names them. Their session and license as now.
    */
   async grantedSockets(socketIds: readonly string[], grantedBy: number): Promise<QueueGrant[]> {
+    const { db, q } = this.s;
     const out: QueueGrant[] = [];
-    for (let i = 0; i < socketIds.length; i += 500) {
-      const rows = await this.s.db
+    for (const ids of chunked(socketIds)) {
+      const rows = await db
         .selectFrom('connections')
         .select(['socket_id', 'session_id', 'license_id', 'node_id'])
-        .where('socket_id', 'in', socketIds.slice(i, i + 500))
+        .where('socket_id', 'in', ids)
         .where('connected_at', '<=', grantedBy)
         .execute();
       for (const r of rows) {
-        const session = await loadSession(this.s.q, this.s.db, r.session_id);
-        const row = await this.s.db.selectFrom('licenses').selectAll().where('id', '=', r.license_id).executeTakeFirst();
+        const session = await loadSession(q, db, r.session_id);
+        const [row] = (await q.license(db, { id: r.license_id })).rows;
         if (!session || !row) continue;
         const license = toLicense(row);
         out.push({ socketId: r.socket_id, nodeId: r.node_id, license, session, seatsInUse: license.seatsInUse, resumed: false, overage: license.seatsInUse > license.seats });

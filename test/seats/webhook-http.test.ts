@@ -1,16 +1,22 @@
 // The webhooks' HTTP client (server/seats/webhook-http.ts) against real local receivers: one POST
 // per attempt over a kept-alive connection, any answer a status (a 3xx not followed), a receiver
 // that never answers a timeout, a refused connection its code, a stop abandons the attempt, and
-// private addresses refused before anything is sent, named or literal. Nothing is left pending.
+// private addresses refused before anything is sent, named or literal, and a kept-alive connection
+// the receiver dropped resent once on a new one. Nothing is left pending.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { guardedLookup, WebhookHttp } from '../../server/seats/webhook-http';
 
 const servers: Server[] = [];
+const tcpServers: Array<{ server: TcpServer; sockets: Set<Socket> }> = [];
 const clients: WebhookHttp[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
+  for (const t of tcpServers.splice(0)) {
+    for (const s of t.sockets) s.destroy();
+    t.server.close();
+  }
   for (const s of servers.splice(0)) {
     s.closeAllConnections();
     s.close();
@@ -33,6 +39,40 @@ async function receiver(answer: (body: string) => number | undefined): Promise<{
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   seen.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   return seen;
+}
+
+/**
+ * A receiver on raw TCP that answers 204 on a kept-alive connection, but closes the connection
+ * without an answer where `drop(connection, nth request on it)` says: what a receiver closing an
+ * idle connection just as a request arrives on it looks like to the sender.
+ */
+async function dropping(drop: (connection: number, nth: number) => boolean): Promise<{ url: string; seen: Array<[number, string]> }> {
+  const seen: Array<[number, string]> = [];
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createTcpServer((socket) => {
+    const connection = ++connections;
+    sockets.add(socket);
+    let nth = 0;
+    let buffered = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      buffered += chunk;
+      for (;;) {
+        const head = buffered.indexOf('\r\n\r\n');
+        if (head < 0) return;
+        const length = Number(/content-length: *(\d+)/i.exec(buffered.slice(0, head))?.[1] ?? 0);
+        if (buffered.length < head + 4 + length) return;
+        seen.push([connection, buffered.slice(head + 4, head + 4 + length)]);
+        buffered = buffered.slice(head + 4 + length);
+        if (drop(connection, ++nth)) return void socket.destroy();
+        socket.write('HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n');
+      }
+    });
+  });
+  tcpServers.push({ server, sockets });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, seen };
 }
 
 function client(allowPrivate: boolean): WebhookHttp {
@@ -100,5 +140,32 @@ describe('WebhookHttp', () => {
     expect(await ask('93.184.216.34', false)).toEqual({ err: null, address: '93.184.216.34', family: 4 });
     expect((await ask('10.0.0.1', true)).err?.message).toBe('refused: 10.0.0.1 resolves to a private address');
     expect((await ask('::1', false)).err?.message).toBe('refused: ::1 resolves to a private address');
+  });
+
+  it('sends a request again, once, on a new connection when the receiver dropped the kept-alive one it went out on', async () => {
+    const r = await dropping((connection, nth) => connection === 1 && nth === 2);
+    const c = client(true);
+    expect(await post(c, r.url, '{"n":1}')).toEqual({ responseStatus: 204 });
+    expect(await post(c, r.url, '{"n":2}')).toEqual({ responseStatus: 204 });
+    expect(r.seen).toEqual([
+      [1, '{"n":1}'],
+      [1, '{"n":2}'],
+      [2, '{"n":2}'],
+    ]);
+  });
+
+  it('does not send again when a new connection is dropped, nor a second time', async () => {
+    const fresh = await dropping(() => true);
+    const c = client(true);
+    expect(await post(c, fresh.url, '{"n":1}')).toEqual({ error: 'ECONNRESET' });
+    expect(fresh.seen).toEqual([[1, '{"n":1}']]);
+    const twice = await dropping((connection, nth) => connection > 1 || nth === 2);
+    expect(await post(c, twice.url, '{"n":1}')).toEqual({ responseStatus: 204 });
+    expect(await post(c, twice.url, '{"n":2}')).toEqual({ error: 'ECONNRESET' });
+    expect(twice.seen).toEqual([
+      [1, '{"n":1}'],
+      [1, '{"n":2}'],
+      [2, '{"n":2}'],
+    ]);
   });
 });

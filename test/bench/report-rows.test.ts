@@ -50,6 +50,19 @@ describe('optional bench rows', () => {
 });
 
 describe('rows of counts and samples', () => {
+  it('rows of a phase left out (--only) name the run\'s sizes, never "undefined"', () => {
+    const r = {
+      ...report({}),
+      sizes: {
+        ...{ workers: 3, policySockets: 100, policyRounds: 1, rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50 },
+        ...{ stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
+      },
+    };
+    const metrics = rows(r).map((row) => row.metric);
+    expect(metrics).toContain('connect→seat:granted p99 ms @ 100/s');
+    expect(metrics).toContain('sustainable connects/s (ramp to 300, 96 in flight)');
+    expect(metrics.filter((m) => m.includes('undefined'))).toEqual([]);
+  });
   it("SQLite's writes per admission are reported; the allocation row appears only with --alloc", () => {
     const store = { sqlite: { admissionsConcurrentPerSec: 9000, writes: { syscallsPerAdmission: 6.6, kibPerAdmission: 13.5 } } };
     const plain = rows(report({ store, ramp: { ours: { cpuPerConnectMs: 0.4 }, floor: { cpuPerConnectMs: 0.2 } } }));

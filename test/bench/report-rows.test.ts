@@ -63,6 +63,16 @@ describe('rows of counts and samples', () => {
     expect(metrics).toContain('sustainable connects/s (ramp to 300, 96 in flight)');
     expect(metrics.filter((m) => m.includes('undefined'))).toEqual([]);
   });
+  it("later ramps get rows of their own (medians), and their failed connects count as errors", () => {
+    const side = (cpu: number, later: Record<string, number>) => ({ cpuPerConnectMs: cpu, connectsPerSec: 1000, failed: 0, unexpectedDisconnects: 0, serverSockets: 300, later });
+    const r = rows(report({ ramp: { rounds: 4, inFlight: 96, ours: side(0.45, { cpuPerConnectMs: 0.39, connectsPerSec: 900, failed: 2 }), floor: side(0.3, { cpuPerConnectMs: 0.3, connectsPerSec: 1000, failed: 0 }) } }));
+    expect(r.find((row) => row.metric === 'server CPU ms per connect (ramp)')).toMatchObject({ ratio: 1.5, met: false });
+    expect(r.find((row) => row.metric === 'server CPU ms per connect (later ramps, median of 3)')).toMatchObject({ ours: 0.39, ratio: 1.3, met: true });
+    expect(r.find((row) => row.metric === 'sustainable connects/s (later ramps, median of 3)')).toMatchObject({ ours: 900, ratio: 0.9, met: true });
+    expect(r.find((row) => row.metric.startsWith('errors holding'))).toMatchObject({ ours: 2, floor: 0, met: false });
+    // One ramp (quick, smoke): no rows of later ramps.
+    expect(rows(report({ ramp: { inFlight: 96, ours: side(0.45, {}), floor: side(0.3, {}) } })).some((row) => row.metric.includes('later ramps'))).toBe(false);
+  });
   it("SQLite's writes per admission are reported; the allocation row appears only with --alloc", () => {
     const store = { sqlite: { admissionsConcurrentPerSec: 9000, writes: { syscallsPerAdmission: 6.6, kibPerAdmission: 13.5 } } };
     const plain = rows(report({ store, ramp: { ours: { cpuPerConnectMs: 0.4 }, floor: { cpuPerConnectMs: 0.2 } } }));

@@ -71,8 +71,10 @@ export class WebhookHttp {
       headersTimeout: 0,
       bodyTimeout: 0,
       // One connector for all (its options go to net.connect / tls.connect, and it keeps the TLS
-      // sessions to resume): every new connection's addresses are checked.
-      connect: buildConnector(allowPrivate ? {} : { lookup: guardedLookup }),
+      // sessions to resume): every new connection's addresses are checked. No connect timeout of
+      // its own (undici's is 10 s): the attempt's deadline covers the connect, whatever
+      // WEBHOOK_TIMEOUT_MS is.
+      connect: buildConnector({ timeout: 0, ...(allowPrivate ? {} : { lookup: guardedLookup }) }),
     };
   }
 

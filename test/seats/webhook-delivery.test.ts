@@ -122,6 +122,11 @@ describe('private addresses', () => {
     ['127.0.0.1', true], ['10.0.0.8', true], ['172.16.0.1', true], ['172.31.255.255', true], ['192.168.0.1', true],
     ['169.254.169.254', true], ['100.64.0.1', true], ['0.0.0.0', true], ['::1', true], ['::', true], ['fc00::1', true],
     ['fd12:3456::1', true], ['fe80::1', true], ['::ffff:127.0.0.1', true], ['not-an-ip', true],
+    // IPv6 forms of loopback and of IPv4 addresses inside: how URL writes [::ffff:127.0.0.1], the long
+    // and compatible forms, translated, NAT64, 6to4, Teredo; and multicast, broadcast, documentation.
+    ['::ffff:7f00:1', true], ['::ffff:a00:1', true], ['0:0:0:0:0:0:0:1', true], ['::127.0.0.1', true], ['::ffff:0:7f00:1', true],
+    ['64:ff9b::7f00:1', true], ['2002:7f00:1::1', true], ['2001::1', true], ['fe80::1%eth0', true],
+    ['224.0.0.1', true], ['255.255.255.255', true], ['192.0.2.1', true], ['2001:db8::1', true],
     ['8.8.8.8', false], ['172.32.0.1', false], ['93.184.216.34', false], ['2606:4700::1111', false], ['::ffff:8.8.8.8', false],
   ])('%s is private: %s', (address, expected) => {
     expect(isPrivateAddress(address)).toBe(expected);

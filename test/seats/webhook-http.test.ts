@@ -124,6 +124,8 @@ describe('WebhookHttp', () => {
     const guarded = client(false);
     expect(await post(guarded, `http://127.0.0.1:${port}/`)).toEqual({ error: 'refused: 127.0.0.1 resolves to a private address' });
     expect(await post(guarded, `http://[::1]:${port}/`)).toEqual({ error: 'refused: ::1 resolves to a private address' });
+    // URL writes it [::ffff:7f00:1]; net connects to 127.0.0.1 without a lookup.
+    expect(await post(guarded, `http://[::ffff:127.0.0.1]:${port}/`)).toEqual({ error: 'refused: ::ffff:7f00:1 resolves to a private address' });
     expect(await post(guarded, `http://localhost:${port}/`)).toEqual({ error: 'refused: localhost resolves to a private address' });
     expect(r.bodies).toEqual([]);
     expect(await post(client(true), `http://localhost:${port}/`)).toEqual({ responseStatus: 204 });

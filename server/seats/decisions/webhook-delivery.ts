@@ -4,6 +4,7 @@
 // (server/seats/webhook-worker.ts) reads, calls these, and writes.
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { SeatEventType, WebhookEventType } from '../../../shared';
 import type { AuditOutboxRow, SeatOutboxRow } from '../webhook-store';
 
@@ -184,18 +185,14 @@ export function advanceMark(
   return m;
 }
 
-/** Loopback, private, link-local, unique-local, unspecified and CGNAT addresses (v4, v6, v4-mapped). */
+/**
+ * Any address but a public unicast one: loopback, private, link-local, unique-local, unspecified,
+ * CGNAT, multicast, broadcast, reserved and documentation ranges, and the IPv6 forms that carry an
+ * IPv4 address (mapped, compatible, translated, NAT64, 6to4, Teredo), judged as ipaddr.js ranges
+ * them. Matching the text missed some of these: `URL` writes `[::ffff:127.0.0.1]` as
+ * `[::ffff:7f00:1]`, which connects to 127.0.0.1 without a lookup.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const v = isIP(address);
-  if (v === 4) {
-    const [a, b] = address.split('.').map(Number) as [number, number];
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
-  }
-  if (v === 6) {
-    const s = address.toLowerCase();
-    const mapped = s.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-    if (mapped) return isPrivateAddress(mapped[1]!);
-    return s === '::' || s === '::1' || /^f[cd]/.test(s) || /^fe[89ab]/.test(s);
-  }
-  return true;
+  if (isIP(address) === 0) return true;
+  return ipaddr.process(address).range() !== 'unicast';
 }

@@ -357,9 +357,10 @@ async function main(): Promise<BenchReport> {
         // What the last round set going (its releases, a collection) settles first.
         await sleep(1000);
         const { o, cpuPerConnectMs } = await rampOnce(node, k);
-        await closeAll(workers, 'ramp');
+        const unexpected = await closeAll(workers, 'ramp');
         if (node.kind === 'ours') await waitSeatsFree(ours.url, lic.ramp, 300_000);
-        rounds[node.kind].push({ cpuPerConnectMs: round(cpuPerConnectMs), connectsPerSec: round(o.perSec), ok: o.ok, failed: o.failed });
+        // A connect that failed or a socket dropped while held counts against the errors row.
+        rounds[node.kind].push({ cpuPerConnectMs: round(cpuPerConnectMs), connectsPerSec: round(o.perSec), ok: o.ok, failed: o.failed + unexpected });
       }
     }
     if (size.rampRounds > 1) {

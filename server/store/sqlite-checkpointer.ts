@@ -12,14 +12,17 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-const timer = setInterval(() => {
+const check = (asked) => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ asked, log: r.log, checkpointed: r.checkpointed });
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) });
   }
-}, workerData.intervalMs);
-parentPort.on('message', () => {
+};
+const timer = setInterval(() => check(0), workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (typeof m === 'number') return check(m);
   clearInterval(timer);
   db.close();
   parentPort.close();
@@ -29,6 +32,10 @@ parentPort.on('message', () => {
 export interface Checkpointer {
   /** Stops the worker (the last connection to close checkpoints what is left). */
   stop(): Promise<void>;
+  /** The WAL's frames at the worker's last checkpoint, or 0 when every one was copied by a checkpoint asked for (`now`). */
+  readonly walFrames: number;
+  /** A checkpoint at once, settled when it is done (or when the worker is gone). */
+  now(): Promise<void>;
 }
 
 /**
@@ -40,20 +47,48 @@ export function startCheckpointer(file: string, intervalMs: number, onFailure: (
   const worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, driver } });
   let stopping = false;
   let failed = false;
+  let walFrames = 0;
+  let asked = 0;
+  /** Checkpoints asked for, by their number, each settled by its answer. */
+  const waiting = new Map<number, () => void>();
+  const settleAll = () => {
+    for (const done of waiting.values()) done();
+    waiting.clear();
+  };
   const fail = (err: unknown) => {
+    settleAll();
     if (failed || stopping) return;
     failed = true;
     onFailure(err);
     void worker.terminate();
   };
-  worker.on('message', (m: { error?: string }) => fail(new Error(`WAL checkpoint failed: ${m.error}`)));
+  worker.on('message', (m: { error?: string; asked?: number; log?: number; checkpointed?: number }) => {
+    if (m.error !== undefined) return fail(new Error(`WAL checkpoint failed: ${m.error}`));
+    // Every frame copied by a checkpoint the store waited for: its next transaction starts the WAL over.
+    walFrames = m.asked && m.checkpointed === m.log ? 0 : (m.log ?? 0);
+    const done = m.asked ? waiting.get(m.asked) : undefined;
+    waiting.delete(m.asked ?? 0);
+    done?.();
+  });
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the WAL checkpoint worker exited (${code})`)));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.unref();
   return {
+    get walFrames() {
+      return walFrames;
+    },
+    now() {
+      if (failed || stopping) return Promise.resolve();
+      const n = ++asked;
+      return new Promise<void>((resolve) => {
+        waiting.set(n, resolve);
+        worker.postMessage(n);
+      });
+    },
     async stop() {
       stopping = true;
+      settleAll();
       worker.postMessage('stop');
       await exited;
     },

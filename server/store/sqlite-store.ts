@@ -25,6 +25,11 @@ const GROUP_MAX = 64;
 const UTILIZATION_WINDOW_MS = 100;
 /** How often the worker checkpoints the WAL. */
 const CHECKPOINT_INTERVAL_MS = 250;
+/**
+ * Past this many frames (about 64 MB, as `journal_size_limit`) commits pause for a checkpoint so
+ * the WAL starts over (see `drain`); at most this long, and not for a transaction that goes first.
+ */
+export const WAL_START_OVER = { frames: 16_384, maxWaitMs: 200 };
 
 /** The shared store with SQLite's dialect; it adds the opening of the file and its commit counts. */
 export class SqliteSeatStore extends KyselySeatStore {
@@ -40,7 +45,7 @@ export class SqliteSeatStore extends KyselySeatStore {
   }
 
   /** Transactions committed, the commits they shared, and how many of those waited for more (commit-pace.ts). */
-  commitStats(): { transactions: number; commits: number; waits: number } {
+  commitStats(): { transactions: number; commits: number; waits: number; walStartOvers: number } {
     return { ...this.sqlite.stats };
   }
 }
@@ -87,8 +92,8 @@ export class SqliteStoreDialect implements StoreDialect {
   private busy = { at: 0, since: performance.eventLoopUtilization(), value: 0 };
   /** Ends a commit's wait for more at once (an idle release due now arrived). */
   private wake: (() => void) | undefined;
-  /** Transactions committed, commits, and commits that waited for more (SqliteSeatStore.commitStats). */
-  readonly stats = { transactions: 0, commits: 0, waits: 0 };
+  /** Transactions committed, commits, commits that waited for more, and waits for the WAL to start over (SqliteSeatStore.commitStats). */
+  readonly stats = { transactions: 0, commits: 0, waits: 0, walStartOvers: 0 };
   // SQLite's write lock serialises the whole transaction: a plain read is enough.
   private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id));
 
@@ -128,6 +133,7 @@ export class SqliteStoreDialect implements StoreDialect {
   }
 
   private async drain(): Promise<void> {
+    await this.startWalOver();
     const before = this.pending.length;
     const now = performance.now();
     if (shouldWait(this.pace, before, this.pending[0]!.first, now, this.utilization(now))) {
@@ -145,6 +151,33 @@ export class SqliteStoreDialect implements StoreDialect {
     while (this.pending.length > 0) await this.commitGroup(this.pending.splice(0, GROUP_MAX));
     this.pace.lastDrain = performance.now();
     this.draining = undefined;
+  }
+
+  /**
+   * The WAL starts over from its beginning only when a transaction begins with every frame in it
+   * copied to the database, and commits that follow each other without a pause never leave that
+   * moment: the WAL then grows as long as they do (300 MB over 30,000 admissions in a loop), and
+   * every write past its end costs the kernel a block zeroed. Past WAL_START_OVER.frames the
+   * commits wait for a checkpoint of what is left (not for longer than maxWaitMs, nor when an end
+   * or an idle release goes first, which also cuts a wait short).
+   */
+  private async startWalOver(): Promise<void> {
+    const cp = this.checkpointer;
+    if (!cp || cp.walFrames < WAL_START_OVER.frames || this.pending[0]!.first) return;
+    this.stats.walStartOvers += 1;
+    await new Promise<void>((done) => {
+      let over = false;
+      const finish = () => {
+        if (over) return;
+        over = true;
+        clearTimeout(timer);
+        done();
+      };
+      const timer = setTimeout(finish, WAL_START_OVER.maxWaitMs);
+      this.wake = finish;
+      void cp.now().then(finish);
+    });
+    this.wake = undefined;
   }
 
   private async commitGroup(group: Pending[]): Promise<void> {

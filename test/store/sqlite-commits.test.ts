@@ -2,6 +2,8 @@
 // writes cost more than an admission's statements), one at a time none waits, nor do callers that
 // wait for their answers; and inside a transaction the hot paths' compiled queries run at once on
 // the connection it holds, not through Kysely's asynchronous executor.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
@@ -9,7 +11,7 @@ import { type Kysely, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { prepare } from '../../server/store/prepared';
 import { afterWait, BUSY, COMMIT_TARGET, FRUITLESS_WAITS, QUIET_MS, STREAM_GAP_MS, shouldWait } from '../../server/store/commit-pace';
-import { SqliteSeatStore, type SqliteStoreDialect } from '../../server/store/sqlite-store';
+import { SqliteSeatStore, type SqliteStoreDialect, WAL_START_OVER } from '../../server/store/sqlite-store';
 import type { Database } from '../../server/store/schema';
 import { tempDir } from '../support/harness';
 import { claimant, newLicense } from './store-dialects';
@@ -186,3 +188,46 @@ it('inside a transaction a compiled query answers at once, with what Kysely woul
     await store.close();
   }
 });
+
+it('commits that never pause still let the WAL start over: past its limit they wait for a checkpoint of what is left', async () => {
+  const dir = tempDir('seats-wal-');
+  const store = SqliteSeatStore.open(path.join(dir, 'seats.db'));
+  await store.migrate();
+  const limit = { ...WAL_START_OVER };
+  WAL_START_OVER.frames = 1000;
+  try {
+    const license = await newLicense(store, { seats: 100_000 });
+    let largest = 0;
+    const watch = setInterval(() => {
+      try {
+        largest = Math.max(largest, statSync(path.join(dir, 'seats.db-wal')).size);
+      } catch {
+        // Not there yet.
+      }
+    }, 5);
+    let next = 0;
+    const total = 20_000;
+    // 64 callers, each admitting as soon as its last answer came, so the commits follow each other;
+    // random ids, as real clients send, so each grant writes pages all over the indexes.
+    const outcomes = await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        const kinds: string[] = [];
+        while (next < total) {
+          const i = next++;
+          const o = await store.admit({ licenseId: license.id, socketId: randomBytes(15).toString('base64url'), nodeId: 'n', claimant: claimant(`${randomUUID()}-${i}`), now: 1000 });
+          kinds.push(o.kind);
+        }
+        return kinds;
+      }),
+    );
+    clearInterval(watch);
+    expect(outcomes.flat().filter((k) => k !== 'granted')).toEqual([]);
+    expect(store.commitStats().walStartOvers).toBeGreaterThan(0);
+    // Without the waits the WAL grows by about 10 KB a grant (200 MB here); with them it starts
+    // over within a checkpoint interval of passing the limit.
+    expect(largest).toBeLessThan(100 * 2 ** 20);
+  } finally {
+    Object.assign(WAL_START_OVER, limit);
+    await store.close();
+  }
+}, 60_000);

@@ -2,7 +2,9 @@
 // and syncs it: run by the connection that commits (SQLite's default), it stalls every commit
 // that trips it, 10-45 ms here, in the thread that serves the sockets. Instead the serving
 // connection never checkpoints, and a worker thread with a connection of its own runs a PASSIVE
-// checkpoint (it waits for nobody and nobody waits for it) every few hundred milliseconds.
+// checkpoint (it waits for nobody) every few hundred milliseconds. It reports the WAL's size after
+// each, and runs one at once when asked (`now`): the store waits for that one, off the event loop,
+// when the WAL has grown past its limit (sqlite-store.ts, `startWalOver`).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 

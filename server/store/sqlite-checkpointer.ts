@@ -78,7 +78,8 @@ export function startCheckpointer(file: string, intervalMs: number, onFailure: (
   worker.unref();
   return {
     get walFrames() {
-      return walFrames;
+      // Without the worker the connection checkpoints itself again, and its WAL starts over as SQLite's does.
+      return failed ? 0 : walFrames;
     },
     now() {
       if (failed || stopping) return Promise.resolve();

@@ -90,6 +90,8 @@ export class SqliteStoreDialect implements StoreDialect {
   private pace: Pace = { ...STILL };
   /** The event loop's utilization over the last window of at least UTILIZATION_WINDOW_MS. */
   private busy = { at: 0, since: performance.eventLoopUtilization(), value: 0 };
+  /** No wait for the WAL to start over before this (performance.now()). */
+  private walWaitAfter = 0;
   /** Ends a commit's wait for more at once (an idle release due now arrived). */
   private wake: (() => void) | undefined;
   /** Transactions committed, commits, commits that waited for more, and waits for the WAL to start over (SqliteSeatStore.commitStats). */
@@ -163,7 +165,7 @@ export class SqliteStoreDialect implements StoreDialect {
    */
   private async startWalOver(): Promise<void> {
     const cp = this.checkpointer;
-    if (!cp || cp.walFrames < WAL_START_OVER.frames || this.pending[0]!.first) return;
+    if (!cp || cp.walFrames < WAL_START_OVER.frames || this.pending[0]!.first || performance.now() < this.walWaitAfter) return;
     this.stats.walStartOvers += 1;
     await new Promise<void>((done) => {
       let over = false;
@@ -178,6 +180,9 @@ export class SqliteStoreDialect implements StoreDialect {
       void cp.now().then(finish);
     });
     this.wake = undefined;
+    // Should the WAL not start over (a checkpoint that could not copy everything), commits wait
+    // again one checkpoint interval later at the earliest, not before each commit.
+    this.walWaitAfter = performance.now() + CHECKPOINT_INTERVAL_MS;
   }
 
   private async commitGroup(group: Pending[]): Promise<void> {

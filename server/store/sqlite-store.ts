@@ -27,7 +27,8 @@ const UTILIZATION_WINDOW_MS = 100;
 const CHECKPOINT_INTERVAL_MS = 250;
 /**
  * Past this many frames (about 64 MB, as `journal_size_limit`) commits pause for a checkpoint so
- * the WAL starts over (see `drain`); at most this long, and not for a transaction that goes first.
+ * the WAL starts over (`startWalOver`); at most this long, and not for a transaction that goes
+ * first. Mutable for the tests, which lower the limit.
  */
 export const WAL_START_OVER = { frames: 16_384, maxWaitMs: 200 };
 

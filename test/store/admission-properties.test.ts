@@ -15,14 +15,13 @@ import { isDeepStrictEqual } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import fc from 'fast-check';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, it } from 'vitest';
 import type { SeatStore } from '../../server/seats/seat-store';
 import { type EndedSession, POLICY_DEFAULTS } from '../../server/seats/types';
 import { PostgresSeatStore } from '../../server/store/postgres-store';
 import type { Database } from '../../server/store/schema';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
-import { describeWith, type Postgres, postgresMissing, startPostgres } from '../support/services';
+import { describeWith, type Postgres, postgresMissing, startPostgres, testPool } from '../support/services';
 import { apply, type LicensePatchM, type MLicense, type Model, type Observed, type Step } from './seat-model';
 
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
@@ -47,12 +46,7 @@ function postgres(name: string, oneTrip: boolean, runs: number): Dialect {
       const url = await cluster.createDatabase('props');
       const stores = [PostgresSeatStore.open(url, 4, { oneTrip }), PostgresSeatStore.open(url, 4, { oneTrip })];
       await stores[0]!.migrate();
-      const pool = new pg.Pool({ connectionString: url, max: 2 });
-      // pool.end() resolves before its sockets close, so the cluster's shutdown may still reach
-      // one: listen, as the store does, or the 'error' would be an uncaught exception.
-      pool.on('error', () => {});
-      pool.on('connect', (client) => client.on('error', () => {}));
-      const reader = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      const reader = new Kysely<Database>({ dialect: new PostgresDialect({ pool: testPool(url) }) });
       return {
         stores,
         reader,

@@ -2,10 +2,9 @@
 // seat count, its seats as they are, from its creation, so its history has a limit line at once.
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { migrations } from '../../migrations';
-import { describeWith, type Postgres, postgresMissing, startPostgres } from '../support/services';
+import { describeWith, type Postgres, postgresMissing, startPostgres, testPool } from '../support/services';
 
 const BEFORE = '2026-11-26T12-00-00_policies';
 const MINE = '2026-11-26T13-00-00_seat-counts';
@@ -46,12 +45,7 @@ describeWith([postgresMissing()])('seat counts migration: postgres', { timeout: 
   afterAll(async () => cluster?.destroy());
   it('gives every existing license its seats from its creation', async () => {
     cluster = await startPostgres();
-    const pool = new pg.Pool({ connectionString: await cluster.createDatabase('backfill'), max: 2 });
-    // pool.end() resolves before its sockets close, so the cluster's shutdown may still reach
-    // one: listen, as the store does, or the 'error' would be an uncaught exception.
-    pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: testPool(await cluster.createDatabase('backfill')) }) });
     try {
       await backfill(db);
     } finally {

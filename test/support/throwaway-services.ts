@@ -226,6 +226,18 @@ export async function startPostgres(hooks: SpawnHooks & { durableCommits?: boole
   };
 }
 
+/**
+ * A pg pool for a test's own reads. pool.end() resolves before its sockets close, so a cluster's
+ * shutdown may still reach one: it listens, as the store's pool does, or the 'error' would be an
+ * uncaught exception.
+ */
+export function testPool(connectionString: string, max = 2): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
 export interface Redis {
   readonly port: number;
   readonly url: string;

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Call, rpc } from './ipc';
 import type { OpenArgs, OpenResult } from './load-worker';
-import { dist } from './stats';
+import type { SqliteSeatStore } from '../server/store/sqlite-store';
+import { dist, round } from './stats';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const ADMIN_TOKEN = `bench-${randomBytes(12).toString('hex')}`;
@@ -25,11 +26,12 @@ export function track(child: ChildProcess): void {
 
 // ---- processes ----
 
-/** SQLite's transactions committed, the commits they shared and the waits (seat-node.ts's `commits`). */
-export interface Commits {
-  transactions: number;
-  commits: number;
-  waits: number;
+/** SQLite's commit counts (seat-node.ts's `commits`, the store's `commitStats`). */
+export type Commits = ReturnType<SqliteSeatStore['commitStats']>;
+
+/** Transactions per commit between two readings of the counts. */
+export function transactionsPerCommit(before: Commits, after: Commits): number | null {
+  return round((after.transactions - before.transactions) / Math.max(1, after.commits - before.commits), 1);
 }
 
 export interface Node {

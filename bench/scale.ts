@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Commits, KiB, type Lic, type Node, type Worker, closeAll, kill9, log, openAll, startFloor, startOurs } from './kit';
+import { type Commits, KiB, type Lic, type Node, type Worker, closeAll, kill9, log, openAll, startFloor, startOurs, transactionsPerCommit } from './kit';
 import type { Memory } from './node-memory';
 import { round } from './stats';
 import { benchLicense } from './store-bench';
@@ -161,7 +161,7 @@ async function measure(kind: 'ours' | 'floor', cfg: ScaleConfig, workers: Worker
       headroom: cfg.sockets === 'max' ? limit - fdsIdle - sockets : null,
       capped: cfg.sockets === 'max' && sockets < room,
       cpuPerConnectMs: round(cpuMs / Math.max(1, o.ok)),
-      ...(commits0 && commits1 ? { transactionsPerCommit: round((commits1.transactions - commits0.transactions) / Math.max(1, commits1.commits - commits0.commits), 1) } : {}),
+      ...(commits0 && commits1 ? { transactionsPerCommit: transactionsPerCommit(commits0, commits1) } : {}),
       heapPerSocketKiB: per(before.heapUsed, after.heapUsed),
       rssPerSocketKiB: per(before.rss, after.rss),
       connectsPerSec: round(o.perSec),

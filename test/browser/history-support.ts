@@ -11,7 +11,7 @@ import { type License, POLICY_DEFAULTS } from '../../server/seats/types';
 import { SqliteSeatStore } from '../../server/store/sqlite-store';
 import { startServer, tempDir } from '../support/harness';
 import { claimant } from '../store/store-dialects';
-import { launchBrowser, withPages } from './browser';
+import { STEP_TIMEOUT_MS, launchBrowser, withPages } from './browser';
 
 export const H = 3_600_000;
 export const DAY = 24 * H;
@@ -67,6 +67,7 @@ export function useZonedBrowser() {
   });
   return async (opts: { timezoneId: string; colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } }): Promise<Page> => {
     const context = await browser!.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, timezoneId: opts.timezoneId, colorScheme: opts.colorScheme ?? 'light' });
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (err) => errors.push(err.message));

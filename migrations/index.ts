@@ -17,6 +17,7 @@ import * as oneTripSeats from './2026-11-26T20-00-00_one-trip-seats';
 import * as partialIndexes from './2026-11-26T21-00-00_partial-indexes';
 import * as idleSessionsIndex from './2026-11-26T22-00-00_idle-sessions-index';
 import * as auditLicenseIndex from './2026-11-27T00-00-00_audit-license-index';
+import * as webhookConcurrency from './2026-11-27T06-00-00_webhook-concurrency';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T21-00-00_partial-indexes': partialIndexes,
   '2026-11-26T22-00-00_idle-sessions-index': idleSessionsIndex,
   '2026-11-27T00-00-00_audit-license-index': auditLicenseIndex,
+  '2026-11-27T06-00-00_webhook-concurrency': webhookConcurrency,
 };

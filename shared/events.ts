@@ -409,6 +409,8 @@ export interface WebhookView {
   /** Null: the operator's, which gets every tenant's events. */
   tenantId: string | null;
   createdAt: string;
+  /** How many of its events may be in flight at once, of different sessions (1: one at a time, in the order they happened). */
+  concurrency: number;
 }
 
 /** One event's delivery to one webhook (`GET /webhooks/:id/deliveries`). */

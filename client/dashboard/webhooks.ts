@@ -1,5 +1,5 @@
 // The Webhooks panel (docs/contract.md "Webhooks"): the admin's webhooks, a form to add one (URL,
-// events, optionally one license), its signing secret shown once, delete after asking, and each
+// events, optionally one license, how many deliveries at once), its signing secret shown once, delete after asking, and each
 // webhook's delivery log (status, attempts, the receiver's last answer). The operator's webhooks
 // get every tenant's events; a tenant's only its own.
 import { WebhookEventType, type LicenseView, type WebhookDeliveryView, type WebhookView } from '../../shared';
@@ -9,6 +9,8 @@ import { zoned } from './operator';
 import { ApiError, api, refusal } from './rest';
 
 const EVENTS = Object.values(WebhookEventType);
+/** The choices of deliveries in flight at once (the server takes 1 to 32). */
+const CONCURRENCY = [1, 2, 4, 8, 16, 32];
 let licenses: LicenseView[] = [];
 let list: WebhookView[] = [];
 let shownDeliveries: string | null = null;
@@ -51,7 +53,7 @@ function panelFrame(operator: boolean): HTMLElement {
         'table',
         { id: 'webhooks', class: 'table' },
         h('caption', { class: 'visually-hidden' }, 'Webhooks, oldest first'),
-        h('thead', {}, h('tr', {}, ['URL', 'Events', 'License', 'Created'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Webhook actions')))),
+        h('thead', {}, h('tr', {}, ['URL', 'Events', 'License', 'At once', 'Created'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Webhook actions')))),
         h('tbody'),
       ),
     ),
@@ -94,6 +96,17 @@ function createForm(): HTMLElement {
       h('span', { id: 'webhook-events-error', class: 'error field-error' }),
     ),
     h('div', { class: 'field' }, h('label', { for: 'webhook-license' }, 'License'), h('select', { id: 'webhook-license' }, h('option', { value: '' }, 'All licenses'))),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'webhook-concurrency' }, 'Deliveries at once'),
+      h(
+        'select',
+        { id: 'webhook-concurrency', 'aria-describedby': 'webhook-concurrency-hint' },
+        CONCURRENCY.map((n) => h('option', { value: String(n) }, n === 1 ? 'One at a time, in order' : `Up to ${n}`)),
+      ),
+      h('span', { id: 'webhook-concurrency-hint', class: 'muted hint' }, 'More than one: events of different sessions go out together (each session’s still in order), for a receiver far away or slow to answer.'),
+    ),
     h('div', { class: 'row' }, h('button', { type: 'submit', id: 'webhook-create' }, 'Add webhook'), h('span', { id: 'webhook-form-status', class: 'muted', role: 'status' })),
     h('p', { id: 'webhook-form-error', class: 'error', role: 'alert' }),
   );
@@ -126,6 +139,7 @@ function render(): void {
         h('td', { class: 'detail', 'data-label': 'URL' }, w.url),
         h('td', { 'data-label': 'Events' }, w.events.join(', ')),
         h('td', { 'data-label': 'License' }, licenseLabel(w.licenseId)),
+        h('td', { 'data-label': 'At once', class: 'concurrency' }, w.concurrency === 1 ? '1, in order' : `up to ${w.concurrency}`),
         h('td', { 'data-label': 'Created' }, zoned(w.createdAt)),
         h(
           'td',
@@ -143,6 +157,7 @@ async function create(): Promise<void> {
   const url = ($('#webhook-url') as HTMLInputElement).value.trim();
   const events = [...document.querySelectorAll<HTMLInputElement>('input[name="webhook-event"]:checked')].map((i) => i.value);
   const licenseId = ($('#webhook-license') as HTMLSelectElement).value;
+  const concurrency = Number(($('#webhook-concurrency') as HTMLSelectElement).value);
   for (const id of ['webhook-url-error', 'webhook-events-error', 'webhook-form-error', 'webhook-form-status']) setText($(`#${id}`), '');
   $('#webhook-url').removeAttribute('aria-invalid');
   let bad = false;
@@ -157,9 +172,9 @@ async function create(): Promise<void> {
   }
   if (bad) return document.querySelector<HTMLElement>('#webhook-form [aria-invalid="true"], #webhook-form input[name="webhook-event"]')?.focus();
   try {
-    const made = await api<WebhookView & { secret: string }>('POST', '/webhooks', { url, events, ...(licenseId ? { licenseId } : {}) });
+    const made = await api<WebhookView & { secret: string }>('POST', '/webhooks', { url, events, ...(licenseId ? { licenseId } : {}), ...(concurrency > 1 ? { concurrency } : {}) });
     ($('#webhook-url') as HTMLInputElement).value = '';
-    list.push({ id: made.id, url: made.url, events: made.events, licenseId: made.licenseId, tenantId: made.tenantId, createdAt: made.createdAt });
+    list.push({ id: made.id, url: made.url, events: made.events, licenseId: made.licenseId, tenantId: made.tenantId, createdAt: made.createdAt, concurrency: made.concurrency });
     render();
     await showOnce('Webhook added', `Signing secret of the webhook to ${made.url}`, made.secret, 'The receiver checks each delivery’s Seat-Signature with it.');
     setText($('#webhook-form-status'), `Added the webhook to ${made.url}.`);

@@ -5,6 +5,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import type { WebhookDeliveryView, WebhookEventType, WebhookView } from '../../shared';
 import type { Actor } from '../seats/actor';
+import { WEBHOOK_MAX_CONCURRENCY } from '../seats/decisions/webhook-batch';
 import type { Delivery, Webhook } from '../seats/webhook-store';
 import type { SeatWebhooks } from '../seats/webhooks';
 import type { BodyRule } from './body';
@@ -19,6 +20,8 @@ export const CreateWebhookBody = z.strictObject({
   // Unknown types are refused by name (422) in SeatWebhooks.create.
   events: z.array(z.string().max(100)).min(1).max(50),
   licenseId: z.string().min(1).max(200).optional(),
+  // Events in flight at once, of different sessions; 1 (the default) is one at a time, in order.
+  concurrency: z.number().int().min(1).max(WEBHOOK_MAX_CONCURRENCY).optional(),
 });
 
 export const DeliveriesQuery = z.object({
@@ -29,7 +32,7 @@ export const DeliveriesQuery = z.object({
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function webhookView(w: Webhook): WebhookView {
-  return { id: w.id, url: w.url, events: w.events, licenseId: w.licenseId, tenantId: w.tenantId, createdAt: iso(w.createdAt)! };
+  return { id: w.id, url: w.url, events: w.events, licenseId: w.licenseId, tenantId: w.tenantId, createdAt: iso(w.createdAt)!, concurrency: w.concurrency };
 }
 
 export function deliveryView(d: Delivery): WebhookDeliveryView {
@@ -104,14 +107,14 @@ export const WEBHOOK_OPENAPI_PATHS = {
       summary: "Create a webhook: POSTs of the events named, signed with Seat-Signature (t=…,v1= HMAC-SHA256 of \"t.body\" with the secret, returned here only). A tenant's hears its own tenant; the operator's every tenant",
       requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(CreateWebhookBody, { io: 'input' }) } } },
       responses: {
-        '201': { description: '{ id, url, events, licenseId, tenantId, createdAt, secret }' },
+        '201': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency, secret }' },
         '403': errorReply("licenseId is another tenant's license"),
-        '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) a loopback, private or link-local address; unknown event types (named); no events'),
+        '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) a loopback, private or link-local address; unknown event types (named); no events; concurrency not 1 to 32'),
         ...replies,
         '404': errorReply('no such license'),
       },
     },
-    get: { summary: 'The webhooks the actor may see, without their secrets', responses: { '200': { description: '{ webhooks: [{ id, url, events, licenseId, tenantId, createdAt }] }' }, ...replies } },
+    get: { summary: 'The webhooks the actor may see, without their secrets', responses: { '200': { description: '{ webhooks: [{ id, url, events, licenseId, tenantId, createdAt, concurrency }] }' }, ...replies } },
   },
   '/webhooks/{id}': {
     parameters: idParam,

@@ -1,5 +1,7 @@
 // Sends one webhook's events (docs/contract.md "Webhooks") for the node holding it
-// (webhook-worker.ts): one event per POST, one at a time, in outbox order. The outbox is read a
+// (webhook-worker.ts): one event per POST, in outbox order, one at a time or (the webhook's
+// `concurrency`) a window of events of different sessions at once, whose outcomes are recorded in
+// outbox order, so a session's events still arrive in the order they happened. The outbox is read a
 // batch of rows at a time, the batch's delivery log rows in one read, and the events delivered at
 // their first attempt are logged together with the cursor's move in one transaction (at the end
 // of the batch, before any wait, and at least every FLUSH_MS): one read and one write per batch
@@ -17,7 +19,7 @@ import {
   signatureHeader,
   type WebhookEvent,
 } from './decisions/webhook-delivery';
-import { mergeOutbox } from './decisions/webhook-batch';
+import { mergeOutbox, windowSize } from './decisions/webhook-batch';
 import type { WebhookHttp } from './webhook-http';
 import type { DeliveredEvent, Delivery, OutboxSource, Webhook, WebhookStore } from './webhook-store';
 
@@ -38,6 +40,13 @@ export interface SenderDeps {
   claimedUntil: () => number;
   /** How far the outboxes may be read. */
   marks: () => Readonly<Record<OutboxSource, number>>;
+}
+
+/** One event of a batch: what the delivery log says of it, and the key its order is kept by. */
+interface Item {
+  event: WebhookEvent;
+  logged: Delivery | undefined;
+  key: string;
 }
 
 const delivered = (r: AttemptResult): r is { responseStatus: number } => 'responseStatus' in r && r.responseStatus >= 200 && r.responseStatus < 300;
@@ -102,7 +111,7 @@ export class WebhookSender {
       return { kind: 'idle' };
     }
     // The batch's events, in order, up to a row whose tenant is not known yet.
-    const rows: Array<{ source: OutboxSource; id: number; events: WebhookEvent[] }> = [];
+    const rows: Array<{ source: OutboxSource; id: number; events: WebhookEvent[]; key: string }> = [];
     let end: Step = { kind: 'progress' };
     for (const r of mergeOutbox(seat, audit, BATCH)) {
       const fit = r.source === 'seat' ? rowFor(r.row, w.tenantId, now()) : 'deliver';
@@ -111,36 +120,92 @@ export class WebhookSender {
         break;
       }
       const events = fit === 'skip' ? [] : r.source === 'seat' ? eventsOfSeatRow(r.row, w.events) : [eventOfAuditRow(r.row)];
-      rows.push({ source: r.source, id: r.row.id, events });
+      // A session's events keep their order; events of no session keep theirs within the license.
+      const key = r.source === 'seat' && r.row.sessionId !== null ? `session:${r.row.sessionId}` : `license:${r.row.licenseId}`;
+      rows.push({ source: r.source, id: r.row.id, events, key });
     }
     const logged = new Map((await store.deliveriesOf(w.id, rows.flatMap((r) => r.events.map((e) => e.id)))).map((d) => [d.eventId, d]));
-    for (const row of rows) {
-      for (const event of row.events) {
-        const step = await this.deliver(event, logged.get(event.id));
-        if (step) return step;
+    const items: Item[] = rows.flatMap((row) => row.events.map((event) => ({ event, logged: logged.get(event.id), key: row.key })));
+    // A row's cursor moves once every event before its end is handled (`done`).
+    let done = 0;
+    let moved = 0;
+    let itemsBefore = 0;
+    const advance = async () => {
+      for (; moved < rows.length; moved++) {
+        const row = rows[moved]!;
+        if (itemsBefore + row.events.length > done) return;
+        itemsBefore += row.events.length;
+        this.pos[row.source] = row.id;
+        if (row.events.length > 0) this.cursors[row.source] = row.id;
+        if (this.unlogged.length > 0 && now() - this.unloggedSince >= FLUSH_MS) await this.flush();
       }
-      this.pos[row.source] = row.id;
-      if (row.events.length > 0) this.cursors[row.source] = row.id;
-      if (this.unlogged.length > 0 && now() - this.unloggedSince >= FLUSH_MS) await this.flush();
+    };
+    await advance();
+    while (done < items.length) {
+      const next = items.slice(done, done + w.concurrency);
+      const { handled, stop } = await this.deliverWindow(next.slice(0, windowSize(next.map((i) => i.key), w.concurrency)));
+      done += handled;
+      await advance();
+      if (stop) return stop;
     }
     await this.flush();
     return end;
   }
 
-  /** The event's delivery, attempted when due; a step to stop at when it is not finished. */
-  private async deliver(event: WebhookEvent, logged: Delivery | undefined): Promise<Step | undefined> {
-    const { store, now } = this.deps;
-    if (logged && logged.status !== 'pending') return undefined;
-    if (logged && logged.nextAttemptAt > now()) return { kind: 'wait', until: logged.nextAttemptAt };
-    // An attempt must end before the claim could lapse, or two nodes might deliver at once.
-    if (now() + this.deps.options.timeoutMs >= this.deps.claimedUntil()) return { kind: 'idle' };
-    // A retry sends the bytes logged at its first attempt.
-    const payload = logged?.payload ?? JSON.stringify(event);
-    const startedAt = now();
-    const result = await this.attempt(payload);
-    // Stopped mid-attempt: nothing is recorded, the next owner sends it again.
-    if (this.abort.signal.aborted) return { kind: 'idle' };
-    const at = now();
+  /**
+   * Sends a window of events (of different sessions) at once, and records what came of each in
+   * order. `handled` counts the events before the first that must be waited for (its retry, or a
+   * claim too short for an attempt); the events after it that went out are recorded too (delivered
+   * ones are then skipped, as logged, when the webhook comes back to them).
+   */
+  private async deliverWindow(window: Item[]): Promise<{ handled: number; stop?: Step }> {
+    const { now } = this.deps;
+    const sends: Array<{ item: Item; payload: string; startedAt: number; result?: AttemptResult; at?: number } | undefined> = [];
+    let stop: Step | undefined;
+    for (const item of window) {
+      const { logged } = item;
+      if (logged && logged.status !== 'pending') {
+        sends.push(undefined);
+        continue;
+      }
+      if (logged && logged.nextAttemptAt > now()) {
+        stop = { kind: 'wait', until: logged.nextAttemptAt };
+        break;
+      }
+      // An attempt must end before the claim could lapse, or two nodes might deliver at once.
+      if (now() + this.deps.options.timeoutMs >= this.deps.claimedUntil()) {
+        stop = { kind: 'idle' };
+        break;
+      }
+      // A retry sends the bytes logged at its first attempt.
+      sends.push({ item, payload: logged?.payload ?? JSON.stringify(item.event), startedAt: now() });
+    }
+    await Promise.all(
+      sends.map(async (s) => {
+        if (!s) return;
+        s.result = await this.attempt(s.payload);
+        s.at = now();
+      }),
+    );
+    // Stopped mid-attempt: nothing is recorded, the next owner sends them again.
+    if (this.abort.signal.aborted) return { handled: 0, stop: { kind: 'idle' } };
+    let handled = sends.length;
+    for (let i = 0; i < sends.length; i++) {
+      const s = sends[i];
+      if (!s) continue;
+      const wait = await this.record(s.item, s.payload, s.startedAt, s.result!, s.at!);
+      if (wait && handled === sends.length) {
+        handled = i;
+        stop = wait;
+      }
+    }
+    return { handled, stop };
+  }
+
+  /** What came of an attempt: a first one delivered is logged with its batch; anything else at once. */
+  private async record(item: Item, payload: string, startedAt: number, result: AttemptResult, at: number): Promise<Step | undefined> {
+    const { store } = this.deps;
+    const { event, logged } = item;
     if (!logged && delivered(result)) {
       if (this.unlogged.length === 0) this.unloggedSince = at;
       this.unlogged.push({ eventId: event.id, eventType: event.type, payload, createdAt: startedAt, lastAttemptAt: at, responseStatus: result.responseStatus });

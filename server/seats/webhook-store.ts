@@ -12,6 +12,8 @@ export interface Webhook {
   events: WebhookEventType[];
   secret: string;
   createdAt: number;
+  /** How many of its events may be in flight at once, of different sessions (1: one at a time, in order). */
+  concurrency: number;
   /** The last seat_events id handled (delivered or given up on). */
   seatCursor: number;
   /** The last audit_log id handled. */

@@ -26,6 +26,8 @@ export interface NewWebhook {
   url: string;
   events: string[];
   licenseId?: string;
+  /** Events in flight at once, of different sessions; 1 (one at a time, in order) unless given. */
+  concurrency?: number;
 }
 
 const refuse = (field: string, message: string) => new SeatError(ErrorCode.OutOfRange, `${field}: ${message}`, { details: { field } });
@@ -97,8 +99,9 @@ export class SeatWebhooks {
       events: [...new Set(input.events as WebhookEventType[])],
       secret: `whsec_${randomBytes(32).toString('base64url')}`,
       createdAt: this.deps.now(),
+      concurrency: input.concurrency ?? 1,
     });
-    await this.deps.admin.audit(actor, license, 'webhook.create', { webhookId: webhook.id, url: webhook.url, events: webhook.events }, webhook.tenantId);
+    await this.deps.admin.audit(actor, license, 'webhook.create', { webhookId: webhook.id, url: webhook.url, events: webhook.events, concurrency: webhook.concurrency }, webhook.tenantId);
     return webhook;
   }
 

@@ -166,6 +166,8 @@ export interface WebhooksTable {
   /** The node delivering it, until `claimed_until`. */
   claimed_by: string | null;
   claimed_until: number | null;
+  /** Events in flight at once, of different sessions (1: one at a time). */
+  concurrency: Generated<number>;
 }
 
 /** The delivery log: one row per event and webhook (migration 2026-11-26T15). */

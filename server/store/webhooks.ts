@@ -19,6 +19,7 @@ function toWebhook(r: Selectable<WebhooksTable>): Webhook {
     events: JSON.parse(r.events) as WebhookEventType[],
     secret: r.secret,
     createdAt: Number(r.created_at),
+    concurrency: Number(r.concurrency),
     seatCursor: Number(r.seat_cursor),
     auditCursor: Number(r.audit_cursor),
   };
@@ -61,6 +62,7 @@ export class Webhooks implements WebhookStore {
         events: JSON.stringify(w.events),
         secret: w.secret,
         created_at: w.createdAt,
+        concurrency: w.concurrency,
         seat_cursor: max.seat,
         audit_cursor: max.audit,
         claimed_by: null,

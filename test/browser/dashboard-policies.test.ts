@@ -200,6 +200,7 @@ describeBrowser('dashboard policies', () => {
     await page.uncheck('input[name="webhook-event"][value="seat.queued"]');
     await page.check('input[name="webhook-event"][value="session.started"]');
     await page.selectOption('#webhook-license', license.id);
+    await page.selectOption('#webhook-concurrency', '8');
     await page.click('#webhook-create');
     await page.locator('#secret-value').waitFor();
     const secret = await page.locator('#secret-value').inputValue();
@@ -207,8 +208,9 @@ describeBrowser('dashboard policies', () => {
     await screenshot(page, 'dashboard-webhook-secret');
     await page.keyboard.press('Escape');
     const [hook] = (await admin.ok('GET', '/webhooks')).webhooks;
-    expect(hook).toMatchObject({ url: hookUrl, events: ['session.started'], licenseId: license.id });
+    expect(hook).toMatchObject({ url: hookUrl, events: ['session.started'], licenseId: license.id, concurrency: 8 });
     expect(await page.locator(`#webhooks tr[data-webhook="${hook.id}"] td`).nth(2).textContent()).toBe('Hooked');
+    expect(await page.locator(`#webhooks tr[data-webhook="${hook.id}"] td.concurrency`).textContent()).toBe('up to 8');
 
     await granted(url, await sign(license, { sid: 'w1' }));
     await expect.poll(() => hits.length, { timeout: 5000 }).toBeGreaterThan(0);

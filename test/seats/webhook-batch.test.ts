@@ -2,7 +2,7 @@
 // license changes merged by time, a seat row first at the same time, and never past the end of a
 // list that came back full (its next rows, not read yet, may come first).
 import { describe, expect, it } from 'vitest';
-import { mergeOutbox } from '../../server/seats/decisions/webhook-batch';
+import { mergeOutbox, windowSize } from '../../server/seats/decisions/webhook-batch';
 
 const rows = (...ats: number[]) => ats.map((at, i) => ({ id: i + 1, at }));
 const order = (seat: ReturnType<typeof rows>, audit: ReturnType<typeof rows>, limit: number) =>
@@ -30,5 +30,19 @@ describe('mergeOutbox', () => {
         expect(mergeOutbox(seat, audit, limit).length).toBeGreaterThan(0);
       }
     }
+  });
+});
+
+describe('windowSize', () => {
+  it.each([
+    { name: 'one at a time', keys: ['a', 'b', 'c'], concurrency: 1, want: 1 },
+    { name: 'up to the concurrency', keys: ['a', 'b', 'c', 'd', 'e'], concurrency: 4, want: 4 },
+    { name: 'fewer events than the concurrency', keys: ['a', 'b'], concurrency: 8, want: 2 },
+    { name: 'stops before a second event of a session', keys: ['a', 'b', 'a', 'c'], concurrency: 4, want: 2 },
+    { name: 'one event when the next is the same session', keys: ['a', 'a', 'b'], concurrency: 4, want: 1 },
+    { name: 'nothing to send', keys: [], concurrency: 4, want: 0 },
+    { name: 'at least one with a concurrency below 1', keys: ['a', 'b'], concurrency: 0, want: 1 },
+  ])('$name', ({ keys, concurrency, want }) => {
+    expect(windowSize(keys, concurrency)).toBe(want);
   });
 });

@@ -204,6 +204,10 @@ describe('webhooks', () => {
       [{ ...ok, url: 'http://user:pw@example.com/' }, 422, 'out_of_range', /credentials/],
       [{ ...ok, events: ['session.started', 'seat.exploded', 'nope'] }, 422, 'out_of_range', /seat\.exploded.*nope/],
       [{ ...ok, events: [] }, 422, 'out_of_range'],
+      [{ ...ok, concurrency: 0 }, 422, 'out_of_range', /concurrency/],
+      [{ ...ok, concurrency: 33 }, 422, 'out_of_range', /concurrency/],
+      [{ ...ok, concurrency: 2.5 }, 400, 'bad_request', /concurrency/],
+      [{ ...ok, concurrency: '4' }, 400, 'bad_request'],
       [{ ...ok, licenseId: 'lic_nobody' }, 404, 'not_found'],
       [{ ...ok, events: 'session.started' }, 400, 'bad_request'],
       [{ ...ok, url: 42 }, 400, 'bad_request'],
@@ -243,7 +247,7 @@ describe('webhooks', () => {
     const store = SqliteSeatStore.open(path.join(tempDir(), 'seats.db'));
     await store.migrate();
     const receiver = await startReceiver();
-    await store.webhooks.createWebhook({ id: 'wh_inside', tenantId: null, licenseId: null, url: receiver.url, events: ['session.started'], secret: 's', createdAt: Date.now() });
+    await store.webhooks.createWebhook({ id: 'wh_inside', tenantId: null, licenseId: null, url: receiver.url, events: ['session.started'], secret: 's', createdAt: Date.now(), concurrency: 1 });
     const { url, api } = await startServer({ store, env: { WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_CLAIM_MS: '1000', WEBHOOK_RETRY_BASE_MS: '100' } });
     const { license } = await api.setup();
     await granted(url, await sign(license, { sid: 'a' }));

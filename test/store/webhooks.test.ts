@@ -13,7 +13,7 @@ import { describeWith, postgresMissing, startPostgres } from '../support/service
 import { admit, claimant, forEachStore, grant, newLicense } from './store-dialects';
 
 function hook(tenantId: string | null, fields: Partial<Webhook> = {}): Omit<Webhook, 'seatCursor' | 'auditCursor'> {
-  return { id: `wh_${randomUUID()}`, tenantId, licenseId: null, url: 'http://127.0.0.1:9/h', events: ['session.started'], secret: 's', createdAt: 1, ...fields };
+  return { id: `wh_${randomUUID()}`, tenantId, licenseId: null, url: 'http://127.0.0.1:9/h', events: ['session.started'], secret: 's', createdAt: 1, concurrency: 1, ...fields };
 }
 
 const ALL = ['granted', 'resumed', 'idle', 'released', 'denied'];

@@ -29,3 +29,19 @@ export function mergeOutbox<S extends { at: number }, A extends { at: number }>(
     }
   }
 }
+
+/** The most events of one webhook in flight at once (`concurrency`, 1 to this). */
+export const WEBHOOK_MAX_CONCURRENCY = 32;
+
+/**
+ * How many of `keys` (the ordering keys of a webhook's next events, in order: a session's id, or
+ * the license's for events of no session) go out together: at most `concurrency`, and none whose
+ * key is already among them, so two events of one session are never in flight at once and a
+ * session's events arrive in the order they happened. At least one while there is one.
+ */
+export function windowSize(keys: readonly string[], concurrency: number): number {
+  const seen = new Set<string>();
+  let n = 0;
+  while (n < keys.length && n < Math.max(1, concurrency) && !seen.has(keys[n]!)) seen.add(keys[n++]!);
+  return n;
+}

@@ -1,0 +1,137 @@
+// A webhook's `concurrency` (server/seats/webhook-sender.ts) through a real server and a real
+// local receiver that takes its time: up to that many events of different sessions are in flight
+// at once, never two of one session (each session's arrive in order), each event once, the
+// delivery log and the cursor in outbox order; an event that fails holds back its own session's
+// later events, not the other sessions' sent with it, and those are not sent again. The default
+// stays one at a time.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { type Api, sleep, startServer, tempDir, until } from '../support/harness';
+import { startReceiver, type Hit } from '../support/webhook-receiver';
+import { SqliteSeatStore } from '../../server/store/sqlite-store';
+import { claimant } from '../store/store-dialects';
+
+const FAST_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE: 'on', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000' };
+
+/** A receiver that holds each request `delayMs` and notes, in one sequence, when each arrived and was answered. */
+async function slowReceiver(delayMs: number, fail: (hit: Omit<Hit, 'status'>) => boolean = () => false) {
+  const log: Array<{ what: 'in' | 'out'; id: string; session: string; type: string }> = [];
+  let inFlight = 0;
+  let most = 0;
+  const receiver = await startReceiver(async (hit) => {
+    const note = { id: hit.body.id, session: String(hit.body.data.sessionId), type: hit.body.type };
+    log.push({ what: 'in', ...note });
+    most = Math.max(most, ++inFlight);
+    await sleep(delayMs);
+    inFlight--;
+    const status = fail(hit) ? 500 : 204;
+    log.push({ what: 'out', ...note });
+    return status;
+  });
+  return { receiver, log, most: () => most };
+}
+
+/** `n` sessions granted straight in the store (all waiting for the worker at once), then each ended through the API, in order. */
+async function startAndEnd(store: SqliteSeatStore, admin: Api, licenseId: string, n: number): Promise<string[]> {
+  const sessions: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const out = await store.admit({ licenseId, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(randomUUID()), now: Date.now() });
+    sessions.push((out as { session: { id: string } }).session.id);
+  }
+  for (const id of sessions) await admin.ok('DELETE', `/sessions/${id}`);
+  return sessions;
+}
+
+async function setup() {
+  const store = SqliteSeatStore.open(path.join(tempDir(), 'seats.db'));
+  await store.migrate();
+  const { api } = await startServer({ store, env: FAST_WEBHOOKS });
+  const { license, admin } = await api.setup({ seats: 1000 });
+  return { store, license, admin };
+}
+
+it('sends up to `concurrency` events of different sessions at once, never two of one session, each once, logged in outbox order', { timeout: 60_000 }, async () => {
+  const { store, license, admin } = await setup();
+  const { receiver, log, most } = await slowReceiver(40);
+  const made = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: license.id, concurrency: 4 });
+  expect(made.concurrency).toBe(4);
+  expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([expect.objectContaining({ id: made.id, concurrency: 4 })]);
+  const audit = await admin.ok('GET', '/audit');
+  expect(audit.audit.find((e: any) => e.action === 'webhook.create').detail).toMatchObject({ concurrency: 4 });
+
+  const sessions = await startAndEnd(store, admin, license.id, 24);
+  // And some whose start and end are next to each other in the outbox.
+  for (let i = 0; i < 4; i++) sessions.push(...(await startAndEnd(store, admin, license.id, 1)));
+  const lastRow = (await store.webhooks.outboxMax()).seat;
+  await until(() => receiver.accepted().length >= 56, 20_000);
+  await until(async () => (await store.webhooks.getWebhook(made.id))!.seatCursor === lastRow, 5000);
+  await sleep(200);
+
+  // Several at once, never more than asked.
+  expect(most()).toBeGreaterThan(1);
+  expect(most()).toBeLessThanOrEqual(4);
+  // Each event once.
+  expect(receiver.hits).toHaveLength(56);
+  expect(new Set(receiver.hits.map((h) => h.body.id)).size).toBe(56);
+  // A session's end went out only once its start was answered.
+  for (const s of sessions) {
+    const startAnswered = log.findIndex((e) => e.what === 'out' && e.session === s && e.type === 'session.started');
+    const endSent = log.findIndex((e) => e.what === 'in' && e.session === s && e.type === 'session.ended');
+    expect(startAnswered).toBeGreaterThanOrEqual(0);
+    expect(endSent).toBeGreaterThan(startAnswered);
+  }
+  // The log in outbox order (newest first), whatever order the answers came in.
+  const { deliveries } = await admin.ok('GET', `/webhooks/${made.id}/deliveries?limit=500`);
+  const [many, pairs] = [sessions.slice(0, 24), sessions.slice(24)];
+  const outboxOrder = [...many.map((s) => `started ${s}`), ...many.map((s) => `ended ${s}`), ...pairs.flatMap((s) => [`started ${s}`, `ended ${s}`])];
+  const byId = new Map(receiver.hits.map((h) => [h.body.id, `${h.body.type.split('.')[1]} ${h.body.data.sessionId}`]));
+  expect([...deliveries].reverse().map((d: { eventId: string }) => byId.get(d.eventId))).toEqual(outboxOrder);
+  expect(deliveries.every((d: { status: string; attempts: number }) => d.status === 'delivered' && d.attempts === 1)).toBe(true);
+});
+
+it('holds back only the failing session: the others sent with it are delivered once, and its end waits for its retry', { timeout: 60_000 }, async () => {
+  const { store, license, admin } = await setup();
+  let failed = false;
+  // The second session's start fails once.
+  let second = '';
+  const { receiver, log } = await slowReceiver(20, (hit) => {
+    if (failed || hit.body.type !== 'session.started' || hit.body.data.sessionId !== second) return false;
+    return (failed = true);
+  });
+  const made = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: license.id, concurrency: 4 });
+  const sessions: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const o = await store.admit({ licenseId: license.id, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(`f${i}`), now: Date.now() });
+    sessions.push((o as { session: { id: string } }).session.id);
+  }
+  second = sessions[1]!;
+  for (const id of sessions) await admin.ok('DELETE', `/sessions/${id}`);
+  await until(() => receiver.accepted().length >= 8, 20_000);
+  await sleep(300);
+
+  // Eight events, one of them sent twice.
+  expect(receiver.hits).toHaveLength(9);
+  expect(new Set(receiver.accepted().map((h) => h.body.id)).size).toBe(8);
+  const ins = log.filter((e) => e.what === 'in');
+  const tries = ins.flatMap((e, i) => (e.session === second && e.type === 'session.started' ? [i] : []));
+  expect(tries).toHaveLength(2);
+  // The third and fourth sessions' starts went out with the failing one, before its retry.
+  for (const s of [sessions[2]!, sessions[3]!]) expect(ins.findIndex((e) => e.session === s && e.type === 'session.started')).toBeLessThan(tries[1]!);
+  // Its end went out after the retry was answered.
+  const retryAnswered = log.findLastIndex((e) => e.what === 'out' && e.session === second && e.type === 'session.started');
+  expect(log.findIndex((e) => e.what === 'in' && e.session === second && e.type === 'session.ended')).toBeGreaterThan(retryAnswered);
+  const { deliveries } = await admin.ok('GET', `/webhooks/${made.id}/deliveries?limit=500`);
+  expect(deliveries).toHaveLength(8);
+  expect(deliveries.filter((d: { attempts: number }) => d.attempts === 2)).toEqual([expect.objectContaining({ status: 'delivered', responseStatus: 204 })]);
+});
+
+it('sends one at a time unless asked', { timeout: 60_000 }, async () => {
+  const { store, license, admin } = await setup();
+  const { receiver, most } = await slowReceiver(10);
+  const made = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: license.id });
+  expect(made.concurrency).toBe(1);
+  await startAndEnd(store, admin, license.id, 10);
+  await until(() => receiver.accepted().length >= 20, 20_000);
+  expect(most()).toBe(1);
+});

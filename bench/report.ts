@@ -130,6 +130,18 @@ export function rows(r: BenchReport): Row[] {
       met: vsPlain === null ? null : vsPlain <= 1.1,
     });
   }
+  // A receiver 20 ms away: one at a time is bounded by its answer time; `concurrency` is not.
+  const slow = pol?.slowReceiver;
+  for (const c of [1, 8]) {
+    add({
+      section: 'policies',
+      metric: `webhook deliveries/s to a receiver answering after ${slow?.receiverMs ?? 20} ms, ${c === 1 ? 'one at a time' : `concurrency ${c}`} (${slow?.events ?? r.sizes.slowHookEvents} events)`,
+      ours: num(slow?.[`concurrency${c}`]?.perSec),
+      floor: null,
+      target: '',
+      met: null,
+    });
+  }
   // Issue 14: 10,000 seats falling due in one second, each released within 500 ms of its deadline.
   const bp99 = num(rp?.ours?.burstReleaseLatenessMs?.p99);
   add({ section: 'idle', metric: `idle release lateness p99 ms (burst of ${n} after the ramp)`, ours: bp99, floor: null, target: '≤ 500', met: bp99 === null ? null : bp99 <= 500 });

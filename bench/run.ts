@@ -52,9 +52,9 @@ import { clusterStorm, restartStorm } from './storms';
 // a few thousand a second here against SQLite's tens of thousands). Storms: issue 14's targets
 // are for 10,000 clients.
 export const SIZES = {
-  full: { policySockets: 3000, policyRounds: 5, rampSockets: 10_000, rampRounds: 4, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 10_000, clusterStormSockets: 10_000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500 },
-  quick: { policySockets: 1500, policyRounds: 3, rampSockets: 2000, rampRounds: 1, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, clusterStormSockets: 3000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100 },
-  smoke: { policySockets: 100, policyRounds: 1, rampSockets: 300, rampRounds: 1, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
+  full: { policySockets: 3000, policyRounds: 5, rampSockets: 10_000, rampRounds: 4, rampInFlight: 64, rate: 100, rateSec: 10, kicks: 500, idleSockets: 1000, stormSockets: 10_000, clusterStormSockets: 10_000, storeOps: 10_000, pgStoreOps: 2000, crossNodeKicks: 500, slowHookEvents: 400 },
+  quick: { policySockets: 1500, policyRounds: 3, rampSockets: 2000, rampRounds: 1, rampInFlight: 64, rate: 100, rateSec: 3, kicks: 100, idleSockets: 300, stormSockets: 1000, clusterStormSockets: 3000, storeOps: 5000, pgStoreOps: 500, crossNodeKicks: 100, slowHookEvents: 160 },
+  smoke: { policySockets: 100, policyRounds: 1, rampSockets: 300, rampRounds: 1, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50, stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20, slowHookEvents: 24 },
 } as const;
 export type Mode = keyof typeof SIZES;
 
@@ -157,19 +157,27 @@ async function crossNodeKick(workers: Worker[], databaseUrl: string, redisUrl: s
 
 // ---- phases ----
 
-/** A receiver for the policies phase's webhook: answers 204 at once. */
-async function webhookReceiver(): Promise<{ url: string; hits: () => number; close: () => void }> {
+/** A receiver for the policies phase's webhooks: answers 204, at once or after `delayMs`. */
+async function webhookReceiver(delayMs = 0): Promise<{ url: string; hits: () => number; span: () => { first: number; last: number }; close: () => void }> {
   let hits = 0;
+  let first = 0;
+  let last = 0;
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      hits++;
-      res.writeHead(204).end();
+      const answer = () => {
+        hits++;
+        last = performance.now();
+        if (hits === 1) first = last;
+        res.writeHead(204).end();
+      };
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/`, hits: () => hits, close: () => server.close() };
+  return { url: `http://127.0.0.1:${port}/`, hits: () => hits, span: () => ({ first, last }), close: () => server.close() };
 }
 
 /** The median of a non-empty list. */
@@ -251,8 +259,43 @@ async function policiesPhase(ours: Node, workers: Worker[], tenantId: string): P
       };
     }
     out.webhookDeliveries = receiver.hits();
+    out.slowReceiver = await slowReceiverDeliveries(ours, workers, tenantId);
   } finally {
     receiver.close();
+  }
+  return out;
+}
+
+/** The receiver's answer time in `slowReceiverDeliveries`: a receiver some way off, or slow to store. */
+const SLOW_RECEIVER_MS = 20;
+
+/**
+ * Webhook deliveries per second to a receiver that answers after SLOW_RECEIVER_MS, one at a time
+ * and with `concurrency` 8: the events of `slowHookEvents` connects, from the receiver's first
+ * answer to its last (the worker finds the first events up to WEBHOOK_POLL_MS after they happen).
+ */
+async function slowReceiverDeliveries(ours: Node, workers: Worker[], tenantId: string): Promise<Record<string, unknown>> {
+  const n = size.slowHookEvents;
+  const out: Record<string, unknown> = { events: n, receiverMs: SLOW_RECEIVER_MS };
+  for (const concurrency of [1, 8]) {
+    const receiver = await webhookReceiver(SLOW_RECEIVER_MS);
+    try {
+      const lic = await license(ours.url, tenantId, { seats: 1_000_000, idleTimeoutSec: 1 });
+      await rest(ours.url, 'POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: lic.id, concurrency });
+      log(`ours: ${n} webhook deliveries to a receiver answering after ${SLOW_RECEIVER_MS} ms, concurrency ${concurrency}`);
+      const started = performance.now();
+      const opened = await openAll(workers, { tag: `hook-${concurrency}`, url: ours.url, license: lic, prefix: `hook-${concurrency}`, count: n, concurrency: 16 });
+      const deadline = Date.now() + 120_000;
+      while (receiver.hits() < opened.ok && Date.now() < deadline) await sleep(10);
+      const seconds = (performance.now() - started) / 1000;
+      const { first, last } = receiver.span();
+      const perSec = last > first ? (receiver.hits() - 1) / ((last - first) / 1000) : null;
+      out[`concurrency${concurrency}`] = { delivered: receiver.hits(), connects: opened.ok, seconds: round(seconds), perSec: perSec === null ? null : round(perSec) };
+      await closeAll(workers, `hook-${concurrency}`);
+      await waitSeatsFree(ours.url, lic, 60_000);
+    } finally {
+      receiver.close();
+    }
   }
   return out;
 }

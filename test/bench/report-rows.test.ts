@@ -55,13 +55,21 @@ describe('rows of counts and samples', () => {
       ...report({}),
       sizes: {
         ...{ workers: 3, policySockets: 100, policyRounds: 1, rampSockets: 300, rampInFlight: 32, rate: 100, rateSec: 2, kicks: 30, idleSockets: 50 },
-        ...{ stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20 },
+        ...{ stormSockets: 100, clusterStormSockets: 150, storeOps: 1000, pgStoreOps: 100, crossNodeKicks: 20, slowHookEvents: 24 },
       },
     };
     const metrics = rows(r).map((row) => row.metric);
     expect(metrics).toContain('connect→seat:granted p99 ms @ 100/s');
     expect(metrics).toContain('sustainable connects/s (ramp to 300, 96 in flight)');
+    expect(metrics).toContain('webhook deliveries/s to a receiver answering after 20 ms, concurrency 8 (24 events)');
     expect(metrics.filter((m) => m.includes('undefined'))).toEqual([]);
+  });
+  it('webhook deliveries to a slow receiver, one at a time and with concurrency 8, get a row each', () => {
+    const r = rows(report({ policies: { slowReceiver: { events: 160, receiverMs: 20, concurrency1: { perSec: 47.9 }, concurrency8: { perSec: 369 } } } }));
+    expect(r.filter((row) => row.metric.startsWith('webhook deliveries/s')).map((row) => [row.metric, row.ours])).toEqual([
+      ['webhook deliveries/s to a receiver answering after 20 ms, one at a time (160 events)', 47.9],
+      ['webhook deliveries/s to a receiver answering after 20 ms, concurrency 8 (160 events)', 369],
+    ]);
   });
   it("later ramps get rows of their own (medians), and their failed connects count as errors", () => {
     const side = (cpu: number, later: Record<string, number>) => ({ cpuPerConnectMs: cpu, connectsPerSec: 1000, failed: 0, unexpectedDisconnects: 0, serverSockets: 300, later });

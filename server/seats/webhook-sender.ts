@@ -19,7 +19,7 @@ import {
   signatureHeader,
   type WebhookEvent,
 } from './decisions/webhook-delivery';
-import { mergeOutbox, windowSize } from './decisions/webhook-batch';
+import { mergeOutbox, WEBHOOK_MAX_CONCURRENCY, windowSize } from './decisions/webhook-batch';
 import type { WebhookHttp } from './webhook-http';
 import type { DeliveredEvent, Delivery, OutboxSource, Webhook, WebhookStore } from './webhook-store';
 
@@ -141,9 +141,10 @@ export class WebhookSender {
       }
     };
     await advance();
+    const width = Math.min(Math.max(1, w.concurrency), WEBHOOK_MAX_CONCURRENCY);
     while (done < items.length) {
-      const next = items.slice(done, done + w.concurrency);
-      const { handled, stop } = await this.deliverWindow(next.slice(0, windowSize(next.map((i) => i.key), w.concurrency)));
+      const next = items.slice(done, done + width);
+      const { handled, stop } = await this.deliverWindow(next.slice(0, windowSize(next.map((i) => i.key), width)));
       done += handled;
       await advance();
       if (stop) return stop;

@@ -80,6 +80,16 @@ forEachStore('webhook store', (nodes) => {
     expect(await store.webhooks.seatOutbox({ tenantId: 'another', licenseId: null }, ALL, w.seatCursor, upTo, 10)).toEqual([]);
   });
 
+  it('keeps a webhook\'s concurrency, 1 unless given', async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    const lic = await newLicense(store);
+    const eight = await store.webhooks.createWebhook(hook(lic.tenantId, { concurrency: 8 }));
+    const one = await store.webhooks.createWebhook(hook(lic.tenantId));
+    expect((await store.webhooks.getWebhook(eight.id))?.concurrency).toBe(8);
+    expect((await store.webhooks.getWebhook(one.id))?.concurrency).toBe(1);
+    expect((await store.webhooks.listWebhooks(lic.tenantId)).map((w) => w.concurrency).sort()).toEqual([1, 8]);
+  });
+
   it('keeps one delivery row per event and webhook, and records attempts only while pending', async () => {
     const [store] = (await nodes(1)) as [SeatStore];
     const w = await store.webhooks.createWebhook(hook(null));

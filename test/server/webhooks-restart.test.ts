@@ -11,22 +11,25 @@ import { eventId } from '../../server/seats/decisions/webhook-delivery';
 import { closeSocket, granted, sign, startProcess, tempDir, until } from '../support/harness';
 import { signatureValid, startReceiver } from '../support/webhook-receiver';
 
+/** One node on a SQLite file, its sessions idle a second after a restart and end a second later; webhooks in a test's seconds. */
+const nodeEnv = (file: string) => ({
+  DATABASE_URL: file,
+  NODE_ID: 'node-x',
+  SWEEP_INTERVAL_MS: '200',
+  HEARTBEAT_INTERVAL_MS: '200',
+  NODE_TIMEOUT_MS: '1500',
+  IDLE_TIMEOUT_MIN_SEC: '1',
+  WEBHOOK_ALLOW_PRIVATE: 'on',
+  WEBHOOK_RETRY_BASE_MS: '150',
+  WEBHOOK_RETRY_MAX_MS: '300',
+  WEBHOOK_POLL_MS: '50',
+  WEBHOOK_TIMEOUT_MS: '1000',
+  WEBHOOK_CLAIM_MS: '2000',
+});
+
 it('loses and invents no event through a kill -9 during retries, and keeps the retry count', { timeout: 90_000 }, async () => {
   const file = path.join(tempDir(), 'seats.db');
-  const env = {
-    DATABASE_URL: file,
-    NODE_ID: 'node-x',
-    SWEEP_INTERVAL_MS: '200',
-    HEARTBEAT_INTERVAL_MS: '200',
-    NODE_TIMEOUT_MS: '1500',
-    IDLE_TIMEOUT_MIN_SEC: '1',
-    WEBHOOK_ALLOW_PRIVATE: 'on',
-    WEBHOOK_RETRY_BASE_MS: '150',
-    WEBHOOK_RETRY_MAX_MS: '300',
-    WEBHOOK_POLL_MS: '50',
-    WEBHOOK_TIMEOUT_MS: '1000',
-    WEBHOOK_CLAIM_MS: '2000',
-  };
+  const env = nodeEnv(file);
   let accept = false;
   const receiver = await startReceiver(() => (accept ? 200 : 500));
   const first = await startProcess(env);
@@ -83,18 +86,7 @@ it('loses and invents no event through a kill -9 during retries, and keeps the r
 
 it('loses and invents no event through a kill -9 while a webhook with concurrency 4 has events in flight', { timeout: 90_000 }, async () => {
   const file = path.join(tempDir(), 'seats.db');
-  const env = {
-    DATABASE_URL: file,
-    NODE_ID: 'node-y',
-    SWEEP_INTERVAL_MS: '200',
-    HEARTBEAT_INTERVAL_MS: '200',
-    NODE_TIMEOUT_MS: '1500',
-    IDLE_TIMEOUT_MIN_SEC: '1',
-    WEBHOOK_ALLOW_PRIVATE: 'on',
-    WEBHOOK_POLL_MS: '50',
-    WEBHOOK_TIMEOUT_MS: '1000',
-    WEBHOOK_CLAIM_MS: '2000',
-  };
+  const env = nodeEnv(file);
   // Slow enough that the kill finds events in flight and delivered ones not yet logged.
   const receiver = await startReceiver(async () => {
     await new Promise((r) => setTimeout(r, 30));

@@ -103,7 +103,7 @@ function createForm(): HTMLElement {
       h(
         'select',
         { id: 'webhook-concurrency', 'aria-describedby': 'webhook-concurrency-hint' },
-        CONCURRENCY.map((n) => h('option', { value: String(n) }, n === 1 ? 'One at a time, in order' : `Up to ${n}`)),
+        CONCURRENCY.map((n) => h('option', { value: String(n) }, atOnce(n))),
       ),
       h('span', { id: 'webhook-concurrency-hint', class: 'muted hint' }, 'More than one: events of different sessions go out together (each session’s still in order), for a receiver far away or slow to answer.'),
     ),
@@ -139,7 +139,7 @@ function render(): void {
         h('td', { class: 'detail', 'data-label': 'URL' }, w.url),
         h('td', { 'data-label': 'Events' }, w.events.join(', ')),
         h('td', { 'data-label': 'License' }, licenseLabel(w.licenseId)),
-        h('td', { 'data-label': 'At once', class: 'concurrency' }, w.concurrency === 1 ? '1, in order' : `up to ${w.concurrency}`),
+        h('td', { 'data-label': 'At once', class: 'concurrency' }, concurrencySelect(w)),
         h('td', { 'data-label': 'Created' }, zoned(w.createdAt)),
         h(
           'td',
@@ -151,6 +151,34 @@ function render(): void {
       ),
     ),
   );
+}
+
+const atOnce = (n: number) => (n === 1 ? 'One at a time, in order' : `Up to ${n}`);
+
+/** The webhook's deliveries at once, changed in place (its log and cursor stay). */
+function concurrencySelect(w: WebhookView): HTMLElement {
+  const choices = CONCURRENCY.includes(w.concurrency) ? CONCURRENCY : [...CONCURRENCY, w.concurrency].sort((a, b) => a - b);
+  return h(
+    'select',
+    {
+      class: 'concurrency',
+      'aria-label': `Deliveries at once to ${w.url}`,
+      onchange: (e: Event) => void setConcurrency(w, e.target as HTMLSelectElement),
+    },
+    choices.map((n) => h('option', { value: String(n), selected: n === w.concurrency }, atOnce(n))),
+  );
+}
+
+async function setConcurrency(w: WebhookView, select: HTMLSelectElement): Promise<void> {
+  const concurrency = Number(select.value);
+  try {
+    const changed = await api<WebhookView>('PATCH', `/webhooks/${encodeURIComponent(w.id)}`, { concurrency });
+    w.concurrency = changed.concurrency;
+    setText($('#webhooks-status'), `Deliveries to ${w.url}: ${concurrency === 1 ? 'one at a time, in order' : `up to ${concurrency} at once`}.`);
+  } catch (err) {
+    select.value = String(w.concurrency);
+    setText($('#webhooks-status'), refusal(err, 'Changing the deliveries at once'));
+  }
 }
 
 async function create(): Promise<void> {

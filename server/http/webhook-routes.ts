@@ -11,9 +11,9 @@ import type { SeatWebhooks } from '../seats/webhooks';
 import type { BodyRule } from './body';
 
 type Handler = (req: { actor: Actor; params: Record<string, unknown>; body: unknown; query: unknown }, res: Response) => Promise<void>;
-type Endpoints = Partial<Record<'get' | 'post' | 'delete', [BodyRule, Handler]>>;
+type Endpoints = Partial<Record<'get' | 'post' | 'patch' | 'delete', [BodyRule, Handler]>>;
 
-export type WebhookParts = Pick<SeatWebhooks, 'create' | 'list' | 'remove' | 'deliveries'>;
+export type WebhookParts = Pick<SeatWebhooks, 'create' | 'list' | 'remove' | 'deliveries' | 'setConcurrency'>;
 
 export const CreateWebhookBody = z.strictObject({
   url: z.string().min(1).max(2048),
@@ -22,6 +22,11 @@ export const CreateWebhookBody = z.strictObject({
   licenseId: z.string().min(1).max(200).optional(),
   // Events in flight at once, of different sessions; 1 (the default) is one at a time, in order.
   concurrency: z.number().int().min(1).max(WEBHOOK_MAX_CONCURRENCY).optional(),
+});
+
+/** What may change on a webhook: how many of its events may be in flight at once. */
+export const PatchWebhookBody = z.strictObject({
+  concurrency: z.number().int().min(1).max(WEBHOOK_MAX_CONCURRENCY),
 });
 
 export const DeliveriesQuery = z.object({
@@ -69,6 +74,13 @@ export function webhookEndpoints(webhooks: WebhookParts, parse: <S extends z.Zod
       ],
     },
     '/webhooks/:id': {
+      patch: [
+        'required',
+        async (req, res) => {
+          const { concurrency } = parse(PatchWebhookBody, req.body);
+          res.json(webhookView(await webhooks.setConcurrency(req.actor, id(req), concurrency)));
+        },
+      ],
       delete: [
         'none',
         async (req, res) => {
@@ -118,6 +130,11 @@ export const WEBHOOK_OPENAPI_PATHS = {
   },
   '/webhooks/{id}': {
     parameters: idParam,
+    patch: {
+      summary: 'Set how many of the webhook’s events may be in flight at once (events of different sessions); its cursor and delivery log stay',
+      requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(PatchWebhookBody, { io: 'input' }) } } },
+      responses: { '200': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency }' }, ...replies, '422': errorReply('concurrency not 1 to 32') },
+    },
     delete: { summary: 'Delete a webhook and its delivery log', responses: { '204': { description: 'deleted' }, ...replies } },
   },
   '/webhooks/{id}/deliveries': {

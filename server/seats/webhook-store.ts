@@ -91,6 +91,8 @@ export interface WebhookStore {
   listWebhooks(tenantId?: string): Promise<Webhook[]>;
   /** Deletes the webhook and its delivery log; false when there was none. */
   deleteWebhook(id: string): Promise<boolean>;
+  /** Sets how many of its events may be in flight at once; false when there is no such webhook. */
+  setConcurrency(id: string, concurrency: number): Promise<boolean>;
   /** Newest first; `beforeId` pages on. */
   listDeliveries(webhookId: string, opts: { beforeId?: number; limit: number }): Promise<Delivery[]>;
 

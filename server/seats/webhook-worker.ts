@@ -114,6 +114,12 @@ export class WebhookWorker {
     this.held.delete(webhookId);
   }
 
+  /** A webhook's concurrency changed on this node: from its next window on (other nodes see it at their next renewal). */
+  changed(webhookId: string, concurrency: number): void {
+    const h = this.held.get(webhookId);
+    if (h) h.webhook.concurrency = concurrency;
+  }
+
   /** Takes on the webhooks claimed, and drops those no longer held (deleted, or taken over). */
   private hold(mine: Webhook[]): void {
     const ids = new Set(mine.map((w) => w.id));
@@ -124,8 +130,9 @@ export class WebhookWorker {
     }
     for (const w of mine) {
       const h = this.held.get(w.id);
-      if (h) continue;
-      this.held.set(w.id, new WebhookSender(w, this.sender));
+      // Held already: a change made on another node (its concurrency) applies from its next window.
+      if (h) h.webhook.concurrency = w.concurrency;
+      else this.held.set(w.id, new WebhookSender(w, this.sender));
     }
   }
 

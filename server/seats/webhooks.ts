@@ -117,6 +117,16 @@ export class SeatWebhooks {
     return webhook;
   }
 
+  /** Sets how many of the webhook's events may be in flight at once; its cursor and log stay. */
+  async setConcurrency(actor: Actor, id: string, concurrency: number): Promise<Webhook> {
+    const webhook = await this.get(actor, id);
+    if (!(await this.deps.store.webhooks.setConcurrency(webhook.id, concurrency))) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
+    this.worker.changed(webhook.id, concurrency);
+    const license = webhook.licenseId ? ((await this.deps.store.getLicense(webhook.licenseId)) ?? null) : null;
+    await this.deps.admin.audit(actor, license, 'webhook.update', { webhookId: webhook.id, url: webhook.url, concurrency, before: { concurrency: webhook.concurrency } }, webhook.tenantId);
+    return { ...webhook, concurrency };
+  }
+
   async remove(actor: Actor, id: string): Promise<void> {
     const webhook = await this.get(actor, id);
     this.worker.forget(webhook.id);

@@ -88,6 +88,11 @@ export class Webhooks implements WebhookStore {
     return rows.map(toWebhook);
   }
 
+  async setConcurrency(id: string, concurrency: number): Promise<boolean> {
+    const r = await this.s.db.updateTable('webhooks').set({ concurrency }).where('id', '=', id).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async deleteWebhook(id: string): Promise<boolean> {
     return this.s.dialect.transaction(async (trx) => {
       await trx.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();

@@ -210,7 +210,12 @@ describeBrowser('dashboard policies', () => {
     const [hook] = (await admin.ok('GET', '/webhooks')).webhooks;
     expect(hook).toMatchObject({ url: hookUrl, events: ['session.started'], licenseId: license.id, concurrency: 8 });
     expect(await page.locator(`#webhooks tr[data-webhook="${hook.id}"] td`).nth(2).textContent()).toBe('Hooked');
-    expect(await page.locator(`#webhooks tr[data-webhook="${hook.id}"] td.concurrency`).textContent()).toBe('up to 8');
+    const atOnce = page.locator(`#webhooks tr[data-webhook="${hook.id}"] select.concurrency`);
+    expect(await atOnce.inputValue()).toBe('8');
+    // Changed in place.
+    await atOnce.selectOption('2');
+    await page.locator('#webhooks-status:has-text("up to 2 at once")').waitFor({ timeout: 5000 });
+    expect((await admin.ok('GET', '/webhooks')).webhooks[0].concurrency).toBe(2);
 
     await granted(url, await sign(license, { sid: 'w1' }));
     await expect.poll(() => hits.length, { timeout: 5000 }).toBeGreaterThan(0);

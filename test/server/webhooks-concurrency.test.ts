@@ -43,12 +43,12 @@ async function startAndEnd(store: SqliteSeatStore, admin: Api, licenseId: string
   return sessions;
 }
 
-async function setup() {
+async function setup(env: Record<string, string> = {}) {
   const store = SqliteSeatStore.open(path.join(tempDir(), 'seats.db'));
   await store.migrate();
-  const { api } = await startServer({ store, env: FAST_WEBHOOKS });
+  const { api } = await startServer({ store, env: { ...FAST_WEBHOOKS, ...env } });
   const { license, admin } = await api.setup({ seats: 1000 });
-  return { store, license, admin };
+  return { store, license, admin, api };
 }
 
 it('sends up to `concurrency` events of different sessions at once, never two of one session, each once, logged in outbox order', { timeout: 60_000 }, async () => {
@@ -134,4 +134,55 @@ it('sends one at a time unless asked', { timeout: 60_000 }, async () => {
   await startAndEnd(store, admin, license.id, 10);
   await until(() => receiver.accepted().length >= 20, 20_000);
   expect(most()).toBe(1);
+});
+
+it('changes a webhook\'s concurrency in place (PATCH): its next events go out that many at once, its log and cursor stay; checked, scoped, audited', { timeout: 60_000 }, async () => {
+  const { store, license, admin, api } = await setup();
+  const { receiver, most } = await slowReceiver(30);
+  const made = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: license.id });
+  await startAndEnd(store, admin, license.id, 4);
+  await until(() => receiver.accepted().length >= 8, 20_000);
+  expect(most()).toBe(1);
+
+  const patched = await admin.ok('PATCH', `/webhooks/${made.id}`, { concurrency: 4 });
+  expect(patched).toMatchObject({ id: made.id, url: receiver.url, concurrency: 4 });
+  expect(patched.secret).toBeUndefined();
+  expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([expect.objectContaining({ id: made.id, concurrency: 4 })]);
+  const entry = (await admin.ok('GET', '/audit')).audit.find((e: any) => e.action === 'webhook.update');
+  expect(entry.detail).toMatchObject({ webhookId: made.id, concurrency: 4, before: { concurrency: 1 } });
+  await startAndEnd(store, admin, license.id, 12);
+  await until(() => receiver.accepted().length >= 32, 20_000);
+  expect(most()).toBeGreaterThan(1);
+  expect(most()).toBeLessThanOrEqual(4);
+  // One log for all of it, each event once.
+  const { deliveries } = await admin.ok('GET', `/webhooks/${made.id}/deliveries?limit=500`);
+  expect(deliveries).toHaveLength(32);
+  expect(new Set(receiver.hits.map((h) => h.body.id)).size).toBe(receiver.hits.length);
+
+  // Bad input changes nothing.
+  for (const [body, status] of [[{ concurrency: 0 }, 422], [{ concurrency: 33 }, 422], [{ concurrency: 1.5 }, 400], [{ concurrency: '2' }, 400], [{}, 400], [{ concurrency: 2, url: 'http://x/' }, 400]] as const) {
+    const r = await admin.call('PATCH', `/webhooks/${made.id}`, body);
+    expect(r.status, JSON.stringify(body)).toBe(status);
+    expect(r.body.error.code).toBe(status === 422 ? 'out_of_range' : 'bad_request');
+  }
+  expect((await admin.call('PATCH', '/webhooks/wh_nobody', { concurrency: 2 })).status).toBe(404);
+  // Another tenant's admin finds no such webhook.
+  const other = await api.setup();
+  expect((await other.admin.call('PATCH', `/webhooks/${made.id}`, { concurrency: 2 })).status).toBe(404);
+  expect((await admin.ok('GET', '/webhooks')).webhooks[0].concurrency).toBe(4);
+});
+
+it('takes up a concurrency changed on another node at its next claim renewal', { timeout: 60_000 }, async () => {
+  // Claims renewed every second (a third of WEBHOOK_CLAIM_MS), attempts within it.
+  const { store, license, admin } = await setup({ WEBHOOK_CLAIM_MS: '3000', WEBHOOK_TIMEOUT_MS: '1000' });
+  const { receiver, most } = await slowReceiver(30);
+  const made = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: license.id });
+  await startAndEnd(store, admin, license.id, 1);
+  await until(() => receiver.accepted().length >= 1, 10_000);
+  // As another node's PATCH leaves it: in the store only.
+  expect(await store.webhooks.setConcurrency(made.id, 4)).toBe(true);
+  await sleep(1500);
+  await startAndEnd(store, admin, license.id, 12);
+  await until(() => receiver.accepted().length >= 13, 20_000);
+  expect(most()).toBeGreaterThan(1);
 });

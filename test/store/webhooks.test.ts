@@ -80,7 +80,7 @@ forEachStore('webhook store', (nodes) => {
     expect(await store.webhooks.seatOutbox({ tenantId: 'another', licenseId: null }, ALL, w.seatCursor, upTo, 10)).toEqual([]);
   });
 
-  it('keeps a webhook\'s concurrency, 1 unless given', async () => {
+  it('keeps a webhook\'s concurrency, 1 unless given, and changes it in place', async () => {
     const [store] = (await nodes(1)) as [SeatStore];
     const lic = await newLicense(store);
     const eight = await store.webhooks.createWebhook(hook(lic.tenantId, { concurrency: 8 }));
@@ -88,6 +88,10 @@ forEachStore('webhook store', (nodes) => {
     expect((await store.webhooks.getWebhook(eight.id))?.concurrency).toBe(8);
     expect((await store.webhooks.getWebhook(one.id))?.concurrency).toBe(1);
     expect((await store.webhooks.listWebhooks(lic.tenantId)).map((w) => w.concurrency).sort()).toEqual([1, 8]);
+    // Changed in place; the cursors stay.
+    expect(await store.webhooks.setConcurrency(one.id, 4)).toBe(true);
+    expect(await store.webhooks.getWebhook(one.id)).toMatchObject({ concurrency: 4, seatCursor: one.seatCursor, auditCursor: one.auditCursor });
+    expect(await store.webhooks.setConcurrency('wh_nobody', 4)).toBe(false);
   });
 
   it('keeps one delivery row per event and webhook, and records attempts only while pending', async () => {

@@ -127,6 +127,9 @@ const licenseLabel = (id: string | null) => (id === null ? 'all' : (licenses.fin
 
 function render(): void {
   const body = $('#webhooks tbody');
+  // A row's control that has the focus keeps it through a reload (its change's own audit entry reloads the list).
+  const active = document.activeElement;
+  const focusedRow = active instanceof HTMLSelectElement && active.matches('select.concurrency') ? active.closest('tr')?.dataset.webhook : undefined;
   // An empty table is left out (its header alone says nothing).
   (body.closest('.scroll') as HTMLElement).hidden = list.length === 0;
   setText($('#webhooks-summary'), list.length ? `${list.length} webhook${list.length === 1 ? '' : 's'}.` : 'No webhooks yet.');
@@ -151,6 +154,7 @@ function render(): void {
       ),
     ),
   );
+  if (focusedRow) body.querySelector<HTMLElement>(`tr[data-webhook="${CSS.escape(focusedRow)}"] select.concurrency`)?.focus();
 }
 
 const atOnce = (n: number) => (n === 1 ? 'One at a time, in order' : `Up to ${n}`);

@@ -216,6 +216,15 @@ describeBrowser('dashboard policies', () => {
     await atOnce.selectOption('2');
     await page.locator('#webhooks-status:has-text("up to 2 at once")').waitFor({ timeout: 5000 });
     expect((await admin.ok('GET', '/webhooks')).webhooks[0].concurrency).toBe(2);
+    // From the keyboard: the control keeps the focus through the reload its change sets off.
+    await atOnce.focus();
+    const before = await atOnce.elementHandle();
+    await atOnce.selectOption('4');
+    await page.locator('#webhooks-status:has-text("up to 4 at once")').waitFor({ timeout: 5000 });
+    // The list read again (the change's audit entry): the row is a new one.
+    await page.waitForFunction((el) => !el?.isConnected, before, { timeout: 5000 });
+    expect(await page.evaluate(() => document.activeElement?.matches('select.concurrency') ?? false)).toBe(true);
+    expect(await atOnce.inputValue()).toBe('4');
 
     await granted(url, await sign(license, { sid: 'w1' }));
     await expect.poll(() => hits.length, { timeout: 5000 }).toBeGreaterThan(0);

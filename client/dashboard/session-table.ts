@@ -5,7 +5,8 @@
 // renderSessions (keyed by session id, focus kept); a new session is placed at once where the
 // page ends with the newest; anything else that may move the page (an ended session, a change
 // under a filter or another sort) reads the page again, at most every RELOAD_MS, or every
-// SHIFT_RELOAD_MS when the change lies off the page and only shifts it.
+// SHIFT_RELOAD_MS when the change lies off the page and only shifts it. A page read while a session
+// event came in may predate it, so it is read once more.
 import type { SessionView } from '../../shared';
 import { fill, h } from './dom';
 import { api } from './rest';
@@ -50,6 +51,8 @@ export function sessionTable(host: TableHost) {
   let searchTimer: ReturnType<typeof setTimeout> | undefined;
   /** Reads answered out of order are dropped: only the newest request's page is shown. */
   let asked = 0;
+  /** Session events of the shown license heard so far: a page read while one came in may predate it. */
+  let changes = 0;
 
   const filtered = () => query.q !== '' || query.state !== '';
 
@@ -60,6 +63,7 @@ export function sessionTable(host: TableHost) {
     const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(query.offset), sort: query.sort, order: query.order });
     if (query.q) params.set('q', query.q);
     if (query.state) params.set('state', query.state);
+    const seen = changes;
     try {
       const reply = await api<PageReply>('GET', `/licenses/${encodeURIComponent(id)}/sessions?${params}`);
       if (n !== asked || id !== licenseId) return;
@@ -71,6 +75,9 @@ export function sessionTable(host: TableHost) {
       for (const s of reply.sessions) host.sessions.set(s.id, s);
       page = { ids: reply.sessions.map((s) => s.id), total: reply.total, matched: reply.matched };
       fill(document.getElementById('sessions-error') ?? h('span'));
+      // A session that started or ended while the page was read may be missing from it (or be on it
+      // still): the page is read once more.
+      if (changes !== seen) reloadSoon();
     } catch (err) {
       if (n !== asked) return;
       const box = document.getElementById('sessions-error');
@@ -177,6 +184,7 @@ export function sessionTable(host: TableHost) {
     /** A session event of the shown license: read the page again when it may have moved. */
     heard(s: SessionView, event: string): void {
       if (s.licenseId !== licenseId) return;
+      changes++;
       const onPage = page?.ids.includes(s.id) ?? false;
       // A new session is the newest: shown at once where the unfiltered page by start time ends
       // with the newest (the last page oldest first, the first page newest first).
@@ -198,6 +206,7 @@ export function sessionTable(host: TableHost) {
     /** A session of the shown license ended: its row goes now, the page fills up soon after. */
     removed(licenseIdOf: string, sessionId: string): void {
       if (licenseIdOf !== licenseId) return;
+      changes++;
       if (!page?.ids.includes(sessionId)) return reloadSoon(SHIFT_RELOAD_MS);
       page.ids = page.ids.filter((id) => id !== sessionId);
       page.total = Math.max(0, page.total - 1);

@@ -2,7 +2,7 @@
 // settings validated by the server, and user strings rendered as text.
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { closeSocket, connectAndAdmit, granted, nextEvent, sign, startServer } from '../support/harness';
+import { closeSocket, connectAndAdmit, granted, nextEvent, sign, sleep, startServer } from '../support/harness';
 import { LAPTOP, PHONE, describeBrowser, screenshot, useBrowser, withPages } from './browser';
 
 const chrome = useBrowser();
@@ -122,6 +122,42 @@ describeBrowser('dashboard', () => {
     // The audit log says who did it.
     await page.locator('#audit tbody tr', { hasText: 'session.kick' }).waitFor({ timeout: 1500 });
     expect(await page.locator('#audit tbody tr', { hasText: 'session.kick' }).first().textContent()).toContain('tenant-admin');
+  });
+
+  it('keeps a session that started while the first page of sessions was being read', async () => {
+    const { url, api } = await startServer({ routes: withPages });
+    const { license, tenant } = await api.setup({ seats: 5 });
+    await granted(url, await sign(license, { sid: 'before', name: 'Before' }));
+    const page = await newPage();
+    // The first page is read at once but answered only once a session has started after the read.
+    let read!: () => void;
+    const pageRead = new Promise<void>((r) => (read = r));
+    let answer!: () => void;
+    const answerNow = new Promise<void>((r) => (answer = r));
+    let held = false;
+    let readAgain!: () => void;
+    const reread = new Promise<void>((r) => (readAgain = r));
+    await page.route(/\/api\/v1\/licenses\/[^/]+\/sessions\?/, async (route) => {
+      if (held) {
+        readAgain();
+        return route.continue();
+      }
+      held = true;
+      const response = await route.fetch();
+      read();
+      await answerNow;
+      await route.fulfill({ response });
+    });
+    await signIn(page, url, tenant.adminToken);
+    await pageRead;
+    const late = await granted(url, await sign(license, { sid: 'late', name: 'Late Starter' }));
+    // The board heard it (the row shows from what the board knows) before the stale page lands.
+    await page.locator(`tr[data-session="${late.grant.sessionId}"]`).waitFor({ timeout: 5000 });
+    answer();
+    // The stale page (without it) lands: the board reads the page again, and the row is on it.
+    await Promise.race([reread, sleep(5000).then(() => Promise.reject(new Error('the page was not read again')))]);
+    await page.locator(`tr[data-session="${late.grant.sessionId}"]`).waitFor({ timeout: 5000 });
+    await expect.poll(() => rows(page).count(), { timeout: 5000 }).toBe(2);
   });
 
   it('shows a denial in the feed and in the chart data, and the license as full', async () => {

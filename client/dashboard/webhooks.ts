@@ -1,7 +1,8 @@
 // The Webhooks panel (docs/contract.md "Webhooks"): the admin's webhooks, a form to add one (URL,
-// events, optionally one license, how many deliveries at once), its signing secret shown once, delete after asking, and each
-// webhook's delivery log (status, attempts, the receiver's last answer). The operator's webhooks
-// get every tenant's events; a tenant's only its own.
+// events, optionally one license, how many deliveries at once, also changed in place), its
+// signing secret shown once, delete after asking, and each webhook's delivery log (status,
+// attempts, the receiver's last answer). The operator's webhooks get every tenant's events; a
+// tenant's only its own.
 import { WebhookEventType, type LicenseView, type WebhookDeliveryView, type WebhookView } from '../../shared';
 import { confirmDialog, showOnce } from './dialog';
 import { $, fill, h, setText } from './dom';

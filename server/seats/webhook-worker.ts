@@ -1,7 +1,8 @@
 // Delivers webhooks (docs/contract.md "Webhooks"). Each node claims webhooks in the store (one
 // node at a time holds each, renewed while it lives) and delivers each one on its own: in outbox
 // order, one event at a time or (its `concurrency`) a window of events of different sessions, so a
-// session's events arrive in order and a slow or failing receiver holds up only its own webhook. An event's cursor moves only after a 2xx (or after giving up), and
+// session's events arrive in order and a slow or failing receiver holds up only its own webhook. An
+// event's cursor moves only after a 2xx (or after giving up), and
 // the delivery log keeps the retry schedule, so a `kill -9` loses nothing: the next owner sends
 // again what was not acknowledged (at least once). Sending one webhook's events is
 // webhook-sender.ts; this file holds the claims and the outbox marks, and starts the senders.

@@ -12,6 +12,7 @@ import { isPrivateAddress, WEBHOOK_EVENT_TYPES, type WebhookEventType } from './
 import { SeatError } from './seat-error';
 import type { SeatStore } from './seat-store';
 import { WebhookWorker } from './webhook-worker';
+import type { License } from './types';
 import type { Delivery, Webhook } from './webhook-store';
 
 export interface SeatWebhooksDeps {
@@ -122,7 +123,7 @@ export class SeatWebhooks {
     const webhook = await this.get(actor, id);
     if (!(await this.deps.store.webhooks.setConcurrency(webhook.id, concurrency))) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
     this.worker.changed(webhook.id, concurrency);
-    const license = webhook.licenseId ? ((await this.deps.store.getLicense(webhook.licenseId)) ?? null) : null;
+    const license = await this.licenseOf(webhook);
     await this.deps.admin.audit(actor, license, 'webhook.update', { webhookId: webhook.id, url: webhook.url, concurrency, before: { concurrency: webhook.concurrency } }, webhook.tenantId);
     return { ...webhook, concurrency };
   }
@@ -131,8 +132,13 @@ export class SeatWebhooks {
     const webhook = await this.get(actor, id);
     this.worker.forget(webhook.id);
     if (!(await this.deps.store.webhooks.deleteWebhook(webhook.id))) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
-    const license = webhook.licenseId ? ((await this.deps.store.getLicense(webhook.licenseId)) ?? null) : null;
+    const license = await this.licenseOf(webhook);
     await this.deps.admin.audit(actor, license, 'webhook.delete', { webhookId: webhook.id, url: webhook.url }, webhook.tenantId);
+  }
+
+  /** The license a webhook is narrowed to, for its audit entries (null: none, or gone). */
+  private async licenseOf(webhook: Webhook): Promise<License | null> {
+    return webhook.licenseId ? ((await this.deps.store.getLicense(webhook.licenseId)) ?? null) : null;
   }
 
   async deliveries(actor: Actor, id: string, page: { beforeId?: number; limit: number }): Promise<Delivery[]> {

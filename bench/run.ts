@@ -157,18 +157,25 @@ async function crossNodeKick(workers: Worker[], databaseUrl: string, redisUrl: s
 
 // ---- phases ----
 
-/** A receiver for the policies phase's webhooks: answers 204, at once or after `delayMs`. */
-async function webhookReceiver(delayMs = 0): Promise<{ url: string; hits: () => number; span: () => { first: number; last: number }; close: () => void }> {
+/**
+ * A receiver for the policies phase's webhooks: answers 204, at once or after `delayMs`, and counts
+ * the events it was sent (a batch's body is an array of them).
+ */
+async function webhookReceiver(delayMs = 0): Promise<{ url: string; hits: () => number; span: () => { first: number; last: number; firstEvents: number }; close: () => void }> {
   let hits = 0;
   let first = 0;
+  let firstEvents = 0;
   let last = 0;
   const server = http.createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const events = body[0] === 0x5b ? (JSON.parse(body.toString()) as unknown[]).length : 1;
       const answer = () => {
-        hits++;
+        if (hits === 0) [first, firstEvents] = [performance.now(), events];
+        hits += events;
         last = performance.now();
-        if (hits === 1) first = last;
         res.writeHead(204).end();
       };
       if (delayMs > 0) setTimeout(answer, delayMs);
@@ -177,7 +184,7 @@ async function webhookReceiver(delayMs = 0): Promise<{ url: string; hits: () => 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/`, hits: () => hits, span: () => ({ first, last }), close: () => server.close() };
+  return { url: `http://127.0.0.1:${port}/`, hits: () => hits, span: () => ({ first, last, firstEvents }), close: () => server.close() };
 }
 
 /** The median of a non-empty list. */
@@ -186,6 +193,9 @@ const median = (values: number[]): number => {
   const mid = v.length >> 1;
   return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 };
+
+/** The batch size of the batched webhook passes: the most events one request may carry. */
+const WEBHOOK_BATCH = 100;
 
 /**
  * Connect CPU on licenses with each policy, against a plain license. Passes run in rounds, the
@@ -204,15 +214,18 @@ async function policiesPhase(ours: Node, workers: Worker[], tenantId: string): P
     ['queue', { queue: true }],
     ['reservations', { reservations: [{ group: 'night', seats: 100 }], groupLimits: [{ group: 'temps', max: 100 }] }],
     ['webhooks', {}, hooked.id],
+    ['webhooks-batched', {}, hooked.id],
   ];
-  const out: Record<string, unknown> = { sockets: n, inFlight: size.rampInFlight * workers.length, rounds: size.policyRounds };
+  const out: Record<string, unknown> = { sockets: n, inFlight: size.rampInFlight * workers.length, rounds: size.policyRounds, webhookBatch: WEBHOOK_BATCH };
   const passes = new Map<string, Array<{ cpuMs: number; ok: number; failed: number; errors: Record<string, number>; perSec: number }>>();
   let expectedHits = 0;
+  const hooks = ['webhooks', 'webhooks-batched'];
   try {
     const licenses = new Map<string, Lic>();
     for (const [name, fields, tenant] of variants) {
       const lic = await license(ours.url, tenant ?? tenantId, { seats: 1_000_000, idleTimeoutSec: 1, ...fields });
-      if (tenant) await rest(ours.url, 'POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: lic.id });
+      const batchSize = name === 'webhooks-batched' ? WEBHOOK_BATCH : 1;
+      if (tenant) await rest(ours.url, 'POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: lic.id, batchSize });
       licenses.set(name, lic);
     }
     const pass = async (name: string, lic: Lic, tag: string) => {
@@ -227,7 +240,7 @@ async function policiesPhase(ours: Node, workers: Worker[], tenantId: string): P
       const cpuMs = ((await ours.call<number>('cpu')) - cpuBefore) / 1000;
       await closeAll(workers, `pol-${tag}`);
       await waitSeatsFree(ours.url, lic, 60_000);
-      if (name === 'webhooks') {
+      if (hooks.includes(name)) {
         // Each connect is delivered twice (session.started, then session.ended on release): the
         // next pass waits for all of it.
         const deadline = Date.now() + 60_000;
@@ -239,14 +252,15 @@ async function policiesPhase(ours: Node, workers: Worker[], tenantId: string): P
     // no variant is charged for it.
     const warmUp = await pass('webhooks', licenses.get('webhooks')!, 'warm-up');
     expectedHits += 2 * warmUp.ok;
-    const rotating = variants.map(([name]) => name).filter((name) => name !== 'webhooks');
+    const rotating = variants.map(([name]) => name).filter((name) => !hooks.includes(name));
     for (let r = 0; r < size.policyRounds; r++) {
-      const order = [...rotating.slice(r % rotating.length), ...rotating.slice(0, r % rotating.length), 'webhooks'];
+      // The webhook passes last, in turns (each waits for its own deliveries and the pass before's).
+      const order = [...rotating.slice(r % rotating.length), ...rotating.slice(0, r % rotating.length), ...(r % 2 ? [...hooks].reverse() : hooks)];
       for (const name of order) {
         const p = await pass(name, licenses.get(name)!, `${name}-${r + 1}`);
         passes.set(name, [...(passes.get(name) ?? []), p]);
+        if (hooks.includes(name)) expectedHits += 2 * p.ok;
       }
-      expectedHits += 2 * passes.get('webhooks')!.at(-1)!.ok;
     }
     for (const [name, list] of passes) {
       out[name] = {
@@ -269,29 +283,38 @@ async function policiesPhase(ours: Node, workers: Worker[], tenantId: string): P
 /** The receiver's answer time in `slowReceiverDeliveries`: a receiver some way off, or slow to store. */
 const SLOW_RECEIVER_MS = 20;
 
+/** The slow receiver's webhooks: one at a time, `concurrency` 8, and batches of WEBHOOK_BATCH one at a time. */
+const SLOW_HOOKS = [
+  { key: 'concurrency1', concurrency: 1, batchSize: 1 },
+  { key: 'concurrency8', concurrency: 8, batchSize: 1 },
+  { key: `batch${WEBHOOK_BATCH}`, concurrency: 1, batchSize: WEBHOOK_BATCH },
+] as const;
+
 /**
- * Webhook deliveries per second to a receiver that answers after SLOW_RECEIVER_MS, one at a time
- * and with `concurrency` 8: the events of `slowHookEvents` connects, from the receiver's first
- * answer to its last (the worker finds the first events up to WEBHOOK_POLL_MS after they happen).
+ * Webhook events delivered per second to a receiver that answers after SLOW_RECEIVER_MS, for each
+ * of SLOW_HOOKS: the events of `slowHookEvents` connects, from the receiver's first answer to its
+ * last (the worker finds the first events up to WEBHOOK_POLL_MS after they happen). Batches go as
+ * fast as the connects make events, which bounds their figure.
  */
 async function slowReceiverDeliveries(ours: Node, workers: Worker[], tenantId: string): Promise<Record<string, unknown>> {
   const n = size.slowHookEvents;
   const out: Record<string, unknown> = { events: n, receiverMs: SLOW_RECEIVER_MS };
-  for (const concurrency of [1, 8]) {
+  for (const { key, concurrency, batchSize } of SLOW_HOOKS) {
     const receiver = await webhookReceiver(SLOW_RECEIVER_MS);
     try {
       const lic = await license(ours.url, tenantId, { seats: 1_000_000, idleTimeoutSec: 1 });
-      await rest(ours.url, 'POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: lic.id, concurrency });
-      log(`ours: ${n} webhook deliveries to a receiver answering after ${SLOW_RECEIVER_MS} ms, concurrency ${concurrency}`);
+      await rest(ours.url, 'POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: lic.id, concurrency, batchSize });
+      log(`ours: ${n} webhook deliveries to a receiver answering after ${SLOW_RECEIVER_MS} ms, concurrency ${concurrency}, batch size ${batchSize}`);
       const started = performance.now();
-      const opened = await openAll(workers, { tag: `hook-${concurrency}`, url: ours.url, license: lic, prefix: `hook-${concurrency}`, count: n, concurrency: 16 });
+      const opened = await openAll(workers, { tag: `hook-${key}`, url: ours.url, license: lic, prefix: `hook-${key}`, count: n, concurrency: 16 });
       const deadline = Date.now() + 120_000;
       while (receiver.hits() < opened.ok && Date.now() < deadline) await sleep(10);
       const seconds = (performance.now() - started) / 1000;
-      const { first, last } = receiver.span();
-      const perSec = last > first ? (receiver.hits() - 1) / ((last - first) / 1000) : null;
-      out[`concurrency${concurrency}`] = { delivered: receiver.hits(), connects: opened.ok, seconds: round(seconds), perSec: perSec === null ? null : round(perSec) };
-      await closeAll(workers, `hook-${concurrency}`);
+      const { first, last, firstEvents } = receiver.span();
+      // The events after the first answer, over the time from it to the last.
+      const perSec = last > first ? (receiver.hits() - firstEvents) / ((last - first) / 1000) : null;
+      out[key] = { delivered: receiver.hits(), connects: opened.ok, seconds: round(seconds), perSec: perSec === null ? null : round(perSec) };
+      await closeAll(workers, `hook-${key}`);
       await waitSeatsFree(ours.url, lic, 60_000);
     } finally {
       receiver.close();

@@ -18,6 +18,7 @@ import * as partialIndexes from './2026-11-26T21-00-00_partial-indexes';
 import * as idleSessionsIndex from './2026-11-26T22-00-00_idle-sessions-index';
 import * as auditLicenseIndex from './2026-11-27T00-00-00_audit-license-index';
 import * as webhookConcurrency from './2026-11-27T06-00-00_webhook-concurrency';
+import * as webhookBatchSize from './2026-11-27T09-00-00_webhook-batch-size';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T22-00-00_idle-sessions-index': idleSessionsIndex,
   '2026-11-27T00-00-00_audit-license-index': auditLicenseIndex,
   '2026-11-27T06-00-00_webhook-concurrency': webhookConcurrency,
+  '2026-11-27T09-00-00_webhook-batch-size': webhookBatchSize,
 };

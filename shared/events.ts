@@ -409,8 +409,10 @@ export interface WebhookView {
   /** Null: the operator's, which gets every tenant's events. */
   tenantId: string | null;
   createdAt: string;
-  /** How many of its events may be in flight at once, of different sessions (1: one at a time, in the order they happened). */
+  /** How many of its requests may be in flight at once, no session in two (1: one at a time, in the order they happened). */
   concurrency: number;
+  /** How many events one request may carry (1: one event per POST, the event the body; above 1: a JSON array of events). */
+  batchSize: number;
 }
 
 /** One event's delivery to one webhook (`GET /webhooks/:id/deliveries`). */

@@ -207,7 +207,7 @@ async function create(): Promise<void> {
   try {
     const made = await api<WebhookView & { secret: string }>('POST', '/webhooks', { url, events, ...(licenseId ? { licenseId } : {}), ...(concurrency > 1 ? { concurrency } : {}) });
     ($('#webhook-url') as HTMLInputElement).value = '';
-    list.push({ id: made.id, url: made.url, events: made.events, licenseId: made.licenseId, tenantId: made.tenantId, createdAt: made.createdAt, concurrency: made.concurrency });
+    list.push({ id: made.id, url: made.url, events: made.events, licenseId: made.licenseId, tenantId: made.tenantId, createdAt: made.createdAt, concurrency: made.concurrency, batchSize: made.batchSize });
     render();
     await showOnce('Webhook added', `Signing secret of the webhook to ${made.url}`, made.secret, 'The receiver checks each delivery’s Seat-Signature with it.');
     setText($('#webhook-form-status'), `Added the webhook to ${made.url}.`);

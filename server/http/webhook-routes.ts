@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import type { WebhookDeliveryView, WebhookEventType, WebhookView } from '../../shared';
 import type { Actor } from '../seats/actor';
-import { WEBHOOK_MAX_CONCURRENCY } from '../seats/decisions/webhook-batch';
+import { WEBHOOK_MAX_BATCH, WEBHOOK_MAX_CONCURRENCY } from '../seats/decisions/webhook-batch';
 import type { Delivery, Webhook } from '../seats/webhook-store';
 import type { SeatWebhooks } from '../seats/webhooks';
 import type { BodyRule } from './body';
@@ -13,21 +13,26 @@ import type { BodyRule } from './body';
 type Handler = (req: { actor: Actor; params: Record<string, unknown>; body: unknown; query: unknown }, res: Response) => Promise<void>;
 type Endpoints = Partial<Record<'get' | 'post' | 'patch' | 'delete', [BodyRule, Handler]>>;
 
-export type WebhookParts = Pick<SeatWebhooks, 'create' | 'list' | 'remove' | 'deliveries' | 'setConcurrency'>;
+export type WebhookParts = Pick<SeatWebhooks, 'create' | 'list' | 'remove' | 'deliveries' | 'update'>;
 
 export const CreateWebhookBody = z.strictObject({
   url: z.string().min(1).max(2048),
   // Unknown types are refused by name (422) in SeatWebhooks.create.
   events: z.array(z.string().max(100)).min(1).max(50),
   licenseId: z.string().min(1).max(200).optional(),
-  // Events in flight at once, of different sessions; 1 (the default) is one at a time, in order.
+  // Requests in flight at once, no session in two; 1 (the default) is one at a time, in order.
   concurrency: z.number().int().min(1).max(WEBHOOK_MAX_CONCURRENCY).optional(),
+  // Events per request; 1 (the default) is one event per POST, its JSON the body; above 1 an array.
+  batchSize: z.number().int().min(1).max(WEBHOOK_MAX_BATCH).optional(),
 });
 
-/** What may change on a webhook: how many of its events may be in flight at once. */
-export const PatchWebhookBody = z.strictObject({
-  concurrency: z.number().int().min(1).max(WEBHOOK_MAX_CONCURRENCY),
-});
+/** What may change on a webhook: how its events go out (requests at once, events per request). */
+export const PatchWebhookBody = z
+  .strictObject({
+    concurrency: z.number().int().min(1).max(WEBHOOK_MAX_CONCURRENCY).optional(),
+    batchSize: z.number().int().min(1).max(WEBHOOK_MAX_BATCH).optional(),
+  })
+  .refine((b) => b.concurrency !== undefined || b.batchSize !== undefined, { message: 'give concurrency or batchSize (or both)' });
 
 export const DeliveriesQuery = z.object({
   before: z.coerce.number().int().min(1).optional(),
@@ -37,7 +42,7 @@ export const DeliveriesQuery = z.object({
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function webhookView(w: Webhook): WebhookView {
-  return { id: w.id, url: w.url, events: w.events, licenseId: w.licenseId, tenantId: w.tenantId, createdAt: iso(w.createdAt)!, concurrency: w.concurrency };
+  return { id: w.id, url: w.url, events: w.events, licenseId: w.licenseId, tenantId: w.tenantId, createdAt: iso(w.createdAt)!, concurrency: w.concurrency, batchSize: w.batchSize };
 }
 
 export function deliveryView(d: Delivery): WebhookDeliveryView {
@@ -77,8 +82,8 @@ export function webhookEndpoints(webhooks: WebhookParts, parse: <S extends z.Zod
       patch: [
         'required',
         async (req, res) => {
-          const { concurrency } = parse(PatchWebhookBody, req.body);
-          res.json(webhookView(await webhooks.setConcurrency(req.actor, id(req), concurrency)));
+          const { concurrency, batchSize } = parse(PatchWebhookBody, req.body);
+          res.json(webhookView(await webhooks.update(req.actor, id(req), { concurrency, batchSize })));
         },
       ],
       delete: [
@@ -119,21 +124,21 @@ export const WEBHOOK_OPENAPI_PATHS = {
       summary: "Create a webhook: POSTs of the events named, signed with Seat-Signature (t=…,v1= HMAC-SHA256 of \"t.body\" with the secret, returned here only). A tenant's hears its own tenant; the operator's every tenant",
       requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(CreateWebhookBody, { io: 'input' }) } } },
       responses: {
-        '201': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency, secret }' },
+        '201': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency, batchSize, secret }' },
         '403': errorReply("licenseId is another tenant's license"),
-        '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) a loopback, private or link-local address; unknown event types (named); no events; concurrency not 1 to 32'),
+        '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) a loopback, private or link-local address; unknown event types (named); no events; concurrency not 1 to 32; batchSize not 1 to 100'),
         ...replies,
         '404': errorReply('no such license'),
       },
     },
-    get: { summary: 'The webhooks the actor may see, without their secrets', responses: { '200': { description: '{ webhooks: [{ id, url, events, licenseId, tenantId, createdAt, concurrency }] }' }, ...replies } },
+    get: { summary: 'The webhooks the actor may see, without their secrets', responses: { '200': { description: '{ webhooks: [{ id, url, events, licenseId, tenantId, createdAt, concurrency, batchSize }] }' }, ...replies } },
   },
   '/webhooks/{id}': {
     parameters: idParam,
     patch: {
-      summary: 'Set how many of the webhook’s events may be in flight at once (events of different sessions); its cursor and delivery log stay',
+      summary: 'Change how the webhook’s events go out: requests in flight at once (no session in two), events per request (above 1, the body is a JSON array); its cursor and delivery log stay',
       requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(PatchWebhookBody, { io: 'input' }) } } },
-      responses: { '200': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency }' }, ...replies, '422': errorReply('concurrency not 1 to 32') },
+      responses: { '200': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency, batchSize }' }, ...replies, '422': errorReply('concurrency not 1 to 32, batchSize not 1 to 100') },
     },
     delete: { summary: 'Delete a webhook and its delivery log', responses: { '204': { description: 'deleted' }, ...replies } },
   },

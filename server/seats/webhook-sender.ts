@@ -1,7 +1,8 @@
 // Sends one webhook's events (docs/contract.md "Webhooks") for the node holding it
-// (webhook-worker.ts): one event per POST, in outbox order, one at a time or (the webhook's
-// `concurrency`) a window of events of different sessions at once, whose outcomes are recorded in
-// outbox order, so a session's events still arrive in the order they happened. The outbox is read a
+// (webhook-worker.ts): in outbox order, one event per POST or (its `batchSize`) a JSON array of up
+// to that many, one request at a time or (its `concurrency`) a window of requests at once that
+// share no session (decisions/webhook-batch.ts, `windowGroups`), whose outcomes are recorded event
+// by event in outbox order, so a session's events still arrive in the order they happened. The outbox is read a
 // batch of rows at a time, the batch's delivery log rows in one read, and the events delivered at
 // their first attempt are logged together with the cursor's move in one transaction (at the end
 // of the batch, before any wait, and at least every FLUSH_MS): one read and one write per batch
@@ -19,7 +20,7 @@ import {
   signatureHeader,
   type WebhookEvent,
 } from './decisions/webhook-delivery';
-import { mergeOutbox, WEBHOOK_MAX_CONCURRENCY, windowSize } from './decisions/webhook-batch';
+import { mergeOutbox, WEBHOOK_MAX_BATCH, WEBHOOK_MAX_CONCURRENCY, windowGroups } from './decisions/webhook-batch';
 import type { WebhookHttp } from './webhook-http';
 import type { DeliveredEvent, Delivery, OutboxSource, Webhook, WebhookStore } from './webhook-store';
 
@@ -47,6 +48,14 @@ interface Item {
   event: WebhookEvent;
   logged: Delivery | undefined;
   key: string;
+}
+
+/** One POST of a window: the events' bytes, in order, and what came of it. */
+interface Request {
+  payloads: string[];
+  startedAt: number;
+  result?: AttemptResult;
+  at?: number;
 }
 
 const delivered = (r: AttemptResult): r is { responseStatus: number } => 'responseStatus' in r && r.responseStatus >= 200 && r.responseStatus < 300;
@@ -141,10 +150,9 @@ export class WebhookSender {
       }
     };
     await advance();
-    const width = Math.min(Math.max(1, w.concurrency), WEBHOOK_MAX_CONCURRENCY);
     while (done < items.length) {
-      const next = items.slice(done, done + width);
-      const { handled, stop } = await this.deliverWindow(next.slice(0, windowSize(next.map((i) => i.key), width)));
+      const next = items.slice(done, done + WEBHOOK_MAX_CONCURRENCY * WEBHOOK_MAX_BATCH);
+      const { handled, stop } = await this.deliverWindow(next, windowGroups(next.map((i) => i.key), w.concurrency, w.batchSize));
       done += handled;
       await advance();
       if (stop) return stop;
@@ -154,48 +162,60 @@ export class WebhookSender {
   }
 
   /**
-   * Sends a window of events (of different sessions) at once, and records what came of each in
-   * order. `handled` counts the events before the first that must be waited for (its retry, or a
-   * claim too short for an attempt); the events after it that went out are recorded too (delivered
-   * ones are then skipped, as logged, when the webhook comes back to them).
+   * Sends a window of events at once, as requests of the sizes `groups` gives (no session in two of
+   * them), and records what came of each event in order. `handled` counts the events before the
+   * first that must be waited for (its retry, or a claim too short for an attempt); the events
+   * after it that went out are recorded too (delivered ones are then skipped, as logged, when the
+   * webhook comes back to them).
    */
-  private async deliverWindow(window: Item[]): Promise<{ handled: number; stop?: Step }> {
+  private async deliverWindow(window: Item[], groups: number[]): Promise<{ handled: number; stop?: Step }> {
     const { now } = this.deps;
-    const sends: Array<{ item: Item; payload: string; startedAt: number; result?: AttemptResult; at?: number } | undefined> = [];
+    const requests: Request[] = [];
+    /** The window's events in order, each with the request it went out in (none: logged as done). */
+    const sent: Array<{ item: Item; payload: string; request: Request } | undefined> = [];
     let stop: Step | undefined;
-    for (const item of window) {
-      const { logged } = item;
-      if (logged && logged.status !== 'pending') {
-        sends.push(undefined);
-        continue;
+    let at = 0;
+    window: for (const length of groups) {
+      let request: Request | undefined;
+      for (const item of window.slice(at, at + length)) {
+        const { logged } = item;
+        if (logged && logged.status !== 'pending') {
+          sent.push(undefined);
+          continue;
+        }
+        if (logged && logged.nextAttemptAt > now()) {
+          stop = { kind: 'wait', until: logged.nextAttemptAt };
+          break window;
+        }
+        // An attempt must end before the claim could lapse, or two nodes might deliver at once.
+        if (now() + this.deps.options.timeoutMs >= this.deps.claimedUntil()) {
+          stop = { kind: 'idle' };
+          break window;
+        }
+        if (!request) requests.push((request = { payloads: [], startedAt: now() }));
+        // A retry sends the bytes logged at its first attempt.
+        const payload = logged?.payload ?? JSON.stringify(item.event);
+        request.payloads.push(payload);
+        sent.push({ item, payload, request });
       }
-      if (logged && logged.nextAttemptAt > now()) {
-        stop = { kind: 'wait', until: logged.nextAttemptAt };
-        break;
-      }
-      // An attempt must end before the claim could lapse, or two nodes might deliver at once.
-      if (now() + this.deps.options.timeoutMs >= this.deps.claimedUntil()) {
-        stop = { kind: 'idle' };
-        break;
-      }
-      // A retry sends the bytes logged at its first attempt.
-      sends.push({ item, payload: logged?.payload ?? JSON.stringify(item.event), startedAt: now() });
+      at += length;
     }
+    // With a batch size above 1 the body is always an array, so a receiver reads one shape.
+    const batched = this.webhook.batchSize > 1;
     await Promise.all(
-      sends.map(async (s) => {
-        if (!s) return;
-        s.result = await this.attempt(s.payload);
-        s.at = now();
+      requests.map(async (r) => {
+        r.result = await this.attempt(batched ? `[${r.payloads.join(',')}]` : r.payloads[0]!);
+        r.at = now();
       }),
     );
     // Stopped mid-attempt: nothing is recorded, the next owner sends them again.
     if (this.abort.signal.aborted) return { handled: 0, stop: { kind: 'idle' } };
-    let handled = sends.length;
-    for (let i = 0; i < sends.length; i++) {
-      const s = sends[i];
+    let handled = sent.length;
+    for (let i = 0; i < sent.length; i++) {
+      const s = sent[i];
       if (!s) continue;
-      const wait = await this.record(s.item, s.payload, s.startedAt, s.result!, s.at!);
-      if (wait && handled === sends.length) {
+      const wait = await this.record(s.item, s.payload, s.request.startedAt, s.request.result!, s.request.at!);
+      if (wait && handled === sent.length) {
         handled = i;
         stop = wait;
       }

@@ -12,13 +12,18 @@ export interface Webhook {
   events: WebhookEventType[];
   secret: string;
   createdAt: number;
-  /** How many of its events may be in flight at once, of different sessions (1: one at a time, in order). */
+  /** How many of its requests may be in flight at once, no session in two (1: one at a time, in order). */
   concurrency: number;
+  /** How many events one request may carry (1: one event per POST, the event the body; above: an array). */
+  batchSize: number;
   /** The last seat_events id handled (delivered or given up on). */
   seatCursor: number;
   /** The last audit_log id handled. */
   auditCursor: number;
 }
+
+/** How a webhook's events go out, as a PATCH changes it. */
+export type DeliverySettings = Partial<Pick<Webhook, 'concurrency' | 'batchSize'>>;
 
 /** Which outbox a row comes from: the seat history, or the audit log's license changes. */
 export type OutboxSource = 'seat' | 'audit';
@@ -91,8 +96,8 @@ export interface WebhookStore {
   listWebhooks(tenantId?: string): Promise<Webhook[]>;
   /** Deletes the webhook and its delivery log; false when there was none. */
   deleteWebhook(id: string): Promise<boolean>;
-  /** Sets how many of its events may be in flight at once; false when there is no such webhook. */
-  setConcurrency(id: string, concurrency: number): Promise<boolean>;
+  /** Changes how its events go out (what `settings` holds); false when there is no such webhook. */
+  setDelivery(id: string, settings: DeliverySettings): Promise<boolean>;
   /** Newest first; `beforeId` pages on. */
   listDeliveries(webhookId: string, opts: { beforeId?: number; limit: number }): Promise<Delivery[]>;
 

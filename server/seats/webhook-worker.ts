@@ -1,9 +1,9 @@
 // Delivers webhooks (docs/contract.md "Webhooks"). Each node claims webhooks in the store (one
 // node at a time holds each, renewed while it lives) and delivers each one on its own: in outbox
-// order, one event at a time or (its `concurrency`) a window of events of different sessions, so a
-// session's events arrive in order and a slow or failing receiver holds up only its own webhook. An
-// event's cursor moves only after a 2xx (or after giving up), and
-// the delivery log keeps the retry schedule, so a `kill -9` loses nothing: the next owner sends
+// order, one request at a time or (its `concurrency`) a window of requests that share no session,
+// each of one event or (its `batchSize`) an array of several, so a session's events arrive in
+// order and a slow or failing receiver holds up only its own webhook. An event's cursor moves only
+// after a 2xx (or after giving up), and the delivery log keeps the retry schedule, so a `kill -9` loses nothing: the next owner sends
 // again what was not acknowledged (at least once). Sending one webhook's events is
 // webhook-sender.ts; this file holds the claims and the outbox marks, and starts the senders.
 import type { WebhookConfig } from '../config';
@@ -11,7 +11,7 @@ import type { RetrySchedule } from './decisions/webhook-delivery';
 import { WebhookHttp } from './webhook-http';
 import { OutboxMarks } from './webhook-marks';
 import { type SenderDeps, WebhookSender } from './webhook-sender';
-import type { OutboxSource, Webhook, WebhookStore } from './webhook-store';
+import type { DeliverySettings, OutboxSource, Webhook, WebhookStore } from './webhook-store';
 
 export interface WebhookWorkerDeps {
   store: WebhookStore;
@@ -115,10 +115,10 @@ export class WebhookWorker {
     this.held.delete(webhookId);
   }
 
-  /** A webhook's concurrency changed on this node: from its next window on (other nodes see it at their next renewal). */
-  changed(webhookId: string, concurrency: number): void {
+  /** How a webhook's events go out changed on this node: from its next window on (other nodes see it at their next renewal). */
+  changed(webhookId: string, settings: DeliverySettings): void {
     const h = this.held.get(webhookId);
-    if (h) h.webhook.concurrency = concurrency;
+    if (h) Object.assign(h.webhook, settings);
   }
 
   /** Takes on the webhooks claimed, and drops those no longer held (deleted, or taken over). */
@@ -131,8 +131,8 @@ export class WebhookWorker {
     }
     for (const w of mine) {
       const h = this.held.get(w.id);
-      // Held already: a change made on another node (its concurrency) applies from its next window.
-      if (h) h.webhook.concurrency = w.concurrency;
+      // Held already: a change made on another node (its concurrency, its batch size) applies from its next window.
+      if (h) Object.assign(h.webhook, { concurrency: w.concurrency, batchSize: w.batchSize } satisfies DeliverySettings);
       else this.held.set(w.id, new WebhookSender(w, this.sender));
     }
   }

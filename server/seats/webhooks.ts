@@ -13,7 +13,7 @@ import { SeatError } from './seat-error';
 import type { SeatStore } from './seat-store';
 import { WebhookWorker } from './webhook-worker';
 import type { License } from './types';
-import type { Delivery, Webhook } from './webhook-store';
+import type { Delivery, DeliverySettings, Webhook } from './webhook-store';
 
 export interface SeatWebhooksDeps {
   store: Pick<SeatStore, 'webhooks' | 'getLicense'>;
@@ -27,8 +27,10 @@ export interface NewWebhook {
   url: string;
   events: string[];
   licenseId?: string;
-  /** Events in flight at once, of different sessions; 1 (one at a time, in order) unless given. */
+  /** Requests in flight at once, no session in two; 1 (one at a time, in order) unless given. */
   concurrency?: number;
+  /** Events per request; 1 (the event is the body) unless given, above 1 a JSON array. */
+  batchSize?: number;
 }
 
 const refuse = (field: string, message: string) => new SeatError(ErrorCode.OutOfRange, `${field}: ${message}`, { details: { field } });
@@ -101,8 +103,10 @@ export class SeatWebhooks {
       secret: `whsec_${randomBytes(32).toString('base64url')}`,
       createdAt: this.deps.now(),
       concurrency: input.concurrency ?? 1,
+      batchSize: input.batchSize ?? 1,
     });
-    await this.deps.admin.audit(actor, license, 'webhook.create', { webhookId: webhook.id, url: webhook.url, events: webhook.events, concurrency: webhook.concurrency }, webhook.tenantId);
+    const { concurrency, batchSize } = webhook;
+    await this.deps.admin.audit(actor, license, 'webhook.create', { webhookId: webhook.id, url: webhook.url, events: webhook.events, concurrency, batchSize }, webhook.tenantId);
     return webhook;
   }
 
@@ -118,14 +122,26 @@ export class SeatWebhooks {
     return webhook;
   }
 
-  /** Sets how many of the webhook's events may be in flight at once; its cursor and log stay. */
-  async setConcurrency(actor: Actor, id: string, concurrency: number): Promise<Webhook> {
+  /** Changes how the webhook's events go out (requests at once, events per request); its cursor and log stay. */
+  async update(actor: Actor, id: string, settings: DeliverySettings): Promise<Webhook> {
     const webhook = await this.get(actor, id);
-    if (!(await this.deps.store.webhooks.setConcurrency(webhook.id, concurrency))) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
-    this.worker.changed(webhook.id, concurrency);
+    // What was given (a field left out stays as it is).
+    const changes: DeliverySettings = {};
+    if (settings.concurrency !== undefined) changes.concurrency = settings.concurrency;
+    if (settings.batchSize !== undefined) changes.batchSize = settings.batchSize;
+    if (!(await this.deps.store.webhooks.setDelivery(webhook.id, changes))) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
+    this.worker.changed(webhook.id, changes);
     const license = await this.licenseOf(webhook);
-    await this.deps.admin.audit(actor, license, 'webhook.update', { webhookId: webhook.id, url: webhook.url, concurrency, before: { concurrency: webhook.concurrency } }, webhook.tenantId);
-    return { ...webhook, concurrency };
+    const updated = { ...webhook, ...changes };
+    const { concurrency, batchSize } = updated;
+    await this.deps.admin.audit(
+      actor,
+      license,
+      'webhook.update',
+      { webhookId: webhook.id, url: webhook.url, concurrency, batchSize, before: { concurrency: webhook.concurrency, batchSize: webhook.batchSize } },
+      webhook.tenantId,
+    );
+    return updated;
   }
 
   async remove(actor: Actor, id: string): Promise<void> {

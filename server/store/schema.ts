@@ -168,6 +168,7 @@ export interface WebhooksTable {
   claimed_until: number | null;
   /** Events in flight at once, of different sessions (1: one at a time). */
   concurrency: Generated<number>;
+  batch_size: Generated<number>;
 }
 
 /** The delivery log: one row per event and webhook (migration 2026-11-26T15). */

@@ -3,10 +3,14 @@
 // webhook-outbox.ts.
 import type { Selectable } from 'kysely';
 import type { DeliveryStatus, WebhookEventType } from '../seats/decisions/webhook-delivery';
-import type { DeliveredEvent, Delivery, OutboxFilter, OutboxSource, Webhook, WebhookStore } from '../seats/webhook-store';
+import type { DeliveredEvent, Delivery, DeliverySettings, OutboxFilter, OutboxSource, Webhook, WebhookStore } from '../seats/webhook-store';
 import type { WebhookDeliveriesTable, WebhooksTable } from './schema';
 import type { StoreContext } from './store-dialect';
+import { prepare, type Runner } from './prepared';
 import { WebhookOutbox } from './webhook-outbox';
+
+/** The most delivered events written by one statement (PostgreSQL takes up to 65,535 parameters, SQLite 32,766). */
+const DELIVERED_PER_INSERT = 200;
 
 const CURSOR: Record<OutboxSource, 'seat_cursor' | 'audit_cursor'> = { seat: 'seat_cursor', audit: 'audit_cursor' };
 
@@ -20,6 +24,7 @@ function toWebhook(r: Selectable<WebhooksTable>): Webhook {
     secret: r.secret,
     createdAt: Number(r.created_at),
     concurrency: Number(r.concurrency),
+    batchSize: Number(r.batch_size),
     seatCursor: Number(r.seat_cursor),
     auditCursor: Number(r.audit_cursor),
   };
@@ -63,6 +68,7 @@ export class Webhooks implements WebhookStore {
         secret: w.secret,
         created_at: w.createdAt,
         concurrency: w.concurrency,
+        batch_size: w.batchSize,
         seat_cursor: max.seat,
         audit_cursor: max.audit,
         claimed_by: null,
@@ -88,8 +94,12 @@ export class Webhooks implements WebhookStore {
     return rows.map(toWebhook);
   }
 
-  async setConcurrency(id: string, concurrency: number): Promise<boolean> {
-    const r = await this.s.db.updateTable('webhooks').set({ concurrency }).where('id', '=', id).executeTakeFirst();
+  async setDelivery(id: string, settings: DeliverySettings): Promise<boolean> {
+    const r = await this.s.db
+      .updateTable('webhooks')
+      .set({ concurrency: settings.concurrency, batch_size: settings.batchSize })
+      .where('id', '=', id)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
@@ -177,24 +187,56 @@ export class Webhooks implements WebhookStore {
     return rows.map(toDelivery);
   }
 
+  /**
+   * The insert of `n` delivered events, compiled once for each count (a batch's rows come in a
+   * few counts): building and compiling a multi-row insert through Kysely cost more than SQLite
+   * writing its rows. Each event's values are `<column letter><index>`.
+   */
+  private deliveredInsert(n: number): Runner<Record<string, unknown>, unknown> {
+    let insert = this.deliveredInserts.get(n);
+    if (!insert) {
+      insert = prepare((p: Record<string, unknown>) =>
+        this.s.db
+          .insertInto('webhook_deliveries')
+          .values(
+            Array.from({ length: n }, (_, i) => ({
+              webhook_id: p.webhookId as string,
+              event_id: p[`e${i}`] as string,
+              event_type: p[`t${i}`] as string,
+              payload: p[`p${i}`] as string,
+              status: 'delivered',
+              attempts: 1,
+              created_at: p[`c${i}`] as number,
+              last_attempt_at: p[`l${i}`] as number,
+              next_attempt_at: p[`l${i}`] as number,
+              response_status: p[`r${i}`] as number,
+              error: null,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing()),
+      );
+      this.deliveredInserts.set(n, insert);
+    }
+    return insert;
+  }
+
+  private readonly deliveredInserts = new Map<number, Runner<Record<string, unknown>, unknown>>();
+
   async recordDelivered(webhookId: string, delivered: readonly DeliveredEvent[], cursors: Partial<Record<OutboxSource, number>>): Promise<void> {
     await this.s.dialect.transaction(async (trx) => {
       // In event order, so the log's ids (its newest-first order) follow the events'.
-      for (let i = 0; i < delivered.length; i += 200) {
-        const values = delivered.slice(i, i + 200).map((d) => ({
-          webhook_id: webhookId,
-          event_id: d.eventId,
-          event_type: d.eventType,
-          payload: d.payload,
-          status: 'delivered',
-          attempts: 1,
-          created_at: d.createdAt,
-          last_attempt_at: d.lastAttemptAt,
-          next_attempt_at: d.lastAttemptAt,
-          response_status: d.responseStatus,
-          error: null,
-        }));
-        await trx.insertInto('webhook_deliveries').values(values).onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing()).execute();
+      for (let i = 0; i < delivered.length; i += DELIVERED_PER_INSERT) {
+        const rows = delivered.slice(i, i + DELIVERED_PER_INSERT);
+        const args: Record<string, unknown> = { webhookId };
+        rows.forEach((d, j) => {
+          args[`e${j}`] = d.eventId;
+          args[`t${j}`] = d.eventType;
+          args[`p${j}`] = d.payload;
+          args[`c${j}`] = d.createdAt;
+          args[`l${j}`] = d.lastAttemptAt;
+          args[`r${j}`] = d.responseStatus;
+        });
+        await this.deliveredInsert(rows.length)(trx, args);
       }
       for (const [source, id] of Object.entries(cursors) as Array<[OutboxSource, number]>) {
         const col = CURSOR[source];

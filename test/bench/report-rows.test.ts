@@ -64,12 +64,19 @@ describe('rows of counts and samples', () => {
     expect(metrics).toContain('webhook deliveries/s to a receiver answering after 20 ms, concurrency 8 (24 events)');
     expect(metrics.filter((m) => m.includes('undefined'))).toEqual([]);
   });
-  it('webhook deliveries to a slow receiver, one at a time and with concurrency 8, get a row each', () => {
-    const r = rows(report({ policies: { slowReceiver: { events: 160, receiverMs: 20, concurrency1: { perSec: 47.9 }, concurrency8: { perSec: 369 } } } }));
+  it('webhook deliveries to a slow receiver, one at a time, with concurrency 8 and in batches, get a row each', () => {
+    const r = rows(report({ policies: { slowReceiver: { events: 160, receiverMs: 20, concurrency1: { perSec: 47.9 }, concurrency8: { perSec: 369 }, batch100: { perSec: 1210 } } } }));
     expect(r.filter((row) => row.metric.startsWith('webhook deliveries/s')).map((row) => [row.metric, row.ours])).toEqual([
       ['webhook deliveries/s to a receiver answering after 20 ms, one at a time (160 events)', 47.9],
       ['webhook deliveries/s to a receiver answering after 20 ms, concurrency 8 (160 events)', 369],
+      ['webhook deliveries/s to a receiver answering after 20 ms, batches of up to 100 (160 events)', 1210],
     ]);
+  });
+  it('a license with batched webhooks gets its row against the plain one', () => {
+    const pass = (cpu: number) => ({ cpuPerConnectMs: cpu });
+    const r = rows(report({ policies: { rounds: 5, sockets: 1500, webhookBatch: 100, plain: pass(0.25), webhooks: pass(0.35), 'webhooks-batched': pass(0.27) } }));
+    expect(r.find((row) => row.metric === 'server CPU ms per connect, license with webhooks (median of 5 passes of 1500 connects)')).toMatchObject({ ratio: 1.4, met: false });
+    expect(r.find((row) => row.metric === 'server CPU ms per connect, license with webhooks in batches of up to 100 (median of 5 passes of 1500 connects)')).toMatchObject({ ratio: 1.08, met: true });
   });
   it("later ramps get rows of their own (medians), and their failed connects count as errors", () => {
     const side = (cpu: number, later: Record<string, number>) => ({ cpuPerConnectMs: cpu, connectsPerSec: 1000, failed: 0, unexpectedDisconnects: 0, serverSockets: 300, later });

@@ -59,7 +59,7 @@ it('refuses a host name that resolves to a private address where the connection 
   const receiver = await startReceiver();
   // Written straight into the store, as a webhook made while private addresses were allowed.
   const port = new URL(receiver.url).port;
-  await store.webhooks.createWebhook({ id: 'wh_named', tenantId: null, licenseId: null, url: `http://localhost:${port}/hook`, events: ['session.started'], secret: 's', createdAt: Date.now(), concurrency: 1 });
+  await store.webhooks.createWebhook({ id: 'wh_named', tenantId: null, licenseId: null, url: `http://localhost:${port}/hook`, events: ['session.started'], secret: 's', createdAt: Date.now(), concurrency: 1, batchSize: 1 });
   const { url, api } = await startServer({ store, env: { WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_CLAIM_MS: '1000', WEBHOOK_RETRY_BASE_MS: '100' } });
   const { license } = await api.setup();
   await granted(url, await sign(license, { sid: 'a' }));

@@ -5,14 +5,11 @@
 // later events, not the other sessions' sent with it, and those are not sent again. The default
 // stays one at a time.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { expect, it } from 'vitest';
-import { type Api, sleep, startServer, tempDir, until } from '../support/harness';
+import { sleep, until } from '../support/harness';
 import { startReceiver, type Hit } from '../support/webhook-receiver';
-import { SqliteSeatStore } from '../../server/store/sqlite-store';
+import { setup, startAndEnd } from '../support/webhook-sessions';
 import { claimant } from '../store/store-dialects';
-
-const FAST_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE: 'on', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000' };
 
 /** A receiver that holds each request `delayMs` and notes, in one sequence, when each arrived and was answered. */
 async function slowReceiver(delayMs: number, fail: (hit: Omit<Hit, 'status'>) => boolean = () => false) {
@@ -30,25 +27,6 @@ async function slowReceiver(delayMs: number, fail: (hit: Omit<Hit, 'status'>) =>
     return status;
   });
   return { receiver, log, most: () => most };
-}
-
-/** `n` sessions granted straight in the store (all waiting for the worker at once), then each ended through the API, in order. */
-async function startAndEnd(store: SqliteSeatStore, admin: Api, licenseId: string, n: number): Promise<string[]> {
-  const sessions: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const out = await store.admit({ licenseId, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(randomUUID()), now: Date.now() });
-    sessions.push((out as { session: { id: string } }).session.id);
-  }
-  for (const id of sessions) await admin.ok('DELETE', `/sessions/${id}`);
-  return sessions;
-}
-
-async function setup(env: Record<string, string> = {}) {
-  const store = SqliteSeatStore.open(path.join(tempDir(), 'seats.db'));
-  await store.migrate();
-  const { api } = await startServer({ store, env: { ...FAST_WEBHOOKS, ...env } });
-  const { license, admin } = await api.setup({ seats: 1000 });
-  return { store, license, admin, api };
 }
 
 it('sends up to `concurrency` events of different sessions at once, never two of one session, each once, logged in outbox order', { timeout: 60_000 }, async () => {
@@ -180,7 +158,7 @@ it('takes up a concurrency changed on another node at its next claim renewal', {
   await startAndEnd(store, admin, license.id, 1);
   await until(() => receiver.accepted().length >= 1, 10_000);
   // As another node's PATCH leaves it: in the store only.
-  expect(await store.webhooks.setConcurrency(made.id, 4)).toBe(true);
+  expect(await store.webhooks.setDelivery(made.id, { concurrency: 4 })).toBe(true);
   await sleep(1500);
   await startAndEnd(store, admin, license.id, 12);
   await until(() => receiver.accepted().length >= 13, 20_000);

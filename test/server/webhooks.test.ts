@@ -247,7 +247,7 @@ describe('webhooks', () => {
     const store = SqliteSeatStore.open(path.join(tempDir(), 'seats.db'));
     await store.migrate();
     const receiver = await startReceiver();
-    await store.webhooks.createWebhook({ id: 'wh_inside', tenantId: null, licenseId: null, url: receiver.url, events: ['session.started'], secret: 's', createdAt: Date.now(), concurrency: 1 });
+    await store.webhooks.createWebhook({ id: 'wh_inside', tenantId: null, licenseId: null, url: receiver.url, events: ['session.started'], secret: 's', createdAt: Date.now(), concurrency: 1, batchSize: 1 });
     const { url, api } = await startServer({ store, env: { WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_CLAIM_MS: '1000', WEBHOOK_RETRY_BASE_MS: '100' } });
     const { license } = await api.setup();
     await granted(url, await sign(license, { sid: 'a' }));

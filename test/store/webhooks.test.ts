@@ -13,7 +13,7 @@ import { describeWith, postgresMissing, startPostgres } from '../support/service
 import { admit, claimant, forEachStore, grant, newLicense } from './store-dialects';
 
 function hook(tenantId: string | null, fields: Partial<Webhook> = {}): Omit<Webhook, 'seatCursor' | 'auditCursor'> {
-  return { id: `wh_${randomUUID()}`, tenantId, licenseId: null, url: 'http://127.0.0.1:9/h', events: ['session.started'], secret: 's', createdAt: 1, concurrency: 1, ...fields };
+  return { id: `wh_${randomUUID()}`, tenantId, licenseId: null, url: 'http://127.0.0.1:9/h', events: ['session.started'], secret: 's', createdAt: 1, concurrency: 1, batchSize: 1, ...fields };
 }
 
 const ALL = ['granted', 'resumed', 'idle', 'released', 'denied'];
@@ -80,18 +80,22 @@ forEachStore('webhook store', (nodes) => {
     expect(await store.webhooks.seatOutbox({ tenantId: 'another', licenseId: null }, ALL, w.seatCursor, upTo, 10)).toEqual([]);
   });
 
-  it('keeps a webhook\'s concurrency, 1 unless given, and changes it in place', async () => {
+  it('keeps a webhook\'s concurrency and batch size, and changes them in place', async () => {
     const [store] = (await nodes(1)) as [SeatStore];
     const lic = await newLicense(store);
-    const eight = await store.webhooks.createWebhook(hook(lic.tenantId, { concurrency: 8 }));
+    const eight = await store.webhooks.createWebhook(hook(lic.tenantId, { concurrency: 8, batchSize: 25 }));
     const one = await store.webhooks.createWebhook(hook(lic.tenantId));
-    expect((await store.webhooks.getWebhook(eight.id))?.concurrency).toBe(8);
+    expect(await store.webhooks.getWebhook(eight.id)).toMatchObject({ concurrency: 8, batchSize: 25 });
     expect((await store.webhooks.getWebhook(one.id))?.concurrency).toBe(1);
     expect((await store.webhooks.listWebhooks(lic.tenantId)).map((w) => w.concurrency).sort()).toEqual([1, 8]);
-    // Changed in place; the cursors stay.
-    expect(await store.webhooks.setConcurrency(one.id, 4)).toBe(true);
-    expect(await store.webhooks.getWebhook(one.id)).toMatchObject({ concurrency: 4, seatCursor: one.seatCursor, auditCursor: one.auditCursor });
-    expect(await store.webhooks.setConcurrency('wh_nobody', 4)).toBe(false);
+    // Changed in place, a field at a time or both; the cursors stay.
+    expect(await store.webhooks.setDelivery(one.id, { concurrency: 4 })).toBe(true);
+    expect(await store.webhooks.getWebhook(one.id)).toMatchObject({ concurrency: 4, batchSize: 1, seatCursor: one.seatCursor, auditCursor: one.auditCursor });
+    expect(await store.webhooks.setDelivery(one.id, { batchSize: 50 })).toBe(true);
+    expect(await store.webhooks.getWebhook(one.id)).toMatchObject({ concurrency: 4, batchSize: 50, seatCursor: one.seatCursor });
+    expect(await store.webhooks.setDelivery(eight.id, { concurrency: 2, batchSize: 10 })).toBe(true);
+    expect(await store.webhooks.getWebhook(eight.id)).toMatchObject({ concurrency: 2, batchSize: 10 });
+    expect(await store.webhooks.setDelivery('wh_nobody', { concurrency: 4 })).toBe(false);
   });
 
   it('keeps one delivery row per event and webhook, and records attempts only while pending', async () => {

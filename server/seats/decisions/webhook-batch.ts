@@ -30,18 +30,43 @@ export function mergeOutbox<S extends { at: number }, A extends { at: number }>(
   }
 }
 
-/** The most events of one webhook in flight at once (`concurrency`, 1 to this). */
+/** The most requests of one webhook in flight at once (`concurrency`, 1 to this). */
 export const WEBHOOK_MAX_CONCURRENCY = 32;
+/** The most events in one request (`batchSize`, 1 to this). */
+export const WEBHOOK_MAX_BATCH = 100;
+
+const within = (n: number, max: number) => Math.min(Math.max(1, Math.floor(n) || 1), max);
 
 /**
- * How many of `keys` (the ordering keys of a webhook's next events, in order: a session's id, or
- * the license's for events of no session) go out together: at most `concurrency`, and none whose
- * key is already among them, so two events of one session are never in flight at once and a
- * session's events arrive in the order they happened. At least one while there is one.
+ * How a webhook's next events go out, from their ordering keys in order (a session's id, or the
+ * license's for events of no session): cut into at most `concurrency` requests in flight at once,
+ * each of at most `batchSize` events in a row. Returns each request's count of events, in order.
+ * A key in one request is in no other of the window: a request carries a session's events in the
+ * order they happened, and two requests holding one session are never in flight at once, so a
+ * session's events still arrive in order. The window ends before the first event that would break
+ * that (or that does not fit); it holds at least one event while there is one.
  */
-export function windowSize(keys: readonly string[], concurrency: number): number {
-  const seen = new Set<string>();
-  let n = 0;
-  while (n < keys.length && n < Math.max(1, concurrency) && !seen.has(keys[n]!)) seen.add(keys[n++]!);
-  return n;
+export function windowGroups(keys: readonly string[], concurrency: number, batchSize: number): number[] {
+  const most = within(concurrency, WEBHOOK_MAX_CONCURRENCY);
+  const size = within(batchSize, WEBHOOK_MAX_BATCH);
+  const groups: number[] = [];
+  /** The keys of the window's full requests. */
+  const before = new Set<string>();
+  let current = new Set<string>();
+  let length = 0;
+  for (const key of keys) {
+    if (before.has(key)) break;
+    if (length === size) {
+      if (groups.length + 1 === most) break;
+      groups.push(length);
+      for (const k of current) before.add(k);
+      current = new Set();
+      length = 0;
+      if (before.has(key)) break;
+    }
+    current.add(key);
+    length++;
+  }
+  if (length > 0) groups.push(length);
+  return groups;
 }

@@ -12,6 +12,7 @@
 // 4. Refuse a `t` more than TOLERANCE_SEC from now: a captured delivery cannot be replayed later.
 // Answer 2xx quickly once the event is safely stored: anything else (or no answer within 10 s) is
 // retried with backoff for 24 hours. Deliveries are at least once: drop an `id` already handled.
+// A webhook made with `batchSize` above 1 sends an array of events instead of one: both are taken.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,10 +45,14 @@ const server = createServer((req, res) => {
       console.log(`refused: ${req.method} ${req.url} with a missing, wrong or stale Seat-Signature`);
       return void res.writeHead(400).end();
     }
-    const event = JSON.parse(raw.toString('utf8')) as { id: string; type: string; at: string; licenseId: string; data: unknown };
-    if (handled.has(event.id)) console.log(`again: ${event.id} (a redelivery; already handled)`);
-    else console.log(`${event.at}  ${event.type}  ${event.licenseId}  ${JSON.stringify(event.data)}`);
-    handled.add(event.id);
+    type SeatEvent = { id: string; type: string; at: string; licenseId: string; data: unknown };
+    const body = JSON.parse(raw.toString('utf8')) as SeatEvent | SeatEvent[];
+    // In the order they happened; the answer covers the whole request.
+    for (const event of Array.isArray(body) ? body : [body]) {
+      if (handled.has(event.id)) console.log(`again: ${event.id} (a redelivery; already handled)`);
+      else console.log(`${event.at}  ${event.type}  ${event.licenseId}  ${JSON.stringify(event.data)}`);
+      handled.add(event.id);
+    }
     res.writeHead(204).end();
   });
 });

@@ -54,4 +54,13 @@ it('the example receiver verifies Seat-Signature: deliveries accepted, forgeries
   // The same, signed now with the secret, is accepted.
   expect((await post({ 'seat-signature': sig(hook.secret, now) })).status).toBe(204);
   expect(out.match(/refused:/g)).toHaveLength(3);
+
+  // In batches (an array per request), each event printed in order.
+  await admin.ok('PATCH', `/webhooks/${hook.id}`, { batchSize: 10 });
+  await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 4 });
+  await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 5 });
+  await until(() => out.includes('{"changes":{"seats":5}'), 10_000);
+  expect(out.indexOf('{"changes":{"seats":4}')).toBeGreaterThan(-1);
+  expect(out.indexOf('{"changes":{"seats":4}')).toBeLessThan(out.indexOf('{"changes":{"seats":5}'));
+  expect(out.match(/refused:/g)).toHaveLength(3);
 });

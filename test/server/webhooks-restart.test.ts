@@ -3,13 +3,14 @@
 // the cursors: every event of the seat history arrives (nothing lost), nothing arrives that the
 // history does not hold (nothing invented), once each here (the receiver never said 2xx before the
 // kill), in order per session, and the attempts counted before the kill are kept. And the same
-// through a kill -9 while a webhook with `concurrency` has several events in flight.
+// through a kill -9 while a webhook with `concurrency` has several events in flight, one per
+// request or in batches (`batchSize`).
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import { eventId } from '../../server/seats/decisions/webhook-delivery';
 import { closeSocket, granted, sign, startProcess, tempDir, until } from '../support/harness';
-import { signatureValid, startReceiver } from '../support/webhook-receiver';
+import { type Hit, signatureValid, startReceiver } from '../support/webhook-receiver';
 
 /** One node on a SQLite file, its sessions idle a second after a restart and end a second later; webhooks in a test's seconds. */
 const nodeEnv = (file: string) => ({
@@ -84,7 +85,10 @@ it('loses and invents no event through a kill -9 during retries, and keeps the r
   expect(firstDelivery.attempts).toBeLessThanOrEqual(receiver.hits.filter((h) => h.body.id === firstId).length);
 });
 
-it('loses and invents no event through a kill -9 while a webhook with concurrency 4 has events in flight', { timeout: 90_000 }, async () => {
+it.each([
+  { concurrency: 4, batchSize: 1 },
+  { concurrency: 2, batchSize: 5 },
+])('loses and invents no event through a kill -9 while a webhook with concurrency $concurrency, batch size $batchSize has events in flight', { timeout: 90_000 }, async ({ concurrency, batchSize }) => {
   const file = path.join(tempDir(), 'seats.db');
   const env = nodeEnv(file);
   // Slow enough that the kill finds events in flight and delivered ones not yet logged.
@@ -94,15 +98,17 @@ it('loses and invents no event through a kill -9 while a webhook with concurrenc
   });
   const first = await startProcess(env);
   const { license, admin } = await first.api.setup({ seats: 50, idleTimeoutSec: 1 });
-  const hook = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: license.id, concurrency: 4 });
+  const hook = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: license.id, concurrency, batchSize });
+  // Every event the receiver accepted, in the order it got them (a batch's in its order).
+  const acceptedEvents = (): Array<Hit['body']> => receiver.accepted().flatMap((h) => (batchSize > 1 ? (h.body as unknown as Array<Hit['body']>) : [h.body]));
   const tabs = await Promise.all(Array.from({ length: 20 }, async (_, i) => granted(first.url, await sign(license, { sid: `s${i}` }))));
-  await until(() => receiver.accepted().length >= 6, 15_000);
+  await until(() => acceptedEvents().length >= 6, 15_000);
   await first.kill9();
 
   const second = await startProcess(env);
   const api2 = second.api.as(admin.token);
   // The restart idles the dead process's sockets; the idle timeout ends every session.
-  await until(() => new Set(receiver.accepted().filter((h) => h.body.type === 'session.ended').map((h) => h.body.id)).size === 20, 30_000);
+  await until(() => new Set(acceptedEvents().filter((e) => e.type === 'session.ended').map((e) => e.id)).size === 20, 30_000);
   await until(async () => (await api2.ok('GET', `/webhooks/${hook.id}/deliveries?limit=100`)).deliveries.length === 40);
 
   const db = new BetterSqlite3(file, { readonly: true });
@@ -110,13 +116,14 @@ it('loses and invents no event through a kill -9 while a webhook with concurrenc
     .prepare("select id, at from seat_events where license_id = ? and type in ('granted', 'released') order by id")
     .all(license.id) as Array<{ id: number; at: number }>;
   db.close();
-  const accepted = receiver.accepted();
+  const accepted = acceptedEvents();
+  if (batchSize > 1) expect(receiver.accepted().every((h) => h.raw.startsWith('['))).toBe(true);
   // Nothing lost, nothing invented (a few may arrive twice: sent before the kill, not yet logged).
-  expect(new Set(accepted.map((h) => h.body.id))).toEqual(new Set(history.map((r) => eventId('s', r))));
+  expect(new Set(accepted.map((e) => e.id))).toEqual(new Set(history.map((r) => eventId('s', r))));
   expect(history).toHaveLength(40);
   // In order per session: every copy of its start before its end.
   for (const tab of tabs) {
-    const mine = accepted.filter((h) => h.body.data.sessionId === tab.grant.sessionId).map((h) => h.body.type);
+    const mine = accepted.filter((e) => e.data.sessionId === tab.grant.sessionId).map((e) => e.type);
     expect(mine.lastIndexOf('session.started')).toBeLessThan(mine.indexOf('session.ended'));
   }
   const { deliveries } = await api2.ok('GET', `/webhooks/${hook.id}/deliveries?limit=100`);

@@ -1,8 +1,8 @@
 // The Webhooks panel (docs/contract.md "Webhooks"): the admin's webhooks, a form to add one (URL,
-// events, optionally one license, how many deliveries at once, also changed in place), its
-// signing secret shown once, delete after asking, and each webhook's delivery log (status,
-// attempts, the receiver's last answer). The operator's webhooks get every tenant's events; a
-// tenant's only its own.
+// events, optionally one license, how many deliveries at once and how many events per request,
+// both also changed in place), its signing secret shown once, delete after asking, and each
+// webhook's delivery log (status, attempts, the receiver's last answer). The operator's webhooks
+// get every tenant's events; a tenant's only its own.
 import { WebhookEventType, type LicenseView, type WebhookDeliveryView, type WebhookView } from '../../shared';
 import { confirmDialog, showOnce } from './dialog';
 import { $, fill, h, setText } from './dom';
@@ -10,8 +10,55 @@ import { zoned } from './operator';
 import { ApiError, api, refusal } from './rest';
 
 const EVENTS = Object.values(WebhookEventType);
-/** The choices of deliveries in flight at once (the server takes 1 to 32). */
-const CONCURRENCY = [1, 2, 4, 8, 16, 32];
+
+/** A delivery setting: chosen in the form (sent only above 1, the server's default) and changed in place in the webhook's row. */
+interface Setting {
+  key: 'concurrency' | 'batchSize';
+  /** The form's select. */
+  id: string;
+  /** The row select's class, and its column's heading. */
+  cls: string;
+  column: string;
+  /** The choices (a row adds its webhook's own value if it is not one of them). */
+  choices: readonly number[];
+  option: (n: number) => string;
+  /** The form's wording of a choice, where the row's short one would say too little. */
+  formOption?: (n: number) => string;
+  /** The row select's accessible name. */
+  name: (w: WebhookView) => string;
+  /** What the status says once changed, and what a refusal says was being done. */
+  done: (w: WebhookView, n: number) => string;
+  doing: string;
+}
+
+const CONCURRENCY: Setting = {
+  key: 'concurrency',
+  id: 'webhook-concurrency',
+  cls: 'concurrency',
+  column: 'At once',
+  // The server takes 1 to 32.
+  choices: [1, 2, 4, 8, 16, 32],
+  option: (n) => (n === 1 ? 'One at a time, in order' : `Up to ${n}`),
+  name: (w) => `Deliveries at once to ${w.url}`,
+  done: (w, n) => `Deliveries to ${w.url}: ${n === 1 ? 'one at a time, in order' : `up to ${n} at once`}.`,
+  doing: 'Changing the deliveries at once',
+};
+const BATCH_SIZE: Setting = {
+  key: 'batchSize',
+  id: 'webhook-batch-size',
+  cls: 'batch-size',
+  column: 'Per request',
+  // The server takes 1 to 100.
+  choices: [1, 10, 25, 50, 100],
+  option: (n) => (n === 1 ? 'One event' : `Up to ${n} events`),
+  formOption: (n) => (n === 1 ? '1 — one event per request' : `Up to ${n} events`),
+  name: (w) => `Events per request to ${w.url}`,
+  done: (w, n) => `Deliveries to ${w.url}: ${n === 1 ? 'one event per request' : `up to ${n} events per request, as a JSON array`}.`,
+  doing: 'Changing the events per request',
+};
+/** In the order of the table's columns. */
+const SETTINGS = [CONCURRENCY, BATCH_SIZE];
+
 let licenses: LicenseView[] = [];
 let list: WebhookView[] = [];
 let shownDeliveries: string | null = null;
@@ -54,7 +101,7 @@ function panelFrame(operator: boolean): HTMLElement {
         'table',
         { id: 'webhooks', class: 'table' },
         h('caption', { class: 'visually-hidden' }, 'Webhooks, oldest first'),
-        h('thead', {}, h('tr', {}, ['URL', 'Events', 'License', 'At once', 'Created'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Webhook actions')))),
+        h('thead', {}, h('tr', {}, ['URL', 'Events', 'License', ...SETTINGS.map((s) => s.column), 'Created'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Webhook actions')))),
         h('tbody'),
       ),
     ),
@@ -97,19 +144,25 @@ function createForm(): HTMLElement {
       h('span', { id: 'webhook-events-error', class: 'error field-error' }),
     ),
     h('div', { class: 'field' }, h('label', { for: 'webhook-license' }, 'License'), h('select', { id: 'webhook-license' }, h('option', { value: '' }, 'All licenses'))),
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: 'webhook-concurrency' }, 'Deliveries at once'),
-      h(
-        'select',
-        { id: 'webhook-concurrency', 'aria-describedby': 'webhook-concurrency-hint' },
-        CONCURRENCY.map((n) => h('option', { value: String(n) }, atOnce(n))),
-      ),
-      h('span', { id: 'webhook-concurrency-hint', class: 'muted hint' }, 'More than one: events of different sessions go out together (each session’s still in order), for a receiver far away or slow to answer.'),
-    ),
+    settingField(CONCURRENCY, 'Deliveries at once', 'More than one: events of different sessions go out together (each session’s still in order), for a receiver far away or slow to answer.'),
+    settingField(BATCH_SIZE, 'Events per request', 'Above 1, each request’s body is a JSON array of events: fewer requests for a busy license. Your receiver must accept arrays.'),
     h('div', { class: 'row' }, h('button', { type: 'submit', id: 'webhook-create' }, 'Add webhook'), h('span', { id: 'webhook-form-status', class: 'muted', role: 'status' })),
     h('p', { id: 'webhook-form-error', class: 'error', role: 'alert' }),
+  );
+}
+
+/** A setting's field in the form, its first choice (1, the server's default) selected. */
+function settingField(s: Setting, label: string, hint: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: s.id }, label),
+    h(
+      'select',
+      { id: s.id, 'aria-describedby': `${s.id}-hint` },
+      s.choices.map((n) => h('option', { value: String(n) }, (s.formOption ?? s.option)(n))),
+    ),
+    h('span', { id: `${s.id}-hint`, class: 'muted hint' }, hint),
   );
 }
 
@@ -128,9 +181,10 @@ const licenseLabel = (id: string | null) => (id === null ? 'all' : (licenses.fin
 
 function render(): void {
   const body = $('#webhooks tbody');
-  // A row's control that has the focus keeps it through a reload (its change's own audit entry reloads the list).
+  // A row's setting that has the focus keeps it through a reload (its change's own audit entry reloads the list).
   const active = document.activeElement;
-  const focusedRow = active instanceof HTMLSelectElement && active.matches('select.concurrency') ? active.closest('tr')?.dataset.webhook : undefined;
+  const focusedRow = active instanceof HTMLSelectElement && body.contains(active) ? active.closest('tr')?.dataset.webhook : undefined;
+  const focusedSetting = focusedRow ? SETTINGS.find((s) => active!.classList.contains(s.cls)) : undefined;
   // An empty table is left out (its header alone says nothing).
   (body.closest('.scroll') as HTMLElement).hidden = list.length === 0;
   setText($('#webhooks-summary'), list.length ? `${list.length} webhook${list.length === 1 ? '' : 's'}.` : 'No webhooks yet.');
@@ -143,7 +197,7 @@ function render(): void {
         h('td', { class: 'detail', 'data-label': 'URL' }, w.url),
         h('td', { 'data-label': 'Events' }, w.events.join(', ')),
         h('td', { 'data-label': 'License' }, licenseLabel(w.licenseId)),
-        h('td', { 'data-label': 'At once', class: 'concurrency' }, concurrencySelect(w)),
+        SETTINGS.map((s) => h('td', { 'data-label': s.column, class: s.cls }, settingSelect(w, s))),
         h('td', { 'data-label': 'Created' }, zoned(w.createdAt)),
         h(
           'td',
@@ -155,34 +209,33 @@ function render(): void {
       ),
     ),
   );
-  if (focusedRow) body.querySelector<HTMLElement>(`tr[data-webhook="${CSS.escape(focusedRow)}"] select.concurrency`)?.focus();
+  if (focusedSetting) body.querySelector<HTMLElement>(`tr[data-webhook="${CSS.escape(focusedRow!)}"] select.${focusedSetting.cls}`)?.focus();
 }
 
-const atOnce = (n: number) => (n === 1 ? 'One at a time, in order' : `Up to ${n}`);
-
-/** The webhook's deliveries at once, changed in place (its log and cursor stay). */
-function concurrencySelect(w: WebhookView): HTMLElement {
-  const choices = CONCURRENCY.includes(w.concurrency) ? CONCURRENCY : [...CONCURRENCY, w.concurrency].sort((a, b) => a - b);
+/** One of the webhook's delivery settings, changed in place (its log and cursor stay). */
+function settingSelect(w: WebhookView, s: Setting): HTMLElement {
+  const value = w[s.key];
+  const choices = s.choices.includes(value) ? s.choices : [...s.choices, value].sort((a, b) => a - b);
   return h(
     'select',
     {
-      class: 'concurrency',
-      'aria-label': `Deliveries at once to ${w.url}`,
-      onchange: (e: Event) => void setConcurrency(w, e.target as HTMLSelectElement),
+      class: s.cls,
+      'aria-label': s.name(w),
+      onchange: (e: Event) => void changeSetting(w, s, e.target as HTMLSelectElement),
     },
-    choices.map((n) => h('option', { value: String(n), selected: n === w.concurrency }, atOnce(n))),
+    choices.map((n) => h('option', { value: String(n), selected: n === value }, s.option(n))),
   );
 }
 
-async function setConcurrency(w: WebhookView, select: HTMLSelectElement): Promise<void> {
-  const concurrency = Number(select.value);
+async function changeSetting(w: WebhookView, s: Setting, select: HTMLSelectElement): Promise<void> {
+  const value = Number(select.value);
   try {
-    const changed = await api<WebhookView>('PATCH', `/webhooks/${encodeURIComponent(w.id)}`, { concurrency });
-    w.concurrency = changed.concurrency;
-    setText($('#webhooks-status'), `Deliveries to ${w.url}: ${concurrency === 1 ? 'one at a time, in order' : `up to ${concurrency} at once`}.`);
+    const changed = await api<WebhookView>('PATCH', `/webhooks/${encodeURIComponent(w.id)}`, { [s.key]: value });
+    w[s.key] = changed[s.key];
+    setText($('#webhooks-status'), s.done(w, value));
   } catch (err) {
-    select.value = String(w.concurrency);
-    setText($('#webhooks-status'), refusal(err, 'Changing the deliveries at once'));
+    select.value = String(w[s.key]);
+    setText($('#webhooks-status'), refusal(err, s.doing));
   }
 }
 
@@ -190,7 +243,12 @@ async function create(): Promise<void> {
   const url = ($('#webhook-url') as HTMLInputElement).value.trim();
   const events = [...document.querySelectorAll<HTMLInputElement>('input[name="webhook-event"]:checked')].map((i) => i.value);
   const licenseId = ($('#webhook-license') as HTMLSelectElement).value;
-  const concurrency = Number(($('#webhook-concurrency') as HTMLSelectElement).value);
+  // The settings left at 1 are not sent (the server's default).
+  const settings: Partial<Record<Setting['key'], number>> = {};
+  for (const s of SETTINGS) {
+    const n = Number(($(`#${s.id}`) as HTMLSelectElement).value);
+    if (n > 1) settings[s.key] = n;
+  }
   for (const id of ['webhook-url-error', 'webhook-events-error', 'webhook-form-error', 'webhook-form-status']) setText($(`#${id}`), '');
   $('#webhook-url').removeAttribute('aria-invalid');
   let bad = false;
@@ -205,7 +263,7 @@ async function create(): Promise<void> {
   }
   if (bad) return document.querySelector<HTMLElement>('#webhook-form [aria-invalid="true"], #webhook-form input[name="webhook-event"]')?.focus();
   try {
-    const made = await api<WebhookView & { secret: string }>('POST', '/webhooks', { url, events, ...(licenseId ? { licenseId } : {}), ...(concurrency > 1 ? { concurrency } : {}) });
+    const made = await api<WebhookView & { secret: string }>('POST', '/webhooks', { url, events, ...(licenseId ? { licenseId } : {}), ...settings });
     ($('#webhook-url') as HTMLInputElement).value = '';
     list.push({ id: made.id, url: made.url, events: made.events, licenseId: made.licenseId, tenantId: made.tenantId, createdAt: made.createdAt, concurrency: made.concurrency, batchSize: made.batchSize });
     render();

@@ -201,6 +201,7 @@ describeBrowser('dashboard policies', () => {
     await page.check('input[name="webhook-event"][value="session.started"]');
     await page.selectOption('#webhook-license', license.id);
     await page.selectOption('#webhook-concurrency', '8');
+    await page.selectOption('#webhook-batch-size', '50');
     await page.click('#webhook-create');
     await page.locator('#secret-value').waitFor();
     const secret = await page.locator('#secret-value').inputValue();
@@ -208,7 +209,7 @@ describeBrowser('dashboard policies', () => {
     await screenshot(page, 'dashboard-webhook-secret');
     await page.keyboard.press('Escape');
     const [hook] = (await admin.ok('GET', '/webhooks')).webhooks;
-    expect(hook).toMatchObject({ url: hookUrl, events: ['session.started'], licenseId: license.id, concurrency: 8 });
+    expect(hook).toMatchObject({ url: hookUrl, events: ['session.started'], licenseId: license.id, concurrency: 8, batchSize: 50 });
     expect(await page.locator(`#webhooks tr[data-webhook="${hook.id}"] td`).nth(2).textContent()).toBe('Hooked');
     const atOnce = page.locator(`#webhooks tr[data-webhook="${hook.id}"] select.concurrency`);
     expect(await atOnce.inputValue()).toBe('8');
@@ -225,6 +226,18 @@ describeBrowser('dashboard policies', () => {
     await page.waitForFunction((el) => !el?.isConnected, before, { timeout: 5000 });
     expect(await page.evaluate(() => document.activeElement?.matches('select.concurrency') ?? false)).toBe(true);
     expect(await atOnce.inputValue()).toBe('4');
+    // Events per request: the same, its own select keeping the focus.
+    const perRequest = page.locator(`#webhooks tr[data-webhook="${hook.id}"] select.batch-size`);
+    expect(await perRequest.inputValue()).toBe('50');
+    await perRequest.focus();
+    const shown = await perRequest.elementHandle();
+    await perRequest.selectOption('10');
+    await page.locator('#webhooks-status:has-text("up to 10 events per request")').waitFor({ timeout: 5000 });
+    expect((await admin.ok('GET', '/webhooks')).webhooks[0]).toMatchObject({ concurrency: 4, batchSize: 10 });
+    await page.waitForFunction((el) => !el?.isConnected, shown, { timeout: 5000 });
+    expect(await page.evaluate(() => document.activeElement?.matches('select.batch-size') ?? false)).toBe(true);
+    expect(await perRequest.inputValue()).toBe('10');
+    expect(await page.getByRole('combobox', { name: `Events per request to ${hookUrl}`, exact: true }).count()).toBe(1);
 
     await granted(url, await sign(license, { sid: 'w1' }));
     await expect.poll(() => hits.length, { timeout: 5000 }).toBeGreaterThan(0);
@@ -236,6 +249,8 @@ describeBrowser('dashboard policies', () => {
     expect(cells[2]).toBe('1');
     expect(cells[4]).toBe('HTTP 204');
     await screenshot(page, 'dashboard-webhooks');
+    // On a laptop: the table with both settings' columns fits the panel (no sideways scrolling).
+    expect(await page.locator('#webhooks-panel .scroll').first().evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
     // On a phone: the panel and its deliveries fit the width.
     const phone = await chrome.newPage(await chrome.newContext(PHONE));
     await signIn(phone, url, tenant.adminToken, license.id);

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { sleep, until } from '../support/harness';
 import { startReceiver, type Hit } from '../support/webhook-receiver';
-import { setup, startAndEnd } from '../support/webhook-sessions';
+import { changedOnAnotherNode, setup, startAndEnd } from '../support/webhook-sessions';
 import { claimant } from '../store/store-dialects';
 
 /** A receiver that holds each request `delayMs` and notes, in one sequence, when each arrived and was answered. */
@@ -151,16 +151,7 @@ it('changes a webhook\'s concurrency in place (PATCH): its next events go out th
 });
 
 it('takes up a concurrency changed on another node at its next claim renewal', { timeout: 60_000 }, async () => {
-  // Claims renewed every second (a third of WEBHOOK_CLAIM_MS), attempts within it.
-  const { store, license, admin } = await setup({ WEBHOOK_CLAIM_MS: '3000', WEBHOOK_TIMEOUT_MS: '1000' });
   const { receiver, most } = await slowReceiver(30);
-  const made = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: license.id });
-  await startAndEnd(store, admin, license.id, 1);
-  await until(() => receiver.accepted().length >= 1, 10_000);
-  // As another node's PATCH leaves it: in the store only.
-  expect(await store.webhooks.setDelivery(made.id, { concurrency: 4 })).toBe(true);
-  await sleep(1500);
-  await startAndEnd(store, admin, license.id, 12);
-  await until(() => receiver.accepted().length >= 13, 20_000);
+  await changedOnAnotherNode(receiver.url, { concurrency: 4 }, () => receiver.accepted().length);
   expect(most()).toBeGreaterThan(1);
 });

@@ -1,8 +1,9 @@
 // Sends one webhook's events (docs/contract.md "Webhooks") for the node holding it
 // (webhook-worker.ts): in outbox order, one event per POST or (its `batchSize`) a JSON array of up
-// to that many, one request at a time or (its `concurrency`) a window of requests at once that
-// share no session (decisions/webhook-batch.ts, `windowGroups`), whose outcomes are recorded event
-// by event in outbox order, so a session's events still arrive in the order they happened. The outbox is read a
+// to that many, one request at a time or (its `concurrency`) up to that many in flight, a new one
+// going out as each is answered, never two holding one session (decisions/webhook-batch.ts,
+// `nextRequest`); outcomes are recorded event by event in outbox order, so a session's events
+// still arrive in the order they happened. The outbox is read a
 // batch of rows at a time, the batch's delivery log rows in one read, and the events delivered at
 // their first attempt are logged together with the cursor's move in one transaction (at the end
 // of the batch, before any wait, and at least every FLUSH_MS): one read and one write per batch
@@ -20,7 +21,7 @@ import {
   signatureHeader,
   type WebhookEvent,
 } from './decisions/webhook-delivery';
-import { mergeOutbox, WEBHOOK_MAX_BATCH, WEBHOOK_MAX_CONCURRENCY, windowGroups } from './decisions/webhook-batch';
+import { deliveryLimits, mergeOutbox, nextRequest } from './decisions/webhook-batch';
 import type { WebhookHttp } from './webhook-http';
 import type { DeliveredEvent, Delivery, OutboxSource, Webhook, WebhookStore } from './webhook-store';
 
@@ -50,12 +51,16 @@ interface Item {
   key: string;
 }
 
-/** One POST of a window: the events' bytes, in order, and what came of it. */
-interface Request {
-  payloads: string[];
+/** One request: its events' bytes in order (none where an event was logged as done already), and what came of it. */
+interface Flight {
+  sent: Array<{ item: Item; payload: string } | undefined>;
+  /** Its events' ordering keys: busy until it is recorded. */
+  keys: string[];
+  /** Sent and not answered yet. */
+  sending: boolean;
   startedAt: number;
-  result?: AttemptResult;
-  at?: number;
+  answered?: Promise<void>;
+  outcome?: { result: AttemptResult; at: number };
 }
 
 const delivered = (r: AttemptResult): r is { responseStatus: number } => 'responseStatus' in r && r.responseStatus >= 200 && r.responseStatus < 300;
@@ -150,77 +155,90 @@ export class WebhookSender {
       }
     };
     await advance();
-    while (done < items.length) {
-      const next = items.slice(done, done + WEBHOOK_MAX_CONCURRENCY * WEBHOOK_MAX_BATCH);
-      const { handled, stop } = await this.deliverWindow(next, windowGroups(next.map((i) => i.key), w.concurrency, w.batchSize));
-      done += handled;
+    const stop = await this.deliver(items, async (handled) => {
+      done = handled;
       await advance();
-      if (stop) return stop;
-    }
+    });
+    if (stop) return stop;
     await this.flush();
     return end;
   }
 
   /**
-   * Sends a window of events at once, as requests of the sizes `groups` gives (no session in two of
-   * them), and records what came of each event in order. `handled` counts the events before the
-   * first that must be waited for (its retry, or a claim too short for an attempt); the events
-   * after it that went out are recorded too (delivered ones are then skipped, as logged, when the
-   * webhook comes back to them).
+   * Sends a batch's events (`items`, in outbox order) as requests of up to `batchSize` events, up
+   * to `concurrency` of them in flight: each answer lets the next request go, unless the next
+   * event's session is in a request not yet answered and recorded (then it waits for that one).
+   * What came of each event is recorded in outbox order, and `progress` hears how many events from
+   * the start are handled. Returns why it stopped before the end: an event waiting for its retry
+   * (everything after it waits too, but what was already sent is recorded), or a claim too short
+   * for another attempt.
    */
-  private async deliverWindow(window: Item[], groups: number[]): Promise<{ handled: number; stop?: Step }> {
+  private async deliver(items: Item[], progress: (handled: number) => Promise<void>): Promise<Step | undefined> {
     const { now } = this.deps;
-    const requests: Request[] = [];
-    /** The window's events in order, each with the request it went out in (none: logged as done). */
-    const sent: Array<{ item: Item; payload: string; request: Request } | undefined> = [];
-    let stop: Step | undefined;
-    let at = 0;
-    window: for (const length of groups) {
-      let request: Request | undefined;
-      for (const item of window.slice(at, at + length)) {
-        const { logged } = item;
-        if (logged && logged.status !== 'pending') {
-          sent.push(undefined);
-          continue;
+    /** Requests sent (or, every event in them logged already, not needed), not yet recorded, in outbox order. */
+    const flights: Flight[] = [];
+    /** The first event not in a request yet; the events recorded; those handled from the start (the cursor's). */
+    let next = 0;
+    let recorded = 0;
+    let handled = 0;
+    /** Nothing more goes out: the first event that must wait, in outbox order, or a claim too short. */
+    let stop: { at: number; step: Step } | undefined;
+    for (;;) {
+      const { concurrency, batchSize } = deliveryLimits(this.webhook);
+      while (!stop && next < items.length && flights.filter((f) => f.sending).length < concurrency) {
+        const busy = new Set(flights.flatMap((f) => f.keys));
+        const length = nextRequest(items.slice(next, next + batchSize).map((i) => i.key), busy, batchSize);
+        if (length === 0) break;
+        const flight: Flight = { sent: [], keys: [], sending: false, startedAt: now() };
+        for (const item of items.slice(next, next + length)) {
+          const { logged } = item;
+          if (logged && logged.status !== 'pending') {
+            flight.sent.push(undefined);
+            next++;
+            continue;
+          }
+          if (logged && logged.nextAttemptAt > now()) {
+            stop = { at: next, step: { kind: 'wait', until: logged.nextAttemptAt } };
+            break;
+          }
+          // An attempt must end before the claim could lapse, or two nodes might deliver at once.
+          if (now() + this.deps.options.timeoutMs >= this.deps.claimedUntil()) {
+            stop = { at: next, step: { kind: 'idle' } };
+            break;
+          }
+          // A retry sends the bytes logged at its first attempt.
+          flight.sent.push({ item, payload: logged?.payload ?? JSON.stringify(item.event) });
+          flight.keys.push(item.key);
+          next++;
         }
-        if (logged && logged.nextAttemptAt > now()) {
-          stop = { kind: 'wait', until: logged.nextAttemptAt };
-          break window;
-        }
-        // An attempt must end before the claim could lapse, or two nodes might deliver at once.
-        if (now() + this.deps.options.timeoutMs >= this.deps.claimedUntil()) {
-          stop = { kind: 'idle' };
-          break window;
-        }
-        if (!request) requests.push((request = { payloads: [], startedAt: now() }));
-        // A retry sends the bytes logged at its first attempt.
-        const payload = logged?.payload ?? JSON.stringify(item.event);
-        request.payloads.push(payload);
-        sent.push({ item, payload, request });
+        if (flight.sent.length === 0) break;
+        flights.push(flight);
+        const payloads = flight.sent.flatMap((s) => (s ? [s.payload] : []));
+        if (payloads.length === 0) continue;
+        // With a batch size above 1 the body is always an array, so a receiver reads one shape.
+        flight.sending = true;
+        flight.answered = this.attempt(this.webhook.batchSize > 1 ? `[${payloads.join(',')}]` : payloads[0]!).then((result) => {
+          flight.outcome = { result, at: now() };
+          flight.sending = false;
+        });
       }
-      at += length;
-    }
-    // With a batch size above 1 the body is always an array, so a receiver reads one shape.
-    const batched = this.webhook.batchSize > 1;
-    await Promise.all(
-      requests.map(async (r) => {
-        r.result = await this.attempt(batched ? `[${r.payloads.join(',')}]` : r.payloads[0]!);
-        r.at = now();
-      }),
-    );
-    // Stopped mid-attempt: nothing is recorded, the next owner sends them again.
-    if (this.abort.signal.aborted) return { handled: 0, stop: { kind: 'idle' } };
-    let handled = sent.length;
-    for (let i = 0; i < sent.length; i++) {
-      const s = sent[i];
-      if (!s) continue;
-      const wait = await this.record(s.item, s.payload, s.request.startedAt, s.request.result!, s.request.at!);
-      if (wait && handled === sent.length) {
-        handled = i;
-        stop = wait;
+      if (flights.length === 0) return stop?.step;
+      // The oldest request's answer first: outcomes are recorded in outbox order.
+      if (flights[0]!.sending) await Promise.race(flights.flatMap((f) => (f.sending ? [f.answered!] : [])));
+      // Stopped mid-attempt: what is not recorded yet, the next owner sends again.
+      if (this.abort.signal.aborted) return { kind: 'idle' };
+      while (flights.length > 0 && !flights[0]!.sending) {
+        const flight = flights.shift()!;
+        for (const s of flight.sent) {
+          const index = recorded++;
+          const wait = s && (await this.record(s.item, s.payload, flight.startedAt, flight.outcome!.result, flight.outcome!.at));
+          // An event that failed holds back its own cursor and what comes after it; those sent already are recorded all the same.
+          if (wait && (!stop || stop.at > index)) stop = { at: index, step: wait };
+          if (!stop || stop.at > index) handled = index + 1;
+        }
+        await progress(handled);
       }
     }
-    return { handled, stop };
   }
 
   /** What came of an attempt: a first one delivered is logged with its batch; anything else at once. */

@@ -1,6 +1,6 @@
 // Delivers webhooks (docs/contract.md "Webhooks"). Each node claims webhooks in the store (one
 // node at a time holds each, renewed while it lives) and delivers each one on its own: in outbox
-// order, one request at a time or (its `concurrency`) a window of requests that share no session,
+// order, one request at a time or (its `concurrency`) several in flight that share no session,
 // each of one event or (its `batchSize`) an array of several, so a session's events arrive in
 // order and a slow or failing receiver holds up only its own webhook. An event's cursor moves only
 // after a 2xx (or after giving up), and the delivery log keeps the retry schedule, so a `kill -9` loses nothing: the next owner sends
@@ -115,7 +115,7 @@ export class WebhookWorker {
     this.held.delete(webhookId);
   }
 
-  /** How a webhook's events go out changed on this node: from its next window on (other nodes see it at their next renewal). */
+  /** How a webhook's events go out changed on this node: from its next request on (other nodes see it at their next renewal). */
   changed(webhookId: string, settings: DeliverySettings): void {
     const h = this.held.get(webhookId);
     if (h) Object.assign(h.webhook, settings);
@@ -131,7 +131,7 @@ export class WebhookWorker {
     }
     for (const w of mine) {
       const h = this.held.get(w.id);
-      // Held already: a change made on another node (its concurrency, its batch size) applies from its next window.
+      // Held already: a change made on another node (its concurrency, its batch size) applies from its next request.
       if (h) Object.assign(h.webhook, { concurrency: w.concurrency, batchSize: w.batchSize } satisfies DeliverySettings);
       else this.held.set(w.id, new WebhookSender(w, this.sender));
     }

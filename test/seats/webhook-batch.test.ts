@@ -1,10 +1,10 @@
 // The order of a webhook's batch (server/seats/decisions/webhook-batch.ts): seat history and
 // license changes merged by time, a seat row first at the same time, and never past the end of a
-// list that came back full (its next rows, not read yet, may come first); and how its next events
-// are cut into requests in flight at once (`concurrency`) of several events each (`batchSize`).
+// list that came back full (its next rows, not read yet, may come first); and how many of its next
+// events go in its next request (`batchSize`, none of a session in a request still in flight).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeOutbox, WEBHOOK_MAX_BATCH, windowGroups } from '../../server/seats/decisions/webhook-batch';
+import { deliveryLimits, mergeOutbox, nextRequest, WEBHOOK_MAX_BATCH, WEBHOOK_MAX_CONCURRENCY } from '../../server/seats/decisions/webhook-batch';
 
 const rows = (...ats: number[]) => ats.map((at, i) => ({ id: i + 1, at }));
 const order = (seat: ReturnType<typeof rows>, audit: ReturnType<typeof rows>, limit: number) =>
@@ -35,56 +35,45 @@ describe('mergeOutbox', () => {
   });
 });
 
-describe('windowGroups', () => {
+describe('nextRequest', () => {
+  const none = new Set<string>();
   it.each([
-    { name: 'one at a time', keys: ['a', 'b', 'c'], concurrency: 1, batchSize: 1, want: [1] },
-    { name: 'up to the concurrency', keys: ['a', 'b', 'c', 'd', 'e'], concurrency: 4, batchSize: 1, want: [1, 1, 1, 1] },
-    { name: 'fewer events than the concurrency', keys: ['a', 'b'], concurrency: 8, batchSize: 1, want: [1, 1] },
-    { name: 'stops before a second event of a session', keys: ['a', 'b', 'a', 'c'], concurrency: 4, batchSize: 1, want: [1, 1] },
-    { name: 'one event when the next is the same session', keys: ['a', 'a', 'b'], concurrency: 4, batchSize: 1, want: [1] },
-    { name: 'nothing to send', keys: [], concurrency: 4, batchSize: 1, want: [] },
-    { name: 'at least one with a concurrency below 1', keys: ['a', 'b'], concurrency: 0, batchSize: 1, want: [1] },
-    { name: 'a batch carries a session twice, in order', keys: ['a', 'b', 'a', 'c'], concurrency: 1, batchSize: 10, want: [4] },
-    { name: 'one request of up to batchSize', keys: ['a', 'b', 'c', 'd', 'e'], concurrency: 1, batchSize: 3, want: [3] },
-    { name: 'requests of batchSize each, up to the concurrency', keys: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], concurrency: 2, batchSize: 3, want: [3, 3] },
-    { name: 'the last request takes what is left', keys: ['a', 'b', 'c', 'd', 'e'], concurrency: 4, batchSize: 2, want: [2, 2, 1] },
-    { name: 'a session that goes on past a full request ends the window', keys: ['a', 'b', 'b', 'c'], concurrency: 4, batchSize: 2, want: [2] },
-    { name: 'a session of an earlier request ends the window', keys: ['a', 'b', 'c', 'a'], concurrency: 4, batchSize: 2, want: [2, 1] },
-    { name: 'a batch size above the most is the most', keys: Array.from({ length: 150 }, (_, i) => `s${i}`), concurrency: 1, batchSize: 1000, want: [WEBHOOK_MAX_BATCH] },
-    { name: 'a batch size below 1 is 1', keys: ['a', 'b'], concurrency: 1, batchSize: 0, want: [1] },
-  ])('$name', ({ keys, concurrency, batchSize, want }) => {
-    expect(windowGroups(keys, concurrency, batchSize)).toEqual(want);
+    { name: 'one event per request', keys: ['a', 'b', 'c'], busy: none, batchSize: 1, want: 1 },
+    { name: 'up to the batch size', keys: ['a', 'b', 'c', 'd', 'e'], busy: none, batchSize: 3, want: 3 },
+    { name: 'fewer events than the batch size', keys: ['a', 'b'], busy: none, batchSize: 10, want: 2 },
+    { name: 'a session twice in one request, in order', keys: ['a', 'b', 'a', 'c'], busy: none, batchSize: 10, want: 4 },
+    { name: 'nothing to send', keys: [], busy: none, batchSize: 4, want: 0 },
+    { name: 'the next event waits for its session in flight', keys: ['a', 'b'], busy: new Set(['a']), batchSize: 4, want: 0 },
+    { name: 'ends before a session in flight', keys: ['b', 'c', 'a', 'd'], busy: new Set(['a']), batchSize: 4, want: 2 },
+  ])('$name', ({ keys, busy, batchSize, want }) => {
+    expect(nextRequest(keys, busy, batchSize)).toBe(want);
   });
 
-  it('never puts a session in two requests in flight, and takes every event it can', () => {
+  it('never takes a busy session, never more than the batch size, and stops only where it must', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), (keys, concurrency, batchSize) => {
-        const groups = windowGroups(keys, concurrency, batchSize);
-        const taken = groups.reduce((a, n) => a + n, 0);
-        expect(taken).toBeLessThanOrEqual(keys.length);
-        if (keys.length > 0) expect(taken).toBeGreaterThan(0);
-        expect(groups.length).toBeLessThanOrEqual(concurrency);
-        const owner = new Map<string, number>();
-        let at = 0;
-        groups.forEach((n, g) => {
-          expect(n).toBeGreaterThan(0);
+      fc.property(
+        fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { maxLength: 30 }),
+        fc.subarray(['a', 'b', 'c', 'd', 'e']),
+        fc.integer({ min: 1, max: 8 }),
+        (keys, busyList, batchSize) => {
+          const busy = new Set(busyList);
+          const n = nextRequest(keys, busy, batchSize);
           expect(n).toBeLessThanOrEqual(batchSize);
-          for (const key of keys.slice(at, at + n)) {
-            expect(owner.get(key) ?? g).toBe(g);
-            owner.set(key, g);
-          }
-          at += n;
-        });
-        // The window stops only where the next event could not go: every request full and no room
-        // for another, or its session is in an earlier request (or would be split from the last).
-        const next = keys[taken];
-        if (next !== undefined) {
-          const last = groups.length - 1;
-          const lastFull = groups[last] === batchSize;
-          const blocked = (owner.has(next) && owner.get(next) !== last) || (lastFull && (groups.length === concurrency || owner.has(next)));
-          expect(blocked).toBe(true);
-        }
-      }),
+          expect(keys.slice(0, n).some((k) => busy.has(k))).toBe(false);
+          if (n < keys.length && n < batchSize) expect(busy.has(keys[n]!)).toBe(true);
+        },
+      ),
     );
+  });
+});
+
+describe('deliveryLimits', () => {
+  it.each([
+    { given: { concurrency: 4, batchSize: 50 }, want: { concurrency: 4, batchSize: 50 } },
+    { given: { concurrency: 0, batchSize: 0 }, want: { concurrency: 1, batchSize: 1 } },
+    { given: { concurrency: 1000, batchSize: 1000 }, want: { concurrency: WEBHOOK_MAX_CONCURRENCY, batchSize: WEBHOOK_MAX_BATCH } },
+    { given: { concurrency: Number.NaN, batchSize: 2.7 }, want: { concurrency: 1, batchSize: 2 } },
+  ])('$given → $want', ({ given, want }) => {
+    expect(deliveryLimits(given)).toEqual(want);
   });
 });

@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { sleep, until } from '../support/harness';
 import { startReceiver, type Hit } from '../support/webhook-receiver';
 import { changedOnAnotherNode, setup, startAndEnd } from '../support/webhook-sessions';
-import { claimant } from '../store/store-dialects';
+import { claimant, rng } from '../store/store-dialects';
 
 /** A receiver that holds each request `delayMs` and notes, in one sequence, when each arrived and was answered. */
 async function slowReceiver(delayMs: number, fail: (hit: Omit<Hit, 'status'>) => boolean = () => false) {
@@ -154,4 +154,75 @@ it('takes up a concurrency changed on another node at its next claim renewal', {
   const { receiver, most } = await slowReceiver(30);
   await changedOnAnotherNode(receiver.url, { concurrency: 4 }, () => receiver.accepted().length);
   expect(most()).toBeGreaterThan(1);
+});
+
+it('keeps up to `concurrency` requests in flight: a slow answer holds back only its own session', { timeout: 60_000 }, async () => {
+  const { store, license, admin } = await setup();
+  const answered: number[] = [];
+  let requests = 0;
+  // The first request is answered after 1.5 s, every other after 20 ms.
+  const receiver = await startReceiver(async () => {
+    const nth = requests++;
+    await sleep(nth === 0 ? 1500 : 20);
+    answered.push(nth);
+    return 204;
+  });
+  await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: license.id, concurrency: 4 });
+  for (let i = 0; i < 16; i++) await store.admit({ licenseId: license.id, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(`k${i}`), now: Date.now() });
+  await until(() => receiver.accepted().length >= 16, 20_000);
+  // The other fifteen went on three at a time while the first was held (in windows, only the three sent with it would have).
+  expect(answered.indexOf(0)).toBeGreaterThanOrEqual(12);
+  expect(new Set(receiver.hits.map((h) => h.body.id)).size).toBe(16);
+});
+
+it.each([
+  { seed: 1, concurrency: 2, batchSize: 1 },
+  { seed: 2, concurrency: 3, batchSize: 2 },
+  { seed: 3, concurrency: 5, batchSize: 4 },
+])('with answers at random times and some failing (seed $seed, concurrency $concurrency, batch size $batchSize): each event delivered, no session in two requests at once, each in order', { timeout: 60_000 }, async ({ seed, concurrency, batchSize }) => {
+  const { store, license, admin } = await setup();
+  const random = rng(seed);
+  type Event = { id: string; type: string; data: { sessionId: string } };
+  const inFlight = new Map<string, number>();
+  const overlaps: string[] = [];
+  const log: Array<{ what: 'in' | 'out'; events: Event[]; status: number }> = [];
+  const receiver = await startReceiver(async (hit) => {
+    const events = (batchSize > 1 ? hit.body : [hit.body]) as unknown as Event[];
+    // A request may hold a session's start and end; no two requests in flight may share one.
+    const mine = new Set(events.map((e) => e.data.sessionId));
+    for (const session of mine) {
+      if (inFlight.has(session)) overlaps.push(session);
+      inFlight.set(session, (inFlight.get(session) ?? 0) + 1);
+    }
+    log.push({ what: 'in', events, status: 0 });
+    await sleep(random(25));
+    const status = random(100) < 15 ? 500 : 204;
+    for (const session of mine) {
+      const left = inFlight.get(session)! - 1;
+      if (left > 0) inFlight.set(session, left);
+      else inFlight.delete(session);
+    }
+    log.push({ what: 'out', events, status });
+    return status;
+  });
+  const made = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started', 'session.ended'], licenseId: license.id, concurrency, batchSize });
+  const sessions = await startAndEnd(store, admin, license.id, 12);
+  for (let i = 0; i < 4; i++) sessions.push(...(await startAndEnd(store, admin, license.id, 1)));
+  const accepted = () => new Set(log.filter((e) => e.what === 'out' && e.status < 300).flatMap((e) => e.events.map((x) => x.id)));
+  await until(() => accepted().size >= 32, 30_000);
+  await sleep(300);
+
+  expect(overlaps).toEqual([]);
+  expect(accepted().size).toBe(32);
+  // A session's end went out only after its start was accepted (or in the same request, after it).
+  for (const s of sessions) {
+    const startAccepted = log.findIndex((e) => e.what === 'out' && e.status < 300 && e.events.some((x) => x.data.sessionId === s && x.type === 'session.started'));
+    const endSent = log.findIndex((e) => e.what === 'in' && e.events.some((x) => x.data.sessionId === s && x.type === 'session.ended'));
+    const together = log[endSent]!.events.map((x) => `${x.type} ${x.data.sessionId}`);
+    if (endSent < startAccepted) expect(together.indexOf(`session.started ${s}`)).toBeGreaterThanOrEqual(0);
+    if (endSent < startAccepted) expect(together.indexOf(`session.started ${s}`)).toBeLessThan(together.indexOf(`session.ended ${s}`));
+  }
+  await until(async () => (await admin.ok('GET', `/webhooks/${made.id}/deliveries?limit=500`)).deliveries.every((d: { status: string }) => d.status === 'delivered'), 10_000);
+  const { deliveries } = await admin.ok('GET', `/webhooks/${made.id}/deliveries?limit=500`);
+  expect(deliveries).toHaveLength(32);
 });

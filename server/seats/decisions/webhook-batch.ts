@@ -35,38 +35,22 @@ export const WEBHOOK_MAX_CONCURRENCY = 32;
 /** The most events in one request (`batchSize`, 1 to this). */
 export const WEBHOOK_MAX_BATCH = 100;
 
-const within = (n: number, max: number) => Math.min(Math.max(1, Math.floor(n) || 1), max);
+/** A webhook's settings as the sender uses them, kept within their bounds (a row edited by hand to 0 would send nothing). */
+export function deliveryLimits(w: { concurrency: number; batchSize: number }): { concurrency: number; batchSize: number } {
+  const within = (n: number, max: number) => Math.min(Math.max(1, Math.floor(n) || 1), max);
+  return { concurrency: within(w.concurrency, WEBHOOK_MAX_CONCURRENCY), batchSize: within(w.batchSize, WEBHOOK_MAX_BATCH) };
+}
 
 /**
- * How a webhook's next events go out, from their ordering keys in order (a session's id, or the
- * license's for events of no session): cut into at most `concurrency` requests in flight at once,
- * each of at most `batchSize` events in a row. Returns each request's count of events, in order.
- * A key in one request is in no other of the window: a request carries a session's events in the
- * order they happened, and two requests holding one session are never in flight at once, so a
- * session's events still arrive in order. The window ends before the first event that would break
- * that (or that does not fit); it holds at least one event while there is one.
+ * How many of a webhook's next events (their ordering keys in order: a session's id, or the
+ * license's for events of no session) go in its next request: up to `batchSize` in a row, ending
+ * before the first whose key is `busy` (in a request sent but not yet answered and recorded). A
+ * request carries a session's events in the order they happened, and no session is in two
+ * requests in flight, so a session's events arrive in order. 0: the next event must wait for an
+ * answer.
  */
-export function windowGroups(keys: readonly string[], concurrency: number, batchSize: number): number[] {
-  const most = within(concurrency, WEBHOOK_MAX_CONCURRENCY);
-  const size = within(batchSize, WEBHOOK_MAX_BATCH);
-  const groups: number[] = [];
-  /** The keys of the window's full requests. */
-  const before = new Set<string>();
-  let current = new Set<string>();
-  let length = 0;
-  for (const key of keys) {
-    if (before.has(key)) break;
-    if (length === size) {
-      if (groups.length + 1 === most) break;
-      groups.push(length);
-      for (const k of current) before.add(k);
-      current = new Set();
-      length = 0;
-      if (before.has(key)) break;
-    }
-    current.add(key);
-    length++;
-  }
-  if (length > 0) groups.push(length);
-  return groups;
+export function nextRequest(keys: readonly string[], busy: ReadonlySet<string>, batchSize: number): number {
+  let n = 0;
+  while (n < keys.length && n < batchSize && !busy.has(keys[n]!)) n++;
+  return n;
 }

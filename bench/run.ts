@@ -159,9 +159,13 @@ async function crossNodeKick(workers: Worker[], databaseUrl: string, redisUrl: s
 
 /**
  * A receiver for the policies phase's webhooks: answers 204, at once or after `delayMs`, and counts
- * the events it was sent (a batch's body is an array of them).
+ * the events it was sent (a batch's body is an array of them). While `held()`, it answers 503 at
+ * once and counts nothing (the events wait in the outbox for the retry).
  */
-async function webhookReceiver(delayMs = 0): Promise<{ url: string; hits: () => number; span: () => { first: number; last: number; firstEvents: number }; close: () => void }> {
+async function webhookReceiver(
+  delayMs = 0,
+  held: () => boolean = () => false,
+): Promise<{ url: string; hits: () => number; span: () => { first: number; last: number; firstEvents: number }; close: () => void }> {
   let hits = 0;
   let first = 0;
   let firstEvents = 0;
@@ -170,6 +174,7 @@ async function webhookReceiver(delayMs = 0): Promise<{ url: string; hits: () => 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (held()) return void res.writeHead(503).end();
       const body = Buffer.concat(chunks);
       const events = body[0] === 0x5b ? (JSON.parse(body.toString()) as unknown[]).length : 1;
       const answer = () => {
@@ -292,21 +297,24 @@ const SLOW_HOOKS = [
 
 /**
  * Webhook events delivered per second to a receiver that answers after SLOW_RECEIVER_MS, for each
- * of SLOW_HOOKS: the events of `slowHookEvents` connects, from the receiver's first answer to its
- * last (the worker finds the first events up to WEBHOOK_POLL_MS after they happen). Batches go as
- * fast as the connects make events, which bounds their figure.
+ * of SLOW_HOOKS: the events of `slowHookEvents` connects, from the receiver's first 2xx to its last.
+ * The receiver refuses (503) until every connect is done, so the events are all waiting when the
+ * retry comes, and the figure is the webhook's pace, not the connects' (a batch carries what is
+ * waiting).
  */
 async function slowReceiverDeliveries(ours: Node, workers: Worker[], tenantId: string): Promise<Record<string, unknown>> {
   const n = size.slowHookEvents;
   const out: Record<string, unknown> = { events: n, receiverMs: SLOW_RECEIVER_MS };
   for (const { key, concurrency, batchSize } of SLOW_HOOKS) {
-    const receiver = await webhookReceiver(SLOW_RECEIVER_MS);
+    let holding = true;
+    const receiver = await webhookReceiver(SLOW_RECEIVER_MS, () => holding);
     try {
       const lic = await license(ours.url, tenantId, { seats: 1_000_000, idleTimeoutSec: 1 });
       await rest(ours.url, 'POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: lic.id, concurrency, batchSize });
       log(`ours: ${n} webhook deliveries to a receiver answering after ${SLOW_RECEIVER_MS} ms, concurrency ${concurrency}, batch size ${batchSize}`);
       const started = performance.now();
       const opened = await openAll(workers, { tag: `hook-${key}`, url: ours.url, license: lic, prefix: `hook-${key}`, count: n, concurrency: 16 });
+      holding = false;
       const deadline = Date.now() + 120_000;
       while (receiver.hits() < opened.ok && Date.now() < deadline) await sleep(10);
       const seconds = (performance.now() - started) / 1000;

@@ -185,7 +185,7 @@ export class WebhookSender {
     let stop: { at: number; step: Step } | undefined;
     for (;;) {
       const { concurrency, batchSize } = deliveryLimits(this.webhook);
-      while (!stop && next < items.length && flights.filter((f) => f.sending).length < concurrency) {
+      while (!stop && !this.abort.signal.aborted && next < items.length && flights.filter((f) => f.sending).length < concurrency) {
         const busy = new Set(flights.flatMap((f) => f.keys));
         const length = nextRequest(items.slice(next, next + batchSize).map((i) => i.key), busy, batchSize);
         if (length === 0) break;

@@ -184,8 +184,10 @@ export class WebhookSender {
     /** Nothing more goes out: the first event that must wait, in outbox order, or a claim too short. */
     let stop: { at: number; step: Step } | undefined;
     for (;;) {
+      // Stopped (deleted, or taken over): what is not recorded yet, the next owner sends again.
+      if (this.abort.signal.aborted) return { kind: 'idle' };
       const { concurrency, batchSize } = deliveryLimits(this.webhook);
-      while (!stop && !this.abort.signal.aborted && next < items.length && flights.filter((f) => f.sending).length < concurrency) {
+      while (!stop && next < items.length && flights.filter((f) => f.sending).length < concurrency) {
         const busy = new Set(flights.flatMap((f) => f.keys));
         const length = nextRequest(items.slice(next, next + batchSize).map((i) => i.key), busy, batchSize);
         if (length === 0) break;
@@ -225,7 +227,7 @@ export class WebhookSender {
       if (flights.length === 0) return stop?.step;
       // The oldest request's answer first: outcomes are recorded in outbox order.
       if (flights[0]!.sending) await Promise.race(flights.flatMap((f) => (f.sending ? [f.answered!] : [])));
-      // Stopped mid-attempt: what is not recorded yet, the next owner sends again.
+      // Stopped mid-attempt: nothing more is recorded.
       if (this.abort.signal.aborted) return { kind: 'idle' };
       while (flights.length > 0 && !flights[0]!.sending) {
         const flight = flights.shift()!;

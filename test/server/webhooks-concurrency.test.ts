@@ -226,3 +226,24 @@ it.each([
   const { deliveries } = await admin.ok('GET', `/webhooks/${made.id}/deliveries?limit=500`);
   expect(deliveries).toHaveLength(32);
 });
+
+it('a webhook deleted while its requests are in flight sends nothing more and logs nothing for it', { timeout: 60_000 }, async () => {
+  const { store, license, admin } = await setup();
+  let arrived = 0;
+  const receiver = await startReceiver(async () => {
+    arrived++;
+    await sleep(300);
+    return 204;
+  });
+  const made = await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: license.id, concurrency: 2, batchSize: 2 });
+  for (let i = 0; i < 20; i++) await store.admit({ licenseId: license.id, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(`d${i}`), now: Date.now() });
+  await until(() => arrived >= 1, 10_000);
+  expect((await admin.call('DELETE', `/webhooks/${made.id}`)).status).toBe(204);
+  const atDelete = arrived;
+  await sleep(1000);
+  // Only the requests already on their way when it was deleted (at most two).
+  expect(arrived).toBe(atDelete);
+  expect(arrived).toBeLessThanOrEqual(2);
+  expect(await store.webhooks.listDeliveries(made.id, { limit: 100 })).toEqual([]);
+  expect(await store.webhooks.getWebhook(made.id)).toBeUndefined();
+});

@@ -63,3 +63,17 @@ export function prepare<A extends Record<string, unknown>, R>(build: (p: A) => C
     return db.executeQuery<R>({ ...query, parameters });
   };
 }
+
+/**
+ * A prepared query per shape: `prepareEach((shape) => (p) => …)` compiles the query for a shape
+ * (what its build reads beyond the placeholders: a filter's presence, a list's length) on its
+ * first use and keeps it. Shapes must be few.
+ */
+export function prepareEach<K, A extends Record<string, unknown>, R>(build: (shape: K) => (p: A) => Compilable<R>): (shape: K) => Runner<A, R> {
+  const runners = new Map<K, Runner<A, R>>();
+  return (shape) => {
+    let runner = runners.get(shape);
+    if (!runner) runners.set(shape, (runner = prepare(build(shape))));
+    return runner;
+  };
+}

@@ -3,14 +3,13 @@
 // past a webhook's cursor and up to the node's high-water mark.
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { AuditOutboxRow, OutboxFilter, OutboxSource, SeatOutboxRow, WebhookStore } from '../seats/webhook-store';
-import { prepare, type Runner } from './prepared';
+import { prepareEach } from './prepared';
 import type { Database } from './schema';
 import type { StoreContext } from './store-dialect';
 
 type SeatOutboxQuery = Database & { e: Database['seat_events']; l: Database['licenses']; d: Database['audit_log']; c: Database['seat_counts'] };
 
 type SeatOutboxArgs = { tenantId: string; licenseId: string; after: number; upTo: number; limit: number };
-type SeatOutboxResult = Awaited<ReturnType<ReturnType<typeof seatOutboxQuery>['execute']>>[number];
 
 export const OUTBOX_TABLE: Record<OutboxSource, 'seat_events' | 'audit_log'> = { seat: 'seat_events', audit: 'audit_log' };
 
@@ -40,18 +39,15 @@ export class WebhookOutbox implements OutboxReads {
    * The seat outbox read, compiled once for each shape (whether it names a tenant, a license, and
    * the types it reads): building and compiling it cost about as much as SQLite reading a batch.
    */
-  private seatReads = new Map<string, Runner<SeatOutboxArgs, SeatOutboxResult>>();
+  private readonly seatRead = prepareEach((shape: string) => {
+    const [filters, types] = shape.split(':') as [string, string];
+    return (p: SeatOutboxArgs) =>
+      seatOutboxQuery(this.s.db, { tenantId: filters.includes('t') ? p.tenantId : null, licenseId: filters.includes('l') ? p.licenseId : null }, types.split(','), p.after, p.upTo, p.limit);
+  });
 
   async seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number): Promise<SeatOutboxRow[]> {
     if (types.length === 0 || upTo <= after) return [];
-    const shape = `${filter.tenantId === null ? '' : 't'}${filter.licenseId === null ? '' : 'l'}:${types.join(',')}`;
-    let read = this.seatReads.get(shape);
-    if (!read) {
-      const { db } = this.s;
-      const [byTenant, byLicense] = [filter.tenantId !== null, filter.licenseId !== null];
-      read = prepare((p: SeatOutboxArgs) => seatOutboxQuery(db, { tenantId: byTenant ? p.tenantId : null, licenseId: byLicense ? p.licenseId : null }, [...types], p.after, p.upTo, p.limit));
-      this.seatReads.set(shape, read);
-    }
+    const read = this.seatRead(`${filter.tenantId === null ? '' : 't'}${filter.licenseId === null ? '' : 'l'}:${types.join(',')}`);
     // Unused placeholders are left out of the compiled query; given values are only read where it has them.
     const { rows } = await read(this.s.db, { tenantId: filter.tenantId ?? '', licenseId: filter.licenseId ?? '', after, upTo, limit });
     return rows.map((r) => ({

@@ -6,7 +6,7 @@ import type { DeliveryStatus, WebhookEventType } from '../seats/decisions/webhoo
 import type { DeliveredEvent, Delivery, DeliverySettings, OutboxFilter, OutboxSource, Webhook, WebhookStore } from '../seats/webhook-store';
 import type { WebhookDeliveriesTable, WebhooksTable } from './schema';
 import type { StoreContext } from './store-dialect';
-import { prepare, type Runner } from './prepared';
+import { prepareEach } from './prepared';
 import { WebhookOutbox } from './webhook-outbox';
 
 /** The most delivered events written by one statement (PostgreSQL takes up to 65,535 parameters, SQLite 32,766). */
@@ -189,38 +189,29 @@ export class Webhooks implements WebhookStore {
 
   /**
    * The insert of `n` delivered events, compiled once for each count (a batch's rows come in a
-   * few counts): building and compiling a multi-row insert through Kysely cost more than SQLite
-   * writing its rows. Each event's values are `<column letter><index>`.
+   * few counts, at most DELIVERED_PER_INSERT): building and compiling a multi-row insert through
+   * Kysely cost more than SQLite writing its rows. Each event's values are `<column letter><index>`.
    */
-  private deliveredInsert(n: number): Runner<Record<string, unknown>, unknown> {
-    let insert = this.deliveredInserts.get(n);
-    if (!insert) {
-      insert = prepare((p: Record<string, unknown>) =>
-        this.s.db
-          .insertInto('webhook_deliveries')
-          .values(
-            Array.from({ length: n }, (_, i) => ({
-              webhook_id: p.webhookId as string,
-              event_id: p[`e${i}`] as string,
-              event_type: p[`t${i}`] as string,
-              payload: p[`p${i}`] as string,
-              status: 'delivered',
-              attempts: 1,
-              created_at: p[`c${i}`] as number,
-              last_attempt_at: p[`l${i}`] as number,
-              next_attempt_at: p[`l${i}`] as number,
-              response_status: p[`r${i}`] as number,
-              error: null,
-            })),
-          )
-          .onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing()),
-      );
-      this.deliveredInserts.set(n, insert);
-    }
-    return insert;
-  }
-
-  private readonly deliveredInserts = new Map<number, Runner<Record<string, unknown>, unknown>>();
+  private readonly deliveredInsert = prepareEach((n: number) => (p: Record<string, unknown>) =>
+    this.s.db
+      .insertInto('webhook_deliveries')
+      .values(
+        Array.from({ length: n }, (_, i) => ({
+          webhook_id: p.webhookId as string,
+          event_id: p[`e${i}`] as string,
+          event_type: p[`t${i}`] as string,
+          payload: p[`p${i}`] as string,
+          status: 'delivered',
+          attempts: 1,
+          created_at: p[`c${i}`] as number,
+          last_attempt_at: p[`l${i}`] as number,
+          next_attempt_at: p[`l${i}`] as number,
+          response_status: p[`r${i}`] as number,
+          error: null,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing()),
+  );
 
   async recordDelivered(webhookId: string, delivered: readonly DeliveredEvent[], cursors: Partial<Record<OutboxSource, number>>): Promise<void> {
     await this.s.dialect.transaction(async (trx) => {

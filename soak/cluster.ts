@@ -23,6 +23,9 @@ export const TIMING = {
   kickCooldownSec: 1,
   /** How often a node writes the `session:activity` it heard (an inactivity release waits this long). */
   activityFlushMs: 200,
+  /** A webhook attempt's timeout, and how long a node's claim on a webhook lasts (a dead node's lapses). */
+  webhookTimeoutMs: 1000,
+  webhookClaimMs: 3000,
 };
 
 export interface SoakNode {
@@ -76,6 +79,14 @@ export class SoakCluster {
       // Every client comes from loopback: no per-address connect limit.
       CONNECT_RATE_PER_SEC: '0',
       PG_POOL_SIZE: '5',
+      // The soak's webhook receiver (soak/webhooks.ts) listens on loopback; retries and a dead
+      // node's claims come round in seconds.
+      WEBHOOK_ALLOW_PRIVATE: 'on',
+      WEBHOOK_TIMEOUT_MS: String(TIMING.webhookTimeoutMs),
+      WEBHOOK_CLAIM_MS: String(TIMING.webhookClaimMs),
+      WEBHOOK_RETRY_BASE_MS: '100',
+      WEBHOOK_RETRY_MAX_MS: '1000',
+      WEBHOOK_POLL_MS: '200',
     };
     if (sqlite) {
       this.dir = mkdtempSync(path.join(tmpdir(), 'seats-soak-'));

@@ -15,6 +15,7 @@ import { SoakCluster, TIMING, sleep } from './cluster';
 import { Gaps, OpLog } from './record';
 import { Rng } from './rng';
 import { postgresTruth, sqliteTruth, type Truth } from './truth';
+import { HookReceiver, SOAK_HOOKS, checkDeliveries, randomAnswers, undelivered } from './webhooks';
 import { LICENSES, Workload } from './workload';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -125,11 +126,27 @@ async function main(): Promise<number> {
       }
     })();
 
+  // Webhooks hear the run (soak/webhooks.ts); the receiver's failures draw from a seed of their own.
+  const receiver = new HookReceiver(log, randomAnswers(new Rng(o.seed ^ 0x5eed)));
+  const hooks: HooksReport = { startId: 0, drainMs: 0, events: 0 };
+  const violations = () => [...checker.violations, ...receiver.violations];
+
   let done = 0;
   const faultsDone = new Map<string, number>();
   let faultRunning: Promise<void> = Promise.resolve();
   try {
     await workload.setup();
+    hooks.startId = (await truth.seatEvents(0)).at(-1)?.id ?? 0;
+    const receiverUrl = await receiver.listen();
+    for (const spec of SOAK_HOOKS) {
+      const made = await workload.rest('POST', '/webhooks', {
+        url: `${receiverUrl}/hook/${spec.name}`,
+        events: ['session.started', 'session.resumed', 'session.idle', 'session.ended', 'seat.denied'],
+        concurrency: spec.concurrency,
+        batchSize: spec.batchSize,
+      });
+      receiver.register(spec, made.secret);
+    }
     const sampling = loop(250, () => checker.sample());
     const historyLoop = loop(2000, () => checker.history());
     const plan = faultPlan(rng, o, cluster.faultKinds());
@@ -171,19 +188,51 @@ async function main(): Promise<number> {
     await checker.sample();
     await checker.history(true);
     await checker.leftovers();
+    await drainHooks(receiver, truth, hooks);
 
-    await report({ o, workload, checker, faultsDone, done, opsMs, checkFailures, gaps, log, repro, started, truth });
-    return checker.violations.length > 0 ? 1 : 0;
+    await report({ o, workload, checker, faultsDone, done, opsMs, checkFailures, gaps, log, repro, started, truth, receiver, hooks, violations: violations() });
+    return violations().length > 0 ? 1 : 0;
   } finally {
     running = false;
     await truth.close();
-    if (checker.violations.length > 0) {
+    await receiver.close();
+    if (violations().length > 0) {
       const file = path.join(tmpdir(), `soak-${o.seed}-nodes.log`);
       writeFileSync(file, cluster.output());
       process.stdout.write(`\nthe nodes' output (newest part) is in ${file}\n`);
     }
     await cluster.stop();
   }
+}
+
+interface HooksReport {
+  /** The newest seat history id when the webhooks were made: they hear what comes after it. */
+  startId: number;
+  /** How long the last deliveries took once the receiver answered at once. */
+  drainMs: number;
+  /** Events each webhook was to deliver. */
+  events: number;
+}
+
+/** How long the webhooks may take to deliver what is left once the receiver stops failing. */
+const HOOK_DRAIN_MS = 60_000;
+
+/**
+ * The end of the run for the webhooks: the receiver answers every request at once, every event of
+ * the history must arrive (retries run out in a second at most), and then each webhook's
+ * deliveries are held against the history.
+ */
+async function drainHooks(receiver: HookReceiver, truth: Truth, hooks: HooksReport): Promise<void> {
+  receiver.calm = true;
+  const from = Date.now();
+  let rows = await truth.seatEvents(hooks.startId);
+  while (Date.now() - from < HOOK_DRAIN_MS && SOAK_HOOKS.some((h) => undelivered(rows, h.name, receiver.requests) > 0)) {
+    await sleep(500);
+    rows = await truth.seatEvents(hooks.startId);
+  }
+  hooks.drainMs = Date.now() - from;
+  hooks.events = rows.length;
+  for (const h of SOAK_HOOKS) for (const v of checkDeliveries(rows, h.name, receiver.requests)) receiver.add(v);
 }
 
 /** One fault, run in the background while operations go on; faults never overlap. */
@@ -219,6 +268,9 @@ async function report(r: {
   repro: string;
   started: number;
   truth: Truth;
+  receiver: HookReceiver;
+  hooks: HooksReport;
+  violations: Violation[];
 }): Promise<void> {
   const { workload: w, checker: c } = r;
   const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
@@ -236,16 +288,31 @@ async function report(r: {
     `socket ends: ${list(ends)}`,
     `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
     `grants by license: ${list(new Map(LICENSES.map((l) => [l.id, grants.filter((x) => x.licenseId === l.id).length])))}`,
+    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each; receiver answered ${list(r.receiver.failed) || 'no failures'}, ${r.receiver.late} late; ${redelivered(r.receiver)} events came again; all delivered ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing`,
     `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
-    `violations: ${c.violations.length}`,
+    `violations: ${r.violations.length}`,
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  for (const v of c.violations.slice(0, 20)) {
+  for (const v of r.violations.slice(0, 20)) {
     const history = v.sessionId ? await r.truth.sessionEvents(v.sessionId).catch(() => []) : [];
     process.stdout.write(describe(v, r.o.seed, r.log, r.repro, r.started, w, history));
   }
-  if (c.violations.length > 20) process.stdout.write(`… and ${c.violations.length - 20} more\n`);
+  if (r.violations.length > 20) process.stdout.write(`… and ${r.violations.length - 20} more\n`);
+}
+
+/** Events that came more than once to the same webhook (at least once allows it: after a failure, a `kill -9`). */
+function redelivered(receiver: HookReceiver): number {
+  const seen = new Set<string>();
+  let again = 0;
+  for (const q of receiver.requests) {
+    for (const e of q.events) {
+      const key = `${q.hook} ${e.id}`;
+      if (seen.has(key)) again++;
+      else seen.add(key);
+    }
+  }
+  return again;
 }
 
 /** A violation with what led to it: the operations on its license, session or tab, and the faults. */

@@ -61,6 +61,16 @@ export interface Released {
   at: number;
 }
 
+/** A seat history row of the types the soak's webhooks hear. */
+export interface SeatEventRow {
+  id: number;
+  type: string;
+  licenseId: string;
+  sessionId: string | null;
+  reason: string | null;
+  at: number;
+}
+
 export interface Truth {
   snapshot(): Promise<Snapshot>;
   /** Released-seat events recorded at or after `since`. */
@@ -69,6 +79,8 @@ export interface Truth {
   denialCounts(until: number): Promise<Map<string, number>>;
   /** The seat history of one session (granted, resumed, idle, released), oldest first: for traces. */
   sessionEvents(sessionId: string): Promise<Array<{ type: string; reason: string | null; at: number; seatsInUse: number }>>;
+  /** Seat history rows with an id above `afterId` of the types a webhook hears as session and denial events, by id. */
+  seatEvents(afterId: number): Promise<SeatEventRow[]>;
   close(): Promise<void>;
 }
 
@@ -84,6 +96,8 @@ const SQL = {
   queue: 'select socket_id, license_id, left_at from queue_entries',
   released: "select id, license_id, session_id, reason, at from seat_events where type = 'released' and at >= $1",
   sessionEvents: 'select type, reason, at, seats_in_use from seat_events where session_id = $1 order by id',
+  seatEvents:
+    "select id, type, license_id, session_id, reason, at from seat_events where id > $1 and type in ('granted', 'resumed', 'idle', 'released', 'denied') order by id",
   denials:
     'select license_id, reason, session_ref, user_id, device_id, instance_id, count(*) as n from denials where at <= $1 group by license_id, reason, session_ref, user_id, device_id, instance_id',
 };
@@ -116,6 +130,14 @@ const toSession = (r: Row): SessionRow => ({
 const toConnection = (r: Row): ConnectionRow => ({ socketId: String(r.socket_id), sessionId: String(r.session_id), nodeId: String(r.node_id), renewBy: numOrNull(r.renew_by) });
 const toQueue = (r: Row): QueueRow => ({ socketId: String(r.socket_id), licenseId: String(r.license_id), leftAt: numOrNull(r.left_at) });
 const toEvent = (r: Row) => ({ type: String(r.type), reason: r.reason === null ? null : String(r.reason), at: num(r.at), seatsInUse: num(r.seats_in_use) });
+const toSeatEvent = (r: Row): SeatEventRow => ({
+  id: num(r.id),
+  type: String(r.type),
+  licenseId: String(r.license_id),
+  sessionId: r.session_id === null ? null : String(r.session_id),
+  reason: r.reason === null ? null : String(r.reason),
+  at: num(r.at),
+});
 const toReleased = (r: Row): Released => ({ id: num(r.id), licenseId: String(r.license_id), sessionId: String(r.session_id), reason: String(r.reason), at: num(r.at) });
 function countDenials(rows: Row[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -180,6 +202,7 @@ export function postgresTruth(url: string): Truth {
     releasedSince: (since) => run(async (c) => (await c.query(SQL.released, [since])).rows.map(toReleased)),
     denialCounts: (until) => run(async (c) => countDenials((await c.query(SQL.denials, [until])).rows)),
     sessionEvents: (id) => run(async (c) => (await c.query(SQL.sessionEvents, [id])).rows.map(toEvent)),
+    seatEvents: (afterId) => run(async (c) => (await c.query(SQL.seatEvents, [afterId])).rows.map(toSeatEvent)),
     close: async () => {
       await client?.end().catch(() => {});
       client = undefined;
@@ -199,6 +222,7 @@ export function sqliteTruth(file: string): Truth {
   const released = q(SQL.released);
   const denials = q(SQL.denials);
   const sessionEvents = q(SQL.sessionEvents);
+  const seatEvents = q(SQL.seatEvents);
   // A read transaction: the reads see one version of the database.
   const snap = db.transaction(() => ({
     licenses: (licenses.all() as Row[]).map(toLicense),
@@ -211,6 +235,7 @@ export function sqliteTruth(file: string): Truth {
     releasedSince: async (since) => (released.all(since) as Row[]).map(toReleased),
     denialCounts: async (until) => countDenials(denials.all(until) as Row[]),
     sessionEvents: async (id) => (sessionEvents.all(id) as Row[]).map(toEvent),
+    seatEvents: async (afterId) => (seatEvents.all(afterId) as Row[]).map(toSeatEvent),
     close: async () => {
       db.close();
     },

@@ -32,6 +32,8 @@ describeWith([postgresMissing(), redisMissing()])('npm run soak -- --quick', () 
     const report = reportOf(out);
     expect(report, report).toMatch(/^violations: 0$/m);
     expect(report).toMatch(/^faults: 5 /m);
+    // Three webhooks heard the run (soak/webhooks.ts), each through failed and late answers.
+    expect(report).toMatch(/^webhooks: one-at-a-time \(concurrency 1, batch size 1\) [1-9]\d* requests, concurrent \(concurrency 4, batch size 1\) [1-9]\d* requests, batched \(concurrency 3, batch size 10\) [1-9]\d* requests; [1-9]\d* events each; receiver answered \w+ [1-9]/m);
     expect(code, report).toBe(0);
   });
 });

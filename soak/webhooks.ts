@@ -1,0 +1,305 @@
+// Webhooks under the soak (invariant 9 of DESIGN.md: every event a webhook subscribes to is
+// delivered at least once, in order per session, through a `kill -9` too). A receiver in the
+// soak's process checks each request as it comes (the signature, the body's shape and size, no
+// more requests in flight than the webhook's `concurrency`, no session in two of them), and now
+// and then answers with a failure, late, or not at all, so retries are part of the run. At the
+// end, with every fault over and the receiver answering at once, every subscribed event of the
+// seat history must have been answered 2xx at least once, each event must match its history row
+// (none invented), and no event of a session may have come before the events of that session
+// that happened earlier were answered. Like the checker, it knows the contract and the tables,
+// not the server's code.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Violation } from './checker';
+import type { OpLog } from './record';
+import type { Rng } from './rng';
+import type { SeatEventRow } from './truth';
+
+export interface HookSpec {
+  name: string;
+  concurrency: number;
+  batchSize: number;
+}
+
+/** The soak's webhooks: one event at a time, several in flight, and batches several in flight. */
+export const SOAK_HOOKS: readonly HookSpec[] = [
+  { name: 'one-at-a-time', concurrency: 1, batchSize: 1 },
+  { name: 'concurrent', concurrency: 4, batchSize: 1 },
+  { name: 'batched', concurrency: 3, batchSize: 10 },
+];
+
+/** The event each seat history row type makes, for the types the soak's webhooks hear (docs/contract.md). */
+export const HOOK_EVENTS: Readonly<Record<string, string>> = {
+  granted: 'session.started',
+  resumed: 'session.resumed',
+  idle: 'session.idle',
+  released: 'session.ended',
+  denied: 'seat.denied',
+};
+
+/** One event as it arrived. */
+export interface Arrived {
+  id: string;
+  type: string;
+  at: string;
+  licenseId: string;
+  sessionId: string | null;
+  reason: string | null;
+}
+
+/** One request as the receiver saw it: when it came, when (and whether 2xx) it was answered. */
+export interface HookRequest {
+  hook: string;
+  arrivedAt: number;
+  answeredAt?: number;
+  ok: boolean;
+  events: Arrived[];
+}
+
+/** What the receiver does with a request: answer 204, 503, late, or close the connection. */
+export type Answer = { kind: 'ok' } | { kind: 'fail' } | { kind: 'drop' } | { kind: 'late'; ms: number };
+
+export type Found = Omit<Violation, 'op' | 'at'>;
+
+export class HookReceiver {
+  readonly requests: HookRequest[] = [];
+  readonly violations: Violation[] = [];
+  /** Answered with a failure (503 or a closed connection), and late. */
+  readonly failed = new Map<string, number>();
+  late = 0;
+  /** From now on every request is answered 204 at once (the run is draining). */
+  calm = false;
+  private server?: http.Server;
+  private readonly secrets = new Map<string, string>();
+  private readonly specs = new Map<string, HookSpec>();
+  /** Requests received and not answered yet, per webhook: their sessions. */
+  private readonly inFlight = new Map<string, Set<{ sessions: Set<string> }>>();
+  private readonly reported = new Set<string>();
+
+  /** `answers` says what to do with each request (`randomAnswers` in the soak). */
+  constructor(
+    private readonly log: OpLog,
+    private readonly answers: () => Answer,
+  ) {}
+
+  async listen(): Promise<string> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** A webhook made on the server: its requests come to `/hook/<name>`, signed with `secret`. */
+  register(spec: HookSpec, secret: string): void {
+    this.specs.set(spec.name, spec);
+    this.secrets.set(spec.name, secret);
+    this.inFlight.set(spec.name, new Set());
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** A violation the end check found (`checkDeliveries`). */
+  add(v: Found): void {
+    this.violations.push({ ...v, op: this.log.op, at: Date.now() });
+  }
+
+  private violate(v: Found, once: string): void {
+    if (this.reported.has(once)) return;
+    this.reported.add(once);
+    this.violations.push({ ...v, op: this.log.op, at: Date.now() });
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const name = /^\/hook\/([\w-]+)$/.exec(req.url ?? '')?.[1];
+    const spec = name ? this.specs.get(name) : undefined;
+    if (!spec || req.method !== 'POST') {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => this.received(spec, Buffer.concat(chunks), req.headers['seat-signature'], res));
+  }
+
+  private received(spec: HookSpec, raw: Buffer, signature: string | string[] | undefined, res: http.ServerResponse): void {
+    const arrivedAt = Date.now();
+    const checked = checkRequest(spec, this.secrets.get(spec.name)!, raw, typeof signature === 'string' ? signature : undefined, arrivedAt);
+    if ('problem' in checked) {
+      this.violate({ check: `webhook-${checked.problem}`, message: `webhook ${spec.name}: ${checked.message}` }, `${spec.name}:${checked.problem}`);
+      res.writeHead(400).end();
+      return;
+    }
+    const sessions = new Set(checked.events.flatMap((e) => (e.sessionId ? [e.sessionId] : [])));
+    const flying = this.inFlight.get(spec.name)!;
+    if (flying.size >= spec.concurrency) {
+      this.violate({ check: 'webhook-concurrency', message: `webhook ${spec.name}: a request came while ${flying.size} were unanswered, its concurrency is ${spec.concurrency}` }, `${spec.name}:concurrency`);
+    }
+    for (const other of flying) {
+      const shared = [...sessions].find((s) => other.sessions.has(s));
+      if (shared) {
+        this.violate(
+          { check: 'webhook-session-twice', sessionId: shared, message: `webhook ${spec.name}: session ${shared} is in two requests at once (the first not answered yet)` },
+          `${spec.name}:twice:${shared}`,
+        );
+      }
+    }
+    const request: HookRequest = { hook: spec.name, arrivedAt, ok: false, events: checked.events };
+    this.requests.push(request);
+    const mine = { sessions };
+    flying.add(mine);
+    // A connection its sender closed (the node died, or gave up on the answer) holds nothing any more.
+    res.on('close', () => flying.delete(mine));
+    const answer: Answer = this.calm ? { kind: 'ok' } : this.answers();
+    const end = (status: number) => {
+      flying.delete(mine);
+      request.answeredAt = Date.now();
+      request.ok = status < 300;
+      res.writeHead(status).end();
+    };
+    if (answer.kind === 'ok') end(204);
+    else if (answer.kind === 'late') {
+      this.late++;
+      setTimeout(() => end(204), answer.ms);
+    } else {
+      this.failed.set(answer.kind, (this.failed.get(answer.kind) ?? 0) + 1);
+      if (answer.kind === 'fail') end(503);
+      else {
+        flying.delete(mine);
+        request.answeredAt = Date.now();
+        res.socket?.destroy();
+      }
+    }
+  }
+
+}
+
+/** Mostly 204 at once; about 1 in 60 a 503, 1 in 200 a closed connection, 1 in 40 late (up to 300 ms). */
+export function randomAnswers(rng: Rng): () => Answer {
+  return () => {
+    const draw = rng.int(0, 999);
+    if (draw < 17) return { kind: 'fail' };
+    if (draw < 22) return { kind: 'drop' };
+    if (draw < 47) return { kind: 'late', ms: rng.int(20, 300) };
+    return { kind: 'ok' };
+  };
+}
+
+/**
+ * One request's signature (`Seat-Signature: t=…,v1=…`, an HMAC-SHA256 of "t.body" with the
+ * webhook's secret, t within 5 minutes) and body (one event, or with a batch size above 1 an
+ * array of 1 to that many), read into its events.
+ */
+export function checkRequest(spec: HookSpec, secret: string, raw: Buffer, signature: string | undefined, now: number): { events: Arrived[] } | { problem: string; message: string } {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature ?? '');
+  if (!m) return { problem: 'signature', message: `the Seat-Signature header is ${signature === undefined ? 'missing' : `"${signature}"`}` };
+  const expected = createHmac('sha256', secret).update(`${m[1]}.`).update(raw).digest();
+  if (!timingSafeEqual(expected, Buffer.from(m[2]!, 'hex'))) return { problem: 'signature', message: 'the signature does not match the body' };
+  if (Math.abs(Number(m[1]) - now / 1000) > 300) return { problem: 'signature', message: `the signature's time ${m[1]} is more than 5 minutes from now` };
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { problem: 'shape', message: 'the body is not JSON' };
+  }
+  if (spec.batchSize > 1 && (!Array.isArray(body) || body.length === 0 || body.length > spec.batchSize)) {
+    return { problem: 'shape', message: `with batchSize ${spec.batchSize} the body must be an array of 1 to ${spec.batchSize} events, not ${Array.isArray(body) ? `${body.length}` : typeof body}` };
+  }
+  if (spec.batchSize === 1 && (Array.isArray(body) || typeof body !== 'object' || body === null)) return { problem: 'shape', message: 'with batchSize 1 the body must be one event' };
+  const events: Arrived[] = [];
+  for (const e of (Array.isArray(body) ? body : [body]) as Array<Record<string, any>>) {
+    if (typeof e?.id !== 'string' || typeof e.type !== 'string' || typeof e.at !== 'string' || typeof e.licenseId !== 'string' || typeof e.data !== 'object' || e.data === null) {
+      return { problem: 'shape', message: `an event without id, type, at, licenseId or data: ${JSON.stringify(e).slice(0, 200)}` };
+    }
+    events.push({ id: e.id, type: e.type, at: e.at, licenseId: e.licenseId, sessionId: e.data.sessionId ?? null, reason: e.data.reason ?? null });
+  }
+  return { events };
+}
+
+/** The event a seat history row makes for the soak's webhooks (its id as the contract gives it). */
+export function expectedEvent(row: SeatEventRow): Arrived | undefined {
+  const type = HOOK_EVENTS[row.type];
+  if (!type) return undefined;
+  return {
+    id: `evt_s${row.id}_${row.at.toString(36)}`,
+    type,
+    at: new Date(row.at).toISOString(),
+    licenseId: row.licenseId,
+    sessionId: type === 'seat.denied' ? null : row.sessionId,
+    // An ending's reason, or a denial's.
+    reason: type === 'session.ended' || type === 'seat.denied' ? row.reason : null,
+  };
+}
+
+/** The events of `rows` not yet answered 2xx to `hook`. */
+export function undelivered(rows: readonly SeatEventRow[], hook: string, requests: readonly HookRequest[]): number {
+  const acked = new Set(requests.filter((r) => r.hook === hook && r.ok).flatMap((r) => r.events.map((e) => e.id)));
+  return rows.filter((r) => {
+    const e = expectedEvent(r);
+    return e && !acked.has(e.id);
+  }).length;
+}
+
+/**
+ * The end check of one webhook: every event of the seat history rows (those made since it was
+ * created) answered 2xx at least once; every event that came matches its row; and each event of a
+ * session came only after every earlier event of that session was answered 2xx, or behind it in
+ * the same request.
+ */
+export function checkDeliveries(rows: readonly SeatEventRow[], hook: string, requests: readonly HookRequest[]): Found[] {
+  const found: Found[] = [];
+  const expected = new Map<string, Arrived>();
+  for (const row of rows) {
+    const e = expectedEvent(row);
+    if (e) expected.set(e.id, e);
+  }
+  const mine = requests.filter((r) => r.hook === hook).sort((a, b) => a.arrivedAt - b.arrivedAt);
+  /** Each event's first request and its place in it; when it was first answered 2xx. */
+  const first = new Map<string, { request: HookRequest; index: number }>();
+  const acked = new Map<string, number>();
+  const invented: string[] = [];
+  for (const request of mine) {
+    request.events.forEach((e, index) => {
+      const want = expected.get(e.id);
+      if (!want || want.type !== e.type || want.at !== e.at || want.licenseId !== e.licenseId || want.sessionId !== e.sessionId || want.reason !== e.reason) invented.push(e.id);
+      if (!first.has(e.id)) first.set(e.id, { request, index });
+      if (request.ok && request.answeredAt !== undefined) acked.set(e.id, Math.min(acked.get(e.id) ?? Infinity, request.answeredAt));
+    });
+  }
+  if (invented.length > 0) {
+    const e = mine.flatMap((r) => r.events).find((x) => x.id === invented[0]);
+    found.push({ check: 'webhook-invented', licenseId: e?.licenseId, sessionId: e?.sessionId ?? undefined, message: `webhook ${hook}: ${invented.length} events match no seat history row (first ${JSON.stringify(e)})` });
+  }
+  const lost = [...expected.values()].filter((e) => !acked.has(e.id));
+  if (lost.length > 0) {
+    found.push({
+      check: 'webhook-lost',
+      licenseId: lost[0]!.licenseId,
+      sessionId: lost[0]!.sessionId ?? undefined,
+      message: `webhook ${hook}: ${lost.length} of ${expected.size} events never answered 2xx (${lost.slice(0, 5).map((e) => `${e.id} ${e.type}`).join(', ')}${lost.length > 5 ? ', …' : ''})`,
+    });
+  }
+  // Per session, in the order the history wrote them (ids ascending: `rows` come in id order).
+  const bySession = new Map<string, Arrived[]>();
+  for (const e of expected.values()) if (e.sessionId) bySession.set(e.sessionId, [...(bySession.get(e.sessionId) ?? []), e]);
+  let disorders = 0;
+  let example: { sessionId: string; message: string } | undefined;
+  for (const [sessionId, events] of bySession) {
+    events.forEach((later, k) => {
+      const came = first.get(later.id);
+      if (!came) return;
+      for (const earlier of events.slice(0, k)) {
+        const answered = acked.get(earlier.id);
+        const ahead = came.request.events.findIndex((e) => e.id === earlier.id);
+        if ((answered !== undefined && answered <= came.request.arrivedAt) || (ahead >= 0 && ahead < came.index)) continue;
+        if (answered === undefined && !first.has(earlier.id)) continue; // lost, reported above
+        disorders++;
+        example ??= { sessionId, message: `${later.type} ${later.id} came before ${earlier.type} ${earlier.id} was answered` };
+      }
+    });
+  }
+  if (example) found.push({ check: 'webhook-order', sessionId: example.sessionId, message: `webhook ${hook}: ${disorders} events came before an earlier event of their session (first: ${example.message})` });
+  return found;
+}

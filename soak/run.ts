@@ -15,7 +15,7 @@ import { SoakCluster, TIMING, sleep } from './cluster';
 import { Gaps, OpLog } from './record';
 import { Rng } from './rng';
 import { postgresTruth, sqliteTruth, type Truth } from './truth';
-import { HookReceiver, SOAK_HOOKS, checkDeliveries, randomAnswers, undelivered } from './webhooks';
+import { checkDeliveries, expectedEvents, HOOK_SUBSCRIPTION, HookReceiver, randomAnswers, SOAK_HOOKS, undelivered } from './webhooks';
 import { LICENSES, Workload } from './workload';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -128,7 +128,7 @@ async function main(): Promise<number> {
 
   // Webhooks hear the run (soak/webhooks.ts); the receiver's failures draw from a seed of their own.
   const receiver = new HookReceiver(log, randomAnswers(new Rng(o.seed ^ 0x5eed)));
-  const hooks: HooksReport = { startId: 0, drainMs: 0, events: 0 };
+  const hooks: HooksReport = { seatFrom: 0, auditFrom: 0, drainMs: 0, events: 0, changes: 0, left: 0 };
   const violations = () => [...checker.violations, ...receiver.violations];
 
   let done = 0;
@@ -136,12 +136,13 @@ async function main(): Promise<number> {
   let faultRunning: Promise<void> = Promise.resolve();
   try {
     await workload.setup();
-    hooks.startId = (await truth.seatEvents(0)).at(-1)?.id ?? 0;
+    hooks.seatFrom = (await truth.seatEvents(0)).at(-1)?.id ?? 0;
+    hooks.auditFrom = (await truth.licenseChanges(0)).at(-1)?.id ?? 0;
     const receiverUrl = await receiver.listen();
     for (const spec of SOAK_HOOKS) {
       const made = await workload.rest('POST', '/webhooks', {
         url: `${receiverUrl}/hook/${spec.name}`,
-        events: ['session.started', 'session.resumed', 'session.idle', 'session.ended', 'seat.denied'],
+        events: HOOK_SUBSCRIPTION,
         concurrency: spec.concurrency,
         batchSize: spec.batchSize,
       });
@@ -206,12 +207,17 @@ async function main(): Promise<number> {
 }
 
 interface HooksReport {
-  /** The newest seat history id when the webhooks were made: they hear what comes after it. */
-  startId: number;
+  /** The newest seat history and audit ids when the webhooks were made: they hear what comes after. */
+  seatFrom: number;
+  auditFrom: number;
   /** How long the last deliveries took once the receiver answered at once. */
   drainMs: number;
   /** Events each webhook was to deliver. */
   events: number;
+  /** Of those, `license.changed`. */
+  changes: number;
+  /** Of those, not answered 2xx when the drain ended, over all the webhooks. */
+  left: number;
 }
 
 /** How long the webhooks may take to deliver what is left once the receiver stops failing. */
@@ -225,14 +231,17 @@ const HOOK_DRAIN_MS = 60_000;
 async function drainHooks(receiver: HookReceiver, truth: Truth, hooks: HooksReport): Promise<void> {
   receiver.calm = true;
   const from = Date.now();
-  let rows = await truth.seatEvents(hooks.startId);
-  while (Date.now() - from < HOOK_DRAIN_MS && SOAK_HOOKS.some((h) => undelivered(rows, h.name, receiver.requests) > 0)) {
+  const read = async () => expectedEvents(await truth.seatEvents(hooks.seatFrom), await truth.licenseChanges(hooks.auditFrom));
+  let expected = await read();
+  while (Date.now() - from < HOOK_DRAIN_MS && SOAK_HOOKS.some((h) => undelivered(expected, h.name, receiver.requests) > 0)) {
     await sleep(500);
-    rows = await truth.seatEvents(hooks.startId);
+    expected = await read();
   }
   hooks.drainMs = Date.now() - from;
-  hooks.events = rows.length;
-  for (const h of SOAK_HOOKS) for (const v of checkDeliveries(rows, h.name, receiver.requests)) receiver.add(v);
+  hooks.events = expected.length;
+  hooks.changes = expected.filter((e) => e.type === 'license.changed').length;
+  hooks.left = SOAK_HOOKS.reduce((n, h) => n + undelivered(expected, h.name, receiver.requests), 0);
+  for (const h of SOAK_HOOKS) for (const v of checkDeliveries(expected, h.name, receiver.requests)) receiver.add(v);
 }
 
 /** One fault, run in the background while operations go on; faults never overlap. */
@@ -288,7 +297,7 @@ async function report(r: {
     `socket ends: ${list(ends)}`,
     `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
     `grants by license: ${list(new Map(LICENSES.map((l) => [l.id, grants.filter((x) => x.licenseId === l.id).length])))}`,
-    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each; receiver answered ${list(r.receiver.failed) || 'no failures'}, ${r.receiver.late} late; ${redelivered(r.receiver)} events came again; all delivered ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing`,
+    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing`,
     `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
     `violations: ${r.violations.length}`,
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,

@@ -71,6 +71,13 @@ export interface SeatEventRow {
   at: number;
 }
 
+/** A `license.update` audit entry: what a webhook hears as `license.changed`. */
+export interface LicenseChangeRow {
+  id: number;
+  licenseId: string;
+  at: number;
+}
+
 export interface Truth {
   snapshot(): Promise<Snapshot>;
   /** Released-seat events recorded at or after `since`. */
@@ -81,6 +88,8 @@ export interface Truth {
   sessionEvents(sessionId: string): Promise<Array<{ type: string; reason: string | null; at: number; seatsInUse: number }>>;
   /** Seat history rows with an id above `afterId` of the types a webhook hears as session and denial events, by id. */
   seatEvents(afterId: number): Promise<SeatEventRow[]>;
+  /** `license.update` audit entries with an id above `afterId`, by id. */
+  licenseChanges(afterId: number): Promise<LicenseChangeRow[]>;
   close(): Promise<void>;
 }
 
@@ -98,6 +107,8 @@ const SQL = {
   sessionEvents: 'select type, reason, at, seats_in_use from seat_events where session_id = $1 order by id',
   seatEvents:
     "select id, type, license_id, session_id, reason, at from seat_events where id > $1 and type in ('granted', 'resumed', 'idle', 'released', 'denied') order by id",
+  licenseChanges:
+    "select id, license_id, at from audit_log where id > $1 and action = 'license.update' and license_id is not null and tenant_id is not null order by id",
   denials:
     'select license_id, reason, session_ref, user_id, device_id, instance_id, count(*) as n from denials where at <= $1 group by license_id, reason, session_ref, user_id, device_id, instance_id',
 };
@@ -138,6 +149,7 @@ const toSeatEvent = (r: Row): SeatEventRow => ({
   reason: r.reason === null ? null : String(r.reason),
   at: num(r.at),
 });
+const toChange = (r: Row): LicenseChangeRow => ({ id: num(r.id), licenseId: String(r.license_id), at: num(r.at) });
 const toReleased = (r: Row): Released => ({ id: num(r.id), licenseId: String(r.license_id), sessionId: String(r.session_id), reason: String(r.reason), at: num(r.at) });
 function countDenials(rows: Row[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -203,6 +215,7 @@ export function postgresTruth(url: string): Truth {
     denialCounts: (until) => run(async (c) => countDenials((await c.query(SQL.denials, [until])).rows)),
     sessionEvents: (id) => run(async (c) => (await c.query(SQL.sessionEvents, [id])).rows.map(toEvent)),
     seatEvents: (afterId) => run(async (c) => (await c.query(SQL.seatEvents, [afterId])).rows.map(toSeatEvent)),
+    licenseChanges: (afterId) => run(async (c) => (await c.query(SQL.licenseChanges, [afterId])).rows.map(toChange)),
     close: async () => {
       await client?.end().catch(() => {});
       client = undefined;
@@ -223,6 +236,7 @@ export function sqliteTruth(file: string): Truth {
   const denials = q(SQL.denials);
   const sessionEvents = q(SQL.sessionEvents);
   const seatEvents = q(SQL.seatEvents);
+  const licenseChanges = q(SQL.licenseChanges);
   // A read transaction: the reads see one version of the database.
   const snap = db.transaction(() => ({
     licenses: (licenses.all() as Row[]).map(toLicense),
@@ -236,6 +250,7 @@ export function sqliteTruth(file: string): Truth {
     denialCounts: async (until) => countDenials(denials.all(until) as Row[]),
     sessionEvents: async (id) => (sessionEvents.all(id) as Row[]).map(toEvent),
     seatEvents: async (afterId) => (seatEvents.all(afterId) as Row[]).map(toSeatEvent),
+    licenseChanges: async (afterId) => (licenseChanges.all(afterId) as Row[]).map(toChange),
     close: async () => {
       db.close();
     },

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Violation } from './checker';
 import type { OpLog } from './record';
 import type { Rng } from './rng';
-import type { SeatEventRow } from './truth';
+import type { LicenseChangeRow, SeatEventRow } from './truth';
 
 export interface HookSpec {
   name: string;
@@ -28,6 +28,9 @@ export const SOAK_HOOKS: readonly HookSpec[] = [
   { name: 'concurrent', concurrency: 4, batchSize: 1 },
   { name: 'batched', concurrency: 3, batchSize: 10 },
 ];
+
+/** What the soak's webhooks hear: every session event, denials and license changes. */
+export const HOOK_SUBSCRIPTION = ['session.started', 'session.resumed', 'session.idle', 'session.ended', 'seat.denied', 'license.changed'];
 
 /** The event each seat history row type makes, for the types the soak's webhooks hear (docs/contract.md). */
 export const HOOK_EVENTS: Readonly<Record<string, string>> = {
@@ -233,28 +236,38 @@ export function expectedEvent(row: SeatEventRow): Arrived | undefined {
   };
 }
 
-/** The events of `rows` not yet answered 2xx to `hook`. */
-export function undelivered(rows: readonly SeatEventRow[], hook: string, requests: readonly HookRequest[]): number {
+/** The `license.changed` event a `license.update` audit entry makes. */
+export function changeEvent(row: LicenseChangeRow): Arrived {
+  return { id: `evt_a${row.id}_${row.at.toString(36)}`, type: 'license.changed', at: new Date(row.at).toISOString(), licenseId: row.licenseId, sessionId: null, reason: null };
+}
+
+/** Every event the webhooks are to deliver: each outbox's in the order of its ids. */
+export function expectedEvents(seat: readonly SeatEventRow[], changes: readonly LicenseChangeRow[]): Arrived[] {
+  return [...seat.flatMap((r) => expectedEvent(r) ?? []), ...changes.map(changeEvent)];
+}
+
+/** The events of `expected` not yet answered 2xx to `hook`. */
+export function undelivered(expected: readonly Arrived[], hook: string, requests: readonly HookRequest[]): number {
   const acked = new Set(requests.filter((r) => r.hook === hook && r.ok).flatMap((r) => r.events.map((e) => e.id)));
-  return rows.filter((r) => {
-    const e = expectedEvent(r);
-    return e && !acked.has(e.id);
-  }).length;
+  return expected.filter((e) => !acked.has(e.id)).length;
 }
 
 /**
- * The end check of one webhook: every event of the seat history rows (those made since it was
- * created) answered 2xx at least once; every event that came matches its row; and each event of a
- * session came only after every earlier event of that session was answered 2xx, or behind it in
- * the same request.
+ * What a webhook keeps in order: a session's events, and (they count as the license's) a
+ * license's denials, and its changes. Denials and changes come from two outboxes, each kept in
+ * the order of its own ids here.
  */
-export function checkDeliveries(rows: readonly SeatEventRow[], hook: string, requests: readonly HookRequest[]): Found[] {
+const orderKey = (e: Arrived) => e.sessionId ?? `license ${e.licenseId} ${e.type === 'license.changed' ? 'changes' : 'denials'}`;
+
+/**
+ * The end check of one webhook: every event it was to deliver (`expectedEvents` of the rows made
+ * since it was created) answered 2xx at least once; every event that came matches its row; and
+ * each event of a session (or a license's denial, or its change) came only after every earlier one
+ * of it was answered 2xx, or behind it in the same request.
+ */
+export function checkDeliveries(events: readonly Arrived[], hook: string, requests: readonly HookRequest[]): Found[] {
   const found: Found[] = [];
-  const expected = new Map<string, Arrived>();
-  for (const row of rows) {
-    const e = expectedEvent(row);
-    if (e) expected.set(e.id, e);
-  }
+  const expected = new Map(events.map((e) => [e.id, e]));
   const mine = requests.filter((r) => r.hook === hook).sort((a, b) => a.arrivedAt - b.arrivedAt);
   /** Each event's first request and its place in it; when it was first answered 2xx. */
   const first = new Map<string, { request: HookRequest; index: number }>();
@@ -281,12 +294,16 @@ export function checkDeliveries(rows: readonly SeatEventRow[], hook: string, req
       message: `webhook ${hook}: ${lost.length} of ${expected.size} events never answered 2xx (${lost.slice(0, 5).map((e) => `${e.id} ${e.type}`).join(', ')}${lost.length > 5 ? ', …' : ''})`,
     });
   }
-  // Per session, in the order the history wrote them (ids ascending: `rows` come in id order).
-  const bySession = new Map<string, Arrived[]>();
-  for (const e of expected.values()) if (e.sessionId) bySession.set(e.sessionId, [...(bySession.get(e.sessionId) ?? []), e]);
+  // Per session (or license), in the order their outbox wrote them.
+  const byKey = new Map<string, Arrived[]>();
+  for (const e of expected.values()) {
+    const list = byKey.get(orderKey(e));
+    if (list) list.push(e);
+    else byKey.set(orderKey(e), [e]);
+  }
   let disorders = 0;
-  let example: { sessionId: string; message: string } | undefined;
-  for (const [sessionId, events] of bySession) {
+  let example: { key: string; e: Arrived; message: string } | undefined;
+  for (const [key, events] of byKey) {
     events.forEach((later, k) => {
       const came = first.get(later.id);
       if (!came) return;
@@ -296,10 +313,17 @@ export function checkDeliveries(rows: readonly SeatEventRow[], hook: string, req
         if ((answered !== undefined && answered <= came.request.arrivedAt) || (ahead >= 0 && ahead < came.index)) continue;
         if (answered === undefined && !first.has(earlier.id)) continue; // lost, reported above
         disorders++;
-        example ??= { sessionId, message: `${later.type} ${later.id} came before ${earlier.type} ${earlier.id} was answered` };
+        example ??= { key, e: later, message: `${later.type} ${later.id} came before ${earlier.type} ${earlier.id} was answered` };
       }
     });
   }
-  if (example) found.push({ check: 'webhook-order', sessionId: example.sessionId, message: `webhook ${hook}: ${disorders} events came before an earlier event of their session (first: ${example.message})` });
+  if (example) {
+    found.push({
+      check: 'webhook-order',
+      licenseId: example.e.licenseId,
+      sessionId: example.e.sessionId ?? undefined,
+      message: `webhook ${hook}: ${disorders} events came before an earlier event of their session or license (first, of ${example.key.startsWith('license ') ? example.key : `session ${example.key}`}: ${example.message})`,
+    });
+  }
   return found;
 }

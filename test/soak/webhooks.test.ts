@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpLog } from '../../soak/record';
 import type { SeatEventRow } from '../../soak/truth';
-import { type Answer, type Arrived, checkDeliveries, checkRequest, expectedEvent, HookReceiver, type HookRequest, type HookSpec } from '../../soak/webhooks';
+import { type Answer, type Arrived, changeEvent, checkDeliveries, checkRequest, expectedEvent, expectedEvents, HookReceiver, type HookRequest, type HookSpec } from '../../soak/webhooks';
 
 const SECRET = 'whsec_test';
 const one: HookSpec = { name: 'one', concurrency: 1, batchSize: 1 };
@@ -62,18 +62,18 @@ describe('checkDeliveries', () => {
       request('one', 34, 35, true, started2),
       request('one', 36, 37, true, ended1),
     ];
-    expect(checkDeliveries(rows, 'one', requests)).toEqual([]);
+    expect(checkDeliveries(rows.map(event), 'one', requests)).toEqual([]);
     // In a batch a session's events are in order within the request.
-    expect(checkDeliveries(rows, 'batched', [request('batched', 10, 11, true, started1, denied, idle1), request('batched', 12, 13, true, started2, ended1)])).toEqual([]);
+    expect(checkDeliveries(rows.map(event), 'batched', [request('batched', 10, 11, true, started1, denied, idle1), request('batched', 12, 13, true, started2, ended1)])).toEqual([]);
   });
 
   it('finds an event never answered 2xx', () => {
     const requests = [request('one', 10, 11, true, started1, denied, idle1, started2), request('one', 12, 13, false, ended1)];
-    expect(checkDeliveries(rows, 'one', requests)).toEqual([
+    expect(checkDeliveries(rows.map(event), 'one', requests)).toEqual([
       { check: 'webhook-lost', licenseId: 'lic', sessionId: 's1', message: `webhook one: 1 of 5 events never answered 2xx (${ended1.id} session.ended)` },
     ]);
     // Another webhook's answers do not count.
-    expect(checkDeliveries(rows, 'other', requests).map((f) => f.message)).toEqual([
+    expect(checkDeliveries(rows.map(event), 'other', requests).map((f) => f.message)).toEqual([
       `webhook other: 5 of 5 events never answered 2xx (${[started1, denied, idle1, started2, ended1].map((e) => `${e.id} ${e.type}`).join(', ')})`,
     ]);
   });
@@ -82,7 +82,7 @@ describe('checkDeliveries', () => {
     const all = rows.map((r, i) => request('one', 10 + 2 * i, 11 + 2 * i, true, event(r)));
     const madeUp = { ...started2, id: 'evt_s99_zz' };
     const wrongReason = { ...ended1, reason: 'kicked' };
-    expect(checkDeliveries(rows, 'one', [...all, request('one', 40, 41, true, madeUp, wrongReason)])).toEqual([
+    expect(checkDeliveries(rows.map(event), 'one', [...all, request('one', 40, 41, true, madeUp, wrongReason)])).toEqual([
       { check: 'webhook-invented', licenseId: 'lic', sessionId: 's2', message: `webhook one: 2 events match no seat history row (first ${JSON.stringify(madeUp)})` },
     ]);
   });
@@ -90,11 +90,40 @@ describe('checkDeliveries', () => {
   it("finds a session's event that came before an earlier one of it was answered", () => {
     // The idle came while the start's request was still unanswered.
     const requests = [request('one', 10, 15, true, started1), request('one', 12, 13, true, idle1), request('one', 16, 17, true, denied, started2, ended1)];
-    expect(checkDeliveries(rows, 'one', requests)).toEqual([
-      { check: 'webhook-order', sessionId: 's1', message: `webhook one: 1 events came before an earlier event of their session (first: session.idle ${idle1.id} came before session.started ${started1.id} was answered)` },
+    expect(checkDeliveries(rows.map(event), 'one', requests)).toEqual([
+      {
+        check: 'webhook-order',
+        licenseId: 'lic',
+        sessionId: 's1',
+        message: `webhook one: 1 events came before an earlier event of their session or license (first, of session s1: session.idle ${idle1.id} came before session.started ${started1.id} was answered)`,
+      },
     ]);
     // Behind it in one request is fine; ahead of it is not.
-    expect(checkDeliveries(rows, 'batched', [request('batched', 10, 11, true, idle1, started1), request('batched', 12, 13, true, denied, started2, ended1)]).map((f) => f.check)).toEqual(['webhook-order']);
+    expect(checkDeliveries(rows.map(event), 'batched', [request('batched', 10, 11, true, idle1, started1), request('batched', 12, 13, true, denied, started2, ended1)]).map((f) => f.check)).toEqual(['webhook-order']);
+  });
+});
+
+describe('checkDeliveries of a license: its denials, and its changes (license.changed, from the audit log)', () => {
+  const [denied1, denied2] = [row(1, 'denied', null, 'no_free_seats'), row(2, 'denied', null, 'kicked')].map(event) as [Arrived, Arrived];
+  const [change1, change2] = [{ id: 7, licenseId: 'lic', at: 1_800_000_000_100 }, { id: 8, licenseId: 'lic', at: 1_800_000_000_200 }].map(changeEvent) as [Arrived, Arrived];
+  const expected = expectedEvents([row(1, 'denied', null, 'no_free_seats'), row(2, 'denied', null, 'kicked')], [{ id: 7, licenseId: 'lic', at: 1_800_000_000_100 }, { id: 8, licenseId: 'lic', at: 1_800_000_000_200 }]);
+
+  it('expects every change, and passes a license\'s denials and changes each in order, in either order between the two', () => {
+    expect(expected.map((e) => `${e.id} ${e.type}`)).toEqual([`${denied1.id} seat.denied`, `${denied2.id} seat.denied`, `evt_a7_${(1_800_000_000_100).toString(36)} license.changed`, `evt_a8_${(1_800_000_000_200).toString(36)} license.changed`]);
+    const requests = [request('one', 10, 11, true, change1), request('one', 12, 13, true, denied1), request('one', 14, 15, true, change2), request('one', 16, 17, true, denied2)];
+    expect(checkDeliveries(expected, 'one', requests)).toEqual([]);
+    expect(checkDeliveries(expected, 'one', requests.slice(1)).map((f) => f.message)).toEqual([`webhook one: 1 of 4 events never answered 2xx (${change1.id} license.changed)`]);
+  });
+
+  it("finds a license's denial, or change, that came before an earlier one was answered", () => {
+    const denials = [request('one', 10, 15, true, denied1), request('one', 12, 13, true, denied2), request('one', 16, 17, true, change1, change2)];
+    expect(checkDeliveries(expected, 'one', denials).map((f) => f.message)).toEqual([
+      `webhook one: 1 events came before an earlier event of their session or license (first, of license lic denials: seat.denied ${denied2.id} came before seat.denied ${denied1.id} was answered)`,
+    ]);
+    const changes = [request('batched', 10, 11, true, denied1, denied2, change2), request('batched', 12, 13, true, change1)];
+    expect(checkDeliveries(expected, 'batched', changes).map((f) => f.message)).toEqual([
+      `webhook batched: 1 events came before an earlier event of their session or license (first, of license lic changes: license.changed ${change2.id} came before license.changed ${change1.id} was answered)`,
+    ]);
   });
 });
 

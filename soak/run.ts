@@ -127,7 +127,8 @@ async function main(): Promise<number> {
     })();
 
   // Webhooks hear the run (soak/webhooks.ts); the receiver's failures draw from a seed of their own.
-  const receiver = new HookReceiver(log, randomAnswers(new Rng(o.seed ^ 0x5eed)));
+  const answers = randomAnswers(new Rng(o.seed ^ 0x5eed));
+  const receiver = new HookReceiver(log, answers.next);
   const hooks: HooksReport = { seatFrom: 0, auditFrom: 0, drainMs: 0, events: 0, changes: 0, left: 0 };
   const violations = () => [...checker.violations, ...receiver.violations];
 
@@ -191,7 +192,7 @@ async function main(): Promise<number> {
     await checker.leftovers();
     await drainHooks(receiver, truth, hooks);
 
-    await report({ o, workload, checker, faultsDone, done, opsMs, checkFailures, gaps, log, repro, started, truth, receiver, hooks, violations: violations() });
+    await report({ o, workload, checker, faultsDone, done, opsMs, checkFailures, gaps, log, repro, started, truth, receiver, hooks, outages: answers.outages(), violations: violations() });
     return violations().length > 0 ? 1 : 0;
   } finally {
     running = false;
@@ -279,6 +280,7 @@ async function report(r: {
   truth: Truth;
   receiver: HookReceiver;
   hooks: HooksReport;
+  outages: number;
   violations: Violation[];
 }): Promise<void> {
   const { workload: w, checker: c } = r;
@@ -297,7 +299,7 @@ async function report(r: {
     `socket ends: ${list(ends)}`,
     `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
     `grants by license: ${list(new Map(LICENSES.map((l) => [l.id, grants.filter((x) => x.licenseId === l.id).length])))}`,
-    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing`,
+    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing`,
     `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
     `violations: ${r.violations.length}`,
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,

@@ -179,14 +179,30 @@ export class HookReceiver {
 
 }
 
-/** Mostly 204 at once; about 1 in 60 a 503, 1 in 200 a closed connection, 1 in 40 late (up to 300 ms). */
-export function randomAnswers(rng: Rng): () => Answer {
-  return () => {
-    const draw = rng.int(0, 999);
-    if (draw < 17) return { kind: 'fail' };
-    if (draw < 22) return { kind: 'drop' };
-    if (draw < 47) return { kind: 'late', ms: rng.int(20, 300) };
-    return { kind: 'ok' };
+/**
+ * Mostly 204 at once; about 1 in 60 a 503, 1 in 200 a closed connection, 1 in 40 late (up to
+ * 300 ms); and about 1 in 2,000 the receiver goes down for 0.5 to 3 s (every request a 503), so
+ * events pile up behind the retries and go out in full batches after.
+ */
+export function randomAnswers(rng: Rng, clock: () => number = Date.now): { next: () => Answer; outages: () => number } {
+  let downUntil = 0;
+  let outages = 0;
+  return {
+    next: () => {
+      const now = clock();
+      if (now < downUntil) return { kind: 'fail' };
+      const draw = rng.int(0, 1999);
+      if (draw === 0) {
+        outages++;
+        downUntil = now + rng.int(500, 3000);
+        return { kind: 'fail' };
+      }
+      if (draw < 34) return { kind: 'fail' };
+      if (draw < 44) return { kind: 'drop' };
+      if (draw < 94) return { kind: 'late', ms: rng.int(20, 300) };
+      return { kind: 'ok' };
+    },
+    outages: () => outages,
   };
 }
 

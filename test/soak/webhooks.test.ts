@@ -3,8 +3,9 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpLog } from '../../soak/record';
+import { Rng } from '../../soak/rng';
 import type { SeatEventRow } from '../../soak/truth';
-import { type Answer, type Arrived, changeEvent, checkDeliveries, checkRequest, expectedEvent, expectedEvents, HookReceiver, type HookRequest, type HookSpec } from '../../soak/webhooks';
+import { type Answer, type Arrived, changeEvent, checkDeliveries, checkRequest, expectedEvent, expectedEvents, HookReceiver, type HookRequest, type HookSpec, randomAnswers } from '../../soak/webhooks';
 
 const SECRET = 'whsec_test';
 const one: HookSpec = { name: 'one', concurrency: 1, batchSize: 1 };
@@ -124,6 +125,23 @@ describe('checkDeliveries of a license: its denials, and its changes (license.ch
     expect(checkDeliveries(expected, 'batched', changes).map((f) => f.message)).toEqual([
       `webhook batched: 1 events came before an earlier event of their session or license (first, of license lic changes: license.changed ${change2.id} came before license.changed ${change1.id} was answered)`,
     ]);
+  });
+});
+
+describe('randomAnswers', () => {
+  it('answers mostly at once, now and then with a failure, a closed connection or late, and goes down for 0.5 to 3 s', () => {
+    // A request every 10 ms.
+    let now = 0;
+    const answers = randomAnswers(new Rng(7), () => (now += 10));
+    const kinds = Array.from({ length: 20_000 }, () => answers.next().kind);
+    const count = (kind: string) => kinds.filter((k) => k === kind).length;
+    expect(answers.outages()).toBeGreaterThan(2);
+    // Failures in a row: an outage's (50 to 300 requests) and nothing else that long.
+    const runs = kinds.join(' ').split(/ ?(?:ok|drop|late) ?/).map((r) => (r ? r.split(' ').length : 0));
+    expect(runs.filter((n) => n >= 50)).toHaveLength(answers.outages());
+    expect(Math.max(...runs)).toBeLessThanOrEqual(301);
+    expect(count('ok') / kinds.length).toBeGreaterThan(0.8);
+    for (const kind of ['drop', 'late']) expect(count(kind)).toBeGreaterThan(40);
   });
 });
 

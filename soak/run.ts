@@ -129,8 +129,10 @@ async function main(): Promise<number> {
   // Webhooks hear the run (soak/webhooks.ts); the receiver's failures draw from a seed of their own.
   const answers = randomAnswers(new Rng(o.seed ^ 0x5eed));
   const receiver = new HookReceiver(log, answers.next);
-  const hooks: HooksReport = { seatFrom: 0, auditFrom: 0, drainMs: 0, events: 0, changes: 0, left: 0 };
+  const hooks: HooksReport = { seatFrom: 0, auditFrom: 0, drainMs: 0, events: 0, changes: 0, left: 0, retuned: 0 };
   const violations = () => [...checker.violations, ...receiver.violations];
+  const hookIds = new Map<string, string>();
+  let retuning = true;
 
   let done = 0;
   const faultsDone = new Map<string, number>();
@@ -148,7 +150,9 @@ async function main(): Promise<number> {
         batchSize: spec.batchSize,
       });
       receiver.register(spec, made.secret);
+      hookIds.set(spec.name, made.id);
     }
+    const retunes = retune(workload, receiver, new Rng(o.seed ^ 0x7e7e), hookIds.get(RETUNED)!, () => retuning, hooks, log);
     const sampling = loop(250, () => checker.sample());
     const historyLoop = loop(2000, () => checker.history());
     const plan = faultPlan(rng, o, cluster.faultKinds());
@@ -170,6 +174,8 @@ async function main(): Promise<number> {
       else if (done % 20 === 0) await new Promise((r) => setImmediate(r));
     }
     const opsMs = Date.now() - opsStarted;
+    retuning = false;
+    await retunes;
 
     // Quiet down: faults over, every node up, delayed operations done, licenses as they began.
     await faultRunning;
@@ -219,6 +225,39 @@ interface HooksReport {
   changes: number;
   /** Of those, not answered 2xx when the drain ended, over all the webhooks. */
   left: number;
+  /** How many times the RETUNED webhook's settings were changed. */
+  retuned: number;
+}
+
+/** The webhook whose `concurrency` and `batchSize` change while the operations run. */
+const RETUNED = 'batched';
+
+/**
+ * While the operations run, every 2 to 8 s, `PATCH /webhooks/:id` (on any live node) gives the
+ * RETUNED webhook a new `concurrency` (1 to 6) and `batchSize` (1, 2, 5, 10 or 20). The receiver
+ * takes requests under the old settings for a while after: those in flight (up to the attempt's
+ * timeout), and a node other than the one that took the PATCH learns of it at its next claim
+ * renewal (a third of the claim).
+ */
+async function retune(workload: Workload, receiver: HookReceiver, rng: Rng, id: string, going: () => boolean, hooks: HooksReport, log: OpLog): Promise<void> {
+  // With the node timeout's margin on top, for a node stalled a while (as the checker allows).
+  const graceMs = TIMING.webhookClaimMs / 3 + TIMING.webhookTimeoutMs + TIMING.nodeTimeoutMs;
+  for (;;) {
+    await sleep(rng.int(2000, 8000));
+    if (!going()) return;
+    const next = { name: RETUNED, concurrency: rng.int(1, 6), batchSize: rng.pick([1, 2, 5, 10, 20]) };
+    receiver.changing(next);
+    log.add({ kind: 'webhook', detail: `PATCH webhook ${RETUNED}: concurrency ${next.concurrency}, batch size ${next.batchSize}` });
+    try {
+      await workload.rest('PATCH', `/webhooks/${id}`, { concurrency: next.concurrency, batchSize: next.batchSize });
+      receiver.changed(RETUNED, graceMs);
+      log.add({ kind: 'webhook', detail: `webhook ${RETUNED} changed; the old settings allowed ${graceMs} ms more` });
+      hooks.retuned++;
+    } catch (err) {
+      // Whether it took is not known: both settings stay allowed.
+      workload.anomalies.push(`PATCH of webhook ${RETUNED} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 }
 
 /** How long the webhooks may take to deliver what is left once the receiver stops failing. */
@@ -299,7 +338,7 @@ async function report(r: {
     `socket ends: ${list(ends)}`,
     `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
     `grants by license: ${list(new Map(LICENSES.map((l) => [l.id, grants.filter((x) => x.licenseId === l.id).length])))}`,
-    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing`,
+    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}${h.name === RETUNED ? `, then changed ${r.hooks.retuned} times` : ''}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing`,
     `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
     `violations: ${r.violations.length}`,
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,
@@ -335,7 +374,7 @@ function describe(v: Violation, seed: number, log: OpLog, repro: string, started
   const related = log.entries.filter(
     (e) =>
       e.at <= v.at &&
-      (e.kind === 'fault'
+      (e.kind === 'fault' || (e.kind === 'webhook' && v.check.startsWith('webhook'))
         ? e.at >= v.at - 20_000
         : (v.sessionId !== undefined && e.sessionId === v.sessionId) ||
           (v.tab !== undefined && e.tab === v.tab) ||

@@ -76,6 +76,8 @@ export class HookReceiver {
   private server?: http.Server;
   private readonly secrets = new Map<string, string>();
   private readonly specs = new Map<string, HookSpec>();
+  /** Settings a webhook had before a change, and until when its requests may still follow them. */
+  private readonly former = new Map<string, Array<{ spec: HookSpec; until: number }>>();
   /** Requests received and not answered yet, per webhook: their sessions. */
   private readonly inFlight = new Map<string, Set<{ sessions: Set<string> }>>();
   private readonly reported = new Set<string>();
@@ -97,6 +99,36 @@ export class HookReceiver {
     this.specs.set(spec.name, spec);
     this.secrets.set(spec.name, secret);
     this.inFlight.set(spec.name, new Set());
+    this.former.set(spec.name, []);
+  }
+
+  /** The webhook's settings as they are now. */
+  settings(name: string): HookSpec {
+    return this.specs.get(name)!;
+  }
+
+  /**
+   * The webhook's settings are being changed (`PATCH /webhooks/:id`): its requests may follow the
+   * old ones or the new from now on, and the old ones until `changed` says how long after.
+   */
+  changing(next: HookSpec): void {
+    this.former.get(next.name)!.push({ spec: this.specs.get(next.name)!, until: Infinity });
+    this.specs.set(next.name, next);
+  }
+
+  /**
+   * The change is made (or failed): the old settings hold for `graceMs` more (requests in flight
+   * under them, and another node learns of a change at its next claim renewal).
+   */
+  changed(name: string, graceMs: number): void {
+    for (const f of this.former.get(name)!) if (f.until === Infinity) f.until = Date.now() + graceMs;
+  }
+
+  /** The settings a request may follow now: the current ones, and those still in their grace. */
+  private allowed(name: string, now: number): HookSpec[] {
+    const former = this.former.get(name)!.filter((f) => f.until > now);
+    this.former.set(name, former);
+    return [this.specs.get(name)!, ...former.map((f) => f.spec)];
   }
 
   async close(): Promise<void> {
@@ -129,7 +161,9 @@ export class HookReceiver {
 
   private received(spec: HookSpec, raw: Buffer, signature: string | string[] | undefined, res: http.ServerResponse): void {
     const arrivedAt = Date.now();
-    const checked = checkRequest(spec, this.secrets.get(spec.name)!, raw, typeof signature === 'string' ? signature : undefined, arrivedAt);
+    const allowed = this.allowed(spec.name, arrivedAt);
+    const tries = allowed.map((a) => checkRequest(a, this.secrets.get(spec.name)!, raw, typeof signature === 'string' ? signature : undefined, arrivedAt));
+    const checked = tries.find((t) => !('problem' in t)) ?? tries[0]!;
     if ('problem' in checked) {
       this.violate({ check: `webhook-${checked.problem}`, message: `webhook ${spec.name}: ${checked.message}` }, `${spec.name}:${checked.problem}`);
       res.writeHead(400).end();
@@ -137,8 +171,9 @@ export class HookReceiver {
     }
     const sessions = new Set(checked.events.flatMap((e) => (e.sessionId ? [e.sessionId] : [])));
     const flying = this.inFlight.get(spec.name)!;
-    if (flying.size >= spec.concurrency) {
-      this.violate({ check: 'webhook-concurrency', message: `webhook ${spec.name}: a request came while ${flying.size} were unanswered, its concurrency is ${spec.concurrency}` }, `${spec.name}:concurrency`);
+    const concurrency = Math.max(...allowed.map((a) => a.concurrency));
+    if (flying.size >= concurrency) {
+      this.violate({ check: 'webhook-concurrency', message: `webhook ${spec.name}: a request came while ${flying.size} were unanswered, its concurrency is ${concurrency}` }, `${spec.name}:concurrency`);
     }
     for (const other of flying) {
       const shared = [...sessions].find((s) => other.sessions.has(s));

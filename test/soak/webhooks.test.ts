@@ -183,6 +183,33 @@ describe('HookReceiver', () => {
     expect(receiver!.violations).toEqual([]);
   });
 
+  it('takes requests under the old settings for the grace after a change, and only under the new ones after it', async () => {
+    receiver = new HookReceiver(new OpLog(), (): Answer => ({ kind: 'ok' }));
+    const url = await receiver.listen();
+    receiver.register(batched, SECRET);
+    let id = 0;
+    const post = async (n: number) => {
+      const raw = JSON.stringify(
+        Array.from({ length: n }, () => {
+          const e = event(row(++id, 'granted', `s${id}`));
+          return { id: e.id, type: e.type, at: e.at, tenantId: 't', licenseId: e.licenseId, data: { sessionId: e.sessionId } };
+        }),
+      );
+      return (await fetch(`${url}/hook/batched`, { method: 'POST', headers: { 'seat-signature': signed(raw) }, body: raw })).status;
+    };
+    receiver.changing({ name: 'batched', concurrency: 2, batchSize: 2 });
+    expect(receiver.settings('batched').batchSize).toBe(2);
+    // Under way, and in the grace after: 3 events (the old batch size) pass.
+    expect(await post(3)).toBe(204);
+    receiver.changed('batched', 150);
+    expect(await post(3)).toBe(204);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await post(2)).toBe(204);
+    expect(receiver.violations).toEqual([]);
+    expect(await post(3)).toBe(400);
+    expect(receiver.violations.map((v) => v.message)).toEqual(['webhook batched: with batchSize 2 the body must be an array of 1 to 2 events, not 3']);
+  });
+
   it('answers a bad signature 400 and reports it', async () => {
     receiver = new HookReceiver(new OpLog(), (): Answer => ({ kind: 'ok' }));
     const url = await receiver.listen();

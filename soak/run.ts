@@ -129,7 +129,7 @@ async function main(): Promise<number> {
   // Webhooks hear the run (soak/webhooks.ts); the receiver's failures draw from a seed of their own.
   const answers = randomAnswers(new Rng(o.seed ^ 0x5eed));
   const receiver = new HookReceiver(log, answers.next);
-  const hooks: HooksReport = { seatFrom: 0, auditFrom: 0, drainMs: 0, events: 0, changes: 0, left: 0, retuned: 0 };
+  const hooks: HooksReport = { seatFrom: 0, auditFrom: 0, drainMs: 0, events: 0, changes: 0, left: 0, retuned: 0, holes: 0 };
   const violations = () => [...checker.violations, ...receiver.violations];
   const hookIds = new Map<string, string>();
   let retuning = true;
@@ -227,6 +227,8 @@ interface HooksReport {
   left: number;
   /** How many times the RETUNED webhook's settings were changed. */
   retuned: number;
+  /** Seat history ids with no row (a webhook waits `WEBHOOK_GAP_WAIT_MS` before passing one). */
+  holes: number;
 }
 
 /** The webhook whose `concurrency` and `batchSize` change while the operations run. */
@@ -280,6 +282,7 @@ async function drainHooks(receiver: HookReceiver, truth: Truth, hooks: HooksRepo
   hooks.drainMs = Date.now() - from;
   hooks.events = expected.length;
   hooks.changes = expected.filter((e) => e.type === 'license.changed').length;
+  hooks.holes = await truth.historyHoles(hooks.seatFrom);
   hooks.left = SOAK_HOOKS.reduce((n, h) => n + undelivered(expected, h.name, receiver.requests), 0);
   for (const h of SOAK_HOOKS) for (const v of checkDeliveries(expected, h.name, receiver.requests)) receiver.add(v);
 }
@@ -338,7 +341,7 @@ async function report(r: {
     `socket ends: ${list(ends)}`,
     `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
     `grants by license: ${list(new Map(LICENSES.map((l) => [l.id, grants.filter((x) => x.licenseId === l.id).length])))}`,
-    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}${h.name === RETUNED ? `, then changed ${r.hooks.retuned} times` : ''}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing`,
+    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}${h.name === RETUNED ? `, then changed ${r.hooks.retuned} times` : ''}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing; ${r.hooks.holes} holes in the history's ids`,
     `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
     `violations: ${r.violations.length}`,
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,

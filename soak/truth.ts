@@ -88,6 +88,8 @@ export interface Truth {
   sessionEvents(sessionId: string): Promise<Array<{ type: string; reason: string | null; at: number; seatsInUse: number }>>;
   /** Seat history rows with an id above `afterId` of the types a webhook hears as session and denial events, by id. */
   seatEvents(afterId: number): Promise<SeatEventRow[]>;
+  /** How many seat history ids above `afterId`, up to the highest, have no row (taken by a transaction that rolled back). */
+  historyHoles(afterId: number): Promise<number>;
   /** `license.update` audit entries with an id above `afterId`, by id. */
   licenseChanges(afterId: number): Promise<LicenseChangeRow[]>;
   close(): Promise<void>;
@@ -107,6 +109,7 @@ const SQL = {
   sessionEvents: 'select type, reason, at, seats_in_use from seat_events where session_id = $1 order by id',
   seatEvents:
     "select id, type, license_id, session_id, reason, at from seat_events where id > $1 and type in ('granted', 'resumed', 'idle', 'released', 'denied') order by id",
+  historyHoles: 'select coalesce(max(id), $1) - $1 - count(*) as holes from seat_events where id > $1',
   licenseChanges:
     "select id, license_id, at from audit_log where id > $1 and action = 'license.update' and license_id is not null and tenant_id is not null order by id",
   denials:
@@ -216,6 +219,7 @@ export function postgresTruth(url: string): Truth {
     sessionEvents: (id) => run(async (c) => (await c.query(SQL.sessionEvents, [id])).rows.map(toEvent)),
     seatEvents: (afterId) => run(async (c) => (await c.query(SQL.seatEvents, [afterId])).rows.map(toSeatEvent)),
     licenseChanges: (afterId) => run(async (c) => (await c.query(SQL.licenseChanges, [afterId])).rows.map(toChange)),
+    historyHoles: (afterId) => run(async (c) => num((await c.query(SQL.historyHoles, [afterId])).rows[0].holes)),
     close: async () => {
       await client?.end().catch(() => {});
       client = undefined;
@@ -237,6 +241,7 @@ export function sqliteTruth(file: string): Truth {
   const sessionEvents = q(SQL.sessionEvents);
   const seatEvents = q(SQL.seatEvents);
   const licenseChanges = q(SQL.licenseChanges);
+  const historyHoles = db.prepare(SQL.historyHoles.replaceAll('$1', '?'));
   // A read transaction: the reads see one version of the database.
   const snap = db.transaction(() => ({
     licenses: (licenses.all() as Row[]).map(toLicense),
@@ -251,6 +256,7 @@ export function sqliteTruth(file: string): Truth {
     sessionEvents: async (id) => (sessionEvents.all(id) as Row[]).map(toEvent),
     seatEvents: async (afterId) => (seatEvents.all(afterId) as Row[]).map(toSeatEvent),
     licenseChanges: async (afterId) => (licenseChanges.all(afterId) as Row[]).map(toChange),
+    historyHoles: async (afterId) => num((historyHoles.get(afterId, afterId, afterId) as Row).holes),
     close: async () => {
       db.close();
     },

@@ -15,7 +15,7 @@ import { SoakCluster, TIMING, sleep } from './cluster';
 import { Gaps, OpLog } from './record';
 import { Rng } from './rng';
 import { postgresTruth, sqliteTruth, type Truth } from './truth';
-import { checkDeliveries, expectedEvents, HOOK_SUBSCRIPTION, HookReceiver, randomAnswers, SOAK_HOOKS, undelivered } from './webhooks';
+import { type Arrived, checkDeliveries, expectedEvents, HOOK_SUBSCRIPTION, HookReceiver, randomAnswers, SOAK_HOOKS, undelivered } from './webhooks';
 import { LICENSES, Workload } from './workload';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -129,7 +129,7 @@ async function main(): Promise<number> {
   // Webhooks hear the run (soak/webhooks.ts); the receiver's failures draw from a seed of their own.
   const answers = randomAnswers(new Rng(o.seed ^ 0x5eed));
   const receiver = new HookReceiver(log, answers.next);
-  const hooks: HooksReport = { seatFrom: 0, auditFrom: 0, drainMs: 0, events: 0, changes: 0, left: 0, retuned: 0, holes: 0 };
+  const hooks: HooksReport = { seatFrom: 0, auditFrom: 0, drainMs: 0, events: 0, changes: 0, left: 0, retuned: 0, holes: 0, waiting: [] };
   const violations = () => [...checker.violations, ...receiver.violations];
   const hookIds = new Map<string, string>();
   let retuning = true;
@@ -229,6 +229,8 @@ interface HooksReport {
   retuned: number;
   /** Seat history ids with no row (a webhook waits `WEBHOOK_GAP_WAIT_MS` before passing one). */
   holes: number;
+  /** Per webhook, the events not delivered yet when the drain began, and the oldest of them. */
+  waiting: Array<{ hook: string; n: number; oldest: Arrived }>;
 }
 
 /** The webhook whose `concurrency` and `batchSize` change while the operations run. */
@@ -275,7 +277,12 @@ async function drainHooks(receiver: HookReceiver, truth: Truth, hooks: HooksRepo
   const from = Date.now();
   const read = async () => expectedEvents(await truth.seatEvents(hooks.seatFrom), await truth.licenseChanges(hooks.auditFrom));
   let expected = await read();
-  while (Date.now() - from < HOOK_DRAIN_MS && SOAK_HOOKS.some((h) => undelivered(expected, h.name, receiver.requests) > 0)) {
+  // What was still on its way when the receiver stopped failing, for the report.
+  for (const h of SOAK_HOOKS) {
+    const waiting = undelivered(expected, h.name, receiver.requests);
+    if (waiting.length > 0) hooks.waiting.push({ hook: h.name, n: waiting.length, oldest: waiting[0]! });
+  }
+  while (Date.now() - from < HOOK_DRAIN_MS && SOAK_HOOKS.some((h) => undelivered(expected, h.name, receiver.requests).length > 0)) {
     await sleep(500);
     expected = await read();
   }
@@ -283,7 +290,7 @@ async function drainHooks(receiver: HookReceiver, truth: Truth, hooks: HooksRepo
   hooks.events = expected.length;
   hooks.changes = expected.filter((e) => e.type === 'license.changed').length;
   hooks.holes = await truth.historyHoles(hooks.seatFrom);
-  hooks.left = SOAK_HOOKS.reduce((n, h) => n + undelivered(expected, h.name, receiver.requests), 0);
+  hooks.left = SOAK_HOOKS.reduce((n, h) => n + undelivered(expected, h.name, receiver.requests).length, 0);
   for (const h of SOAK_HOOKS) for (const v of checkDeliveries(expected, h.name, receiver.requests)) receiver.add(v);
 }
 
@@ -341,7 +348,7 @@ async function report(r: {
     `socket ends: ${list(ends)}`,
     `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
     `grants by license: ${list(new Map(LICENSES.map((l) => [l.id, grants.filter((x) => x.licenseId === l.id).length])))}`,
-    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}${h.name === RETUNED ? `, then changed ${r.hooks.retuned} times` : ''}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing; ${r.hooks.holes} holes in the history's ids`,
+    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}${h.name === RETUNED ? `, then changed ${r.hooks.retuned} times` : ''}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing (${waitingThen(r.hooks, r.started)}); ${r.hooks.holes} holes in the history's ids`,
     `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
     `violations: ${r.violations.length}`,
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,
@@ -352,6 +359,13 @@ async function report(r: {
     process.stdout.write(describe(v, r.o.seed, r.log, r.repro, r.started, w, history));
   }
   if (r.violations.length > 20) process.stdout.write(`… and ${r.violations.length - 20} more\n`);
+}
+
+/** What the webhooks had yet to deliver when the receiver stopped failing. */
+function waitingThen(hooks: HooksReport, started: number): string {
+  if (hooks.waiting.length === 0) return 'none waiting then';
+  const t = (iso: string) => `+${((Date.parse(iso) - started) / 1000).toFixed(1)}s`;
+  return `waiting then: ${hooks.waiting.map((w) => `${w.hook} ${w.n}, the oldest ${w.oldest.type} ${w.oldest.id} of ${t(w.oldest.at)}`).join('; ')}`;
 }
 
 /** Events that came more than once to the same webhook (at least once allows it: after a failure, a `kill -9`). */

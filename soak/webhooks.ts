@@ -297,10 +297,10 @@ export function expectedEvents(seat: readonly SeatEventRow[], changes: readonly 
   return [...seat.flatMap((r) => expectedEvent(r) ?? []), ...changes.map(changeEvent)];
 }
 
-/** The events of `expected` not yet answered 2xx to `hook`. */
-export function undelivered(expected: readonly Arrived[], hook: string, requests: readonly HookRequest[]): number {
+/** The events of `expected` not yet answered 2xx to `hook`, in order. */
+export function undelivered(expected: readonly Arrived[], hook: string, requests: readonly HookRequest[]): Arrived[] {
   const acked = new Set(requests.filter((r) => r.hook === hook && r.ok).flatMap((r) => r.events.map((e) => e.id)));
-  return expected.filter((e) => !acked.has(e.id)).length;
+  return expected.filter((e) => !acked.has(e.id));
 }
 
 /**

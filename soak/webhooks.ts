@@ -169,7 +169,8 @@ export class HookReceiver {
       res.writeHead(400).end();
       return;
     }
-    const sessions = new Set(checked.events.flatMap((e) => (e.sessionId ? [e.sessionId] : [])));
+    // What a webhook keeps out of two requests at once: a session, and a license's events of no session.
+    const sessions = new Set(checked.events.map((e) => e.sessionId ?? `license ${e.licenseId}`));
     const flying = this.inFlight.get(spec.name)!;
     const concurrency = Math.max(...allowed.map((a) => a.concurrency));
     if (flying.size >= concurrency) {
@@ -178,8 +179,9 @@ export class HookReceiver {
     for (const other of flying) {
       const shared = [...sessions].find((s) => other.sessions.has(s));
       if (shared) {
+        const what = shared.startsWith('license ') ? `${shared}'s events of no session are` : `session ${shared} is`;
         this.violate(
-          { check: 'webhook-session-twice', sessionId: shared, message: `webhook ${spec.name}: session ${shared} is in two requests at once (the first not answered yet)` },
+          { check: 'webhook-session-twice', sessionId: shared.startsWith('license ') ? undefined : shared, message: `webhook ${spec.name}: ${what} in two requests at once (the first not answered yet)` },
           `${spec.name}:twice:${shared}`,
         );
       }
@@ -194,7 +196,8 @@ export class HookReceiver {
     const end = (status: number) => {
       flying.delete(mine);
       request.answeredAt = Date.now();
-      request.ok = status < 300;
+      // A late answer to a sender that has closed the connection reaches nobody: not delivered.
+      request.ok = status < 300 && !res.destroyed;
       res.writeHead(status).end();
     };
     if (answer.kind === 'ok') end(204);

@@ -174,13 +174,30 @@ describe('HookReceiver', () => {
     expect(receiver!.requests.filter((r) => r.ok)).toHaveLength(7);
   });
 
-  it('counts no request its sender gave up on (the connection closed) as in flight', async () => {
+  it("finds a license's events of no session (denials, changes) in two requests at once", async () => {
+    receiver = new HookReceiver(new OpLog(), (): Answer => ({ kind: 'late', ms: 300 }));
+    const url = await receiver.listen();
+    receiver.register({ name: 'two', concurrency: 2, batchSize: 1 }, SECRET);
+    const post = async (e: Arrived) => {
+      const raw = JSON.stringify({ id: e.id, type: e.type, at: e.at, tenantId: 't', licenseId: e.licenseId, data: { reason: e.reason } });
+      return (await fetch(`${url}/hook/two`, { method: 'POST', headers: { 'seat-signature': signed(raw) }, body: raw })).status;
+    };
+    const other = { ...event(row(2, 'denied', null, 'no_free_seats')), licenseId: 'other' };
+    expect(await Promise.all([post(event(row(1, 'denied', null, 'no_free_seats'))), post(other)])).toEqual([204, 204]);
+    expect(receiver.violations).toEqual([]);
+    await Promise.all([post(event(row(3, 'denied', null, 'no_free_seats'))), post(changeEvent({ id: 9, licenseId: 'lic', at: 1_800_000_000_009 }))]);
+    expect(receiver.violations.map((v) => v.message)).toEqual(["webhook two: license lic's events of no session are in two requests at once (the first not answered yet)"]);
+  });
+
+  it('counts no request its sender gave up on (the connection closed) as in flight, nor its late answer as delivered', async () => {
     const post = await lateReceiver(one);
     const gaveUp = post('s1', AbortSignal.timeout(50)).catch(() => 'aborted');
     await new Promise((r) => setTimeout(r, 150));
     expect(await post('s1')).toBe(204);
     expect(await gaveUp).toBe('aborted');
     expect(receiver!.violations).toEqual([]);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(receiver!.requests.map((r) => r.ok)).toEqual([false, true]);
   });
 
   it('takes requests under the old settings for the grace after a change, and only under the new ones after it', async () => {

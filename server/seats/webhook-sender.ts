@@ -219,7 +219,7 @@ export class WebhookSender {
         if (payloads.length === 0) continue;
         // With a batch size above 1 the body is always an array, so a receiver reads one shape.
         flight.sending = true;
-        flight.answered = this.attempt(this.webhook.batchSize > 1 ? `[${payloads.join(',')}]` : payloads[0]!).then((result) => {
+        flight.answered = this.attempt(batchSize > 1 ? `[${payloads.join(',')}]` : payloads[0]!).then((result) => {
           flight.outcome = { result, at: now() };
           flight.sending = false;
         });

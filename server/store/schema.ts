@@ -166,8 +166,9 @@ export interface WebhooksTable {
   /** The node delivering it, until `claimed_until`. */
   claimed_by: string | null;
   claimed_until: number | null;
-  /** Events in flight at once, of different sessions (1: one at a time). */
+  /** Requests in flight at once, no session in two (1: one at a time). */
   concurrency: Generated<number>;
+  /** Events per request (1: the event is the body; above, a JSON array; migration 2026-11-27T09). */
   batch_size: Generated<number>;
 }
 

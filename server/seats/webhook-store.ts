@@ -82,6 +82,14 @@ export interface DeliveredEvent {
   responseStatus: number;
 }
 
+/** What `openTransactions` read, on the database's clock (ms since the epoch). */
+export interface OpenTransactions {
+  /** When it was read. */
+  at: number;
+  /** When the oldest transaction open then (other than the read's own) began; null when none was. */
+  oldestSince: number | null;
+}
+
 /** Which events a webhook reads: its tenant (or all), its license (or all), these seat event types. */
 export interface OutboxFilter {
   tenantId: string | null;
@@ -116,6 +124,13 @@ export interface WebhookStore {
   outboxMax(): Promise<Record<OutboxSource, number>>;
   /** The newest id of an outbox among its rows written at or before `at` (0 when none). */
   outboxMaxAtOrBefore(source: OutboxSource, at: number): Promise<number>;
+  /**
+   * The transactions open on the database now, where a hole in the outbox ids may be a
+   * transaction still to commit (PostgreSQL); undefined where ids are handed out in commit order
+   * (SQLite), or where the database does not show every transaction that may write the outbox
+   * (another role's, to a role without `pg_read_all_stats`).
+   */
+  openTransactions(): Promise<OpenTransactions | undefined>;
   /**
    * Seat history rows in (after, upTo] of these types that the filter lets through, in id order,
    * deleted licenses' included (with rows whose tenant is not known yet: `tenantId` null).

@@ -71,6 +71,7 @@ export class KyselySeatStore implements SeatStore {
     return {
       lockLicense: (trx, id) => dialect.lockLicense(trx, id),
       lockSessions: dialect.lockSessions && ((trx, ids) => dialect.lockSessions!(trx, ids)),
+      openTransactions: dialect.openTransactions && ((db) => dialect.openTransactions!(db)),
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       close: () => dialect.close(),
       oneTrip: dialect.oneTrip,

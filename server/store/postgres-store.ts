@@ -1,7 +1,8 @@
 // The multi-node store: PostgreSQL through Kysely's dialect and `pg`. Admissions serialise per
 // license with `SELECT … FOR UPDATE` on the license row.
 import pg from 'pg';
-import { Kysely, PostgresDialect, type Selectable, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type Selectable, sql, type Transaction } from 'kysely';
+import type { OpenTransactions } from '../seats/webhook-store';
 import { KyselySeatStore } from './kysely-store';
 import { OneTripSeats } from './one-trip-seats';
 import { prepare } from './prepared';
@@ -58,6 +59,26 @@ export class PostgresStoreDialect implements StoreDialect {
     for (const chunk of chunked([...ids].sort())) {
       await trx.selectFrom('sessions').select('id').where('id', 'in', chunk).orderBy('id').forUpdate().execute();
     }
+  }
+
+  /**
+   * From `pg_stat_activity`: the client backends of this database in a transaction, this one's
+   * aside. A transaction's start counts, not its xid: one that has taken an id from a sequence
+   * (`bigserial`, one id at a time) has begun, though it may have no xid yet. A backend shows no
+   * transaction only once its end is visible to every later snapshot (PostgreSQL clears
+   * `xact_start` at the end of its commit or abort). Undefined when some backend's transaction is
+   * hidden from this role, or when this backend's own does not show (`track_activities` off).
+   */
+  async openTransactions(db: Kysely<Database>): Promise<OpenTransactions | undefined> {
+    const { rows } = await sql<{ at: number; oldest: number | null; hidden: boolean }>`
+      select (extract(epoch from clock_timestamp()) * 1000)::float8 as at,
+             (extract(epoch from min(xact_start) filter (where pid <> pg_backend_pid())) * 1000)::float8 as oldest,
+             coalesce(bool_or(query = '<insufficient privilege>'), false)
+               or not coalesce(bool_or(pid = pg_backend_pid() and xact_start is not null), false) as hidden
+      from pg_stat_activity
+      where datname = current_database() and (backend_type = 'client backend' or backend_type is null)`.execute(db);
+    const row = rows[0]!;
+    return row.hidden ? undefined : { at: row.at, oldestSince: row.oldest };
   }
 
   isUniqueViolation(err: unknown): boolean {

@@ -3,6 +3,7 @@
 // (sqlite-store.ts, postgres-store.ts) owns only how a license is locked, how a unique violation
 // looks, and how a transaction runs.
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { OpenTransactions } from '../seats/webhook-store';
 import type { OneTripSeats } from './one-trip-seats';
 import type { HotQueries } from './queries';
 import type { Database, LicensesTable } from './schema';
@@ -19,6 +20,11 @@ export interface StoreDialect {
    * activity a flush records). Absent where transactions run one at a time (SQLite).
    */
   lockSessions?(trx: Transaction<Database>, ids: readonly string[]): Promise<void>;
+  /**
+   * The transactions open on the database now (see `WebhookStore.openTransactions`). Absent where
+   * transactions commit in the order they take ids (SQLite).
+   */
+  openTransactions?(db: Kysely<Database>): Promise<OpenTransactions | undefined>;
   /** Whether an error is a unique-constraint violation in this dialect. */
   isUniqueViolation(err: unknown): boolean;
   /**

@@ -155,6 +155,7 @@ export class Webhooks implements WebhookStore {
   outboxIds(source: OutboxSource, after: number, limit: number) { return this.outbox.outboxIds(source, after, limit); }
   outboxMax() { return this.outbox.outboxMax(); }
   outboxMaxAtOrBefore(source: OutboxSource, at: number) { return this.outbox.outboxMaxAtOrBefore(source, at); }
+  async openTransactions() { return this.s.dialect.openTransactions?.(this.s.db); }
   seatOutbox(filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number) { return this.outbox.seatOutbox(filter, types, after, upTo, limit); }
   auditOutbox(filter: OutboxFilter, after: number, upTo: number, limit: number) { return this.outbox.auditOutbox(filter, after, upTo, limit); }
 

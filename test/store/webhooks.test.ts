@@ -7,6 +7,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { advanceMark } from '../../server/seats/decisions/webhook-delivery';
 import type { SeatStore } from '../../server/seats/seat-store';
+import { OutboxMarks } from '../../server/seats/webhook-marks';
 import type { Webhook } from '../../server/seats/webhook-store';
 import { PostgresSeatStore } from '../../server/store/postgres-store';
 import { describeWith, postgresMissing, startPostgres } from '../support/services';
@@ -241,6 +242,93 @@ describeWith([postgresMissing()])('webhook outbox on PostgreSQL: ids committed o
   });
 });
 
+describeWith([postgresMissing()])('webhook outbox on PostgreSQL: holes no transaction can fill', { timeout: 60_000 }, () => {
+  it('passes a hole once the transaction that took its id has rolled back, long before the gap wait', async () => {
+    const cluster = await startPostgres();
+    const url = await cluster.createDatabase('holes');
+    const store = PostgresSeatStore.open(url, 2);
+    const writer = new pg.Client({ connectionString: url });
+    const other = new pg.Client({ connectionString: url });
+    try {
+      await store.migrate();
+      const lic = await newLicense(store);
+      await grant(store, lic, claimant('first'), 1000);
+      const base = (await store.webhooks.outboxMax()).seat;
+      const w = await store.webhooks.createWebhook(hook(null));
+      // A gap wait no test would sit out: only the open transactions can let the hole pass.
+      const marks = new OutboxMarks({ store: store.webhooks, now: Date.now, gapWaitMs: 600_000, checkEveryMs: 60_000 });
+      expect(await marks.advance([w])).toEqual({});
+      expect(marks.current!.seat).toBe(base);
+      const insert = "insert into seat_events (license_id, session_id, type, reason, weight, seats_in_use, at) values ($1, null, 'denied', 'no_free_seats', 1, 1, $2)";
+      await writer.connect();
+      await other.connect();
+
+      // A transaction takes the next id and stays open while a later one commits: the mark waits.
+      await writer.query('begin');
+      await writer.query(insert, [lic.id, Date.now()]);
+      await grant(store, lic, claimant('second'), Date.now());
+      // An idle session, and one in a transaction that began later, hold nothing back.
+      await marks.advance([w]);
+      await marks.advance([w]);
+      expect(marks.current!.seat).toBe(base);
+      const open = await store.webhooks.openTransactions();
+      expect(open!.oldestSince).not.toBeNull();
+      expect(open!.oldestSince!).toBeLessThan(open!.at);
+      await other.query('begin');
+      await other.query('select 1');
+
+      // Rolled back: nothing can fill the hole, though a transaction begun after it still runs.
+      await writer.query('rollback');
+      await marks.advance([w]);
+      expect(marks.current!.seat).toBe(base + 2);
+      await other.query('commit');
+
+      // Committed instead: its row is read, in order, with the one after it.
+      await writer.query('begin');
+      await writer.query(insert, [lic.id, Date.now()]);
+      await grant(store, lic, claimant('third'), Date.now());
+      await marks.advance([w]);
+      await marks.advance([w]);
+      expect(marks.current!.seat).toBe(base + 2);
+      await writer.query('commit');
+      await marks.advance([w]);
+      expect(marks.current!.seat).toBe(base + 4);
+      expect((await store.webhooks.outboxIds('seat', base + 2, 10)).map((r) => r.id)).toEqual([base + 3, base + 4]);
+    } finally {
+      await writer.end().catch(() => undefined);
+      await other.end().catch(() => undefined);
+      await store.close();
+      await cluster.destroy();
+    }
+  });
+
+  it('cannot tell when another role\'s transactions are hidden from it, and then waits', async () => {
+    const cluster = await startPostgres();
+    const url = await cluster.createDatabase('hidden');
+    const setup = new pg.Client({ connectionString: url });
+    await setup.connect();
+    await setup.query('create role limited login');
+    await setup.end();
+    const store = PostgresSeatStore.open(url.replace('postgres@', 'limited@'), 2);
+    const admin = new pg.Client({ connectionString: url });
+    try {
+      // Only its own role's backends in this database: every transaction shows.
+      expect(await store.webhooks.openTransactions()).toMatchObject({ oldestSince: null });
+      // Another role's backend shows nothing of itself, idle or not.
+      await admin.connect();
+      expect(await store.webhooks.openTransactions()).toBeUndefined();
+      await admin.query('begin');
+      await admin.query('select 1');
+      expect(await store.webhooks.openTransactions()).toBeUndefined();
+      await admin.query('commit');
+    } finally {
+      await admin.end().catch(() => undefined);
+      await store.close();
+      await cluster.destroy();
+    }
+  });
+});
+
 describe('advanceMark', () => {
   it('passes contiguous ids, waits at a hole, and passes it once the row after it is gapWaitMs old', () => {
     const seen = new Map<number, number>();
@@ -251,5 +339,10 @@ describe('advanceMark', () => {
     expect(seen.size).toBe(0);
     // Old rows after a hole (deleted history, a restart) are passed at once.
     expect(advanceMark(1, [{ id: 7, at: 10 }], new Map(), 5000, 500)).toBe(7);
+  });
+
+  it('passes a hole the caller knows is settled at once, and only that one', () => {
+    const settled = (id: number) => id === 8;
+    expect(advanceMark(6, [{ id: 8, at: 1000 }, { id: 9, at: 1000 }, { id: 12, at: 1000 }], new Map(), 1000, 500, settled)).toBe(9);
   });
 });

@@ -163,8 +163,9 @@ export function afterAttempt(
  * How far an outbox may be read: past `mark`, through the ids that follow it without a hole. A
  * hole is an id a transaction took and has not committed yet (PostgreSQL hands out ids at insert,
  * commits in any order), or one rolled back or deleted for good: it is waited for until the row
- * after it is `gapWaitMs` old, then passed. `seen` holds when each row after a hole was first
- * seen (the caller keeps it between calls); `ids` are the rows after `mark`, in order.
+ * after it is `gapWaitMs` old, or until `settled` says that no transaction can fill it any more,
+ * then passed. `seen` holds when each row after a hole was first seen (the caller keeps it between
+ * calls), and `settled` is asked by that row's id; `ids` are the rows after `mark`, in order.
  */
 export function advanceMark(
   mark: number,
@@ -172,13 +173,14 @@ export function advanceMark(
   seen: Map<number, number>,
   now: number,
   gapWaitMs: number,
+  settled: (id: number) => boolean = () => false,
 ): number {
   let m = mark;
   for (const r of ids) {
     if (r.id !== m + 1) {
       const first = seen.get(r.id) ?? now;
       seen.set(r.id, first);
-      if (now - Math.min(first, r.at) < gapWaitMs) break;
+      if (now - Math.min(first, r.at) < gapWaitMs && !settled(r.id)) break;
     }
     seen.delete(r.id);
     m = r.id;

@@ -249,7 +249,7 @@ export class WebhookSender {
     const { event, logged } = item;
     if (!logged && delivered(result)) {
       if (this.unlogged.length === 0) this.unloggedSince = at;
-      this.unlogged.push({ eventId: event.id, eventType: event.type, payload, createdAt: startedAt, lastAttemptAt: at, responseStatus: result.responseStatus });
+      this.unlogged.push({ eventId: event.id, eventType: event.type, createdAt: startedAt, lastAttemptAt: at, responseStatus: result.responseStatus });
       return undefined;
     }
     // Logged now, after the events delivered before it, so the log keeps their order.

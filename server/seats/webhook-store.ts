@@ -60,6 +60,7 @@ export interface Delivery {
   webhookId: string;
   eventId: string;
   eventType: string;
+  /** The bytes a retry sends again: those of its first attempt. Empty once delivered at the first (never sent again). */
   payload: string;
   status: DeliveryStatus;
   attempts: number;
@@ -70,11 +71,13 @@ export interface Delivery {
   error: string | null;
 }
 
-/** An event delivered at its first attempt, logged after the fact with others (one write for many). */
+/**
+ * An event delivered at its first attempt, logged after the fact with others (one write for many),
+ * without its payload: it is never sent again.
+ */
 export interface DeliveredEvent {
   eventId: string;
   eventType: string;
-  payload: string;
   /** When its one attempt began (the log entry's creation, as at any first attempt). */
   createdAt: number;
   /** When the answer came. */

@@ -201,7 +201,7 @@ export class Webhooks implements WebhookStore {
           webhook_id: p.webhookId as string,
           event_id: p[`e${i}`] as string,
           event_type: p[`t${i}`] as string,
-          payload: p[`p${i}`] as string,
+          payload: '',
           status: 'delivered',
           attempts: 1,
           created_at: p[`c${i}`] as number,
@@ -223,7 +223,6 @@ export class Webhooks implements WebhookStore {
         rows.forEach((d, j) => {
           args[`e${j}`] = d.eventId;
           args[`t${j}`] = d.eventType;
-          args[`p${j}`] = d.payload;
           args[`c${j}`] = d.createdAt;
           args[`l${j}`] = d.lastAttemptAt;
           args[`r${j}`] = d.responseStatus;

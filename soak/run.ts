@@ -15,7 +15,7 @@ import { SoakCluster, TIMING, sleep } from './cluster';
 import { Gaps, OpLog } from './record';
 import { Rng } from './rng';
 import { postgresTruth, sqliteTruth, type Truth } from './truth';
-import { type Arrived, checkDeliveries, expectedEvents, HOOK_SUBSCRIPTION, HookReceiver, randomAnswers, SOAK_HOOKS, undelivered } from './webhooks';
+import { type Arrived, checkDeliveries, deliveryDelays, expectedEvents, HOOK_SUBSCRIPTION, HookReceiver, randomAnswers, SOAK_HOOKS, undelivered } from './webhooks';
 import { LICENSES, Workload } from './workload';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -231,6 +231,8 @@ interface HooksReport {
   holes: number;
   /** Per webhook, the events not delivered yet when the drain began, and the oldest of them. */
   waiting: Array<{ hook: string; n: number; oldest: Arrived }>;
+  /** The RETUNED webhook's delay from an event to its first 2xx answer (ms): median, 99th percentile, most. */
+  delay?: { p50: number; p99: number; max: number };
 }
 
 /** The webhook whose `concurrency` and `batchSize` change while the operations run. */
@@ -291,7 +293,17 @@ async function drainHooks(receiver: HookReceiver, truth: Truth, hooks: HooksRepo
   hooks.changes = expected.filter((e) => e.type === 'license.changed').length;
   hooks.holes = await truth.historyHoles(hooks.seatFrom);
   hooks.left = SOAK_HOOKS.reduce((n, h) => n + undelivered(expected, h.name, receiver.requests).length, 0);
+  const delays = deliveryDelays(RETUNED, receiver.requests).sort((a, b) => a - b);
+  const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!;
+  if (delays.length > 0) hooks.delay = { p50: at(0.5), p99: at(0.99), max: delays.at(-1)! };
   for (const h of SOAK_HOOKS) for (const v of checkDeliveries(expected, h.name, receiver.requests)) receiver.add(v);
+}
+
+/** The RETUNED webhook's delays, for the report (it keeps up: what it shows is the waiting order costs). */
+function delayText(d: HooksReport['delay']): string {
+  if (!d) return '';
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return `; the ${RETUNED} webhook's events answered ${sec(d.p50)} after they happened at the median, ${sec(d.p99)} at the 99th percentile, ${sec(d.max)} at most`;
 }
 
 /** One fault, run in the background while operations go on; faults never overlap. */
@@ -348,7 +360,7 @@ async function report(r: {
     `socket ends: ${list(ends)}`,
     `checker: ${c.samples} database samples (${r.checkFailures} rounds failed while the database was away), ${c.releasesChecked} releases checked`,
     `grants by license: ${list(new Map(LICENSES.map((l) => [l.id, grants.filter((x) => x.licenseId === l.id).length])))}`,
-    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}${h.name === RETUNED ? `, then changed ${r.hooks.retuned} times` : ''}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing (${waitingThen(r.hooks, r.started)}); ${r.hooks.holes} holes in the history's ids`,
+    `webhooks: ${SOAK_HOOKS.map((h) => `${h.name} (concurrency ${h.concurrency}, batch size ${h.batchSize}${h.name === RETUNED ? `, then changed ${r.hooks.retuned} times` : ''}) ${r.receiver.requests.filter((q) => q.hook === h.name).length} requests`).join(', ')}; ${r.hooks.events} events each (${r.hooks.changes} license changes); the receiver answered ${r.receiver.failed.get('fail') ?? 0} with a 503, closed ${r.receiver.failed.get('drop') ?? 0} unanswered and answered ${r.receiver.late} late, and was down ${r.outages === 1 ? 'once' : `${r.outages} times`}; ${redelivered(r.receiver)} events came again; ${r.hooks.left === 0 ? 'all delivered' : `${r.hooks.left} deliveries still missing`} ${(r.hooks.drainMs / 1000).toFixed(1)} s after the receiver stopped failing (${waitingThen(r.hooks, r.started)}); ${r.hooks.holes} holes in the history's ids${delayText(r.hooks.delay)}`,
     `anomalies (not violations): ${w.anomalies.length}${w.anomalies.length ? `\n  ${w.anomalies.slice(0, 10).join('\n  ')}` : ''}`,
     `violations: ${r.violations.length}`,
     `total time: ${((Date.now() - r.started) / 1000).toFixed(1)} s`,

@@ -307,6 +307,22 @@ export function undelivered(expected: readonly Arrived[], hook: string, requests
 }
 
 /**
+ * How long after it happened each event was first answered 2xx to `hook` (ms, the soak's clock
+ * against the event's `at`), in no particular order.
+ */
+export function deliveryDelays(hook: string, requests: readonly HookRequest[]): number[] {
+  const acked = new Map<string, { at: number; answered: number }>();
+  for (const r of requests) {
+    if (r.hook !== hook || !r.ok || r.answeredAt === undefined) continue;
+    for (const e of r.events) {
+      const was = acked.get(e.id);
+      if (!was || r.answeredAt < was.answered) acked.set(e.id, { at: Date.parse(e.at), answered: r.answeredAt });
+    }
+  }
+  return [...acked.values()].map((a) => a.answered - a.at);
+}
+
+/**
  * What a webhook keeps in order: a session's events, and (they count as the license's) a
  * license's denials, and its changes. Denials and changes come from two outboxes, each kept in
  * the order of its own ids here.

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OpLog } from '../../soak/record';
 import { Rng } from '../../soak/rng';
 import type { SeatEventRow } from '../../soak/truth';
-import { type Answer, type Arrived, changeEvent, checkDeliveries, checkRequest, expectedEvent, expectedEvents, HookReceiver, type HookRequest, type HookSpec, randomAnswers } from '../../soak/webhooks';
+import { type Answer, type Arrived, changeEvent, checkDeliveries, checkRequest, deliveryDelays, expectedEvent, expectedEvents, HookReceiver, type HookRequest, type HookSpec, randomAnswers } from '../../soak/webhooks';
 
 const SECRET = 'whsec_test';
 const one: HookSpec = { name: 'one', concurrency: 1, batchSize: 1 };
@@ -101,6 +101,22 @@ describe('checkDeliveries', () => {
     ]);
     // Behind it in one request is fine; ahead of it is not.
     expect(checkDeliveries(rows.map(event), 'batched', [request('batched', 10, 11, true, idle1, started1), request('batched', 12, 13, true, denied, started2, ended1)]).map((f) => f.check)).toEqual(['webhook-order']);
+  });
+});
+
+describe('deliveryDelays', () => {
+  it("counts each event from its time to its first 2xx answer on that webhook, failed answers and other webhooks aside", () => {
+    // Rows 1 and 2 happened at T + 1 and T + 2.
+    const T = 1_800_000_000_000;
+    const [a, b] = [event(row(1, 'granted', 's1')), event(row(2, 'granted', 's2'))];
+    const requests = [
+      request('batched', T + 5, T + 10, false, a, b),
+      request('other', T + 5, T + 7, true, a),
+      request('batched', T + 20, T + 31, true, a, b),
+      request('batched', T + 40, T + 41, true, a),
+    ];
+    expect(deliveryDelays('batched', requests).sort((x, y) => x - y)).toEqual([29, 30]);
+    expect(deliveryDelays('none', requests)).toEqual([]);
   });
 });
 

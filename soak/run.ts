@@ -227,7 +227,7 @@ interface HooksReport {
   left: number;
   /** How many times the RETUNED webhook's settings were changed. */
   retuned: number;
-  /** Seat history ids with no row (a webhook waits `WEBHOOK_GAP_WAIT_MS` before passing one). */
+  /** Seat history ids with no row: a webhook on PostgreSQL waits at each until no transaction that could fill it is open (or `WEBHOOK_GAP_WAIT_MS`). */
   holes: number;
   /** Per webhook, the events not delivered yet when the drain began, and the oldest of them. */
   waiting: Array<{ hook: string; n: number; oldest: Arrived }>;

@@ -129,6 +129,14 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
       .where('license_id', '=', licenseId)
       .where('seat_key_value', '=', entry.seat_key_value)
       .executeTakeFirst();
+    const verdict = own ? undefined : decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
+    if (verdict?.kind === 'deny') continue;
+    // Off the queue before anything is written, and only while its socket is still there: a socket
+    // leaving sets `left_at` without the license's lock, so it may have left since the read above.
+    // The two writes wait for each other on the row: left first, it gets no seat; taken first, the
+    // leave finds no entry and its node lets go of the connection row written here.
+    const taken = await trx.deleteFrom('queue_entries').where('id', '=', entry.id).where('left_at', 'is', null).executeTakeFirst();
+    if (Number(taken.numDeletedRows) === 0) continue;
     let session: Session | undefined;
     let overage = false;
     if (own) {
@@ -136,9 +144,7 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
       await insertConnection(q, trx, req, own.id);
       session = await loadSession(q, trx, own.id);
       if (!session) continue;
-    } else {
-      const verdict = decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
-      if (verdict.kind === 'deny') continue;
+    } else if (verdict) {
       overage = verdict.overage;
       const started = await startSession(q, trx, license, req, entry.seat_key_value);
       session = started.session;
@@ -147,7 +153,6 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
       if (license.maxActivations !== null && claimant.deviceId) await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
     }
     if (!session) continue;
-    await trx.deleteFrom('queue_entries').where('id', '=', entry.id).execute();
     await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'granted');
     grants.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, session, seatsInUse: license.seatsInUse, resumed: own !== undefined, overage });
   }

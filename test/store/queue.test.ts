@@ -2,9 +2,12 @@
 // in the admission's transaction; a release serves the queue in its own transaction, in order,
 // skipping who does not fit yet; grants are handed on only once committed; a socket that left,
 // or whose node died, keeps its place for a reconnect, and is never handed a seat.
+import pg from 'pg';
 import { expect, it } from 'vitest';
 import type { SeatStore } from '../../server/seats/seat-store';
 import type { QueueGrant } from '../../server/seats/types';
+import { PostgresSeatStore } from '../../server/store/postgres-store';
+import { describeWith, postgresMissing, startPostgres } from '../support/services';
 import { claimant, forEachStore, grant, newLicense, seatsInUse } from './store-dialects';
 
 const wait = (store: SeatStore, licenseId: string, c: ReturnType<typeof claimant>, now: number, socketId: string, nodeId = 'node-a') =>
@@ -110,5 +113,43 @@ forEachStore('queue', (nodes) => {
     expect(await seatsInUse(n1!, license.id)).toBe(1);
     // The dead node's claimant reconnects elsewhere: still first in line.
     expect(await wait(n2!, license.id, claimant('dead'), 21, 'sock-dead-2', 'node-b')).toMatchObject({ kind: 'queued', position: 1 });
+  });
+});
+
+describeWith([postgresMissing()])('queue on PostgreSQL: a socket leaving while a release serves the queue', { timeout: 60_000 }, () => {
+  it('gets no seat when it left after the release read the queue and before it took the entry', async () => {
+    const cluster = await startPostgres();
+    const url = await cluster.createDatabase('queue_race');
+    const store = PostgresSeatStore.open(url, 4);
+    const leaving = new pg.Client({ connectionString: url });
+    try {
+      await store.migrate();
+      const seen = grantsOf(store);
+      const license = await newLicense(store, { seats: 1, queue: true });
+      const a = await grant(store, license, claimant('a'), 10, 'sock-a');
+      await wait(store, license.id, claimant('b'), 11, 'sock-b');
+      // The socket leaves as `leaveQueue` does (no license lock), its update not committed yet…
+      await leaving.connect();
+      await leaving.query('begin');
+      await leaving.query("update queue_entries set left_at = 20 where socket_id = 'sock-b' and left_at is null");
+      // … while a release serves the queue: it reads the entry as waiting, then waits on its row.
+      const release = store.endSession(a.session.id, 'ended_by_app', 20);
+      await new Promise((r) => setTimeout(r, 500));
+      await leaving.query('commit');
+      await release;
+      await new Promise((r) => setImmediate(r));
+      // Left first: no seat, no connection row for a socket its node has let go, its place kept.
+      expect(seen).toEqual([]);
+      expect(await seatsInUse(store, license.id)).toBe(0);
+      const rows = await leaving.query("select count(*)::int as n from connections where socket_id = 'sock-b'");
+      expect(rows.rows[0].n).toBe(0);
+      expect(await store.queuePlaces(license.id)).toEqual([]);
+      const kept = await leaving.query("select left_at from queue_entries where socket_id = 'sock-b'");
+      expect(kept.rows).toEqual([{ left_at: '20' }]);
+    } finally {
+      await leaving.end().catch(() => undefined);
+      await store.close();
+      await cluster.destroy();
+    }
   });
 });

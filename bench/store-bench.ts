@@ -11,9 +11,15 @@ export interface StoreFigures {
   admissionsConcurrentPerSec: number;
   detachesPerSec: number;
   releasesPerSec: number;
+  /**
+   * Admissions per second (in flight together, `ops / 10` of them) while the `ops` seats that went
+   * idle are past their deadline and no release has run yet (a burst falling due, a dead node's
+   * seats before a sweep): an admission that fits must not cost more for them.
+   */
+  admissionsAmidDuePerSec: number;
   ops: number;
   /** The same per second of this process's CPU time: steadier than wall time on a busy machine. */
-  perCpuSec: { admissions: number; admissionsConcurrent: number; detaches: number; releases: number };
+  perCpuSec: { admissions: number; admissionsConcurrent: number; detaches: number; releases: number; admissionsAmidDue: number };
   /**
    * What this process wrote per admission with many in flight (write calls and bytes, from Linux's
    * /proc/self/io; null elsewhere): the WAL frames and checkpoints of SQLite (each page changed
@@ -48,8 +54,8 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
   const license = await store.createLicense(benchLicense({ id: `lic_bench_${randomUUID()}`, tenantId: tenant.id, name: 'bench', seats: ops * 4, secret: 'x'.repeat(32), now }));
   // Random like real ones (socket.io's ids are 15 random bytes, base64url; clients' session refs
   // are often UUIDs): sequential ones would all land on the last page of each index.
-  const socketIds = { a: [] as string[], c: [] as string[] };
-  const admit = (i: number, tag: 'a' | 'c') =>
+  const socketIds = { a: [] as string[], c: [] as string[], d: [] as string[] };
+  const admit = (i: number, tag: 'a' | 'c' | 'd') =>
     store.admit({
       licenseId: license.id,
       socketId: (socketIds[tag][i] = randomBytes(15).toString('base64url')),
@@ -66,13 +72,13 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
       },
     });
   const cpu: number[] = [];
-  const timed = async (fn: () => Promise<void>) => {
+  const timed = async (fn: () => Promise<void>, count = ops) => {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     await fn();
     const c = process.cpuUsage(c0);
-    cpu.push(ops / ((c.user + c.system) / 1e6));
-    return ops / ((performance.now() - t0) / 1000);
+    cpu.push(count / ((c.user + c.system) / 1e6));
+    return count / ((performance.now() - t0) / 1000);
   };
   const pool = async (n: number, fn: (i: number) => Promise<unknown>) => {
     let next = 0;
@@ -103,6 +109,18 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
       if (o?.session.expiresAt) deadlines.push(o.session.expiresAt);
     }
   });
+  // The idle seats' deadlines pass (the license's idle timeout is a second), with no release run.
+  const lastDeadline = deadlines.reduce((a, b) => Math.max(a, b), 0);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastDeadline - Date.now()) + 10));
+  const amid = Math.max(1, Math.round(ops / 10));
+  const admissionsAmidDuePerSec = await timed(
+    () =>
+      pool(amid, async (i) => {
+        const o = await admit(i, 'd');
+        if (o.kind !== 'granted') throw new Error(`store bench: admission ${i} amid seats past their deadline was ${o.kind}`);
+      }),
+    amid,
+  );
   let released = 0;
   // As the engine's idle timers do: each deadline releases what is due on the license by then
   // (seats falling due in the same millisecond go together).
@@ -110,6 +128,15 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
     for (const at of deadlines) released += (await store.expireLicense(license.id, at)).length;
   });
   if (released !== ops) throw new Error(`store bench: released ${released} of ${ops}`);
-  const [admissions, admissionsConcurrent, detaches, releases] = cpu.map(Math.round) as [number, number, number, number];
-  return { admissionsPerSec, admissionsConcurrentPerSec, detachesPerSec, releasesPerSec, ops, perCpuSec: { admissions, admissionsConcurrent, detaches, releases }, writes };
+  const [admissions, admissionsConcurrent, detaches, admissionsAmidDue, releases] = cpu.map(Math.round) as [number, number, number, number, number];
+  return {
+    admissionsPerSec,
+    admissionsConcurrentPerSec,
+    detachesPerSec,
+    releasesPerSec,
+    admissionsAmidDuePerSec,
+    ops,
+    perCpuSec: { admissions, admissionsConcurrent, detaches, releases, admissionsAmidDue },
+    writes,
+  };
 }

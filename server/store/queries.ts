@@ -51,21 +51,19 @@ export function hotQueries(db: Kysely<Database>) {
      * What an admission decides on: the seat key's own session, then the license's other idle
      * sessions past their deadline (found through sessions_expiry; usually none).
      */
-    admissionSessions: prepare((p: { licenseId: string; seatKeyValue: string; now: number }) =>
+    /** The seat key's session on the license, live or idle (at most one: `sessions_seat_key`). */
+    seatKeySessions: prepare((p: { licenseId: string; seatKeyValue: string }) =>
+      db.selectFrom('sessions').selectAll().where('license_id', '=', p.licenseId).where('seat_key_value', '=', p.seatKeyValue),
+    ),
+    /** The license's other idle sessions past their deadline, which no timer released yet. */
+    dueSessions: prepare((p: { licenseId: string; seatKeyValue: string; now: number }) =>
       db
         .selectFrom('sessions')
         .selectAll()
         .where('license_id', '=', p.licenseId)
-        .where('seat_key_value', '=', p.seatKeyValue)
-        .unionAll(
-          db
-            .selectFrom('sessions')
-            .selectAll()
-            .where('license_id', '=', p.licenseId)
-            .where('state', '=', SessionState.Idle)
-            .where('expires_at', '<=', p.now)
-            .where('seat_key_value', '!=', p.seatKeyValue),
-        ),
+        .where('state', '=', SessionState.Idle)
+        .where('expires_at', '<=', p.now)
+        .where('seat_key_value', '!=', p.seatKeyValue),
     ),
     sessionById: prepare((p: { id: string }) => db.selectFrom('sessions').selectAll().where('id', '=', p.id)),
     /** Seats held per group of the license's live sessions (through the partial index on `grp`). */

@@ -2,7 +2,7 @@
 // ending and idle seats expiring are each one transaction under the license's lock.
 import { DenyReason, type EndReason, EndReason as End, LicenseStatus, SeatEventType, SessionState } from '../../shared';
 import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
-import { type AdmissionDecision, decideAdmission } from '../seats/decisions/admission';
+import { type AdmissionDecision, decideAdmission, isPastDeadline } from '../seats/decisions/admission';
 import { seatKeyValue } from '../seats/decisions/seat-key';
 import { needsGroups } from '../seats/decisions/seat-pool';
 import { enqueue } from './queue';
@@ -11,6 +11,8 @@ import { DetachBatch } from './detach-batch';
 import { FULL } from './one-trip-seats';
 import { toLicense, toSession } from './rows';
 import { heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
+import type { Selectable } from 'kysely';
+import type { SessionsTable } from './schema';
 import type { StoreContext } from './store-dialect';
 
 export class SeatLedger {
@@ -36,16 +38,16 @@ export class SeatLedger {
       if ('missing' in key) return { kind: 'missing_claim', license, missing: key.missing, claim: key.claim };
       const seatKey = { licenseId, seatKeyValue: key.value };
 
-      const { rows } = await q.admissionSessions(trx, { ...seatKey, now });
-      const sessions = rows.map((r) => ({
-        row: r,
-        id: r.id,
-        weight: Number(r.weight),
-        state: r.state as SessionState,
-        expiresAt: r.expires_at === null ? null : Number(r.expires_at),
-        group: r.grp,
-      }));
-      const own = sessions.find((s) => s.row.seat_key_value === key.value);
+      const facts = (rows: Selectable<SessionsTable>[]) =>
+        rows.map((r) => ({
+          row: r,
+          id: r.id,
+          weight: Number(r.weight),
+          state: r.state as SessionState,
+          expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+          group: r.grp,
+        }));
+      const own = facts((await q.seatKeySessions(trx, seatKey)).rows)[0];
       const [cooldown] = (await q.cooldownUntil(trx, { ...seatKey, now })).rows;
       // Activations: read only where the license limits them (else every device is let through
       // and recorded by the one upsert below).
@@ -55,19 +57,22 @@ export class SeatLedger {
         activation = decideActivation({ license, claimant, activated: Number(counts?.mine ?? 0) === 1, activatedCount: Number(counts?.n ?? 0) });
       }
       if (activation.kind === 'missing_claim') return { kind: 'missing_claim', license, missing: 'device', claim: 'dev', activations: true };
-      let decision: AdmissionDecision<(typeof sessions)[number]> =
-        activation.kind === 'deny' && license.status !== LicenseStatus.Suspended
-          ? { kind: 'deny', reason: activation.reason, release: [] }
-          : decideAdmission({
-              license,
-              claimant,
-              own,
-              stale: sessions.filter((s) => s !== own),
-              cooldownUntil: cooldown ? Number(cooldown.until) : null,
-              // What each group holds: read only when the license reserves seats or limits groups.
-              heldByGroup: needsGroups(license) ? await heldByGroup(q, trx, licenseId) : undefined,
-              now,
-            });
+      type Facts = ReturnType<typeof facts>[number];
+      let decision: AdmissionDecision<Facts>;
+      if (activation.kind === 'deny' && license.status !== LicenseStatus.Suspended) {
+        decision = { kind: 'deny', reason: activation.reason, release: [] };
+      } else {
+        // What each group holds: read only when the license reserves seats or limits groups.
+        const held = needsGroups(license) ? await heldByGroup(q, trx, licenseId) : undefined;
+        const decide = (stale: Facts[]) =>
+          decideAdmission({ license, claimant, own, stale, cooldownUntil: cooldown ? Number(cooldown.until) : null, heldByGroup: held, now });
+        // Other seats past their deadline that no timer released yet matter only to a claimant
+        // they would let in, or whose own seat is past its deadline (admission.ts): read them
+        // then. Read for every admission, a license's pile of them (a burst falling due, a dead
+        // node's seats before a sweep) cost each admission a read of all of them.
+        decision = decide([]);
+        if (decision.kind === 'deny' || (own && isPastDeadline(own, now))) decision = decide(facts((await q.dueSessions(trx, { ...seatKey, now })).rows));
+      }
       const expired: EndedSession[] = [];
       let freed = 0;
       const before = license.seatsInUse;

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { Kysely, type Selectable, SqliteDialect, type SqliteDatabase, type SqliteStatement, type Transaction } from 'kysely';
 import { afterWait, COMMIT_DELAY_MS, type Pace, STILL, shouldWait } from './commit-pace';
 import { KyselySeatStore } from './kysely-store';
 import { prepare, runSynchronously, type SyncExecutor } from './prepared';
@@ -73,7 +73,7 @@ function openSqlite(file: string): SqliteSeatStore {
   }
   const cached = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-  return new SqliteSeatStore(db, new SqliteStoreDialect(db, checkpointer, syncExecutor(sqlite)));
+  return new SqliteSeatStore(db, new SqliteStoreDialect(db, checkpointer, syncExecutor(cached)));
 }
 
 interface Pending {
@@ -240,30 +240,33 @@ export class SqliteStoreDialect implements StoreDialect {
 }
 
 /** What Kysely's SQLite driver does with a compiled query, without its promise. */
-/**
- * Runs a transaction's compiled queries synchronously, on statements of its own. A read returns
- * its rows as arrays (better-sqlite3's raw mode), made objects here by a function built once per
- * statement from its column names: on Node 20 better-sqlite3 builds an object row by setting each
- * column through V8's API, its name decoded and looked up again for every row (the license row,
- * 25 columns, 8.7 µs against 5.6 µs read raw and built here, in a loop).
- */
-function syncExecutor(db: BetterSqlite3.Database, max = 500): SyncExecutor {
-  const cache = new Map<string, { stmt: BetterSqlite3.Statement; row?: (values: unknown[]) => unknown }>();
-  const prepared = (sql: string) => {
-    let entry = cache.get(sql);
-    if (!entry) {
-      const stmt = db.prepare(sql);
-      entry = stmt.reader ? { stmt: stmt.raw(true), row: rowBuilder(stmt.columns().map((c) => c.name)) } : { stmt };
-      if (cache.size >= max) cache.delete(cache.keys().next().value!);
-      cache.set(sql, entry);
-    }
-    return entry;
-  };
+/** Runs a transaction's compiled queries synchronously, on the statements Kysely's driver uses. */
+function syncExecutor(db: SqliteDatabase): SyncExecutor {
   return ({ sql, parameters }) => {
-    const { stmt, row } = prepared(sql);
-    if (row) return { rows: (stmt.all(parameters) as unknown[][]).map(row) };
+    const stmt = db.prepare(sql);
+    if (stmt.reader) return { rows: stmt.all(parameters) };
     const { changes, lastInsertRowid } = stmt.run(parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  };
+}
+
+/**
+ * A statement whose reads come back as raw rows (better-sqlite3's raw mode), made objects by a
+ * function built once from its column names. On Node 20 better-sqlite3 builds an object row by
+ * setting each column through V8's API, its name decoded and interned again for every row (the
+ * license row, 25 columns, 8.7 µs against 5.6 µs read raw and built here, in a loop).
+ */
+function withRawRows(stmt: BetterSqlite3.Statement): SqliteStatement {
+  if (!stmt.reader) return stmt;
+  const row = rowBuilder(stmt.columns().map((c) => c.name));
+  stmt.raw(true);
+  return {
+    reader: true,
+    all: (parameters) => (stmt.all(parameters as unknown[]) as unknown[][]).map(row),
+    run: (parameters) => stmt.run(parameters as unknown[]),
+    *iterate(parameters) {
+      for (const values of stmt.iterate(parameters as unknown[])) yield row(values as unknown[]);
+    },
   };
 }
 
@@ -274,13 +277,13 @@ function rowBuilder(names: string[]): (values: unknown[]) => unknown {
 }
 
 function withStatementCache(db: BetterSqlite3.Database, max = 500): SqliteDatabase {
-  const cache = new Map<string, BetterSqlite3.Statement>();
+  const cache = new Map<string, SqliteStatement>();
   return {
     close: () => db.close(),
     prepare(text: string) {
       let stmt = cache.get(text);
       if (!stmt) {
-        stmt = db.prepare(text);
+        stmt = withRawRows(db.prepare(text));
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
         cache.set(text, stmt);
       }

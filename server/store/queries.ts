@@ -47,15 +47,14 @@ export function idleSessions(db: Kysely<Database> | Transaction<Database>, ids: 
 export function hotQueries(db: Kysely<Database>) {
   return {
     license: prepare((p: { id: string }) => db.selectFrom('licenses').selectAll().where('id', '=', p.id)),
-    /**
-     * What an admission decides on: the seat key's own session, then the license's other idle
-     * sessions past their deadline (found through sessions_expiry; usually none).
-     */
-    /** The seat key's session on the license, live or idle (at most one: `sessions_seat_key`). */
+    /** What an admission decides on: the seat key's session on the license, live or idle (at most one: `sessions_seat_key`). */
     seatKeySessions: prepare((p: { licenseId: string; seatKeyValue: string }) =>
       db.selectFrom('sessions').selectAll().where('license_id', '=', p.licenseId).where('seat_key_value', '=', p.seatKeyValue),
     ),
-    /** The license's other idle sessions past their deadline, which no timer released yet. */
+    /**
+     * The license's other idle sessions past their deadline, which no timer released yet (found
+     * through sessions_expiry; usually none): read by an admission only when they matter.
+     */
     dueSessions: prepare((p: { licenseId: string; seatKeyValue: string; now: number }) =>
       db
         .selectFrom('sessions')

@@ -1,5 +1,6 @@
 // The seat ledger: sessions and their connection rows. Admission, a socket leaving, a session
 // ending and idle seats expiring are each one transaction under the license's lock.
+import type { Selectable } from 'kysely';
 import { DenyReason, type EndReason, EndReason as End, LicenseStatus, SeatEventType, SessionState } from '../../shared';
 import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
 import { type AdmissionDecision, decideAdmission, isPastDeadline } from '../seats/decisions/admission';
@@ -11,7 +12,6 @@ import { DetachBatch } from './detach-batch';
 import { FULL } from './one-trip-seats';
 import { toLicense, toSession } from './rows';
 import { heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
-import type { Selectable } from 'kysely';
 import type { SessionsTable } from './schema';
 import type { StoreContext } from './store-dialect';
 

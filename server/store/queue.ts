@@ -83,8 +83,17 @@ export async function enqueue(
       at: req.now,
     });
   }
-  const place = (await queuePlaces(trx, license.id)).find((p) => p.socketId === req.socketId);
-  return { position: place?.position ?? 1, queueLength: place?.queueLength ?? 1 };
+  // Counted, not read: a queue of thousands made each joiner read every waiting entry.
+  const [counts] = await trx
+    .selectFrom('queue_entries')
+    .select((e) => [
+      e.fn.countAll<number | string>().as('length'),
+      e.fn.sum<number | string | null>(e.case().when('id', '<=', (s) => s.selectFrom('queue_entries').select('id').where('socket_id', '=', req.socketId)).then(1).else(0).end()).as('position'),
+    ])
+    .where('license_id', '=', license.id)
+    .where('left_at', 'is', null)
+    .execute();
+  return { position: Number(counts?.position ?? 1) || 1, queueLength: Number(counts?.length ?? 1) || 1 };
 }
 
 /** The license's waiting sockets in order (those whose socket went away are not counted). */
@@ -99,62 +108,84 @@ export async function queuePlaces(db: Db, licenseId: string): Promise<Array<{ so
   return rows.map((r, i) => ({ socketId: r.socket_id, nodeId: r.node_id, position: i + 1, queueLength: rows.length }));
 }
 
+/** How many waiting entries a release reads at a time while seats may still fit. */
+const QUEUE_PAGE = 64;
+
+/**
+ * The license's waiting entries after `afterId`, in order, each with the id of its seat key's
+ * session if one exists (`own_id`); at most `limit`, and only those with a session when `withSession`.
+ */
+function waitingEntries(trx: Db, licenseId: string, afterId: number, limit: number | undefined, withSession: boolean) {
+  let query = trx
+    .selectFrom('queue_entries as e')
+    .leftJoin('sessions as s', (j) => j.onRef('s.license_id', '=', 'e.license_id').onRef('s.seat_key_value', '=', 'e.seat_key_value'))
+    .select(['e.id', 'e.socket_id', 'e.node_id', 'e.seat_key_value', 'e.claimant', 'e.enqueued_at', 's.id as own_id'])
+    .where('e.license_id', '=', licenseId)
+    .where('e.left_at', 'is', null)
+    .where('e.id', '>', afterId)
+    .orderBy('e.id');
+  if (withSession) query = query.where('s.id', 'is not', null);
+  if (limit !== undefined) query = query.limit(limit);
+  return query.execute().then((rows) => rows.map((r) => ({ ...r, id: Number(r.id), own_id: r.own_id ?? null })));
+}
+
 /**
  * Grants free seats to the license's queue, in order, each waiting claimant whose weight fits
  * (seat-pool.ts) taking one; a claimant that does not fit yet keeps its place. A claimant whose
  * seat key holds a live session meanwhile (another tab got in) joins it. Under the license's lock.
  */
 export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now: number): Promise<QueueGrant[]> {
-  const entries = await trx
-    .selectFrom('queue_entries')
-    .selectAll()
-    .where('license_id', '=', licenseId)
-    .where('left_at', 'is', null)
-    .orderBy('id')
-    .execute();
-  if (entries.length === 0) return [];
+  const first = await waitingEntries(trx, licenseId, 0, 1, false);
+  if (first.length === 0) return [];
   const row = await trx.selectFrom('licenses').selectAll().where('id', '=', licenseId).executeTakeFirst();
   if (!row) return [];
   let license = toLicense(row);
   if (license.status === LicenseStatus.Suspended) return [];
   const byGroup = needsGroups(license) ? await heldByGroup(q, trx, licenseId) : new Map<string, number>();
+  // Whether a claimant with no session may still fit. Without reservations or group limits, none
+  // fits once one of weight 1 would not: then only the entries whose seat key holds a session
+  // (another tab got in) can be served, and only they are read, not the whole queue.
+  const anyFits = () => needsGroups(license) || decideSeat(license, { weight: 1, group: null }, { total: license.seatsInUse, byGroup }, now).kind !== 'deny';
   const grants: QueueGrant[] = [];
-  for (const entry of entries) {
-    const claimant = JSON.parse(entry.claimant) as StoredClaimant;
-    const group = claimant.group ?? null;
-    const req = { licenseId, socketId: entry.socket_id, nodeId: entry.node_id, claimant, now };
-    const own = await trx
-      .selectFrom('sessions')
-      .selectAll()
-      .where('license_id', '=', licenseId)
-      .where('seat_key_value', '=', entry.seat_key_value)
-      .executeTakeFirst();
-    const verdict = own ? undefined : decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
-    if (verdict?.kind === 'deny') continue;
-    // Off the queue before anything is written, and only while its socket is still there: a socket
-    // leaving sets `left_at` without the license's lock, so it may have left since the read above.
-    // The two writes wait for each other on the row: left first, it gets no seat; taken first, the
-    // leave finds no entry and its node lets go of the connection row written here.
-    const taken = await trx.deleteFrom('queue_entries').where('id', '=', entry.id).where('left_at', 'is', null).executeTakeFirst();
-    if (Number(taken.numDeletedRows) === 0) continue;
-    let session: Session | undefined;
-    let overage = false;
-    if (own) {
-      await q.resumeSession(trx, { id: own.id, now, receiptUntil: null });
-      await insertConnection(q, trx, req, own.id);
-      session = await loadSession(q, trx, own.id);
+  let after = 0;
+  for (;;) {
+    const fits = anyFits();
+    const page = await waitingEntries(trx, licenseId, after, fits ? QUEUE_PAGE : undefined, !fits);
+    for (const entry of page) {
+      after = entry.id;
+      const claimant = JSON.parse(entry.claimant) as StoredClaimant;
+      const group = claimant.group ?? null;
+      const req = { licenseId, socketId: entry.socket_id, nodeId: entry.node_id, claimant, now };
+      const ownId = entry.own_id;
+      const verdict = ownId ? undefined : decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
+      if (verdict?.kind === 'deny') continue;
+      // Off the queue before anything is written, and only while its socket is still there: a socket
+      // leaving sets `left_at` without the license's lock, so it may have left since the read above.
+      // The two writes wait for each other on the row: left first, it gets no seat; taken first, the
+      // leave finds no entry and its node lets go of the connection row written here.
+      const taken = await trx.deleteFrom('queue_entries').where('id', '=', entry.id).where('left_at', 'is', null).executeTakeFirst();
+      if (Number(taken.numDeletedRows) === 0) continue;
+      let session: Session | undefined;
+      let overage = false;
+      if (ownId) {
+        await q.resumeSession(trx, { id: ownId, now, receiptUntil: null });
+        await insertConnection(q, trx, req, ownId);
+        session = await loadSession(q, trx, ownId);
+        if (!session) continue;
+      } else if (verdict) {
+        overage = verdict.overage;
+        const started = await startSession(q, trx, license, req, entry.seat_key_value);
+        session = started.session;
+        license = { ...license, seatsInUse: started.seatsInUse };
+        if (group !== null) byGroup.set(group, (byGroup.get(group) ?? 0) + claimant.weight);
+        if (license.maxActivations !== null && claimant.deviceId) await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
+      }
       if (!session) continue;
-    } else if (verdict) {
-      overage = verdict.overage;
-      const started = await startSession(q, trx, license, req, entry.seat_key_value);
-      session = started.session;
-      license = { ...license, seatsInUse: started.seatsInUse };
-      if (group !== null) byGroup.set(group, (byGroup.get(group) ?? 0) + claimant.weight);
-      if (license.maxActivations !== null && claimant.deviceId) await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
+      await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'granted');
+      grants.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, session, seatsInUse: license.seatsInUse, resumed: ownId !== null, overage });
     }
-    if (!session) continue;
-    await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'granted');
-    grants.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, session, seatsInUse: license.seatsInUse, resumed: own !== undefined, overage });
+    // The entries with a session were all read (no page), or the queue has no more.
+    if (!fits || page.length < QUEUE_PAGE) break;
   }
   grantCollector.add(trx, grants);
   return grants;

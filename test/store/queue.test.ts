@@ -73,6 +73,34 @@ forEachStore('queue', (nodes) => {
     expect(await seatsInUse(store!, license.id)).toBe(2);
   });
 
+  it('a release reads the queue a page at a time: a claimant behind more than a page that does not fit still gets the seat', async () => {
+    const [store] = await nodes(1);
+    const seen = grantsOf(store!);
+    const license = await newLicense(store!, { seats: 1, queue: true });
+    const a = await grant(store!, license, claimant('a'), 10);
+    // 70 claimants of weight 2 never fit one seat; they keep their places ahead of the light one.
+    for (let i = 0; i < 70; i++) await wait(store!, license.id, claimant(`heavy-${i}`, 2), 11, `sock-heavy-${i}`);
+    expect(await wait(store!, license.id, claimant('light'), 12, 'sock-light')).toMatchObject({ kind: 'queued', position: 71, queueLength: 71 });
+    await store!.endSession(a.session.id, 'ended_by_app', 20);
+    await new Promise((r) => setImmediate(r));
+    expect(seen.map((g) => g.socketId)).toEqual(['sock-light']);
+    expect((await store!.queuePlaces(license.id)).length).toBe(70);
+  });
+
+  it('with no seat free, a waiting claimant whose seat key holds a session meanwhile still joins it', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 2, queue: true });
+    await grant(store!, license, claimant('a'), 10);
+    // k waits with weight 2 (one seat free); another tab of k, of weight 1, gets the seat: full.
+    await wait(store!, license.id, claimant('k', 2), 11, 'sock-k-waiting');
+    await grant(store!, license, claimant('k'), 12, 'sock-k-tab');
+    expect(await seatsInUse(store!, license.id)).toBe(2);
+    const served = await store!.serveQueue(license.id, 13);
+    expect(served.map((g) => [g.socketId, g.resumed])).toEqual([['sock-k-waiting', true]]);
+    expect(await seatsInUse(store!, license.id)).toBe(2);
+    expect(await store!.queuePlaces(license.id)).toEqual([]);
+  });
+
   it('a socket that left keeps its place for a reconnect of the same seat key, and gets no seat while away', async () => {
     const [store] = await nodes(1);
     const seen = grantsOf(store!);

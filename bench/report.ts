@@ -188,6 +188,7 @@ export function rows(r: BenchReport): Row[] {
   add({ section: 'store', metric: 'SQLite detaches/s (session goes idle)', ours: num(sq?.detachesPerSec), floor: null, target: '', met: null });
   add({ section: 'store', metric: 'SQLite idle releases/s', ours: num(sq?.releasesPerSec), floor: null, target: '', met: null });
   add({ section: 'store', metric: amidDueMetric('SQLite', sq?.ops ?? r.sizes.storeOps), ours: num(sq?.admissionsAmidDuePerSec), floor: null, target: '', met: null });
+  add({ section: 'store', metric: queueMetric('SQLite', sq?.queueWaiting), ours: num(sq?.queueReleasesPerSec), floor: null, target: '', met: null });
   const pg = s.store?.postgres;
   const postgres = { target: notMeasured(pg, 'no PostgreSQL'), met: null, optional: true, failed: pg?.failed };
   // Issue 14: one license serves 3,000 admissions and releases a second on PostgreSQL.
@@ -200,12 +201,18 @@ export function rows(r: BenchReport): Row[] {
   const pgRel = num(pg?.releasesPerSec);
   add({ section: 'store', metric: 'PostgreSQL idle releases/s', ours: pgRel, floor: null, ...atLeast(pgRel, 3000) });
   add({ section: 'store', metric: amidDueMetric('PostgreSQL', pg?.ops ?? r.sizes.pgStoreOps), ours: num(pg?.admissionsAmidDuePerSec), floor: null, ...postgres });
+  add({ section: 'store', metric: queueMetric('PostgreSQL', pg?.queueWaiting), ours: num(pg?.queueReleasesPerSec), floor: null, ...postgres });
   return out;
 }
 
 /** The row of admissions made while the store bench's idle seats are past their deadline, unreleased. */
 function amidDueMetric(store: string, ops: number | undefined): string {
   return `${store} admissions/s (32 in flight) amid ${ops ?? 'the'} idle seats past their deadline, not yet released`;
+}
+
+/** The row of releases that serve a full license's queue. */
+function queueMetric(store: string, waiting: number | undefined): string {
+  return `${store} releases/s serving a queue (50 seats, ${waiting ?? 'a tenth of the admissions'} waiting)`;
 }
 
 /** The target cell of an optional row whose phase did not run (`skipped`, the reason in the JSON) or failed. */

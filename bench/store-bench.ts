@@ -17,9 +17,16 @@ export interface StoreFigures {
    * seats before a sweep): an admission that fits must not cost more for them.
    */
   admissionsAmidDuePerSec: number;
+  /**
+   * Releases per second on a full license of 50 seats with `ops / 10` (at least 100) claimants waiting in its
+   * queue, each release serving the queue (one waiting claimant takes the seat), one at a time.
+   */
+  queueReleasesPerSec: number;
+  /** How many waited in that queue. */
+  queueWaiting: number;
   ops: number;
   /** The same per second of this process's CPU time: steadier than wall time on a busy machine. */
-  perCpuSec: { admissions: number; admissionsConcurrent: number; detaches: number; releases: number; admissionsAmidDue: number };
+  perCpuSec: { admissions: number; admissionsConcurrent: number; detaches: number; releases: number; admissionsAmidDue: number; queueReleases: number };
   /**
    * What this process wrote per admission with many in flight (write calls and bytes, from Linux's
    * /proc/self/io; null elsewhere): the WAL frames and checkpoints of SQLite (each page changed
@@ -128,15 +135,43 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
     for (const at of deadlines) released += (await store.expireLicense(license.id, at)).length;
   });
   if (released !== ops) throw new Error(`store bench: released ${released} of ${ops}`);
-  const [admissions, admissionsConcurrent, detaches, admissionsAmidDue, releases] = cpu.map(Math.round) as [number, number, number, number, number];
+  const queued = await queueReleases(store, tenant.id, Math.max(amid, 100), timed);
+  const [admissions, admissionsConcurrent, detaches, admissionsAmidDue, releases, queueReleases_] = cpu.map(Math.round) as [number, number, number, number, number, number];
   return {
     admissionsPerSec,
     admissionsConcurrentPerSec,
     detachesPerSec,
     releasesPerSec,
     admissionsAmidDuePerSec,
+    queueReleasesPerSec: queued.perSec,
+    queueWaiting: queued.waiting,
     ops,
-    perCpuSec: { admissions, admissionsConcurrent, detaches, releases, admissionsAmidDue },
+    perCpuSec: { admissions, admissionsConcurrent, detaches, releases, admissionsAmidDue, queueReleases: queueReleases_ },
     writes,
   };
+}
+
+/** A full license of 50 seats with `waiting` claimants in its queue: releases per second, each serving the queue. */
+async function queueReleases(store: SeatStore, tenantId: string, waiting: number, timed: (fn: () => Promise<void>, count: number) => Promise<number>) {
+  const seats = 50;
+  const now = Date.now();
+  const license = await store.createLicense({ ...benchLicense({ id: `lic_queue_${randomUUID()}`, tenantId, name: 'queue', seats, secret: 'x'.repeat(32), now }), queue: true, idleTimeoutSec: 600 });
+  const claimant = () => ({ sessionRef: randomUUID(), userId: null, deviceId: null, instanceId: null, app: 'bench', name: null, weight: 1 });
+  const admit = (queue: boolean) => store.admit({ licenseId: license.id, socketId: randomBytes(15).toString('base64url'), nodeId: NODE, now: Date.now(), claimant: claimant(), queue });
+  const held: string[] = [];
+  for (let i = 0; i < seats; i++) {
+    const o = await admit(false);
+    if (o.kind !== 'granted') throw new Error(`store bench: queue license admission ${i} was ${o.kind}`);
+    held.push(o.session.id);
+  }
+  for (let i = 0; i < waiting; i++) {
+    const o = await admit(true);
+    if (o.kind !== 'queued') throw new Error(`store bench: claimant ${i} was ${o.kind}, not queued`);
+  }
+  const perSec = await timed(async () => {
+    for (const id of held) if (!(await store.endSession(id, 'ended_by_app', Date.now()))) throw new Error('store bench: a queue release found no session');
+  }, seats);
+  const left = (await store.queuePlaces(license.id)).length;
+  if (left !== waiting - seats) throw new Error(`store bench: ${waiting - left} of ${seats} releases served the queue`);
+  return { perSec, waiting };
 }

@@ -18,6 +18,7 @@ describe('optional bench rows', () => {
       'PostgreSQL detaches/s (session goes idle)',
       'PostgreSQL idle releases/s',
       'PostgreSQL admissions/s (32 in flight) amid the idle seats past their deadline, not yet released',
+      'PostgreSQL releases/s serving a queue (50 seats, a tenth of the admissions waiting)',
     ]);
     for (const row of list) {
       expect(row).toMatchObject({ optional: true, ours: null });
@@ -29,7 +30,7 @@ describe('optional bench rows', () => {
   it('carry the figures when measured', () => {
     const r = report({
       crossNodeKick: { latencyMs: { n: 20, p50: 3.5, p99: 9.25, max: 9.25 } },
-      store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, detachesPerSec: 900, releasesPerSec: 350, admissionsAmidDuePerSec: 1100, ops: 500 } },
+      store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, detachesPerSec: 900, releasesPerSec: 350, admissionsAmidDuePerSec: 1100, ops: 500, queueReleasesPerSec: 300, queueWaiting: 50 } },
     });
     expect(optionalRows(r).map((row) => [row.ours, row.target, row.met])).toEqual([
       [3.5, '', null],
@@ -39,6 +40,7 @@ describe('optional bench rows', () => {
       [900, '≥ 3000', false],
       [350, '≥ 3000', false],
       [1100, '', null],
+      [300, '', null],
     ]);
   });
 

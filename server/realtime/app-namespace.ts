@@ -68,6 +68,9 @@ export interface AppNamespaceParts {
   queue: Pick<SeatQueue, 'leave' | 'places' | 'waiting' | 'watchLocal'>;
 }
 
+/** How long an ending found by a beat waits for its own word through Redis (see `session.ended-elsewhere`). */
+const ENDED_ELSEWHERE_GRACE_MS = 1000;
+
 /** A socket's `session:activity` counts at most once a second; the rest of a flood is ignored. */
 const ACTIVITY_EVERY_MS = 1000;
 
@@ -260,10 +263,14 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
         if (opts.cluster) nsp.serverSideEmit('session:ended', event.session.id, payload);
         break;
       }
-      // Ended on another node while Redis could not tell this one (found by node liveness).
-      case 'session.ended-elsewhere':
-        tellEnded(event.sessionId, { reason: event.reason, message: event.message });
+      // Ended on another node while Redis could not tell this one (found by node liveness). A beat
+      // can find it between the ending's commit and its own word through Redis, which carries the
+      // message given (a kick's "night shift"); that word wins when it comes within the grace.
+      case 'session.ended-elsewhere': {
+        const { sessionId, reason, message } = event;
+        setTimeout(() => endings.get(sessionId) || tellEnded(sessionId, { reason, message }), ENDED_ELSEWHERE_GRACE_MS).unref();
         break;
+      }
       // This node was taken for dead and its sockets' rows let go: their seats are idle now.
       // Closing the transport (not a socket.io disconnect, which clients take as final) makes
       // them reconnect and resume before the idle timeout ends.

@@ -155,7 +155,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   // The backstop every five sweeps: 5 s by default.
   const queue = new SeatQueue({ store, bus: events, now, backstopMs: 5 * sweepIntervalMs });
   const requests = new SeatRequests({ store, auth, bus: events, now, options: { seatRequestsPerHour: config.seatRequestsPerHour } });
-  const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs } });
+  const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs, nodeId, nodeTimeoutMs: config.nodeTimeoutMs } });
   const receipts = new Receipts({ store, admin, now, onError: events.onError });
   const webhooks = new SeatWebhooks({ store, admin, now, onError: events.onError, options: { nodeId, webhooks: config.webhooks, denialRetentionDays } });
   const leases = new SeatLeases({ store, engine, auth, bus: events, trouble, now, options: { nodeId, sweepIntervalMs, denialRetentionDays }, receipts });
@@ -167,6 +167,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     seats: engine,
     now,
     localSessions: opts.localSessions ?? (() => []),
+    heardThrough: () => inactivity.heardThrough(),
     options: { heartbeatIntervalMs, nodeTimeoutMs, nodeId, stableNodeId, cluster },
   });
   return {

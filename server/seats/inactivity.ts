@@ -3,6 +3,11 @@
 // the sessions whose warning or release has come (decisions/inactivity.ts). Any node may warn or
 // release a session: the store marks a warning once and releases under the license's lock, so
 // activity heard on any node keeps the whole session, and nothing happens twice.
+//
+// Each node's heartbeat also says how far the activity it heard is on record (`heardThrough`). A
+// release waits until every live node's horizon has passed the session's deadline: a flush that
+// failed (a database restart) or ran late (a loaded machine) holds releases back, rather than
+// letting another node release a session over activity not written yet.
 import type { SeatServerConfig } from '../config';
 import { decideInactivity, lastActive } from './decisions/inactivity';
 import type { EventBus } from './event-bus';
@@ -10,7 +15,7 @@ import { endedEvent, WARNING_MESSAGE } from './messages';
 import { every } from './periodic';
 import type { SeatStore } from './seat-store';
 
-export type InactivityOptions = Pick<SeatServerConfig, 'activityFlushMs' | 'sweepIntervalMs'>;
+export type InactivityOptions = Pick<SeatServerConfig, 'activityFlushMs' | 'sweepIntervalMs' | 'nodeId' | 'nodeTimeoutMs'>;
 
 export interface InactivityDeps {
   store: Pick<SeatStore, 'recordActivity' | 'inactivityDue' | 'markWarned' | 'releaseInactive' | 'getLicense' | 'getSession'>;
@@ -25,8 +30,15 @@ export class Inactivity {
   private flushing?: NodeJS.Timeout;
   private sweeping?: NodeJS.Timeout;
   private running = false;
+  /** The flushes, one after another: a horizon moves only once everything before it committed. */
+  private flushes: Promise<unknown> = Promise.resolve();
+  private inFlight = 0;
+  /** Every activity heard before this moment is on record (none was heard before the node started). */
+  private writtenThrough: number;
 
-  constructor(private readonly deps: InactivityDeps) {}
+  constructor(private readonly deps: InactivityDeps) {
+    this.writtenThrough = deps.now();
+  }
 
   start(): void {
     const { options, bus } = this.deps;
@@ -44,19 +56,39 @@ export class Inactivity {
     this.pending.add(sessionId);
   }
 
-  /** Writes the activity heard since the last flush; tells of the warnings it ended. */
-  async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
+  /**
+   * Up to when the activity this node heard is on record: now, when nothing waits to be written;
+   * else the start of the last flush that committed. Its heartbeat writes it for the other nodes.
+   */
+  heardThrough(): number {
+    return this.pending.size === 0 && this.inFlight === 0 ? this.deps.now() : this.writtenThrough;
+  }
+
+  /** Writes the activity heard since the last flush (after any flush in flight); tells of the warnings it ended. */
+  flush(): Promise<void> {
+    this.inFlight++;
+    const run = this.flushes.then(() => this.flushOnce());
+    this.flushes = run.catch(() => {});
+    return run.finally(() => this.inFlight--);
+  }
+
+  private async flushOnce(): Promise<void> {
+    const at = this.deps.now();
+    if (this.pending.size === 0) {
+      this.writtenThrough = Math.max(this.writtenThrough, at);
+      return;
+    }
     const ids = [...this.pending];
     this.pending = new Set();
     let cleared;
     try {
-      cleared = await this.deps.store.recordActivity(ids, this.deps.now());
+      cleared = await this.deps.store.recordActivity(ids, at);
     } catch (err) {
       // Kept for the next flush: activity is never dropped by an outage.
       for (const id of ids) this.pending.add(id);
       throw err;
     }
+    this.writtenThrough = Math.max(this.writtenThrough, at);
     for (const { sessionId } of cleared) await this.publishCleared(sessionId);
   }
 
@@ -69,6 +101,8 @@ export class Inactivity {
       await this.flush();
       const { store, options, now } = this.deps;
       const at = now();
+      // Read after the flush: what this node heard is on record up to here.
+      const through = this.heardThrough();
       const releasing = new Set<string>();
       for (const c of await store.inactivityDue(at)) {
         const decision = decideInactivity(c, c.session, at, options.activityFlushMs);
@@ -80,7 +114,9 @@ export class Inactivity {
         this.deps.bus.publish({ type: 'session.warning', license, session, seatsInUse: license.seatsInUse, releasesAt: decision.releasesAt, message: WARNING_MESSAGE });
       }
       for (const licenseId of releasing) {
-        for (const e of await store.releaseInactive(licenseId, now(), options.activityFlushMs)) this.deps.bus.publish(endedEvent(e));
+        const t = now();
+        const heard = { nodeId: options.nodeId, through, liveSince: t - options.nodeTimeoutMs };
+        for (const e of await store.releaseInactive(licenseId, t, options.activityFlushMs, heard)) this.deps.bus.publish(endedEvent(e));
       }
     } finally {
       this.running = false;

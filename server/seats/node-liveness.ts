@@ -28,6 +28,8 @@ export interface NodeLivenessDeps {
   options: LivenessOptions;
   /** The session ids of this node's sockets, read on each beat (the app namespace's, in seat-server.ts). */
   localSessions: () => Iterable<string>;
+  /** Up to when the activity this node heard is on record (inactivity.ts), written with each beat. */
+  heardThrough?: () => number;
   now: () => number;
 }
 
@@ -43,7 +45,7 @@ export class NodeLiveness {
   async start(): Promise<void> {
     const { store, options, now } = this.deps;
     if (options.stableNodeId) this.released(await store.releaseNode(options.nodeId, now()));
-    await store.heartbeat(options.nodeId, now());
+    await store.heartbeat(options.nodeId, now(), this.deps.heardThrough?.());
     await this.reap(!options.cluster);
     this.beating = every(options.heartbeatIntervalMs, () => this.beat(), this.deps.bus.onError);
   }
@@ -59,7 +61,8 @@ export class NodeLiveness {
     try {
       // Our row gone: another node took this one for dead and let go of its sockets' rows.
       // Those sockets must reconnect (and resume) to be counted again.
-      if (!(await trouble.watch(store.heartbeat(options.nodeId, now())))) bus.publish({ type: 'node.declared-dead' });
+      const through = this.deps.heardThrough?.();
+      if (!(await trouble.watch(store.heartbeat(options.nodeId, now(), through)))) bus.publish({ type: 'node.declared-dead' });
     } catch (err) {
       this.lastBeatFailed = true;
       throw err;

@@ -26,6 +26,16 @@ import type {
   Tenant,
 } from './types';
 
+/** How far the activity every node heard is on record, for an inactivity release (server/seats/inactivity.ts). */
+export interface HeardThrough {
+  /** The releasing node: its own horizon is `through`, not read from its row. */
+  nodeId: string;
+  /** Every activity this node heard before this moment is on record. */
+  through: number;
+  /** Nodes that beat since then are live. What a dead node heard and never wrote is lost with it. */
+  liveSince: number;
+}
+
 export interface SeatStore {
   /** Runs the migrations; throws when one fails. */
   migrate(): Promise<void>;
@@ -126,8 +136,12 @@ export interface SeatStore {
   inactivityDue(now: number): Promise<InactivityCandidate[]>;
   /** Marks the session warned, unless it was already or newer activity came: exactly one caller wins. */
   markWarned(sessionId: string, lastActivityAt: number, now: number): Promise<Session | undefined>;
-  /** Releases the license's sessions whose inactivity release has come (`inactive`), in one transaction. */
-  releaseInactive(licenseId: string, now: number, flushMs: number): Promise<EndedSession[]>;
+  /**
+   * Releases the license's sessions whose inactivity release has come (`inactive`), in one
+   * transaction. With `heard`, only those whose deadline every live node's activity on record has
+   * passed (this node's own horizon given, the others' read from their heartbeat rows).
+   */
+  releaseInactive(licenseId: string, now: number, flushMs: number, heard?: HeardThrough): Promise<EndedSession[]>;
 
   // The queue (server/store/queue.ts). Every release serves it in its own transaction.
   /** Calls `listener` with the queue grants of each transaction, once it has committed. */
@@ -184,8 +198,11 @@ export interface SeatStore {
    */
   deleteLicense(licenseId: string, now: number): Promise<{ license: License; ended: EndedSession[] } | undefined>;
 
-  /** Writes the node's heartbeat; false when its row was missing (a first beat, or it was declared dead). */
-  heartbeat(nodeId: string, now: number): Promise<boolean>;
+  /**
+   * Writes the node's heartbeat, with how far the activity it heard is on record (`activityThrough`,
+   * else `now`); false when its row was missing (a first beat, or it was declared dead).
+   */
+  heartbeat(nodeId: string, now: number, activityThrough?: number): Promise<boolean>;
   /**
    * Declares nodes dead: those beating before `deadBefore` (and every node but `keep` when
    * `allOthers`). Their connection rows go, unless the node beats again meanwhile; sessions left

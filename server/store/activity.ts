@@ -4,10 +4,11 @@
 import { sql } from 'kysely';
 import { EndReason, SessionState } from '../../shared';
 import { decideInactivity } from '../seats/decisions/inactivity';
+import type { HeardThrough } from '../seats/seat-store';
 import type { EndedSession, InactivityCandidate, License, Session } from '../seats/types';
 import { toLicense, toSession } from './rows';
 import { chunked, loadSession, releaseSession } from './seat-moves';
-import type { StoreContext } from './store-dialect';
+import type { Db, StoreContext } from './store-dialect';
 
 export class Activity {
   constructor(private readonly s: StoreContext) {}
@@ -86,20 +87,27 @@ export class Activity {
     return marked ? loadSession(q, db, sessionId) : undefined;
   }
 
-  /** Releases the license's sessions whose inactivity release has come (`inactive`), in one transaction. */
-  async releaseInactive(licenseId: string, now: number, flushMs: number): Promise<EndedSession[]> {
+  /**
+   * Releases the license's sessions whose inactivity release has come (`inactive`), in one
+   * transaction. With `heard`, only those whose deadline every live node's written activity has
+   * passed: this node's horizon is given, the others' are on their heartbeat rows.
+   */
+  async releaseInactive(licenseId: string, now: number, flushMs: number, heard?: HeardThrough): Promise<EndedSession[]> {
     const { q, dialect } = this.s;
     return dialect.transaction(async (trx) => {
       const row = await dialect.lockLicense(trx, licenseId);
       if (!row) return [];
       let license: License = toLicense(row);
       if (license.inactivityTimeoutSec === null) return [];
+      // Read before the sessions: activity written by a flush that moved a horizon read here is
+      // committed, so the reads below see it.
+      const through = heard ? await heardThrough(trx, heard) : Infinity;
       const live = await trx
         .selectFrom('sessions')
         .select('id')
         .where('license_id', '=', licenseId)
         .where('state', '=', SessionState.Active)
-        .where(sql<boolean>`coalesce(last_activity_at, started_at) + ${license.inactivityTimeoutSec * 1000 + flushMs} <= ${now}`)
+        .where(sql<boolean>`coalesce(last_activity_at, started_at) + ${license.inactivityTimeoutSec * 1000} <= ${Math.min(now - flushMs, through)}`)
         .execute();
       // Activity is written without the license's lock: a flush in flight may be about to commit
       // newer activity for these sessions. Wait for it, so the decision below reads it.
@@ -108,7 +116,7 @@ export class Activity {
       for (const { id } of live) {
         const session = await loadSession(q, trx, id);
         // Read under the lock: the decision stands on what is on record now.
-        if (!session || decideInactivity(license, session, now, flushMs).kind !== 'release') continue;
+        if (!session || decideInactivity(license, session, now, flushMs, through).kind !== 'release') continue;
         const seatsInUse = await releaseSession(q, trx, session, EndReason.Inactive, now);
         if (seatsInUse === undefined) continue;
         license = { ...license, seatsInUse };
@@ -117,4 +125,19 @@ export class Activity {
       return ended;
     });
   }
+}
+
+/**
+ * Up to when every live node's activity is on record: this node's own horizon, and each other
+ * node's as its last heartbeat wrote it (its heartbeat itself on a row from before the column).
+ */
+async function heardThrough(trx: Db, heard: HeardThrough): Promise<number> {
+  const row = await trx
+    .selectFrom('nodes')
+    .select(sql<number | string | null>`min(coalesce(activity_through, heartbeat_at))`.as('through'))
+    .where('id', '!=', heard.nodeId)
+    .where('heartbeat_at', '>=', heard.liveSince)
+    .executeTakeFirst();
+  const others = row?.through === null || row?.through === undefined ? Infinity : Number(row.through);
+  return Math.min(heard.through, others);
 }

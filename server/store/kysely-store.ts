@@ -5,7 +5,7 @@ import { type Kysely, Migrator, sql } from 'kysely';
 import type { EndReason } from '../../shared';
 import { migrations } from '../../migrations';
 import type { LeaseClaim, LeaseRecord } from '../seats/leases';
-import type { AuditQuery, SeatStore } from '../seats/seat-store';
+import type { AuditQuery, HeardThrough, SeatStore } from '../seats/seat-store';
 import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, QueueGrant, Tenant } from '../seats/types';
 import { Activations } from './activations';
 import { Activity } from './activity';
@@ -165,7 +165,7 @@ export class KyselySeatStore implements SeatStore {
   recordActivity(sessionIds: readonly string[], at: number) { return this.activity.recordActivity(sessionIds, at); }
   inactivityDue(now: number) { return this.activity.inactivityDue(now); }
   markWarned(sessionId: string, lastActivityAt: number, now: number) { return this.activity.markWarned(sessionId, lastActivityAt, now); }
-  releaseInactive(licenseId: string, now: number, flushMs: number) { return this.activity.releaseInactive(licenseId, now, flushMs); }
+  releaseInactive(licenseId: string, now: number, flushMs: number, heard?: HeardThrough) { return this.activity.releaseInactive(licenseId, now, flushMs, heard); }
 
   recordLease(lease: LeaseRecord) { return this.leases.recordLease(lease); }
   renewLease(leaseId: string, claim: LeaseClaim, now: number) { return this.leases.renewLease(leaseId, claim, now); }
@@ -181,7 +181,7 @@ export class KyselySeatStore implements SeatStore {
   rotateSecret(licenseId: string, secret: string, previousUntil: number, now: number) { return this.operator.rotateSecret(licenseId, secret, previousUntil, now); }
   deleteLicense(licenseId: string, now: number) { return this.operator.deleteLicense(licenseId, now); }
 
-  heartbeat(nodeId: string, now: number) { return this.nodes.heartbeat(nodeId, now); }
+  heartbeat(nodeId: string, now: number, activityThrough?: number) { return this.nodes.heartbeat(nodeId, now, activityThrough); }
   reapNodes(opts: Parameters<SeatStore['reapNodes']>[0]) { return this.nodes.reapNodes(opts); }
   releaseNode(nodeId: string, now: number, opts?: Parameters<SeatStore['releaseNode']>[2]) { return this.nodes.releaseNode(nodeId, now, opts); }
 

@@ -8,14 +8,18 @@ import type { StoreContext } from './store-dialect';
 export class Nodes {
   constructor(private readonly s: StoreContext) {}
 
-  /** Writes the node's heartbeat; false when its row was missing (a first beat, or it was declared dead). */
-  async heartbeat(nodeId: string, now: number): Promise<boolean> {
-    const beat = await this.s.db.updateTable('nodes').set({ heartbeat_at: now }).where('id', '=', nodeId).executeTakeFirst();
-    if (Number(beat.numUpdatedRows) > 0) return true;
+  /**
+   * Writes the node's heartbeat, with how far the activity it heard is on record (else `now`);
+   * false when its row was missing (a first beat, or it was declared dead).
+   */
+  async heartbeat(nodeId: string, now: number, activityThrough = now): Promise<boolean> {
+    const beat = { heartbeat_at: now, activity_through: activityThrough };
+    const updated = await this.s.db.updateTable('nodes').set(beat).where('id', '=', nodeId).executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return true;
     await this.s.db
       .insertInto('nodes')
-      .values({ id: nodeId, started_at: now, heartbeat_at: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeat_at: now }))
+      .values({ id: nodeId, started_at: now, ...beat })
+      .onConflict((oc) => oc.column('id').doUpdateSet(beat))
       .execute();
     return false;
   }

@@ -234,6 +234,8 @@ export interface NodesTable {
   id: string;
   started_at: number;
   heartbeat_at: number;
+  /** Every activity the node heard before this is on record (null: written before the column; its heartbeat stands in). */
+  activity_through: number | null;
 }
 
 export interface SettingsTable {

@@ -68,4 +68,20 @@ describe('decideInactivity', () => {
       ),
     );
   });
+
+  it('a release also waits until every node has its activity on record past the deadline', () => {
+    // Deadline 300,000, and the flush long past; a node has written what it heard only up to `heard`.
+    const quiet = session(0, 240_000);
+    expect(decideInactivity(settings(300), quiet, 400_000, FLUSH, 299_999).kind).toBe('none');
+    expect(decideInactivity(settings(300), quiet, 400_000, FLUSH, 300_000).kind).toBe('release');
+    // A horizon never brings a release before the deadline plus a flush.
+    expect(decideInactivity(settings(300), quiet, 300_000 + FLUSH - 1, FLUSH, 1e12).kind).toBe('none');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 0, max: 1e7 }), fc.integer({ min: 0, max: 2e9 }), (last, elapsed, heard) => {
+        const d = decideInactivity(settings(300), session(last, last), last + elapsed, FLUSH, heard);
+        const deadline = last + 300_000;
+        expect(d.kind === 'release').toBe(last + elapsed >= deadline + FLUSH && heard >= deadline);
+      }),
+    );
+  });
 });

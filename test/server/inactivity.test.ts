@@ -3,6 +3,7 @@
 // `inactivityTimeoutSec` is warned `inactivityWarningSec` before, then released with `inactive`;
 // activity in any tab keeps the whole session and clears the warning; a flood costs nothing.
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../server/store/open-store';
 import { admission, connect, granted, nextEvent, sign, sleep, startServer, until } from '../support/harness';
 
 describe('inactivity release', () => {
@@ -48,6 +49,37 @@ describe('inactivity release', () => {
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
     const [session] = (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions;
     expect(Date.now() - Date.parse(session.lastActivityAt)).toBeLessThan(1500);
+  });
+
+  it("each heartbeat says how far the activity the node heard is on record, so other nodes' releases wait for it", async () => {
+    // A real store whose heartbeats are noted; no flush or sweep runs by itself in this test.
+    const beats: Array<{ now: number; through?: number }> = [];
+    const real = openStore({ databaseUrl: ':memory:', pgPoolSize: 1 });
+    const store = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'heartbeat') {
+          return (nodeId: string, now: number, through?: number) => {
+            beats.push({ now, through });
+            return target.heartbeat(nodeId, now, through);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { url, api } = await startServer({ store, config: { activityFlushMs: 60_000, sweepIntervalMs: 60_000, heartbeatIntervalMs: 100 } });
+    const { license } = await api.setup({ seats: 1, inactivityTimeoutSec: 60, inactivityWarningSec: 0 });
+    const a = await granted(url, await sign(license, { sid: 'a' }));
+    // Nothing heard that is not on record: the horizon is the beat's own time.
+    await until(() => beats.length > 2);
+    expect(beats.at(-1)!.through).toBe(beats.at(-1)!.now);
+    // Activity heard, not written yet: the horizon stays where it was, however many beats pass.
+    const heardAt = Date.now();
+    a.socket.emit('session:activity');
+    await until(() => beats.some((b) => b.now > heardAt + 500));
+    const after = beats.filter((b) => b.now > heardAt + 200);
+    expect(after.length).toBeGreaterThan(1);
+    for (const b of after) expect(b.through).toBeLessThan(heardAt);
   });
 
   it('a flood of activity is throttled: it crashes nothing and the seat is kept', async () => {

@@ -3,6 +3,8 @@
 // only; the release (`inactive`) happens once, under the license's lock, and frees the seat.
 import type { Kysely } from 'kysely';
 import { expect, it } from 'vitest';
+import { EventBus } from '../../server/seats/event-bus';
+import { Inactivity } from '../../server/seats/inactivity';
 import type { Database } from '../../server/store/schema';
 import { claimant, forEachStore, grant, newLicense, seatsInUse } from './store-dialects';
 
@@ -58,6 +60,111 @@ forEachStore('activity and inactivity', (nodes) => {
     expect(again.session).toMatchObject({ id: idle.session.id, lastActivityAt: 50_000 });
     expect(await store!.releaseInactive(on.id, 59_000, FLUSH)).toEqual([]);
     expect((await store!.releaseInactive(on.id, 60_000 + FLUSH, FLUSH)).map((e) => e.reason)).toEqual(['inactive']);
+  });
+});
+
+forEachStore('inactivity waits for every live node to have its activity on record', (nodes) => {
+  it('a release waits for the horizon on another live node\'s heartbeat, and for its own; a dead node holds nothing', async () => {
+    const [n1, n2] = await nodes(2);
+    const license = await newLicense(n1!, { seats: 2, inactivityTimeoutSec: 10, inactivityWarningSec: 5 });
+    const a = await grant(n1!, license, claimant('a'), 1000);
+    // Deadline 11,000; released from 11,000 + FLUSH on what is on record. Node 2 beats at 20,000,
+    // its activity on record only up to 10,000 (a flush failed): it may hold activity for `a`.
+    await n2!.heartbeat('node-2', 20_000, 10_000);
+    const heard = (through: number) => ({ nodeId: 'node-1', through, liveSince: 20_000 - 5000 });
+    expect(await n1!.releaseInactive(license.id, 20_000, FLUSH, heard(20_000))).toEqual([]);
+    // This node's own horizon holds it the same way.
+    await n2!.heartbeat('node-2', 20_500, 20_500);
+    expect(await n1!.releaseInactive(license.id, 20_500, FLUSH, heard(10_999))).toEqual([]);
+    // Node 2 flushed (nothing for `a`), and its beat says so: released.
+    const released = await n1!.releaseInactive(license.id, 20_500, FLUSH, heard(20_500));
+    expect(released.map((e) => [e.session.id, e.reason])).toEqual([[a.session.id, 'inactive']]);
+
+    // A node that stopped beating holds nothing: what it heard and did not write is lost with it.
+    const b = await grant(n1!, license, claimant('b'), 30_000);
+    await n2!.heartbeat('node-2', 31_000, 31_000);
+    expect(await n1!.releaseInactive(license.id, 50_000, FLUSH, { nodeId: 'node-1', through: 50_000, liveSince: 40_000 })).toMatchObject([{ session: { id: b.session.id } }]);
+    // A row from before the column: its heartbeat stands in for the horizon.
+    const c = await grant(n1!, license, claimant('c'), 60_000);
+    await n2!.heartbeat('node-2', 69_000, 69_000);
+    const { db } = n2 as unknown as { db: Kysely<Database> };
+    await db.updateTable('nodes').set({ activity_through: null }).where('id', '=', 'node-2').execute();
+    expect(await n1!.releaseInactive(license.id, 75_000, FLUSH, { nodeId: 'node-1', through: 75_000, liveSince: 65_000 })).toEqual([]);
+    await n2!.heartbeat('node-2', 74_000, 74_000);
+    expect(await n1!.releaseInactive(license.id, 75_000, FLUSH, { nodeId: 'node-1', through: 75_000, liveSince: 65_000 })).toMatchObject([{ session: { id: c.session.id } }]);
+  });
+});
+
+forEachStore('a node whose activity is not on record yet holds the other nodes\' inactivity releases', (nodes) => {
+  it('its flush fails: its heartbeat keeps the last horizon it wrote, and no node releases past it', async () => {
+    const [s1, s2] = await nodes(2);
+    const license = await newLicense(s1!, { seats: 2, inactivityTimeoutSec: 1, inactivityWarningSec: 0 });
+    const a = await grant(s1!, license, claimant('a'), 1000);
+    let clock = 1000;
+    const now = () => clock;
+    const options = (nodeId: string) => ({ activityFlushMs: FLUSH, sweepIntervalMs: 1000, nodeId, nodeTimeoutMs: 5000 });
+    const deciding = new Inactivity({ store: s1!, bus: new EventBus(), now, options: options('node-1') });
+    // Node 2 hears the session's activity; its database connection is cut (a restart), then back.
+    let down = false;
+    let gate: Promise<void> = Promise.resolve();
+    const store2 = {
+      recordActivity: async (ids: readonly string[], at: number) => {
+        await gate;
+        if (down) throw new Error('Connection terminated unexpectedly');
+        return s2!.recordActivity(ids, at);
+      },
+      inactivityDue: (at: number) => s2!.inactivityDue(at),
+      markWarned: (id: string, last: number, at: number) => s2!.markWarned(id, last, at),
+      releaseInactive: s2!.releaseInactive.bind(s2),
+      getLicense: (id: string) => s2!.getLicense(id),
+      getSession: (id: string) => s2!.getSession(id),
+    };
+    const hearing = new Inactivity({ store: store2, bus: new EventBus(), now, options: options('node-2') });
+    const beat = () => s2!.heartbeat('node-2', clock, hearing.heardThrough());
+
+    clock = 1500;
+    hearing.heard(a.session.id);
+    down = true;
+    await expect(hearing.flush()).rejects.toThrow('Connection terminated');
+    // Nothing it heard since its start (1000) is on record.
+    expect(hearing.heardThrough()).toBe(1000);
+    await beat();
+    // Past the deadline (2000) and a flush, on record: node 1 would release, but node 2 holds activity.
+    clock = 3000;
+    await deciding.sweep();
+    expect(await s1!.getSession(a.session.id)).toMatchObject({ state: 'active', lastActivityAt: 1000 });
+
+    // Back: the flush writes the activity, and the horizon moves.
+    down = false;
+    clock = 3100;
+    await hearing.flush();
+    expect(hearing.heardThrough()).toBe(3100);
+    await beat();
+    clock = 3200;
+    await deciding.sweep();
+    expect(await s1!.getSession(a.session.id)).toMatchObject({ state: 'active', lastActivityAt: 3100 });
+
+    // A flush in flight: what it writes is not on record until it commits.
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    clock = 3300;
+    hearing.heard(a.session.id);
+    const flushing = hearing.flush();
+    clock = 3400;
+    expect(hearing.heardThrough()).toBe(3100);
+    open();
+    await flushing;
+    expect(hearing.heardThrough()).toBe(3400);
+
+    // Quiet from 3300: released once node 2's beat has passed the deadline (4300).
+    clock = 4500;
+    await s2!.heartbeat('node-2', 4200, 4200);
+    await deciding.sweep();
+    expect(await s1!.getSession(a.session.id)).toMatchObject({ state: 'active' });
+    await beat();
+    await deciding.sweep();
+    expect(await s1!.getSession(a.session.id)).toBeUndefined();
+    expect(await s1!.endedAmong([a.session.id])).toEqual([{ sessionId: a.session.id, reason: 'inactive' }]);
   });
 });
 

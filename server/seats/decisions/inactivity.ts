@@ -33,15 +33,18 @@ export function releasesAt(license: InactivitySettings, session: Pick<Session, '
 /**
  * Idle sessions (no connection left) and licenses without `inactivityTimeoutSec` are left alone.
  * An active session is released once `flushMs` has passed since its deadline with no newer
- * activity on record; once `flushMs` has passed since `inactivityWarningSec` before the deadline
- * it is warned, once (a pending warning is cleared by activity, which moves the deadline). Both
- * wait the flush, so activity a node heard in time is on record before either: a warning is never
- * sent for quiet that activity already ended. A warning of 0 s warns nobody.
+ * activity on record, and every node's activity is on record past the deadline (`heardThrough`:
+ * a node whose flush failed or ran late may hold activity that moves it); once `flushMs` has
+ * passed since `inactivityWarningSec` before the deadline it is warned, once (a pending warning is
+ * cleared by activity, which moves the deadline). Both wait the flush, so activity a node heard in
+ * time is on record before either: a warning is never sent for quiet that activity already ended.
+ * A warning of 0 s warns nobody.
  */
-export function decideInactivity(license: InactivitySettings, session: InactivityFacts, now: number, flushMs: number): InactivityDecision {
+export function decideInactivity(license: InactivitySettings, session: InactivityFacts, now: number, flushMs: number, heardThrough = Infinity): InactivityDecision {
   const deadline = releasesAt(license, session);
   if (deadline === null || session.state !== SessionState.Active) return { kind: 'none' };
-  if (now >= deadline + flushMs) return { kind: 'release' };
+  // Past the deadline, but a node may still hold activity from before it: wait for that node.
+  if (now >= deadline + flushMs) return deadline <= heardThrough ? { kind: 'release' } : { kind: 'none' };
   const warnFrom = deadline - license.inactivityWarningSec * 1000;
   if (license.inactivityWarningSec > 0 && session.warnedAt === null && now >= warnFrom + flushMs) return { kind: 'warn', releasesAt: deadline };
   return { kind: 'none' };

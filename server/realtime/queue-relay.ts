@@ -41,6 +41,16 @@ export class QueueRelay {
   /** What each local queued socket was last told, so only moves are sent. */
   private readonly told = new WeakMap<AppSocket, string>();
   private readonly demand = new Map<string, number>();
+  /**
+   * Licenses whose places are to be told. Each pass reads every place and tells every socket whose
+   * place moved, so a pass per change made a burst of n joins cost n passes; changes that land in
+   * one turn (a commit carries a group of joins and releases), or while a pass is under way, are
+   * told by one pass after them, with the places as they are then.
+   */
+  private readonly placesDue = new Coalescer(
+    (licenseId) => this.tellPlaces(licenseId),
+    (err) => this.log.error({ err }, 'queue positions could not be told'),
+  );
 
   constructor(
     private readonly nsp: AppNamespace,
@@ -49,7 +59,7 @@ export class QueueRelay {
     private readonly cluster: boolean,
   ) {
     nsp.on('seat:queue-granted', (socketId: string, grant: QueueGrantMessage) => void this.grantLocal(socketId, grant));
-    nsp.on('seat:queue-changed', (licenseId: string) => void this.tellPlaces(licenseId));
+    nsp.on('seat:queue-changed', (licenseId: string) => this.placesDue.soon(licenseId));
     nsp.on('seat:queue-closed', (licenseId: string, payload: SessionEndedPayload) => this.closeLocal(licenseId, payload));
     // The queue's backstop asks which sockets wait here, to tell any whose grant's word was lost.
     parts.queue.watchLocal(() => {
@@ -92,7 +102,7 @@ export class QueueRelay {
       if (this.nsp.sockets.has(event.socketId) || event.nodeId === this.parts.nodeId) void this.grantLocal(event.socketId, message);
       else if (this.cluster) this.nsp.serverSideEmit('seat:queue-granted', event.socketId, message);
     } else if (event.type === 'queue.changed') {
-      void this.tellPlaces(event.license.id);
+      this.placesDue.soon(event.license.id);
       if (this.cluster) this.nsp.serverSideEmit('seat:queue-changed', event.license.id);
     } else if (event.type === 'queue.closed') {
       const payload = { reason: event.reason, message: event.message };
@@ -150,5 +160,43 @@ export class QueueRelay {
     if (this.told.get(socket) === key) return;
     this.told.set(socket, key);
     socket.emit('seat:queued', { position: place.position, queueLength: place.queueLength });
+  }
+}
+
+/**
+ * Runs `run(key)` once, in the next turn, for any number of `soon(key)` calls made before it
+ * starts; a call while it runs makes it run once more after it, so the last change is always told.
+ * A run that fails goes to `onError`; the next call runs it again.
+ */
+export class Coalescer {
+  private readonly state = new Map<string, 'scheduled' | 'running' | 'again'>();
+
+  constructor(
+    private readonly run: (key: string) => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  soon(key: string): void {
+    const state = this.state.get(key);
+    if (state === 'scheduled' || state === 'again') return;
+    if (state === 'running') {
+      this.state.set(key, 'again');
+      return;
+    }
+    this.state.set(key, 'scheduled');
+    setImmediate(() => void this.start(key));
+  }
+
+  private async start(key: string): Promise<void> {
+    this.state.set(key, 'running');
+    try {
+      await this.run(key);
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      const again = this.state.get(key) === 'again';
+      this.state.delete(key);
+      if (again) this.soon(key);
+    }
   }
 }

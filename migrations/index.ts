@@ -20,6 +20,7 @@ import * as auditLicenseIndex from './2026-11-27T00-00-00_audit-license-index';
 import * as webhookConcurrency from './2026-11-27T06-00-00_webhook-concurrency';
 import * as webhookBatchSize from './2026-11-27T09-00-00_webhook-batch-size';
 import * as activityHorizon from './2026-11-27T19-00-00_activity-horizon';
+import * as queueIndexes from './2026-11-27T20-00-00_queue-indexes';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T06-00-00_webhook-concurrency': webhookConcurrency,
   '2026-11-27T09-00-00_webhook-batch-size': webhookBatchSize,
   '2026-11-27T19-00-00_activity-horizon': activityHorizon,
+  '2026-11-27T20-00-00_queue-indexes': queueIndexes,
 };

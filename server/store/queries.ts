@@ -3,7 +3,7 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { SessionState } from '../../shared';
 import { prepare } from './prepared';
-import type { ConnectionsTable, Database, SeatEventsTable, SessionsTable } from './schema';
+import type { ConnectionsTable, Database, QueueEntriesTable, SeatEventsTable, SessionsTable } from './schema';
 
 /** Every column of an insert as a placeholder of the same name (a Proxy has no keys to spread). */
 function row<T extends object>(p: T, columns: ReadonlyArray<keyof T>): T {
@@ -19,6 +19,9 @@ const CONNECTION_COLUMNS = ['socket_id', 'session_id', 'license_id', 'node_id', 
 >;
 const EVENT_COLUMNS = ['license_id', 'session_id', 'type', 'reason', 'weight', 'seats_in_use', 'at'] as const satisfies ReadonlyArray<
   keyof SeatEventsTable
+>;
+const QUEUE_ENTRY_COLUMNS = ['license_id', 'socket_id', 'node_id', 'seat_key_value', 'claimant', 'enqueued_at'] as const satisfies ReadonlyArray<
+  keyof QueueEntriesTable
 >;
 
 /**
@@ -131,6 +134,44 @@ export function hotQueries(db: Kysely<Database>) {
       db.selectFrom('connections').select(['app', 'renew_by']).where('session_id', '=', p.sessionId),
     ),
     insertEvent: prepare((p: Insertable<SeatEventsTable>) => db.insertInto('seat_events').values(row(p, EVENT_COLUMNS))),
+    /**
+     * A claimant joins the queue again: it takes back the oldest place its seat key left behind
+     * (kept for a reconnect; through queue_entries_left). Returns its id.
+     */
+    rejoinQueue: prepare((p: { licenseId: string; seatKeyValue: string; socketId: string; nodeId: string }) =>
+      db
+        .updateTable('queue_entries')
+        .set({ socket_id: p.socketId, node_id: p.nodeId, left_at: null })
+        .where('id', '=', (eb) =>
+          eb
+            .selectFrom('queue_entries')
+            .select((e) => e.fn.min('id').as('id'))
+            .where('license_id', '=', p.licenseId)
+            .where('seat_key_value', '=', p.seatKeyValue)
+            .where('left_at', 'is not', null),
+        )
+        .returning('id'),
+    ),
+    insertQueueEntry: prepare((p: Omit<Insertable<QueueEntriesTable>, 'id' | 'left_at'>) =>
+      db.insertInto('queue_entries').values({ ...row(p, QUEUE_ENTRY_COLUMNS), left_at: null }),
+    ),
+    /** How many wait on the license, up to and including entry `throughId` (a scan of queue_entries_waiting alone). */
+    waitingThrough: prepare((p: { licenseId: string; throughId: number }) =>
+      db
+        .selectFrom('queue_entries')
+        .select((e) => e.fn.countAll<number | string>().as('n'))
+        .where('license_id', '=', p.licenseId)
+        .where('left_at', 'is', null)
+        .where('id', '<=', p.throughId),
+    ),
+    /** How many wait on the license. */
+    waitingCount: prepare((p: { licenseId: string }) =>
+      db
+        .selectFrom('queue_entries')
+        .select((e) => e.fn.countAll<number | string>().as('n'))
+        .where('license_id', '=', p.licenseId)
+        .where('left_at', 'is', null),
+    ),
     expiredOfLicense: prepare((p: { licenseId: string; now: number }) =>
       db
         .selectFrom('sessions')

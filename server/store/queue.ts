@@ -47,32 +47,17 @@ export async function enqueue(
   req: { socketId: string; nodeId: string; claimant: Claimant; now: number },
   seatKeyValue: string,
 ): Promise<QueuePlace> {
-  const back = await trx
-    .updateTable('queue_entries')
-    .set({ socket_id: req.socketId, node_id: req.nodeId, left_at: null })
-    .where('id', '=', (eb) =>
-      eb
-        .selectFrom('queue_entries')
-        .select((e) => e.fn.min('id').as('id'))
-        .where('license_id', '=', license.id)
-        .where('seat_key_value', '=', seatKeyValue)
-        .where('left_at', 'is not', null),
-    )
-    .returning('id')
-    .executeTakeFirst();
+  const ids = { licenseId: license.id, seatKeyValue };
+  const [back] = (await q.rejoinQueue(trx, { ...ids, socketId: req.socketId, nodeId: req.nodeId })).rows;
   if (!back) {
-    await trx
-      .insertInto('queue_entries')
-      .values({
-        license_id: license.id,
-        socket_id: req.socketId,
-        node_id: req.nodeId,
-        seat_key_value: seatKeyValue,
-        claimant: JSON.stringify(req.claimant satisfies StoredClaimant),
-        enqueued_at: req.now,
-        left_at: null,
-      })
-      .execute();
+    await q.insertQueueEntry(trx, {
+      license_id: license.id,
+      socket_id: req.socketId,
+      node_id: req.nodeId,
+      seat_key_value: seatKeyValue,
+      claimant: JSON.stringify(req.claimant satisfies StoredClaimant),
+      enqueued_at: req.now,
+    });
     await insertEvent(q, trx, {
       license_id: license.id,
       session_id: null,
@@ -83,17 +68,12 @@ export async function enqueue(
       at: req.now,
     });
   }
-  // Counted, not read: a queue of thousands made each joiner read every waiting entry.
-  const [counts] = await trx
-    .selectFrom('queue_entries')
-    .select((e) => [
-      e.fn.countAll<number | string>().as('length'),
-      e.fn.sum<number | string | null>(e.case().when('id', '<=', (s) => s.selectFrom('queue_entries').select('id').where('socket_id', '=', req.socketId)).then(1).else(0).end()).as('position'),
-    ])
-    .where('license_id', '=', license.id)
-    .where('left_at', 'is', null)
-    .execute();
-  return { position: Number(counts?.position ?? 1) || 1, queueLength: Number(counts?.length ?? 1) || 1 };
+  // Counted, not read: a queue of thousands made each joiner read every waiting entry. A new
+  // entry is the last (ids grow, and joins take the license's lock), so its place is the length.
+  const count = (r: { rows: Array<{ n: number | string }> }) => Number(r.rows[0]?.n ?? 1) || 1;
+  const queueLength = count(await q.waitingCount(trx, { licenseId: license.id }));
+  const position = back ? count(await q.waitingThrough(trx, { licenseId: license.id, throughId: Number(back.id) })) : queueLength;
+  return { position, queueLength };
 }
 
 /** The license's waiting sockets in order (those whose socket went away are not counted). */

@@ -99,7 +99,9 @@ export function checkQueue(ctx: PolicyContext, snap: Snapshot, bySocket: Map<str
 /**
  * Inactivity, late: an active session of a license with an inactivity timeout is released by
  * `lastActivityAt + timeout`, plus one activity flush (the release waits it), a sweep, and the
- * slack a loaded node needs (as for idle deadlines: the node timeout plus a second).
+ * slack a loaded node needs (as for idle deadlines: the node timeout plus a second). The slack
+ * also covers the release waiting for every live node's heartbeat to say its activity is on
+ * record past the deadline: a heartbeat, or, for a node that died, until it is taken for dead.
  */
 export function checkInactiveOverdue(ctx: PolicyContext, snap: Snapshot): void {
   const timeouts = new Map(snap.licenses.map((l) => [l.id, l.inactivityTimeoutSec]));

@@ -99,7 +99,7 @@ export class DetachBatch {
       const byNow = new Map<number, string[]>();
       for (const [sessionId, sockets] of leaving) push(byNow, nowOf.get(sockets[sockets.length - 1]!)!, sessionId);
       const idled = new Map<string, DetachOutcome>();
-      for (const [now, sessionIds] of byNow) for (const o of await idleOrphans(q, trx, license, sessionIds, now)) idled.set(o.session.id, o);
+      for (const [now, sessionIds] of byNow) for (const o of await idleOrphans(q, trx, license, sessionIds, now, dialect.inProcess)) idled.set(o.session.id, o);
       for (const [sessionId, sockets] of leaving) {
         const last = idled.get(sessionId);
         // Still connected elsewhere (another tab): the session as it is now.

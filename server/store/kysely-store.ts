@@ -75,6 +75,7 @@ export class KyselySeatStore implements SeatStore {
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       close: () => dialect.close(),
       oneTrip: dialect.oneTrip,
+      inProcess: dialect.inProcess,
       async transaction(fn, opts) {
         let grants: QueueGrant[] = [];
         const result = await dialect.transaction(async (trx) => {

@@ -37,6 +37,11 @@ export interface StoreDialect {
   close(): Promise<void>;
   /** The hot seat moves in one round trip each, where the database runs them as functions (PostgreSQL). */
   readonly oneTrip?: OneTripSeats;
+  /**
+   * Statements run in this process, with no round trip each (SQLite): a few prepared statements
+   * cost less than one statement built for the call.
+   */
+  readonly inProcess?: boolean;
 }
 
 /** What every part of the store works with. */

@@ -2,8 +2,7 @@
 // entries, and a rejoin looks for the place its seat key left behind: through `queue_entries_license`
 // alone, both read every entry of the license from the table (about 0.6 ms of a join with 2,000
 // waiting, on SQLite). `queue_entries_waiting` holds only the waiting entries, in order, so the
-// count is a scan of the index alone (and a release's page of the queue reads from it);
-// `queue_entries_left` holds only the places kept for a reconnect, by seat key. Their queries
+// count is a scan of the index alone; `queue_entries_left` holds only the places kept for a reconnect, by seat key. Their queries
 // name `left_at is null` / `left_at is not null`, which SQLite and PostgreSQL both match to them.
 import { type Kysely, sql } from 'kysely';
 

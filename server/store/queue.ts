@@ -47,8 +47,7 @@ export async function enqueue(
   req: { socketId: string; nodeId: string; claimant: Claimant; now: number },
   seatKeyValue: string,
 ): Promise<QueuePlace> {
-  const ids = { licenseId: license.id, seatKeyValue };
-  const [back] = (await q.rejoinQueue(trx, { ...ids, socketId: req.socketId, nodeId: req.nodeId })).rows;
+  const [back] = (await q.rejoinQueue(trx, { licenseId: license.id, seatKeyValue, socketId: req.socketId, nodeId: req.nodeId })).rows;
   if (!back) {
     await q.insertQueueEntry(trx, {
       license_id: license.id,

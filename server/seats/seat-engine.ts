@@ -9,15 +9,13 @@ import type { DomainEvent } from './hooks';
 import { DENY_MESSAGE, endedEvent } from './messages';
 import { ACTIVATION_CLAIM_MESSAGE } from './decisions/activation';
 import { missingClaimMessage } from './decisions/seat-key';
+import { Deadlines } from './deadlines';
 import { every } from './periodic';
 import { SeatError } from './seat-error';
 import type { SeatStore } from './seat-store';
 import type { StoreTrouble } from './token-auth';
 import type { VerifiedToken } from './token-verifier';
 import { claimantIds, type Denial, type EndedSession, type License, type QueuePlace, type Session } from './types';
-
-/** The longest a timer waits (a 32-bit signed count of milliseconds). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type AdmitResult =
   | { granted: SeatGrantedPayload; session: Session; license: License }
@@ -40,7 +38,8 @@ export class SeatEngine {
   private readonly store: SeatStore;
   private readonly bus: EventBus;
   private readonly now: () => number;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** The idle seats' deadlines, each released by its license's pass (`expireDue`). */
+  private readonly deadlines: Deadlines;
   private readonly expiring = new Map<string, { again: boolean; done: Promise<void> }>();
   private sweeping?: NodeJS.Timeout;
   private stopped = false;
@@ -52,6 +51,7 @@ export class SeatEngine {
     this.store = deps.store;
     this.bus = deps.bus;
     this.now = deps.now;
+    this.deadlines = new Deadlines(deps.now, (licenseId) => void this.expireDue(licenseId));
     // The timers follow the event stream, whoever idled or ended the session (node liveness and
     // administration publish theirs there too).
     this.bus.subscribe((e) => {
@@ -74,8 +74,7 @@ export class SeatEngine {
   stop(): void {
     this.stopped = true;
     clearInterval(this.sweeping);
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.deadlines.stop();
   }
 
   subscribe(listener: (e: DomainEvent) => void): () => void {
@@ -203,26 +202,11 @@ export class SeatEngine {
   // ---- timers ----
 
   private schedule(sessionId: string, expiresAt: number, licenseId: string): void {
-    if (this.stopped) return;
-    this.unschedule(sessionId);
-    const fire = () => {
-      this.timers.delete(sessionId);
-      // setTimeout may fire a hair before the deadline; the release is conditional on it.
-      const early = expiresAt - this.now();
-      if (early > 0) return this.schedule(sessionId, expiresAt, licenseId);
-      this.expireDue(licenseId);
-    };
-    // A hold held by a receipt may be up to 30 days away, past what a timer can wait (about 24.8
-    // days: longer fires at once). Waiting the most it can, it fires early and waits again.
-    const t = setTimeout(fire, Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - this.now())));
-    t.unref();
-    this.timers.set(sessionId, t);
+    this.deadlines.set(sessionId, licenseId, expiresAt);
   }
 
   private unschedule(sessionId: string): void {
-    const t = this.timers.get(sessionId);
-    if (t) clearTimeout(t);
-    this.timers.delete(sessionId);
+    this.deadlines.delete(sessionId);
   }
 
   /**
@@ -266,5 +250,8 @@ export class SeatEngine {
 
   private publish(event: DomainEvent): void {
     this.bus.publish(event);
+    // A seat move may end a long turn of the event loop (a mass disconnect's closes, read in one
+    // poll phase): the seats that fell due meanwhile are released now, not after it (deadlines.ts).
+    this.deadlines.check();
   }
 }

@@ -95,9 +95,14 @@ export class SqliteStoreDialect implements StoreDialect {
   private walWaitAfter = 0;
   /** Ends a commit's wait for more at once (an idle release due now arrived). */
   private wake: (() => void) | undefined;
+  /** Starts the drain scheduled for the turn's end now; undefined once it started. */
+  private startNow: (() => void) | undefined;
+  /** The drain under way waits for nothing (`hurry`). */
+  private hurried = false;
   /** Transactions committed, commits, commits that waited for more, and waits for the WAL to start over (SqliteSeatStore.commitStats). */
   readonly stats = { transactions: 0, commits: 0, waits: 0, walStartOvers: 0 };
   readonly inProcess = true;
+  readonly gathersTurn = true;
   // SQLite's write lock serialises the whole transaction: a plain read is enough.
   private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id));
 
@@ -126,9 +131,30 @@ export class SqliteStoreDialect implements StoreDialect {
       } else {
         this.pending.push(item);
       }
-      // Wait for the rest of this turn's arrivals (sockets read in the same poll phase).
-      this.draining ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+      // Wait for the rest of this turn's arrivals (sockets read in the same poll phase)...
+      this.draining ??= new Promise<void>((done) => {
+        let started = false;
+        this.startNow = () => {
+          if (started) return;
+          started = true;
+          this.startNow = undefined;
+          void this.drain().finally(done);
+        };
+        setImmediate(this.startNow);
+      });
+      // ...unless it is due now: that turn may be a mass disconnect's poll phase, seconds long.
+      if (item.first) this.hurry();
     });
+  }
+
+  /**
+   * The transactions queued start now, without waiting for the turn's end, nor for more to share
+   * their commit (a group large enough to commit at once, one due now).
+   */
+  hurry(): void {
+    this.hurried = true;
+    if (this.startNow) queueMicrotask(this.startNow);
+    else this.wake?.();
   }
 
   async close(): Promise<void> {
@@ -137,10 +163,10 @@ export class SqliteStoreDialect implements StoreDialect {
   }
 
   private async drain(): Promise<void> {
-    await this.startWalOver();
+    if (!this.hurried) await this.startWalOver();
     const before = this.pending.length;
     const now = performance.now();
-    if (shouldWait(this.pace, before, this.pending[0]!.first, now, this.utilization(now))) {
+    if (shouldWait(this.pace, before, this.pending[0]!.first || this.hurried, now, this.utilization(now))) {
       this.stats.waits += 1;
       await new Promise<void>((woken) => {
         const timer = setTimeout(woken, COMMIT_DELAY_MS);
@@ -154,6 +180,7 @@ export class SqliteStoreDialect implements StoreDialect {
     }
     while (this.pending.length > 0) await this.commitGroup(this.pending.splice(0, GROUP_MAX));
     this.pace.lastDrain = performance.now();
+    this.hurried = false;
     this.draining = undefined;
   }
 

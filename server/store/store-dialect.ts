@@ -30,7 +30,7 @@ export interface StoreDialect {
   /**
    * Runs `fn` as one transaction: all of it commits, or none of it. `first`: ahead of the
    * transactions waiting to run (an idle release due now, behind thousands of detaches of a mass
-   * disconnect), where the dialect queues them (SQLite).
+   * disconnect), where the dialect queues them (SQLite), and started at once (`hurry`).
    */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>, opts?: { first?: boolean }): Promise<T>;
   /** Settles what is in flight and lets go of what the dialect holds besides the connection. */

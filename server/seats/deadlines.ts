@@ -62,9 +62,8 @@ export class Deadlines {
   /** Hands the licenses with a seat past its deadline to `onDue`. Costs a comparison when none is. */
   check(): void {
     if (this.stopped) return;
-    const top = this.heap.peek();
-    if (!top || top.at > this.now()) return;
     const now = this.now();
+    if ((this.heap.peek()?.at ?? Infinity) > now) return;
     const due = new Set<string>();
     while (this.heap.length > 0 && this.heap.peek()!.at <= now) {
       const d = this.heap.pop()!;

@@ -43,10 +43,10 @@ export class DetachBatch {
       if (this.asked) return;
       this.asked = true;
       // The rest of this turn's closes (sockets read in the same poll phase) join it: where the
-      // dialect's transactions wait for the turn's end themselves (SQLite), asked for at once.
+      // dialect's transactions wait for the turn's end themselves (`hurry`, SQLite), asked for at once.
       // Deferred here as well, a mass disconnect's detaches waited a whole poll phase more
       // (1.3 s with 10,000 closing on a 2-core Xeon, past their idle deadline of 1 s).
-      if (this.s.dialect.gathersTurn) this.flush();
+      if (this.s.dialect.hurry) this.flush();
       else setImmediate(() => this.flush());
     });
   }

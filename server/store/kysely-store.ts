@@ -76,7 +76,6 @@ export class KyselySeatStore implements SeatStore {
       close: () => dialect.close(),
       oneTrip: dialect.oneTrip,
       inProcess: dialect.inProcess,
-      gathersTurn: dialect.gathersTurn,
       hurry: dialect.hurry && (() => dialect.hurry!()),
       async transaction(fn, opts) {
         let grants: QueueGrant[] = [];

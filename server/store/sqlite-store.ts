@@ -102,7 +102,6 @@ export class SqliteStoreDialect implements StoreDialect {
   /** Transactions committed, commits, commits that waited for more, and waits for the WAL to start over (SqliteSeatStore.commitStats). */
   readonly stats = { transactions: 0, commits: 0, waits: 0, walStartOvers: 0 };
   readonly inProcess = true;
-  readonly gathersTurn = true;
   // SQLite's write lock serialises the whole transaction: a plain read is enough.
   private readonly license = prepare((p: { id: string }) => this.db.selectFrom('licenses').selectAll().where('id', '=', p.id));
 

@@ -43,14 +43,13 @@ export interface StoreDialect {
    */
   readonly inProcess?: boolean;
   /**
-   * A transaction asked for starts only once the rest of this turn's callbacks have run (the
-   * check phase, setImmediate), with what they asked for (SQLite). A caller gathering a turn's
-   * work into one transaction asks at once, and its `fn` takes what was gathered when it runs: a
-   * deferral of its own would start the transaction a whole turn later (the next poll phase, a
-   * second and more amid a mass disconnect).
+   * Present where the dialect gathers a turn's transactions (SQLite): one asked for starts only
+   * once the rest of the turn's callbacks have run (the check phase, setImmediate), with what they
+   * asked for. There a caller gathering a turn's work into one transaction asks at once, and its
+   * `fn` takes what was gathered when it runs: a deferral of its own would start the transaction a
+   * whole turn later (the next poll phase, a second and more amid a mass disconnect). `hurry`
+   * starts the transactions queued now (a full batch).
    */
-  readonly gathersTurn?: boolean;
-  /** Where the dialect gathers a turn's transactions: starts those queued now (a full batch). */
   hurry?(): void;
 }
 

@@ -11,12 +11,15 @@ import { sign } from './harness';
 
 export const operator: Actor = { kind: 'operator' };
 
-/** The seat parts started over a fresh store, with one license (2 seats, 1 s idle unless given); stopped after the test. */
-export async function engineWithLicense(license: Record<string, unknown> = {}) {
+/**
+ * The seat parts started over a fresh store, with one license (2 seats, 1 s idle unless given); stopped after the test.
+ * `now`: the parts' clock (the real one unless given); `sweepIntervalMs`: the backstop sweep's interval (100 ms).
+ */
+export async function engineWithLicense(license: Record<string, unknown> = {}, opts: { now?: () => number; sweepIntervalMs?: number } = {}) {
   const store = SqliteSeatStore.open(':memory:');
   await store.migrate();
-  const config = parseConfig({}, { adminToken: 'operator-token-for-tests', idleTimeoutMinSec: 1, kickCooldownSec: 60, sweepIntervalMs: 100, logLevel: 'silent' });
-  const parts = wireSeats(store, config);
+  const config = parseConfig({}, { adminToken: 'operator-token-for-tests', idleTimeoutMinSec: 1, kickCooldownSec: 60, sweepIntervalMs: opts.sweepIntervalMs ?? 100, logLevel: 'silent' });
+  const parts = wireSeats(store, config, { now: opts.now });
   const { engine, admin, auth } = parts;
   await parts.start();
   onTestFinished(async () => {

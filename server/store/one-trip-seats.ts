@@ -29,11 +29,21 @@ const KEPT = 10_000;
 const ADMIT = CompiledQuery.raw(
   `select seat_admit(${Array.from({ length: 20 }, (_, i) => `$${i + 1}`).join(', ')}) as r`,
 );
+/** Several admissions of one license in one call (migration 2026-11-28T00): `seat_admit`'s arguments per claim. */
+const ADMIT_MANY = CompiledQuery.raw('select seat_admit_many($1::jsonb) as r');
+/** At most this many admissions go in one call; the rest wait for the next. */
+const ADMIT_MANY_MAX = 64;
 const DETACH = CompiledQuery.raw('select seat_detach($1, $2) as r');
 const EXPIRE = CompiledQuery.raw('select seat_expire($1, $2, $3) as r');
 const END = CompiledQuery.raw('select seat_end($1, $2, $3, $4) as r');
 
 type SessionRow = Selectable<SessionsTable>;
+/** An admission waiting for its license's call in flight to return, to go in the next call. */
+interface Waiting {
+  params: unknown[];
+  resolve: (reply: AdmitReply) => void;
+  reject: (err: unknown) => void;
+}
 type AdmitReply =
   | { kind: 'stale' }
   | { kind: 'granted'; before: number; seats: number }
@@ -43,6 +53,12 @@ type AdmitReply =
 export class OneTripSeats {
   /** The settings this node last read of each license, with their revision. */
   private readonly known = new Map<string, { revision: number; license: License }>();
+  /**
+   * The licenses with an admission call in flight from this node, each with the admissions that
+   * came since: they go together in the next call, when it returns. They would have waited for
+   * its lock anyway; together they take it once and commit once.
+   */
+  private readonly gathering = new Map<string, Waiting[]>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -76,15 +92,11 @@ export class OneTripSeats {
     const deny = (req.queue && license.queue) || over.kind !== 'deny' ? null : over.reason;
     const session = newSession(license, req, key.value);
     const ids = claimantIds(claimant);
-    const { rows } = await this.db.executeQuery<{ r: AdmitReply }>({
-      ...ADMIT,
-      parameters: [
-        license.id, revision, key.value, bound, claimant.weight, now, session.receiptUntil, session.id,
-        ids.sessionRef, ids.userId, ids.deviceId, ids.instanceId, claimant.app, claimant.name, session.group,
-        req.socketId, req.nodeId, req.renewBy ?? null, activation.kind === 'none' ? null : claimant.deviceId, deny,
-      ],
-    });
-    const reply = rows[0]!.r;
+    const reply = await this.call(license.id, [
+      license.id, revision, key.value, bound, claimant.weight, now, session.receiptUntil, session.id,
+      ids.sessionRef, ids.userId, ids.deviceId, ids.instanceId, claimant.app, claimant.name, session.group,
+      req.socketId, req.nodeId, req.renewBy ?? null, activation.kind === 'none' ? null : claimant.deviceId, deny,
+    ]);
     switch (reply.kind) {
       case 'stale':
         return FULL;
@@ -104,6 +116,48 @@ export class OneTripSeats {
         return { kind: 'denied', license: { ...license, seatsInUse: reply.seats }, denial, seatsInUse: reply.seats, expired: [] };
       }
     }
+  }
+
+  /**
+   * `seat_admit` with these arguments: at once when no admission of the license is in flight from
+   * this node, else in the call after it, with every admission that came meanwhile.
+   */
+  private call(licenseId: string, params: unknown[]): Promise<AdmitReply> {
+    const waiting = this.gathering.get(licenseId);
+    if (waiting) return new Promise((resolve, reject) => waiting.push({ params, resolve, reject }));
+    this.gathering.set(licenseId, []);
+    return this.admitOne(params).finally(() => this.next(licenseId));
+  }
+
+  /** The license's call returned: the admissions that came meanwhile go in one call, or none is in flight. */
+  private next(licenseId: string): void {
+    const waiting = this.gathering.get(licenseId)!;
+    if (waiting.length === 0) {
+      this.gathering.delete(licenseId);
+      return;
+    }
+    void this.admitMany(waiting.splice(0, ADMIT_MANY_MAX)).finally(() => this.next(licenseId));
+  }
+
+  private async admitOne(params: unknown[]): Promise<AdmitReply> {
+    const { rows } = await this.db.executeQuery<{ r: AdmitReply }>({ ...ADMIT, parameters: params });
+    return rows[0]!.r;
+  }
+
+  /** Each admission gets its own reply; if the call fails, each runs alone, to its own outcome. */
+  private async admitMany(batch: Waiting[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const { rows } = await this.db.executeQuery<{ r: AdmitReply[] }>({ ...ADMIT_MANY, parameters: [JSON.stringify(batch.map((w) => w.params))] });
+        const replies = rows[0]!.r;
+        batch.forEach((w, i) => w.resolve(replies[i]!));
+        return;
+      } catch {
+        // One claim's error, or the connection's, failed them all; the call's transaction is
+        // rolled back (unless the connection was lost after its commit, as for a call alone).
+      }
+    }
+    await Promise.all(batch.map((w) => this.admitOne(w.params).then(w.resolve, w.reject)));
   }
 
   /** Undefined when the socket held nothing. */

@@ -130,6 +130,43 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     expect(await seatsInUse(store, license.id)).toBe(1);
   });
 
+  it('sends the admissions that come while one is in flight in one call, each decided in order', async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 30 });
+    await grant(store, license, claimant('warm'), 10, 'warm-s');
+    // 40 at once: the first goes alone, the rest wait for it and go together (64 at most a call).
+    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => admit(store, license, claimant(`k${i % 36}`), 20 + i, `s${i}`)));
+    const granted = outcomes.filter((o) => o.kind === 'granted');
+    // Keys k0..k3 come twice: the second of each resumes the first's session.
+    expect(granted.filter((o) => o.resumed).map((o) => o.session.sessionRef).sort()).toEqual(['k0', 'k1', 'k2', 'k3']);
+    expect(granted.length).toBe(33);
+    expect(outcomes.filter((o) => o.kind === 'denied').length).toBe(7);
+    // Each claim saw the seats the claims before it took: the denials are the last newcomers.
+    expect(outcomes.flatMap((o, i) => (o.kind === 'denied' ? [i] : []))).toEqual([29, 30, 31, 32, 33, 34, 35]);
+    expect(await seatsInUse(store, license.id)).toBe(30);
+    expect(await held(store, license.id)).toBe(30);
+    expect((await store.listDenials(license.id)).length).toBe(7);
+    await store.close();
+    const n = await calls(url);
+    expect(n.seat_admit_many).toBeGreaterThanOrEqual(1);
+    // Each claim decided once (the first admission, warm, was the full transaction that read the license).
+    expect(n.seat_admit).toBe(40);
+  });
+
+  it('a call of several admissions that fails runs each alone: one bad claim fails only itself', async () => {
+    const { stores } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 30 });
+    await grant(store, license, claimant('warm'), 10, 'taken-s');
+    // The last claim reuses a socket id that holds a connection: its insert fails, and with it the call.
+    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => admit(store, license, claimant(`k${i}`), 20, i === 9 ? 'taken-s' : `s${i}`)));
+    expect(outcomes.slice(0, 9).map((o) => o.status === 'fulfilled' && o.value.kind)).toEqual(Array(9).fill('granted'));
+    expect(outcomes[9]!.status).toBe('rejected');
+    expect(await seatsInUse(store, license.id)).toBe(10);
+    expect((await store.listSessions(license.id)).map((s) => s.sessionRef).sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'warm']);
+  });
+
   it('never grants more than the seats to concurrent admissions from four nodes that all know the license', async () => {
     const { stores } = await nodes(4);
     const license = await newLicense(stores[0]!, { seats: 7 });

@@ -186,6 +186,7 @@ export function rows(r: BenchReport): Row[] {
   add({ section: 'store', metric: 'SQLite write calls per admission (32 in flight; WAL and checkpoint)', ours: num(sq?.writes?.syscallsPerAdmission), floor: null, target: '', met: null });
   add({ section: 'store', metric: 'SQLite KiB written per admission (32 in flight; WAL and checkpoint)', ours: num(sq?.writes?.kibPerAdmission), floor: null, target: '', met: null });
   add({ section: 'store', metric: 'SQLite detaches/s (session goes idle)', ours: num(sq?.detachesPerSec), floor: null, target: '', met: null });
+  add({ section: 'store', metric: 'SQLite detaches/s (32 in flight, one license)', ours: num(sq?.detachesConcurrentPerSec), floor: null, target: '', met: null });
   add({ section: 'store', metric: 'SQLite idle releases/s', ours: num(sq?.releasesPerSec), floor: null, target: '', met: null });
   add({ section: 'store', metric: amidDueMetric('SQLite', sq?.ops ?? r.sizes.storeOps), ours: num(sq?.admissionsAmidDuePerSec), floor: null, target: '', met: null });
   add({ section: 'store', metric: queueMetric('SQLite', sq?.queueWaiting), ours: num(sq?.queueReleasesPerSec), floor: null, target: '', met: null });
@@ -198,6 +199,7 @@ export function rows(r: BenchReport): Row[] {
   add({ section: 'store', metric: 'PostgreSQL admissions/s (one at a time)', ours: num(pg?.admissionsPerSec), floor: null, ...postgres });
   const pgDet = num(pg?.detachesPerSec);
   add({ section: 'store', metric: 'PostgreSQL detaches/s (session goes idle)', ours: pgDet, floor: null, ...atLeast(pgDet, 3000) });
+  add({ section: 'store', metric: 'PostgreSQL detaches/s (32 in flight, one license)', ours: num(pg?.detachesConcurrentPerSec), floor: null, ...postgres });
   const pgRel = num(pg?.releasesPerSec);
   add({ section: 'store', metric: 'PostgreSQL idle releases/s', ours: pgRel, floor: null, ...atLeast(pgRel, 3000) });
   add({ section: 'store', metric: amidDueMetric('PostgreSQL', pg?.ops ?? r.sizes.pgStoreOps), ours: num(pg?.admissionsAmidDuePerSec), floor: null, ...postgres });

@@ -10,6 +10,11 @@ export interface StoreFigures {
   admissionsPerSec: number;
   admissionsConcurrentPerSec: number;
   detachesPerSec: number;
+  /**
+   * Detaches per second of one license's sockets, `inFlight` together, as a mass disconnect makes
+   * them (the sockets admitted in flight, each its session's last).
+   */
+  detachesConcurrentPerSec: number;
   releasesPerSec: number;
   /**
    * Admissions per second (in flight together, `ops / 10` of them) while the `ops` seats that went
@@ -26,7 +31,7 @@ export interface StoreFigures {
   queueWaiting: number;
   ops: number;
   /** The same per second of this process's CPU time: steadier than wall time on a busy machine. */
-  perCpuSec: { admissions: number; admissionsConcurrent: number; detaches: number; releases: number; admissionsAmidDue: number; queueReleases: number };
+  perCpuSec: { admissions: number; admissionsConcurrent: number; detaches: number; releases: number; admissionsAmidDue: number; queueReleases: number; detachesConcurrent: number };
   /**
    * What this process wrote per admission with many in flight (write calls and bytes, from Linux's
    * /proc/self/io; null elsewhere): the WAL frames and checkpoints of SQLite (each page changed
@@ -136,17 +141,25 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
   });
   if (released !== ops) throw new Error(`store bench: released ${released} of ${ops}`);
   const queued = await queueReleases(store, tenant.id, Math.max(amid, 100), timed);
-  const [admissions, admissionsConcurrent, detaches, admissionsAmidDue, releases, queueReleases_] = cpu.map(Math.round) as [number, number, number, number, number, number];
+  let idled = 0;
+  const detachesConcurrentPerSec = await timed(() =>
+    pool(ops, async (i) => {
+      if ((await store.detach(socketIds.c[i]!, Date.now(), license.id))?.session.state === 'idle') idled++;
+    }),
+  );
+  if (idled !== ops) throw new Error(`store bench: ${idled} of ${ops} detaches in flight idled their session`);
+  const [admissions, admissionsConcurrent, detaches, admissionsAmidDue, releases, queueReleases_, detachesConcurrent] = cpu.map(Math.round) as [number, number, number, number, number, number, number];
   return {
     admissionsPerSec,
     admissionsConcurrentPerSec,
     detachesPerSec,
+    detachesConcurrentPerSec,
     releasesPerSec,
     admissionsAmidDuePerSec,
     queueReleasesPerSec: queued.perSec,
     queueWaiting: queued.waiting,
     ops,
-    perCpuSec: { admissions, admissionsConcurrent, detaches, releases, admissionsAmidDue, queueReleases: queueReleases_ },
+    perCpuSec: { admissions, admissionsConcurrent, detaches, releases, admissionsAmidDue, queueReleases: queueReleases_, detachesConcurrent },
     writes,
   };
 }

@@ -21,7 +21,7 @@ import * as webhookConcurrency from './2026-11-27T06-00-00_webhook-concurrency';
 import * as webhookBatchSize from './2026-11-27T09-00-00_webhook-batch-size';
 import * as activityHorizon from './2026-11-27T19-00-00_activity-horizon';
 import * as queueIndexes from './2026-11-27T20-00-00_queue-indexes';
-import * as seatAdmitMany from './2026-11-28T00-00-00_seat-admit-many';
+import * as gatheredSeatMoves from './2026-11-28T00-00-00_gathered-seat-moves';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -43,5 +43,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T09-00-00_webhook-batch-size': webhookBatchSize,
   '2026-11-27T19-00-00_activity-horizon': activityHorizon,
   '2026-11-27T20-00-00_queue-indexes': queueIndexes,
-  '2026-11-28T00-00-00_seat-admit-many': seatAdmitMany,
+  '2026-11-28T00-00-00_gathered-seat-moves': gatheredSeatMoves,
 };

@@ -134,7 +134,7 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
         try {
           // A queued socket leaves the queue; one the queue granted meanwhile (its word on the way) lets go of its seat.
           if (outcome === 'queued' && !socket.data.sessionId) await queue.leave(socket.id);
-          if (outcome !== 'refused') await engine.detach(socket.id);
+          if (outcome !== 'refused') await engine.detach(socket.id, auth.license.id);
         } catch (err) {
           log.error({ err }, 'detach failed');
         }

@@ -114,7 +114,7 @@ export class SeatLeases {
       );
     } catch (err) {
       // Nobody will learn the lease's id: let go of its connection rather than hold the seat to its deadline.
-      await this.deps.engine.detach(connectionId).catch(() => {});
+      await this.deps.engine.detach(connectionId, license.id).catch(() => {});
       throw err;
     }
     const { resumed, seatsInUse, overage } = result.granted;

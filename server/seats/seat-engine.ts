@@ -140,13 +140,17 @@ export class SeatEngine {
     };
   }
 
-  /** A socket went away. The session goes idle if it was the last one, and its seat is held. */
-  async detach(socketId: string): Promise<void> {
+  /**
+   * A socket went away. The session goes idle if it was the last one, and its seat is held.
+   * `licenseId`: the license it was admitted to, where known (sockets of one license leaving
+   * together then share a transaction).
+   */
+  async detach(socketId: string, licenseId?: string): Promise<void> {
     // A stopping node leaves its rows to releaseNode (graceful) or to its next life (crash).
     if (this.stopped) return;
     let outcome;
     try {
-      outcome = await this.store.detach(socketId, this.now());
+      outcome = await this.store.detach(socketId, this.now(), licenseId);
       this.undetached.delete(socketId);
     } catch (err) {
       // Left in the store, the row would hold the seat as long as this node lives.

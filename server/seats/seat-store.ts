@@ -71,8 +71,12 @@ export interface SeatStore {
   admit(req: AdmitRequest): Promise<AdmitOutcome>;
   /** Records a denial decided outside the store (a hook's refusal). */
   recordDenial(denial: Denial): Promise<number>;
-  /** Removes a socket's connection row; the session goes idle when it was the last one. */
-  detach(socketId: string, now: number): Promise<DetachOutcome | undefined>;
+  /**
+   * Removes a socket's connection row; the session goes idle when it was the last one.
+   * `licenseId`, the license the socket was admitted to, lets a store share one transaction among
+   * the sockets of a license leaving together.
+   */
+  detach(socketId: string, now: number, licenseId?: string): Promise<DetachOutcome | undefined>;
   /** Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. */
   endSession(
     sessionId: string,

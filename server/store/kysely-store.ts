@@ -122,7 +122,7 @@ export class KyselySeatStore implements SeatStore {
   updateLicense(id: string, patch: LicensePatch, now: number) { return this.licenses.updateLicense(id, patch, now); }
 
   admit(req: AdmitRequest) { return this.ledger.admit(req); }
-  detach(socketId: string, now: number) { return this.ledger.detach(socketId, now); }
+  detach(socketId: string, now: number, licenseId?: string) { return this.ledger.detach(socketId, now, licenseId); }
   endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number) {
     return this.ledger.endSession(sessionId, reason, now, cooldownUntil);
   }

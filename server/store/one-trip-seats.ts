@@ -31,19 +31,16 @@ const ADMIT = CompiledQuery.raw(
 );
 /** Several admissions of one license in one call (migration 2026-11-28T00): `seat_admit`'s arguments per claim. */
 const ADMIT_MANY = CompiledQuery.raw('select seat_admit_many($1::jsonb) as r');
-/** At most this many admissions go in one call; the rest wait for the next. */
-const ADMIT_MANY_MAX = 64;
 const DETACH = CompiledQuery.raw('select seat_detach($1, $2) as r');
+/** Several sockets of one license leaving, in one call (migration 2026-11-28T00). */
+const DETACH_MANY = CompiledQuery.raw('select seat_detach_many($1, $2::text[], $3::bigint[]) as r');
+/** At most this many seat moves go in one call; the rest wait for the next. */
+const MANY_MAX = 64;
 const EXPIRE = CompiledQuery.raw('select seat_expire($1, $2, $3) as r');
 const END = CompiledQuery.raw('select seat_end($1, $2, $3, $4) as r');
 
 type SessionRow = Selectable<SessionsTable>;
-/** An admission waiting for its license's call in flight to return, to go in the next call. */
-interface Waiting {
-  params: unknown[];
-  resolve: (reply: AdmitReply) => void;
-  reject: (err: unknown) => void;
-}
+type DetachReply = { license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[] } | { kind: 'elsewhere' } | null;
 type AdmitReply =
   | { kind: 'stale' }
   | { kind: 'granted'; before: number; seats: number }
@@ -53,14 +50,20 @@ type AdmitReply =
 export class OneTripSeats {
   /** The settings this node last read of each license, with their revision. */
   private readonly known = new Map<string, { revision: number; license: License }>();
-  /**
-   * The licenses with an admission call in flight from this node, each with the admissions that
-   * came since: they go together in the next call, when it returns. They would have waited for
-   * its lock anyway; together they take it once and commit once.
-   */
-  private readonly gathering = new Map<string, Waiting[]>();
+  private readonly admissions: Gathered<unknown[], AdmitReply>;
+  private readonly detaches: Gathered<[socketId: string, now: number], DetachReply>;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>) {
+    const reply = async <R>(query: CompiledQuery, parameters: unknown[]) => (await db.executeQuery<{ r: R }>({ ...query, parameters })).rows[0]!.r;
+    this.admissions = new Gathered(
+      (params) => reply<AdmitReply>(ADMIT, params),
+      (_licenseId, claims) => reply<AdmitReply[]>(ADMIT_MANY, [JSON.stringify(claims)]),
+    );
+    this.detaches = new Gathered(
+      (moves) => reply<DetachReply>(DETACH, moves),
+      (licenseId, moves) => reply<DetachReply[]>(DETACH_MANY, [licenseId, moves.map(([socketId]) => socketId), moves.map(([, now]) => now)]),
+    );
+  }
 
   /**
    * Keeps what a transaction read of a license (under its lock, or from a function's reply), and
@@ -92,7 +95,7 @@ export class OneTripSeats {
     const deny = (req.queue && license.queue) || over.kind !== 'deny' ? null : over.reason;
     const session = newSession(license, req, key.value);
     const ids = claimantIds(claimant);
-    const reply = await this.call(license.id, [
+    const reply = await this.admissions.call(license.id, [
       license.id, revision, key.value, bound, claimant.weight, now, session.receiptUntil, session.id,
       ids.sessionRef, ids.userId, ids.deviceId, ids.instanceId, claimant.app, claimant.name, session.group,
       req.socketId, req.nodeId, req.renewBy ?? null, activation.kind === 'none' ? null : claimant.deviceId, deny,
@@ -119,55 +122,14 @@ export class OneTripSeats {
   }
 
   /**
-   * `seat_admit` with these arguments: at once when no admission of the license is in flight from
-   * this node, else in the call after it, with every admission that came meanwhile.
+   * Undefined when the socket held nothing. `licenseId`, the license the socket was admitted to,
+   * lets sockets of one license leaving together go in one call; without it the socket goes alone.
    */
-  private call(licenseId: string, params: unknown[]): Promise<AdmitReply> {
-    const waiting = this.gathering.get(licenseId);
-    if (waiting) return new Promise((resolve, reject) => waiting.push({ params, resolve, reject }));
-    this.gathering.set(licenseId, []);
-    return this.admitOne(params).finally(() => this.next(licenseId));
-  }
-
-  /** The license's call returned: the admissions that came meanwhile go in one call, or none is in flight. */
-  private next(licenseId: string): void {
-    const waiting = this.gathering.get(licenseId)!;
-    if (waiting.length === 0) {
-      this.gathering.delete(licenseId);
-      return;
-    }
-    void this.admitMany(waiting.splice(0, ADMIT_MANY_MAX)).finally(() => this.next(licenseId));
-  }
-
-  private async admitOne(params: unknown[]): Promise<AdmitReply> {
-    const { rows } = await this.db.executeQuery<{ r: AdmitReply }>({ ...ADMIT, parameters: params });
-    return rows[0]!.r;
-  }
-
-  /** Each admission gets its own reply; if the call fails, each runs alone, to its own outcome. */
-  private async admitMany(batch: Waiting[]): Promise<void> {
-    if (batch.length > 1) {
-      try {
-        const { rows } = await this.db.executeQuery<{ r: AdmitReply[] }>({ ...ADMIT_MANY, parameters: [JSON.stringify(batch.map((w) => w.params))] });
-        const replies = rows[0]!.r;
-        batch.forEach((w, i) => w.resolve(replies[i]!));
-        return;
-      } catch {
-        // One claim's error, or the connection's, failed them all; the call's transaction is
-        // rolled back (unless the connection was lost after its commit, as for a call alone).
-      }
-    }
-    await Promise.all(batch.map((w) => this.admitOne(w.params).then(w.resolve, w.reject)));
-  }
-
-  /** Undefined when the socket held nothing. */
-  async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
-    const { rows } = await this.db.executeQuery<{ r: { license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[] } | null }>({
-      ...DETACH,
-      parameters: [socketId, now],
-    });
-    const reply = rows[0]?.r;
-    if (!reply) return undefined;
+  async detach(socketId: string, now: number, licenseId?: string): Promise<DetachOutcome | undefined> {
+    let reply = await (licenseId === undefined ? this.detaches.alone([socketId, now]) : this.detaches.call(licenseId, [socketId, now]));
+    // The socket's connection is on another license than the one given: it goes alone.
+    if (reply && 'kind' in reply) reply = await this.detaches.alone([socketId, now]);
+    if (!reply || 'kind' in reply) return undefined;
     const license = this.remember(reply.license);
     return { license, session: toSession(reply.session, reply.conns), seatsInUse: license.seatsInUse };
   }
@@ -192,5 +154,60 @@ export class OneTripSeats {
     if (!reply.license) return [];
     const license = this.remember(reply.license);
     return reply.ended.map(({ session, seats }) => ({ license: { ...license, seatsInUse: seats }, session: toSession(session, []), reason, seatsInUse: seats }));
+  }
+}
+
+/** A seat move waiting for its license's call in flight to return, to go in the next call. */
+interface Waiting<P, R> {
+  params: P;
+  resolve: (reply: R) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * One kind of seat move, gathered per license: a move goes at once when none of its license is
+ * in flight from this node, else in the next call, with every move that came meanwhile (at most
+ * MANY_MAX). They would each have waited for the license's lock anyway; together they take it
+ * once and commit once. `many` answers each move as `one` would have, in order. Should a call of
+ * several fail (one move's error fails them all, and its transaction is rolled back), each runs
+ * again alone, to its own outcome.
+ */
+class Gathered<P, R> {
+  /** The licenses with a call in flight, each with the moves that came since. */
+  private readonly gathering = new Map<string, Waiting<P, R>[]>();
+
+  constructor(
+    readonly alone: (params: P) => Promise<R>,
+    private readonly many: (licenseId: string, params: P[]) => Promise<R[]>,
+  ) {}
+
+  call(licenseId: string, params: P): Promise<R> {
+    const waiting = this.gathering.get(licenseId);
+    if (waiting) return new Promise((resolve, reject) => waiting.push({ params, resolve, reject }));
+    this.gathering.set(licenseId, []);
+    return this.alone(params).finally(() => this.next(licenseId));
+  }
+
+  /** The license's call returned: the moves that came meanwhile go in one call, or none is in flight. */
+  private next(licenseId: string): void {
+    const waiting = this.gathering.get(licenseId)!;
+    if (waiting.length === 0) {
+      this.gathering.delete(licenseId);
+      return;
+    }
+    void this.send(licenseId, waiting.splice(0, MANY_MAX)).finally(() => this.next(licenseId));
+  }
+
+  private async send(licenseId: string, batch: Waiting<P, R>[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const replies = await this.many(licenseId, batch.map((w) => w.params));
+        batch.forEach((w, i) => w.resolve(replies[i]!));
+        return;
+      } catch {
+        // Each alone, below (unless the connection was lost after the commit, as for a move alone).
+      }
+    }
+    await Promise.all(batch.map((w) => this.alone(w.params).then(w.resolve, w.reject)));
   }
 }

@@ -150,11 +150,14 @@ export class SeatLedger {
     });
   }
 
-  /** Removes a socket's connection row; the session goes idle when it was the last one. */
-  async detach(socketId: string, now: number): Promise<DetachOutcome | undefined> {
+  /**
+   * Removes a socket's connection row; the session goes idle when it was the last one. Sockets
+   * leaving together share a transaction: on PostgreSQL those of one license (`licenseId`, the
+   * license the socket was admitted to; without it the socket goes alone), else all of them.
+   */
+  async detach(socketId: string, now: number, licenseId?: string): Promise<DetachOutcome | undefined> {
     const { oneTrip } = this.s.dialect;
-    // One round trip each (PostgreSQL), else sockets leaving together share a transaction.
-    return oneTrip ? oneTrip.detach(socketId, now) : this.detaches.detach(socketId, now);
+    return oneTrip ? oneTrip.detach(socketId, now, licenseId) : this.detaches.detach(socketId, now);
   }
 
   /** Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. */

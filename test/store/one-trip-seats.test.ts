@@ -167,6 +167,34 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     expect((await store.listSessions(license.id)).map((s) => s.sessionRef).sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'warm']);
   });
 
+  it('sends the sockets of a license that leave while one is in flight in one call, each at its own time', async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 50, idleTimeoutSec: 1 });
+    const other = await newLicense(store, { seats: 5, idleTimeoutSec: 1 });
+    for (let i = 0; i < 30; i++) await grant(store, license, claimant(`k${i % 25}`), 10 + i, `s${i}`);
+    await grant(store, other, claimant('o'), 50, 'o-s');
+    // 30 sockets leave at once (keys k0..k4 have two each), with one of another license given as
+    // this one's and one that holds nothing: the first goes alone, the rest together.
+    const leaving = [...Array.from({ length: 30 }, (_, i) => `s${i}`), 'o-s', 'nothing-s'];
+    const outcomes = await Promise.all(leaving.map((id, i) => store.detach(id, 1000 + i, license.id)));
+    const idle = outcomes.slice(0, 30).filter((o) => o?.session.state === 'idle');
+    expect(idle.map((o) => o!.session.sessionRef).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `k${i}`).sort());
+    // Each went idle at its own time: the second socket of k0..k4 left last (s25..s29).
+    for (const o of idle) {
+      const key = Number(o!.session.sessionRef!.slice(1));
+      expect(o!.session.expiresAt).toBe(1000 + (key < 5 ? key + 25 : key) + 1000);
+    }
+    expect(outcomes.slice(0, 5).map((o) => [o?.session.state, o?.session.sockets])).toEqual(Array(5).fill(['active', 1]));
+    expect(outcomes[30]?.session.sessionRef).toBe('o');
+    expect(outcomes[30]?.session.state).toBe('idle');
+    expect(outcomes[31]).toBeUndefined();
+    expect(await seatsInUse(store, license.id)).toBe(25);
+    await store.close();
+    const n = await calls(url);
+    expect(n.seat_detach_many).toBeGreaterThanOrEqual(1);
+  });
+
   it('never grants more than the seats to concurrent admissions from four nodes that all know the license', async () => {
     const { stores } = await nodes(4);
     const license = await newLicense(stores[0]!, { seats: 7 });

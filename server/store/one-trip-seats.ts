@@ -168,7 +168,7 @@ interface Waiting<P, R> {
  * One kind of seat move, gathered per license: a move goes at once when none of its license is
  * in flight from this node, else in the next call, with every move that came meanwhile (at most
  * MANY_MAX). They would each have waited for the license's lock anyway; together they take it
- * once and commit once. `many` answers each move as `one` would have, in order. Should a call of
+ * once and commit once. `many` answers each move as `alone` would have, in order. Should a call of
  * several fail (one move's error fails them all, and its transaction is rolled back), each runs
  * again alone, to its own outcome.
  */

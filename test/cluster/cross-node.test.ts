@@ -2,6 +2,7 @@
 // span the nodes (one seat for a portal session with sockets on every node, a kick or an app-side
 // end on one node reaching the others), and a storm of connects over the nodes never
 // over-allocates.
+import pg from 'pg';
 import { expect, it } from 'vitest';
 import { closeSocket, connectAndAdmit, granted, nextEvent, sign, sleep, until } from '../support/harness';
 import { describeWith } from '../support/services';
@@ -91,6 +92,32 @@ describeWith(clusterMissing())('a cluster of three nodes: sessions across nodes'
     for (const e of await Promise.all(endedByApp)) expect(e).toMatchObject({ reason: 'ended_by_app' });
     await Promise.all(allGone);
     expect((await c.api.as(tenant.adminToken).ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
+  });
+
+  it("a license's sockets closing together on one node go idle in shared transactions, each session with its own deadline", async () => {
+    const a = cluster.nodes[0]!;
+    const { license, admin } = await a.api.setup({ seats: 40, idleTimeoutSec: 60 });
+    const held = [];
+    for (let i = 0; i < 30; i++) held.push(await granted(a.url, await sign(license, { sid: `close-${i}` })));
+    // Closed at once: the node reads the closes together and its detaches of the license gather.
+    for (const h of held) h.socket.disconnect();
+    const sessionsOf = async () => (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions as Array<{ state: string; expiresAt: string | null }>;
+    await until(async () => (await sessionsOf()).filter((x) => x.state === 'idle').length === 30);
+    for (const x of await sessionsOf()) expect(Date.parse(x.expiresAt!)).toBeGreaterThan(Date.now() + 50_000);
+    expect((await a.api.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(30);
+    // Each idle event was written by the transaction that idled its session: fewer transactions than sessions.
+    const client = new pg.Client({ connectionString: cluster.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ events: string; transactions: string }>(
+        "select count(*) as events, count(distinct xmin::text) as transactions from seat_events where license_id = $1 and type = 'idle'",
+        [license.id],
+      );
+      expect(Number(rows[0]!.events)).toBe(30);
+      expect(Number(rows[0]!.transactions)).toBeLessThan(30);
+    } finally {
+      await client.end();
+    }
   });
 
   it('a storm of concurrent connects spread over the nodes never grants more than `seats`', async () => {

@@ -164,6 +164,19 @@ interface Waiting<P, R> {
   reject: (err: unknown) => void;
 }
 
+/** A license's call in flight, with the moves that came since. */
+interface Flight<P, R> {
+  waiting: Waiting<P, R>[];
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * How long the moves that come after a call wait for it. A call is answered in milliseconds or
+ * fails; one that hangs (a connection lost without a word) must not hold back the license's
+ * moves behind it: past this, they go on without it, as they did before there was gathering.
+ */
+export const STUCK_MS = 2_000;
+
 /**
  * One kind of seat move, gathered per license: a move goes at once when none of its license is
  * in flight from this node, else in the next call, with every move that came meanwhile (at most
@@ -172,30 +185,39 @@ interface Waiting<P, R> {
  * several fail (one move's error fails them all, and its transaction is rolled back), each runs
  * again alone, to its own outcome.
  */
-class Gathered<P, R> {
-  /** The licenses with a call in flight, each with the moves that came since. */
-  private readonly gathering = new Map<string, Waiting<P, R>[]>();
+export class Gathered<P, R> {
+  /** The licenses with a call in flight. */
+  private readonly flights = new Map<string, Flight<P, R>>();
 
   constructor(
     readonly alone: (params: P) => Promise<R>,
     private readonly many: (licenseId: string, params: P[]) => Promise<R[]>,
+    private readonly stuckMs = STUCK_MS,
   ) {}
 
   call(licenseId: string, params: P): Promise<R> {
-    const waiting = this.gathering.get(licenseId);
-    if (waiting) return new Promise((resolve, reject) => waiting.push({ params, resolve, reject }));
-    this.gathering.set(licenseId, []);
-    return this.alone(params).finally(() => this.next(licenseId));
+    const flight = this.flights.get(licenseId);
+    if (flight) return new Promise((resolve, reject) => flight.waiting.push({ params, resolve, reject }));
+    return this.fly(licenseId, [], () => this.alone(params));
   }
 
-  /** The license's call returned: the moves that came meanwhile go in one call, or none is in flight. */
-  private next(licenseId: string): void {
-    const waiting = this.gathering.get(licenseId)!;
-    if (waiting.length === 0) {
-      this.gathering.delete(licenseId);
-      return;
-    }
-    void this.send(licenseId, waiting.splice(0, MANY_MAX)).finally(() => this.next(licenseId));
+  /** Sends a call for the license; the moves that come meanwhile wait for it (after `carried`). */
+  private fly<T>(licenseId: string, carried: Waiting<P, R>[], send: () => Promise<T>): Promise<T> {
+    const flight: Flight<P, R> = { waiting: carried, timer: setTimeout(() => this.land(licenseId, flight), this.stuckMs) };
+    flight.timer.unref?.();
+    this.flights.set(licenseId, flight);
+    return send().finally(() => this.land(licenseId, flight));
+  }
+
+  /** The call returned, or hangs: the moves that came meanwhile go in the next call, or none is in flight. */
+  private land(licenseId: string, flight: Flight<P, R>): void {
+    clearTimeout(flight.timer);
+    // Landed already (it hung, and the moves behind it went on).
+    if (this.flights.get(licenseId) !== flight) return;
+    this.flights.delete(licenseId);
+    if (flight.waiting.length === 0) return;
+    const batch = flight.waiting.splice(0, MANY_MAX);
+    void this.fly(licenseId, flight.waiting, () => this.send(licenseId, batch));
   }
 
   private async send(licenseId: string, batch: Waiting<P, R>[]): Promise<void> {

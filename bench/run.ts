@@ -46,6 +46,7 @@ import { type BenchReport, machineInfo, printTable, writeReport } from './report
 import { scalePhase } from './scale';
 import { dist, round } from './stats';
 import { storeThroughput } from './store-bench';
+import { postgresBurst } from './postgres-burst';
 import { clusterStorm, restartStorm } from './storms';
 
 // PostgreSQL's store runs fewer operations than SQLite's (each a round trip to another process,
@@ -85,7 +86,7 @@ const { values: args } = parseArgs({
   },
 });
 /** `--only storm,store`: run just these phases (for profiling one; the report lacks the rest). */
-const PHASES = ['rate', 'ramp', 'kick', 'idle', 'policies', 'storm', 'cluster', 'cluster-storm', 'store'] as const;
+const PHASES = ['rate', 'ramp', 'kick', 'idle', 'policies', 'storm', 'cluster', 'cluster-storm', 'pg-burst', 'store'] as const;
 const only = args.only?.split(',').map((p) => p.trim());
 for (const p of only ?? []) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: no phase "${p}" (phases: ${PHASES.join(', ')})`);
 const want = (phase: (typeof PHASES)[number]) => !only || only.includes(phase);
@@ -501,18 +502,19 @@ async function main(): Promise<BenchReport> {
 
   // PostgreSQL (--pg's, else a throwaway cluster) and a throwaway redis-server for the last phases.
   const given = args.pg;
-  const pg = given || !(want('cluster') || want('cluster-storm') || want('store')) ? {} : await throwaway('PostgreSQL', postgresMissing(), throwawayPostgres);
+  const pg = given || !(want('cluster') || want('cluster-storm') || want('pg-burst') || want('store')) ? {} : await throwaway('PostgreSQL', postgresMissing(), throwawayPostgres);
   const pgSkipped = pg.skipped && `${pg.skipped} (or pass --pg postgres://… / set BENCH_PG_URL)`;
   const database = (prefix: string) => (given ? Promise.resolve(given) : pg.service!.createDatabase(prefix));
 
   // 6. Cross-node kick: two seat servers behind one PostgreSQL and one Redis; then the storm when
-  // one of three such nodes dies.
-  if (want('cluster') || want('cluster-storm')) {
+  // one of three such nodes dies; then a burst of idle releases on one such node.
+  if (want('cluster') || want('cluster-storm') || want('pg-burst')) {
     const redis = pgSkipped ? {} : await throwaway('redis-server', redisMissing(), () => startRedis({ onSpawn: track }));
     const skipped = pgSkipped ?? redis.skipped;
     const phases = [
       ['cluster', 'crossNodeKick', async () => crossNodeKick(workers, await database('bench_cluster'), redis.service!.url, size.crossNodeKicks)],
       ['cluster-storm', 'clusterStorm', async () => clusterStorm(workers, await database('bench_cluster_storm'), redis.service!.url, size.clusterStormSockets)],
+      ['pg-burst', 'postgresBurst', async () => postgresBurst(workers, await database('bench_pg_burst'), redis.service!.url, size.rampSockets, size.rampInFlight, args.profile ? path.join(profileDir, 'ours-pg-burst.cpuprofile') : undefined)],
     ] as const;
     for (const [phase, section, run] of phases) {
       if (!want(phase)) continue;

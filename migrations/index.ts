@@ -22,6 +22,7 @@ import * as webhookBatchSize from './2026-11-27T09-00-00_webhook-batch-size';
 import * as activityHorizon from './2026-11-27T19-00-00_activity-horizon';
 import * as queueIndexes from './2026-11-27T20-00-00_queue-indexes';
 import * as gatheredSeatMoves from './2026-11-28T00-00-00_gathered-seat-moves';
+import * as setBasedSeatMoves from './2026-11-28T02-00-00_set-based-seat-moves';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T19-00-00_activity-horizon': activityHorizon,
   '2026-11-27T20-00-00_queue-indexes': queueIndexes,
   '2026-11-28T00-00-00_gathered-seat-moves': gatheredSeatMoves,
+  '2026-11-28T02-00-00_set-based-seat-moves': setBasedSeatMoves,
 };

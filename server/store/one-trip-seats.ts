@@ -34,8 +34,13 @@ const ADMIT_MANY = CompiledQuery.raw('select seat_admit_many($1::jsonb) as r');
 const DETACH = CompiledQuery.raw('select seat_detach($1, $2) as r');
 /** Several sockets of one license leaving, in one call (migration 2026-11-28T00). */
 const DETACH_MANY = CompiledQuery.raw('select seat_detach_many($1, $2::text[], $3::bigint[]) as r');
-/** At most this many seat moves go in one call; the rest wait for the next. */
+/** At most this many admissions go in one call (each decided by its own `seat_admit`); the rest wait for the next. */
 const MANY_MAX = 64;
+/**
+ * At most this many sockets leaving go in one call: the last sockets of live sessions go in one
+ * statement (migration 2026-11-28T02), so a mass disconnect's go in a few calls.
+ */
+const DETACH_MANY_MAX = 1000;
 const EXPIRE = CompiledQuery.raw('select seat_expire($1, $2, $3) as r');
 const END = CompiledQuery.raw('select seat_end($1, $2, $3, $4) as r');
 
@@ -62,6 +67,7 @@ export class OneTripSeats {
     this.detaches = new Gathered(
       (moves) => reply<DetachReply>(DETACH, moves),
       (licenseId, moves) => reply<DetachReply[]>(DETACH_MANY, [licenseId, moves.map(([socketId]) => socketId), moves.map(([, now]) => now)]),
+      { most: DETACH_MANY_MAX },
     );
   }
 
@@ -180,7 +186,7 @@ export const STUCK_MS = 2_000;
 /**
  * One kind of seat move, gathered per license: a move goes at once when none of its license is
  * in flight from this node, else in the next call, with every move that came meanwhile (at most
- * MANY_MAX). They would each have waited for the license's lock anyway; together they take it
+ * `most`). They would each have waited for the license's lock anyway; together they take it
  * once and commit once. `many` answers each move as `alone` would have, in order. Should a call of
  * several fail (one move's error fails them all, and its transaction is rolled back), each runs
  * again alone, to its own outcome.
@@ -189,11 +195,18 @@ export class Gathered<P, R> {
   /** The licenses with a call in flight. */
   private readonly flights = new Map<string, Flight<P, R>>();
 
+  private readonly most: number;
+  private readonly stuckMs: number;
+
+  /** `most`: moves in one call at most (MANY_MAX unless given); `stuckMs`: STUCK_MS unless given. */
   constructor(
     readonly alone: (params: P) => Promise<R>,
     private readonly many: (licenseId: string, params: P[]) => Promise<R[]>,
-    private readonly stuckMs = STUCK_MS,
-  ) {}
+    opts: { most?: number; stuckMs?: number } = {},
+  ) {
+    this.most = opts.most ?? MANY_MAX;
+    this.stuckMs = opts.stuckMs ?? STUCK_MS;
+  }
 
   call(licenseId: string, params: P): Promise<R> {
     const flight = this.flights.get(licenseId);
@@ -216,7 +229,7 @@ export class Gathered<P, R> {
     if (this.flights.get(licenseId) !== flight) return;
     this.flights.delete(licenseId);
     if (flight.waiting.length === 0) return;
-    const batch = flight.waiting.splice(0, MANY_MAX);
+    const batch = flight.waiting.splice(0, this.most);
     void this.fly(licenseId, flight.waiting, () => this.send(licenseId, batch));
   }
 

@@ -23,7 +23,7 @@ it('npm run bench -- --smoke writes a complete report as JSON and Markdown', { t
   expect(missing(report), log).toEqual([]);
   expect(report.machine.node).toBe(process.version);
   expect(report.command).toBe('npm run bench -- --smoke');
-  for (const section of ['connectLatency', 'ramp', 'kick', 'crossNodeKick', 'idle', 'storm', 'clusterStorm', 'store']) expect(report.sections).toHaveProperty(section);
+  for (const section of ['connectLatency', 'ramp', 'kick', 'crossNodeKick', 'idle', 'storm', 'clusterStorm', 'postgresBurst', 'store']) expect(report.sections).toHaveProperty(section);
   expect(existsSync(path.join(out, 'latest-smoke.md'))).toBe(true);
   const md = readFileSync(path.join(out, 'latest-smoke.md'), 'utf8');
   expect(md).toContain('| metric | ours | bare socket.io |');

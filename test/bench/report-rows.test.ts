@@ -8,11 +8,12 @@ const optionalRows = (r: BenchReport) => rows(r).filter((row) => /PostgreSQL|cro
 
 describe('optional bench rows', () => {
   it('are n/a, and leave the report complete, when the services were missing', () => {
-    const r = report({ crossNodeKick: { skipped: 'no redis-server on PATH' }, store: { postgres: { skipped: 'no initdb' } } });
+    const r = report({ crossNodeKick: { skipped: 'no redis-server on PATH' }, postgresBurst: { skipped: 'no redis-server on PATH' }, store: { postgres: { skipped: 'no initdb' } } });
     const list = optionalRows(r);
     expect(list.map((row) => row.metric)).toEqual([
       'cross-node kick→session:ended p50 ms (REST on A, socket on B)',
       'cross-node kick→session:ended p99 ms (REST on A, socket on B)',
+      'idle release lateness p99 ms (burst of 300 on a PostgreSQL node)',
       'PostgreSQL admissions/s (32 in flight)',
       'PostgreSQL admissions/s (one at a time)',
       'PostgreSQL detaches/s (session goes idle)',
@@ -31,11 +32,13 @@ describe('optional bench rows', () => {
   it('carry the figures when measured', () => {
     const r = report({
       crossNodeKick: { latencyMs: { n: 20, p50: 3.5, p99: 9.25, max: 9.25 } },
+      postgresBurst: { sockets: 10000, allReleased: true, releaseLatenessMs: { n: 10000, p50: 900, p99: 1650, max: 1700 } },
       store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, detachesPerSec: 900, detachesConcurrentPerSec: 2400, releasesPerSec: 350, admissionsAmidDuePerSec: 1100, ops: 500, queueReleasesPerSec: 300, queueWaiting: 50 } },
     });
     expect(optionalRows(r).map((row) => [row.ours, row.target, row.met])).toEqual([
       [3.5, '', null],
       [9.25, '≤ 30', true],
+      [1650, '≤ 500', false],
       [1200, '≥ 3000', false],
       [400, '', null],
       [900, '≥ 3000', false],
@@ -47,11 +50,12 @@ describe('optional bench rows', () => {
   });
 
   it('make the report incomplete when their phase failed', () => {
-    const r = report({ crossNodeKick: { failed: 'node B did not start' }, store: { postgres: { failed: 'deadlock' } } });
+    const r = report({ crossNodeKick: { failed: 'node B did not start' }, postgresBurst: { failed: 'node A did not start' }, store: { postgres: { failed: 'deadlock' } } });
     expect(optionalRows(r).every((row) => row.target.startsWith('FAILED'))).toBe(true);
     const problems = missing(r);
     expect(problems).toContain('cross-node kick→session:ended p99 ms (REST on A, socket on B): failed: node B did not start');
     expect(problems).toContain('PostgreSQL admissions/s (one at a time): failed: deadlock');
+    expect(problems).toContain('idle release lateness p99 ms (burst of 300 on a PostgreSQL node): failed: node A did not start');
   });
 });
 

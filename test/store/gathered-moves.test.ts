@@ -30,7 +30,7 @@ function recorder(opts: { stuckMs?: number; failMany?: boolean; bad?: number } =
       if (opts.failMany || (opts.bad !== undefined && moves.includes(opts.bad))) throw new Error('the call failed');
       return moves.map((m) => `many ${m}`);
     },
-    opts.stuckMs,
+    { stuckMs: opts.stuckMs },
   );
   /** Answers every call made so far that has not been answered, and lets the next ones start. */
   const answerAll = async () => {

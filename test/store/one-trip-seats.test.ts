@@ -45,6 +45,39 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     }
   }
 
+  /** The license's seat events of one type, in the order they were written. */
+  async function seatEvents(url: string, licenseId: string, type: string) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ session_id: string; seats_in_use: number; at: string }>(
+        'select session_id, seats_in_use, at from seat_events where license_id = $1 and type = $2 order by id',
+        [licenseId, type],
+      );
+      return rows.map((r) => ({ sessionId: r.session_id, seats: r.seats_in_use, at: Number(r.at) }));
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * How many statements wrote the seat events of one type of these sessions (distinct transaction
+   * and command ids: a statement's rows share both; statements may share a command id too).
+   */
+  async function statementsWriting(url: string, sessionIds: string[], type: string): Promise<number> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>(
+        'select count(distinct (xmin::text, cmin::text)) as n from seat_events where session_id = any($1) and type = $2',
+        [sessionIds, type],
+      );
+      return Number(rows[0]!.n);
+    } finally {
+      await client.end();
+    }
+  }
+
   it('admits, detaches, releases and ends in one function call each once the license is known', async () => {
     const { stores, url } = await nodes(1);
     const store = stores[0]!;
@@ -190,9 +223,64 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     expect(outcomes[30]?.session.state).toBe('idle');
     expect(outcomes[31]).toBeUndefined();
     expect(await seatsInUse(store, license.id)).toBe(25);
+    // k5..k24 left by their only socket (s5..s24): one statement idled them.
+    expect(await statementsWriting(url, outcomes.slice(5, 25).map((o) => o!.session.id), 'idle')).toBe(1);
     await store.close();
     const n = await calls(url);
     expect(n.seat_detach_many).toBeGreaterThanOrEqual(1);
+  });
+
+  it('idles the last sockets of sessions of one license leaving together in one statement, each at its own time and deadline', async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    // A receipt holds a seat 2 s from the grant; the idle timeout 1 s from the socket's leaving.
+    const license = await newLicense(store, { seats: 50, idleTimeoutSec: 1, offlineGraceSec: 2 });
+    const granted = [];
+    for (let i = 0; i < 40; i++) granted.push(await grant(store, license, claimant(`k${i}`), i < 20 ? 10 + i : 500 + i, `s${i}`));
+    const outcomes = await Promise.all(granted.map((_, i) => store.detach(`s${i}`, 1200 + i, license.id)));
+    for (const [i, o] of outcomes.entries()) {
+      expect([o?.session.sessionRef, o?.session.state, o?.session.idleSince, o?.session.sockets]).toEqual([`k${i}`, 'idle', 1200 + i, 0]);
+      // The first 20 were granted long before they left: the idle timeout ends later than their receipt.
+      expect(o?.session.expiresAt).toBe(i < 20 ? 2200 + i : 2500 + i);
+      expect(o?.seatsInUse).toBe(40);
+    }
+    expect(await seatsInUse(store, license.id)).toBe(40);
+    const idle = await seatEvents(url, license.id, 'idle');
+    expect(idle).toEqual(granted.map((g, i) => ({ sessionId: g.session.id, seats: 40, at: 1200 + i })));
+    // The first alone, the other 39 together, in one statement.
+    expect(await statementsWriting(url, granted.slice(1).map((g) => g.session.id), 'idle')).toBe(1);
+    await store.close();
+    const n = await calls(url);
+    // The first socket went alone; the other 39 in calls that ran no `seat_detach`.
+    expect(n.seat_detach).toBe(1);
+    expect(n.seat_detach_many).toBeGreaterThanOrEqual(1);
+  });
+
+  it('releases a thousand idle seats falling due in one call, each seat event with the seats held after it, in deadline order', async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 5000, idleTimeoutSec: 1 });
+    const weight = (i: number) => 1 + (i % 3);
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i++) ids.push((await grant(store, license, claimant(`k${i}`, weight(i)), 10, `s${i}`)).session.id);
+    // They leave in reverse order, so their deadlines run opposite to their grants.
+    for (let i = 999; i >= 0; i--) await store.detach(`s${i}`, 2000 - i);
+    const live = await grant(store, license, claimant('live'), 20, 'live-s');
+    const total = Array.from({ length: 1000 }, (_, i) => weight(i)).reduce((a, b) => a + b, 0) + 1;
+    expect(await seatsInUse(store, license.id)).toBe(total);
+    const ended = await store.expireLicense(license.id, 5000);
+    const order = Array.from({ length: 1000 }, (_, i) => 999 - i);
+    expect(ended.map((e) => e.session.id)).toEqual(order.map((i) => ids[i]));
+    let left = total;
+    const after = order.map((i) => (left -= weight(i)));
+    expect(ended.map((e) => e.seatsInUse)).toEqual(after);
+    expect(ended.map((e) => e.session.expiresAt)).toEqual(order.map((i) => 3000 - i));
+    expect(await seatsInUse(store, license.id)).toBe(1);
+    expect((await store.listSessions(license.id)).map((s) => s.id)).toEqual([live.session.id]);
+    const released = await seatEvents(url, license.id, 'released');
+    expect(released).toEqual(order.map((i, k) => ({ sessionId: ids[i], seats: after[k], at: 5000 })));
+    expect(await statementsWriting(url, ids, 'released')).toBe(1);
+    expect(await store.expireLicense(license.id, 6000)).toEqual([]);
   });
 
   it('never grants more than the seats to concurrent admissions from four nodes that all know the license', async () => {

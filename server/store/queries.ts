@@ -89,7 +89,8 @@ export function hotQueries(db: Kysely<Database>) {
     ),
     /**
      * A connection joins the session: it is active, a connect is activity (any pending inactivity
-     * warning is over), and the newest receipt's expiry moves to `receiptUntil` when that is later.
+     * warning is over; an admission decided late, as after a database outage, moves no newer
+     * activity back), and the newest receipt's expiry moves to `receiptUntil` when that is later.
      */
     resumeSession: prepare((p: { id: string; now: number; receiptUntil: number | null }) =>
       db
@@ -98,7 +99,12 @@ export function hotQueries(db: Kysely<Database>) {
           state: SessionState.Active,
           idle_since: null,
           expires_at: null,
-          last_activity_at: p.now,
+          last_activity_at: eb
+            .case()
+            .when(eb.or([eb('last_activity_at', 'is', null), eb('last_activity_at', '<', p.now)]))
+            .then(p.now)
+            .else(eb.ref('last_activity_at'))
+            .end(),
           warned_at: null,
           receipt_until: eb
             .case()
@@ -108,7 +114,7 @@ export function hotQueries(db: Kysely<Database>) {
             .end(),
         }))
         .where('id', '=', p.id)
-        .returning(['warned_at', 'receipt_until']),
+        .returning(['warned_at', 'receipt_until', 'last_activity_at']),
     ),
     insertSession: prepare((p: Insertable<SessionsTable>) => db.insertInto('sessions').values(row(p, SESSION_COLUMNS))),
     deleteSession: prepare((p: { id: string }) => db.deleteFrom('sessions').where('id', '=', p.id)),

@@ -138,7 +138,7 @@ export class SeatLedger {
         // The row as just updated, with every connection of the session now (this one included).
         const { rows: conns } = await q.appsOfSession(trx, { sessionId: existing.id });
         const session = toSession(
-          { ...existing, state: SessionState.Active, idle_since: null, expires_at: null, last_activity_at: now, warned_at: null, receipt_until: resumed?.receipt_until ?? null },
+          { ...existing, state: SessionState.Active, idle_since: null, expires_at: null, last_activity_at: resumed?.last_activity_at ?? now, warned_at: null, receipt_until: resumed?.receipt_until ?? null },
           conns,
         );
         const warningCleared = existing.warned_at !== null;

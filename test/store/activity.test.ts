@@ -29,6 +29,20 @@ forEachStore('activity and inactivity', (nodes) => {
     expect(await store!.inactivityDue(11_999)).toEqual([]);
   });
 
+  it('a resume decided late, its time older than a later connect, moves no activity back', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 3, inactivityTimeoutSec: 10, inactivityWarningSec: 5 });
+    const first = await grant(store!, license, claimant('a'), 1000, 'tab-1');
+    expect((await grant(store!, license, claimant('a'), 5000, 'tab-2')).session.lastActivityAt).toBe(5000);
+    // A connect at 3000 whose admission was decided after the one at 5000 (a database outage between).
+    const late = await grant(store!, license, claimant('a'), 3000, 'tab-3');
+    expect([late.resumed, late.session.lastActivityAt]).toEqual([true, 5000]);
+    expect((await store!.getSession(first.session.id))!.lastActivityAt).toBe(5000);
+    // Due for its warning 5 s after the newest activity, not the late one's.
+    expect(await store!.inactivityDue(9999)).toEqual([]);
+    expect((await store!.inactivityDue(10_000)).map((c) => c.session.id)).toEqual([first.session.id]);
+  });
+
   it('one warning across nodes, none after newer activity, and one release that frees the seat', async () => {
     const [n1, n2] = await nodes(2);
     const license = await newLicense(n1!, { seats: 1, inactivityTimeoutSec: 10, inactivityWarningSec: 5 });

@@ -279,7 +279,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   io.of('/admin').use((_socket, next) => held(next));
   const receiptRelay = new ReceiptRelay(seats.receipts, log);
   attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity, queue: seats.queue }, log, { connectRatePerSec, connectBurst, cluster, nodeId: config.nodeId, trustProxy: app.get('trust proxy fn'), receipts: receiptRelay });
-  attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster);
+  const boards = attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster && { intervalMs: config.heartbeatIntervalMs, forgetMs: config.nodeTimeoutMs });
   let closeAdapter: (() => Promise<void>) | undefined;
 
   return {
@@ -293,6 +293,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
       if (cluster) {
         const { attachRedisAdapter } = await import('./realtime/redis-adapter');
         closeAdapter = await attachRedisAdapter(io, redisUrl, log);
+        boards.start();
       }
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -315,6 +316,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
       // Graceful: this node's seats go idle first. Closing the transports (not a socket.io
       // disconnect, which clients take as final) makes clients reconnect elsewhere and resume.
       receiptRelay.stop();
+      boards.stop();
       await seats.stop({ release: graceful });
       await new Promise<void>((resolve) => {
         io.close(() => resolve());

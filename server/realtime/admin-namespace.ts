@@ -17,11 +17,14 @@ import { seatRequestView } from '../views';
 import { auditView, denialView, licenseView, sessionView } from '../views';
 import { queueView, queueViews } from '../queue-view';
 import type { Logger } from '../logger';
+import { BoardPresence } from './board-presence';
 
 type AdminNamespace = Namespace<AdminClientToServerEvents, AdminServerToClientEvents, Record<string, never>, { actor: Actor }>;
 
 const OPERATOR_ROOM = 'operator';
 const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
+/** The boards' rooms (every other room is a socket's own, named by its id). */
+const isBoardRoom = (room: string) => room === OPERATOR_ROOM || /^(tenant|sessions|license):/.test(room);
 // Session events go to the boards that hear every session of their scope (the default) and to
 // those watching the license (`admin:watch`): a board showing one license of 10,000 sessions
 // does not hear every other license's churn.
@@ -60,11 +63,23 @@ export async function adminSnapshot({ reads }: { reads: Pick<Reads, 'snapshot'> 
   };
 }
 
+/** How a cluster's nodes tell each other of their boards (board-presence.ts). */
+export interface BoardsAcrossNodes {
+  /** How often a node tells its boards' rooms again (HEARTBEAT_INTERVAL_MS). */
+  intervalMs: number;
+  /** How long a node's rooms are kept after it last told them (NODE_TIMEOUT_MS). */
+  forgetMs: number;
+}
+
 /**
- * `cluster` says whether watchers may sit on other nodes (Redis); on a single node a change nobody
- * watches is neither built nor encoded.
+ * `cluster` (Redis): boards may sit on other nodes, and the nodes tell each other which rooms
+ * theirs are in. A change no board on any node watches is neither built nor encoded.
+ * `start` once the cluster's adapter is attached; `stop` on close.
  */
-export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceParts, log: Logger, cluster: boolean): void {
+export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceParts, log: Logger, cluster: BoardsAcrossNodes | false): { start(): void; stop(): void } {
+  const presence = cluster ? new BoardPresence(nsp, { isBoardRoom, intervalMs: cluster.intervalMs, forgetMs: cluster.forgetMs }, log) : undefined;
+  /** Whether a board on this node (or, in a cluster, any node) is in one of the rooms. */
+  const heard = (rooms: string[]) => (presence ? presence.heardBy(rooms) : rooms.some((room) => nsp.adapter.rooms.has(room)));
   nsp.use(async (socket, next) => {
     try {
       socket.data.actor = await parts.admin.authenticateAdmin((socket.handshake.auth as { token?: unknown } | undefined)?.token);
@@ -79,10 +94,13 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
 
   nsp.on('connection', (socket) => {
     const actor = socket.data.actor;
-    // Join before reading the snapshot, so no change falls between the two.
+    // Join before reading the snapshot, so no change falls between the two (in a cluster, once
+    // every node has heard of the rooms).
     const scopeRoom = actor.kind === 'operator' ? OPERATOR_ROOM : tenantRoom(actor.tenantId);
     void socket.join([scopeRoom, allSessionsRoom(scopeRoom)]);
-    adminSnapshot(parts, actor)
+    socket.on('disconnect', () => presence?.left());
+    Promise.resolve(presence?.joined())
+      .then(() => adminSnapshot(parts, actor))
       .then((snapshot) => socket.emit('admin:snapshot', snapshot))
       .catch((err) => {
         log.error({ err }, 'admin snapshot failed');
@@ -113,6 +131,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         // From the first watch on, this board hears sessions of the licenses it watches only.
         await socket.leave(allSessionsRoom(scopeRoom));
         await socket.join(watchRoom(id));
+        await presence?.joined();
         answer(ack, { ok: true });
       })().catch((err: unknown) => refuse(ack, err));
     });
@@ -121,6 +140,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         const id = licenseIdOf(req);
         watched.delete(id);
         await socket.leave(watchRoom(id));
+        presence?.left();
         answer(ack, { ok: true });
       })().catch((err: unknown) => refuse(ack, err));
     });
@@ -154,9 +174,13 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
     if (event.type === 'session.ended-elsewhere' || event.type === 'node.declared-dead') return;
     const tenantId = event.type === 'audit' ? event.entry.tenantId : event.license.tenantId;
     const rooms = tenantId ? [OPERATOR_ROOM, tenantRoom(tenantId)] : [OPERATOR_ROOM];
-    if (!cluster && rooms.every((room) => !nsp.adapter.rooms.has(room))) return;
+    if (!heard(rooms)) return;
     const to = nsp.to(rooms);
-    const toSessionWatchers = () => nsp.to([...rooms.map(allSessionsRoom), ...(event.type === 'audit' ? [] : [watchRoom(event.license.id)])]);
+    // Undefined when no board hears the license's sessions (they all watch other licenses).
+    const toSessionWatchers = () => {
+      const watchers = [...rooms.map(allSessionsRoom), ...(event.type === 'audit' ? [] : [watchRoom(event.license.id)])];
+      return heard(watchers) ? nsp.to(watchers) : undefined;
+    };
     switch (event.type) {
       case 'session.started':
       case 'session.resumed':
@@ -174,7 +198,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
             'session.warning-cleared': 'warning-cleared',
           } as const
         )[event.type];
-        toSessionWatchers().emit('admin:session', {
+        toSessionWatchers()?.emit('admin:session', {
           licenseId: event.license.id,
           seatsInUse: event.seatsInUse,
           session: sessionView(event.session),
@@ -184,7 +208,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         break;
       }
       case 'session.ended':
-        toSessionWatchers().emit('admin:session-removed', {
+        toSessionWatchers()?.emit('admin:session-removed', {
           licenseId: event.license.id,
           seatsInUse: event.seatsInUse,
           sessionId: event.session.id,
@@ -219,4 +243,9 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
       }
     }
   });
+
+  return {
+    start: () => presence?.start(),
+    stop: () => presence?.stop(),
+  };
 }

@@ -95,24 +95,19 @@ export function hotQueries(db: Kysely<Database>) {
     resumeSession: prepare((p: { id: string; now: number; receiptUntil: number | null }) =>
       db
         .updateTable('sessions')
-        .set((eb) => ({
-          state: SessionState.Active,
-          idle_since: null,
-          expires_at: null,
-          last_activity_at: eb
-            .case()
-            .when(eb.or([eb('last_activity_at', 'is', null), eb('last_activity_at', '<', p.now)]))
-            .then(p.now)
-            .else(eb.ref('last_activity_at'))
-            .end(),
-          warned_at: null,
-          receipt_until: eb
-            .case()
-            .when(eb.or([eb('receipt_until', 'is', null), eb('receipt_until', '<', p.receiptUntil)]))
-            .then(p.receiptUntil)
-            .else(eb.ref('receipt_until'))
-            .end(),
-        }))
+        .set((eb) => {
+          /** The column, or `value` where that is later (or the column is empty). */
+          const later = (column: 'last_activity_at' | 'receipt_until', value: number | null) =>
+            eb.case().when(eb.or([eb(column, 'is', null), eb(column, '<', value)])).then(value).else(eb.ref(column)).end();
+          return {
+            state: SessionState.Active,
+            idle_since: null,
+            expires_at: null,
+            last_activity_at: later('last_activity_at', p.now),
+            warned_at: null,
+            receipt_until: later('receipt_until', p.receiptUntil),
+          };
+        })
         .where('id', '=', p.id)
         .returning(['warned_at', 'receipt_until', 'last_activity_at']),
     ),

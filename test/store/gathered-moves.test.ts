@@ -13,7 +13,7 @@ function pending<T>() {
   return { promise, answer, fail };
 }
 
-function recorder(opts: { stuckMs?: number; failMany?: boolean; bad?: number } = {}) {
+function recorder(opts: { stuckMs?: number; most?: number; failMany?: boolean; bad?: number } = {}) {
   const calls: Array<{ kind: 'alone' | 'many'; moves: number[]; call: ReturnType<typeof pending<unknown>> }> = [];
   const gathered = new Gathered<number, string>(
     async (move) => {
@@ -30,7 +30,7 @@ function recorder(opts: { stuckMs?: number; failMany?: boolean; bad?: number } =
       if (opts.failMany || (opts.bad !== undefined && moves.includes(opts.bad))) throw new Error('the call failed');
       return moves.map((m) => `many ${m}`);
     },
-    { stuckMs: opts.stuckMs },
+    { stuckMs: opts.stuckMs, most: opts.most },
   );
   /** Answers every call made so far that has not been answered, and lets the next ones start. */
   const answerAll = async () => {
@@ -52,6 +52,14 @@ describe('gathered seat moves', () => {
     expect(calls.slice(2).flatMap((c) => c.moves)).toEqual(Array.from({ length: 149 }, (_, i) => i + 1));
     expect(await Promise.all(replies)).toEqual(Array.from({ length: 150 }, (_, i) => (i === 0 ? 'alone 0' : `many ${i}`)));
     expect(await other).toBe('alone 1000');
+  });
+
+  it('takes as many moves a call as it is given (the detaches take 1,000)', async () => {
+    const { gathered, calls, answerAll } = recorder({ most: 1000 });
+    const replies = Array.from({ length: 2500 }, (_, i) => gathered.call('lic', i));
+    for (let round = 0; round < 4; round++) await answerAll();
+    expect(calls.map((c) => [c.kind, c.moves.length])).toEqual([['alone', 1], ['many', 1000], ['many', 1000], ['many', 499]]);
+    expect((await Promise.all(replies)).at(-1)).toBe('many 2499');
   });
 
   it('runs each move of a failed call alone: a bad move fails only itself', async () => {

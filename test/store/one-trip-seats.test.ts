@@ -234,24 +234,24 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     const { stores, url } = await nodes(1);
     const store = stores[0]!;
     // A receipt holds a seat 2 s from the grant; the idle timeout 1 s from the socket's leaving.
-    const license = await newLicense(store, { seats: 50, idleTimeoutSec: 1, offlineGraceSec: 2 });
+    const license = await newLicense(store, { seats: 150, idleTimeoutSec: 1, offlineGraceSec: 2 });
     const granted = [];
-    for (let i = 0; i < 40; i++) granted.push(await grant(store, license, claimant(`k${i}`), i < 20 ? 10 + i : 500 + i, `s${i}`));
+    for (let i = 0; i < 100; i++) granted.push(await grant(store, license, claimant(`k${i}`), i < 50 ? 10 + i : 500 + i, `s${i}`));
     const outcomes = await Promise.all(granted.map((_, i) => store.detach(`s${i}`, 1200 + i, license.id)));
     for (const [i, o] of outcomes.entries()) {
       expect([o?.session.sessionRef, o?.session.state, o?.session.idleSince, o?.session.sockets]).toEqual([`k${i}`, 'idle', 1200 + i, 0]);
-      // The first 20 were granted long before they left: the idle timeout ends later than their receipt.
-      expect(o?.session.expiresAt).toBe(i < 20 ? 2200 + i : 2500 + i);
-      expect(o?.seatsInUse).toBe(40);
+      // The first 50 were granted long before they left: the idle timeout ends later than their receipt.
+      expect(o?.session.expiresAt).toBe(i < 50 ? 2200 + i : 2500 + i);
+      expect(o?.seatsInUse).toBe(100);
     }
-    expect(await seatsInUse(store, license.id)).toBe(40);
+    expect(await seatsInUse(store, license.id)).toBe(100);
     const idle = await seatEvents(url, license.id, 'idle');
-    expect(idle).toEqual(granted.map((g, i) => ({ sessionId: g.session.id, seats: 40, at: 1200 + i })));
-    // The first alone, the other 39 together, in one statement.
+    expect(idle).toEqual(granted.map((g, i) => ({ sessionId: g.session.id, seats: 100, at: 1200 + i })));
+    // The first alone, the other 99 together (more than the 64 admissions go in a call), in one statement.
     expect(await statementsWriting(url, granted.slice(1).map((g) => g.session.id), 'idle')).toBe(1);
     await store.close();
     const n = await calls(url);
-    // The first socket went alone; the other 39 in calls that ran no `seat_detach`.
+    // The first socket went alone; the other 99 in a call that ran no `seat_detach`.
     expect(n.seat_detach).toBe(1);
     expect(n.seat_detach_many).toBeGreaterThanOrEqual(1);
   });

@@ -43,6 +43,8 @@ export interface SeatServerOptions {
   store?: SeatStore;
   /** Extra routes (the dashboard and demo pages) mounted before the API. */
   routes?: (app: express.Express, ctx: { engine: SeatEngine; reads: Reads; config: SeatServerConfig }) => void;
+  /** The seat parts' clock (wireSeats): Date.now unless a test passes its own. */
+  now?: () => number;
 }
 
 export interface SeatServer {
@@ -215,6 +217,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   const { redisUrl } = config;
   const cluster = redisUrl !== undefined;
   const seats = wireSeats(store, config, {
+    now: opts.now,
     cluster,
     hooks: opts.hooks,
     onError: (hook, err) => log.error({ err, hook }, 'engine task failed'),

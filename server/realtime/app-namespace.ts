@@ -31,6 +31,7 @@ import type { VerifiedToken } from '../seats/token-verifier';
 import type { SeatServerConfig } from '../config';
 import type { Logger } from '../logger';
 import type { ReceiptRelay } from './receipt-relay';
+import { checkAtTeardown } from './teardown-checks';
 
 type AppNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -59,7 +60,7 @@ export function localSessionIds(nsp: AppNamespace): string[] {
 }
 
 export interface AppNamespaceParts {
-  engine: Pick<SeatEngine, 'admit' | 'detach' | 'endSession'>;
+  engine: Pick<SeatEngine, 'admit' | 'detach' | 'endSession' | 'checkDeadlines'>;
   auth: Pick<TokenAuth, 'authenticate'>;
   events: Pick<EventBus, 'subscribe'>;
   /** Where `session:activity` goes: written for all sessions at once, every ACTIVITY_FLUSH_MS. */
@@ -94,6 +95,7 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
   const verified = new WeakMap<AppSocket, { auth: VerifiedToken; queue: boolean }>();
   const endings = new RecentEndings();
   const lost = (socketId: string) => engine.detach(socketId);
+  const checkDeadlines = () => engine.checkDeadlines();
   const relay = new QueueRelay(nsp, { queue, grant: grantQueued, lost, nodeId: opts.nodeId }, log, opts.cluster);
 
   nsp.use(async (socket, next) => {
@@ -130,6 +132,8 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
     const admission = admit(socket, auth, wait);
 
     socket.on('disconnect', () => {
+      // A mass disconnect goes on closing connections after the last detach: seats fall due meanwhile.
+      checkAtTeardown(socket, checkDeadlines);
       void admission.then(async (outcome) => {
         try {
           // A queued socket leaves the queue; one the queue granted meanwhile (its word on the way) lets go of its seat.

@@ -3,7 +3,8 @@
 // A timer fires only in the event loop's timers phase, and a mass disconnect holds the loop in
 // one poll phase while it reads every socket's close (1.5 s for 10,000 on a 2-core Xeon): a seat
 // idled early in it falls due before the phase ends. So whoever may have held the loop that long
-// asks (`check`) as well as the timer: the engine after every seat move it publishes.
+// asks (`check`) as well as the timer: the engine after every seat move it publishes, and each
+// later stage of a left socket's connection closing (server/realtime/teardown-checks.ts).
 
 import TinyQueue from 'tinyqueue';
 

@@ -205,6 +205,11 @@ export class SeatEngine {
 
   // ---- timers ----
 
+  /** Releases what fell due, should a long turn of the event loop have kept the timer from firing. */
+  checkDeadlines(): void {
+    this.deadlines.check();
+  }
+
   private schedule(sessionId: string, expiresAt: number, licenseId: string): void {
     this.deadlines.set(sessionId, licenseId, expiresAt);
   }

@@ -75,7 +75,7 @@ $$`;
  * are not the first ones' (each of those had one connection). A socket on another license is
  * answered `{"kind":"elsewhere"}`, changing nothing, and the node detaches it alone.
  */
-const DETACH_MANY = `
+export const DETACH_MANY = `
 CREATE OR REPLACE FUNCTION seat_detach_many(p_license_id text, p_socket_ids text[], p_nows bigint[]) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   lic licenses%ROWTYPE;

@@ -23,6 +23,7 @@ import * as activityHorizon from './2026-11-27T19-00-00_activity-horizon';
 import * as queueIndexes from './2026-11-27T20-00-00_queue-indexes';
 import * as gatheredSeatMoves from './2026-11-28T00-00-00_gathered-seat-moves';
 import * as setBasedSeatMoves from './2026-11-28T02-00-00_set-based-seat-moves';
+import * as detachSetReply from './2026-11-28T05-00-00_detach-set-reply';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T20-00-00_queue-indexes': queueIndexes,
   '2026-11-28T00-00-00_gathered-seat-moves': gatheredSeatMoves,
   '2026-11-28T02-00-00_set-based-seat-moves': setBasedSeatMoves,
+  '2026-11-28T05-00-00_detach-set-reply': detachSetReply,
 };

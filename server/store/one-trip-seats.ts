@@ -32,8 +32,11 @@ const ADMIT = CompiledQuery.raw(
 /** Several admissions of one license in one call (migration 2026-11-28T00): `seat_admit`'s arguments per claim. */
 const ADMIT_MANY = CompiledQuery.raw('select seat_admit_many($1::jsonb) as r');
 const DETACH = CompiledQuery.raw('select seat_detach($1, $2) as r');
-/** Several sockets of one license leaving, in one call (migration 2026-11-28T00). */
-const DETACH_MANY = CompiledQuery.raw('select seat_detach_many($1, $2::text[], $3::bigint[]) as r');
+/**
+ * Several sockets of one license leaving, in one call (migration 2026-11-28T00), answered with the
+ * license once (`seat_detach_set`, migration 2026-11-28T05).
+ */
+const DETACH_SET = CompiledQuery.raw('select seat_detach_set($1, $2::text[], $3::bigint[]) as r');
 /** At most this many admissions go in one call (each decided by its own `seat_admit`); the rest wait for the next. */
 const MANY_MAX = 64;
 /**
@@ -46,6 +49,8 @@ const END = CompiledQuery.raw('select seat_end($1, $2, $3, $4) as r');
 
 type SessionRow = Selectable<SessionsTable>;
 type DetachReply = { license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[] } | { kind: 'elsewhere' } | null;
+/** A socket of `seat_detach_set`'s set-based statement: its session went idle, no connection left. */
+type SetReply = { session: SessionRow };
 type AdmitReply =
   | { kind: 'stale' }
   | { kind: 'granted'; before: number; seats: number }
@@ -66,7 +71,14 @@ export class OneTripSeats {
     );
     this.detaches = new Gathered(
       (moves) => reply<DetachReply>(DETACH, moves),
-      (licenseId, moves) => reply<DetachReply[]>(DETACH_MANY, [licenseId, moves.map(([socketId]) => socketId), moves.map(([, now]) => now)]),
+      async (licenseId, moves) => {
+        const set = await reply<{ license: Selectable<LicensesTable>; replies: Array<DetachReply | SetReply> }>(DETACH_SET, [
+          licenseId,
+          moves.map(([socketId]) => socketId),
+          moves.map(([, now]) => now),
+        ]);
+        return set.replies.map((r) => (r && 'session' in r && !('license' in r) ? { license: set.license, session: r.session, conns: [] } : (r as DetachReply)));
+      },
       { most: DETACH_MANY_MAX },
     );
   }

@@ -227,7 +227,7 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     expect(await statementsWriting(url, outcomes.slice(5, 25).map((o) => o!.session.id), 'idle')).toBe(1);
     await store.close();
     const n = await calls(url);
-    expect(n.seat_detach_many).toBeGreaterThanOrEqual(1);
+    expect(n.seat_detach_set).toBeGreaterThanOrEqual(1);
   });
 
   it('idles the last sockets of sessions of one license leaving together in one statement, each at its own time and deadline', async () => {
@@ -253,7 +253,38 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     const n = await calls(url);
     // The first socket went alone; the other 99 in a call that ran no `seat_detach`.
     expect(n.seat_detach).toBe(1);
-    expect(n.seat_detach_many).toBeGreaterThanOrEqual(1);
+    expect(n.seat_detach_set).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers sockets leaving together with the license once; the function of the version before still answers each with it', async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 20, idleTimeoutSec: 1 });
+    // Three sockets that are their session's only one, one of a session with a second tab, one holding nothing.
+    for (let i = 0; i < 3; i++) await grant(store, license, claimant(`k${i}`), 10 + i, `s${i}`);
+    await grant(store, license, claimant('two'), 20, 'two-a');
+    await grant(store, license, claimant('two'), 21, 'two-b');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const call = async (fn: string, sockets: string[]) =>
+        (await client.query(`select ${fn}($1, $2::text[], $3::bigint[]) as r`, [license.id, sockets, sockets.map((_, i) => 100 + i)])).rows[0].r;
+      const set = await call('seat_detach_set', ['s0', 's1', 'two-a', 'nothing']);
+      expect(set.license).toMatchObject({ id: license.id, seats_in_use: 4 });
+      const [s0, s1, twoA, nothing] = set.replies;
+      for (const [r, ref] of [[s0, 'k0'], [s1, 'k1']]) {
+        expect(Object.keys(r)).toEqual(['session']);
+        expect(r.session).toMatchObject({ session_ref: ref, state: 'idle' });
+      }
+      // Detached alone (its session keeps a tab): seat_detach's answer, license included.
+      expect(twoA).toMatchObject({ license: { id: license.id }, session: { session_ref: 'two', state: 'active' }, conns: [{ app: null, renew_by: null }] });
+      expect(nothing).toBeNull();
+      const many = await call('seat_detach_many', ['s2']);
+      expect(many).toEqual([expect.objectContaining({ license: expect.objectContaining({ id: license.id }), session: expect.objectContaining({ session_ref: 'k2', state: 'idle' }), conns: [] })]);
+    } finally {
+      await client.end();
+    }
+    expect(await seatsInUse(store, license.id)).toBe(4);
   });
 
   it('releases a thousand idle seats falling due in one call, each seat event with the seats held after it, in deadline order', async () => {

@@ -132,8 +132,6 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
     const admission = admit(socket, auth, wait);
 
     socket.on('disconnect', () => {
-      // A mass disconnect goes on closing connections after the last detach: seats fall due meanwhile.
-      checkAtTeardown(socket, checkDeadlines);
       void admission.then(async (outcome) => {
         try {
           // A queued socket leaves the queue; one the queue granted meanwhile (its word on the way) lets go of its seat.
@@ -143,6 +141,8 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
           log.error({ err }, 'detach failed');
         }
       });
+      // A mass disconnect goes on closing connections after the last detach: seats fall due meanwhile.
+      checkAtTeardown(socket, checkDeadlines);
     });
 
     socket.on('session:end', (ack) => {

@@ -21,7 +21,7 @@ import type { Socket } from 'socket.io';
  * kept alive for other clients' requests.
  */
 export function checkAtTeardown(socket: Pick<Socket, 'conn' | 'request'>, check: () => void): void {
-  if (socket.conn.transport.name !== 'websocket') return;
+  if (socket.conn?.transport?.name !== 'websocket') return;
   const tcp: TcpSocket | undefined = socket.request?.socket;
   // Watched once (a client may connect the namespace again over the same connection).
   if (!tcp || tcp.destroyed || tcp.listeners('close').includes(check)) return;

@@ -32,7 +32,7 @@ const CONNS = (sessionId: string) =>
  * full transaction must decide: the revision moved, the own session is past its deadline, the
  * seat key is in its kick cool-down, or a refusal would have to release seats past their deadline first.
  */
-const ADMIT = `
+export const ADMIT = `
 CREATE OR REPLACE FUNCTION seat_admit(
   p_license_id text, p_revision integer, p_seat_key_value text, p_bound integer, p_weight integer,
   p_now bigint, p_receipt_until bigint, p_session_id text, p_session_ref text, p_user_id text,

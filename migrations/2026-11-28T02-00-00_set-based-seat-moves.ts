@@ -20,9 +20,19 @@
 // migrations that made them drop them.
 import { type Kysely, sql } from 'kysely';
 import { SeatEventType as Ev, SessionState as St } from '../shared';
+import { ADMIT as FIRST_ADMIT } from './2026-11-26T20-00-00_one-trip-seats';
 
 function isPostgres(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
+}
+
+/**
+ * A function's text from an earlier migration (frozen) with `from` replaced once by `to`; throws
+ * when `from` is not in it, so a text that moved fails the tests at once instead of migrating.
+ */
+export function changed(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`a migration's change does not apply: "${from.slice(0, 60)}" is not in the function's text`);
+  return text.replace(from, to);
 }
 
 /**
@@ -123,82 +133,17 @@ BEGIN
 END
 $$`;
 
-/** A session's connections, as the node builds the session from them (rows.ts `toSession`). */
-const CONNS = (sessionId: string) =>
-  `(SELECT coalesce(jsonb_agg(jsonb_build_object('app', app, 'renew_by', renew_by)), '[]'::jsonb) FROM connections WHERE session_id = ${sessionId})`;
-
 /**
  * `seat_admit` of migration 2026-11-26T20, but a resume moves no newer activity back: an
  * admission decided late (its node's time, from before a database outage) left the session's
- * last activity older than a later connect's, and the inactivity release came early.
+ * last activity older than a later connect's, and the inactivity release came early. That
+ * migration's text is frozen; the one change is checked to apply.
  */
-const ADMIT = `
-CREATE OR REPLACE FUNCTION seat_admit(
-  p_license_id text, p_revision integer, p_seat_key_value text, p_bound integer, p_weight integer,
-  p_now bigint, p_receipt_until bigint, p_session_id text, p_session_ref text, p_user_id text,
-  p_device_id text, p_instance_id text, p_app text, p_name text, p_grp text, p_socket_id text,
-  p_node_id text, p_renew_by bigint, p_touch_device text, p_deny text
-) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  lic record;
-  own sessions%ROWTYPE;
-  held integer;
-BEGIN
-  SELECT seats_in_use, revision INTO lic FROM licenses WHERE id = p_license_id FOR UPDATE;
-  IF NOT FOUND OR lic.revision <> p_revision THEN RETURN '{"kind":"stale"}'::jsonb; END IF;
-
-  SELECT * INTO own FROM sessions WHERE license_id = p_license_id AND seat_key_value = p_seat_key_value;
-  IF FOUND THEN
-    IF own.state = '${St.Idle}' AND own.expires_at <= p_now THEN RETURN '{"kind":"stale"}'::jsonb; END IF;
-    UPDATE sessions SET state = '${St.Active}', idle_since = NULL, expires_at = NULL, last_activity_at = GREATEST(last_activity_at, p_now), warned_at = NULL,
-      receipt_until = CASE WHEN receipt_until IS NULL OR receipt_until < p_receipt_until THEN p_receipt_until ELSE receipt_until END
-      WHERE id = own.id;
-    INSERT INTO connections (socket_id, session_id, license_id, node_id, app, connected_at, renew_by)
-      VALUES (p_socket_id, own.id, p_license_id, p_node_id, p_app, p_now, p_renew_by);
-    INSERT INTO seat_events (license_id, session_id, type, reason, weight, seats_in_use, at)
-      VALUES (p_license_id, own.id, '${Ev.Resumed}', NULL, own.weight, lic.seats_in_use, p_now);
-    IF p_touch_device IS NOT NULL THEN
-      INSERT INTO activations (license_id, device_id, activated_at, last_seen_at) VALUES (p_license_id, p_touch_device, p_now, p_now)
-        ON CONFLICT (license_id, device_id) DO UPDATE SET last_seen_at = p_now;
-    END IF;
-    RETURN jsonb_build_object('kind', 'resumed', 'seats', lic.seats_in_use,
-      'session', (SELECT to_jsonb(s) FROM sessions s WHERE id = own.id), 'warned', own.warned_at IS NOT NULL,
-      'conns', ${CONNS('own.id')});
-  END IF;
-
-  IF EXISTS (SELECT 1 FROM kick_cooldowns WHERE license_id = p_license_id AND seat_key_value = p_seat_key_value AND until > p_now) THEN
-    RETURN '{"kind":"stale"}'::jsonb;
-  END IF;
-
-  IF lic.seats_in_use > p_bound THEN
-    IF p_deny IS NULL OR EXISTS (
-      SELECT 1 FROM sessions WHERE license_id = p_license_id AND state = '${St.Idle}' AND expires_at <= p_now
-    ) THEN
-      RETURN '{"kind":"stale"}'::jsonb;
-    END IF;
-    INSERT INTO denials (license_id, at, reason, session_ref, user_id, device_id, instance_id)
-      VALUES (p_license_id, p_now, p_deny, p_session_ref, p_user_id, p_device_id, p_instance_id);
-    INSERT INTO seat_events (license_id, session_id, type, reason, weight, seats_in_use, at)
-      VALUES (p_license_id, NULL, '${Ev.Denied}', p_deny, p_weight, lic.seats_in_use, p_now);
-    RETURN jsonb_build_object('kind', 'denied', 'seats', lic.seats_in_use);
-  END IF;
-
-  INSERT INTO sessions (id, license_id, seat_key_value, session_ref, user_id, device_id, instance_id, app, name, weight, state,
-      started_at, idle_since, expires_at, last_activity_at, warned_at, receipt_until, grp)
-    VALUES (p_session_id, p_license_id, p_seat_key_value, p_session_ref, p_user_id, p_device_id, p_instance_id, p_app, p_name, p_weight,
-      '${St.Active}', p_now, NULL, NULL, p_now, NULL, p_receipt_until, p_grp);
-  UPDATE licenses SET seats_in_use = seats_in_use + p_weight WHERE id = p_license_id RETURNING seats_in_use INTO held;
-  INSERT INTO connections (socket_id, session_id, license_id, node_id, app, connected_at, renew_by)
-    VALUES (p_socket_id, p_session_id, p_license_id, p_node_id, p_app, p_now, p_renew_by);
-  INSERT INTO seat_events (license_id, session_id, type, reason, weight, seats_in_use, at)
-    VALUES (p_license_id, p_session_id, '${Ev.Granted}', NULL, p_weight, held, p_now);
-  IF p_touch_device IS NOT NULL THEN
-    INSERT INTO activations (license_id, device_id, activated_at, last_seen_at) VALUES (p_license_id, p_touch_device, p_now, p_now)
-      ON CONFLICT (license_id, device_id) DO UPDATE SET last_seen_at = p_now;
-  END IF;
-  RETURN jsonb_build_object('kind', 'granted', 'before', lic.seats_in_use, 'seats', held);
-END
-$$`;
+const ADMIT = changed(
+  FIRST_ADMIT,
+  "expires_at = NULL, last_activity_at = p_now, warned_at = NULL,",
+  "expires_at = NULL, last_activity_at = GREATEST(last_activity_at, p_now), warned_at = NULL,",
+);
 
 export async function up(db: Kysely<any>): Promise<void> {
   if (!isPostgres(db)) return;

@@ -13,16 +13,10 @@
 // The new function's text is the old one's with its answer changed: the old migration's text is
 // frozen, and each change is checked to apply.
 import { type Kysely, sql } from 'kysely';
-import { DETACH_MANY } from './2026-11-28T02-00-00_set-based-seat-moves';
+import { changed, DETACH_MANY } from './2026-11-28T02-00-00_set-based-seat-moves';
 
 function isPostgres(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
-}
-
-/** `text` with `from` replaced once by `to`; throws when `from` is not in it. */
-function changed(text: string, from: string, to: string): string {
-  if (!text.includes(from)) throw new Error(`migration 2026-11-28T05: "${from.slice(0, 60)}" is not in seat_detach_many`);
-  return text.replace(from, to);
 }
 
 const DETACH_SET = [

@@ -141,7 +141,9 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
           log.error({ err }, 'detach failed');
         }
       });
-      // A mass disconnect goes on closing connections after the last detach: seats fall due meanwhile.
+      // A mass disconnect goes on closing connections after the last detach: seats fall due
+      // meanwhile, and the store's answers come (each leaving socket gives them a turn).
+      checkDeadlines();
       checkAtTeardown(socket, checkDeadlines);
     });
 

@@ -207,6 +207,7 @@ export class SeatEngine {
 
   /** Releases what fell due, should a long turn of the event loop have kept the timer from firing. */
   checkDeadlines(): void {
+    this.store.pump?.();
     this.deadlines.check();
   }
 

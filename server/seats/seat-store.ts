@@ -42,6 +42,12 @@ export interface SeatStore {
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Settles at once the calls whose answers have come, where the store reads them off the event
+   * loop (PostgreSQL's one-trip moves): for a caller inside a long turn of the loop, such as a mass
+   * disconnect's teardown, which would otherwise read them only after every socket ready before.
+   */
+  pump?(): void;
 
   createTenant(tenant: Tenant, adminTokenHash: string): Promise<Tenant>;
   findTenantByTokenHash(hash: string): Promise<Tenant | undefined>;

@@ -77,6 +77,7 @@ export class KyselySeatStore implements SeatStore {
       oneTrip: dialect.oneTrip,
       inProcess: dialect.inProcess,
       hurry: dialect.hurry && (() => dialect.hurry!()),
+      pump: dialect.pump && (() => dialect.pump!()),
       async transaction(fn, opts) {
         let grants: QueueGrant[] = [];
         const result = await dialect.transaction(async (trx) => {
@@ -101,6 +102,11 @@ export class KyselySeatStore implements SeatStore {
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  /** Settles at once the calls the database has answered (see `SeatStore.pump`). */
+  pump(): void {
+    this.dialect.pump?.();
   }
 
   async close(): Promise<void> {

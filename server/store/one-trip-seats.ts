@@ -16,6 +16,7 @@ import { decideAdmission } from '../seats/decisions/admission';
 import { seatKeyValue } from '../seats/decisions/seat-key';
 import { decideSeat, fitBound } from '../seats/decisions/seat-pool';
 import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License } from '../seats/types';
+import type { PgThread } from './pg-thread';
 import { type ConnectionFacts, toLicense, toSession } from './rows';
 import { newSession } from './seat-moves';
 import type { Database, LicensesTable, SessionsTable } from './schema';
@@ -63,8 +64,16 @@ export class OneTripSeats {
   private readonly admissions: Gathered<unknown[], AdmitReply>;
   private readonly detaches: Gathered<[socketId: string, now: number], DetachReply>;
 
-  constructor(private readonly db: Kysely<Database>) {
-    const reply = async <R>(query: CompiledQuery, parameters: unknown[]) => (await db.executeQuery<{ r: R }>({ ...query, parameters })).rows[0]!.r;
+  /** The function's reply (its one column of its one row), through `thread` where there is one. */
+  private readonly reply: <R>(query: CompiledQuery, parameters: readonly unknown[]) => Promise<R>;
+
+  constructor(db: Kysely<Database>, thread?: PgThread) {
+    const reply = (this.reply = thread
+      ? async <R>(query: CompiledQuery, parameters: readonly unknown[]) => {
+          const text = await thread.call(query.sql, parameters);
+          return (text == null ? null : JSON.parse(text)) as R;
+        }
+      : async <R>(query: CompiledQuery, parameters: readonly unknown[]) => (await db.executeQuery<{ r: R }>({ ...query, parameters })).rows[0]!.r);
     this.admissions = new Gathered(
       (params) => reply<AdmitReply>(ADMIT, params),
       (_licenseId, claims) => reply<AdmitReply[]>(ADMIT_MANY, [JSON.stringify(claims)]),
@@ -155,8 +164,7 @@ export class OneTripSeats {
   /** Undefined when the session is gone already; FULL while someone is queued for its license. */
   async end(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number): Promise<EndedSession | undefined | typeof FULL> {
     type Reply = { kind: 'stale' } | { kind: 'ended'; license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[]; seats: number };
-    const { rows } = await this.db.executeQuery<{ r: Reply | null }>({ ...END, parameters: [sessionId, reason, now, cooldownUntil ?? null] });
-    const reply = rows[0]?.r;
+    const reply = await this.reply<Reply | null>(END, [sessionId, reason, now, cooldownUntil ?? null]);
     if (!reply) return undefined;
     if (reply.kind === 'stale') return FULL;
     const license = { ...this.remember(reply.license), seatsInUse: reply.seats };
@@ -166,8 +174,7 @@ export class OneTripSeats {
   /** The license's idle sessions past their deadline, released; FULL while someone is queued for it. */
   async expire(licenseId: string, now: number, reason: EndReason): Promise<EndedSession[] | typeof FULL> {
     type Reply = { kind: 'stale' } | { kind: 'released'; license: Selectable<LicensesTable> | null; ended: Array<{ session: SessionRow; seats: number }> };
-    const { rows } = await this.db.executeQuery<{ r: Reply }>({ ...EXPIRE, parameters: [licenseId, now, reason] });
-    const reply = rows[0]!.r;
+    const reply = await this.reply<Reply>(EXPIRE, [licenseId, now, reason]);
     if (reply.kind === 'stale') return FULL;
     if (!reply.license) return [];
     const license = this.remember(reply.license);

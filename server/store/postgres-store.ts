@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, type Selectable, sql, type Transaction } from 
 import type { OpenTransactions } from '../seats/webhook-store';
 import { KyselySeatStore } from './kysely-store';
 import { OneTripSeats } from './one-trip-seats';
+import { PgThread } from './pg-thread';
 import { prepare } from './prepared';
 import { chunked } from './seat-moves';
 import type { Database, LicensesTable } from './schema';
@@ -26,14 +27,17 @@ function openPostgres(url: string, poolSize: number, oneTrip: boolean): Postgres
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
       oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   };
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
+  const connectMs = 5000;
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: connectMs });
   // A client losing its connection (a database restart) emits 'error'; the pool listens only
   // while the client is idle, and an unheard 'error' ends the process. The query in flight
   // fails on its own (callers see `unavailable`), so every client gets a listener of its own.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip));
+  // The one-trip functions' answers are read on a thread of their own, with a pool of the same size (pg-thread.ts).
+  const thread = oneTrip ? new PgThread({ url, max: poolSize, connectMs }) : undefined;
+  return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip, thread));
 }
 
 export class PostgresStoreDialect implements StoreDialect {
@@ -44,8 +48,14 @@ export class PostgresStoreDialect implements StoreDialect {
   constructor(
     private readonly db: Kysely<Database>,
     oneTrip = true,
+    private readonly thread?: PgThread,
   ) {
-    this.oneTrip = oneTrip ? new OneTripSeats(db) : undefined;
+    this.oneTrip = oneTrip ? new OneTripSeats(db, thread) : undefined;
+  }
+
+  /** Settles at once the one-trip calls PostgreSQL has answered, whatever the event loop is doing. */
+  pump(): void {
+    this.thread?.pump();
   }
 
   /** What it reads under the lock is what the one-trip moves decide on next (with its revision). */
@@ -90,5 +100,7 @@ export class PostgresStoreDialect implements StoreDialect {
     return this.db.transaction().execute(fn);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.thread?.close();
+  }
 }

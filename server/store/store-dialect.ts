@@ -51,6 +51,8 @@ export interface StoreDialect {
    * starts the transactions queued now (a full batch).
    */
   hurry?(): void;
+  /** Present where answers are read off the event loop (PostgreSQL's one-trip calls): settles those that came, at once. */
+  pump?(): void;
 }
 
 /** What every part of the store works with. */

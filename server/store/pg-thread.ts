@@ -8,9 +8,9 @@
 // released that late. A worker's message is no sooner by itself: its port is one more descriptor
 // at the back of the same queue.
 //
-// So the one-trip functions (one-trip-seats.ts) go through a worker thread with a pool of its own:
-// the worker reads PostgreSQL's answers as they come, and the node takes them from the port in two
-// ways. As any message, in its turn; and at once, with `pump()` (`receiveMessageOnPort`), which the
+// So the one-trip functions a mass disconnect calls (one-trip-seats.ts: sockets leaving, idle seats
+// released) go through a worker thread with a pool of its own: the worker reads PostgreSQL's
+// answers as they come, and the node takes them from the port in two ways. As any message, in its turn; and at once, with `pump()` (`receiveMessageOnPort`), which the
 // engine calls where a long turn still runs its code: each stage of a leaving socket's teardown
 // (teardown-checks.ts) and each deadline check. An answer pumped settles its call's promise there,
 // and what awaited it runs right after that callback, as it would after the socket's.
@@ -50,7 +50,7 @@ port.on('message', (m) => {
 });
 `;
 
-type Answer = { id: number; value?: string | null; error?: { message: string; name: string; fields: Record<string, string | number> } };
+type Answer = { id: number; value?: unknown; error?: { message: string; name: string; fields: Record<string, string | number> } };
 
 export interface PgThreadOptions {
   url: string;
@@ -59,11 +59,11 @@ export interface PgThreadOptions {
   connectMs: number;
 }
 
-/** One value per call: the first column of the first row, as PostgreSQL's text (null for SQL null). */
+/** One value per call: the first column of the first row (json and jsonb as their text, bigint as a number; null for SQL null). */
 export class PgThread {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  private readonly waiting = new Map<number, { resolve: (v: string | null | undefined) => void; reject: (err: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (err: Error) => void }>();
   private next = 1;
   private closed = false;
   private gone?: Error;
@@ -73,7 +73,7 @@ export class PgThread {
     this.port = port1;
     const driver = createRequire(import.meta.url).resolve('pg');
     this.worker = new Worker(WORKER, { eval: true, workerData: { driver, url: o.url, max: o.max, connectMs: o.connectMs, port: port2 }, transferList: [port2] });
-    this.port.on('message', (m: Answer) => this.settle(m));
+    this.port.on('message', (m: Answer) => void this.settle(m));
     // Held open only while a call waits (see `call`).
     this.port.unref();
     this.worker.unref();
@@ -82,7 +82,7 @@ export class PgThread {
   }
 
   /** The first column of the first row of `text` run with `values`; undefined when no row came. */
-  call(text: string, values: readonly unknown[]): Promise<string | null | undefined> {
+  call(text: string, values: readonly unknown[]): Promise<unknown> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.next++;
     return new Promise((resolve, reject) => {
@@ -92,10 +92,12 @@ export class PgThread {
     });
   }
 
-  /** Settles at once the calls whose answers have come, whatever the event loop is doing. */
-  pump(): void {
-    if (this.waiting.size === 0) return;
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.settle(m.message as Answer);
+  /** Settles at once the calls whose answers have come, whatever the event loop is doing; returns how many. */
+  pump(): number {
+    let settled = 0;
+    if (this.waiting.size === 0) return settled;
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) settled += this.settle(m.message as Answer);
+    return settled;
   }
 
   async close(): Promise<void> {
@@ -110,13 +112,14 @@ export class PgThread {
     this.port.close();
   }
 
-  private settle(m: Answer): void {
+  private settle(m: Answer): number {
     const w = this.waiting.get(m.id);
-    if (!w) return;
+    if (!w) return 0;
     this.waiting.delete(m.id);
     if (this.waiting.size === 0) this.port.unref();
     if (m.error) w.reject(Object.assign(new Error(m.error.message), m.error.fields, { name: m.error.name }));
     else w.resolve(m.value);
+    return 1;
   }
 
   private fail(err: Error): void {

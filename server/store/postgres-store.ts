@@ -35,7 +35,8 @@ function openPostgres(url: string, poolSize: number, oneTrip: boolean): Postgres
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  // The one-trip functions' answers are read on a thread of their own, with a pool of the same size (pg-thread.ts).
+  // The answers of the one-trip moves a mass disconnect makes are read on a thread of their own,
+  // with a pool of the same size (pg-thread.ts); its connections open as calls need them.
   const thread = oneTrip ? new PgThread({ url, max: poolSize, connectMs }) : undefined;
   return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip, thread));
 }

@@ -1,0 +1,88 @@
+// PostgreSQL's one-trip answers, read on a thread of their own (server/store/pg-thread.ts): a call
+// answered while the event loop is held (a mass disconnect's teardown) is settled by `pump()` then,
+// not once the loop comes back; errors keep PostgreSQL's fields; a closed thread refuses calls.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PgThread } from '../../server/store/pg-thread';
+import { PostgresSeatStore } from '../../server/store/postgres-store';
+import { closeSocket, connectAndAdmit, granted, sign, startServer } from '../support/harness';
+import { describeWith, type Postgres, postgresMissing, startPostgres } from '../support/services';
+
+/** Holds this thread (and so its event loop) for `ms`, the way a long turn of the loop does. */
+const hold = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+describeWith([postgresMissing()])('PostgreSQL answers read on their own thread', () => {
+  let cluster: Postgres;
+  let url: string;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    url = await cluster.createDatabase('pg_thread');
+  });
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  it('settles a call PostgreSQL answered while the event loop is held, without a turn of the loop', async () => {
+    const thread = new PgThread({ url, max: 2, connectMs: 5000 });
+    try {
+      expect(await thread.call('select $1::text', ['warm'])).toBe('warm');
+      const answer = thread.call('select $1::text || pg_backend_pid()::text', ['pid ']);
+      // The loop does not turn from here to the end of this loop: only `pump` can settle the call.
+      let settled = 0;
+      for (const end = Date.now() + 10_000; settled === 0 && Date.now() < end; hold(5)) settled = thread.pump();
+      expect(settled).toBe(1);
+      expect(await answer).toMatch(/^pid \d+$/);
+      // Nothing waits: nothing to take.
+      expect(thread.pump()).toBe(0);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('answers with the first column of the first row: json as its text, bigint as a number, null for SQL null, undefined for no row', async () => {
+    const thread = new PgThread({ url, max: 2, connectMs: 5000 });
+    try {
+      const [json, big, none, empty] = await Promise.all([
+        thread.call(`select jsonb_build_object('seats', $1::int, 'at', $2::bigint)`, [3, 1_790_000_000_000]),
+        thread.call('select $1::bigint', [9_007_199_254_740_991]),
+        thread.call('select null::jsonb', []),
+        thread.call('select 1 where false', []),
+      ]);
+      expect(JSON.parse(json as string)).toEqual({ seats: 3, at: 1_790_000_000_000 });
+      expect(big).toBe(9_007_199_254_740_991);
+      expect(none).toBeNull();
+      expect(empty).toBeUndefined();
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('fails a call with PostgreSQL’s error and its code, and goes on answering', async () => {
+    const thread = new PgThread({ url, max: 1, connectMs: 5000 });
+    try {
+      const err = await thread.call('select $1::int', ['not a number']).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err).toMatchObject({ code: '22P02', message: expect.stringContaining('invalid input syntax') });
+      expect(await thread.call('select 2::text', [])).toBe('2');
+    } finally {
+      await thread.close();
+    }
+    await expect(thread.call('select 1', [])).rejects.toThrow(/closed/);
+  });
+
+  it('a node on PostgreSQL gives the store a turn as each socket leaves', async () => {
+    const store = PostgresSeatStore.open(url, 2);
+    let pumped = 0;
+    const pump = store.pump.bind(store);
+    store.pump = () => {
+      pumped++;
+      pump();
+    };
+    const { url: server, api } = await startServer({ store });
+    const { license } = await api.setup({ seats: 2, idleTimeoutSec: 30 });
+    const a = await granted(server, await sign(license, { sid: 'a' }));
+    await connectAndAdmit(server, await sign(license, { sid: 'b' }));
+    const before = pumped;
+    await closeSocket(a.socket);
+    await expect.poll(() => pumped).toBeGreaterThan(before);
+  });
+});

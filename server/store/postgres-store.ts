@@ -28,16 +28,17 @@ function openPostgres(url: string, poolSize: number, oneTrip: boolean): Postgres
       oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   };
   const connectMs = 5000;
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: connectMs });
+  // The answers of the one-trip moves a mass disconnect makes are read on a thread of their own
+  // (pg-thread.ts), with a quarter of the node's connections (at least one; none with a pool of one).
+  const threadSize = oneTrip && poolSize >= 2 ? Math.max(1, Math.floor(poolSize / 4)) : 0;
+  const pool = new pg.Pool({ connectionString: url, max: poolSize - threadSize, types, connectionTimeoutMillis: connectMs });
   // A client losing its connection (a database restart) emits 'error'; the pool listens only
   // while the client is idle, and an unheard 'error' ends the process. The query in flight
   // fails on its own (callers see `unavailable`), so every client gets a listener of its own.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  // The answers of the one-trip moves a mass disconnect makes are read on a thread of their own,
-  // with a pool of the same size (pg-thread.ts); its connections open as calls need them.
-  const thread = oneTrip ? new PgThread({ url, max: poolSize, connectMs }) : undefined;
+  const thread = threadSize > 0 ? new PgThread({ url, max: threadSize, connectMs }) : undefined;
   return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip, thread));
 }
 

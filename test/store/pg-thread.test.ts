@@ -1,7 +1,10 @@
 // PostgreSQL's one-trip answers, read on a thread of their own (server/store/pg-thread.ts): a call
 // answered while the event loop is held (a mass disconnect's teardown) is settled by `pump()` then,
 // not once the loop comes back; errors keep PostgreSQL's fields; a closed thread refuses calls.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { benchLicense } from '../../bench/store-bench';
 import { PgThread } from '../../server/store/pg-thread';
 import { PostgresSeatStore } from '../../server/store/postgres-store';
 import { closeSocket, connectAndAdmit, granted, sign, startServer } from '../support/harness';
@@ -69,8 +72,43 @@ describeWith([postgresMissing()])('PostgreSQL answers read on their own thread',
     await expect(thread.call('select 1', [])).rejects.toThrow(/closed/);
   });
 
+  it('opens no more connections than its pool size, the thread’s among them, with every kind of move in flight', async () => {
+    const db = await cluster.createDatabase('pg_thread_pool');
+    const store = PostgresSeatStore.open(db, 4);
+    const watcher = new pg.Client({ connectionString: db });
+    await watcher.connect();
+    try {
+      await store.migrate();
+      const now = Date.now();
+      const tenant = await store.createTenant({ id: randomUUID(), name: 'pool', createdAt: now }, randomUUID());
+      const license = await store.createLicense(benchLicense({ id: `lic_${randomUUID()}`, tenantId: tenant.id, name: 'pool', seats: 100, secret: 'x'.repeat(32), now }));
+      const sockets = Array.from({ length: 40 }, (_, i) => `sock-${i}`);
+      // Admissions warm what the node knows of the license (the first goes the full way).
+      const claimant = (i: number) => ({ sessionRef: `s-${i}`, userId: null, deviceId: null, instanceId: null, app: 'pool', name: null, weight: 1 });
+      await store.admit({ licenseId: license.id, socketId: sockets[0]!, nodeId: 'n', now: Date.now(), claimant: claimant(0) });
+      await Promise.all(sockets.slice(1).map((socketId, i) => store.admit({ licenseId: license.id, socketId, nodeId: 'n', now: Date.now(), claimant: claimant(i + 1) })));
+      // Every kind of call at once, more than the pool holds: each pool opens every connection it may
+      // (an idle one stays open for 10 s).
+      await Promise.all([
+        ...sockets.map((socketId) => store.detach(socketId, Date.now() - 2_000)),
+        ...sockets.map(() => store.expireLicense(license.id, Date.now())),
+        ...sockets.map(() => store.ping()),
+      ]);
+      const { rows } = await watcher.query('select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      const open = rows[0].n as number;
+      await store.expireLicense(license.id, Date.now());
+      // Three for transactions and the other moves, one for the thread: four in all.
+      expect(open).toBe(4);
+      expect((await store.getLicense(license.id))!.seatsInUse).toBe(0);
+    } finally {
+      await watcher.end();
+      await store.close();
+    }
+  });
+
   it('a node on PostgreSQL gives the store a turn as each socket leaves', async () => {
-    const store = PostgresSeatStore.open(url, 2);
+    // Four connections: one of them the thread's.
+    const store = PostgresSeatStore.open(url, 4);
     let pumped = 0;
     const pump = store.pump.bind(store);
     store.pump = () => {

@@ -71,7 +71,7 @@ export class OneTripSeats {
    * through `thread` where there is one, so that the leaving sockets' own callbacks can take the
    * answers at once (pg-thread.ts). Admissions and ends stay on the loop: nothing pumps in a storm
    * of connects, and a call through the thread costs two wake-ups of a sleeping thread, 0.1 ms of
-   * CPU or more each when the node is not busy.
+   * CPU or more each when the node is not busy. Should the thread fail, they go on the loop too.
    */
   private readonly leaving: <R>(query: CompiledQuery, parameters: readonly unknown[]) => Promise<R>;
 
@@ -79,6 +79,7 @@ export class OneTripSeats {
     const reply = (this.reply = async <R>(query: CompiledQuery, parameters: readonly unknown[]) => (await db.executeQuery<{ r: R }>({ ...query, parameters })).rows[0]!.r);
     const leaving = (this.leaving = thread
       ? async <R>(query: CompiledQuery, parameters: readonly unknown[]) => {
+          if (!thread.usable) return reply<R>(query, parameters);
           const text = await thread.call(query.sql, parameters);
           return (typeof text === 'string' ? JSON.parse(text) : null) as R;
         }

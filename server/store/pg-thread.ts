@@ -67,6 +67,7 @@ export class PgThread {
   private next = 1;
   private closed = false;
   private gone?: Error;
+  private readonly exited: Promise<void>;
 
   constructor(o: PgThreadOptions) {
     const { port1, port2 } = new MessageChannel();
@@ -77,8 +78,14 @@ export class PgThread {
     // Held open only while a call waits (see `call`).
     this.port.unref();
     this.worker.unref();
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the PostgreSQL thread exited (${code})`)));
+  }
+
+  /** False once the thread is gone (closed, or failed: its calls then rejected); callers go on without it. */
+  get usable(): boolean {
+    return this.gone === undefined;
   }
 
   /** The first column of the first row of `text` run with `values`; undefined when no row came. */
@@ -103,11 +110,10 @@ export class PgThread {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // The pool ends its connections, then the worker has nothing left and exits (at once if it failed).
     this.port.postMessage(null);
-    // The pool ends its connections, then the worker has nothing left and exits.
     const timer = setTimeout(() => void this.worker.terminate(), 5000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
     this.port.close();
   }
@@ -123,6 +129,7 @@ export class PgThread {
   }
 
   private fail(err: Error): void {
+    if (this.gone === undefined && !this.closed) process.emitWarning(`PostgreSQL's answers are back on the event loop: ${err.message}`);
     this.gone ??= this.closed ? new Error('the store is closed') : err;
     for (const w of this.waiting.values()) w.reject(this.gone);
     this.waiting.clear();

@@ -2,6 +2,7 @@
 // answered while the event loop is held (a mass disconnect's teardown) is settled by `pump()` then,
 // not once the loop comes back; errors keep PostgreSQL's fields; a closed thread refuses calls.
 import { randomUUID } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { benchLicense } from '../../bench/store-bench';
@@ -102,6 +103,33 @@ describeWith([postgresMissing()])('PostgreSQL answers read on their own thread',
       expect((await store.getLicense(license.id))!.seatsInUse).toBe(0);
     } finally {
       await watcher.end();
+      await store.close();
+    }
+  });
+
+  it('a thread that fails rejects the calls it held, and the store’s moves go on without it', async () => {
+    const db = await cluster.createDatabase('pg_thread_gone');
+    const store = PostgresSeatStore.open(db, 4);
+    try {
+      await store.migrate();
+      const now = Date.now();
+      const tenant = await store.createTenant({ id: randomUUID(), name: 'gone', createdAt: now }, randomUUID());
+      const license = await store.createLicense(benchLicense({ id: `lic_${randomUUID()}`, tenantId: tenant.id, name: 'gone', seats: 10, secret: 'x'.repeat(32), now }));
+      for (const i of [1, 2]) {
+        const claimant = { sessionRef: `s-${i}`, userId: null, deviceId: null, instanceId: null, app: 'gone', name: null, weight: 1 };
+        expect((await store.admit({ licenseId: license.id, socketId: `sock-${i}`, nodeId: 'n', now, claimant })).kind).toBe('granted');
+      }
+      const thread = Reflect.get(Reflect.get(store, 'dialect') as object, 'thread') as PgThread;
+      expect(thread.usable).toBe(true);
+      const held = thread.call('select pg_sleep(5)::text', []);
+      await (Reflect.get(thread, 'worker') as Worker).terminate();
+      await expect(held).rejects.toThrow(/exited/);
+      expect(thread.usable).toBe(false);
+      // The moves the thread carried go on the event loop's connections.
+      expect((await store.detach('sock-1', now - 2_000, license.id))?.session.state).toBe('idle');
+      expect((await store.detach('sock-2', now - 2_000))?.session.state).toBe('idle');
+      expect((await store.expireLicense(license.id, Date.now())).map((e) => e.session.sessionRef).sort()).toEqual(['s-1', 's-2']);
+    } finally {
       await store.close();
     }
   });

@@ -13,24 +13,24 @@ function pending<T>() {
   return { promise, answer, fail };
 }
 
-function recorder(opts: { stuckMs?: number; most?: number; failMany?: boolean; bad?: number } = {}) {
-  const calls: Array<{ kind: 'alone' | 'many'; moves: number[]; call: ReturnType<typeof pending<unknown>> }> = [];
+function recorder(opts: { stuckMs?: number; most?: number; failMany?: boolean; bad?: number; thread?: () => boolean } = {}) {
+  const calls: Array<{ kind: 'alone' | 'many'; moves: number[]; onThread: boolean; call: ReturnType<typeof pending<unknown>> }> = [];
   const gathered = new Gathered<number, string>(
-    async (move) => {
+    async (move, onThread) => {
       if (move === opts.bad) throw new Error(`move ${move} is bad`);
       const call = pending<unknown>();
-      calls.push({ kind: 'alone', moves: [move], call });
+      calls.push({ kind: 'alone', moves: [move], onThread, call });
       await call.promise;
       return `alone ${move}`;
     },
-    async (_licenseId, moves) => {
+    async (_licenseId, moves, onThread) => {
       const call = pending<unknown>();
-      calls.push({ kind: 'many', moves, call });
+      calls.push({ kind: 'many', moves, onThread, call });
       await call.promise;
       if (opts.failMany || (opts.bad !== undefined && moves.includes(opts.bad))) throw new Error('the call failed');
       return moves.map((m) => `many ${m}`);
     },
-    { stuckMs: opts.stuckMs, most: opts.most },
+    { stuckMs: opts.stuckMs, most: opts.most, thread: opts.thread },
   );
   /** Answers every call made so far that has not been answered, and lets the next ones start. */
   const answerAll = async () => {
@@ -92,5 +92,46 @@ describe('gathered seat moves', () => {
     expect(await later).toBe('alone 3');
     expect(await last).toBe('alone 4');
     expect(calls.map((c) => [c.kind, c.moves])).toEqual([['alone', [0]], ['many', [1, 2]], ['alone', [3]], ['alone', [4]]]);
+  });
+  it('with a thread, the moves that come while a call on the loop is in flight go through the thread at once, together, and those after wait for that call', async () => {
+    const { gathered, calls, answerAll } = recorder({ thread: () => true, most: 1000 });
+    expect(gathered.threadAt).toBe(-Infinity);
+    const first = gathered.call('lic', 0);
+    // One callback's moves (a turn's worth), then the microtask that sends them.
+    const next = Array.from({ length: 10 }, (_, i) => gathered.call('lic', i + 1));
+    await Promise.resolve();
+    expect(calls.map((c) => [c.kind, c.moves.length, c.onThread])).toEqual([['alone', 1, false], ['many', 10, true]]);
+    expect(gathered.threadAt).toBeGreaterThan(0);
+    // Those that come now wait for the thread's call, and go through the thread after it.
+    const later = Array.from({ length: 5 }, (_, i) => gathered.call('lic', 100 + i));
+    await Promise.resolve();
+    expect(calls).toHaveLength(2);
+    calls[1]!.call.answer(undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.map((c) => [c.kind, c.moves.length, c.onThread])).toEqual([['alone', 1, false], ['many', 10, true], ['many', 5, true]]);
+    await answerAll();
+    // The loop's call, answered last, answers its own move and holds back nothing.
+    expect(await Promise.all([first, ...next, ...later])).toEqual(['alone 0', ...Array.from({ length: 10 }, (_, i) => `many ${i + 1}`), ...Array.from({ length: 5 }, (_, i) => `many ${100 + i}`)]);
+    // Once nothing is in flight, a move goes on the loop again.
+    void gathered.call('lic', 7);
+    expect(calls.at(-1)).toMatchObject({ kind: 'alone', moves: [7], onThread: false });
+    await answerAll();
+  });
+
+  it('moves one at a time, each answered before the next, all go on the loop; and none goes through a thread that may not be used', async () => {
+    const { gathered, calls, answerAll } = recorder({ thread: () => true });
+    for (let i = 0; i < 3; i++) {
+      const reply = gathered.call('lic', i);
+      await answerAll();
+      expect(await reply).toBe(`alone ${i}`);
+    }
+    expect(calls.every((c) => !c.onThread)).toBe(true);
+    const off = recorder({ thread: () => false });
+    const replies = Array.from({ length: 4 }, (_, i) => off.gathered.call('lic', i));
+    await off.answerAll();
+    await off.answerAll();
+    expect(off.calls.map((c) => [c.kind, c.moves.length, c.onThread])).toEqual([['alone', 1, false], ['many', 3, false]]);
+    expect(await Promise.all(replies)).toEqual(['alone 0', 'many 1', 'many 2', 'many 3']);
+    expect(off.gathered.threadAt).toBe(-Infinity);
   });
 });

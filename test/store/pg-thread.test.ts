@@ -91,7 +91,7 @@ describeWith([postgresMissing()])('PostgreSQL answers read on their own thread',
       // Every kind of call at once, more than the pool holds: each pool opens every connection it may
       // (an idle one stays open for 10 s).
       await Promise.all([
-        ...sockets.map((socketId) => store.detach(socketId, Date.now() - 2_000)),
+        ...sockets.map((socketId) => store.detach(socketId, Date.now() - 2_000, license.id)),
         ...sockets.map(() => store.expireLicense(license.id, Date.now())),
         ...sockets.map(() => store.ping()),
       ]);
@@ -129,6 +129,39 @@ describeWith([postgresMissing()])('PostgreSQL answers read on their own thread',
       expect((await store.detach('sock-1', now - 2_000, license.id))?.session.state).toBe('idle');
       expect((await store.detach('sock-2', now - 2_000))?.session.state).toBe('idle');
       expect((await store.expireLicense(license.id, Date.now())).map((e) => e.session.sessionRef).sort()).toEqual(['s-1', 's-2']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('sends through the thread the sockets of a license leaving together, and the release passes while they do; the rest on the loop', async () => {
+    const db = await cluster.createDatabase('pg_thread_ways');
+    const store = PostgresSeatStore.open(db, 4);
+    try {
+      await store.migrate();
+      const now = Date.now();
+      const tenant = await store.createTenant({ id: randomUUID(), name: 'ways', createdAt: now }, randomUUID());
+      const license = await store.createLicense(benchLicense({ id: `lic_${randomUUID()}`, tenantId: tenant.id, name: 'ways', seats: 10, secret: 'x'.repeat(32), now }));
+      const thread = Reflect.get(Reflect.get(store, 'dialect') as object, 'thread') as PgThread;
+      const sent: string[] = [];
+      const call = thread.call.bind(thread);
+      thread.call = (text, values) => {
+        sent.push(/seat_\w+/.exec(text)![0]);
+        return call(text, values);
+      };
+      for (let i = 0; i < 6; i++) {
+        const claimant = { sessionRef: `s-${i}`, userId: null, deviceId: null, instanceId: null, app: 'ways', name: null, weight: 1 };
+        await store.admit({ licenseId: license.id, socketId: `sock-${i}`, nodeId: 'n', now, claimant });
+      }
+      // One at a time: the loop.
+      await store.detach('sock-0', now - 2_000, license.id);
+      await store.expireLicense(license.id, Date.now());
+      expect(sent).toEqual([]);
+      // Together: the first on the loop, the rest through the thread; the release pass after them too.
+      await Promise.all([1, 2, 3, 4, 5].map((i) => store.detach(`sock-${i}`, now - 2_000, license.id)));
+      expect(sent).toEqual(['seat_detach_set']);
+      expect(await store.expireLicense(license.id, Date.now())).toHaveLength(5);
+      expect(sent).toEqual(['seat_detach_set', 'seat_expire']);
     } finally {
       await store.close();
     }

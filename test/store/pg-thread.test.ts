@@ -6,6 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { benchLicense } from '../../bench/store-bench';
+import type { AdmitOutcome, License } from '../../server/seats/types';
 import { PgThread } from '../../server/store/pg-thread';
 import { PostgresSeatStore } from '../../server/store/postgres-store';
 import { closeSocket, connectAndAdmit, granted, sign, startServer } from '../support/harness';
@@ -73,86 +74,81 @@ describeWith([postgresMissing()])('PostgreSQL answers read on their own thread',
     await expect(thread.call('select 1', [])).rejects.toThrow(/closed/);
   });
 
-  it('opens no more connections than its pool size, the thread’s among them, with every kind of move in flight', async () => {
-    const db = await cluster.createDatabase('pg_thread_pool');
+  /**
+   * A node's store on a database of its own (a pool of four: one connection the thread's), with one
+   * license; `admit(i)` grants socket `sock-i` to session `s-i`. The store is closed after `fn`.
+   */
+  async function withStore(name: string, seats: number, fn: (t: { db: string; store: PostgresSeatStore; license: License; admit: (i: number) => Promise<AdmitOutcome>; thread: PgThread }) => Promise<void>) {
+    const db = await cluster.createDatabase(`pg_thread_${name}`);
     const store = PostgresSeatStore.open(db, 4);
-    const watcher = new pg.Client({ connectionString: db });
-    await watcher.connect();
     try {
       await store.migrate();
       const now = Date.now();
-      const tenant = await store.createTenant({ id: randomUUID(), name: 'pool', createdAt: now }, randomUUID());
-      const license = await store.createLicense(benchLicense({ id: `lic_${randomUUID()}`, tenantId: tenant.id, name: 'pool', seats: 100, secret: 'x'.repeat(32), now }));
-      const sockets = Array.from({ length: 40 }, (_, i) => `sock-${i}`);
-      // Admissions warm what the node knows of the license (the first goes the full way).
-      const claimant = (i: number) => ({ sessionRef: `s-${i}`, userId: null, deviceId: null, instanceId: null, app: 'pool', name: null, weight: 1 });
-      await store.admit({ licenseId: license.id, socketId: sockets[0]!, nodeId: 'n', now: Date.now(), claimant: claimant(0) });
-      await Promise.all(sockets.slice(1).map((socketId, i) => store.admit({ licenseId: license.id, socketId, nodeId: 'n', now: Date.now(), claimant: claimant(i + 1) })));
-      // Every kind of call at once, more than the pool holds: each pool opens every connection it may
-      // (an idle one stays open for 10 s).
-      await Promise.all([
-        ...sockets.map((socketId) => store.detach(socketId, Date.now() - 2_000, license.id)),
-        ...sockets.map(() => store.expireLicense(license.id, Date.now())),
-        ...sockets.map(() => store.ping()),
-      ]);
-      const { rows } = await watcher.query('select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
-      const open = rows[0].n as number;
-      await store.expireLicense(license.id, Date.now());
-      // Three for transactions and the other moves, one for the thread: four in all.
-      expect(open).toBe(4);
-      expect((await store.getLicense(license.id))!.seatsInUse).toBe(0);
+      const tenant = await store.createTenant({ id: randomUUID(), name, createdAt: now }, randomUUID());
+      const license = await store.createLicense(benchLicense({ id: `lic_${randomUUID()}`, tenantId: tenant.id, name, seats, secret: 'x'.repeat(32), now }));
+      const admit = (i: number) =>
+        store.admit({ licenseId: license.id, socketId: `sock-${i}`, nodeId: 'n', now: Date.now(), claimant: { sessionRef: `s-${i}`, userId: null, deviceId: null, instanceId: null, app: name, name: null, weight: 1 } });
+      const thread = Reflect.get(Reflect.get(store, 'dialect') as object, 'thread') as PgThread;
+      await fn({ db, store, license, admit, thread });
     } finally {
-      await watcher.end();
       await store.close();
     }
+  }
+
+  it('opens no more connections than its pool size, the thread’s among them, with every kind of move in flight', async () => {
+    await withStore('pool', 100, async ({ db, store, license, admit }) => {
+      const watcher = new pg.Client({ connectionString: db });
+      await watcher.connect();
+      try {
+        const sockets = Array.from({ length: 40 }, (_, i) => i);
+        // Admissions warm what the node knows of the license (the first goes the full way).
+        await admit(0);
+        await Promise.all(sockets.slice(1).map(admit));
+        // Every kind of call at once, more than the pool holds: each pool opens every connection it may
+        // (an idle one stays open for 10 s).
+        await Promise.all([
+          ...sockets.map((i) => store.detach(`sock-${i}`, Date.now() - 2_000, license.id)),
+          ...sockets.map(() => store.expireLicense(license.id, Date.now())),
+          ...sockets.map(() => store.ping()),
+        ]);
+        const { rows } = await watcher.query('select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+        const open = rows[0].n as number;
+        await store.expireLicense(license.id, Date.now());
+        // Three for transactions and the other moves, one for the thread: four in all.
+        expect(open).toBe(4);
+        expect((await store.getLicense(license.id))!.seatsInUse).toBe(0);
+      } finally {
+        await watcher.end();
+      }
+    });
   });
 
   it('a thread that fails rejects the calls it held, and the store’s moves go on without it', async () => {
-    const db = await cluster.createDatabase('pg_thread_gone');
-    const store = PostgresSeatStore.open(db, 4);
-    try {
-      await store.migrate();
-      const now = Date.now();
-      const tenant = await store.createTenant({ id: randomUUID(), name: 'gone', createdAt: now }, randomUUID());
-      const license = await store.createLicense(benchLicense({ id: `lic_${randomUUID()}`, tenantId: tenant.id, name: 'gone', seats: 10, secret: 'x'.repeat(32), now }));
-      for (const i of [1, 2]) {
-        const claimant = { sessionRef: `s-${i}`, userId: null, deviceId: null, instanceId: null, app: 'gone', name: null, weight: 1 };
-        expect((await store.admit({ licenseId: license.id, socketId: `sock-${i}`, nodeId: 'n', now, claimant })).kind).toBe('granted');
-      }
-      const thread = Reflect.get(Reflect.get(store, 'dialect') as object, 'thread') as PgThread;
+    await withStore('gone', 10, async ({ store, license, admit, thread }) => {
+      for (const i of [1, 2]) expect((await admit(i)).kind).toBe('granted');
       expect(thread.usable).toBe(true);
       const held = thread.call('select pg_sleep(5)::text', []);
       await (Reflect.get(thread, 'worker') as Worker).terminate();
       await expect(held).rejects.toThrow(/exited/);
       expect(thread.usable).toBe(false);
       // The moves the thread carried go on the event loop's connections.
+      const now = Date.now();
       expect((await store.detach('sock-1', now - 2_000, license.id))?.session.state).toBe('idle');
       expect((await store.detach('sock-2', now - 2_000))?.session.state).toBe('idle');
       expect((await store.expireLicense(license.id, Date.now())).map((e) => e.session.sessionRef).sort()).toEqual(['s-1', 's-2']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('sends through the thread the sockets of a license leaving together, and the release passes while they do; the rest on the loop', async () => {
-    const db = await cluster.createDatabase('pg_thread_ways');
-    const store = PostgresSeatStore.open(db, 4);
-    try {
-      await store.migrate();
-      const now = Date.now();
-      const tenant = await store.createTenant({ id: randomUUID(), name: 'ways', createdAt: now }, randomUUID());
-      const license = await store.createLicense(benchLicense({ id: `lic_${randomUUID()}`, tenantId: tenant.id, name: 'ways', seats: 10, secret: 'x'.repeat(32), now }));
-      const thread = Reflect.get(Reflect.get(store, 'dialect') as object, 'thread') as PgThread;
+    await withStore('ways', 10, async ({ store, license, admit, thread }) => {
       const sent: string[] = [];
       const call = thread.call.bind(thread);
       thread.call = (text, values) => {
         sent.push(/seat_\w+/.exec(text)![0]);
         return call(text, values);
       };
-      for (let i = 0; i < 6; i++) {
-        const claimant = { sessionRef: `s-${i}`, userId: null, deviceId: null, instanceId: null, app: 'ways', name: null, weight: 1 };
-        await store.admit({ licenseId: license.id, socketId: `sock-${i}`, nodeId: 'n', now, claimant });
-      }
+      for (let i = 0; i < 6; i++) await admit(i);
+      const now = Date.now();
       // One at a time: the loop.
       await store.detach('sock-0', now - 2_000, license.id);
       await store.expireLicense(license.id, Date.now());
@@ -162,9 +158,7 @@ describeWith([postgresMissing()])('PostgreSQL answers read on their own thread',
       expect(sent).toEqual(['seat_detach_set']);
       expect(await store.expireLicense(license.id, Date.now())).toHaveLength(5);
       expect(sent).toEqual(['seat_detach_set', 'seat_expire']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a node on PostgreSQL gives the store a turn as each socket leaves', async () => {

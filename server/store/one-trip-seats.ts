@@ -75,8 +75,8 @@ export class OneTripSeats {
   /**
    * The moves a mass disconnect makes, sockets leaving and idle seats released, go through the
    * thread (pg-thread.ts) while it is under way, so that the leaving sockets' own callbacks take
-   * their answers at once: the sockets of a license leaving faster than the loop's round trip
-   * (`Gathered`), and the release passes while such a call was sent in the last `BUSY_MS`. The rest
+   * their answers at once: the sockets of a license leaving faster than the loop's round trip, or
+   * of many licenses at once (`Gathered`), and the release passes while such a call was sent in the last `BUSY_MS`. The rest
    * stays on the loop's connections: a call through the thread wakes two sleeping threads, 0.1–0.2
    * ms of CPU on a node that is not busy, and nothing pumps in a storm of connects. Should the
    * thread fail, everything goes on the loop.
@@ -222,6 +222,12 @@ interface Flight<P, R> {
 export const STUCK_MS = 2_000;
 
 /**
+ * With a thread, a license's first move goes through it when this many other licenses' calls are
+ * in flight: a mass disconnect of many licenses, where no license has a second move to show it.
+ */
+export const CROWD = 8;
+
+/**
  * One kind of seat move, gathered per license: a move goes at once when none of its license is
  * in flight from this node, else in the next call, with every move that came meanwhile (at most
  * `most`). They would each have waited for the license's lock anyway; together they take it
@@ -267,7 +273,9 @@ export class Gathered<P, R> {
       }
       return reply;
     }
-    return this.fly(licenseId, [], false, () => this.alone(params, false));
+    // Many licenses' calls in flight at once: their sockets are leaving together too.
+    const onThread = this.flights.size >= CROWD && this.thread();
+    return this.fly(licenseId, [], onThread, () => this.alone(params, onThread));
   }
 
   /** Sends a call for the license; the moves that come meanwhile wait for it (after `carried`). */

@@ -9,14 +9,15 @@
 // at the back of the same queue.
 //
 // So while a mass disconnect is under way, the one-trip functions it calls (one-trip-seats.ts:
-// sockets of a license leaving faster than a round trip, and the release passes meanwhile) go
-// through a worker thread with a pool of its own: the worker reads PostgreSQL's answers as they
-// come, and the node takes them from the port in two ways. As any message, in its turn; and at
-// once, with `pump()` (`receiveMessageOnPort`), which the engine calls where a long turn still runs
-// its code: each leaving socket's `disconnect`, each later stage of its connection's teardown
-// (teardown-checks.ts), each deadline check. An answer pumped settles its call's promise there,
-// and what awaited it runs right after that callback, as it would after the socket's. The other
-// calls stay on the loop's connections: through the thread, a call wakes two sleeping threads.
+// sockets of a license, or of many licenses, leaving faster than a round trip, and the release
+// passes meanwhile) go through a worker thread with a pool of its own: the worker reads
+// PostgreSQL's answers as they come, and the node takes them from the port in two ways. As any
+// message, in its turn; and at once, with `pump()` (`receiveMessageOnPort`), which the engine
+// calls where a long turn still runs its code: each leaving socket's `disconnect`, each later
+// stage of its connection's teardown (teardown-checks.ts), each deadline check. An answer pumped
+// settles its call's promise there, and what awaited it runs right after that callback, as it
+// would after the socket's. The other calls stay on the loop's connections: through the thread, a
+// call wakes two sleeping threads.
 //
 // The reply column comes as PostgreSQL's text and is parsed by the caller, so the worker sends a
 // string (copied, not walked) and the node does the one parse it did before.

@@ -3,7 +3,7 @@
 // does not hold back the moves behind it. The calls here are functions that answer when told to;
 // test/store/one-trip-seats.test.ts runs the same gathering against PostgreSQL's functions.
 import { describe, expect, it } from 'vitest';
-import { Gathered } from '../../server/store/one-trip-seats';
+import { CROWD, Gathered } from '../../server/store/one-trip-seats';
 
 /** A call that answers when the test says so. */
 function pending<T>() {
@@ -133,5 +133,17 @@ describe('gathered seat moves', () => {
     expect(off.calls.map((c) => [c.kind, c.moves.length, c.onThread])).toEqual([['alone', 1, false], ['many', 3, false]]);
     expect(await Promise.all(replies)).toEqual(['alone 0', 'many 1', 'many 2', 'many 3']);
     expect(off.gathered.threadAt).toBe(-Infinity);
+  });
+  it('with a thread, a license’s first move goes through it once CROWD other licenses’ calls are in flight on the loop', async () => {
+    const { gathered, calls, answerAll } = recorder({ thread: () => true });
+    const replies = Array.from({ length: CROWD + 2 }, (_, i) => gathered.call(`lic-${i}`, i));
+    expect(calls.map((c) => c.onThread)).toEqual([...Array.from({ length: CROWD }, () => false), true, true]);
+    expect(gathered.threadAt).toBeGreaterThan(0);
+    await answerAll();
+    expect(await Promise.all(replies)).toEqual(Array.from({ length: CROWD + 2 }, (_, i) => `alone ${i}`));
+    // Answered, nothing is in flight: the next goes on the loop again.
+    void gathered.call('lic-x', 99);
+    expect(calls.at(-1)).toMatchObject({ moves: [99], onThread: false });
+    await answerAll();
   });
 });

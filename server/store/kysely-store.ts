@@ -77,7 +77,6 @@ export class KyselySeatStore implements SeatStore {
       oneTrip: dialect.oneTrip,
       inProcess: dialect.inProcess,
       hurry: dialect.hurry && (() => dialect.hurry!()),
-      pump: dialect.pump && (() => dialect.pump!()),
       async transaction(fn, opts) {
         let grants: QueueGrant[] = [];
         const result = await dialect.transaction(async (trx) => {

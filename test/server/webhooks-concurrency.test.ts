@@ -158,8 +158,9 @@ it('takes up a concurrency changed on another node at its next claim renewal', {
 
 it('keeps up to `concurrency` requests in flight: a slow answer holds back only its own session', { timeout: 60_000 }, async () => {
   // The attempt's timeout outlasts the first request's hold (10 s at most): on a loaded machine the
-  // fifteen others took longer than the usual 2 s, and the first was sent again (a seventeenth request).
-  const { store, license, admin } = await setup({ WEBHOOK_TIMEOUT_MS: '15000' });
+  // fifteen others took longer than the usual 2 s, and the first was sent again (a seventeenth
+  // request). The claim is long enough that an attempt always ends within it (renewed at a third).
+  const { store, license, admin } = await setup({ WEBHOOK_TIMEOUT_MS: '15000', WEBHOOK_CLAIM_MS: '60000' });
   const answered: number[] = [];
   let requests = 0;
   // The first request is answered once the fifteen others were (10 s at most), every other after 20 ms.

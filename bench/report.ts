@@ -216,6 +216,8 @@ export function rows(r: BenchReport): Row[] {
   add({ section: 'store', metric: 'PostgreSQL detaches/s (32 in flight, one license)', ours: num(pg?.detachesConcurrentPerSec), floor: null, ...postgres });
   const pgRel = num(pg?.releasesPerSec);
   add({ section: 'store', metric: 'PostgreSQL idle releases/s', ours: pgRel, floor: null, ...atLeast(pgRel, 3000) });
+  // What a move made one at a time cannot pass on this machine: a bare round trip, one at a time.
+  add({ section: 'store', metric: 'PostgreSQL bare round trips/s (one at a time, select $1)', ours: num(pg?.roundTripsPerSec), floor: null, ...postgres });
   add({ section: 'store', metric: amidDueMetric('PostgreSQL', pg?.ops ?? r.sizes.pgStoreOps), ours: num(pg?.admissionsAmidDuePerSec), floor: null, ...postgres });
   add({ section: 'store', metric: queueMetric('PostgreSQL', pg?.queueWaiting), ours: num(pg?.queueReleasesPerSec), floor: null, ...postgres });
   return out;

@@ -544,11 +544,16 @@ async function main(): Promise<BenchReport> {
       log(`store: PostgreSQL, ${size.pgStoreOps} of each operation`);
       try {
         const { PostgresSeatStore } = await import('../server/store/postgres-store');
-        const pgStore = PostgresSeatStore.open(await database('bench_store'));
+        const { default: pg } = await import('pg');
+        const url = await database('bench_store');
+        const pgStore = PostgresSeatStore.open(url);
+        // The bare round trip beside the moves, for what one at a time can reach here.
+        const bare = new pg.Pool({ connectionString: url, max: 1 });
+        bare.on('error', () => {});
         try {
-          postgres = await storeThroughput(pgStore, size.pgStoreOps);
+          postgres = await storeThroughput(pgStore, size.pgStoreOps, 32, (i) => bare.query('select $1::bigint as r', [i]));
         } finally {
-          await pgStore.close();
+          await Promise.all([pgStore.close(), bare.end()]);
         }
       } catch (err) {
         log(`store: PostgreSQL failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

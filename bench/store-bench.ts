@@ -29,6 +29,12 @@ export interface StoreFigures {
   queueReleasesPerSec: number;
   /** How many waited in that queue. */
   queueWaiting: number;
+  /**
+   * Bare round trips per second to the same database, one at a time (`select $1`, through a pool
+   * of its own): the most a row of moves made one at a time could read on this machine, each
+   * move being a round trip. Null where there is no round trip (SQLite, in the process).
+   */
+  roundTripsPerSec: number | null;
   ops: number;
   /** The same per second of this process's CPU time: steadier than wall time on a busy machine. */
   perCpuSec: { admissions: number; admissionsConcurrent: number; detaches: number; releases: number; admissionsAmidDue: number; queueReleases: number; detachesConcurrent: number };
@@ -59,8 +65,16 @@ export function benchLicense(f: { id: string; tenantId: string; name: string; se
   return { ...fields, seatCap: null, seatKey: ['session'], idleTimeoutSec: 1, status: 'active', ...POLICY_DEFAULTS, deniedMessage: 'no', createdAt: now, updatedAt: now };
 }
 
-export async function storeThroughput(store: SeatStore, ops: number, inFlight = 32): Promise<StoreFigures> {
+export async function storeThroughput(store: SeatStore, ops: number, inFlight = 32, roundTrip?: (i: number) => Promise<unknown>): Promise<StoreFigures> {
   await store.migrate();
+  let roundTripsPerSec: number | null = null;
+  if (roundTrip) {
+    // Warmed up first (the connection opened, the statement's first plans), as the moves are by then.
+    for (let i = 0; i < 100; i++) await roundTrip(i);
+    const t0 = performance.now();
+    for (let i = 0; i < ops; i++) await roundTrip(i);
+    roundTripsPerSec = ops / ((performance.now() - t0) / 1000);
+  }
   const now = Date.now();
   const tenant = await store.createTenant({ id: randomUUID(), name: `bench-${now}`, createdAt: now }, randomUUID());
   const license = await store.createLicense(benchLicense({ id: `lic_bench_${randomUUID()}`, tenantId: tenant.id, name: 'bench', seats: ops * 4, secret: 'x'.repeat(32), now }));
@@ -158,6 +172,7 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
     admissionsAmidDuePerSec,
     queueReleasesPerSec: queued.perSec,
     queueWaiting: queued.waiting,
+    roundTripsPerSec,
     ops,
     perCpuSec: { admissions, admissionsConcurrent, detaches, releases, admissionsAmidDue, queueReleases: queueReleases_, detachesConcurrent },
     writes,

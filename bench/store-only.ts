@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pgLib from 'pg';
 import { PostgresSeatStore } from '../server/store/postgres-store';
 import { SqliteSeatStore } from '../server/store/sqlite-store';
 import { startPostgres } from '../test/support/throwaway-services';
@@ -16,10 +17,13 @@ if (pg) {
   const cluster = await startPostgres();
   try {
     for (const oneTrip of [false, true]) {
-      const store = PostgresSeatStore.open(await cluster.createDatabase('bench_store'), 10, { oneTrip });
-      const figures = await storeThroughput(store, ops);
+      const url = await cluster.createDatabase('bench_store');
+      const store = PostgresSeatStore.open(url, 10, { oneTrip });
+      const bare = new pgLib.Pool({ connectionString: url, max: 1 });
+      bare.on('error', () => {});
+      const figures = await storeThroughput(store, ops, 32, (i) => bare.query('select $1::bigint as r', [i]));
       process.stdout.write(`${JSON.stringify({ oneTrip, ...figures })}\n`);
-      await store.close();
+      await Promise.all([store.close(), bare.end()]);
     }
   } finally {
     await cluster.destroy();

@@ -19,6 +19,7 @@ describe('optional bench rows', () => {
       'PostgreSQL detaches/s (session goes idle)',
       'PostgreSQL detaches/s (32 in flight, one license)',
       'PostgreSQL idle releases/s',
+      'PostgreSQL bare round trips/s (one at a time, select $1)',
       'PostgreSQL admissions/s (32 in flight) amid the idle seats past their deadline, not yet released',
       'PostgreSQL releases/s serving a queue (50 seats, a tenth of the admissions waiting)',
     ]);
@@ -33,7 +34,7 @@ describe('optional bench rows', () => {
     const r = report({
       crossNodeKick: { latencyMs: { n: 20, p50: 3.5, p99: 9.25, max: 9.25 } },
       postgresBurst: { sockets: 10000, allReleased: true, releaseLatenessMs: { n: 10000, p50: 900, p99: 1650, max: 1700 } },
-      store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, detachesPerSec: 900, detachesConcurrentPerSec: 2400, releasesPerSec: 350, admissionsAmidDuePerSec: 1100, ops: 500, queueReleasesPerSec: 300, queueWaiting: 50 } },
+      store: { postgres: { admissionsPerSec: 400, admissionsConcurrentPerSec: 1200, detachesPerSec: 900, detachesConcurrentPerSec: 2400, releasesPerSec: 350, roundTripsPerSec: 4100, admissionsAmidDuePerSec: 1100, ops: 500, queueReleasesPerSec: 300, queueWaiting: 50 } },
     });
     expect(optionalRows(r).map((row) => [row.ours, row.target, row.met])).toEqual([
       [3.5, '', null],
@@ -44,6 +45,7 @@ describe('optional bench rows', () => {
       [900, '≥ 3000', false],
       [2400, '', null],
       [350, '≥ 3000', false],
+      [4100, '', null],
       [1100, '', null],
       [300, '', null],
     ]);

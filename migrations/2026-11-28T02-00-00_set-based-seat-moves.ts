@@ -41,7 +41,7 @@ export function changed(text: string, from: string, to: string): string {
  * nothing, when someone is queued for the license: the full transaction serves the queue with
  * what it frees.
  */
-const EXPIRE = `
+export const EXPIRE = `
 CREATE OR REPLACE FUNCTION seat_expire(p_license_id text, p_now bigint, p_reason text) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   lic licenses%ROWTYPE;

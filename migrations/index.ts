@@ -24,6 +24,7 @@ import * as queueIndexes from './2026-11-27T20-00-00_queue-indexes';
 import * as gatheredSeatMoves from './2026-11-28T00-00-00_gathered-seat-moves';
 import * as setBasedSeatMoves from './2026-11-28T02-00-00_set-based-seat-moves';
 import * as detachSetReply from './2026-11-28T05-00-00_detach-set-reply';
+import * as expireNothingDue from './2026-11-28T10-00-00_expire-nothing-due';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28T00-00-00_gathered-seat-moves': gatheredSeatMoves,
   '2026-11-28T02-00-00_set-based-seat-moves': setBasedSeatMoves,
   '2026-11-28T05-00-00_detach-set-reply': detachSetReply,
+  '2026-11-28T10-00-00_expire-nothing-due': expireNothingDue,
 };

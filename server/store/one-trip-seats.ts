@@ -191,6 +191,7 @@ export class OneTripSeats {
     const busy = performance.now() - this.detaches.threadAt < BUSY_MS;
     const reply = await this.reply<Reply>(EXPIRE, [licenseId, now, reason], busy);
     if (reply.kind === 'stale') return FULL;
+    // No license: it is gone, or nothing was due (answered without its lock, migration 2026-11-28T10).
     if (!reply.license) return [];
     const license = this.remember(reply.license);
     return reply.ended.map(({ session, seats }) => ({ license: { ...license, seatsInUse: seats }, session: toSession(session, []), reason, seatsInUse: seats }));

@@ -163,6 +163,33 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     expect(await seatsInUse(store, license.id)).toBe(1);
   });
 
+  it('an idle release that finds nothing due answers without waiting for the license; one with a seat due waits for it', async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 2, idleTimeoutSec: 1 });
+    await grant(store, license, claimant('k1'), 1000, 'k1-s');
+    expect((await store.detach('k1-s', 2000))?.session.expiresAt).toBe(3000);
+    const settled = (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+    // Another transaction holds the license row, as another node's move under way does.
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select id from licenses where id = $1 for update', [license.id]);
+      const early = store.expireLicense(license.id, 2999);
+      expect(await settled(early, 5000)).toBe(true);
+      expect(await early).toEqual([]);
+      const due = store.expireLicense(license.id, 3000);
+      expect(await settled(due, 500)).toBe(false);
+      await blocker.query('commit');
+      expect((await due).map((e) => e.session.sessionRef)).toEqual(['k1']);
+    } finally {
+      await blocker.end();
+    }
+    expect(await seatsInUse(store, license.id)).toBe(0);
+    expect((await seatEvents(url, license.id, 'released')).map((e) => e.seats)).toEqual([0]);
+  });
+
   it('sends the admissions that come while one is in flight in one call, each decided in order', async () => {
     const { stores, url } = await nodes(1);
     const store = stores[0]!;

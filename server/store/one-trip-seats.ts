@@ -185,7 +185,7 @@ export class OneTripSeats {
     return { license, session: toSession(reply.session, reply.conns), reason, seatsInUse: reply.seats };
   }
 
-  /** The license's idle sessions past their deadline, released; FULL while someone is queued for it. */
+  /** The license's idle sessions past their deadline, released; FULL when some are due while someone is queued for it. */
   async expire(licenseId: string, now: number, reason: EndReason): Promise<EndedSession[] | typeof FULL> {
     type Reply = { kind: 'stale' } | { kind: 'released'; license: Selectable<LicensesTable> | null; ended: Array<{ session: SessionRow; seats: number }> };
     const busy = performance.now() - this.detaches.threadAt < BUSY_MS;

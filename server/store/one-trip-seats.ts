@@ -76,10 +76,10 @@ export class OneTripSeats {
    * The moves a mass disconnect makes, sockets leaving and idle seats released, go through the
    * thread (pg-thread.ts) while it is under way, so that the leaving sockets' own callbacks take
    * their answers at once: the sockets of a license leaving faster than the loop's round trip, or
-   * of many licenses at once (`Gathered`), and the release passes while such a call was sent in the last `BUSY_MS`. The rest
-   * stays on the loop's connections: a call through the thread wakes two sleeping threads, 0.1–0.2
-   * ms of CPU on a node that is not busy, and nothing pumps in a storm of connects. Should the
-   * thread fail, everything goes on the loop.
+   * of many licenses at once (`Gathered`), and the release passes while such a call was sent in
+   * the last `BUSY_MS`. The rest stays on the loop's connections: a call through the thread wakes
+   * two sleeping threads, 0.1–0.2 ms of CPU on a node that is not busy, and nothing pumps in a
+   * storm of connects. Should the thread fail, everything goes on the loop.
    */
   constructor(db: Kysely<Database>, thread?: PgThread) {
     const onLoop = async <R>(query: CompiledQuery, parameters: readonly unknown[]) => (await db.executeQuery<{ r: R }>({ ...query, parameters })).rows[0]!.r;

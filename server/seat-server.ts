@@ -169,7 +169,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     seats: engine,
     now,
     localSessions: opts.localSessions ?? (() => []),
-    heardThrough: () => inactivity.heardThrough(),
+    heardThrough: (now) => inactivity.heardThrough(now),
     options: { heartbeatIntervalMs, nodeTimeoutMs, nodeId, stableNodeId, cluster },
   });
   return {

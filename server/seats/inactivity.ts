@@ -58,10 +58,11 @@ export class Inactivity {
 
   /**
    * Up to when the activity this node heard is on record: now, when nothing waits to be written;
-   * else the start of the last flush that committed. Its heartbeat writes it for the other nodes.
+   * else the start of the last flush that committed. Its heartbeat writes it for the other nodes,
+   * passing the beat's own time as `now` so that the two are one reading of the clock.
    */
-  heardThrough(): number {
-    return this.pending.size === 0 && this.inFlight === 0 ? this.deps.now() : this.writtenThrough;
+  heardThrough(now = this.deps.now()): number {
+    return this.pending.size === 0 && this.inFlight === 0 ? now : this.writtenThrough;
   }
 
   /** Writes the activity heard since the last flush (after any flush in flight); tells of the warnings it ended. */
@@ -102,7 +103,7 @@ export class Inactivity {
       const { store, options, now } = this.deps;
       const at = now();
       // Read after the flush: what this node heard is on record up to here.
-      const through = this.heardThrough();
+      const through = this.heardThrough(at);
       const releasing = new Set<string>();
       for (const c of await store.inactivityDue(at)) {
         const decision = decideInactivity(c, c.session, at, options.activityFlushMs);

@@ -29,7 +29,7 @@ export interface NodeLivenessDeps {
   /** The session ids of this node's sockets, read on each beat (the app namespace's, in seat-server.ts). */
   localSessions: () => Iterable<string>;
   /** Up to when the activity this node heard is on record (inactivity.ts), written with each beat. */
-  heardThrough?: () => number;
+  heardThrough?: (now: number) => number;
   now: () => number;
 }
 
@@ -45,7 +45,8 @@ export class NodeLiveness {
   async start(): Promise<void> {
     const { store, options, now } = this.deps;
     if (options.stableNodeId) this.released(await store.releaseNode(options.nodeId, now()));
-    await store.heartbeat(options.nodeId, now(), this.deps.heardThrough?.());
+    const at = now();
+    await store.heartbeat(options.nodeId, at, this.deps.heardThrough?.(at));
     await this.reap(!options.cluster);
     this.beating = every(options.heartbeatIntervalMs, () => this.beat(), this.deps.bus.onError);
   }
@@ -61,8 +62,8 @@ export class NodeLiveness {
     try {
       // Our row gone: another node took this one for dead and let go of its sockets' rows.
       // Those sockets must reconnect (and resume) to be counted again.
-      const through = this.deps.heardThrough?.();
-      if (!(await trouble.watch(store.heartbeat(options.nodeId, now(), through)))) bus.publish({ type: 'node.declared-dead' });
+      const at = now();
+      if (!(await trouble.watch(store.heartbeat(options.nodeId, at, this.deps.heardThrough?.(at))))) bus.publish({ type: 'node.declared-dead' });
     } catch (err) {
       this.lastBeatFailed = true;
       throw err;

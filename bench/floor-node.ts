@@ -36,6 +36,8 @@ serve({
   memory: () => memory(),
   /** CPU time this process has used, microseconds (user + system). */
   cpu: () => cpuMicros(),
+  /** The same, user and system (the kernel's, on this process's behalf) apart. */
+  cpuSplit: () => process.cpuUsage(),
   /** Bytes allocated between the two calls (`--alloc`), estimated by V8's sampling heap profiler. */
   allocStart: () => alloc.start(),
   allocStop: (file?: string) => alloc.stop(file),

@@ -72,6 +72,12 @@ export function rows(r: BenchReport): Row[] {
   const cpu = { o: num(rp?.ours?.cpuPerConnectMs), f: num(rp?.floor?.cpuPerConnectMs) };
   const cpuRatio = ratio(cpu.o, cpu.f);
   add({ section: 'connect', metric: 'server CPU ms per connect (ramp)', ours: cpu.o, floor: cpu.f, ratio: cpuRatio, target: '≤ 1.3 × floor', met: cpuRatio === null ? null : cpuRatio <= 1.3 });
+  // Of that, the kernel's (system time): the rest is each process's own code, in user space.
+  const kernelRow = (metric: string, o: unknown, f: unknown) => {
+    const sys = { o: num(o), f: num(f) };
+    if (sys.o !== null || sys.f !== null) add({ section: 'connect', metric, ours: sys.o, floor: sys.f, ratio: ratio(sys.o, sys.f), target: '', met: null });
+  };
+  kernelRow('of which in the kernel (system time, ramp)', rp?.ours?.systemPerConnectMs, rp?.floor?.systemPerConnectMs);
   if (later > 0) {
     const lcps = { o: num(rp?.ours?.later?.connectsPerSec), f: num(rp?.floor?.later?.connectsPerSec) };
     const lcpsRatio = ratio(lcps.o, lcps.f);
@@ -79,6 +85,7 @@ export function rows(r: BenchReport): Row[] {
     const lcpu = { o: num(rp?.ours?.later?.cpuPerConnectMs), f: num(rp?.floor?.later?.cpuPerConnectMs) };
     const lcpuRatio = ratio(lcpu.o, lcpu.f);
     add({ section: 'connect', metric: `server CPU ms per connect (later ramps, median of ${later})`, ours: lcpu.o, floor: lcpu.f, ratio: lcpuRatio, target: '≤ 1.3 × floor', met: lcpuRatio === null ? null : lcpuRatio <= 1.3 });
+    kernelRow(`of which in the kernel (system time, later ramps, median of ${later})`, rp?.ours?.later?.systemPerConnectMs, rp?.floor?.later?.systemPerConnectMs);
   }
   // With --alloc only: what each server allocated per connect during the ramp (sampled; its CPU rows then include the sampling).
   if (rp?.ours?.allocKiBPerConnect !== undefined) {

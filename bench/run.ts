@@ -378,18 +378,23 @@ async function main(): Promise<BenchReport> {
     await ours.call('deadlines');
     const res: Record<string, unknown> = { sockets: n, inFlight: size.rampInFlight * WORKERS, rounds: size.rampRounds };
     /** One ramp to n: the server's own CPU per connect (what the ratio of connects/s means once the load processes, which share the cores, are taken out). */
+    // The system time apart: how much of a connect's CPU is the kernel's (socket writes, SQLite's
+    // file writes) and how much the process's own code.
     const rampOnce = async (node: Node, k: number) => {
-      const cpuBefore = await node.call<number>('cpu');
+      const before = await node.call<NodeJS.CpuUsage>('cpuSplit');
       const opts = { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp${k}-${node.kind}`, count: n, concurrency: size.rampInFlight };
       const o = k === 1 ? await profiled(node, 'ramp', () => openAll(workers, opts)) : await openAll(workers, opts);
-      return { o, cpuPerConnectMs: ((await node.call<number>('cpu')) - cpuBefore) / 1000 / Math.max(1, o.ok) };
+      const after = await node.call<NodeJS.CpuUsage>('cpuSplit');
+      const perConnectMs = (micros: number) => micros / 1000 / Math.max(1, o.ok);
+      const system = after.system - before.system;
+      return { o, cpuPerConnectMs: perConnectMs(after.user - before.user + system), systemPerConnectMs: perConnectMs(system) };
     };
     for (const node of [floor, ours]) {
       const before = await node.call<Memory>('memory');
       log(`${node.kind}: ramp to ${n} sockets, ${size.rampInFlight * WORKERS} in flight`);
       const commitsBefore = node.kind === 'ours' ? await node.call<Commits | null>('commits') : null;
       if (args.alloc) await node.call('allocStart');
-      const { o, cpuPerConnectMs } = await rampOnce(node, 1);
+      const { o, cpuPerConnectMs, systemPerConnectMs } = await rampOnce(node, 1);
       const allocated = args.alloc ? await node.call<number>('allocStop', path.join(outDir, `${node.kind}-ramp.heapprofile`)) : null;
       const commitsAfter = commitsBefore ? await node.call<Commits>('commits') : null;
       await sleep(1000);
@@ -400,6 +405,7 @@ async function main(): Promise<BenchReport> {
       res[node.kind] = {
         connectsPerSec: round(o.perSec),
         cpuPerConnectMs: round(cpuPerConnectMs),
+        systemPerConnectMs: round(systemPerConnectMs, 3),
         ...(allocated === null ? {} : { allocKiBPerConnect: round(allocated / 1024 / Math.max(1, o.ok), 1) }),
         ...(commitsBefore && commitsAfter ? { transactionsPerCommit: transactionsPerCommit(commitsBefore, commitsAfter), commitWaits: commitsAfter.waits - commitsBefore.waits, commits: commitsAfter.commits - commitsBefore.commits } : {}),
         seconds: round(o.seconds),
@@ -432,11 +438,11 @@ async function main(): Promise<BenchReport> {
         log(`${node.kind}: ramp to ${n} sockets, round ${k} of ${size.rampRounds}`);
         // What the last round set going (its releases, a collection) settles first.
         await sleep(1000);
-        const { o, cpuPerConnectMs } = await rampOnce(node, k);
+        const { o, cpuPerConnectMs, systemPerConnectMs } = await rampOnce(node, k);
         const unexpected = await closeAll(workers, 'ramp');
         if (node.kind === 'ours') await waitSeatsFree(ours.url, lic.ramp, 300_000);
         // A connect that failed or a socket dropped while held counts against the errors row.
-        rounds[node.kind].push({ cpuPerConnectMs: round(cpuPerConnectMs), connectsPerSec: round(o.perSec), ok: o.ok, failed: o.failed + unexpected });
+        rounds[node.kind].push({ cpuPerConnectMs: round(cpuPerConnectMs), systemPerConnectMs: round(systemPerConnectMs, 3), connectsPerSec: round(o.perSec), ok: o.ok, failed: o.failed + unexpected });
       }
     }
     if (size.rampRounds > 1) {
@@ -447,6 +453,7 @@ async function main(): Promise<BenchReport> {
         const list = rounds[kind];
         r.later = {
           cpuPerConnectMs: median(list.map((x) => x.cpuPerConnectMs as number)),
+          systemPerConnectMs: median(list.map((x) => x.systemPerConnectMs as number)),
           connectsPerSec: median(list.map((x) => x.connectsPerSec as number)),
           cpuPerConnectMsRounds: list.map((x) => x.cpuPerConnectMs),
           connectsPerSecRounds: list.map((x) => x.connectsPerSec),

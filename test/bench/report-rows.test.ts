@@ -100,6 +100,20 @@ describe('rows of counts and samples', () => {
     // One ramp (quick, smoke): no rows of later ramps.
     expect(rows(report({ ramp: { inFlight: 96, ours: side(0.45, {}), floor: side(0.3, {}) } })).some((row) => row.metric.includes('later ramps'))).toBe(false);
   });
+  it("the kernel's share of a connect's CPU has rows of its own, first and later ramps, where measured", () => {
+    const side = (cpu: number, sys: number, later: Record<string, number>) => ({ cpuPerConnectMs: cpu, systemPerConnectMs: sys, connectsPerSec: 1000, later });
+    const r = rows(report({ ramp: { rounds: 4, inFlight: 96, ours: side(0.6, 0.09, { cpuPerConnectMs: 0.5, systemPerConnectMs: 0.08 }), floor: side(0.35, 0.05, { cpuPerConnectMs: 0.3, systemPerConnectMs: 0.04 }) } }));
+    const kernel = r.filter((row) => row.metric.startsWith('of which in the kernel'));
+    expect(kernel.map((row) => [row.metric, row.ours, row.floor, row.ratio, row.target])).toEqual([
+      ['of which in the kernel (system time, ramp)', 0.09, 0.05, 1.8, ''],
+      ['of which in the kernel (system time, later ramps, median of 3)', 0.08, 0.04, 2, ''],
+    ]);
+    // Each right under the CPU row it is part of.
+    const at = (metric: string) => r.findIndex((row) => row.metric === metric);
+    expect(at('of which in the kernel (system time, ramp)')).toBe(at('server CPU ms per connect (ramp)') + 1);
+    // Results from before the split: no such rows.
+    expect(rows(report({ ramp: { ours: { cpuPerConnectMs: 0.4 }, floor: { cpuPerConnectMs: 0.2 } } })).some((row) => row.metric.startsWith('of which'))).toBe(false);
+  });
   it("SQLite's writes per admission are reported; the allocation row appears only with --alloc", () => {
     const store = { sqlite: { admissionsConcurrentPerSec: 9000, writes: { syscallsPerAdmission: 6.6, kibPerAdmission: 13.5 } } };
     const plain = rows(report({ store, ramp: { ours: { cpuPerConnectMs: 0.4 }, floor: { cpuPerConnectMs: 0.2 } } }));

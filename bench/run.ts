@@ -457,7 +457,7 @@ async function main(): Promise<BenchReport> {
         const list = rounds[kind];
         r.later = {
           cpuPerConnectMs: median(list.map((x) => x.cpuPerConnectMs as number)),
-          systemPerConnectMs: median(list.map((x) => x.systemPerConnectMs as number)),
+          systemPerConnectMs: round(median(list.map((x) => x.systemPerConnectMs as number)), 3),
           connectsPerSec: median(list.map((x) => x.connectsPerSec as number)),
           cpuPerConnectMsRounds: list.map((x) => x.cpuPerConnectMs),
           connectsPerSecRounds: list.map((x) => x.connectsPerSec),

@@ -381,9 +381,11 @@ async function main(): Promise<BenchReport> {
     const n = size.rampSockets;
     await ours.call('deadlines');
     const res: Record<string, unknown> = { sockets: n, inFlight: size.rampInFlight * WORKERS, rounds: size.rampRounds };
-    /** One ramp to n: the server's own CPU per connect (what the ratio of connects/s means once the load processes, which share the cores, are taken out). */
-    // The system time apart: how much of a connect's CPU is the kernel's (socket writes, SQLite's
-    // file writes) and how much the process's own code.
+    /**
+     * One ramp to n: the server's own CPU per connect (what the ratio of connects/s means once the
+     * load processes, which share the cores, are taken out), and of it the system time: how much
+     * is the kernel's (socket writes, SQLite's file writes) and how much the process's own code.
+     */
     const rampOnce = async (node: Node, k: number) => {
       const before = await node.call<NodeJS.CpuUsage>('cpuSplit');
       const opts = { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp${k}-${node.kind}`, count: n, concurrency: size.rampInFlight };

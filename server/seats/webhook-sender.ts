@@ -29,6 +29,8 @@ import type { DeliveredEvent, Delivery, OutboxSource, Webhook, WebhookStore } fr
 export const BATCH = 100;
 /** The longest delivered events go unlogged while a batch is under way (a slow receiver). */
 const FLUSH_MS = 500;
+/** Outbox rows a batch reads at most, reading more while its requests are in flight. */
+const READ_AHEAD = 4 * BATCH;
 
 export type Step = { kind: 'progress' } | { kind: 'idle' } | { kind: 'wait'; until: number };
 
@@ -116,30 +118,42 @@ export class WebhookSender {
   private async batch(): Promise<Step> {
     const { store, now, options } = this.deps;
     const w = this.webhook;
-    const marks = { ...this.deps.marks() };
     const filter = { tenantId: w.tenantId, licenseId: w.licenseId };
-    const seat = await store.seatOutbox(filter, seatTypesFor(w.events), this.pos.seat, marks.seat, BATCH);
-    const audit = w.events.includes('license.changed') ? await store.auditOutbox(filter, this.pos.audit, marks.audit, BATCH) : [];
-    if (seat.length === 0 && audit.length === 0) {
+    /** Read past here in this batch: the cursor's position, then the last row read. */
+    const readTo = { ...this.pos };
+    /** The batch's rows, in order, as read (more are read while requests are in flight). */
+    const rows: Array<{ source: OutboxSource; id: number; events: WebhookEvent[]; key: string }> = [];
+    let end: Step = { kind: 'progress' };
+    /** How far the last read could read. */
+    let marks = { ...this.deps.marks() };
+    /** Reads the outbox past `readTo`, up to a row whose tenant is not known yet: the events read, in order. */
+    const read = async (): Promise<Item[]> => {
+      marks = { ...this.deps.marks() };
+      const seat = await store.seatOutbox(filter, seatTypesFor(w.events), readTo.seat, marks.seat, BATCH);
+      const audit = w.events.includes('license.changed') ? await store.auditOutbox(filter, readTo.audit, marks.audit, BATCH) : [];
+      const first = rows.length;
+      for (const r of mergeOutbox(seat, audit, BATCH)) {
+        const fit = r.source === 'seat' ? rowFor(r.row, w.tenantId, now()) : 'deliver';
+        if (fit === 'wait') {
+          end = { kind: 'wait', until: now() + options.pollMs * 4 };
+          break;
+        }
+        const events = fit === 'skip' ? [] : r.source === 'seat' ? eventsOfSeatRow(r.row, w.events) : [eventOfAuditRow(r.row)];
+        // A session's events keep their order; events of no session keep theirs within the license.
+        const key = r.source === 'seat' && r.row.sessionId !== null ? `session:${r.row.sessionId}` : `license:${r.row.licenseId}`;
+        rows.push({ source: r.source, id: r.row.id, events, key });
+        readTo[r.source] = r.row.id;
+      }
+      const added = rows.slice(first);
+      const logged = new Map((await store.deliveriesOf(w.id, added.flatMap((r) => r.events.map((e) => e.id)))).map((d) => [d.eventId, d]));
+      return added.flatMap((row) => row.events.map((event) => ({ event, logged: logged.get(event.id), key: row.key })));
+    };
+    const items = await read();
+    if (rows.length === 0 && end.kind === 'progress') {
+      // Nothing matched up to the marks: the next read starts there.
       this.pos = { seat: Math.max(this.pos.seat, marks.seat), audit: Math.max(this.pos.audit, marks.audit) };
       return { kind: 'idle' };
     }
-    // The batch's events, in order, up to a row whose tenant is not known yet.
-    const rows: Array<{ source: OutboxSource; id: number; events: WebhookEvent[]; key: string }> = [];
-    let end: Step = { kind: 'progress' };
-    for (const r of mergeOutbox(seat, audit, BATCH)) {
-      const fit = r.source === 'seat' ? rowFor(r.row, w.tenantId, now()) : 'deliver';
-      if (fit === 'wait') {
-        end = { kind: 'wait', until: now() + options.pollMs * 4 };
-        break;
-      }
-      const events = fit === 'skip' ? [] : r.source === 'seat' ? eventsOfSeatRow(r.row, w.events) : [eventOfAuditRow(r.row)];
-      // A session's events keep their order; events of no session keep theirs within the license.
-      const key = r.source === 'seat' && r.row.sessionId !== null ? `session:${r.row.sessionId}` : `license:${r.row.licenseId}`;
-      rows.push({ source: r.source, id: r.row.id, events, key });
-    }
-    const logged = new Map((await store.deliveriesOf(w.id, rows.flatMap((r) => r.events.map((e) => e.id)))).map((d) => [d.eventId, d]));
-    const items: Item[] = rows.flatMap((row) => row.events.map((event) => ({ event, logged: logged.get(event.id), key: row.key })));
     // A row's cursor moves once every event before its end is handled (`done`).
     let done = 0;
     let moved = 0;
@@ -155,11 +169,20 @@ export class WebhookSender {
       }
     };
     await advance();
-    const stop = await this.deliver(items, async (handled) => {
-      done = handled;
-      await advance();
-    });
+    // While requests are in flight, the events that came since are read too (up to READ_AHEAD rows
+    // in all), so a slow answer holds back only its own session's, not every event after the batch.
+    const more = async (): Promise<Item[]> => (end.kind === 'progress' && rows.length < READ_AHEAD ? read() : []);
+    const stop = await this.deliver(
+      items,
+      async (handled) => {
+        done = handled;
+        await advance();
+      },
+      more,
+    );
     if (stop) return stop;
+    // Rows read with no event for this webhook move the cursor too.
+    await advance();
     await this.flush();
     return end;
   }
@@ -171,9 +194,10 @@ export class WebhookSender {
    * What came of each event is recorded in outbox order, and `progress` hears how many events from
    * the start are handled. Returns why it stopped before the end: an event waiting for its retry
    * (everything after it waits too, but what was already sent is recorded), or a claim too short
-   * for another attempt.
+   * for another attempt. When every event read is in a request and there is room for another,
+   * `more` reads the events that came since (none: it tries again after an answer, or `pollMs`).
    */
-  private async deliver(items: Item[], progress: (handled: number) => Promise<void>): Promise<Step | undefined> {
+  private async deliver(items: Item[], progress: (handled: number) => Promise<void>, more: () => Promise<Item[]>): Promise<Step | undefined> {
     const { now } = this.deps;
     /** Requests sent (or, every event in them logged already, not needed), not yet recorded, in outbox order. */
     const flights: Flight[] = [];
@@ -225,8 +249,23 @@ export class WebhookSender {
         });
       }
       if (flights.length === 0) return stop?.step;
-      // The oldest request's answer first: outcomes are recorded in outbox order.
-      if (flights[0]!.sending) await Promise.race(flights.flatMap((f) => (f.sending ? [f.answered!] : [])));
+      const answers = flights.flatMap((f) => (f.sending ? [f.answered!] : []));
+      if (flights[0]!.sending) {
+        // Every event read is out while the oldest request waits, with room for more: read on.
+        if (!stop && next >= items.length && answers.length < concurrency) {
+          const added = await more();
+          if (added.length > 0) {
+            items.push(...added);
+            continue;
+          }
+          // Nothing new yet: look again after the next answer, or after the poll interval.
+          let timer: NodeJS.Timeout | undefined;
+          const poll = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deps.options.pollMs)));
+          await Promise.race([...answers, poll]).finally(() => clearTimeout(timer));
+        }
+        // The oldest request's answer first: outcomes are recorded in outbox order.
+        else await Promise.race(answers);
+      }
       // Stopped mid-attempt: nothing more is recorded.
       if (this.abort.signal.aborted) return { kind: 'idle' };
       while (flights.length > 0 && !flights[0]!.sending) {

@@ -182,6 +182,32 @@ it('keeps up to `concurrency` requests in flight: a slow answer holds back only 
   expect(new Set(receiver.hits.map((h) => h.body.id)).size).toBe(16);
 });
 
+it('sends the events that came while a request is held, not only those read with it', { timeout: 60_000 }, async () => {
+  const { store, license, admin } = await setup({ WEBHOOK_TIMEOUT_MS: '15000', WEBHOOK_CLAIM_MS: '60000' });
+  const answered: number[] = [];
+  let requests = 0;
+  // The first request is held until fifteen others were answered (10 s at most), the rest 20 ms.
+  const receiver = await startReceiver(async () => {
+    const nth = requests++;
+    if (nth === 0) {
+      const end = Date.now() + 10_000;
+      while (answered.length < 15 && Date.now() < end) await sleep(20);
+    } else await sleep(20);
+    answered.push(nth);
+    return 204;
+  });
+  await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: license.id, concurrency: 4 });
+  const admit = (i: number) => store.admit({ licenseId: license.id, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(`t${i}`), now: Date.now() });
+  // One event alone in the outbox, sent and held; then fifteen more, each in a read of its own.
+  await admit(0);
+  await until(() => requests === 1, 10_000);
+  for (let i = 1; i < 16; i++) await admit(i);
+  await until(() => receiver.accepted().length >= 16, 20_000);
+  // Read only at the held request's batch boundary, they would have waited for its answer (10 s).
+  expect(answered.indexOf(0)).toBe(15);
+  expect(new Set(receiver.hits.map((h) => h.body.id)).size).toBe(16);
+});
+
 it.each([
   { seed: 1, concurrency: 2, batchSize: 1 },
   { seed: 2, concurrency: 3, batchSize: 2 },

@@ -156,14 +156,17 @@ it('takes up a concurrency changed on another node at its next claim renewal', {
   expect(most()).toBeGreaterThan(1);
 });
 
-it('keeps up to `concurrency` requests in flight: a slow answer holds back only its own session', { timeout: 60_000 }, async () => {
-  // The attempt's timeout outlasts the first request's hold (10 s at most): on a loaded machine the
-  // fifteen others took longer than the usual 2 s, and the first was sent again (a seventeenth
-  // request). The claim is long enough that an attempt always ends within it (renewed at a third).
+/**
+ * A server whose webhook (`concurrency` 4, `session.started`) posts to a receiver that answers its
+ * first request once fifteen others were answered (10 s at most), every other after 20 ms. The
+ * attempt's timeout outlasts that hold: on a loaded machine the fifteen others took longer than the
+ * usual 2 s, and the first was sent again (a seventeenth request). The claim is long enough that an
+ * attempt always ends within it (renewed at a third).
+ */
+async function heldFirst() {
   const { store, license, admin } = await setup({ WEBHOOK_TIMEOUT_MS: '15000', WEBHOOK_CLAIM_MS: '60000' });
   const answered: number[] = [];
   let requests = 0;
-  // The first request is answered once the fifteen others were (10 s at most), every other after 20 ms.
   const receiver = await startReceiver(async () => {
     const nth = requests++;
     if (nth === 0) {
@@ -174,7 +177,13 @@ it('keeps up to `concurrency` requests in flight: a slow answer holds back only 
     return 204;
   });
   await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: license.id, concurrency: 4 });
-  for (let i = 0; i < 16; i++) await store.admit({ licenseId: license.id, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(`k${i}`), now: Date.now() });
+  const admit = (i: number) => store.admit({ licenseId: license.id, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(`k${i}`), now: Date.now() });
+  return { receiver, answered, admit, requests: () => requests };
+}
+
+it('keeps up to `concurrency` requests in flight: a slow answer holds back only its own session', { timeout: 60_000 }, async () => {
+  const { receiver, answered, admit } = await heldFirst();
+  for (let i = 0; i < 16; i++) await admit(i);
   await until(() => receiver.accepted().length >= 16, 20_000);
   // The other fifteen went on three at a time while the first was held (in windows, only the three
   // sent with it would have, and the first would have been answered fourth, after 10 s).
@@ -183,24 +192,10 @@ it('keeps up to `concurrency` requests in flight: a slow answer holds back only 
 });
 
 it('sends the events that came while a request is held, not only those read with it', { timeout: 60_000 }, async () => {
-  const { store, license, admin } = await setup({ WEBHOOK_TIMEOUT_MS: '15000', WEBHOOK_CLAIM_MS: '60000' });
-  const answered: number[] = [];
-  let requests = 0;
-  // The first request is held until fifteen others were answered (10 s at most), the rest 20 ms.
-  const receiver = await startReceiver(async () => {
-    const nth = requests++;
-    if (nth === 0) {
-      const end = Date.now() + 10_000;
-      while (answered.length < 15 && Date.now() < end) await sleep(20);
-    } else await sleep(20);
-    answered.push(nth);
-    return 204;
-  });
-  await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: license.id, concurrency: 4 });
-  const admit = (i: number) => store.admit({ licenseId: license.id, socketId: randomUUID(), nodeId: 'elsewhere', claimant: claimant(`t${i}`), now: Date.now() });
+  const { receiver, answered, admit, requests } = await heldFirst();
   // One event alone in the outbox, sent and held; then fifteen more, each in a read of its own.
   await admit(0);
-  await until(() => requests === 1, 10_000);
+  await until(() => requests() === 1, 10_000);
   for (let i = 1; i < 16; i++) await admit(i);
   await until(() => receiver.accepted().length >= 16, 20_000);
   // Read only at the held request's batch boundary, they would have waited for its answer (10 s).

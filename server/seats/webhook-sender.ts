@@ -181,8 +181,6 @@ export class WebhookSender {
       more,
     );
     if (stop) return stop;
-    // Rows read with no event for this webhook move the cursor too.
-    await advance();
     await this.flush();
     return end;
   }

@@ -9,9 +9,11 @@
 // client (ClientRequest, IncomingMessage, the agent's socket bookkeeping) was about 70% of the
 // server's webhook CPU in the bench's profile; undici parses with llhttp too but makes no stream
 // per request or answer, and the answer's body is dropped chunk by chunk without being read.
+// undici is loaded with the first attempt (its own chunk of the bundle, server/build.mjs): a node
+// that sends no webhook never parses or runs its megabyte of code, and starts that much sooner.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { buildConnector, Client, type Dispatcher } from 'undici';
+import type { buildConnector, Client, Dispatcher } from 'undici';
 import { type AttemptResult, isPrivateAddress } from './decisions/webhook-delivery';
 
 export interface WebhookPost {
@@ -57,10 +59,29 @@ export class WebhookHttp {
   private readonly idle = new Map<string, Conn[]>();
   /** Every connection, idle or under way, for `close`. */
   private readonly conns = new Set<Conn>();
-  private readonly options: Client.Options;
+  /** undici and the Clients' options, once the first attempt has loaded it. */
+  private undici?: { Client: typeof Client; options: Client.Options };
+  private loading?: Promise<unknown>;
 
-  constructor(private readonly allowPrivate: boolean) {
-    this.options = {
+  constructor(private readonly allowPrivate: boolean) {}
+
+  /** Loads undici (once; again after a failure) and makes the one connector every connection shares. */
+  private load(): Promise<unknown> {
+    this.loading ??= import('undici').then(
+      // undici is CommonJS: its exports are the namespace's `default` (in the bundle's chunk
+      // only there; under Node's own loader also as named exports).
+      ({ default: undici }) => (this.undici = { Client: undici.Client, options: this.clientOptions(undici.buildConnector) }),
+      (err: Error) => {
+        this.loading = undefined;
+        throw err;
+      },
+    );
+    return this.loading;
+  }
+
+  private clientOptions(connector: typeof buildConnector): Client.Options {
+    const { allowPrivate } = this;
+    return {
       // An idle connection is closed after 30 s, or a second before the receiver says it closes
       // its own (`Keep-Alive: timeout=`), so an attempt rarely goes out on a connection the
       // receiver is closing.
@@ -74,12 +95,18 @@ export class WebhookHttp {
       // sessions to resume): every new connection's addresses are checked. No connect timeout of
       // its own (undici's is 10 s): the attempt's deadline covers the connect, whatever
       // WEBHOOK_TIMEOUT_MS is.
-      connect: buildConnector({ timeout: 0, ...(allowPrivate ? {} : { lookup: guardedLookup }) }),
+      connect: connector({ timeout: 0, ...(allowPrivate ? {} : { lookup: guardedLookup }) }),
     };
   }
 
   /** One POST; any answer or failure is a result, never a throw. */
   post(p: WebhookPost): Promise<AttemptResult> {
+    if (!this.undici) {
+      return this.load().then(
+        () => this.post(p),
+        (err: Error) => ({ error: `the HTTP client could not be loaded: ${err.message}` }),
+      );
+    }
     let url: URL;
     try {
       url = new URL(p.url);
@@ -183,7 +210,8 @@ export class WebhookHttp {
   }
 
   private connection(origin: string): Conn {
-    const c: Conn = { client: new Client(origin, this.options), origin, sent: 0, idle: false };
+    const { Client, options } = this.undici!;
+    const c: Conn = { client: new Client(origin, options), origin, sent: 0, idle: false };
     this.conns.add(c);
     c.client.on('connect', () => (c.sent = 0));
     // An idle connection closed (its keep-alive time, or the receiver): the Client goes with it.

@@ -1,6 +1,7 @@
 // The multi-node store: PostgreSQL through Kysely's dialect and `pg`. Admissions serialise per
 // license with `SELECT … FOR UPDATE` on the license row.
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgModule from 'pg';
 import { Kysely, PostgresDialect, type Selectable, sql, type Transaction } from 'kysely';
 import type { OpenTransactions } from '../seats/webhook-store';
 import { KyselySeatStore } from './kysely-store';
@@ -21,7 +22,15 @@ export class PostgresSeatStore extends KyselySeatStore {
   }
 }
 
+/**
+ * `pg`, loaded when a PostgreSQL store opens (from node_modules, outside the bundle): a SQLite node
+ * never loads it. On Node 20 loading it builds a `Response` (its Cloudflare check), which loads
+ * Node's own fetch: about 40 ms of every start (README, Performance).
+ */
+const loadPg = () => createRequire(import.meta.url)('pg') as typeof pgModule;
+
 function openPostgres(url: string, poolSize: number, oneTrip: boolean): PostgresSeatStore {
+  const pg = loadPg();
   // Times and serial ids are bigint; they fit a JS number, so parse them as numbers.
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>

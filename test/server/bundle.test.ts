@@ -1,6 +1,7 @@
 // The bundle `npm start` runs (server/build.mjs, built by vitest's global setup): what a node
 // loads before it listens leaves out what only some nodes use, which comes in chunks loaded on
-// first use (the webhook and cluster tests run those chunks); and a build that changes nothing
+// first use (the webhook and cluster tests run those chunks) or, for `pg`, from node_modules when
+// a PostgreSQL store opens (the PostgreSQL tests open it); and a build that changes nothing
 // writes nothing, so a node running from dist/ never loads a half-written chunk.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +24,7 @@ function closure(file: string, seen = new Set<string>(), lazy = new Set<string>(
 
 const holding = (files: Iterable<string>, marker: string) => [...files].filter((f) => fs.readFileSync(f, 'utf8').includes(marker)).map((f) => path.relative(DIST, f));
 
-it('loads neither the webhooks’ HTTP client nor Redis at start; each is a chunk loaded on first use', () => {
+it('loads neither the webhooks’ HTTP client nor Redis at start: each is a chunk loaded on first use', () => {
   const { loaded, lazy } = closure(path.join(DIST, 'main.js'));
   // undici's and the Redis client's own classes.
   for (const marker of ['DispatcherBase', 'RedisSocket']) {
@@ -31,6 +32,12 @@ it('loads neither the webhooks’ HTTP client nor Redis at start; each is a chun
     expect(holding(lazy, marker), marker).toHaveLength(1);
   }
   expect([...lazy].map((f) => path.basename(f).replace(/-\w+\.js$/, ''))).toEqual(expect.arrayContaining(['undici', 'redis-adapter']));
+});
+
+it('leaves `pg` out of the bundle: a PostgreSQL store loads it when it opens', () => {
+  const { loaded, lazy } = closure(path.join(DIST, 'main.js'));
+  // pg's own check for Cloudflare Workers, run as it loads.
+  expect(holding([...loaded, ...lazy], 'isCloudflareRuntime')).toEqual([]);
 });
 
 it('writes no file again when the bundle has not changed', () => {

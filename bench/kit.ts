@@ -48,10 +48,13 @@ export interface Node {
 /**
  * Both servers run as bundles, built as `npm start` builds the seat server (server/build.mjs):
  * plain Node, no TypeScript loader, so a restart measures the server and not tsx. Built into
- * dist/bench/ once per run.
+ * dist/bench/ once per run, each on its own, so that neither loads chunks shared with the other
+ * (as `npm start`'s bundle shares none).
  */
 export function buildNodes(): void {
-  execFileSync(process.execPath, ['server/build.mjs', 'bench/seat-node.ts', 'bench/floor-node.ts', '--outdir', 'dist/bench'], { cwd: ROOT, stdio: 'inherit' });
+  for (const entry of ['bench/seat-node.ts', 'bench/floor-node.ts']) {
+    execFileSync(process.execPath, ['server/build.mjs', entry, '--outdir', 'dist/bench'], { cwd: ROOT, stdio: 'inherit' });
+  }
 }
 
 export async function startNode(kind: 'ours' | 'floor', env: Record<string, string>, extraExecArgv: string[] = []): Promise<Node> {

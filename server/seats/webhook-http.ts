@@ -68,8 +68,8 @@ export class WebhookHttp {
   /** Loads undici (once; again after a failure) and makes the one connector every connection shares. */
   private load(): Promise<unknown> {
     this.loading ??= import('undici').then(
-      // undici is CommonJS: its exports are the namespace's `default` (in the bundle's chunk
-      // only there; under Node's own loader also as named exports).
+      // undici is CommonJS: `default` holds its exports both in the bundle's chunk (which has no
+      // named exports) and under Node's own loader.
       ({ default: undici }) => (this.undici = { Client: undici.Client, options: this.clientOptions(undici.buildConnector) }),
       (err: Error) => {
         this.loading = undefined;

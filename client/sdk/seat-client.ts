@@ -125,6 +125,8 @@ export class SeatClient {
   private readonly waiters = new Set<(granted: boolean) => void>();
   /** The server could not admit this socket (`seat:error` `unavailable`): try again once it closes. */
   private retryAfterClose = false;
+  /** Activity came back after an ending the server had not closed the socket for yet: connect once it has. */
+  private returnAfterClose = false;
   private readonly jwksUrl: string;
   /** The server's receipt keys, fetched once (again when a receipt names a key not among them). */
   private keys: Promise<JWTVerifyGetKey> | undefined;
@@ -207,6 +209,11 @@ export class SeatClient {
     });
     s.on('disconnect', () => {
       if (this.finished) return;
+      if (this.returnAfterClose) {
+        this.returnAfterClose = false;
+        this.connect();
+        return;
+      }
       this.setState(s.active ? SeatState.Connecting : SeatState.Offline);
       // The server closed the socket because its store failed mid-admission: socket.io does not
       // reconnect after a server-side close, so try again in a moment, as for `unavailable`.
@@ -260,7 +267,12 @@ export class SeatClient {
       this.lastActivitySent = now;
       this.finished = false;
       this.socket.io.reconnection(true);
-      this.connect();
+      // The server closes the socket just after telling it the seat ended: connecting before that
+      // close would do nothing, and the close would then leave this client offline.
+      if (this.socket.connected) {
+        this.returnAfterClose = true;
+        this.setState(SeatState.Connecting);
+      } else this.connect();
       return;
     }
     if (this.state !== SeatState.Granted) return;

@@ -55,4 +55,16 @@ describe('SeatClient inactivity', () => {
     c.activity();
     await until(() => c.state === 'granted');
   });
+
+  it('comes back on activity at the moment of the release, before the server has closed the socket', async () => {
+    const { url, api } = await startServer();
+    const { license } = await api.setup({ seats: 1, inactivityTimeoutSec: 1, inactivityWarningSec: 0 });
+    const c = client(url, await sign(license, { sid: 'a' }));
+    await until(() => c.state === 'granted');
+    const first = c.grant!.sessionId;
+    // The user acts as the ending arrives: the server's close of the socket is still to come.
+    c.on('ended', () => c.activity());
+    await until(() => c.state === 'granted' && c.grant!.sessionId !== first, 6000);
+    expect(c.ended).toBeUndefined();
+  });
 });

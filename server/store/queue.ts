@@ -3,13 +3,14 @@
 // of any kind, more seats) serves the queue before it commits, so a freed seat goes to the queue
 // and nobody can take it first, whichever node the queued socket is on. The grants a transaction
 // made are handed to the store's listener once it has committed (see `GrantCollector`).
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import { LicenseStatus, SeatEventType } from '../../shared';
 import { decideSeat, needsGroups } from '../seats/decisions/seat-pool';
 import type { Claimant, License, QueueGrant, QueuePlace, Session } from '../seats/types';
 import type { HotQueries } from './queries';
 import { toLicense } from './rows';
 import { chunked, heldByGroup, insertConnection, insertEvent, loadSession, startSession } from './seat-moves';
+import type { Database } from './schema';
 import type { Db, StoreContext } from './store-dialect';
 
 /**
@@ -93,17 +94,21 @@ const QUEUE_PAGE = 64;
 /**
  * The license's waiting entries after `afterId`, in order, each with the id of its seat key's
  * session if one exists (`own_id`); at most `limit`, and only those with a session when `withSession`.
+ * The session is looked up per entry, by its seat key (a scalar subquery, not a join): PostgreSQL
+ * planned the join, on tables not analyzed yet, as a scan of all the license's sessions per entry.
  */
 function waitingEntries(trx: Db, licenseId: string, afterId: number, limit: number | undefined, withSession: boolean) {
+  const own = (eb: ExpressionBuilder<Database & { e: Database['queue_entries'] }, 'e'>) =>
+    eb.selectFrom('sessions as s').select('s.id').whereRef('s.license_id', '=', 'e.license_id').whereRef('s.seat_key_value', '=', 'e.seat_key_value');
   let query = trx
     .selectFrom('queue_entries as e')
-    .leftJoin('sessions as s', (j) => j.onRef('s.license_id', '=', 'e.license_id').onRef('s.seat_key_value', '=', 'e.seat_key_value'))
-    .select(['e.id', 'e.socket_id', 'e.node_id', 'e.seat_key_value', 'e.claimant', 'e.enqueued_at', 's.id as own_id'])
+    .select((eb) => ['e.id', 'e.socket_id', 'e.node_id', 'e.seat_key_value', 'e.claimant', 'e.enqueued_at', own(eb).as('own_id')])
     .where('e.license_id', '=', licenseId)
     .where('e.left_at', 'is', null)
     .where('e.id', '>', afterId)
     .orderBy('e.id');
-  if (withSession) query = query.where('s.id', 'is not', null);
+  // Not `exists`: PostgreSQL turns that into the same join.
+  if (withSession) query = query.where((eb) => eb(own(eb), 'is not', null));
   if (limit !== undefined) query = query.limit(limit);
   return query.execute().then((rows) => rows.map((r) => ({ ...r, id: Number(r.id), own_id: r.own_id ?? null })));
 }
@@ -114,8 +119,9 @@ function waitingEntries(trx: Db, licenseId: string, afterId: number, limit: numb
  * seat key holds a live session meanwhile (another tab got in) joins it. Under the license's lock.
  */
 export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now: number): Promise<QueueGrant[]> {
-  const first = await waitingEntries(trx, licenseId, 0, 1, false);
-  if (first.length === 0) return [];
+  // The first page is read before the license: most releases find nobody waiting, and stop here.
+  let page = await waitingEntries(trx, licenseId, 0, QUEUE_PAGE, false);
+  if (page.length === 0) return [];
   const row = await trx.selectFrom('licenses').selectAll().where('id', '=', licenseId).executeTakeFirst();
   if (!row) return [];
   let license = toLicense(row);
@@ -126,16 +132,18 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
   // (another tab got in) can be served, and only they are read, not the whole queue.
   const anyFits = () => needsGroups(license) || decideSeat(license, { weight: 1, group: null }, { total: license.seatsInUse, byGroup }, now).kind !== 'deny';
   const grants: QueueGrant[] = [];
+  // The sessions this pass started, by seat key: another tab of the same seat key, waiting behind,
+  // joins it (a second session of one seat key cannot be, and its insert would fail the release).
+  const startedHere = new Map<string, string>();
   let after = 0;
+  let paged = true;
   for (;;) {
-    const fits = anyFits();
-    const page = await waitingEntries(trx, licenseId, after, fits ? QUEUE_PAGE : undefined, !fits);
     for (const entry of page) {
       after = entry.id;
       const claimant = JSON.parse(entry.claimant) as StoredClaimant;
       const group = claimant.group ?? null;
       const req = { licenseId, socketId: entry.socket_id, nodeId: entry.node_id, claimant, now };
-      const ownId = entry.own_id;
+      const ownId = entry.own_id ?? startedHere.get(entry.seat_key_value) ?? null;
       const verdict = ownId ? undefined : decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
       if (verdict?.kind === 'deny') continue;
       // Off the queue before anything is written, and only while its socket is still there: a socket
@@ -155,6 +163,7 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
         overage = verdict.overage;
         const started = await startSession(q, trx, license, req, entry.seat_key_value);
         session = started.session;
+        startedHere.set(entry.seat_key_value, session.id);
         license = { ...license, seatsInUse: started.seatsInUse };
         if (group !== null) byGroup.set(group, (byGroup.get(group) ?? 0) + claimant.weight);
         if (license.maxActivations !== null && claimant.deviceId) await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
@@ -164,7 +173,9 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
       grants.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, session, seatsInUse: license.seatsInUse, resumed: ownId !== null, overage });
     }
     // The entries with a session were all read (no page), or the queue has no more.
-    if (!fits || page.length < QUEUE_PAGE) break;
+    if (!paged || page.length < QUEUE_PAGE) break;
+    paged = anyFits();
+    page = await waitingEntries(trx, licenseId, after, paged ? QUEUE_PAGE : undefined, !paged);
   }
   grantCollector.add(trx, grants);
   return grants;

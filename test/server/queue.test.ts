@@ -80,6 +80,29 @@ describe('the queue', () => {
     await until(async () => (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions.length === 1);
   });
 
+  it('two tabs of one portal session waiting take one seat together, when seats free up for both at once', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 2, queue: true });
+    await granted(url, await sign(license, { sid: 'a' }));
+    await granted(url, await sign(license, { sid: 'b' }));
+    const kToken = await sign(license, { sid: 'k' });
+    const k1 = waiter(url, kToken);
+    expect(await nextEvent(k1, 'seat:queued')).toEqual({ position: 1, queueLength: 1 });
+    const k2 = waiter(url, kToken);
+    expect(await nextEvent(k2, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+    const m = waiter(url, await sign(license, { sid: 'm' }));
+    expect(await nextEvent(m, 'seat:queued')).toEqual({ position: 3, queueLength: 3 });
+    // Two seats more, served in one transaction: k's two tabs take one of them, m the other.
+    const grants = [nextEvent(k1, 'seat:granted'), nextEvent(k2, 'seat:granted'), nextEvent(m, 'seat:granted')];
+    await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 4 });
+    const [g1, g2, gm] = await Promise.all(grants);
+    expect(g1).toMatchObject({ resumed: false });
+    expect(g2).toMatchObject({ resumed: true, sessionId: g1.sessionId });
+    expect(gm).toMatchObject({ resumed: false, seatsInUse: 4 });
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(sessions.map((s: { sockets: number }) => s.sockets).sort()).toEqual([1, 1, 1, 2]);
+  });
+
   it('deleting a license hands its freed seats to nobody in its queue, and tells the waiting sockets before letting them go', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 1, queue: true });

@@ -101,6 +101,38 @@ forEachStore('queue', (nodes) => {
     expect(await store!.queuePlaces(license.id)).toEqual([]);
   });
 
+  it('two waiting tabs of one seat key take one seat: the second joins the session the first was granted, in the same pass', async () => {
+    const [store] = await nodes(1);
+    const seen = grantsOf(store!);
+    const license = await newLicense(store!, { seats: 1, queue: true });
+    const a = await grant(store!, license, claimant('a'), 10, 'sock-a');
+    await wait(store!, license.id, claimant('k'), 11, 'sock-k-1');
+    await wait(store!, license.id, claimant('k'), 12, 'sock-k-2');
+    await wait(store!, license.id, claimant('m'), 13, 'sock-m');
+    // Two seats more: k takes one (both of its tabs), m the other.
+    await store!.updateLicense(license.id, { seats: 3 }, 20);
+    await new Promise((r) => setImmediate(r));
+    expect(seen.map((g) => [g.socketId, g.resumed, g.session.sessionRef])).toEqual([
+      ['sock-k-1', false, 'k'],
+      ['sock-k-2', true, 'k'],
+      ['sock-m', false, 'm'],
+    ]);
+    expect(seen[0]!.session.id).toBe(seen[1]!.session.id);
+    expect(await seatsInUse(store!, license.id)).toBe(3);
+    expect(await store!.queuePlaces(license.id)).toEqual([]);
+    // Full again; two tabs of j wait, and one seat freed by a release takes them both.
+    await wait(store!, license.id, claimant('j'), 21, 'sock-j-1');
+    await wait(store!, license.id, claimant('j'), 22, 'sock-j-2');
+    await store!.endSession(a.session.id, 'ended_by_app', 30);
+    await new Promise((r) => setImmediate(r));
+    expect(seen.slice(3).map((g) => [g.socketId, g.resumed, g.session.sessionRef])).toEqual([
+      ['sock-j-1', false, 'j'],
+      ['sock-j-2', true, 'j'],
+    ]);
+    expect(await seatsInUse(store!, license.id)).toBe(3);
+    expect(await store!.queuePlaces(license.id)).toEqual([]);
+  });
+
   it('a socket that left keeps its place for a reconnect of the same seat key, and gets no seat while away', async () => {
     const [store] = await nodes(1);
     const seen = grantsOf(store!);

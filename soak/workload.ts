@@ -381,9 +381,13 @@ export class Workload {
         break;
       }
       case 'another-tab': {
-        if (!pick) return this.step();
-        const tab = this.newTab(pick.who, variant);
-        this.log.add({ kind, detail: `tab ${tab.n} beside tab ${pick.n} of ${pick.who.key}`, licenseId: pick.who.spec.id, tab: tab.n, key: pick.who.key });
+        // Beside a tab that holds a seat, or one that waits in a queue: two tabs of one seat key
+        // then wait, and a pass that frees two seats must give them one session.
+        const beside = [...granted, ...[...this.tabs].filter((t) => t.state === 'queued')];
+        if (!beside.length) return this.step();
+        const by = beside[target % beside.length]!;
+        const tab = this.newTab(by.who, variant);
+        this.log.add({ kind, detail: `tab ${tab.n} beside tab ${by.n} (${by.state}) of ${by.who.key}`, licenseId: by.who.spec.id, tab: tab.n, key: by.who.key });
         break;
       }
       case 'close': {

@@ -1,6 +1,6 @@
 // The statements of the hot paths (admit, resume, detach, release), prepared once per store: see
 // prepared.ts. Everything else in the store builds its queries per call.
-import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import { SessionState } from '../../shared';
 import { prepare } from './prepared';
 import type { ConnectionsTable, Database, QueueEntriesTable, SeatEventsTable, SessionsTable } from './schema';
@@ -23,6 +23,26 @@ const EVENT_COLUMNS = ['license_id', 'session_id', 'type', 'reason', 'weight', '
 const QUEUE_ENTRY_COLUMNS = ['license_id', 'socket_id', 'node_id', 'seat_key_value', 'claimant', 'enqueued_at'] as const satisfies ReadonlyArray<
   keyof QueueEntriesTable
 >;
+
+/** The id of the waiting entry's seat key's session, if one exists (looked up by `sessions_seat_key`). */
+function ownSession(eb: ExpressionBuilder<Database & { e: Database['queue_entries'] }, 'e'>) {
+  return eb.selectFrom('sessions as s').select('s.id').whereRef('s.license_id', '=', 'e.license_id').whereRef('s.seat_key_value', '=', 'e.seat_key_value');
+}
+
+/**
+ * The license's waiting entries after `afterId`, in order, each with its seat key's session id
+ * (`own_id`). The session is a scalar subquery per entry, not a join: PostgreSQL planned the join,
+ * on tables not analyzed yet, as a scan of all the license's sessions for each entry.
+ */
+function waitingAfter(db: Kysely<Database>, p: { licenseId: string; afterId: number }) {
+  return db
+    .selectFrom('queue_entries as e')
+    .select((eb) => ['e.id', 'e.socket_id', 'e.node_id', 'e.seat_key_value', 'e.claimant', 'e.enqueued_at', ownSession(eb).as('own_id')])
+    .where('e.license_id', '=', p.licenseId)
+    .where('e.left_at', 'is', null)
+    .where('e.id', '>', p.afterId)
+    .orderBy('e.id');
+}
 
 /**
  * Sessions among `ids` still active with no connection left go idle until `expiresAt`, or until
@@ -170,6 +190,18 @@ export function hotQueries(db: Kysely<Database>) {
         .where('left_at', 'is', null)
         .where('id', '<=', p.throughId),
     ),
+    /**
+     * The license's next `limit` waiting entries after `afterId`, in order, each with its seat
+     * key's session if one exists (`own_id`): a release serves the queue a page at a time.
+     */
+    waitingPage: prepare((p: { licenseId: string; afterId: number; limit: number }) => waitingAfter(db, p).limit(p.limit)),
+    /** All the license's waiting entries after `afterId` whose seat key holds a session (another tab got in). */
+    waitingWithSession: prepare((p: { licenseId: string; afterId: number }) =>
+      // Not `exists`: PostgreSQL turns that into the join waitingAfter avoids.
+      waitingAfter(db, p).where((eb) => eb(ownSession(eb), 'is not', null)),
+    ),
+    /** A waiting entry leaves the queue for a seat, only while its socket is still there. */
+    takeQueueEntry: prepare((p: { id: number }) => db.deleteFrom('queue_entries').where('id', '=', p.id).where('left_at', 'is', null)),
     /** How many wait on the license. */
     waitingCount: prepare((p: { licenseId: string }) =>
       db

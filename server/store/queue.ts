@@ -3,14 +3,13 @@
 // of any kind, more seats) serves the queue before it commits, so a freed seat goes to the queue
 // and nobody can take it first, whichever node the queued socket is on. The grants a transaction
 // made are handed to the store's listener once it has committed (see `GrantCollector`).
-import { type ExpressionBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import { LicenseStatus, SeatEventType } from '../../shared';
 import { decideSeat, needsGroups } from '../seats/decisions/seat-pool';
 import type { Claimant, License, QueueGrant, QueuePlace, Session } from '../seats/types';
 import type { HotQueries } from './queries';
 import { toLicense } from './rows';
 import { chunked, heldByGroup, insertConnection, insertEvent, loadSession, startSession } from './seat-moves';
-import type { Database } from './schema';
 import type { Db, StoreContext } from './store-dialect';
 
 /**
@@ -91,26 +90,10 @@ export async function queuePlaces(db: Db, licenseId: string): Promise<Array<{ so
 /** How many waiting entries a release reads at a time while seats may still fit. */
 const QUEUE_PAGE = 64;
 
-/**
- * The license's waiting entries after `afterId`, in order, each with the id of its seat key's
- * session if one exists (`own_id`); at most `limit`, and only those with a session when `withSession`.
- * The session is looked up per entry, by its seat key (a scalar subquery, not a join): PostgreSQL
- * planned the join, on tables not analyzed yet, as a scan of all the license's sessions per entry.
- */
-function waitingEntries(trx: Db, licenseId: string, afterId: number, limit: number | undefined, withSession: boolean) {
-  const own = (eb: ExpressionBuilder<Database & { e: Database['queue_entries'] }, 'e'>) =>
-    eb.selectFrom('sessions as s').select('s.id').whereRef('s.license_id', '=', 'e.license_id').whereRef('s.seat_key_value', '=', 'e.seat_key_value');
-  let query = trx
-    .selectFrom('queue_entries as e')
-    .select((eb) => ['e.id', 'e.socket_id', 'e.node_id', 'e.seat_key_value', 'e.claimant', 'e.enqueued_at', own(eb).as('own_id')])
-    .where('e.license_id', '=', licenseId)
-    .where('e.left_at', 'is', null)
-    .where('e.id', '>', afterId)
-    .orderBy('e.id');
-  // Not `exists`: PostgreSQL turns that into the same join.
-  if (withSession) query = query.where((eb) => eb(own(eb), 'is not', null));
-  if (limit !== undefined) query = query.limit(limit);
-  return query.execute().then((rows) => rows.map((r) => ({ ...r, id: Number(r.id), own_id: r.own_id ?? null })));
+/** The license's waiting entries after `afterId` (queries.ts): the next page, or all those whose seat key holds a session. */
+async function waitingEntries(q: HotQueries, trx: Db, licenseId: string, afterId: number, page: boolean) {
+  const { rows } = page ? await q.waitingPage(trx, { licenseId, afterId, limit: QUEUE_PAGE }) : await q.waitingWithSession(trx, { licenseId, afterId });
+  return rows.map((r) => ({ ...r, id: Number(r.id), own_id: r.own_id ?? null }));
 }
 
 /**
@@ -120,9 +103,9 @@ function waitingEntries(trx: Db, licenseId: string, afterId: number, limit: numb
  */
 export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now: number): Promise<QueueGrant[]> {
   // The first page is read before the license: most releases find nobody waiting, and stop here.
-  let page = await waitingEntries(trx, licenseId, 0, QUEUE_PAGE, false);
+  let page = await waitingEntries(q, trx, licenseId, 0, true);
   if (page.length === 0) return [];
-  const row = await trx.selectFrom('licenses').selectAll().where('id', '=', licenseId).executeTakeFirst();
+  const [row] = (await q.license(trx, { id: licenseId })).rows;
   if (!row) return [];
   let license = toLicense(row);
   if (license.status === LicenseStatus.Suspended) return [];
@@ -150,8 +133,8 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
       // leaving sets `left_at` without the license's lock, so it may have left since the read above.
       // The two writes wait for each other on the row: left first, it gets no seat; taken first, the
       // leave finds no entry and its node lets go of the connection row written here.
-      const taken = await trx.deleteFrom('queue_entries').where('id', '=', entry.id).where('left_at', 'is', null).executeTakeFirst();
-      if (Number(taken.numDeletedRows) === 0) continue;
+      const taken = await q.takeQueueEntry(trx, { id: entry.id });
+      if (Number(taken.numAffectedRows ?? 0) === 0) continue;
       let session: Session | undefined;
       let overage = false;
       if (ownId) {
@@ -175,7 +158,7 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
     // The entries with a session were all read (no page), or the queue has no more.
     if (!paged || page.length < QUEUE_PAGE) break;
     paged = anyFits();
-    page = await waitingEntries(trx, licenseId, after, paged ? QUEUE_PAGE : undefined, !paged);
+    page = await waitingEntries(q, trx, licenseId, after, paged);
   }
   grantCollector.add(trx, grants);
   return grants;

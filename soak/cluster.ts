@@ -28,6 +28,9 @@ export const TIMING = {
   webhookClaimMs: 3000,
 };
 
+/** SQLite's and PostgreSQL's words for a write refused on a unique key. */
+const CONSTRAINT = /UNIQUE constraint failed|duplicate key value violates unique constraint/;
+
 export interface SoakNode {
   id: string;
   proc?: Proc;
@@ -109,7 +112,30 @@ export class SoakCluster {
 
   private async launch(node: SoakNode): Promise<void> {
     node.proc = await spawnServer({ ...this.env, NODE_ID: node.id }).ready;
+    this.watchConstraints(node);
     node.up = true;
+  }
+
+  /**
+   * The store refusing a write for a unique key, in a node's log: a seat move that tried to write
+   * what cannot be (two sessions of one seat key, say). No fault explains one, yet its request is
+   * answered 503, which the workload takes for the store being away and tries again: reported
+   * here, or it would pass unseen.
+   */
+  readonly constraintErrors: string[] = [];
+
+  private watchConstraints(node: SoakNode): void {
+    for (const stream of [node.proc!.child.stdout, node.proc!.child.stderr]) {
+      let carry = '';
+      stream?.on('data', (d: Buffer) => {
+        const lines = (carry + d.toString()).split('\n');
+        carry = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!CONSTRAINT.test(line) || this.constraintErrors.length >= 20) continue;
+          this.constraintErrors.push(`${node.id} logged a unique key refused: ${line.slice(0, 400)}`);
+        }
+      });
+    }
   }
 
   liveUrls(): string[] {

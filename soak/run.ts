@@ -197,6 +197,7 @@ async function main(): Promise<number> {
     await checker.history(true);
     await checker.leftovers();
     await drainHooks(receiver, truth, hooks);
+    workload.anomalies.push(...cluster.constraintErrors);
 
     await report({ o, workload, checker, faultsDone, done, opsMs, checkFailures, gaps, log, repro, started, truth, receiver, hooks, outages: answers.outages(), violations: violations() });
     return violations().length > 0 ? 1 : 0;

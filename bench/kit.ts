@@ -3,6 +3,7 @@
 // to kill and temp dirs to remove if a run ends early) is one run's: the driver is one process.
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Call, rpc } from './ipc';
@@ -25,6 +26,34 @@ export function track(child: ChildProcess): void {
 }
 
 // ---- processes ----
+
+/** `--pin`: the CPUs the servers run on, and those the load processes and the driver run on. */
+let pinning: { servers: string; load: string } | undefined;
+
+/**
+ * `--pin` (Linux, `taskset`, two CPUs or more): every server (ours, the floor, the cluster's
+ * nodes) runs on the first CPU, the load processes and this driver on the others. The servers'
+ * CPU time then no longer takes in the load's on the same core (its caches, its wakeups), which
+ * moves a pass's CPU per connect by a quarter either way on a two-core machine; the throughput
+ * rows read what one core and the load's share of the rest can do.
+ */
+export function pinServers(): { servers: string; load: string } {
+  const cpus = os.availableParallelism();
+  if (cpus < 2) throw new Error(`--pin needs two CPUs or more (one for the servers, the rest for the load); this machine has ${cpus}`);
+  pinning = { servers: '0', load: cpus === 2 ? '1' : `1-${cpus - 1}` };
+  pin(process.pid, pinning.load);
+  return pinning;
+}
+
+/** Sets a process's CPUs, every thread it has (threads it starts later inherit them). */
+export function pin(pid: number, cpus: string): void {
+  try {
+    execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', cpus, String(pid)], { stdio: 'pipe' });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'taskset (util-linux) is not installed' : String((err as { stderr?: Buffer }).stderr ?? err).trim();
+    throw new Error(`--pin: could not pin process ${pid} to CPU ${cpus}: ${why}`);
+  }
+}
 
 /** SQLite's commit counts (seat-node.ts's `commits`, the store's `commitStats`). */
 export type Commits = ReturnType<SqliteSeatStore['commitStats']>;
@@ -62,6 +91,7 @@ export async function startNode(kind: 'ours' | 'floor', env: Record<string, stri
   const execArgv = ['--enable-source-maps', '--expose-gc', ...extraExecArgv];
   const child = fork(path.join(ROOT, file), [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   track(child);
+  if (pinning) pin(child.pid!, pinning.servers);
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
@@ -120,6 +150,7 @@ export async function startWorkers(n: number): Promise<Worker[]> {
     Array.from({ length: n }, async () => {
       const child = fork(path.join(ROOT, 'bench/load-worker.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       track(child);
+      if (pinning) pin(child.pid!, pinning.load);
       await new Promise<void>((resolve, reject) => {
         child.on('message', (m: any) => m?.ready && resolve());
         child.once('exit', (code) => reject(new Error(`load worker exited (${code})`)));

@@ -15,6 +15,8 @@ export interface BenchReport {
   sizes: Record<string, number>;
   sections: Record<string, any>;
   rows?: Row[];
+  /** `--pin`: the CPUs the servers ran on, and those of the load processes and the driver. */
+  pinned?: { servers: string; load: string };
 }
 
 export interface Row {
@@ -270,6 +272,7 @@ function header(r: BenchReport): string[] {
     `command: ${r.command}${r.argv.length ? ` (argv: ${r.argv.join(' ')})` : ''}`,
     `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; load average at start ${m.loadAverage1m}`,
     `started: ${r.startedAt}, took ${r.durationSec} s; mode ${r.mode}; sizes ${JSON.stringify(r.sizes)}`,
+    ...(r.pinned ? [`pinned: the servers on CPU ${r.pinned.servers}, the load processes and the driver on CPU ${r.pinned.load}`] : []),
   ];
 }
 

@@ -34,6 +34,7 @@ import {
   startFloor,
   startNode,
   startOurs,
+  pinServers,
   startWorkers,
   stopNode,
   tempDirs,
@@ -83,6 +84,8 @@ const { values: args } = parseArgs({
     'ramp-rounds': { type: 'string' },
     pg: { type: 'string', default: process.env.BENCH_PG_URL },
     only: { type: 'string' },
+    /** Servers on the first CPU, the load processes and the driver on the others (kit.ts, `pinServers`). */
+    pin: { type: 'boolean', default: false },
   },
 });
 /** `--only storm,store`: run just these phases (for profiling one; the report lacks the rest). */
@@ -650,7 +653,9 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 try {
-  const report = args.scale ? await scaleMain() : await main();
+  const pinned = args.pin ? pinServers() : undefined;
+  if (pinned) log(`pinned: the servers on CPU ${pinned.servers}, the load processes and the driver on CPU ${pinned.load}`);
+  const report = { ...(args.scale ? await scaleMain() : await main()), ...(pinned ? { pinned } : {}) };
   const files = writeReport(report, outDir);
   process.stdout.write(printTable(report));
   process.stdout.write(`\nwritten: ${files.join(', ')}\n`);

@@ -6,6 +6,7 @@ import express from 'express';
 import { Server } from 'socket.io';
 import { type ClientToServerEvents, ErrorCode, type InterServerEvents, type ServerToClientEvents, type SocketData } from '../shared';
 import { type SeatServerConfig, parseConfig } from './config';
+import { type EarlyPort, LISTEN_BACKLOG } from './early-port';
 import { apiRouter } from './http/api-router';
 import { leaseRouter } from './http/lease-routes';
 import { createHttpServer, finalErrorHandler, methodNotAllowed, notFound } from './http/errors';
@@ -45,6 +46,11 @@ export interface SeatServerOptions {
   routes?: (app: express.Express, ctx: { engine: SeatEngine; reads: Reads; config: SeatServerConfig }) => void;
   /** The seat parts' clock (wireSeats): Date.now unless a test passes its own. */
   now?: () => number;
+  /**
+   * The port, opened before the server loaded (early-port.ts, `npm start`): `listen` takes it over
+   * with the connections it holds, instead of opening PORT itself.
+   */
+  earlyPort?: EarlyPort;
 }
 
 export interface SeatServer {
@@ -64,14 +70,6 @@ export interface SeatServer {
    */
   close(opts?: { graceful?: boolean }): Promise<void>;
 }
-
-/**
- * Connections the kernel queues for the server to accept. Node's default, 511, overflows in a
- * reconnect storm while the event loop admits: the clients whose handshakes were dropped resend
- * them after one, then three seconds. The kernel caps it at `net.core.somaxconn` (4096 on Linux
- * since 5.4).
- */
-const LISTEN_BACKLOG = 4096;
 
 /**
  * Holds what arrives until the node has started: `pass(go)` calls `go` at once when open, else when
@@ -226,8 +224,9 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   });
   const { engine, admin, reads, auth, events } = seats;
 
-  // listen() opens the port once the schema is migrated, before the node has started (its last
-  // run's sockets let go, its timers set): what arrives meanwhile waits here, so the clients of a
+  // listen() opens the port once the schema is migrated (or takes over the one `npm start` opened
+  // before loading the server: early-port.ts), before the node has started (its last run's
+  // sockets let go, its timers set): what arrives meanwhile waits here, so the clients of a
   // restarted node are held for those few hundred milliseconds instead of refused into their
   // reconnect backoff (seconds, in a storm).
   const starting = startingGate();
@@ -298,9 +297,16 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
         closeAdapter = await attachRedisAdapter(io, redisUrl, log);
         boards.start();
       }
+      const early = opts.earlyPort;
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
-        httpServer.listen({ port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
+        if (early) httpServer.listen(early.server, LISTEN_BACKLOG, () => resolve());
+        else httpServer.listen({ port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
+      });
+      // The connections that came before, their requests unread: read now, as if just arrived.
+      early?.handOver((socket) => {
+        httpServer.emit('connection', socket);
+        socket.resume();
       });
       let started: Awaited<ReturnType<SeatParts['start']>>;
       try {

@@ -22,10 +22,29 @@ function closure(file: string, seen = new Set<string>(), lazy = new Set<string>(
   return { loaded: seen, lazy };
 }
 
+/**
+ * What `npm start` loads before its server listens: dist/main.js (which opens the port with
+ * node:net alone, server/early-port.ts), then the server's own chunk (start-*.js), each with what
+ * it imports statically; and the chunks the server imports with `import()`.
+ */
+function atStart(): { entry: Set<string>; loaded: Set<string>; lazy: Set<string> } {
+  const entry = closure(path.join(DIST, 'main.js'));
+  const start = [...entry.lazy].find((f) => /[/\\]start-\w+\.js$/.test(f));
+  if (!start) throw new Error(`main.js loads no server chunk (it imports ${[...entry.lazy].join(', ')})`);
+  const server = closure(start, new Set(entry.loaded));
+  return { entry: entry.loaded, loaded: server.loaded, lazy: server.lazy };
+}
+
 const holding = (files: Iterable<string>, marker: string) => [...files].filter((f) => fs.readFileSync(f, 'utf8').includes(marker)).map((f) => path.relative(DIST, f));
 
+it('opens its port before it loads the server: the entry imports no more than the early port', () => {
+  const { entry } = atStart();
+  expect(holding(entry, 'createSeatServer')).toEqual([]);
+  expect(holding(entry, 'listenEarly')).not.toEqual([]);
+});
+
 it('loads neither the webhooks’ HTTP client nor Redis at start: each is a chunk loaded on first use', () => {
-  const { loaded, lazy } = closure(path.join(DIST, 'main.js'));
+  const { loaded, lazy } = atStart();
   // undici's and the Redis client's own classes.
   for (const marker of ['DispatcherBase', 'RedisSocket']) {
     expect(holding(loaded, marker), marker).toEqual([]);
@@ -35,7 +54,7 @@ it('loads neither the webhooks’ HTTP client nor Redis at start: each is a chun
 });
 
 it('leaves `pg` out of the bundle: a PostgreSQL store loads it when it opens', () => {
-  const { loaded, lazy } = closure(path.join(DIST, 'main.js'));
+  const { loaded, lazy } = atStart();
   // pg's own check for Cloudflare Workers, run as it loads.
   expect(holding([...loaded, ...lazy], 'isCloudflareRuntime')).toEqual([]);
 });

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { serve } from './ipc';
-import { allocationSampler, cpuMicros, cpuProfiler, memory } from './node-memory';
+import { processCalls } from './node-memory';
 
 const port = Number(process.env.PORT ?? 0);
 const httpServer = http.createServer((req, res) => {
@@ -30,20 +30,8 @@ io.on('connection', (socket) => {
 
 await new Promise<void>((resolve) => httpServer.listen(port, resolve));
 const bound = (httpServer.address() as AddressInfo).port;
-const alloc = allocationSampler();
-const profiler = cpuProfiler();
 serve({
-  memory: () => memory(),
-  /** CPU time this process has used, microseconds (user + system). */
-  cpu: () => cpuMicros(),
-  /** The same, user and system (the kernel's, on this process's behalf) apart. */
-  cpuSplit: () => process.cpuUsage(),
-  /** Bytes allocated between the two calls (`--alloc`), estimated by V8's sampling heap profiler. */
-  allocStart: () => alloc.start(),
-  allocStop: (file?: string) => alloc.stop(file),
-  /** A CPU profile of one phase (`--profile`), as the seat server's. */
-  profileStart: () => profiler.start(),
-  profileStop: (file: string) => profiler.stop(file),
+  ...processCalls(),
   sockets: () => io.of('/').sockets.size,
   lateness: () => [],
   deadlines: () => null,

@@ -76,3 +76,25 @@ export function cpuProfiler(): { start: () => Promise<void>; stop: (file: string
     },
   };
 }
+
+/**
+ * The calls both servers answer alike (seat-node-main.ts, floor-node.ts): memory, CPU time, what
+ * they allocate, and a CPU profile of one phase.
+ */
+export function processCalls() {
+  const alloc = allocationSampler();
+  const profiler = cpuProfiler();
+  return {
+    memory: () => memory(),
+    /** CPU time this process has used, microseconds (user + system). */
+    cpu: () => cpuMicros(),
+    /** The same, user and system (the kernel's, on this process's behalf) apart. */
+    cpuSplit: () => process.cpuUsage(),
+    /** Bytes allocated between the two calls (`--alloc`), estimated by V8's sampling heap profiler. */
+    allocStart: () => alloc.start(),
+    allocStop: (file?: string) => alloc.stop(file),
+    /** A CPU profile of one phase (`--profile`): started here, written to `file` on stop. */
+    profileStart: () => profiler.start(),
+    profileStop: (file: string) => profiler.stop(file),
+  };
+}

@@ -9,7 +9,7 @@ import { createSeatServer } from '../server/seat-server';
 import { openStore } from '../server/store/open-store';
 import { SqliteSeatStore } from '../server/store/sqlite-store';
 import { serve } from './ipc';
-import { allocationSampler, cpuMicros, cpuProfiler, memory } from './node-memory';
+import { processCalls } from './node-memory';
 
 // The module body runs once every import has loaded: this is the process's load time.
 const modulesLoadedMs = performance.now();
@@ -22,7 +22,6 @@ export async function run(earlyPort: EarlyPort | undefined, portOpenMs: number):
   const lateness: number[] = [];
   /** The deadlines of those releases: how close together the seats fell due. */
   const deadlines: number[] = [];
-  const profiler = cpuProfiler();
   server.engine.subscribe((event) => {
     if (event.type === 'session.ended' && event.reason === 'idle_timeout' && event.session.expiresAt !== null) {
       lateness.push(Date.now() - event.session.expiresAt);
@@ -32,16 +31,8 @@ export async function run(earlyPort: EarlyPort | undefined, portOpenMs: number):
 
   const { port, url } = await server.listen();
   const listenedMs = performance.now();
-  const alloc = allocationSampler();
   serve({
-    memory: () => memory(),
-    /** CPU time this process has used, microseconds (user + system). */
-    cpu: () => cpuMicros(),
-    /** The same, user and system (the kernel's, on this process's behalf) apart. */
-    cpuSplit: () => process.cpuUsage(),
-    /** Bytes allocated between the two calls (`--alloc`), estimated by V8's sampling heap profiler. */
-    allocStart: () => alloc.start(),
-    allocStop: (file?: string) => alloc.stop(file),
+    ...processCalls(),
     sockets: () => server.io.of('/').sockets.size,
     /** Idle release lateness (ms after the deadline) since the last call. */
     lateness: () => lateness.splice(0),
@@ -53,9 +44,6 @@ export async function run(earlyPort: EarlyPort | undefined, portOpenMs: number):
     heapSnapshot: (file: string) => writeHeapSnapshot(file),
     /** SQLite's transactions committed and the commits they shared so far; null on PostgreSQL. */
     commits: () => (store instanceof SqliteSeatStore ? store.commitStats() : null),
-    /** A CPU profile of one phase (`--profile`): started here, written to `file` on stop. */
-    profileStart: () => profiler.start(),
-    profileStop: (file: string) => profiler.stop(file),
     stop: async () => {
       await server.close();
       setImmediate(() => process.exit(0));

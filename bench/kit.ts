@@ -32,15 +32,14 @@ let pinning: { servers: string; load: string } | undefined;
 
 /**
  * `--pin` (Linux, `taskset`, two CPUs or more): every server (ours, the floor, the cluster's
- * nodes) runs on the first CPU, the load processes and this driver on the others. The servers'
- * CPU time then no longer takes in the load's on the same core (its caches, its wakeups), which
- * moves a pass's CPU per connect by a quarter either way on a two-core machine; the throughput
- * rows read what one core and the load's share of the rest can do.
+ * nodes) runs on the first CPU, the load processes and this driver on the others, so the load
+ * shares no core (caches, wakeups) with a server. On the Intel Xeon of 2026-11-28 it did not make
+ * the CPU rows steadier (README, Performance). The throughput rows read what one core does.
  */
 export function pinServers(): { servers: string; load: string } {
   const cpus = os.availableParallelism();
   if (cpus < 2) throw new Error(`--pin needs two CPUs or more (one for the servers, the rest for the load); this machine has ${cpus}`);
-  pinning = { servers: '0', load: cpus === 2 ? '1' : `1-${cpus - 1}` };
+  pinning = { servers: '0', load: `1-${cpus - 1}` };
   pin(process.pid, pinning.load);
   return pinning;
 }

@@ -80,6 +80,7 @@ export function rows(r: BenchReport): Row[] {
     if (sys.o !== null || sys.f !== null) add({ section: 'connect', metric, ours: sys.o, floor: sys.f, ratio: ratio(sys.o, sys.f), target: '', met: null });
   };
   kernelRow('of which in the kernel (system time, ramp)', rp?.ours?.systemPerConnectMs, rp?.floor?.systemPerConnectMs);
+  kernelRow('of which off the main thread (V8 collector and compilers, libuv pool; ramp)', rp?.ours?.helpersPerConnectMs, rp?.floor?.helpersPerConnectMs);
   if (later > 0) {
     const lcps = { o: num(rp?.ours?.later?.connectsPerSec), f: num(rp?.floor?.later?.connectsPerSec) };
     const lcpsRatio = ratio(lcps.o, lcps.f);
@@ -88,6 +89,7 @@ export function rows(r: BenchReport): Row[] {
     const lcpuRatio = ratio(lcpu.o, lcpu.f);
     add({ section: 'connect', metric: `server CPU ms per connect (later ramps, median of ${later})`, ours: lcpu.o, floor: lcpu.f, ratio: lcpuRatio, target: '≤ 1.3 × floor', met: lcpuRatio === null ? null : lcpuRatio <= 1.3 });
     kernelRow(`of which in the kernel (system time, later ramps, median of ${later})`, rp?.ours?.later?.systemPerConnectMs, rp?.floor?.later?.systemPerConnectMs);
+    kernelRow(`of which off the main thread (later ramps, median of ${later})`, rp?.ours?.later?.helpersPerConnectMs, rp?.floor?.later?.helpersPerConnectMs);
   }
   // With --alloc only: what each server allocated per connect during the ramp (sampled; its CPU rows then include the sampling).
   if (rp?.ours?.allocKiBPerConnect !== undefined) {

@@ -42,7 +42,7 @@ import {
   track,
   waitSeatsFree,
 } from './kit';
-import type { Memory } from './node-memory';
+import type { Memory, ThreadCpu } from './node-memory';
 import { type BenchReport, machineInfo, printTable, writeReport } from './report';
 import { scalePhase } from './scale';
 import { dist, round } from './stats';
@@ -391,19 +391,23 @@ async function main(): Promise<BenchReport> {
      */
     const rampOnce = async (node: Node, k: number) => {
       const before = await node.call<NodeJS.CpuUsage>('cpuSplit');
+      const threadsBefore = await node.call<ThreadCpu | null>('threadCpu');
       const opts = { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp${k}-${node.kind}`, count: n, concurrency: size.rampInFlight };
       const o = k === 1 ? await profiled(node, 'ramp', () => openAll(workers, opts)) : await openAll(workers, opts);
+      const threadsAfter = await node.call<ThreadCpu | null>('threadCpu');
       const after = await node.call<NodeJS.CpuUsage>('cpuSplit');
       const perConnectMs = (micros: number) => micros / 1000 / Math.max(1, o.ok);
       const system = after.system - before.system;
-      return { o, cpuPerConnectMs: perConnectMs(after.user - before.user + system), systemPerConnectMs: perConnectMs(system) };
+      // Of it, the threads other than the main one (V8's collector and compilers, libuv's pool).
+      const helpersPerConnectMs = threadsBefore && threadsAfter ? perConnectMs(threadsAfter.others - threadsBefore.others) : null;
+      return { o, cpuPerConnectMs: perConnectMs(after.user - before.user + system), systemPerConnectMs: perConnectMs(system), helpersPerConnectMs };
     };
     for (const node of [floor, ours]) {
       const before = await node.call<Memory>('memory');
       log(`${node.kind}: ramp to ${n} sockets, ${size.rampInFlight * WORKERS} in flight`);
       const commitsBefore = node.kind === 'ours' ? await node.call<Commits | null>('commits') : null;
       if (args.alloc) await node.call('allocStart');
-      const { o, cpuPerConnectMs, systemPerConnectMs } = await rampOnce(node, 1);
+      const { o, cpuPerConnectMs, systemPerConnectMs, helpersPerConnectMs } = await rampOnce(node, 1);
       const allocated = args.alloc ? await node.call<number>('allocStop', path.join(outDir, `${node.kind}-ramp.heapprofile`)) : null;
       const commitsAfter = commitsBefore ? await node.call<Commits>('commits') : null;
       await sleep(1000);
@@ -415,6 +419,7 @@ async function main(): Promise<BenchReport> {
         connectsPerSec: round(o.perSec),
         cpuPerConnectMs: round(cpuPerConnectMs),
         systemPerConnectMs: round(systemPerConnectMs, 3),
+        helpersPerConnectMs: helpersPerConnectMs === null ? null : round(helpersPerConnectMs, 3),
         ...(allocated === null ? {} : { allocKiBPerConnect: round(allocated / 1024 / Math.max(1, o.ok), 1) }),
         ...(commitsBefore && commitsAfter ? { transactionsPerCommit: transactionsPerCommit(commitsBefore, commitsAfter), commitWaits: commitsAfter.waits - commitsBefore.waits, commits: commitsAfter.commits - commitsBefore.commits } : {}),
         seconds: round(o.seconds),
@@ -447,11 +452,11 @@ async function main(): Promise<BenchReport> {
         log(`${node.kind}: ramp to ${n} sockets, round ${k} of ${size.rampRounds}`);
         // What the last round set going (its releases, a collection) settles first.
         await sleep(1000);
-        const { o, cpuPerConnectMs, systemPerConnectMs } = await rampOnce(node, k);
+        const { o, cpuPerConnectMs, systemPerConnectMs, helpersPerConnectMs } = await rampOnce(node, k);
         const unexpected = await closeAll(workers, 'ramp');
         if (node.kind === 'ours') await waitSeatsFree(ours.url, lic.ramp, 300_000);
         // A connect that failed or a socket dropped while held counts against the errors row.
-        rounds[node.kind].push({ cpuPerConnectMs: round(cpuPerConnectMs), systemPerConnectMs: round(systemPerConnectMs, 3), connectsPerSec: round(o.perSec), ok: o.ok, failed: o.failed + unexpected });
+        rounds[node.kind].push({ cpuPerConnectMs: round(cpuPerConnectMs), systemPerConnectMs: round(systemPerConnectMs, 3), helpersPerConnectMs, connectsPerSec: round(o.perSec), ok: o.ok, failed: o.failed + unexpected });
       }
     }
     if (size.rampRounds > 1) {
@@ -463,6 +468,7 @@ async function main(): Promise<BenchReport> {
         r.later = {
           cpuPerConnectMs: median(list.map((x) => x.cpuPerConnectMs as number)),
           systemPerConnectMs: round(median(list.map((x) => x.systemPerConnectMs as number)), 3),
+          helpersPerConnectMs: list.some((x) => x.helpersPerConnectMs === null) ? null : round(median(list.map((x) => x.helpersPerConnectMs as number)), 3),
           connectsPerSec: median(list.map((x) => x.connectsPerSec as number)),
           cpuPerConnectMsRounds: list.map((x) => x.cpuPerConnectMs),
           connectsPerSecRounds: list.map((x) => x.connectsPerSec),

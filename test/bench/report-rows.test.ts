@@ -114,6 +114,23 @@ describe('rows of counts and samples', () => {
     // Results from before the split: no such rows.
     expect(rows(report({ ramp: { ours: { cpuPerConnectMs: 0.4 }, floor: { cpuPerConnectMs: 0.2 } } })).some((row) => row.metric.startsWith('of which'))).toBe(false);
   });
+  it('the share of a connect\'s CPU off the main thread has rows of its own, under the kernel\'s, where measured', () => {
+    const side = (cpu: number, helpers: number | null, later: Record<string, number | null>) => ({ cpuPerConnectMs: cpu, systemPerConnectMs: 0.05, helpersPerConnectMs: helpers, connectsPerSec: 1000, later });
+    const r = rows(
+      report({
+        ramp: { rounds: 4, inFlight: 96, ours: side(0.7, 0.17, { cpuPerConnectMs: 0.6, systemPerConnectMs: 0.05, helpersPerConnectMs: 0.14 }), floor: side(0.45, 0.12, { cpuPerConnectMs: 0.4, systemPerConnectMs: 0.05, helpersPerConnectMs: 0.1 }) },
+      }),
+    );
+    const helpers = r.filter((row) => row.metric.startsWith('of which off the main thread'));
+    expect(helpers.map((row) => [row.metric, row.ours, row.floor, row.ratio])).toEqual([
+      ['of which off the main thread (V8 collector and compilers, libuv pool; ramp)', 0.17, 0.12, 1.42],
+      ['of which off the main thread (later ramps, median of 3)', 0.14, 0.1, 1.4],
+    ]);
+    const at = (metric: string) => r.findIndex((row) => row.metric === metric);
+    expect(at(helpers[0]!.metric)).toBe(at('of which in the kernel (system time, ramp)') + 1);
+    // Off Linux (null) or from before the split: no such rows.
+    expect(rows(report({ ramp: { ours: side(0.7, null, {}), floor: side(0.45, null, {}) } })).some((row) => row.metric.startsWith('of which off'))).toBe(false);
+  });
   it("SQLite's writes per admission are reported; the allocation row appears only with --alloc", () => {
     const store = { sqlite: { admissionsConcurrentPerSec: 9000, writes: { syscallsPerAdmission: 6.6, kibPerAdmission: 13.5 } } };
     const plain = rows(report({ store, ramp: { ours: { cpuPerConnectMs: 0.4 }, floor: { cpuPerConnectMs: 0.2 } } }));

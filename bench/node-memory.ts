@@ -28,17 +28,20 @@ export function cpuMicros(): number {
   return c.user + c.system;
 }
 
-/**
- * CPU time of this process's main thread (where its JavaScript runs) and of its other threads
- * (V8's helpers: the collector's concurrent marking and sweeping, the compilers; libuv's pool),
- * microseconds, user + system, from /proc/self/task (Linux; null elsewhere). The kernel counts in
- * clock ticks (10 ms at the usual 100 Hz), so read it over a phase of seconds.
- */
+/** CPU time, microseconds, user + system: the main thread's, and the other threads' together. */
 export interface ThreadCpu {
   main: number;
   others: number;
 }
 
+/**
+ * CPU time of this process's main thread (where its JavaScript runs) and of its other threads
+ * (V8's helpers: the collector's concurrent marking and sweeping, the compilers; libuv's pool;
+ * SQLite's checkpointer), from /proc/self/task (Linux; null elsewhere). The kernel reports it in
+ * clock ticks of 10 ms (USER_HZ, 100 on Linux's usual architectures), so read it over a phase of
+ * seconds; a thread that ends takes its time out of the sum, so read it across a phase whose
+ * threads live on (the servers' do).
+ */
 export function threadCpuMicros(): ThreadCpu | null {
   let tasks: string[];
   try {

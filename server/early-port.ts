@@ -26,13 +26,13 @@ export interface EarlyPort {
 
 /**
  * Listens on PORT and HOST as the configuration reads them (section 7), holding each connection
- * paused. Answers undefined, holding nothing, where PORT is not a plain port number (the
- * configuration then says what is wrong with it) or the port cannot be had (the server's own
- * listen then fails with the error, as without this).
+ * paused. Answers undefined, holding nothing, where PORT is set but not a plain port number (the
+ * configuration then reads it, or says what is wrong with it: an empty PORT it reads as 0) or the
+ * port cannot be had (the server's own listen then fails with the error, as without this).
  */
 export async function listenEarly(env: Record<string, string | undefined> = process.env): Promise<EarlyPort | undefined> {
   const given = env.PORT?.trim();
-  const port = given === undefined || given === '' ? 3000 : /^\d{1,5}$/.test(given) ? Number(given) : NaN;
+  const port = given === undefined ? 3000 : /^\d{1,5}$/.test(given) ? Number(given) : NaN;
   if (!Number.isInteger(port) || port > 65_535) return undefined;
   const held: net.Socket[] = [];
   const server = net.createServer({ pauseOnConnect: true }, (socket) => held.push(socket));

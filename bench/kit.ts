@@ -123,7 +123,7 @@ export async function startOurs(dbFile: string, port = 0, execArgv: string[] = [
   return startNode('ours', { ...OURS_ENV, PORT: String(port), DATABASE_URL: dbFile }, execArgv);
 }
 
-export const startFloor = (port = 0) => startNode('floor', { PORT: String(port) });
+export const startFloor = (port = 0, execArgv: string[] = []) => startNode('floor', { PORT: String(port) }, execArgv);
 
 export async function kill9(node: Node): Promise<void> {
   if (node.child.exitCode !== null || node.child.signalCode !== null) return;

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { PerfSplit } from './perf-split';
 import { scaleRows } from './scale-report';
 
 export interface BenchReport {
@@ -90,6 +91,19 @@ export function rows(r: BenchReport): Row[] {
     add({ section: 'connect', metric: `server CPU ms per connect (later ramps, median of ${later})`, ours: lcpu.o, floor: lcpu.f, ratio: lcpuRatio, target: '≤ 1.3 × floor', met: lcpuRatio === null ? null : lcpuRatio <= 1.3 });
     kernelRow(`of which in the kernel (system time, later ramps, median of ${later})`, rp?.ours?.later?.systemPerConnectMs, rp?.floor?.later?.systemPerConnectMs);
     kernelRow(`of which off the main thread (later ramps, median of ${later})`, rp?.ours?.later?.helpersPerConnectMs, rp?.floor?.later?.helpersPerConnectMs);
+  }
+  // With --perf only: where each server's CPU went during its last ramp, by part (perf-split.ts).
+  const perf = { o: rp?.ours?.perf as (PerfSplit & { round?: number }) | undefined, f: rp?.floor?.perf as (PerfSplit & { round?: number }) | undefined };
+  if (perf.o || perf.f) {
+    const at = `perf, ramp ${perf.o?.round ?? perf.f?.round ?? 1}`;
+    const total = { o: num(perf.o?.totalUsPerConnect), f: num(perf.f?.totalUsPerConnect) };
+    add({ section: 'connect', metric: `server CPU µs per connect, every thread (${at})`, ours: total.o, floor: total.f, ratio: ratio(total.o, total.f), target: '', met: null });
+    // Ours' largest parts first, then what only the floor has.
+    const names = [...new Set([...Object.keys(perf.o?.parts ?? {}), ...Object.keys(perf.f?.parts ?? {})])];
+    for (const part of names) {
+      const v = { o: num(perf.o?.parts[part] ?? (perf.o ? 0 : null)), f: num(perf.f?.parts[part] ?? (perf.f ? 0 : null)) };
+      add({ section: 'connect', metric: `of which ${part} (${at})`, ours: v.o, floor: v.f, ratio: ratio(v.o, v.f), target: '', met: null });
+    }
   }
   // With --alloc only: what each server allocated per connect during the ramp (sampled; its CPU rows then include the sampling).
   if (rp?.ours?.allocKiBPerConnect !== undefined) {

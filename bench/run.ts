@@ -45,6 +45,7 @@ import {
 import type { Memory, ThreadCpu } from './node-memory';
 import { type BenchReport, machineInfo, printTable, writeReport } from './report';
 import { scalePhase } from './scale';
+import { type PerfSplit, perfMissing, perfRecord, splitPerfScript } from './perf-split';
 import { dist, round } from './stats';
 import { storeThroughput } from './store-bench';
 import { postgresBurst } from './postgres-burst';
@@ -84,6 +85,11 @@ const { values: args } = parseArgs({
     'ramp-rounds': { type: 'string' },
     pg: { type: 'string', default: process.env.BENCH_PG_URL },
     only: { type: 'string' },
+    /**
+     * Where each server's CPU goes during its last ramp, by part (bench/perf-split.ts): Linux perf
+     * records both servers, which run with `--perf-basic-prof`.
+     */
+    perf: { type: 'boolean', default: false },
     /** Servers on the first CPU, the load processes and the driver on the others (kit.ts, `pinServers`). */
     pin: { type: 'boolean', default: false },
   },
@@ -351,8 +357,13 @@ async function main(): Promise<BenchReport> {
   log(`mode ${mode}: ${JSON.stringify(size)}, ${WORKERS} load processes${only ? `, only ${only.join(', ')}` : ''}`);
   buildNodes();
 
-  let ours = await startOurs(dbFile);
-  let floor = await startFloor();
+  const perfWhyNot = args.perf ? perfMissing() : undefined;
+  if (perfWhyNot) throw new Error(`--perf: ${perfWhyNot}`);
+  // V8 logs a little with --perf-basic-prof: into the perf folder, not a file per isolate in the repository.
+  const execArgv = args.perf ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${path.join(outDir, 'perf', 'v8.log')}`] : [];
+  if (args.perf) mkdirSync(path.join(outDir, 'perf'), { recursive: true });
+  let ours = await startOurs(dbFile, 0, execArgv);
+  let floor = await startFloor(0, execArgv);
   const workers = await startWorkers(WORKERS);
   const tenant = await rest<{ id: string }>(ours.url, 'POST', '/tenants', { name: 'bench' });
   const lic = {
@@ -389,11 +400,22 @@ async function main(): Promise<BenchReport> {
      * load processes, which share the cores, are taken out), and of it the system time: how much
      * is the kernel's (socket writes, SQLite's file writes) and how much the process's own code.
      */
+    const perfSplits: Partial<Record<Node['kind'], PerfSplit & { round: number }>> = {};
     const rampOnce = async (node: Node, k: number) => {
       const before = await node.call<NodeJS.CpuUsage>('cpuSplit');
       const threadsBefore = await node.call<ThreadCpu | null>('threadCpu');
       const opts = { tag: 'ramp', url: node.url, license: node.kind === 'ours' ? lic.ramp : undefined, prefix: `ramp${k}-${node.kind}`, count: n, concurrency: size.rampInFlight };
-      const o = k === 1 ? await profiled(node, 'ramp', () => openAll(workers, opts)) : await openAll(workers, opts);
+      const open = () => (k === 1 ? profiled(node, 'ramp', () => openAll(workers, opts)) : openAll(workers, opts));
+      let o: Awaited<ReturnType<typeof openAll>>;
+      if (args.perf && k === size.rampRounds) {
+        // The last ramp: the one a full run's later rows are the median of, code compiled by then.
+        const pid = node.child.pid!;
+        const recorded = await perfRecord(pid, path.join(outDir, 'perf', `${node.kind}-ramp.data`), open);
+        o = recorded.result;
+        perfSplits[node.kind] = { ...splitPerfScript(recorded.script, { mainTid: pid, connects: o.ok }), round: k };
+      } else {
+        o = await open();
+      }
       const threadsAfter = await node.call<ThreadCpu | null>('threadCpu');
       const after = await node.call<NodeJS.CpuUsage>('cpuSplit');
       const perConnectMs = (micros: number) => micros / 1000 / Math.max(1, o.ok);
@@ -476,6 +498,7 @@ async function main(): Promise<BenchReport> {
         };
       }
     }
+    for (const kind of ['floor', 'ours'] as const) if (perfSplits[kind]) (res[kind] as Record<string, unknown>).perf = perfSplits[kind];
     sections.ramp = res;
   }
 

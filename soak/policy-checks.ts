@@ -102,14 +102,20 @@ export function checkQueue(ctx: PolicyContext, snap: Snapshot, bySocket: Map<str
  * slack a loaded node needs (as for idle deadlines: the node timeout plus a second). The slack
  * also covers the release waiting for every live node's heartbeat to say its activity is on
  * record past the deadline: a heartbeat, or, for a node that died, until it is taken for dead.
+ * No seat goes unwarned (docs/contract.md): one whose warning went out only at or past that time
+ * is due the warning's length after it went out, and one not warned yet the warning's length
+ * after the deadline at the earliest.
  */
 export function checkInactiveOverdue(ctx: PolicyContext, snap: Snapshot): void {
-  const timeouts = new Map(snap.licenses.map((l) => [l.id, l.inactivityTimeoutSec]));
+  const licenses = new Map(snap.licenses.map((l) => [l.id, l]));
   const allowance = ctx.activityFlushMs + ctx.sweepMs + ctx.nodeTimeoutMs + 1000;
   for (const s of snap.sessions) {
-    const timeout = timeouts.get(s.licenseId);
-    if (s.state !== 'active' || timeout === null || timeout === undefined) continue;
-    const due = (s.lastActivityAt ?? s.startedAt) + timeout * 1000;
+    const license = licenses.get(s.licenseId);
+    const timeout = license?.inactivityTimeoutSec;
+    if (s.state !== 'active' || !license || timeout === null || timeout === undefined) continue;
+    const deadline = (s.lastActivityAt ?? s.startedAt) + timeout * 1000;
+    const warningMs = license.inactivityWarningSec * 1000;
+    const due = warningMs === 0 ? deadline : s.warnedAt === null ? deadline + warningMs : s.warnedAt >= deadline ? s.warnedAt + warningMs : deadline;
     const late = ctx.overdue(due, snap.at);
     if (late > allowance) {
       ctx.violate(

@@ -16,6 +16,7 @@ export interface LicenseRow {
   reservations: Array<{ group: string; seats: number; window?: unknown }>;
   groupLimits: Array<{ group: string; max: number }>;
   inactivityTimeoutSec: number | null;
+  inactivityWarningSec: number;
 }
 
 export interface SessionRow {
@@ -27,6 +28,8 @@ export interface SessionRow {
   group: string | null;
   startedAt: number;
   lastActivityAt: number | null;
+  /** When an inactivity warning went out, while it is pending. */
+  warnedAt: number | null;
 }
 
 export interface ConnectionRow {
@@ -101,8 +104,8 @@ export function denialKey(d: { licenseId: string; reason: string; sessionRef?: s
 }
 
 const SQL = {
-  licenses: 'select id, seats, seats_in_use, status, overage, queue, reservations, group_limits, inactivity_timeout_sec from licenses',
-  sessions: 'select id, license_id, weight, state, expires_at, grp, started_at, last_activity_at from sessions',
+  licenses: 'select id, seats, seats_in_use, status, overage, queue, reservations, group_limits, inactivity_timeout_sec, inactivity_warning_sec from licenses',
+  sessions: 'select id, license_id, weight, state, expires_at, grp, started_at, last_activity_at, warned_at from sessions',
   connections: 'select socket_id, session_id, node_id, renew_by from connections',
   queue: 'select socket_id, license_id, left_at from queue_entries',
   released: "select id, license_id, session_id, reason, at from seat_events where type = 'released' and at >= $1",
@@ -130,6 +133,7 @@ const toLicense = (r: Row): LicenseRow => ({
   reservations: json(r.reservations),
   groupLimits: json(r.group_limits),
   inactivityTimeoutSec: numOrNull(r.inactivity_timeout_sec),
+  inactivityWarningSec: num(r.inactivity_warning_sec),
 });
 const toSession = (r: Row): SessionRow => ({
   id: String(r.id),
@@ -140,6 +144,7 @@ const toSession = (r: Row): SessionRow => ({
   group: r.grp === null ? null : String(r.grp),
   startedAt: num(r.started_at),
   lastActivityAt: numOrNull(r.last_activity_at),
+  warnedAt: numOrNull(r.warned_at),
 });
 const toConnection = (r: Row): ConnectionRow => ({ socketId: String(r.socket_id), sessionId: String(r.session_id), nodeId: String(r.node_id), renewBy: numOrNull(r.renew_by) });
 const toQueue = (r: Row): QueueRow => ({ socketId: String(r.socket_id), licenseId: String(r.license_id), leftAt: numOrNull(r.left_at) });

@@ -591,11 +591,16 @@ function patchRow(tr: HTMLTableRowElement, s: SessionView): void {
   tr.querySelector('button.kick')!.setAttribute('aria-label', `Kick ${displayName(s)}`);
 }
 
-/** When a warned session is released for inactivity (its last activity plus the license's timeout); null when no warning is pending. */
+/**
+ * When a warned session is released for inactivity, as its warning told: its last activity plus
+ * the license's timeout, or, for a warning that went out only at or past that, the warning's length
+ * after it (server/seats/decisions/inactivity.ts, `warnedReleaseAt`); null when no warning is pending.
+ */
 function inactivityRelease(s: SessionView, l: LicenseView): number | null {
   if (!s.warnedAt || s.state !== 'active' || l.inactivityTimeoutSec === null) return null;
-  const from = Date.parse(s.lastActivityAt ?? s.startedAt);
-  return from + l.inactivityTimeoutSec * 1000;
+  const deadline = Date.parse(s.lastActivityAt ?? s.startedAt) + l.inactivityTimeoutSec * 1000;
+  const warned = Date.parse(s.warnedAt);
+  return warned >= deadline ? warned + l.inactivityWarningSec * 1000 : deadline;
 }
 
 function remaining(expiresAt: string): string {

@@ -210,6 +210,21 @@ describeBrowser('dashboard: what an operator needs', () => {
     await phone.screenshot({ path: 'test-results/browser/operator-new-license-phone.png' });
   });
 
+  it('counts down a late inactivity warning from the time it told, not from a deadline gone by', async () => {
+    // Sweeps 4 s apart: the first after the grant comes past the deadline (2 s) and its flush, so
+    // the warning goes out late and tells of a release its 3 s after it.
+    const { url, api } = await startServer({ routes: withPages, config: { sweepIntervalMs: 4000 } });
+    const { license, tenant } = await api.setup({ name: 'Late warning', seats: 1, inactivityTimeoutSec: 2, inactivityWarningSec: 3 });
+    const client = await granted(url, await sign(license, { sid: 'quiet', name: 'Quiet' }));
+    const warning = nextEvent(client.socket, 'seat:warning', 8000);
+    const page = await signedIn(url, tenant.adminToken);
+    const told = Date.parse((await warning).releasesAt);
+    const countdown = page.locator('#sessions tr', { hasText: 'Quiet' }).locator('[data-releases]');
+    await countdown.waitFor({ timeout: 3000 });
+    expect(Date.parse((await countdown.getAttribute('data-releases'))!)).toBe(told);
+    expect(await countdown.textContent()).toMatch(/released in 0:0[1-3] unless used/);
+  });
+
   it('marks a session with leases, counts down its inactivity release once warned, shows its offline hold, and deactivates a device', async () => {
     const { url, api } = await startServer({ routes: withPages });
     const { license, tenant } = await api.setup({

@@ -25,6 +25,28 @@ describe('inactivity release', () => {
     expect(b.grant.resumed).toBe(false);
   });
 
+  it('no seat is released unwarned: a warning no sweep fell in the window of goes out late, and the release waits its full length', async () => {
+    // Sweeps 3 s apart, the warning's window 1 s (from 1.2 s to 2.2 s after the grant): the first
+    // sweep after the grant comes past the deadline and its flush.
+    const { url, api } = await startServer({ config: { sweepIntervalMs: 3000 } });
+    const { license, admin } = await api.setup({ seats: 1, inactivityTimeoutSec: 2, inactivityWarningSec: 1 });
+    const a = await granted(url, await sign(license, { sid: 'a' }));
+    const events: string[] = [];
+    a.socket.on('session:ended', () => events.push('ended'));
+    const warning = await nextEvent(a.socket, 'seat:warning', 5000);
+    events.push('warning');
+    const toldAt = Date.now();
+    const releasesAt = Date.parse(warning.releasesAt);
+    // The warning's full second, not a deadline gone by.
+    expect(releasesAt - toldAt).toBeGreaterThan(800);
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(sessions[0].warnedAt).not.toBeNull();
+    await until(() => events.includes('ended'), 8000);
+    expect(events).toEqual(['warning', 'ended']);
+    expect(Date.now()).toBeGreaterThanOrEqual(releasesAt);
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
+  });
+
   it('activity in any tab keeps the whole session and clears the warning in every tab', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 1, inactivityTimeoutSec: 2, inactivityWarningSec: 1 });

@@ -52,6 +52,9 @@ forEachStore('activity and inactivity', (nodes) => {
     // A mark made on stale activity loses.
     await n2!.recordActivity([a.session.id], 6500);
     expect(await n1!.markWarned(a.session.id, 1000, 6600)).toBeUndefined();
+    // Warned again in time for the deadline the activity moved (16,500): no seat goes unwarned.
+    expect(await n1!.releaseInactive(license.id, 100_000, FLUSH)).toEqual([]);
+    expect(await n2!.markWarned(a.session.id, 6500, 11_500 + FLUSH)).toMatchObject({ warnedAt: 11_500 + FLUSH });
     // Not before the deadline plus the flush.
     expect(await n1!.releaseInactive(license.id, 16_500 + FLUSH - 1, FLUSH)).toEqual([]);
     const released = await Promise.all([n1!.releaseInactive(license.id, 16_500 + FLUSH, FLUSH), n2!.releaseInactive(license.id, 16_500 + FLUSH, FLUSH)]);
@@ -72,8 +75,20 @@ forEachStore('activity and inactivity', (nodes) => {
     // Back within the idle hold: the resume counts as activity.
     const again = await grant(store!, on, claimant('idle'), 50_000);
     expect(again.session).toMatchObject({ id: idle.session.id, lastActivityAt: 50_000 });
+    expect(await store!.markWarned(idle.session.id, 50_000, 55_000 + FLUSH)).toBeDefined();
     expect(await store!.releaseInactive(on.id, 59_000, FLUSH)).toEqual([]);
     expect((await store!.releaseInactive(on.id, 60_000 + FLUSH, FLUSH)).map((e) => e.reason)).toEqual(['inactive']);
+  });
+
+  it('a warning that went out only past the deadline holds the release its full length after it', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 2, inactivityTimeoutSec: 10, inactivityWarningSec: 5 });
+    const a = await grant(store!, license, claimant('a'), 1000);
+    // Deadline 11,000, and no sweep warned in time: unwarned, it stays.
+    expect(await store!.releaseInactive(license.id, 20_000, FLUSH)).toEqual([]);
+    expect(await store!.markWarned(a.session.id, 1000, 20_000)).toMatchObject({ warnedAt: 20_000 });
+    expect(await store!.releaseInactive(license.id, 25_000 + FLUSH - 1, FLUSH)).toEqual([]);
+    expect((await store!.releaseInactive(license.id, 25_000 + FLUSH, FLUSH)).map((e) => [e.session.id, e.reason])).toEqual([[a.session.id, 'inactive']]);
   });
 });
 
@@ -82,6 +97,7 @@ forEachStore('inactivity waits for every live node to have its activity on recor
     const [n1, n2] = await nodes(2);
     const license = await newLicense(n1!, { seats: 2, inactivityTimeoutSec: 10, inactivityWarningSec: 5 });
     const a = await grant(n1!, license, claimant('a'), 1000);
+    await n1!.markWarned(a.session.id, 1000, 6000 + FLUSH);
     // Deadline 11,000; released from 11,000 + FLUSH on what is on record. Node 2 beats at 20,000,
     // its activity on record only up to 10,000 (a flush failed): it may hold activity for `a`.
     await n2!.heartbeat('node-2', 20_000, 10_000);
@@ -96,10 +112,12 @@ forEachStore('inactivity waits for every live node to have its activity on recor
 
     // A node that stopped beating holds nothing: what it heard and did not write is lost with it.
     const b = await grant(n1!, license, claimant('b'), 30_000);
+    await n1!.markWarned(b.session.id, 30_000, 35_000 + FLUSH);
     await n2!.heartbeat('node-2', 31_000, 31_000);
     expect(await n1!.releaseInactive(license.id, 50_000, FLUSH, { nodeId: 'node-1', through: 50_000, liveSince: 40_000 })).toMatchObject([{ session: { id: b.session.id } }]);
     // A row from before the column: its heartbeat stands in for the horizon.
     const c = await grant(n1!, license, claimant('c'), 60_000);
+    await n1!.markWarned(c.session.id, 60_000, 65_000 + FLUSH);
     await n2!.heartbeat('node-2', 69_000, 69_000);
     const { db } = n2 as unknown as { db: Kysely<Database> };
     await db.updateTable('nodes').set({ activity_through: null }).where('id', '=', 'node-2').execute();

@@ -31,21 +31,40 @@ export function releasesAt(license: InactivitySettings, session: Pick<Session, '
 }
 
 /**
+ * When a warned session's seat goes, as its warning told: the deadline, or, for a warning that went
+ * out only at or past the deadline, the warning's full length after it went out. Null while no
+ * warning is pending (or warnings are off).
+ */
+export function warnedReleaseAt(license: InactivitySettings, session: Pick<Session, 'startedAt' | 'lastActivityAt' | 'warnedAt'>): number | null {
+  const deadline = releasesAt(license, session);
+  if (deadline === null || session.warnedAt === null || license.inactivityWarningSec <= 0) return null;
+  return session.warnedAt >= deadline ? session.warnedAt + license.inactivityWarningSec * 1000 : deadline;
+}
+
+/**
  * Idle sessions (no connection left) and licenses without `inactivityTimeoutSec` are left alone.
- * An active session is released once `flushMs` has passed since its deadline with no newer
- * activity on record, and every node's activity is on record past the deadline (`heardThrough`:
- * a node whose flush failed or ran late may hold activity that moves it); once `flushMs` has
- * passed since `inactivityWarningSec` before the deadline it is warned, once (a pending warning is
- * cleared by activity, which moves the deadline). Both wait the flush, so activity a node heard in
+ * An active session is warned, once, when `flushMs` has passed since `inactivityWarningSec` before
+ * its deadline (a pending warning is cleared by activity, which moves the deadline); it is released
+ * once `flushMs` has passed since the time its warning told, with no newer activity on record, and
+ * every node's activity is on record past the deadline (`heardThrough`: a node whose flush failed
+ * or ran late may hold activity that moves it). Both wait the flush, so activity a node heard in
  * time is on record before either: a warning is never sent for quiet that activity already ended.
- * A warning of 0 s warns nobody.
+ *
+ * No seat is released unwarned. A warning that comes only at or past the deadline (no sweep fell
+ * in its window: one that ran long, a restart, SWEEP_INTERVAL_MS longer than the warning) tells of
+ * a release the warning's full length later, and the release waits for that. A warning of 0 s warns
+ * nobody, and the release comes a flush after the deadline.
  */
 export function decideInactivity(license: InactivitySettings, session: InactivityFacts, now: number, flushMs: number, heardThrough = Infinity): InactivityDecision {
   const deadline = releasesAt(license, session);
   if (deadline === null || session.state !== SessionState.Active) return { kind: 'none' };
-  // Past the deadline, but a node may still hold activity from before it: wait for that node.
-  if (now >= deadline + flushMs) return deadline <= heardThrough ? { kind: 'release' } : { kind: 'none' };
-  const warnFrom = deadline - license.inactivityWarningSec * 1000;
-  if (license.inactivityWarningSec > 0 && session.warnedAt === null && now >= warnFrom + flushMs) return { kind: 'warn', releasesAt: deadline };
+  const warningMs = license.inactivityWarningSec * 1000;
+  if (warningMs > 0 && session.warnedAt === null) {
+    if (now < deadline - warningMs + flushMs) return { kind: 'none' };
+    return { kind: 'warn', releasesAt: now >= deadline ? now + warningMs : deadline };
+  }
+  const releaseAt = warnedReleaseAt(license, session) ?? deadline;
+  // Past it, but a node may still hold activity from before the deadline: wait for that node.
+  if (now >= releaseAt + flushMs) return deadline <= heardThrough ? { kind: 'release' } : { kind: 'none' };
   return { kind: 'none' };
 }

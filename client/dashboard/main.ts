@@ -594,7 +594,7 @@ function patchRow(tr: HTMLTableRowElement, s: SessionView): void {
 /**
  * When a warned session is released for inactivity, as its warning told: its last activity plus
  * the license's timeout, or, for a warning that went out only at or past that, the warning's length
- * after it (server/seats/decisions/inactivity.ts, `warnedReleaseAt`); null when no warning is pending.
+ * after it (server/seats/decisions/inactivity.ts, `decideInactivity`); null when no warning is pending.
  */
 function inactivityRelease(s: SessionView, l: LicenseView): number | null {
   if (!s.warnedAt || s.state !== 'active' || l.inactivityTimeoutSec === null) return null;

@@ -31,17 +31,6 @@ export function releasesAt(license: InactivitySettings, session: Pick<Session, '
 }
 
 /**
- * When a warned session's seat goes, as its warning told: the deadline, or, for a warning that went
- * out only at or past the deadline, the warning's full length after it went out. Null while no
- * warning is pending (or warnings are off).
- */
-export function warnedReleaseAt(license: InactivitySettings, session: Pick<Session, 'startedAt' | 'lastActivityAt' | 'warnedAt'>): number | null {
-  const deadline = releasesAt(license, session);
-  if (deadline === null || session.warnedAt === null || license.inactivityWarningSec <= 0) return null;
-  return session.warnedAt >= deadline ? session.warnedAt + license.inactivityWarningSec * 1000 : deadline;
-}
-
-/**
  * Idle sessions (no connection left) and licenses without `inactivityTimeoutSec` are left alone.
  * An active session is warned, once, when `flushMs` has passed since `inactivityWarningSec` before
  * its deadline (a pending warning is cleared by activity, which moves the deadline); it is released
@@ -63,7 +52,8 @@ export function decideInactivity(license: InactivitySettings, session: Inactivit
     if (now < deadline - warningMs + flushMs) return { kind: 'none' };
     return { kind: 'warn', releasesAt: now >= deadline ? now + warningMs : deadline };
   }
-  const releaseAt = warnedReleaseAt(license, session) ?? deadline;
+  // The time the warning told: the deadline, or, for a warning that went out only at or past it, its full length after it.
+  const releaseAt = warningMs > 0 && session.warnedAt !== null && session.warnedAt >= deadline ? session.warnedAt + warningMs : deadline;
   // Past it, but a node may still hold activity from before the deadline: wait for that node.
   if (now >= releaseAt + flushMs) return deadline <= heardThrough ? { kind: 'release' } : { kind: 'none' };
   return { kind: 'none' };

@@ -1,11 +1,13 @@
 // Summarises a .heapprofile written by `npm run bench -- --alloc` (V8's sampling heap profiler,
 // freed objects included): bytes allocated by function, and by the project's functions with what
 // they call. `node --import tsx bench/alloc-summary.ts FILE [top] [connects]`; with `connects`,
-// bytes per connect as well.
+// bytes per connect as well. A function of the bundle is named by its source (server/…, shared/…,
+// node_modules/…) and line there, through the bundle's source map, as `--perf` names them.
 import { readFileSync } from 'node:fs';
+import { type CallFrame, frameName, isProjectFrame, type SourceMaps } from './source-origin';
 
 interface HeapNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: HeapNode[];
 }
@@ -16,8 +18,8 @@ const top = Number(topArg ?? 25);
 const connects = connectsArg ? Number(connectsArg) : null;
 const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
 
-const where = (url: string) => url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? (url.startsWith('node:') ? url : url.replace(/^file:\/\/.*?\/(dist|server|bench|shared)\//, '$1/') || '(native/vm)');
-const name = (n: HeapNode) => `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const maps: SourceMaps = new Map();
+const name = (n: HeapNode) => frameName(n.callFrame, maps);
 const self = new Map<string, number>();
 const inclusive = new Map<string, number>();
 let total = 0;
@@ -39,4 +41,4 @@ const show = (title: string, m: Map<string, number>, filter: (k: string) => bool
   }
 };
 show('allocated by function (self)', self);
-show("allocated under the project's functions (inclusive)", inclusive, (k) => /\s(dist|server|bench|shared)\//.test(k));
+show("allocated under the project's functions (inclusive)", inclusive, isProjectFrame);

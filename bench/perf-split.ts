@@ -11,9 +11,8 @@
 //   (a group's commit, run by Kysely once the transactions' callbacks have settled);
 // - else socket.io, ws and Node: no frame of the project's on the stack.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { SourceMap } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
+import { frameOrigin, type SourceMaps } from './source-origin';
 
 export const PARTS = {
   collector: 'V8 collector',
@@ -44,23 +43,10 @@ export interface PerfSplit {
 }
 
 /** The source file (relative to the repository: server/…, shared/…, bench/…) a JIT frame's code came from, or undefined. */
-export function frameSource(frame: string, maps: Map<string, SourceMap | null> = new Map()): string | undefined {
+export function frameSource(frame: string, maps: SourceMaps = new Map()): string | undefined {
   const m = frame.match(/(file:\/\/\S+?):(\d+):(\d+)$/);
-  if (!m) return undefined;
-  const url = m[1]!;
-  let map = maps.get(url);
-  if (map === undefined) {
-    try {
-      map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')));
-    } catch {
-      map = null;
-    }
-    maps.set(url, map);
-  }
-  if (!map) return undefined;
   // perf's names give the function's start, line and column counted from 1.
-  const entry = map.findEntry(Number(m[2]) - 1, Number(m[3]) - 1) as { originalSource?: string };
-  return entry.originalSource?.replace(/^.*?\/((?:server|shared|bench|node_modules)\/)/, '$1');
+  return m ? frameOrigin(m[1]!, Number(m[2]) - 1, Number(m[3]) - 1, maps)?.source : undefined;
 }
 
 /** A project file (not a dependency): its part. */
@@ -73,7 +59,7 @@ const isProject = (source: string | undefined): source is string => !!source && 
  * blank line between samples) into parts, per connect.
  */
 export function splitPerfScript(text: string, opts: { mainTid: number; connects: number }): PerfSplit {
-  const maps = new Map<string, SourceMap | null>();
+  const maps: SourceMaps = new Map();
   const sources = new Map<string, string | undefined>();
   const sourceOf = (frame: string) => {
     if (!sources.has(frame)) sources.set(frame, frameSource(frame, maps));

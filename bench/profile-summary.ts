@@ -1,10 +1,12 @@
 // Summarises a .cpuprofile (from `--cpu-prof`): self time by function and by package or file.
-// `node --import tsx bench/profile-summary.ts FILE [top]`
+// `node --import tsx bench/profile-summary.ts FILE [top]`. A function of the bundle is named by
+// its source (server/…, node_modules/…) and line there, through the bundle's source map.
 import { readFileSync } from 'node:fs';
+import { type CallFrame, frameFile, frameName, isProjectFrame, type SourceMaps } from './source-origin';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   children?: number[];
 }
 interface Profile {
@@ -22,19 +24,14 @@ const self = new Map<number, number>();
 p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
-const where = (url: string) => {
-  const m = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
-  if (m) return m[1]!;
-  if (url.startsWith('node:')) return url;
-  return url.replace(/^file:\/\/.*?\/(server|bench|shared)\//, '$1/') || '(native/vm)';
-};
+const maps: SourceMaps = new Map();
 const fnTotals = new Map<string, number>();
 const pkgTotals = new Map<string, number>();
 for (const [id, us] of self) {
   const n = byId.get(id)!;
-  const f = `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const f = frameName(n.callFrame, maps);
   fnTotals.set(f, (fnTotals.get(f) ?? 0) + us);
-  const k = where(n.callFrame.url);
+  const k = frameFile(n.callFrame, maps);
   pkgTotals.set(k, (pkgTotals.get(k) ?? 0) + us);
 }
 const show = (title: string, m: Map<string, number>) => {
@@ -46,7 +43,7 @@ const show = (title: string, m: Map<string, number>) => {
 show('self time by package or file', pkgTotals);
 show('self time by function', fnTotals);
 
-// Inclusive time of the project's own functions (server/, bench/): where the time goes, by caller.
+// Inclusive time of the project's own functions (server/, shared/, bench/): where the time goes, by caller.
 const parent = new Map<number, number>();
 for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const inclusive = new Map<string, number>();
@@ -54,10 +51,8 @@ for (const [id, us] of self) {
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const n = byId.get(cur)!;
-    const w = where(n.callFrame.url);
-    if (!/^(server|bench)\//.test(w)) continue;
-    const f = `${n.callFrame.functionName || '(anonymous)'} ${w}:${n.callFrame.lineNumber + 1}`;
-    if (seen.has(f)) continue;
+    const f = frameName(n.callFrame, maps);
+    if (!isProjectFrame(f) || seen.has(f)) continue;
     seen.add(f);
     inclusive.set(f, (inclusive.get(f) ?? 0) + us);
   }

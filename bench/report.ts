@@ -196,6 +196,9 @@ export function rows(r: BenchReport): Row[] {
   // Issue 14: 10,000 clients on one SQLite node within 10 s (the full run's size).
   add({ section: 'storm', metric: `storm of ${stN}: seconds from kill -9 until all resumed`, ours: secs, floor: num(st?.floor?.secondsUntilAllResumed), target: '≤ 10', met: secs === null ? (st ? false : null) : secs <= 10 });
   add({ section: 'storm', metric: `storm of ${stN}: seconds from restart until all resumed`, ours: num(st?.ours?.secondsAfterReadyUntilAllResumed), floor: num(st?.floor?.secondsAfterReadyUntilAllResumed), target: '', met: null });
+  add({ section: 'storm', metric: `storm of ${stN}: seconds from kill -9 until the server was ready`, ours: num(st?.ours?.restartSeconds), floor: num(st?.floor?.restartSeconds), target: '', met: null });
+  // The machine's count (Linux), from the kill until all resumed: dropped attempts come back after 1, 2, 4, 8 s.
+  add({ section: 'storm', metric: `storm of ${stN}: connection attempts the kernel dropped (accept queue full)`, ours: num(st?.ours?.listenOverflows), floor: num(st?.floor?.listenOverflows), target: '', met: null, optional: true });
   const over = num(st?.ours?.overAllocated);
   const lost = num(st?.ours?.lost);
   add({ section: 'storm', metric: `storm of ${stN}: seats over-allocated`, ours: over, floor: null, target: '0', met: over === null ? null : over === 0 });

@@ -2,6 +2,7 @@
 // the same port and database. In a cluster: one of three nodes (PostgreSQL + Redis) is killed and
 // its clients reconnect to the other two. Each is timed from the kill until every client that had
 // a seat has it again, and the seats are checked against what is connected.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -9,6 +10,24 @@ import { type Lic, type Node, type Worker, OURS_ENV, closeAll, kill9, license, l
 import { dist, round } from './stats';
 
 type Status = Awaited<ReturnType<typeof statusAll>>;
+
+/**
+ * Connection attempts the kernel dropped because a listening socket's accept queue was full
+ * (TcpExt ListenOverflows in /proc/net/netstat: the whole machine's, so the bench's own loopback
+ * during a storm; null off Linux). A dropped attempt is sent again by the client's kernel after one,
+ * then two, four, eight seconds: what a storm's slowest clients wait for when a server is slow to
+ * accept.
+ */
+export function listenOverflows(): number | null {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const [names, values] = lines.map((l) => l.trim().split(/\s+/));
+    const at = names?.indexOf('ListenOverflows') ?? -1;
+    return at > 0 && values?.[at] !== undefined ? Number(values[at]) : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Seconds from `since` until each socket of the tag was granted again: the storm's spread, not only its last. */
 async function grantSpread(workers: Worker[], tag: string, since: number) {
@@ -51,6 +70,7 @@ export async function restartStorm(a: RestartStorm): Promise<{ section: Record<s
     log(`${kind}: reconnect storm of ${n}`);
     const o = await openAll(workers, { tag: 'storm', url: node.url, license: kind === 'ours' ? a.lic : undefined, prefix: `storm-${kind}`, count: n, concurrency: 32, reconnection: true });
     const heldBefore = kind === 'ours' ? await seatsInUse(node.url, a.lic) : undefined;
+    const overflowsBefore = listenOverflows();
     const killedAt = Date.now();
     await kill9(node);
     const restartProfile = a.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(a.profileDir, 'storm-restart')}`] : [];
@@ -58,6 +78,7 @@ export async function restartStorm(a: RestartStorm): Promise<{ section: Record<s
     const readyAt = Date.now();
     nodes[kind] = node;
     const s = await untilRegranted(workers, 'storm', killedAt, o.ok);
+    const overflowsAfter = listenOverflows();
     const held = kind === 'ours' ? await seatsInUse(node.url, a.lic) : undefined;
     const spread = await grantSpread(workers, 'storm', killedAt);
     await closeAll(workers, 'storm');
@@ -70,6 +91,7 @@ export async function restartStorm(a: RestartStorm): Promise<{ section: Record<s
       secondsAfterReadyUntilAllResumed: s.regranted >= o.ok ? round((s.lastAt - readyAt) / 1000) : null,
       regranted: s.regranted,
       secondsAfterKill: spread,
+      listenOverflows: overflowsBefore === null || overflowsAfter === null ? null : overflowsAfter - overflowsBefore,
       ...(kind === 'ours'
         ? {
             sameSession: s.sameSession,

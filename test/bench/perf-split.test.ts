@@ -8,6 +8,7 @@ import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTS, frameSource, splitPerfScript } from '../../bench/perf-split';
 import { rows } from '../../bench/report';
+import { frameFile, frameName, isProjectFrame } from '../../bench/source-origin';
 import { report } from './report-fixture';
 
 const MAIN = 4242;
@@ -55,6 +56,20 @@ const base: Array<[string, string]> = [
 ];
 
 describe('perf split', () => {
+  it("names a V8 profile's frame of the bundle by its source and line (alloc-summary.ts, profile-summary.ts)", () => {
+    const [, url, line, column] = frames.storeWork!.match(/(file:\S+):(\d+):(\d+)$/)!;
+    const frame = { functionName: 'storeWork', url: url!, lineNumber: Number(line) - 1, columnNumber: Number(column) - 1 };
+    const name = frameName(frame, new Map());
+    expect(name).toBe('storeWork server/store/ledger.ts:1');
+    expect(isProjectFrame(name)).toBe(true);
+    expect(frameFile(frame, new Map())).toBe('server/store/ledger.ts');
+    const lib = { ...frame, functionName: 'libWork', ...(([, l, c]) => ({ lineNumber: Number(l) - 1, columnNumber: Number(c) - 1 }))(frames.libWork!.match(/:(\d+):(\d+)$/)!) };
+    expect(frameFile(lib, new Map())).toBe('lib');
+    expect(isProjectFrame(frameName(lib, new Map()))).toBe(false);
+    // Node's own modules have no map: named as they are.
+    expect(frameName({ functionName: 'emit', url: 'node:events', lineNumber: 470, columnNumber: 2 }, new Map())).toBe('emit node:events:471');
+  });
+
   it('maps a compiled frame to the project file its code came from', () => {
     expect(frameSource(frames.storeWork!)).toBe('server/store/ledger.ts');
     expect(frameSource(frames.libWork!)).toBe('node_modules/lib/index.js');

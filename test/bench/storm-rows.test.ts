@@ -16,6 +16,15 @@ describe('storm rows', () => {
     expect(at(12)).toMatchObject({ ours: 12, met: false });
   });
 
+  it('carry how long each server took to be ready again, and the attempts the kernel dropped (Linux only)', () => {
+    const storm = { sockets: 10_000, ours: { secondsUntilAllResumed: 9, restartSeconds: 2.5, listenOverflows: 4_000 }, floor: { secondsUntilAllResumed: 7, restartSeconds: 1.1, listenOverflows: null } };
+    const list = rows(report({ storm }));
+    expect(list.find((row) => row.metric === 'storm of 10000: seconds from kill -9 until the server was ready')).toMatchObject({ ours: 2.5, floor: 1.1, met: null });
+    const dropped = list.find((row) => row.metric === 'storm of 10000: connection attempts the kernel dropped (accept queue full)');
+    expect(dropped).toMatchObject({ ours: 4_000, floor: null, optional: true });
+    expect(missing(report({ storm: { ...storm, ours: { ...storm.ours, listenOverflows: null } } })).filter((p) => p.includes('kernel dropped'))).toEqual([]);
+  });
+
   it('are n/a for the three-node storm without PostgreSQL or Redis, and the report stays complete', () => {
     const r = report({ clusterStorm: { skipped: 'no redis-server on PATH' } });
     const list = clusterRows(r);

@@ -10,6 +10,7 @@ import type { Administration } from './seats/administration';
 import type { EventBus } from './seats/event-bus';
 import type { SeatStore } from './seats/seat-store';
 import type { DenialCount, License } from './seats/types';
+import { bearerToken } from './http/bearer';
 
 export interface MetricsSource {
   store: Pick<SeatStore, 'listLicenses' | 'countDenials'>;
@@ -133,7 +134,7 @@ export function metricsRoute(
     res.status(status).json({ error: { code, message } });
   };
   return async (req, res) => {
-    const bearer = req.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    const bearer = bearerToken(req.headers.authorization);
     if (bearer !== undefined) {
       if (!metricsHash || !timingSafeEqual(sha256(bearer), metricsHash)) {
         try {

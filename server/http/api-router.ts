@@ -18,6 +18,7 @@ import { apiErrorHandler, methodNotAllowed } from './errors';
 import { type OperatorParts, operatorEndpoints } from './operator-routes';
 import { type WebhookParts, webhookEndpoints } from './webhook-routes';
 import { CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
+import { bearerToken } from './bearer';
 
 type Authed = Request & { actor: Actor };
 
@@ -71,11 +72,10 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
-    const header = req.headers.authorization;
-    const match = header?.match(/^Bearer (.+)$/);
-    if (!match) return next(new SeatError(ErrorCode.Unauthorized, 'send the admin token as "Authorization: Bearer <token>"'));
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined) return next(new SeatError(ErrorCode.Unauthorized, 'send the admin token as "Authorization: Bearer <token>"'));
     try {
-      (req as Authed).actor = await admin.authenticateAdmin(match[1]);
+      (req as Authed).actor = await admin.authenticateAdmin(token);
       next();
     } catch (err) {
       next(err);

@@ -11,6 +11,7 @@ import type { SeatRequests } from '../seats/seat-requests';
 import { SeatError } from '../seats/seat-error';
 import { type BodyRule, jsonBody } from './body';
 import { methodNotAllowed, requestError, statusOf } from './errors';
+import { bearerToken } from './bearer';
 
 export type LeaseRouteOptions = Pick<SeatServerConfig, 'connectRatePerSec' | 'connectBurst'> & {
   maxBodyBytes: number;
@@ -44,9 +45,9 @@ function leaseView(g: LeaseGrant): LeaseView {
 }
 
 function bearer(req: Request): string {
-  const match = req.headers.authorization?.match(/^Bearer (.+)$/);
-  if (!match) throw new SeatError(ErrorCode.Unauthorized, 'send the client token as "Authorization: Bearer <token>"');
-  return match[1]!;
+  const token = bearerToken(req.headers.authorization);
+  if (token === undefined) throw new SeatError(ErrorCode.Unauthorized, 'send the client token as "Authorization: Bearer <token>"');
+  return token;
 }
 
 function checkBody(body: unknown): void {

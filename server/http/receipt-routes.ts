@@ -8,6 +8,7 @@ import type { Receipts } from '../seats/receipts';
 import { SeatError } from '../seats/seat-error';
 import { jsonBody } from './body';
 import { apiErrorHandler, methodNotAllowed } from './errors';
+import { bearerToken } from './bearer';
 
 export interface ReceiptRouteParts {
   receipts: Pick<Receipts, 'jwks' | 'refresh' | 'listKeys' | 'rotate'>;
@@ -34,9 +35,9 @@ export function receiptRoutes({ receipts, admin }: ReceiptRouteParts, opts: { ma
 
   // The order of every API endpoint's checks: method (405), token (401), body (400), the rest.
   const authenticate = (req: Request, _res: Response, next: NextFunction) => {
-    const match = req.headers.authorization?.match(/^Bearer (.+)$/);
-    if (!match) return next(new SeatError(ErrorCode.Unauthorized, 'send the admin token as "Authorization: Bearer <token>"'));
-    admin.authenticateAdmin(match[1]).then((actor) => {
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined) return next(new SeatError(ErrorCode.Unauthorized, 'send the admin token as "Authorization: Bearer <token>"'));
+    admin.authenticateAdmin(token).then((actor) => {
       (req as Request & { actor: Actor }).actor = actor;
       next();
     }, next);

@@ -163,16 +163,24 @@ describe('the queue', () => {
     expect(await ended).toMatchObject({ reason: 'kicked' });
   });
 
-  it('bad queue flags are refused in the handshake and change nothing', async () => {
+  it('a bad queue flag is refused in the handshake and changes nothing', async () => {
     const { url, api } = await startServer();
-    const plain = await api.setup({ seats: 1 });
-    const noQueue = await admission(waiter(url, await sign(plain.license, { sid: 'x' })));
-    expect(noQueue).toMatchObject({ kind: 'connect_error', message: 'bad_request', data: { reason: 'bad_request', message: expect.stringContaining('no queue') } });
     const queued = await api.setup({ seats: 1, queue: true });
     const notBoolean = await admission(waiter(url, await sign(queued.license, { sid: 'y' }), 'yes'));
     expect(notBoolean).toMatchObject({ kind: 'connect_error', data: { reason: 'bad_request' } });
     await sleep(100);
-    expect((await plain.admin.ok('GET', `/licenses/${plain.license.id}`)).seatsInUse).toBe(0);
     expect((await queued.admin.ok('GET', `/licenses/${queued.license.id}`)).seatsInUse).toBe(0);
+  });
+
+  it('asking to wait on a license without a queue is an ordinary connect: granted while a seat fits, then denied', async () => {
+    const { url, api } = await startServer();
+    const plain = await api.setup({ seats: 1 });
+    const first = await admission(waiter(url, await sign(plain.license, { sid: 'x' })));
+    expect(first).toMatchObject({ kind: 'granted', payload: { licenseId: plain.license.id, seatsInUse: 1 } });
+    const second = await admission(waiter(url, await sign(plain.license, { sid: 'y' })));
+    expect(second).toMatchObject({ kind: 'denied', payload: { reason: 'no_free_seats' } });
+    const { denials } = await plain.admin.ok('GET', `/licenses/${plain.license.id}/denials`);
+    expect(denials).toMatchObject([{ reason: 'no_free_seats', sessionRef: 'y' }]);
+    expect((await plain.admin.ok('GET', `/licenses/${plain.license.id}/queue`)).queueLength).toBe(0);
   });
 });

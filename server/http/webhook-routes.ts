@@ -113,7 +113,8 @@ const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'stri
 const replies = {
   '400': errorReply('malformed input'),
   '401': errorReply('no or bad token'),
-  '404': errorReply("no such webhook (another tenant's is not found either)"),
+  '403': errorReply("another tenant's webhook (or, for a tenant admin, the operator's)"),
+  '404': errorReply('no such webhook'),
   '405': errorReply('the path does not serve this method (see the Allow header)'),
 };
 
@@ -125,9 +126,9 @@ export const WEBHOOK_OPENAPI_PATHS = {
       requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(CreateWebhookBody, { io: 'input' }) } } },
       responses: {
         '201': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency, batchSize, secret }' },
-        '403': errorReply("licenseId is another tenant's license"),
         '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) a loopback, private or link-local address; unknown event types (named); no events; concurrency not 1 to 32; batchSize not 1 to 100'),
         ...replies,
+        '403': errorReply("licenseId is another tenant's license"),
         '404': errorReply('no such license'),
       },
     },

@@ -114,11 +114,15 @@ export class SeatWebhooks {
     return this.deps.store.webhooks.listWebhooks(tenantScope(actor));
   }
 
-  /** The webhook if the actor may see it; another tenant's is 404, as one that does not exist. */
+  /**
+   * The webhook if the actor may see it: none is 404; another tenant's (or, for a tenant admin,
+   * the operator's) is 403, "not yours", as another tenant's license is (CONTRACT section 6).
+   */
   async get(actor: Actor, id: string): Promise<Webhook> {
     const webhook = await this.deps.store.webhooks.getWebhook(id);
+    if (!webhook) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
     const scope = tenantScope(actor);
-    if (!webhook || (scope !== undefined && webhook.tenantId !== scope)) throw new SeatError(ErrorCode.NotFound, `no webhook ${echoId(id)}`);
+    if (scope !== undefined && webhook.tenantId !== scope) throw new SeatError(ErrorCode.Forbidden, `webhook ${echoId(id)} belongs to another tenant`);
     return webhook;
   }
 

@@ -163,7 +163,7 @@ it("changes a webhook's batch size in place (PATCH): its next events go out in b
   }
   expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([expect.objectContaining({ id: made.id, batchSize: 1, concurrency: 1 })]);
   const other = await api.setup();
-  expect((await other.admin.call('PATCH', `/webhooks/${made.id}`, { batchSize: 2 })).status).toBe(404);
+  expect((await other.admin.call('PATCH', `/webhooks/${made.id}`, { batchSize: 2 })).status).toBe(403);
   expect((await admin.ok('GET', '/webhooks')).webhooks[0].batchSize).toBe(1);
 });
 

@@ -146,7 +146,7 @@ it('changes a webhook\'s concurrency in place (PATCH): its next events go out th
   expect((await admin.call('PATCH', '/webhooks/wh_nobody', { concurrency: 2 })).status).toBe(404);
   // Another tenant's admin finds no such webhook.
   const other = await api.setup();
-  expect((await other.admin.call('PATCH', `/webhooks/${made.id}`, { concurrency: 2 })).status).toBe(404);
+  expect((await other.admin.call('PATCH', `/webhooks/${made.id}`, { concurrency: 2 })).status).toBe(403);
   expect((await admin.ok('GET', '/webhooks')).webhooks[0].concurrency).toBe(4);
 });
 

@@ -174,12 +174,13 @@ describe('webhooks', () => {
     expect(list1.webhooks.map((w: any) => w.id)).toEqual([h1.id]);
     expect(list1.webhooks[0].secret).toBeUndefined();
     expect((await api.ok('GET', '/webhooks')).webhooks.map((w: any) => w.id).sort()).toEqual([h1.id, h2.id, hOp.id].sort());
-    // Another tenant's webhook is as good as absent, and stays.
+    // Another tenant's webhook (and the operator's) is not this tenant's: 403, and it stays.
     for (const [method, path] of [['DELETE', `/webhooks/${h2.id}`], ['GET', `/webhooks/${h2.id}/deliveries`], ['DELETE', `/webhooks/${hOp.id}`]] as const) {
       const r = await one.admin.call(method, path);
-      expect(r.status, `${method} ${path}`).toBe(404);
-      expect(r.body.error.code).toBe('not_found');
+      expect(r.status, `${method} ${path}`).toBe(403);
+      expect(r.body.error.code).toBe('forbidden');
     }
+    expect((await one.admin.call('DELETE', '/webhooks/wh_nobody')).body.error.code).toBe('not_found');
     expect((await two.admin.ok('GET', '/webhooks')).webhooks).toHaveLength(1);
 
     // Deleted: 204, gone from the list, audited, and it hears nothing more.

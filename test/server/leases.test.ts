@@ -37,6 +37,14 @@ describe('HTTP leases', () => {
     expect(session).toMatchObject({ id: r.body.sessionId, state: 'active', deviceId: 'till-1', leases: 1, sockets: 0, apps: ['POS'] });
   });
 
+  it('a lease granted above seats (overage) says so, as a socket grant does', async () => {
+    const { url, api } = await startServer();
+    const { license } = await api.setup({ seats: 1, overage: 2, seatKey: ['device'] });
+    expect((await acquire(url, await sign(license, { dev: 'till-1' }))).body).toMatchObject({ seatsInUse: 1, seats: 1, overage: false });
+    expect((await acquire(url, await sign(license, { dev: 'till-2' }))).body).toMatchObject({ seatsInUse: 2, seats: 1, overage: true });
+    expect((await acquire(url, await sign(license, { dev: 'till-3' }))).status).toBe(409);
+  });
+
   it('a lease and a socket of the same seat key share one seat; another seat key is denied 409 and logged', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });

@@ -25,6 +25,7 @@ import * as gatheredSeatMoves from './2026-11-28T00-00-00_gathered-seat-moves';
 import * as setBasedSeatMoves from './2026-11-28T02-00-00_set-based-seat-moves';
 import * as detachSetReply from './2026-11-28T05-00-00_detach-set-reply';
 import * as expireNothingDue from './2026-11-28T10-00-00_expire-nothing-due';
+import * as licenseMoves from './2026-11-29T04-00-00_license-moves';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28T02-00-00_set-based-seat-moves': setBasedSeatMoves,
   '2026-11-28T05-00-00_detach-set-reply': detachSetReply,
   '2026-11-28T10-00-00_expire-nothing-due': expireNothingDue,
+  '2026-11-29T04-00-00_license-moves': licenseMoves,
 };

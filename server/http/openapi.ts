@@ -188,9 +188,14 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: idParam,
         get: { summary: 'A license with live seatsInUse', responses: { '200': { description: 'the license', ...json(ref('License')) }, ...errors } },
         patch: {
-          summary: 'Change a license; suspending or lowering seats ends sessions',
+          summary: 'Change a license; suspending or lowering seats ends sessions; tenantId (the operator only) moves it to that tenant while it holds no session',
           requestBody: { required: true, ...json(ref('PatchLicense')) },
-          responses: { '200': { description: 'the license', ...json(ref('License')) }, '422': { description: 'out of range, or text with control or bidi-override characters', ...json(ref('Error')) }, ...errors },
+          responses: {
+            '200': { description: 'the license', ...json(ref('License')) },
+            '409': { description: 'a move (tenantId) while the license holds sessions or has clients queued: nothing changed', ...json(ref('Error')) },
+            '422': { description: 'out of range, or text with control or bidi-override characters', ...json(ref('Error')) },
+            ...errors,
+          },
         },
         delete: {
           summary: 'Delete a license: its sessions end (license_deleted), its denials and activations go (its seat history stays until the retention prunes it, and its id with it); later tokens get license_not_found',

@@ -64,6 +64,8 @@ export const CreateLicenseBody = z.strictObject({
 
 export const PatchLicenseBody = z
   .strictObject({
+    /** The operator's alone: moves the license to that tenant (administration.ts, `moveLicense`). */
+    tenantId: z.string().min(1).max(100),
     name: licenseFields.name,
     seats: licenseFields.seats,
     seatCap: licenseFields.seatCap,

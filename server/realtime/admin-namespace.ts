@@ -235,6 +235,14 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         if (entry.action === 'license.delete' && entry.licenseId && entry.tenantId) {
           to.emit('admin:license-removed', { licenseId: entry.licenseId, tenantId: entry.tenantId });
         }
+        // Moved to another tenant (the operator's): gone from the old tenant's boards, its
+        // sessions' events no longer theirs (it holds none); the operator's boards keep it, and
+        // the new tenant's get it with the `admin:license` that follows.
+        if (entry.action === 'license.move' && entry.licenseId && entry.tenantId) {
+          // Its boards watching it stop hearing its sessions (on every node).
+          nsp.in(tenantRoom(entry.tenantId)).socketsLeave(watchRoom(entry.licenseId));
+          nsp.to(tenantRoom(entry.tenantId)).emit('admin:license-removed', { licenseId: entry.licenseId, tenantId: entry.tenantId });
+        }
         // A rotated tenant token stops working at once: the tenant's boards are let go (on every
         // node) and must connect again, which a board holding only the old token cannot.
         if (entry.action === 'tenant.token-rotate' && entry.tenantId) nsp.in(tenantRoom(entry.tenantId)).disconnectSockets(true);

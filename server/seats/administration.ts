@@ -167,10 +167,15 @@ export class Administration {
   }
 
   /** Changes a license. Sessions it no longer admits (suspended, seats lowered) end in the same transaction. */
-  async updateLicense(actor: Actor, id: string, patch: LicensePatch): Promise<License> {
+  async updateLicense(actor: Actor, id: string, patchWithTenant: LicensePatch & { tenantId?: string }): Promise<License> {
     const { store, bus, auth } = this.deps;
+    const { tenantId, ...patch } = patchWithTenant;
     const current = mayTouch(actor, id, await store.getLicense(id));
     this.checkLimits({ ...current, ...patch });
+    const moving = tenantId !== undefined && tenantId !== current.tenantId;
+    if (moving) await this.moveLicense(actor, current, tenantId);
+    // Only the move: nothing more to change.
+    if (Object.keys(patch).length === 0) return (await store.getLicense(id)) ?? current;
     const result = await store.updateLicense(id, patch, this.deps.now());
     if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
     auth.forget(id);
@@ -180,6 +185,28 @@ export class Administration {
     const before = Object.fromEntries(Object.keys(patch).map((k) => [k, current[k as keyof LicensePatch] ?? null]));
     await this.audit(actor, result.license, 'license.update', { ...patch, before, endedSessions: result.ended.length });
     return result.license;
+  }
+
+  /**
+   * Moves a license to another tenant: the operator only (a tenant admin naming another tenant is
+   * 403), to a tenant that exists (404), while the license holds no session and nobody waits in
+   * its queue (409, saying what to end first). The old tenant's dashboards drop its card and its
+   * log says where it went (`license.move`); the new tenant's log has it as an update of
+   * `tenantId` (`license.update`, which its webhooks hear as `license.changed`).
+   */
+  private async moveLicense(actor: Actor, current: License, to: string): Promise<void> {
+    const { store, bus, auth } = this.deps;
+    if (actor.kind !== 'operator') throw new SeatError(ErrorCode.Forbidden, 'only the operator moves a license to another tenant');
+    if (!(await store.getTenant(to))) throw new SeatError(ErrorCode.NotFound, `no tenant ${echoId(to)}`);
+    const moved = await store.moveLicense(current.id, to, this.deps.now());
+    if (!moved) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(current.id)}`);
+    if ('conflict' in moved) throw new SeatError(ErrorCode.Conflict, `license ${echoId(current.id)} cannot move to tenant ${echoId(to)} now: ${moved.conflict}`);
+    auth.forget(current.id);
+    const { license, from } = moved;
+    if (from === to) return;
+    await this.audit(actor, { ...license, tenantId: from }, 'license.move', { from, to }, from);
+    bus.publish({ type: 'license.changed', license, seatsInUse: license.seatsInUse });
+    await this.audit(actor, license, 'license.update', { tenantId: to, before: { tenantId: from }, endedSessions: 0 });
   }
 
   /** Gives the tenant a new admin token (the operator only); the old one fails at once. Returned once. */
@@ -226,9 +253,12 @@ export class Administration {
    * Which sessions the patch would end, and why, if it were applied now; changes nothing. The
    * PATCH runs the same decision (decisions/license-change.ts) on the same rows, under the lock.
    */
-  async preview(actor: Actor, id: string, patch: LicensePatch): Promise<Array<{ session: Session; reason: EndReason }>> {
+  async preview(actor: Actor, id: string, patchWithTenant: LicensePatch & { tenantId?: string }): Promise<Array<{ session: Session; reason: EndReason }>> {
     const { store } = this.deps;
+    const { tenantId, ...patch } = patchWithTenant;
     const current = mayTouch(actor, id, await store.getLicense(id));
+    // A move ends no session (it is refused while any is held), and is the operator's alone.
+    if (tenantId !== undefined && tenantId !== current.tenantId && actor.kind !== 'operator') throw new SeatError(ErrorCode.Forbidden, 'only the operator moves a license to another tenant');
     const changed = { ...current, ...patch };
     this.checkLimits(changed);
     if (!mayEndSessions(changed)) return [];

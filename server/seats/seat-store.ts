@@ -72,6 +72,11 @@ export interface SeatStore {
     patch: LicensePatch,
     now: number,
   ): Promise<{ license: License; ended: EndedSession[] } | undefined>;
+  /**
+   * Moves the license to another tenant, only while it holds no session and nobody is queued
+   * (else `conflict` says what to end first); its seat events so far stay the old tenant's.
+   */
+  moveLicense(id: string, tenantId: string, now: number): Promise<{ license: License; from: string } | { conflict: string } | undefined>;
 
   /** Resume the live session of the seat key, else grant if it fits, else record the denial. */
   admit(req: AdmitRequest): Promise<AdmitOutcome>;

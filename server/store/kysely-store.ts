@@ -125,6 +125,7 @@ export class KyselySeatStore implements SeatStore {
   licenseOfSession(sessionId: string) { return this.licenses.licenseOfSession(sessionId); }
   listLicenses(tenantId?: string) { return this.licenses.listLicenses(tenantId); }
   updateLicense(id: string, patch: LicensePatch, now: number) { return this.licenses.updateLicense(id, patch, now); }
+  moveLicense(id: string, tenantId: string, now: number) { return this.licenses.moveLicense(id, tenantId, now); }
 
   admit(req: AdmitRequest) { return this.ledger.admit(req); }
   detach(socketId: string, now: number, licenseId?: string) { return this.ledger.detach(socketId, now, licenseId); }

@@ -92,6 +92,34 @@ export class Licenses {
   }
 
   /**
+   * Moves the license to another tenant (the operator's PATCH), under its lock: only while it
+   * holds no session (active or idle, leases included) and nobody waits in its queue, so no socket
+   * or dashboard of the old tenant is left with it. Its records (denials, history, activations,
+   * requests) go with it; `license_moves` keeps which tenant its seat events so far were (the
+   * webhooks' outbox reads them as that tenant's). Undefined when there is no license.
+   */
+  async moveLicense(id: string, tenantId: string, now: number): Promise<{ license: License; from: string } | { conflict: string } | undefined> {
+    const { dialect } = this.s;
+    return dialect.transaction(async (trx) => {
+      const row = await dialect.lockLicense(trx, id);
+      if (!row) return undefined;
+      const before = toLicense(row);
+      if (before.tenantId === tenantId) return { license: before, from: before.tenantId };
+      const held = await trx.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('license_id', '=', id).executeTakeFirst();
+      const sessions = Number(held?.n ?? 0);
+      if (sessions > 0) {
+        return { conflict: `the license holds ${sessions} session${sessions > 1 ? 's' : ''}: end them first (suspend it, or kick them), then move it` };
+      }
+      const waiting = await trx.selectFrom('queue_entries').select('license_id').where('license_id', '=', id).where('left_at', 'is', null).limit(1).executeTakeFirst();
+      if (waiting) return { conflict: 'clients wait in its queue: suspend the license (or turn its queue off and let them go), then move it' };
+      const last = await trx.selectFrom('seat_events').select((eb) => eb.fn.max('id').as('m')).where('license_id', '=', id).executeTakeFirst();
+      await trx.insertInto('license_moves').values({ license_id: id, seat_event_id: Number(last?.m ?? 0), from_tenant: before.tenantId, to_tenant: tenantId, at: now }).execute();
+      await trx.updateTable('licenses').set({ tenant_id: tenantId, updated_at: now }).where('id', '=', id).execute();
+      return { license: { ...before, tenantId, updatedAt: now }, from: before.tenantId };
+    });
+  }
+
+  /**
    * Applies the patch in one transaction. Suspending ends every session (`license_suspended`);
    * lowering seats below those in use ends the newest sessions (`seats_reduced`) until it fits.
    */

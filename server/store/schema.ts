@@ -149,6 +149,16 @@ export interface SeatCountsTable {
   seats: number;
 }
 
+/** A license moved to another tenant; its seat events up to `seat_event_id` were `from_tenant`'s (migration 2026-11-29T04). */
+export interface LicenseMovesTable {
+  id: Generated<number>;
+  license_id: string;
+  seat_event_id: number;
+  from_tenant: string;
+  to_tenant: string;
+  at: number;
+}
+
 /** A webhook: where to POST which events, and how far it got (migration 2026-11-26T15). */
 export interface WebhooksTable {
   id: string;
@@ -258,6 +268,7 @@ export interface Database {
   queue_waits: QueueWaitsTable;
   seat_requests: SeatRequestsTable;
   seat_counts: SeatCountsTable;
+  license_moves: LicenseMovesTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   nodes: NodesTable;

@@ -7,7 +7,7 @@ import { prepareEach } from './prepared';
 import type { Database } from './schema';
 import type { StoreContext } from './store-dialect';
 
-type SeatOutboxQuery = Database & { e: Database['seat_events']; l: Database['licenses']; d: Database['audit_log']; c: Database['seat_counts'] };
+type SeatOutboxQuery = Database & { e: Database['seat_events']; l: Database['licenses']; d: Database['audit_log']; c: Database['seat_counts']; m: Database['license_moves'] };
 
 type SeatOutboxArgs = { tenantId: string; licenseId: string; after: number; upTo: number; limit: number };
 
@@ -98,12 +98,21 @@ export class WebhookOutbox implements OutboxReads {
  * its query plan (test/store/webhook-outbox-plan.test.ts).
  */
 export function seatOutboxQuery(db: StoreContext['db'], filter: OutboxFilter, types: readonly string[], after: number, upTo: number, limit: number) {
-  // A deleted license's history stays (its license_deleted endings are delivered too): its tenant
-  // is then the one its `license.delete` audit entry names. That entry is written just after the
-  // deletion commits, so a row may be read with no tenant yet (null): every webhook sees it, and
-  // the worker waits for the tenant to be known.
+  // The tenant that held the license when the event happened: the one the first move after it
+  // took the license from (written in the move's transaction, with the license's last event id
+  // then), else the license's tenant now. A deleted license's history stays (its license_deleted
+  // endings are delivered too): its tenant is then the one its `license.delete` audit entry
+  // names. That entry is written just after the deletion commits, so a row may be read with no
+  // tenant yet (null): every webhook sees it, and the worker waits for the tenant to be known.
   const tenantOf = (eb: ExpressionBuilder<SeatOutboxQuery, 'e' | 'l'>) =>
     eb.fn.coalesce(
+      eb
+        .selectFrom('license_moves as m')
+        .select('m.from_tenant')
+        .whereRef('m.license_id', '=', 'e.license_id')
+        .whereRef('m.seat_event_id', '>=', 'e.id')
+        .orderBy('m.seat_event_id')
+        .limit(1),
       'l.tenant_id',
       eb.selectFrom('audit_log as d').select('d.tenant_id').whereRef('d.license_id', '=', 'e.license_id').where('d.action', '=', 'license.delete').limit(1),
     );

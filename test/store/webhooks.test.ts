@@ -55,6 +55,36 @@ forEachStore('webhook store', (nodes) => {
     expect((await store.webhooks.getWebhook(w.id))?.seatCursor).toBe(1);
   });
 
+  it("moves a license holding no session, and reads its events as the tenant's that held it then", async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    const lic = await newLicense(store, { seats: 2 });
+    const from = lic.tenantId;
+    const to = randomUUID();
+    await store.createTenant({ id: to, name: 'b', createdAt: 1 }, randomUUID());
+    const start = (await store.webhooks.outboxMax()).seat;
+    const x = await grant(store, lic, claimant('x'), 1000);
+    expect(await store.moveLicense(lic.id, to, 1100)).toEqual({ conflict: expect.stringContaining('1 session') });
+    expect((await store.getLicense(lic.id))?.tenantId).toBe(from);
+    await store.endSession(x.session.id, 'kicked', 1200);
+    const moved = await store.moveLicense(lic.id, to, 1300);
+    expect(moved).toMatchObject({ from, license: { id: lic.id, tenantId: to } });
+    expect((await store.getLicense(lic.id))?.tenantId).toBe(to);
+    await grant(store, { ...lic, tenantId: to }, claimant('y'), 1400);
+    const upTo = (await store.webhooks.outboxMax()).seat;
+    const read = (tenantId: string | null) => store.webhooks.seatOutbox({ tenantId, licenseId: null }, ALL, start, upTo, 100);
+    expect((await read(from)).map((r) => [r.type, r.tenantId])).toEqual([['granted', from], ['released', from]]);
+    expect((await read(to)).map((r) => [r.type, r.tenantId])).toEqual([['granted', to]]);
+    expect((await read(null)).map((r) => r.tenantId)).toEqual([from, from, to]);
+    // Moving it back: the events between are the second tenant's.
+    const y = (await store.listSessions(lic.id))[0]!;
+    await store.endSession(y.id, 'kicked', 1500);
+    expect(await store.moveLicense(lic.id, from, 1600)).toMatchObject({ from: to });
+    const upTo2 = (await store.webhooks.outboxMax()).seat;
+    const all = await store.webhooks.seatOutbox({ tenantId: null, licenseId: null }, ALL, start, upTo2, 100);
+    expect(all.map((r) => [r.type, r.tenantId])).toEqual([['granted', from], ['released', from], ['granted', to], ['released', to]]);
+    expect(await store.moveLicense('lic_missing', to, 1700)).toBeUndefined();
+  });
+
   it('gives each row the seats in force when it happened, not the seats now', async () => {
     const [store] = (await nodes(1)) as [SeatStore];
     const lic = await newLicense(store, { seats: 1 });

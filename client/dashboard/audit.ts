@@ -15,6 +15,7 @@ const ACTIONS: Record<string, string> = {
   'license.update': 'License changed',
   'license.secret-rotate': 'Secret rotated',
   'license.delete': 'License deleted',
+  'license.move': 'License moved to another tenant',
   'session.kick': 'Session kicked',
   'activation.deactivate': 'Device deactivated',
 };
@@ -39,6 +40,8 @@ const FIELD_WORDS: Record<string, string> = {
   graceSec: 'grace (s)',
   previousSecretValidUntil: 'old secret valid until',
   tenantId: 'tenant',
+  from: 'from tenant',
+  to: 'to tenant',
   deviceId: 'device',
   sessionId: 'session',
   userId: 'user',
@@ -51,7 +54,7 @@ const NULL_WORDS: Record<string, string> = { inactivityTimeoutSec: 'off', maxAct
 
 function value(v: unknown, key = ''): string {
   if (v === null || v === undefined) return NULL_WORDS[key] ?? 'none';
-  if (key === 'tenantId' && typeof v === 'string') return tenantName(v) ?? v;
+  if ((key === 'tenantId' || key === 'from' || key === 'to') && typeof v === 'string') return tenantName(v) ?? v;
   if (Array.isArray(v)) return v.join(' + ');
   if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT.*Z$/.test(v)) return zoned(v);
   if (typeof v === 'object') return JSON.stringify(v);

@@ -224,7 +224,7 @@ function signIn(token: string): void {
     state.audit.length = Math.min(state.audit.length, MAX_AUDIT);
     auditLive(entry);
     // Tenants' names and license counts follow what changes them.
-    if (/^tenant\.|^license\.(create|delete)$/.test(entry.action)) reloadTenantsSoon(state.actor?.kind === 'operator', tenantsLoaded);
+    if (/^tenant\.|^license\.(create|delete|move)$/.test(entry.action)) reloadTenantsSoon(state.actor?.kind === 'operator', tenantsLoaded);
     if (entry.action === 'activation.deactivate' && entry.licenseId === state.selected) refreshActivations();
     if (entry.action.startsWith('webhook.')) void loadWebhooks();
     // A deactivation frees an activation: the card's count follows (new ones show on the next snapshot).

@@ -112,6 +112,30 @@ describeBrowser('dashboard: what an operator needs', () => {
     await page.locator('#audit tr', { hasText: 'License deleted' }).waitFor();
   });
 
+  it("moves a license to another tenant (REST): its card goes from the old tenant's board and comes on the new one's; the audit log names both", async () => {
+    const { url, api } = await startServer({ routes: withPages });
+    const from = await api.setup({ name: 'Roaming plan', seats: 2 });
+    const to = await api.ok('POST', '/tenants', { name: 'Harbour Office' });
+    await api.ok('POST', '/licenses', { tenantId: to.id, name: 'Harbour desk', seats: 1 });
+    const oldBoard = await signedIn(url, from.tenant.adminToken);
+    const newBoard = await signedIn(url, to.adminToken);
+    const page = await signedIn(url, OPERATOR_TOKEN);
+    await oldBoard.locator(`.card[data-license="${from.license.id}"]`).waitFor();
+    expect(await newBoard.locator(`.card[data-license="${from.license.id}"]`).count()).toBe(0);
+
+    await api.ok('PATCH', `/licenses/${from.license.id}`, { tenantId: to.id });
+    await oldBoard.locator(`.card[data-license="${from.license.id}"]`).waitFor({ state: 'detached', timeout: 5000 });
+    await newBoard.locator(`.card[data-license="${from.license.id}"]`).waitFor({ timeout: 5000 });
+    const moved = page.locator('#audit tr', { hasText: 'License moved to another tenant' });
+    await moved.waitFor();
+    expect(await moved.textContent()).toContain('Harbour Office');
+    // The tenants panel counts it under its new tenant.
+    await page.locator(`#tenants tr[data-tenant="${to.id}"] td[data-label="Licenses"]`, { hasText: '2' }).waitFor();
+    await page.locator(`#tenants tr[data-tenant="${from.tenant.id}"] td[data-label="Licenses"]`, { hasText: '0' }).waitFor();
+    await page.locator('#audit-heading').scrollIntoViewIfNeeded();
+    await shots(page, 'operator-license-move');
+  });
+
   it("shows the new settings with their ranges, a field-level error, and saves them; the audit log shows from what to what", async () => {
     const { url, api } = await startServer({ routes: withPages, config: { inactivityTimeoutMinSec: 30, inactivityTimeoutMaxSec: 7200 } });
     const { license, tenant } = await api.setup({ name: 'Lab', seats: 4 });

@@ -50,9 +50,15 @@ export interface VerifiedToken {
  */
 const decodeUnverified = createDecoder() as (token: string) => Record<string, unknown>;
 
+/** Longer tokens are refused before anything of them is read. */
+export const MAX_TOKEN_LENGTH = 8192;
+
 /** The token's license id, read before the signature can be checked (the secret is per license). */
 export function licenseIdOf(token: unknown): string {
-  if (typeof token !== 'string' || token.length === 0 || token.length > 8192) {
+  if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) {
+    throw new SeatError(AuthErrorCode.InvalidToken, `the token is ${token.length} characters long; at most ${MAX_TOKEN_LENGTH} are read`);
+  }
+  if (typeof token !== 'string' || token.length === 0) {
     throw new SeatError(AuthErrorCode.InvalidToken, 'auth.token must be a JWT string');
   }
   let payload: Record<string, unknown>;

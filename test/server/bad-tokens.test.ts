@@ -37,6 +37,9 @@ describe('bad tokens', () => {
       expect(r, why).toMatchObject({ kind: 'connect_error', message: reason, data: { reason } });
       expect(typeof (r as any).data.message, why).toBe('string');
     }
+    // A token too long to be one says so, with its length (it still fits in the handshake).
+    const long = await refused(url, `${await sign(license, { sub: 'u', dev: 'd' })}${'x'.repeat(9000)}`);
+    expect(long).toMatchObject({ kind: 'connect_error', data: { reason: 'invalid_token', message: expect.stringMatching(/^the token is \d+ characters long; at most 8192 are read$/) } });
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
     expect((await admin.ok('GET', `/licenses/${license.id}/denials`)).denials).toHaveLength(0);
     // Still serving.

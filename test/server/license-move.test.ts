@@ -33,6 +33,10 @@ describe('moving a license to another tenant', () => {
     const boardA = board(url, a.adminToken);
     const boardB = board(url, b.adminToken);
     await Promise.all([nextEvent(boardA, 'admin:snapshot'), nextEvent(boardB, 'admin:snapshot')]);
+    // A's board watches the license: after the move it hears none of its sessions.
+    expect(await boardA.emitWithAck('admin:watch', { licenseId: license.id })).toEqual({ ok: true });
+    const heardByA: string[] = [];
+    boardA.on('admin:session', (e: any) => heardByA.push(e.licenseId));
     const removedFromA = nextEvent(boardA, 'admin:license-removed');
     const shownToB = new Promise<any>((resolve) => boardB.on('admin:license', (l: any) => l.id === license.id && resolve(l)));
 
@@ -51,8 +55,12 @@ describe('moving a license to another tenant', () => {
       expect.arrayContaining([expect.objectContaining({ action: 'license.update', licenseId: license.id, detail: expect.objectContaining({ tenantId: b.id, before: { tenantId: a.id } }) })]),
     );
     // Its tokens still work: the secret is the license's.
+    const heardByB = new Promise<any>((resolve) => boardB.on('admin:session', (e: any) => e.licenseId === license.id && resolve(e)));
     const g = await granted(url, await sign(license, { sid: 'after' }));
     expect(g.grant).toMatchObject({ licenseId: license.id, seats: 3 });
+    expect(await heardByB).toMatchObject({ event: 'granted', session: { id: g.grant.sessionId } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(heardByA).toEqual([]);
   });
 
   it('is refused (409) while the license holds a session, changing nothing; goes once it holds none', async () => {

@@ -63,6 +63,11 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** A license moves to another tenant by the operator's hand alone (a PATCH, or its preview). */
+function onlyOperatorMoves(actor: Actor): void {
+  if (actor.kind !== 'operator') throw new SeatError(ErrorCode.Forbidden, 'only the operator moves a license to another tenant');
+}
+
 export class Administration {
   private operatorTokenHash: string | undefined;
   private pruning?: NodeJS.Timeout;
@@ -196,7 +201,7 @@ export class Administration {
    */
   private async moveLicense(actor: Actor, current: License, to: string): Promise<void> {
     const { store, bus, auth } = this.deps;
-    if (actor.kind !== 'operator') throw new SeatError(ErrorCode.Forbidden, 'only the operator moves a license to another tenant');
+    onlyOperatorMoves(actor);
     if (!(await store.getTenant(to))) throw new SeatError(ErrorCode.NotFound, `no tenant ${echoId(to)}`);
     const moved = await store.moveLicense(current.id, to, this.deps.now());
     if (!moved) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(current.id)}`);
@@ -258,7 +263,7 @@ export class Administration {
     const { tenantId, ...patch } = patchWithTenant;
     const current = mayTouch(actor, id, await store.getLicense(id));
     // A move ends no session (it is refused while any is held), and is the operator's alone.
-    if (tenantId !== undefined && tenantId !== current.tenantId && actor.kind !== 'operator') throw new SeatError(ErrorCode.Forbidden, 'only the operator moves a license to another tenant');
+    if (tenantId !== undefined && tenantId !== current.tenantId) onlyOperatorMoves(actor);
     const changed = { ...current, ...patch };
     this.checkLimits(changed);
     if (!mayEndSessions(changed)) return [];

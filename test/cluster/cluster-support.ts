@@ -2,9 +2,11 @@
 // timeouts shrunk to seconds, for the cluster suites.
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
-import { io as ioClient, type Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, onTestFinished } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type Admission, admission, type AppSocket, connect, type Proc, startProcess } from '../support/harness';
+
+export { adminSocket } from '../support/harness';
 import { type Postgres, postgresMissing, type Redis, redisMissing, startPostgres, startRedis } from '../support/services';
 
 /** Timeouts of every node in these suites (milliseconds unless named otherwise). */
@@ -104,15 +106,6 @@ export async function releasesOf(databaseUrl: string, sessionId: string): Promis
   } finally {
     await client.end();
   }
-}
-
-/** An admin dashboard's socket on the node at `url`, closed after the test. */
-export function adminSocket(url: string, token: string): Socket {
-  const s = ioClient(`${url}/admin`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-  onTestFinished(() => {
-    s.disconnect();
-  });
-  return s;
 }
 
 /** Collects every event of one name a socket receives. */

@@ -1,13 +1,6 @@
 // The /admin namespace: a snapshot on connect, then every change live (from sockets and REST); a bad admin token is a coded connect_error.
-import { io } from 'socket.io-client';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { connectAndAdmit, granted, nextEvent, OPERATOR_TOKEN, sign, startServer } from '../support/harness';
-
-function adminSocket(url: string, token: string) {
-  const s = io(`${url}/admin`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
-  onTestFinished(() => void s.disconnect());
-  return s;
-}
+import { describe, expect, it } from 'vitest';
+import { adminSocket, connectAndAdmit, granted, nextEvent, OPERATOR_TOKEN, sign, startServer } from '../support/harness';
 
 describe('/admin namespace', () => {
   it('sends a snapshot, then every change live', async () => {

@@ -4,18 +4,11 @@
 // nothing); its seat history before the move stays the old tenant's (the webhooks hear it as
 // such, even when sent after the move), and what happens after is the new tenant's. The old
 // tenant's boards drop its card, and its tokens keep working (the secret is the license's).
-import { io } from 'socket.io-client';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { granted, nextEvent, sign, startServer, until } from '../support/harness';
+import { describe, expect, it } from 'vitest';
+import { adminSocket, granted, nextEvent, sign, startServer, until } from '../support/harness';
 import { startReceiver } from '../support/webhook-receiver';
 
 const FAST_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE: 'on', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '200', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000' };
-
-function board(url: string, token: string) {
-  const socket = io(`${url}/admin`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
-  onTestFinished(() => void socket.disconnect());
-  return socket;
-}
 
 describe('moving a license to another tenant', () => {
   it('is the operator\'s: 200, the new tenant reads it and the old one no longer does; a tenant admin is 403, an unknown tenant 404', async () => {
@@ -30,8 +23,8 @@ describe('moving a license to another tenant', () => {
     expect(await api.call('PATCH', `/licenses/${license.id}`, { tenantId: 'ten_nobody' })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     expect((await adminA.ok('GET', `/licenses/${license.id}`)).tenantId).toBe(a.id);
 
-    const boardA = board(url, a.adminToken);
-    const boardB = board(url, b.adminToken);
+    const boardA = adminSocket(url, a.adminToken);
+    const boardB = adminSocket(url, b.adminToken);
     await Promise.all([nextEvent(boardA, 'admin:snapshot'), nextEvent(boardB, 'admin:snapshot')]);
     // A's board watches the license: after the move it hears none of its sessions.
     expect(await boardA.emitWithAck('admin:watch', { licenseId: license.id })).toEqual({ ok: true });

@@ -2,15 +2,8 @@
 // rows go in one transaction (its seat history stays, as the webhooks' outbox, until the retention
 // prunes it, and keeps its id from new licenses until then), later tokens get `license_not_found`, and the admins'
 // boards hear `admin:license-removed`. Another tenant's admin can delete nothing.
-import { io } from 'socket.io-client';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { connectAndAdmit, granted, nextEvent, sign, startServer } from '../support/harness';
-
-function watchAdmin(url: string, token: string) {
-  const socket = io(`${url}/admin`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
-  onTestFinished(() => void socket.disconnect());
-  return socket;
-}
+import { describe, expect, it } from 'vitest';
+import { adminSocket, connectAndAdmit, granted, nextEvent, sign, startServer } from '../support/harness';
 
 describe('deleting a license', () => {
   it("ends its sessions with license_deleted, frees its seat, is 404 after, and refuses its later tokens with license_not_found", async () => {
@@ -23,7 +16,7 @@ describe('deleting a license', () => {
     const other = await granted(url, await sign(keep, { sid: 'k' }));
     await connectAndAdmit(url, await sign(license, { dev: 'c' })); // a denial on record
 
-    const board = watchAdmin(url, tenant.adminToken);
+    const board = adminSocket(url, tenant.adminToken);
     await nextEvent(board, 'admin:snapshot');
     const removed = new Promise<string[]>((resolve) => {
       const seen: string[] = [];

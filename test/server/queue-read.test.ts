@@ -4,18 +4,12 @@
 // follows every change live, only to the license's tenant and the operator.
 import { io } from 'socket.io-client';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { type AppSocket, granted, nextEvent, OPERATOR_TOKEN, sign, startServer, until } from '../support/harness';
+import { adminSocket, type AppSocket, granted, nextEvent, OPERATOR_TOKEN, sign, startServer, until } from '../support/harness';
 
 function waiter(url: string, token: string): AppSocket {
   const socket: AppSocket = io(url, { auth: { token, queue: true }, transports: ['websocket'], reconnection: false, forceNew: true });
   onTestFinished(() => void socket.disconnect());
   return socket;
-}
-
-function adminSocket(url: string, token: string) {
-  const s = io(`${url}/admin`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
-  onTestFinished(() => void s.disconnect());
-  return s;
 }
 
 describe('the queue read', () => {

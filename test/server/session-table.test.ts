@@ -3,17 +3,10 @@
 // license is 403; the /admin snapshot carries each license's newest 200 sessions and every
 // license's count; `admin:watch` narrows a board's session events to the licenses it watches,
 // and a board cannot watch another tenant's license.
-import { io } from 'socket.io-client';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { Api, granted, nextEvent, OPERATOR_TOKEN, sign, startServer } from '../support/harness';
+import { describe, expect, it } from 'vitest';
+import { adminSocket, Api, granted, nextEvent, OPERATOR_TOKEN, sign, startServer } from '../support/harness';
 import { bulkSessions } from '../support/bulk-sessions';
 import { serverWithStore } from '../browser/history-support';
-
-function adminSocket(url: string, token: string) {
-  const s = io(`${url}/admin`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
-  onTestFinished(() => void s.disconnect());
-  return s;
-}
 
 const ask = (s: ReturnType<typeof adminSocket>, event: 'admin:watch' | 'admin:unwatch', licenseId: unknown) =>
   new Promise<any>((resolve) => s.emit(event, { licenseId }, resolve));

@@ -189,6 +189,13 @@ export function closeSocket(socket: AppSocket): Promise<void> {
 }
 
 /** Polls `fn` until it returns true (or times out): for state reached through another process. */
+/** An admin dashboard's socket (namespace `/admin`) on the server at `url`, websocket only, closed after the test. */
+export function adminSocket(url: string, token: string): Socket {
+  const s = io(`${url}/admin`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
+  onTestFinished(() => void s.disconnect());
+  return s;
+}
+
 export async function until(fn: () => Promise<boolean> | boolean, timeoutMs = 10_000, stepMs = 50): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {

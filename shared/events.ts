@@ -107,6 +107,8 @@ export interface InterServerEvents {
   'seat:warning-cleared': (sessionId: string, payload: SeatWarningClearedPayload) => void;
   /** A queued socket on another node was granted: its node tells it (the grant as the admission's). */
   'seat:queue-granted': (socketId: string, grant: QueueGrantMessage) => void;
+  /** A queued socket on another node was refused at its turn (its device beyond the activations): its node tells it, and lets it go. */
+  'seat:queue-refused': (socketId: string, denied: SeatDeniedPayload) => void;
   /** A license's queue changed: every node tells its queued sockets where they stand now. */
   'seat:queue-changed': (licenseId: string) => void;
   /** A license was deleted with its queue: every node tells its queued sockets, and lets them go. */

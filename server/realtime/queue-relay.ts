@@ -1,12 +1,14 @@
 // The queue on the wire (docs/contract.md, "The queue"): each node tells its own queued sockets
 // where they stand (`seat:queued`, again whenever it moves), hands them the seat a release granted
-// them (`seat:granted`, on whatever node the release ran), and tells the sockets holding a
+// them (`seat:granted`, on whatever node the release ran) or the refusal their turn met
+// (`seat:denied`, a device beyond the license's activations), and tells the sockets holding a
 // license's seats how many wait (`seat:demand`). Positions are read only when a queue changed.
 import type { Namespace, Socket } from 'socket.io';
 import type {
   ClientToServerEvents,
   InterServerEvents,
   QueueGrantMessage,
+  SeatDeniedPayload,
   SeatGrantedPayload,
   ServerToClientEvents,
   SessionEndedPayload,
@@ -59,6 +61,7 @@ export class QueueRelay {
     private readonly cluster: boolean,
   ) {
     nsp.on('seat:queue-granted', (socketId: string, grant: QueueGrantMessage) => void this.grantLocal(socketId, grant));
+    nsp.on('seat:queue-refused', (socketId: string, denied: SeatDeniedPayload) => this.refuseLocal(socketId, denied));
     nsp.on('seat:queue-changed', (licenseId: string) => this.placesDue.soon(licenseId));
     nsp.on('seat:queue-closed', (licenseId: string, payload: SessionEndedPayload) => this.closeLocal(licenseId, payload));
     // The queue's backstop asks which sockets wait here, to tell any whose grant's word was lost.
@@ -101,6 +104,10 @@ export class QueueRelay {
       const message = { granted, sessionId: event.session.id, nodeId: event.nodeId, context: { session: event.session, license } };
       if (this.nsp.sockets.has(event.socketId) || event.nodeId === this.parts.nodeId) void this.grantLocal(event.socketId, message);
       else if (this.cluster) this.nsp.serverSideEmit('seat:queue-granted', event.socketId, message);
+    } else if (event.type === 'queue.refused') {
+      const denied: SeatDeniedPayload = { reason: event.denial.reason, message: event.message, seatsInUse: event.seatsInUse, seats: event.license.seats };
+      if (this.nsp.sockets.has(event.socketId) || event.nodeId === this.parts.nodeId) this.refuseLocal(event.socketId, denied);
+      else if (this.cluster) this.nsp.serverSideEmit('seat:queue-refused', event.socketId, denied);
     } else if (event.type === 'queue.changed') {
       this.placesDue.soon(event.license.id);
       if (this.cluster) this.nsp.serverSideEmit('seat:queue-changed', event.license.id);
@@ -118,6 +125,16 @@ export class QueueRelay {
     this.nsp.local.to(room).emit('session:ended', payload);
     // After this tick, as an ending's disconnect (app-namespace.ts), so the word goes out first.
     setImmediate(() => this.nsp.local.in(room).disconnectSockets(true));
+  }
+
+  /** A queued socket of this node was refused at its turn: told as an admission's denial, then let go. */
+  private refuseLocal(socketId: string, denied: SeatDeniedPayload): void {
+    const socket = this.nsp.sockets.get(socketId);
+    if (!socket?.data.queued || socket.data.sessionId) return;
+    socket.data.queued = false;
+    void socket.leave(queueRoom(socket.data.licenseId));
+    socket.emit('seat:denied', denied);
+    socket.disconnect(true);
   }
 
   private async grantLocal(socketId: string, message: QueueGrantMessage): Promise<void> {

@@ -61,6 +61,11 @@ export type DomainEvent =
    * node that holds the socket tells it (`seat:granted`).
    */
   | ({ type: 'queue.granted'; socketId: string; nodeId: string; resumed: boolean; overage: boolean } & SessionPayload)
+  /**
+   * A queued socket's turn came, but its device would go beyond the license's activations: it left
+   * the queue denied (the `denied` event records it as any denial); the node that holds it tells it.
+   */
+  | ({ type: 'queue.refused'; socketId: string; nodeId: string } & DeniedPayload)
   /** Someone joined, left or was served from the license's queue: positions may have moved. */
   | { type: 'queue.changed'; license: License }
   /**

@@ -1,17 +1,20 @@
 // The queue (docs/contract.md, "The queue"): a claimant that asked to wait holds its place while
 // no seat fits, and the transaction that frees a seat grants it (server/store/queue.ts). This part
-// turns the store's grants into domain events (the node that holds the socket tells it), lets
-// sockets leave, and, as a backstop, serves queues and drops places kept too long every few seconds.
+// turns the store's grants and refusals into domain events (the node that holds the socket tells
+// it), lets sockets leave, and, as a backstop, serves queues and drops places kept too long every
+// few seconds.
+import { DenyReason } from '../../shared';
 import type { EventBus } from './event-bus';
+import { DENY_MESSAGE } from './messages';
 import { every } from './periodic';
 import type { SeatStore } from './seat-store';
-import type { QueueGrant, QueuePlace } from './types';
+import type { License, QueueGrant, QueuePlace, QueueRefusal } from './types';
 
 /** Seat requests count as demand this long (CONTRACT 8.2 `seat:demand`). */
 export const DEMAND_WINDOW_MS = 15 * 60_000;
 
 export interface SeatQueueDeps {
-  store: Pick<SeatStore, 'onQueueGrants' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'grantedSockets' | 'getLicense' | 'countRequests'>;
+  store: Pick<SeatStore, 'onQueueGrants' | 'onQueueRefusals' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'grantedSockets' | 'getLicense' | 'countRequests'>;
   bus: EventBus;
   now: () => number;
   /** How often the backstop runs (ms). */
@@ -25,6 +28,7 @@ export class SeatQueue {
 
   constructor(private readonly deps: SeatQueueDeps) {
     deps.store.onQueueGrants((grants) => this.granted(grants));
+    deps.store.onQueueRefusals((refusals) => this.refused(refusals));
   }
 
   start(): void {
@@ -65,6 +69,18 @@ export class SeatQueue {
     for (const g of grants) {
       const { socketId, nodeId, license, session, seatsInUse, resumed, overage } = g;
       this.deps.bus.publish({ type: 'queue.granted', socketId, nodeId, license, session, seatsInUse, resumed, overage });
+      licenses.set(license.id, license);
+    }
+    for (const license of licenses.values()) this.deps.bus.publish({ type: 'queue.changed', license });
+  }
+
+  /** Each refused socket is told by its node (`seat:denied`); the denial is published as any other. */
+  private refused(refusals: QueueRefusal[]): void {
+    const licenses = new Map<string, License>();
+    for (const { socketId, nodeId, license, denial, seatsInUse } of refusals) {
+      const message = DENY_MESSAGE[DenyReason.TooManyActivations];
+      this.deps.bus.publish({ type: 'denied', license, denial, message, seatsInUse });
+      this.deps.bus.publish({ type: 'queue.refused', socketId, nodeId, license, denial, message, seatsInUse });
       licenses.set(license.id, license);
     }
     for (const license of licenses.values()) this.deps.bus.publish({ type: 'queue.changed', license });

@@ -17,6 +17,7 @@ import type {
   InactivityCandidate,
   License,
   QueueGrant,
+  QueueRefusal,
   QueuePlace,
   SeatRequest,
   QueuedClaimant,
@@ -161,6 +162,8 @@ export interface SeatStore {
   // The queue (server/store/queue.ts). Every release serves it in its own transaction.
   /** Calls `listener` with the queue grants of each transaction, once it has committed. */
   onQueueGrants(listener: (grants: QueueGrant[]) => void): void;
+  /** Calls `listener` with the queued sockets each transaction refused at their turn (QueueRefusal), once it has committed. */
+  onQueueRefusals(listener: (refusals: QueueRefusal[]) => void): void;
   /** The queued socket went away: its place is kept for the license's idle timeout; the license, if it was queued. */
   leaveQueue(socketId: string, now: number): Promise<string | undefined>;
   /** Entries gone longer than their idle timeout leave for good; the licenses whose queue changed. */

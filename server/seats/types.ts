@@ -157,6 +157,19 @@ export interface QueueGrant {
   overage: boolean;
 }
 
+/**
+ * A queued socket whose turn came but whose device would go beyond the license's
+ * `maxActivations` (the activations changed while it waited): it left the queue denied
+ * `too_many_activations`, recorded as any denial, and the seat went on to the next in line.
+ */
+export interface QueueRefusal {
+  socketId: string;
+  nodeId: string;
+  license: License;
+  denial: Denial;
+  seatsInUse: number;
+}
+
 export type AdmitOutcome =
   | {
       kind: 'granted';

@@ -6,10 +6,10 @@ import type { EndReason } from '../../shared';
 import { migrations } from '../../migrations';
 import type { LeaseClaim, LeaseRecord } from '../seats/leases';
 import type { AuditQuery, HeardThrough, SeatStore } from '../seats/seat-store';
-import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, QueueGrant, Tenant } from '../seats/types';
+import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, QueueGrant, QueueRefusal, Tenant } from '../seats/types';
 import { Activations } from './activations';
 import { Activity } from './activity';
-import { grantCollector, QueueStore } from './queue';
+import { grantCollector, QueueStore, type QueueServed } from './queue';
 import { SeatRequestStore } from './seat-requests';
 import { listQueues } from './queue-list';
 import { Audit } from './audit';
@@ -40,6 +40,7 @@ export class KyselySeatStore implements SeatStore {
   private readonly queue: QueueStore;
   private readonly requests: SeatRequestStore;
   private readonly queueListeners: Array<(grants: QueueGrant[]) => void> = [];
+  private readonly refusalListeners: Array<(refusals: QueueRefusal[]) => void> = [];
   readonly webhooks: Webhooks;
 
   constructor(
@@ -63,11 +64,13 @@ export class KyselySeatStore implements SeatStore {
   }
 
   /**
-   * The dialect, with each transaction's queue grants handed to the listeners once it committed
-   * (after the caller has had its result, so a release is told before the grant it made room for).
+   * The dialect, with each transaction's queue grants and refusals handed to the listeners once it
+   * committed (after the caller has had its result, so a release is told before the grant it made
+   * room for).
    */
   private handingOnQueueGrants(dialect: StoreDialect): StoreDialect {
     const listeners = this.queueListeners;
+    const refused = this.refusalListeners;
     return {
       lockLicense: (trx, id) => dialect.lockLicense(trx, id),
       lockSessions: dialect.lockSessions && ((trx, ids) => dialect.lockSessions!(trx, ids)),
@@ -78,16 +81,18 @@ export class KyselySeatStore implements SeatStore {
       inProcess: dialect.inProcess,
       hurry: dialect.hurry && (() => dialect.hurry!()),
       async transaction(fn, opts) {
-        let grants: QueueGrant[] = [];
+        let served: QueueServed = { grants: [], refusals: [] };
         const result = await dialect.transaction(async (trx) => {
-          grants = grantCollector.begin(trx);
+          served = grantCollector.begin(trx);
           try {
             return await fn(trx);
           } finally {
             grantCollector.end(trx);
           }
         }, opts);
+        const { grants, refusals } = served;
         if (grants.length > 0) setImmediate(() => listeners.forEach((l) => l(grants)));
+        if (refusals.length > 0) setImmediate(() => refused.forEach((l) => l(refusals)));
         return result;
       },
     };
@@ -158,6 +163,7 @@ export class KyselySeatStore implements SeatStore {
   deactivate(licenseId: string, deviceId: string, now: number) { return this.activations.deactivate(licenseId, deviceId, now); }
 
   onQueueGrants(listener: (grants: QueueGrant[]) => void) { this.queueListeners.push(listener); }
+  onQueueRefusals(listener: (refusals: QueueRefusal[]) => void) { this.refusalListeners.push(listener); }
   leaveQueue(socketId: string, now: number) { return this.queue.leaveQueue(socketId, now); }
   purgeQueue(now: number) { return this.queue.purgeQueue(now); }
   serveQueue(licenseId: string, now: number) { return this.queue.serve(licenseId, now); }

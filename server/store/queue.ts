@@ -4,30 +4,39 @@
 // and nobody can take it first, whichever node the queued socket is on. The grants a transaction
 // made are handed to the store's listener once it has committed (see `GrantCollector`).
 import { sql } from 'kysely';
-import { LicenseStatus, SeatEventType } from '../../shared';
+import { DenyReason, LicenseStatus, SeatEventType } from '../../shared';
 import { decideSeat, needsGroups } from '../seats/decisions/seat-pool';
-import type { Claimant, License, QueueGrant, QueuePlace, Session } from '../seats/types';
+import { decideActivation } from '../seats/decisions/activation';
+import { type Claimant, claimantIds, type License, type QueueGrant, type QueuePlace, type QueueRefusal, type Session } from '../seats/types';
 import type { HotQueries } from './queries';
 import { toLicense } from './rows';
-import { chunked, heldByGroup, insertConnection, insertEvent, loadSession, startSession } from './seat-moves';
+import { chunked, heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, startSession } from './seat-moves';
 import type { Db, StoreContext } from './store-dialect';
 
+/** What serving the queue did inside one transaction: the grants, and the refusals (see QueueRefusal). */
+export interface QueueServed {
+  grants: QueueGrant[];
+  refusals: QueueRefusal[];
+}
+
 /**
- * The queue grants made inside each running transaction, so the store can hand them on once it
- * commits (and drop them when it rolls back or runs again).
+ * What each running transaction served from the queue, so the store can hand it on once it
+ * commits (and drop it when it rolls back or runs again).
  */
 export class GrantCollector {
-  private readonly byTrx = new WeakMap<object, QueueGrant[]>();
-  begin(trx: object): QueueGrant[] {
-    const list: QueueGrant[] = [];
-    this.byTrx.set(trx, list);
-    return list;
+  private readonly byTrx = new WeakMap<object, QueueServed>();
+  begin(trx: object): QueueServed {
+    const served: QueueServed = { grants: [], refusals: [] };
+    this.byTrx.set(trx, served);
+    return served;
   }
   end(trx: object): void {
     this.byTrx.delete(trx);
   }
-  add(trx: object, grants: QueueGrant[]): void {
-    this.byTrx.get(trx)?.push(...grants);
+  add(trx: object, grants: QueueGrant[], refusals: QueueRefusal[] = []): void {
+    const served = this.byTrx.get(trx);
+    served?.grants.push(...grants);
+    served?.refusals.push(...refusals);
   }
 }
 
@@ -99,7 +108,12 @@ async function waitingEntries(q: HotQueries, trx: Db, licenseId: string, afterId
 /**
  * Grants free seats to the license's queue, in order, each waiting claimant whose weight fits
  * (seat-pool.ts) taking one; a claimant that does not fit yet keeps its place. A claimant whose
- * seat key holds a live session meanwhile (another tab got in) joins it. Under the license's lock.
+ * seat key holds a live session meanwhile (another tab got in) joins it. On a license that
+ * counts activations, a claimant's device is checked again when its turn comes, as an admission
+ * checks it (activation.ts): the activations may have filled while it waited (devices granted
+ * ahead of it, a lowered limit). A new device beyond the limit leaves the queue denied
+ * `too_many_activations` (recorded as any denial; its node tells it), and the seat goes on to
+ * the next in line. Under the license's lock.
  */
 export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now: number): Promise<QueueGrant[]> {
   // The first page is read before the license: most releases find nobody waiting, and stop here.
@@ -115,6 +129,7 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
   // (another tab got in) can be served, and only they are read, not the whole queue.
   const anyFits = () => needsGroups(license) || decideSeat(license, { weight: 1, group: null }, { total: license.seatsInUse, byGroup }, now).kind !== 'deny';
   const grants: QueueGrant[] = [];
+  const refusals: QueueRefusal[] = [];
   // The sessions this pass started, by seat key: another tab of the same seat key, waiting behind,
   // joins it (a second session of one seat key cannot be, and its insert would fail the release).
   const startedHere = new Map<string, string>();
@@ -129,12 +144,20 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
       const ownId = entry.own_id ?? startedHere.get(entry.seat_key_value) ?? null;
       const verdict = ownId ? undefined : decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
       if (verdict?.kind === 'deny') continue;
+      const activation = await activationAtTurn(q, trx, license, claimant);
       // Off the queue before anything is written, and only while its socket is still there: a socket
       // leaving sets `left_at` without the license's lock, so it may have left since the read above.
       // The two writes wait for each other on the row: left first, it gets no seat; taken first, the
       // leave finds no entry and its node lets go of the connection row written here.
       const taken = await q.takeQueueEntry(trx, { id: entry.id });
       if (Number(taken.numAffectedRows ?? 0) === 0) continue;
+      if (activation === 'deny') {
+        const denial = { licenseId, at: now, reason: DenyReason.TooManyActivations, ...claimantIds(claimant) };
+        await insertDenial(q, trx, denial, claimant.weight, license.seatsInUse);
+        await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'left');
+        refusals.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, denial, seatsInUse: license.seatsInUse });
+        continue;
+      }
       let session: Session | undefined;
       let overage = false;
       if (ownId) {
@@ -149,9 +172,10 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
         startedHere.set(entry.seat_key_value, session.id);
         license = { ...license, seatsInUse: started.seatsInUse };
         if (group !== null) byGroup.set(group, (byGroup.get(group) ?? 0) + claimant.weight);
-        if (license.maxActivations !== null && claimant.deviceId) await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
       }
       if (!session) continue;
+      // Activated on its first grant, or seen again (as an admission does).
+      if (activation === 'touch') await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId!, now });
       await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'granted');
       grants.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, session, seatsInUse: license.seatsInUse, resumed: ownId !== null, overage });
     }
@@ -160,8 +184,22 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
     paged = anyFits();
     page = await waitingEntries(q, trx, licenseId, after, paged);
   }
-  grantCollector.add(trx, grants);
+  grantCollector.add(trx, grants, refusals);
   return grants;
+}
+
+/**
+ * What a waiting claimant's turn does to the license's activations, as an admission's decision
+ * (seat-ledger.ts): nothing to record without a device (a limit set while it waited lets it in,
+ * as it was let in to wait), `touch` (its device is recorded: activated now, or seen again; the
+ * limit, where set, read under the lock), or `deny`.
+ */
+async function activationAtTurn(q: HotQueries, trx: Db, license: License, claimant: Claimant): Promise<'none' | 'touch' | 'deny'> {
+  if (claimant.deviceId === null) return 'none';
+  if (license.maxActivations === null) return 'touch';
+  const [counts] = (await q.activationsOf(trx, { licenseId: license.id, deviceId: claimant.deviceId })).rows;
+  const decision = decideActivation({ license, claimant, activated: Number(counts?.mine ?? 0) === 1, activatedCount: Number(counts?.n ?? 0) });
+  return decision.kind === 'deny' ? 'deny' : 'touch';
 }
 
 async function recordWait(db: Db, licenseId: string, c: Claimant, since: number, now: number, outcome: 'granted' | 'left'): Promise<void> {

@@ -50,4 +50,28 @@ describeWith(clusterMissing())('a cluster of two nodes: the queue', { timeout: 9
     expect(await ended).toEqual({ reason: 'license_deleted', message: 'This license was deleted' });
     expect(await gone).toBe('io server disconnect');
   });
+  it('a device refused at its turn (beyond maxActivations) on node A is told on node B, and the seat goes to the next in line', async () => {
+    const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+    const { license, admin } = await a.api.setup({ seats: 1, seatKey: ['device'], maxActivations: 3, queue: true });
+    // pc-1 was here before (activated), pc-0 holds the seat.
+    const before = await granted(a.url, await sign(license, { dev: 'pc-1' }));
+    await before.socket.timeout(5000).emitWithAck('session:end');
+    const holder = await granted(a.url, await sign(license, { dev: 'pc-0' }));
+    // pc-2 joins with room for its activation; then the limit is lowered to the two devices activated.
+    const refused = waiter(b.url, await sign(license, { dev: 'pc-2' }));
+    expect(await nextEvent(refused, 'seat:queued')).toEqual({ position: 1, queueLength: 1 });
+    const next = waiter(a.url, await sign(license, { dev: 'pc-1' }));
+    expect(await nextEvent(next, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+    expect((await admin.call('PATCH', `/licenses/${license.id}`, { maxActivations: 2 })).status).toBe(200);
+
+    const denied = nextEvent(refused, 'seat:denied');
+    const gone = nextEvent(refused, 'disconnect');
+    const seated = nextEvent(next, 'seat:granted');
+    await holder.socket.timeout(5000).emitWithAck('session:end');
+    expect(await denied).toMatchObject({ reason: 'too_many_activations', seats: 1 });
+    expect(await gone).toBe('io server disconnect');
+    expect(await seated).toMatchObject({ resumed: false, seatsInUse: 1 });
+    const { denials } = await admin.ok('GET', `/licenses/${license.id}/denials`);
+    expect(denials.map((d: { reason: string; deviceId: string }) => [d.reason, d.deviceId])).toEqual([['too_many_activations', 'pc-2']]);
+  });
 });

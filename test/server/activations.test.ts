@@ -148,4 +148,49 @@ describe('activations', () => {
     await until(async () => (await api2.ok('GET', `/licenses/${license.id}`)).seatsInUse === 0);
     expect((await granted(second.url, await sign(license, { dev: 'pc-1' }))).grant.resumed).toBe(false);
   });
+  it("a queued device whose turn comes beyond maxActivations is denied too_many_activations (recorded), and the seat goes to the next in line", async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'], maxActivations: 2, queue: true });
+    const machine = async (dev: string) => sign(license, { dev });
+    const waiter = (token: string) => {
+      const socket = io(url, { auth: { token, queue: true }, transports: ['websocket'], reconnection: false, forceNew: true });
+      onTestFinished(() => void socket.disconnect());
+      return socket;
+    };
+    const a = await granted(url, await machine('pc-a'));
+    // Both join while one device is activated: each fits the limit then.
+    const b = waiter(await machine('pc-b'));
+    expect(await nextEvent(b, 'seat:queued')).toEqual({ position: 1, queueLength: 1 });
+    const c = waiter(await machine('pc-c'));
+    expect(await nextEvent(c, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+
+    const bGranted = nextEvent(b, 'seat:granted');
+    expect(await a.socket.emitWithAck('session:end')).toEqual({ ok: true });
+    await bGranted;
+    // pc-a, activated, waits behind pc-c.
+    const again = waiter(await machine('pc-a'));
+    expect(await nextEvent(again, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+
+    // pc-b lets go: pc-c's turn, but pc-a and pc-b hold both activations.
+    const cHeard: string[] = [];
+    c.onAny((event) => cHeard.push(event));
+    const cDenied = nextEvent(c, 'seat:denied');
+    const cGone = nextEvent(c, 'disconnect');
+    const aGranted = nextEvent(again, 'seat:granted');
+    expect(await b.emitWithAck('session:end')).toEqual({ ok: true });
+    const denied = await cDenied;
+    expect(denied).toMatchObject({ reason: 'too_many_activations', seatsInUse: 0, seats: 1 });
+    expect(denied.message).toMatch(/deactivate/);
+    expect(await cGone).toBe('io server disconnect');
+    expect(cHeard).not.toContain('seat:granted');
+    // The seat went on to the next in line.
+    expect(await aGranted).toMatchObject({ resumed: false, seatsInUse: 1 });
+
+    const { activations } = await admin.ok('GET', `/licenses/${license.id}/activations`);
+    expect(activations.map((x: any) => x.deviceId).sort()).toEqual(['pc-a', 'pc-b']);
+    const { denials } = await admin.ok('GET', `/licenses/${license.id}/denials`);
+    expect(denials.map((d: any) => [d.reason, d.deviceId])).toEqual([['too_many_activations', 'pc-c']]);
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(sessions.map((s: any) => s.deviceId)).toEqual(['pc-a']);
+  });
 });

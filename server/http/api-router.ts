@@ -23,9 +23,12 @@ import { bearerToken } from './bearer';
 type Authed = Request & { actor: Actor };
 
 /** The CSV exports' columns, in the JSON's field order (the hidden fields are not in the views). */
-const SESSION_COLUMNS: readonly (keyof SessionView)[] = [
-  'id', 'licenseId', 'state', 'sessionRef', 'userId', 'deviceId', 'instanceId', 'app', 'apps', 'name', 'weight', 'sockets', 'startedAt', 'idleSince', 'expiresAt',
-];
+/** Every field of a session's JSON, as the CSV's columns (the check below fails the build if one is left out). */
+const SESSION_COLUMNS = [
+  'id', 'licenseId', 'state', 'sessionRef', 'userId', 'deviceId', 'instanceId', 'group', 'app', 'apps', 'name', 'weight', 'sockets', 'leases',
+  'startedAt', 'idleSince', 'expiresAt', 'lastActivityAt', 'warnedAt', 'receiptUntil',
+] as const satisfies readonly (keyof SessionView)[];
+const _everySessionField: Exclude<keyof SessionView, (typeof SESSION_COLUMNS)[number]> extends never ? true : never = true;
 const DENIAL_COLUMNS: readonly (keyof DenialView)[] = ['at', 'licenseId', 'reason', 'sessionRef', 'userId', 'deviceId', 'instanceId'];
 /** The history's columns: the bucket's figures (its denials by reason are in the JSON only). */
 const HISTORY_COLUMNS = ['at', 'denials', 'peakSeatsInUse', 'seats', 'full', 'queuedGranted', 'unmetDemand', 'unmetAvgWaitSec'] as const;

@@ -79,6 +79,8 @@ describe('CSV export', () => {
     const sessionRows = parseCsv(sessions.text);
     expect(sessionRows[0]!.slice(0, 4)).toEqual(['id', 'licenseId', 'state', 'sessionRef']);
     const jsonSessions = (await admin.ok('GET', `/licenses/${license.id}/sessions`)).sessions;
+    // Every field of the JSON's rows, section 8's included (group, leases, activity, warning, receipt).
+    expect([...sessionRows[0]!].sort()).toEqual(Object.keys(jsonSessions[0]).sort());
     expect(sessionRows.length - 1).toBe(jsonSessions.length);
     const col = (name: string) => sessionRows[0]!.indexOf(name);
     expect(sessionRows[1]![col('name')]).toBe('Doe, "Jo"');

@@ -209,8 +209,7 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
       'none',
       async (req, res) => {
         const query = parse(DenialsQuery, req.query);
-        const since = query.since ? Date.parse(query.since) : undefined;
-        const until = query.until ? Date.parse(query.until) : undefined;
+        const { since, until } = query;
         const denials = (await reads.denials(req.actor, licenseId(req), { since, until, limit: query.limit })).map(denialView);
         if (query.format === 'csv') return sendCsv(req, res, 'denials', DENIAL_COLUMNS, denials);
         res.json({ denials });
@@ -227,8 +226,7 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
         if (!isTimeZone(tz)) {
           throw new SeatError(ErrorCode.OutOfRange, `tz: unknown time zone ${echoId(tz)}; give an IANA name such as Europe/Amsterdam, or UTC`, { details: { field: 'tz' } });
         }
-        const since = query.since ? Date.parse(query.since) : undefined;
-        const to = query.until ? Date.parse(query.until) : undefined;
+        const { since, until: to } = query;
         const history = await reads.history(req.actor, licenseId(req), { bucket, tz, since, to });
         const buckets = history.buckets.map((b) => ({
           at: new Date(b.at).toISOString(),

@@ -19,7 +19,13 @@ const unsafeText = { '422': { description: 'out of range, or text with control o
 const typed = (type: string | string[], ...keys: string[]) => Object.fromEntries(keys.map((k) => [k, { type }]));
 const object = (properties: Record<string, unknown>) => ({ type: 'object', properties });
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
-const dateParam = (name: string) => ({ name, in: 'query', schema: { type: 'string', format: 'date-time' } });
+/** An ISO 8601 instant (schemas.ts `isoInstant`): a date-time, or a date alone (its midnight, UTC); basic or extended format. */
+const dateParam = (name: string) => ({
+  name,
+  in: 'query',
+  description: 'ISO 8601: a date-time (2026-11-29T08:00:00Z; seconds optional, a time without a zone is UTC; 20261129T080000Z too) or a date alone (its midnight, UTC)',
+  schema: { type: 'string', examples: ['2026-11-29T08:00:00Z', '2026-11-29'] },
+});
 /** `?format=csv`: the same rows as `text/csv` with a header row, as a download. */
 const formatParam = { name: 'format', in: 'query', schema: { enum: ['json', 'csv'], default: 'json' } };
 

@@ -105,19 +105,42 @@ export const SessionsQuery = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
 });
 
+/** ISO 8601's basic format (`20261129T045018Z`), to be read as the extended one. */
+const BASIC = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?([.,]\d+)?(Z|[+-]\d{2}(?:\d{2})?)?)?$/;
+const extendedDateTime = z.union([z.iso.datetime({ offset: true, local: true }), z.iso.datetime({ offset: true, local: true, precision: -1 })]);
+
+/**
+ * An instant in ISO 8601 (`?since=`, `?until=`), as epoch ms: a date (its midnight, UTC), or a
+ * date and time, in the extended (`2026-11-29T08:00:00Z`) or the basic format (`20261129T080000Z`),
+ * seconds and their fraction optional, the zone `Z` or an offset (`+01:00`, `+0100`, `+01`); a
+ * time without a zone is UTC. Anything else, or a day that does not exist, is refused.
+ */
+export const isoInstant = z.string().transform((raw, ctx) => {
+  const basic = BASIC.exec(raw);
+  let text = basic ? `${basic[1]}-${basic[2]}-${basic[3]}${basic[4] ? `T${basic[4]}:${basic[5]}${basic[6] ? `:${basic[6]}` : ''}${basic[7] ?? ''}${basic[8] ?? ''}` : ''}` : raw;
+  // A decimal comma, and offsets written `+0100` or `+01`, as zod's (and Date's) extended form has them.
+  text = text.replace(/,(\d+)/, '.$1').replace(/(T[\d:.]+[+-]\d{2})(\d{2})$/, '$1:$2').replace(/(T[\d:.]+[+-]\d{2})$/, '$1:00');
+  const date = z.iso.date().safeParse(text).success;
+  if (!date && !extendedDateTime.safeParse(text).success) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 date or date-time, such as 2026-11-29 or 2026-11-29T08:00:00Z' });
+    return z.NEVER;
+  }
+  return Date.parse(date || /(Z|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}Z`);
+});
+
 export const DenialsQuery = z.object({
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: isoInstant.optional(),
   /** Exclusive: denials before this time. */
-  until: z.iso.datetime({ offset: true }).optional(),
+  until: isoInstant.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
   format,
 });
 
 export const HistoryQuery = z.object({
   bucket: z.enum(['hour', 'day']).default('hour'),
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: isoInstant.optional(),
   /** Exclusive: the buckets that start before this time. */
-  until: z.iso.datetime({ offset: true }).optional(),
+  until: isoInstant.optional(),
   /** The zone whose midnights (and full hours) start the buckets; an unknown one is a 422 (api-router). */
   tz: z.string().min(1).max(64).default('UTC'),
   format,

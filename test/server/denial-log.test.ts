@@ -20,6 +20,18 @@ describe('denial log', () => {
     expect(since.denials).toHaveLength(0);
     const bad = await admin.call('GET', `/licenses/${license.id}/denials?since=yesterday`);
     expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/^since: expected an ISO 8601 date or date-time/) });
+    expect((await admin.call('GET', `/licenses/${license.id}/denials?until=2026-02-30`)).status).toBe(400);
+    // Other ISO 8601 forms: a date alone (its midnight, UTC), the basic format, no seconds, no zone (UTC).
+    const iso = new Date(t0 + 60_000).toISOString();
+    const basic = iso.replace(/[-:]/g, '').replace(/\.\d+/, '');
+    const today = iso.slice(0, 10);
+    const read = async (q: string) => (await admin.ok('GET', `/licenses/${license.id}/denials?${q}`)).denials.length;
+    expect(await read(`since=${today}`)).toBe(2);
+    expect(await read(`since=${basic}`)).toBe(0);
+    expect(await read(`since=${iso.slice(0, 16)}`)).toBe(0);
+    expect(await read(`since=${encodeURIComponent(iso.slice(0, 16) + '+01:00')}`)).toBe(2);
+    expect(await read(`until=${basic}`)).toBe(2);
 
     // The rolling window: a denial 61 days old is pruned, one 59 days old is kept.
     const day = 86_400_000;

@@ -8,6 +8,7 @@ import {
   AuthErrorCode,
   type AuthErrorData,
   type ClientToServerEvents,
+  type EndSessionAck,
   ErrorCode,
   type InterServerEvents,
   type QueueGrantMessage,
@@ -146,8 +147,18 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
       checkAtTeardown(socket, checkDeadlines);
     });
 
-    socket.on('session:end', (ack) => {
-      const reply = typeof ack === 'function' ? ack : () => {};
+    // `session:end` takes no payload, only an ack (socket.io passes the ack last). One sent with a
+    // payload is refused and changes nothing: it may mean to end another session than its own.
+    socket.on('session:end', (...args: unknown[]) => {
+      const ack = args.at(-1);
+      const reply: (result: EndSessionAck) => void = typeof ack === 'function' ? (ack as (result: EndSessionAck) => void) : () => {};
+      const payload = (typeof ack === 'function' ? args.slice(0, -1) : args).filter((a) => a !== undefined && a !== null);
+      if (payload.length > 0) {
+        const error = { code: ErrorCode.BadRequest, message: 'session:end takes no payload: emit("session:end", ack) ends this socket\'s own session' };
+        if (typeof ack === 'function') reply({ ok: false, error });
+        else socket.emit('seat:error', error);
+        return;
+      }
       void admission.then(async () => {
         const sessionId = socket.data.sessionId;
         if (!sessionId) return reply({ ok: false, error: { code: ErrorCode.Conflict, message: 'this socket holds no seat' } });

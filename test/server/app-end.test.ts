@@ -19,4 +19,20 @@ describe('app end', () => {
     const again = await granted(url, token);
     expect(again.grant.resumed).toBe(false);
   });
+  it('refuses `session:end` sent with a payload (it takes none): the ack says bad_request, or seat:error without an ack, and the session stays', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 2 });
+    const mine = await granted(url, await sign(license, { sid: 'mine' }));
+    const other = await granted(url, await sign(license, { sid: 'other' }));
+    const ack = await (mine.socket as any).timeout(5000).emitWithAck('session:end', { sessionId: other.grant.sessionId });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringContaining('no payload') } });
+    const error = nextEvent(mine.socket, 'seat:error');
+    (mine.socket as any).emit('session:end', 'not-a-function');
+    expect(await error).toMatchObject({ code: 'bad_request' });
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(sessions.map((s: any) => [s.sessionRef, s.state]).sort()).toEqual([['mine', 'active'], ['other', 'active']]);
+    // A null (no payload) is none: the session ends as asked.
+    expect(await (mine.socket as any).timeout(5000).emitWithAck('session:end', null)).toEqual({ ok: true });
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
+  });
 });

@@ -10,10 +10,12 @@ describe('bad socket traffic', () => {
     const err = nextEvent(a.socket, 'seat:error');
     (a.socket as any).emit('steal:seat', { licenseId: 'other' });
     expect(await err).toMatchObject({ code: 'unknown_event' });
-    // session:end without an ack function changes nothing visible but must not crash either.
+    // session:end with a payload and no ack function: refused with seat:error, and its session stays.
     const b = await granted(url, await sign(license, { sid: 'b' }));
+    const refused = nextEvent(b.socket, 'seat:error');
     (b.socket as any).emit('session:end', 'not-a-function');
-    await sleep(200);
+    expect(await refused).toMatchObject({ code: 'bad_request' });
+    expect(b.socket.connected).toBe(true);
 
     const c = await granted(url, await sign(license, { sid: 'a' }));
     const closed = nextEvent(c.socket, 'disconnect');

@@ -49,8 +49,20 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const rangeOnly = result.error.issues.every(isRangeIssue);
   const message = issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
   throw new SeatError(rangeOnly ? ErrorCode.OutOfRange : ErrorCode.BadRequest, message, {
-    details: { issues: issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
+    details: { ...(rangeOnly ? rangeField(result.error.issues[0]!) : {}), issues: issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
   });
+}
+
+/**
+ * A 422's `details.field` (the first issue's path, dotted), with the number's bounds where the
+ * issue gives one (`min`, `max`; a text's length bounds are in its message only), as the engine's
+ * own range errors have them.
+ */
+function rangeField(issue: z.core.$ZodIssue): { field?: string; min?: number; max?: number } {
+  const field = issue.path.length > 0 ? { field: issue.path.map(String).join('.') } : {};
+  if (issue.code !== 'too_small' && issue.code !== 'too_big') return field;
+  if ((issue.origin !== 'number' && issue.origin !== 'int') || issue.inclusive === false) return field;
+  return issue.code === 'too_small' ? { ...field, min: Number(issue.minimum) } : { ...field, max: Number(issue.maximum) };
 }
 
 type Method = 'get' | 'post' | 'patch' | 'delete';

@@ -115,13 +115,17 @@ export function openCreateLicense(opts: {
       if (!(err instanceof ApiError)) return void fill(formError, refusal(err, 'Creating the license'));
       const d = err.details;
       const limited = fieldNamed(d?.field);
-      if (limited) show(limited.name, d?.min !== undefined && d.max !== undefined ? boundsSentence(limited, { min: d.min, max: d.max }) : `${limited.noun}: ${err.message}`);
-      for (const issue of d?.issues ?? []) {
+      const issues = d?.issues ?? [];
+      // An input check's refusal is said by its issue (below), in words the form has for it.
+      if (limited && !issues.some((i) => i.path[0] === limited.name)) {
+        show(limited.name, d?.min !== undefined && d.max !== undefined ? boundsSentence(limited, { min: d.min, max: d.max }) : `${limited.noun}: ${err.message}`);
+      }
+      for (const issue of issues) {
         const f = fieldNamed(issue.path[0]);
         if (f) show(f.name, issueSentence(f, issue.message));
         else if (issue.path[0] === 'name') show('name', /control|bidi/.test(issue.message) ? "The name can't contain control characters or characters that reverse the text direction." : `Name: ${issue.message}`);
       }
-      if (!limited && !(d?.issues ?? []).length) fill(formError, refusal(err, 'Creating the license'));
+      if (!limited && !issues.length) fill(formError, refusal(err, 'Creating the license'));
       focusFirst();
     }
   };

@@ -827,7 +827,8 @@ function showServerError(err: unknown, l: LicenseView): void {
   const byField = new Map<Field, string>();
   const loose: string[] = [];
   let policy = 0;
-  if (showPolicyError(d?.field, err.message)) policy += 1;
+  // The engine's own refusal names its field; an input check's says it in its issues (below).
+  if (!d?.issues?.length && showPolicyError(d?.field, err.message)) policy += 1;
   for (const issue of d?.issues ?? []) {
     if (POLICY_NAMES.includes(issue.path[0] as PolicyName) && showPolicyError(issue.path.join('.'), issueSentence({ ...FIELDS[0]!, noun: issue.path.join('.') }, issue.message))) policy += 1;
   }
@@ -839,7 +840,15 @@ function showServerError(err: unknown, l: LicenseView): void {
       state.limits[limited.name] = bounded;
       syncSettings(l);
     }
-    const sentence = bounded ? boundsSentence(limited, bounded) : limited.name === 'seats' && d?.max !== undefined ? capSentence(limited, d.max) : `${limited.noun}: ${err.message}`;
+    // An input check's refusal says it in its issue, in words the form has for it.
+    const issue = d?.issues?.find((i) => i.path[0] === limited.name);
+    const sentence = bounded
+      ? boundsSentence(limited, bounded)
+      : limited.name === 'seats' && d?.max !== undefined
+        ? capSentence(limited, d.max)
+        : issue
+          ? issueSentence(limited, issue.message)
+          : `${limited.noun}: ${err.message}`;
     byField.set(limited, sentence);
   }
   for (const issue of d?.issues ?? []) {

@@ -54,15 +54,12 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
 }
 
 /**
- * A 422's `details.field` (the first issue's path, dotted), with the number's bounds where the
- * issue gives one (`min`, `max`; a text's length bounds are in its message only), as the engine's
- * own range errors have them.
+ * A 422's `details.field`: the first issue's path, dotted, as the engine's own range errors name
+ * theirs. The bound broken is in the message (`details.min` and `max` come only with the engine's
+ * errors, which know both).
  */
-function rangeField(issue: z.core.$ZodIssue): { field?: string; min?: number; max?: number } {
-  const field = issue.path.length > 0 ? { field: issue.path.map(String).join('.') } : {};
-  if (issue.code !== 'too_small' && issue.code !== 'too_big') return field;
-  if ((issue.origin !== 'number' && issue.origin !== 'int') || issue.inclusive === false) return field;
-  return issue.code === 'too_small' ? { ...field, min: Number(issue.minimum) } : { ...field, max: Number(issue.maximum) };
+function rangeField(issue: z.core.$ZodIssue): { field?: string } {
+  return issue.path.length > 0 ? { field: issue.path.map(String).join('.') } : {};
 }
 
 type Method = 'get' | 'post' | 'patch' | 'delete';

@@ -17,12 +17,11 @@ describe('bad REST input', () => {
     expectError(await admin.call('POST', '/licenses', { seats: 'many' }), 400, 'bad_request');
     expectError(await admin.call('POST', '/licenses', { seats: 1, extra: true }), 400, 'bad_request');
     expectError(await admin.call('POST', '/licenses', { seats: -1 }), 422, 'out_of_range');
-    // A 422 names its field in `details` (a number's bound with it), whichever check refused it.
-    expect((await admin.call('POST', '/licenses', { seats: -1 })).body.error.details).toMatchObject({ field: 'seats', min: 0 });
+    // A 422 names its field in `details`, whichever check refused it.
+    expect((await admin.call('POST', '/licenses', { seats: -1 })).body.error.details).toMatchObject({ field: 'seats' });
     const kick = await admin.call('DELETE', '/sessions/nope', { message: 'a\u0007b' });
     expect(kick.status).toBe(422);
     expect(kick.body.error.details.field).toBe('message');
-    expect(kick.body.error.details).not.toHaveProperty('min');
     expectError(await admin.call('POST', '/licenses', { seats: 1, name: 'x'.repeat(5000) }), 413, 'payload_too_large');
     expectError(await admin.call('POST', '/licenses', { seats: 1, seatKey: ['session', 'session'] }), 400, 'bad_request');
     expectError(await admin.call('POST', '/licenses', { seats: 1, seatKey: ['galaxy'] }), 400, 'bad_request');

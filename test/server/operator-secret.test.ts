@@ -57,10 +57,10 @@ describe('rotating a license secret', () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup();
     const other = await api.setup();
-    for (const [graceSec, bound] of [[-1, { min: 0 }], [2_592_001, { max: 2_592_000 }]] as const) {
+    for (const graceSec of [-1, 2_592_001]) {
       const r = await admin.call('POST', `/licenses/${license.id}/secret`, { graceSec });
       expect(r.status).toBe(422);
-      expect(r.body.error).toMatchObject({ code: 'out_of_range', message: expect.stringContaining('graceSec'), details: { field: 'graceSec', ...bound } });
+      expect(r.body.error).toMatchObject({ code: 'out_of_range', message: expect.stringContaining('graceSec'), details: { field: 'graceSec' } });
     }
     for (const body of [{ graceSec: 1.5 }, { graceSec: '60' }, { grace: 60 }]) {
       expect((await admin.call('POST', `/licenses/${license.id}/secret`, body)).status).toBe(400);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 const EnvSchema = z.object({
-  PORT: int(3000),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
@@ -167,11 +167,48 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
   return list;
 }
 
+/** A URL's password, hidden for messages and logs. */
+export const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
+
+/**
+ * DATABASE_URL: a SQLite file path (`sqlite:` before it is allowed), `:memory:`, or a `postgres://`
+ * (`postgresql://`) URL, its scheme in any case. Any other scheme is refused: read as a file path
+ * it would start a node on a SQLite file of its own (a cluster node on a typo would count seats
+ * alone) named after the URL, password and all.
+ */
+export function parseDatabaseUrl(value: string): string {
+  const url = value.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (url === ':memory:' || scheme === undefined || scheme === 'sqlite') return url;
+  if ((scheme === 'postgres' || scheme === 'postgresql') && url.slice(scheme.length + 1).startsWith('//')) return `${scheme}${url.slice(scheme.length)}`;
+  throw new ConfigError(
+    `DATABASE_URL: ${JSON.stringify(redactUrl(url).slice(0, 200))} is neither a SQLite file path (or :memory:) nor a postgres:// URL` +
+      (scheme === 'file' ? '; for a SQLite file give its path without file:' : ''),
+  );
+}
+
+/** REDIS_URL: a `redis://` or `rediss://` URL that parses (a port in range, a host). */
+export function parseRedisUrl(value: string): string {
+  const url = value.trim();
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Reported below.
+  }
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || parsed.hostname === '') {
+    throw new ConfigError(`REDIS_URL: ${JSON.stringify(redactUrl(url).slice(0, 200))} is not a redis:// (or rediss://) URL with a host and a port from 1 to 65535`);
+  }
+  return url;
+}
+
 export function parseConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: Partial<SeatServerConfig> = {},
 ): SeatServerConfig {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable (`PORT=` in a compose file) is unset: its default applies.
+  const given = Object.fromEntries(Object.entries(env).filter(([name, v]) => !(name in EnvSchema.shape) || (v !== undefined && v.trim() !== '')));
+  const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
@@ -195,8 +232,8 @@ export function parseConfig(
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     metricsToken: e.METRICS_TOKEN,
     tokenClockSkewSec: e.TOKEN_CLOCK_SKEW_SEC,
-    databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
+    databaseUrl: parseDatabaseUrl(e.DATABASE_URL),
+    redisUrl: e.REDIS_URL === undefined ? undefined : parseRedisUrl(e.REDIS_URL),
     adminToken: e.ADMIN_TOKEN,
     idleTimeoutMinSec: min,
     idleTimeoutMaxSec: max,

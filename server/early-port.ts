@@ -27,11 +27,12 @@ export interface EarlyPort {
 /**
  * Listens on PORT and HOST as the configuration reads them (section 7), holding each connection
  * paused. Answers undefined, holding nothing, where PORT is set but not a plain port number (the
- * configuration then reads it, or says what is wrong with it: an empty PORT it reads as 0) or the
+ * configuration then reads it, or says what is wrong with it; an empty PORT is unset, 3000) or the
  * port cannot be had (the server's own listen then fails with the error, as without this).
  */
 export async function listenEarly(env: Record<string, string | undefined> = process.env): Promise<EarlyPort | undefined> {
-  const given = env.PORT?.trim();
+  // Empty is unset, as the configuration reads it.
+  const given = env.PORT?.trim() || undefined;
   const port = given === undefined ? 3000 : /^\d{1,5}$/.test(given) ? Number(given) : NaN;
   if (!Number.isInteger(port) || port > 65_535) return undefined;
   const held: net.Socket[] = [];

@@ -26,6 +26,9 @@ import { newestSessionsOf, sessionsByStart } from './session-reads';
 import type { StoreContext, StoreDialect } from './store-dialect';
 import { Webhooks } from './webhooks';
 
+/** The message of a failed migration (start.ts names DATABASE_URL for it). */
+export const MIGRATION_FAILED = 'database migration failed';
+
 export class KyselySeatStore implements SeatStore {
   private readonly ledger: SeatLedger;
   private readonly licenses: Licenses;
@@ -101,7 +104,7 @@ export class KyselySeatStore implements SeatStore {
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations } });
     const { error } = await migrator.migrateToLatest();
-    if (error) throw new Error('database migration failed', { cause: error });
+    if (error) throw new Error(MIGRATION_FAILED, { cause: error });
   }
 
   async ping(): Promise<void> {

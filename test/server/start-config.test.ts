@@ -1,0 +1,84 @@
+// What an operator's environment can get wrong (docs/contract.md "Environment"): an empty variable
+// is unset; a port out of range, a DATABASE_URL of an unknown scheme or a REDIS_URL that is not one
+// stop the start naming the variable (a typo in a cluster node's DATABASE_URL read as a file path
+// would start a node on a SQLite file of its own); and a start that fails later (the port taken,
+// HOST not an address here, the database not reached) says which variable to change, with the
+// driver's own words, and no stack.
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../server/config';
+import { startFailure } from '../../server/start';
+import { MIGRATION_FAILED } from '../../server/store/kysely-store';
+import { spawnServer } from '../support/server-process';
+
+const config = (env: Record<string, string>) => parseConfig({ ADMIN_TOKEN: 'x'.repeat(16), ...env });
+const refusal = (env: Record<string, string>) => {
+  try {
+    config(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+};
+
+describe('the environment at start', () => {
+  it('reads an empty variable as unset, and refuses a port out of range', () => {
+    expect(config({ PORT: '' }).port).toBe(3000);
+    expect(config({ PORT: '  ', ADMIN_TOKEN: '' }).adminToken).toBeUndefined();
+    expect(config({ PORT: '0' }).port).toBe(0);
+    expect(refusal({ PORT: '70000' })).toMatch(/PORT/);
+  });
+
+  it('takes SQLite paths, :memory: and postgres:// URLs in any case, and refuses any other scheme, hiding its password', () => {
+    expect(config({ DATABASE_URL: './data/x.db' }).databaseUrl).toBe('./data/x.db');
+    expect(config({ DATABASE_URL: ':memory:' }).databaseUrl).toBe(':memory:');
+    expect(config({ DATABASE_URL: 'sqlite:///tmp/x.db' }).databaseUrl).toBe('sqlite:///tmp/x.db');
+    expect(config({ DATABASE_URL: 'POSTGRES://u:p@db:5432/seats' }).databaseUrl).toBe('postgres://u:p@db:5432/seats');
+    expect(config({ DATABASE_URL: 'postgresql://db/seats' }).databaseUrl).toBe('postgresql://db/seats');
+    for (const url of ['postgress://seats:secretpw@db/seats', 'mysql://u:secretpw@localhost/x', 'file:/tmp/x.db', 'postgres:db']) {
+      const said = refusal({ DATABASE_URL: url });
+      expect(said).toMatch(/^DATABASE_URL: /);
+      expect(said).not.toContain('secretpw');
+    }
+  });
+
+  it('refuses a REDIS_URL that is not a redis:// URL with a host and a port in range', () => {
+    expect(config({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config({ REDIS_URL: 'rediss://cache.example:6380' }).redisUrl).toBe('rediss://cache.example:6380');
+    for (const url of ['notaurl', 'redis://127.0.0.1:99999', 'http://127.0.0.1:6379']) expect(refusal({ REDIS_URL: url })).toMatch(/^REDIS_URL: /);
+  });
+
+  it('says which variable a failed start is about, in the driver\'s words', () => {
+    const env = { PORT: '4000', HOST: 'nowhere.invalid', DATABASE_URL: 'postgres://seats:secretpw@db:5432/seats' };
+    const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use :::4000'), { code: 'EADDRINUSE', syscall: 'listen' });
+    expect(startFailure(inUse, env)).toBe('port 4000 is in use by another process; set PORT to a free one (listen EADDRINUSE: address already in use :::4000)');
+    const noHost = Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.invalid'), { code: 'ENOTFOUND', syscall: 'getaddrinfo' });
+    expect(startFailure(noHost, env)).toMatch(/^HOST=nowhere\.invalid is not an address of this machine/);
+    const refused = new AggregateError([new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')], '');
+    const migration = new Error(MIGRATION_FAILED, { cause: refused });
+    expect(startFailure(migration, env)).toBe(
+      'DATABASE_URL=postgres://***@db:5432/seats: the database could not be reached or migrated (database migration failed: connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432)',
+    );
+    const sqlite = Object.assign(new Error('unable to open database file'), { code: 'SQLITE_CANTOPEN' });
+    expect(startFailure(sqlite, { DATABASE_URL: '/proc/x.db' })).toBe('DATABASE_URL=/proc/x.db: the SQLite file could not be opened or written (unable to open database file)');
+    // Anything else keeps its stack.
+    expect(startFailure(new Error('something else'), env)).toMatch(/^Error: something else\n\s+at /);
+  });
+
+  it('npm start on a port already taken exits 1 naming PORT, with no stack', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const failed = await spawnServer({ PORT: String(port), DATABASE_URL: ':memory:' }).ready.then(
+        () => undefined,
+        (err: Error) => err.message,
+      );
+      expect(failed).toContain(`the seat server could not start: port ${port} is in use by another process; set PORT to a free one`);
+      expect(failed).not.toMatch(/\n\s+at /);
+    } finally {
+      taken.close();
+    }
+  });
+});

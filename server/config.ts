@@ -269,5 +269,17 @@ export function parseConfig(
     },
     ...overrides,
   };
+  checkPairs(config);
   return Object.freeze(config);
+}
+
+/** Settings that must agree with each other, as finally set (environment and overrides). */
+function checkPairs(c: SeatServerConfig): void {
+  // Silent for less than two beats is no sign of death: a busy loop or one lost write would do it.
+  if (c.nodeTimeoutMs < 2 * c.heartbeatIntervalMs) {
+    throw new ConfigError(`NODE_TIMEOUT_MS (${c.nodeTimeoutMs}) must be at least twice HEARTBEAT_INTERVAL_MS (${c.heartbeatIntervalMs}), or live nodes would be taken for dead`);
+  }
+  if (c.webhooks.retryBaseMs > c.webhooks.retryMaxMs) {
+    throw new ConfigError(`WEBHOOK_RETRY_BASE_MS (${c.webhooks.retryBaseMs}) is above WEBHOOK_RETRY_MAX_MS (${c.webhooks.retryMaxMs})`);
+  }
 }

@@ -49,6 +49,12 @@ describe('the environment at start', () => {
     for (const url of ['notaurl', 'redis://127.0.0.1:99999', 'http://127.0.0.1:6379']) expect(refusal({ REDIS_URL: url })).toMatch(/^REDIS_URL: /);
   });
 
+  it('refuses settings that do not agree: a node timeout under two heartbeats, a first webhook retry later than the longest', () => {
+    expect(refusal({ HEARTBEAT_INTERVAL_MS: '2000', NODE_TIMEOUT_MS: '3000' })).toMatch(/^NODE_TIMEOUT_MS \(3000\) must be at least twice HEARTBEAT_INTERVAL_MS \(2000\)/);
+    expect(config({ HEARTBEAT_INTERVAL_MS: '1500', NODE_TIMEOUT_MS: '3000' }).nodeTimeoutMs).toBe(3000);
+    expect(refusal({ WEBHOOK_RETRY_BASE_MS: '100000', WEBHOOK_RETRY_MAX_MS: '1000' })).toMatch(/^WEBHOOK_RETRY_BASE_MS \(100000\) is above WEBHOOK_RETRY_MAX_MS \(1000\)/);
+  });
+
   it('says which variable a failed start is about, in the driver\'s words', () => {
     const env = { PORT: '4000', HOST: 'nowhere.invalid', DATABASE_URL: 'postgres://seats:secretpw@db:5432/seats' };
     const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use :::4000'), { code: 'EADDRINUSE', syscall: 'listen' });

@@ -156,17 +156,16 @@ async function main(): Promise<number> {
     const sampling = loop(250, () => checker.sample());
     const historyLoop = loop(2000, () => checker.history());
     const plan = faultPlan(rng, o, cluster.faultKinds());
-    let due: string | undefined;
+    /** Faults whose operation came while another fault still ran: each runs as soon as none does. */
+    const due: string[] = [];
     const deadline = started + o.durationSec * 1000;
     const opsStarted = Date.now();
     let next = opsStarted;
     for (; done < o.ops && Date.now() < deadline; done++) {
       log.op = done;
-      due = plan.get(done) ?? due;
-      if (due && !cluster.busy) {
-        faultRunning = inject(due, cluster, workload, rng, faultsDone);
-        due = undefined;
-      }
+      const planned = plan.get(done);
+      if (planned) due.push(planned);
+      if (due.length > 0 && !cluster.busy) faultRunning = inject(due.shift()!, cluster, workload, rng, faultsDone);
       workload.step();
       next += 1000 / o.rate;
       const wait = next - Date.now();
@@ -177,6 +176,13 @@ async function main(): Promise<number> {
     retuning = false;
     await retunes;
 
+    // Every planned fault runs: those still due when the operations ended (behind a long one, or
+    // planned past the last operation the deadline let run, on a slow machine) run now, in turn.
+    const late = [...plan].filter(([at]) => at >= done).sort(([a], [b]) => a - b);
+    for (const kind of [...due, ...late.map(([, k]) => k)]) {
+      await faultRunning;
+      faultRunning = inject(kind, cluster, workload, rng, faultsDone);
+    }
     // Quiet down: faults over, every node up, delayed operations done, licenses as they began.
     await faultRunning;
     await workload.drain();

@@ -4,13 +4,12 @@
 // and nobody can take it first, whichever node the queued socket is on. The grants a transaction
 // made are handed to the store's listener once it has committed (see `GrantCollector`).
 import { sql } from 'kysely';
-import { DenyReason, LicenseStatus, SeatEventType } from '../../shared';
+import { LicenseStatus, SeatEventType } from '../../shared';
 import { decideSeat, needsGroups } from '../seats/decisions/seat-pool';
-import { decideActivation } from '../seats/decisions/activation';
 import { type Claimant, claimantIds, type License, type QueueGrant, type QueuePlace, type QueueRefusal, type Session } from '../seats/types';
 import type { HotQueries } from './queries';
 import { toLicense } from './rows';
-import { chunked, heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, startSession } from './seat-moves';
+import { activationOf, chunked, heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, startSession } from './seat-moves';
 import type { Db, StoreContext } from './store-dialect';
 
 /** What serving the queue did inside one transaction: the grants, and the refusals (see QueueRefusal). */
@@ -144,15 +143,16 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
       const ownId = entry.own_id ?? startedHere.get(entry.seat_key_value) ?? null;
       const verdict = ownId ? undefined : decideSeat(license, { weight: claimant.weight, group }, { total: license.seatsInUse, byGroup }, now);
       if (verdict?.kind === 'deny') continue;
-      const activation = await activationAtTurn(q, trx, license, claimant);
+      // Checked again at its turn, as an admission checks it: the activations may have filled meanwhile.
+      const activation = await activationOf(q, trx, license, claimant);
       // Off the queue before anything is written, and only while its socket is still there: a socket
       // leaving sets `left_at` without the license's lock, so it may have left since the read above.
       // The two writes wait for each other on the row: left first, it gets no seat; taken first, the
       // leave finds no entry and its node lets go of the connection row written here.
       const taken = await q.takeQueueEntry(trx, { id: entry.id });
       if (Number(taken.numAffectedRows ?? 0) === 0) continue;
-      if (activation === 'deny') {
-        const denial = { licenseId, at: now, reason: DenyReason.TooManyActivations, ...claimantIds(claimant) };
+      if (activation.kind === 'deny') {
+        const denial = { licenseId, at: now, reason: activation.reason, ...claimantIds(claimant) };
         await insertDenial(q, trx, denial, claimant.weight, license.seatsInUse);
         await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'left');
         refusals.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, denial, seatsInUse: license.seatsInUse });
@@ -174,8 +174,11 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
         if (group !== null) byGroup.set(group, (byGroup.get(group) ?? 0) + claimant.weight);
       }
       if (!session) continue;
-      // Activated on its first grant, or seen again (as an admission does).
-      if (activation === 'touch') await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId!, now });
+      // Activated on its first grant, or seen again (as an admission does). A claimant without a
+      // device on a license whose limit was set while it waited was let in to wait: it goes in.
+      if ((activation.kind === 'activate' || activation.kind === 'seen') && claimant.deviceId !== null) {
+        await q.touchActivation(trx, { licenseId, deviceId: claimant.deviceId, now });
+      }
       await recordWait(trx, licenseId, claimant, Number(entry.enqueued_at), now, 'granted');
       grants.push({ socketId: entry.socket_id, nodeId: entry.node_id, license, session, seatsInUse: license.seatsInUse, resumed: ownId !== null, overage });
     }
@@ -186,20 +189,6 @@ export async function serveQueue(q: HotQueries, trx: Db, licenseId: string, now:
   }
   grantCollector.add(trx, grants, refusals);
   return grants;
-}
-
-/**
- * What a waiting claimant's turn does to the license's activations, as an admission's decision
- * (seat-ledger.ts): nothing to record without a device (a limit set while it waited lets it in,
- * as it was let in to wait), `touch` (its device is recorded: activated now, or seen again; the
- * limit, where set, read under the lock), or `deny`.
- */
-async function activationAtTurn(q: HotQueries, trx: Db, license: License, claimant: Claimant): Promise<'none' | 'touch' | 'deny'> {
-  if (claimant.deviceId === null) return 'none';
-  if (license.maxActivations === null) return 'touch';
-  const [counts] = (await q.activationsOf(trx, { licenseId: license.id, deviceId: claimant.deviceId })).rows;
-  const decision = decideActivation({ license, claimant, activated: Number(counts?.mine ?? 0) === 1, activatedCount: Number(counts?.n ?? 0) });
-  return decision.kind === 'deny' ? 'deny' : 'touch';
 }
 
 async function recordWait(db: Db, licenseId: string, c: Claimant, since: number, now: number, outcome: 'granted' | 'left'): Promise<void> {

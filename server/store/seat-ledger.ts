@@ -2,7 +2,6 @@
 // ending and idle seats expiring are each one transaction under the license's lock.
 import type { Selectable } from 'kysely';
 import { DenyReason, type EndReason, EndReason as End, LicenseStatus, SeatEventType, SessionState } from '../../shared';
-import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
 import { type AdmissionDecision, decideAdmission, isPastDeadline } from '../seats/decisions/admission';
 import { seatKeyValue } from '../seats/decisions/seat-key';
 import { needsGroups } from '../seats/decisions/seat-pool';
@@ -11,7 +10,7 @@ import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type De
 import { DetachBatch } from './detach-batch';
 import { FULL } from './one-trip-seats';
 import { toLicense, toSession } from './rows';
-import { heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
+import { activationOf, heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
 import type { SessionsTable } from './schema';
 import type { StoreContext } from './store-dialect';
 
@@ -51,11 +50,7 @@ export class SeatLedger {
       const [cooldown] = (await q.cooldownUntil(trx, { ...seatKey, now })).rows;
       // Activations: read only where the license limits them (else every device is let through
       // and recorded by the one upsert below).
-      let activation: ActivationDecision = decideActivation({ license, claimant, activated: false, activatedCount: 0 });
-      if (license.maxActivations !== null && claimant.deviceId !== null) {
-        const [counts] = (await q.activationsOf(trx, { licenseId, deviceId: claimant.deviceId })).rows;
-        activation = decideActivation({ license, claimant, activated: Number(counts?.mine ?? 0) === 1, activatedCount: Number(counts?.n ?? 0) });
-      }
+      const activation = await activationOf(q, trx, license, claimant);
       if (activation.kind === 'missing_claim') return { kind: 'missing_claim', license, missing: 'device', claim: 'dev', activations: true };
       type Facts = ReturnType<typeof facts>[number];
       let decision: AdmissionDecision<Facts>;

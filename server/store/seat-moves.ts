@@ -5,7 +5,8 @@ import { randomFillSync } from 'node:crypto';
 import type { Insertable } from 'kysely';
 import { v7 } from 'uuid';
 import { type EndReason, SeatEventType, SessionState } from '../../shared';
-import { type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License, type Session } from '../seats/types';
+import { type ActivationDecision, decideActivation } from '../seats/decisions/activation';
+import { type AdmitRequest, type Claimant, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License, type Session } from '../seats/types';
 import { type HotQueries, idleSessions } from './queries';
 import { serveQueue } from './queue';
 import { type ConnectionFacts, toSession } from './rows';
@@ -51,6 +52,17 @@ export async function insertConnection(q: HotQueries, trx: Db, req: AdmitRequest
 export async function heldByGroup(q: HotQueries, trx: Db, licenseId: string): Promise<Map<string, number>> {
   const { rows } = await q.heldByGroup(trx, { licenseId });
   return new Map(rows.map((r) => [r.grp!, Number(r.held)]));
+}
+
+/**
+ * The claimant's activation decision (activation.ts), under the license's lock: the license's
+ * activated devices are read only where it limits them (else every device is let through, and
+ * recorded on its grant). An admission and a queued claimant's turn both decide by it.
+ */
+export async function activationOf(q: HotQueries, trx: Db, license: License, claimant: Claimant): Promise<ActivationDecision> {
+  if (license.maxActivations === null || claimant.deviceId === null) return decideActivation({ license, claimant, activated: false, activatedCount: 0 });
+  const [counts] = (await q.activationsOf(trx, { licenseId: license.id, deviceId: claimant.deviceId })).rows;
+  return decideActivation({ license, claimant, activated: Number(counts?.mine ?? 0) === 1, activatedCount: Number(counts?.n ?? 0) });
 }
 
 /** The denial and its seat event; `weight` is what the claimant asked for. */

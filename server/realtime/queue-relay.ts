@@ -4,6 +4,7 @@
 // (`seat:denied`, a device beyond the license's activations), and tells the sockets holding a
 // license's seats how many wait (`seat:demand`). Positions are read only when a queue changed.
 import type { Namespace, Socket } from 'socket.io';
+import { DenyReason, EndReason } from '../../shared';
 import type {
   ClientToServerEvents,
   InterServerEvents,
@@ -15,8 +16,9 @@ import type {
   SocketData,
 } from '../../shared';
 import type { DomainEvent } from '../seats/hooks';
-import type { SeatQueue } from '../seats/seat-queue';
-import type { QueuePlace } from '../seats/types';
+import type { LocalQueued, SeatQueue } from '../seats/seat-queue';
+import { DENY_MESSAGE, END_MESSAGE } from '../seats/messages';
+import type { License, QueuePlace } from '../seats/types';
 import type { Logger } from '../logger';
 
 type AppNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -66,9 +68,9 @@ export class QueueRelay {
     nsp.on('seat:queue-closed', (licenseId: string, payload: SessionEndedPayload) => this.closeLocal(licenseId, payload));
     // The queue's backstop asks which sockets wait here, to tell any whose grant's word was lost.
     parts.queue.watchLocal(() => {
-      const ids: string[] = [];
-      for (const [id, socket] of nsp.sockets) if (socket.data.queued) ids.push(id);
-      return ids;
+      const queued: LocalQueued[] = [];
+      for (const [socketId, socket] of nsp.sockets) if (socket.data.queued) queued.push({ socketId, licenseId: socket.data.licenseId });
+      return queued;
     });
   }
 
@@ -108,6 +110,8 @@ export class QueueRelay {
       const denied: SeatDeniedPayload = { reason: event.denial.reason, message: event.message, seatsInUse: event.seatsInUse, seats: event.license.seats };
       if (this.nsp.sockets.has(event.socketId) || event.nodeId === this.parts.nodeId) this.refuseLocal(event.socketId, denied);
       else if (this.cluster) this.nsp.serverSideEmit('seat:queue-refused', event.socketId, denied);
+    } else if (event.type === 'queue.unplaced') {
+      this.unplacedLocal(event.socketId, event.license);
     } else if (event.type === 'queue.changed') {
       this.placesDue.soon(event.license.id);
       if (this.cluster) this.nsp.serverSideEmit('seat:queue-changed', event.license.id);
@@ -135,6 +139,25 @@ export class QueueRelay {
     void socket.leave(queueRoom(socket.data.licenseId));
     socket.emit('seat:denied', denied);
     socket.disconnect(true);
+  }
+
+  /**
+   * The backstop found a queued socket of this node with neither a place nor a seat, the word of
+   * why lost on its way: with its license still there its turn refused it (the only other end of a
+   * place while its socket stays), else the license was deleted. Told as that word would have.
+   */
+  private unplacedLocal(socketId: string, license: License | null): void {
+    if (license) {
+      const reason = DenyReason.TooManyActivations;
+      this.refuseLocal(socketId, { reason, message: DENY_MESSAGE[reason], seatsInUse: license.seatsInUse, seats: license.seats });
+      return;
+    }
+    const socket = this.nsp.sockets.get(socketId);
+    if (!socket?.data.queued || socket.data.sessionId) return;
+    socket.data.queued = false;
+    void socket.leave(queueRoom(socket.data.licenseId));
+    socket.emit('session:ended', { reason: EndReason.LicenseDeleted, message: END_MESSAGE.license_deleted });
+    setImmediate(() => socket.disconnect(true));
   }
 
   private async grantLocal(socketId: string, message: QueueGrantMessage): Promise<void> {

@@ -66,6 +66,12 @@ export type DomainEvent =
    * the queue denied (the `denied` event records it as any denial); the node that holds it tells it.
    */
   | ({ type: 'queue.refused'; socketId: string; nodeId: string } & DeniedPayload)
+  /**
+   * The queue's backstop found a socket this node holds as queued with neither a place nor a seat:
+   * its turn refused it (`license` as now), or its license was deleted (`license` null), and that
+   * word, sent through Redis by the node that served the queue, never came. This node tells it.
+   */
+  | { type: 'queue.unplaced'; socketId: string; licenseId: string; license: License | null }
   /** Someone joined, left or was served from the license's queue: positions may have moved. */
   | { type: 'queue.changed'; license: License }
   /**

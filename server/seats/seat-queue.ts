@@ -10,11 +10,17 @@ import { every } from './periodic';
 import type { SeatStore } from './seat-store';
 import type { License, QueueGrant, QueuePlace, QueueRefusal } from './types';
 
+/** A socket this node holds as queued. */
+export interface LocalQueued {
+  socketId: string;
+  licenseId: string;
+}
+
 /** Seat requests count as demand this long (CONTRACT 8.2 `seat:demand`). */
 export const DEMAND_WINDOW_MS = 15 * 60_000;
 
 export interface SeatQueueDeps {
-  store: Pick<SeatStore, 'onQueueGrants' | 'onQueueRefusals' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'grantedSockets' | 'getLicense' | 'countRequests'>;
+  store: Pick<SeatStore, 'onQueueGrants' | 'onQueueRefusals' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'grantedSockets' | 'unqueuedSockets' | 'getLicense' | 'countRequests'>;
   bus: EventBus;
   now: () => number;
   /** How often the backstop runs (ms). */
@@ -23,8 +29,10 @@ export interface SeatQueueDeps {
 
 export class SeatQueue {
   private backstop?: NodeJS.Timeout;
-  /** The sockets this node holds as queued (the queue relay says which). */
-  private localQueued: () => string[] = () => [];
+  /** The sockets this node holds as queued, with their license (the queue relay says which). */
+  private localQueued: () => LocalQueued[] = () => [];
+  /** Sockets the last sweep found with neither a place nor a seat: told if the next finds them so still. */
+  private unplaced = new Set<string>();
 
   constructor(private readonly deps: SeatQueueDeps) {
     deps.store.onQueueGrants((grants) => this.granted(grants));
@@ -36,7 +44,7 @@ export class SeatQueue {
   }
 
   /** Where the backstop finds which sockets this node holds as queued. */
-  watchLocal(queued: () => string[]): void {
+  watchLocal(queued: () => LocalQueued[]): void {
     this.localQueued = queued;
   }
 
@@ -93,14 +101,33 @@ export class SeatQueue {
 
   /**
    * Places kept past their idle timeout go; queues whose serving a crash may have lost are served;
-   * and this node's queued sockets that a grant on another node gave a seat, whose word Redis lost
-   * (a grant older than half a backstop period: one in flight arrives in milliseconds), are told.
+   * and this node's queued sockets whose word from another node Redis lost are told: those a grant
+   * gave a seat (a grant older than half a backstop period: one in flight arrives in
+   * milliseconds), and those left with neither a place nor a seat (refused at their turn, or their
+   * license deleted) two sweeps in a row, so a word on its way is not taken for lost.
    */
   private async sweep(): Promise<void> {
     const { store, now } = this.deps;
     for (const licenseId of await store.purgeQueue(now())) await this.changed(licenseId);
     for (const licenseId of await store.queuedLicenses()) await store.serveQueue(licenseId, now());
     const queued = this.localQueued();
-    if (queued.length > 0) this.granted(await store.grantedSockets(queued, now() - this.backstopMs / 2));
+    if (queued.length === 0) {
+      this.unplaced.clear();
+      return;
+    }
+    const ids = queued.map((q) => q.socketId);
+    this.granted(await store.grantedSockets(ids, now() - this.backstopMs / 2));
+    await this.tellUnplaced(queued, new Set(await store.unqueuedSockets(ids)));
+  }
+
+  private async tellUnplaced(queued: LocalQueued[], found: Set<string>): Promise<void> {
+    const seenBefore = this.unplaced;
+    this.unplaced = new Set([...found].filter((id) => !seenBefore.has(id)));
+    const licenses = new Map<string, License | null>();
+    for (const { socketId, licenseId } of queued) {
+      if (!found.has(socketId) || !seenBefore.has(socketId)) continue;
+      if (!licenses.has(licenseId)) licenses.set(licenseId, (await this.deps.store.getLicense(licenseId)) ?? null);
+      this.deps.bus.publish({ type: 'queue.unplaced', socketId, licenseId, license: licenses.get(licenseId)! });
+    }
   }
 }

@@ -176,6 +176,8 @@ export interface SeatStore {
   queuePlaces(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>>;
   /** Of these sockets a node holds as queued, those a queue grant gave a seat at or before `grantedBy` (its word may have been lost). */
   grantedSockets(socketIds: readonly string[], grantedBy: number): Promise<QueueGrant[]>;
+  /** Of these sockets a node holds as queued, those with neither a place nor a seat (refused at their turn, or their license deleted; the word may have been lost). */
+  unqueuedSockets(socketIds: readonly string[]): Promise<string[]>;
   /** The first `limit` waiting claimants of each of these licenses, in order (the dashboard). */
   listQueues(licenseIds: readonly string[], limit: number): Promise<QueuedClaimant[]>;
 

@@ -295,4 +295,23 @@ export class QueueStore {
     }
     return out;
   }
+
+  /**
+   * Which of these sockets (queued, as their node believes) have neither a place in a queue nor a
+   * connection row: their turn refused them (a device beyond the license's activations), or their
+   * license was deleted, and the word did not reach their node. The places are read before the
+   * connections: a grant takes the place and writes the connection in one transaction, so a socket
+   * granted between the two reads shows as seated, never as neither.
+   */
+  async unqueuedSockets(socketIds: readonly string[]): Promise<string[]> {
+    const { db } = this.s;
+    const out: string[] = [];
+    for (const ids of chunked(socketIds)) {
+      const placed = await db.selectFrom('queue_entries').select('socket_id').where('socket_id', 'in', ids).execute();
+      const seated = await db.selectFrom('connections').select('socket_id').where('socket_id', 'in', ids).execute();
+      const known = new Set([...placed, ...seated].map((r) => r.socket_id));
+      out.push(...ids.filter((id) => !known.has(id)));
+    }
+    return out;
+  }
 }

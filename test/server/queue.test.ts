@@ -163,6 +163,36 @@ describe('the queue', () => {
     expect(await ended).toMatchObject({ reason: 'kicked' });
   });
 
+  it("a queued socket whose refusal's word never came (refused at its turn on another node), or its license's deletion's, is told by the backstop", async () => {
+    const file = path.join(tempDir(), 'seats.db');
+    const store = SqliteSeatStore.open(file);
+    const { url, api } = await startServer({ store });
+    const { license, admin } = await api.setup({ seats: 1, queue: true, seatKey: ['device'], maxActivations: 2 });
+    const holder = await granted(url, await sign(license, { dev: 'd1' }));
+    const b = waiter(url, await sign(license, { dev: 'd2' }));
+    await nextEvent(b, 'seat:queued');
+    await admin.ok('PATCH', `/licenses/${license.id}`, { maxActivations: 1 });
+    // "Another node": a second connection to the same database ends the holder's session; B's turn
+    // finds its device beyond the limit, and the word of it goes to that node's bus, not this one's.
+    const other = SqliteSeatStore.open(file);
+    onTestFinished(() => other.close());
+    const bDenied = nextEvent(b, 'seat:denied', 10_000);
+    const bGone = nextEvent(b, 'disconnect', 10_000);
+    expect(await other.endSession(holder.grant.sessionId, 'ended_by_app', Date.now())).toBeDefined();
+    expect(await bDenied).toEqual({ reason: 'too_many_activations', message: expect.stringContaining('activated'), seatsInUse: 0, seats: 1 });
+    await bGone;
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
+    expect((await admin.ok('GET', `/licenses/${license.id}/activations`)).activations.map((a: { deviceId: string }) => a.deviceId)).toEqual(['d1']);
+
+    const second = await api.setup({ seats: 1, queue: true });
+    await granted(url, await sign(second.license, { sid: 'a' }));
+    const c = waiter(url, await sign(second.license, { sid: 'c' }));
+    await nextEvent(c, 'seat:queued');
+    const cEnded = nextEvent(c, 'session:ended', 10_000);
+    expect(await other.deleteLicense(second.license.id, Date.now())).toBeDefined();
+    expect(await cEnded).toMatchObject({ reason: 'license_deleted' });
+  });
+
   it('a bad queue flag is refused in the handshake and changes nothing', async () => {
     const { url, api } = await startServer();
     const queued = await api.setup({ seats: 1, queue: true });

@@ -62,6 +62,23 @@ forEachStore('queue', (nodes) => {
     expect(await store!.grantedSockets(['sock-b'], 19)).toEqual([]);
   });
 
+  it('tells which queued sockets have neither a place nor a seat (their license deleted, or refused at their turn): for a word that was lost', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 1, queue: true });
+    const a = await grant(store!, license, claimant('a'), 10, 'sock-a');
+    await wait(store!, license.id, claimant('b'), 11, 'sock-b', 'node-b');
+    await wait(store!, license.id, claimant('c'), 12, 'sock-c', 'node-b');
+    expect(await store!.unqueuedSockets(['sock-a', 'sock-b', 'sock-c', 'sock-unknown'])).toEqual(['sock-unknown']);
+    // Granted: seated, not lost.
+    await store!.endSession(a.session.id, 'ended_by_app', 20);
+    expect(await store!.unqueuedSockets(['sock-b', 'sock-c'])).toEqual([]);
+    // Left: its place is kept for a reconnect.
+    await store!.leaveQueue('sock-c', 30);
+    expect(await store!.unqueuedSockets(['sock-c'])).toEqual([]);
+    await store!.deleteLicense(license.id, 40);
+    expect(await store!.unqueuedSockets(['sock-b', 'sock-c'])).toEqual(['sock-b', 'sock-c']);
+  });
+
   it('the backstop finds queues with a seat free (too small for the head), and serving them changes nothing until one fits', async () => {
     const [store] = await nodes(1);
     const license = await newLicense(store!, { seats: 3, queue: true });

@@ -32,6 +32,8 @@ import { SeatError } from './seats/seat-error';
 import type { SeatStore } from './seats/seat-store';
 import { StoreTrouble, TokenAuth } from './seats/token-auth';
 import { SeatWebhooks } from './seats/webhooks';
+import { MIGRATION_FAILED } from './store/kysely-store';
+import { claimNode, type NodeClaim, NodeInUseError } from './store/node-claim';
 import { openStore } from './store/open-store';
 
 export interface SeatServerOptions {
@@ -283,6 +285,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   attachAppNamespace(io.of('/'), { engine, auth, events, activity: seats.inactivity, queue: seats.queue }, log, { connectRatePerSec, connectBurst, cluster, nodeId: config.nodeId, trustProxy: app.get('trust proxy fn'), receipts: receiptRelay });
   const boards = attachAdminNamespace(io.of('/admin') as never, { admin, reads, events }, log, cluster && { intervalMs: config.heartbeatIntervalMs, forgetMs: config.nodeTimeoutMs });
   let closeAdapter: (() => Promise<void>) | undefined;
+  let claim: NodeClaim | undefined;
 
   return {
     engine,
@@ -291,18 +294,39 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     config,
     io,
     async listen(port = config.port) {
-      await store.migrate();
-      if (cluster) {
-        const { attachRedisAdapter } = await import('./realtime/redis-adapter');
-        closeAdapter = await attachRedisAdapter(io, redisUrl, log);
-        boards.start();
+      // A store this server opened from DATABASE_URL is claimed for this node before anything of
+      // it changes, migrations included (node-claim.ts): a node started beside a running one it
+      // would harm stops here.
+      if (!opts.store) {
+        claim = await claimNode({
+          databaseUrl: config.databaseUrl,
+          nodeId: config.nodeId,
+          cluster,
+          nodeTimeoutMs: config.nodeTimeoutMs,
+          retryMs: config.heartbeatIntervalMs,
+          onLost: (err) => log.error({ err }, 'this node lost its claim on the database to another running node'),
+        }).catch((err: unknown) => {
+          // A database that cannot be reached fails the start as the migration's would.
+          throw err instanceof NodeInUseError ? err : new Error(MIGRATION_FAILED, { cause: err });
+        });
       }
       const early = opts.earlyPort;
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
-        if (early) httpServer.listen(early.server, LISTEN_BACKLOG, () => resolve());
-        else httpServer.listen({ port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
-      });
+      try {
+        await store.migrate();
+        if (cluster) {
+          const { attachRedisAdapter } = await import('./realtime/redis-adapter');
+          closeAdapter = await attachRedisAdapter(io, redisUrl, log);
+          boards.start();
+        }
+        await new Promise<void>((resolve, reject) => {
+          httpServer.once('error', reject);
+          if (early) httpServer.listen(early.server, LISTEN_BACKLOG, () => resolve());
+          else httpServer.listen({ port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
+        });
+      } catch (err) {
+        await claim?.release();
+        throw err;
+      }
       // The connections that came before, their requests unread: read now, as if just arrived.
       early?.handOver((socket) => {
         httpServer.emit('connection', socket);
@@ -315,6 +339,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
         starting.open('the seat server could not start; retry shortly');
         // After this turn, so the refusals just sent are written before the sockets close.
         await new Promise<void>((resolve) => setImmediate(() => io.close(() => resolve())));
+        await claim?.release();
         throw err;
       }
       starting.open();
@@ -332,6 +357,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
       });
       await closeAdapter?.();
       await store.close();
+      await claim?.release();
     },
   };
 }

@@ -62,6 +62,8 @@ export function startFailure(err: unknown, env: Record<string, string | undefine
   const port = env.PORT?.trim() || '3000';
   const host = env.HOST?.trim();
   const database = redactUrl(env.DATABASE_URL?.trim() || './data/seats.db');
+  // Another running node holds the database or this NODE_ID (node-claim.ts): its words say which.
+  if (code === 'NODE_IN_USE') return chain[0]!.message;
   if (code === 'EADDRINUSE') return `port ${port} is in use by another process; set PORT to a free one (${said})`;
   if ((code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') && chain.some((e) => e.syscall === 'listen' || e.syscall === 'getaddrinfo')) {
     return `HOST=${host ?? ''} is not an address of this machine; unset HOST to listen on every interface (${said})`;

@@ -6,6 +6,12 @@ import { SqliteSeatStore } from './sqlite-store';
 
 export function openStore(config: Pick<SeatServerConfig, 'databaseUrl' | 'pgPoolSize'>): SeatStore {
   const url = config.databaseUrl;
-  if (/^postgres(ql)?:\/\//.test(url)) return PostgresSeatStore.open(url, config.pgPoolSize);
-  return SqliteSeatStore.open(url.replace(/^sqlite:(\/\/)?/, ''));
+  if (isPostgresUrl(url)) return PostgresSeatStore.open(url, config.pgPoolSize);
+  return SqliteSeatStore.open(sqliteFileOf(url));
 }
+
+/** A PostgreSQL URL (the configuration lower-cases its scheme). */
+export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
+
+/** The SQLite file a DATABASE_URL names (or `:memory:`). */
+export const sqliteFileOf = (url: string): string => url.replace(/^sqlite:(\/\/)?/, '');

@@ -27,7 +27,7 @@ export class PostgresSeatStore extends KyselySeatStore {
  * never loads it. On Node 20 loading it builds a `Response` (its Cloudflare check), which loads
  * Node's own fetch: about 40 ms of every start (README, Performance).
  */
-const loadPg = () => createRequire(import.meta.url)('pg') as typeof pgModule;
+export const loadPg = () => createRequire(import.meta.url)('pg') as typeof pgModule;
 
 function openPostgres(url: string, poolSize: number, oneTrip: boolean): PostgresSeatStore {
   const pg = loadPg();

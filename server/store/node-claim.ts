@@ -73,6 +73,7 @@ class PostgresClaim implements NodeClaim {
   private client: pgModule.Client | undefined;
   private retry: NodeJS.Timeout | undefined;
   private released = false;
+  private toldLost = false;
 
   private constructor(private readonly o: NodeClaimOptions) {}
 
@@ -95,8 +96,13 @@ class PostgresClaim implements NodeClaim {
     const pg = loadPg();
     const client = new pg.Client({ connectionString: this.o.databaseUrl, application_name: tagOf(this.o.nodeId), connectionTimeoutMillis: 5000 });
     // A database restart ends the connection, and the locks with it: take them again.
-    client.on('error', () => this.lost(client));
-    client.on('end', () => this.lost(client));
+    let gone = false;
+    const onGone = () => {
+      gone = true;
+      this.lost(client);
+    };
+    client.on('error', onGone);
+    client.on('end', onGone);
     try {
       await client.connect();
       if (!(await this.tryLocks(client))) {
@@ -109,6 +115,8 @@ class PostgresClaim implements NodeClaim {
       throw err;
     }
     this.client = client;
+    // Ended while the locks were being taken: taken again, as after any loss.
+    if (gone) this.lost(client);
   }
 
   private async tryLocks(client: pgModule.Client): Promise<boolean> {
@@ -168,14 +176,19 @@ class PostgresClaim implements NodeClaim {
     try {
       await this.lock();
     } catch (err) {
-      // A database still away fails quietly here (the heartbeat says so); a lock another node took is told.
-      if (err instanceof NodeInUseError) this.o.onLost(err);
+      // A database still away fails quietly here (the heartbeat says so); a lock another node took
+      // is told, once until this node has it again.
+      if (err instanceof NodeInUseError && !this.toldLost) {
+        this.toldLost = true;
+        this.o.onLost(err);
+      }
       if (!this.released) {
         this.retry = setTimeout(() => void this.again(), this.o.retryMs);
         this.retry.unref();
       }
       return;
     }
+    this.toldLost = false;
     if (this.released) await this.release();
   }
 }

@@ -4,6 +4,7 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type {
+  EndSessionAck,
   AuthErrorData,
   ClientToServerEvents,
   SeatDeniedPayload,
@@ -249,7 +250,15 @@ export class SeatClient {
    */
   async endSession(timeoutMs = 5000): Promise<void> {
     if (!(await this.admission())) return;
-    const result = await this.socket.timeout(timeoutMs).emitWithAck('session:end');
+    let result: EndSessionAck;
+    try {
+      result = await this.socket.timeout(timeoutMs).emitWithAck('session:end');
+    } catch (err) {
+      // Ended meanwhile (another tab's `endSession()`, a kick), and let go before the answer came
+      // (a server of an older version): there is no seat left to end.
+      if (this.state === SeatState.Ended) return;
+      throw err;
+    }
     if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
   }
 

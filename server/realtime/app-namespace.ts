@@ -95,6 +95,12 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
       : undefined;
   const verified = new WeakMap<AppSocket, { auth: VerifiedToken; queue: boolean }>();
   const endings = new RecentEndings();
+  /**
+   * Sockets whose own `session:end` is still on its way to an answer. Another socket's `session:end`
+   * (or a kick) may end the session first: such a socket is let go once it has its answer, so
+   * every `session:end` gets its ack, as an ending that was already done answers `ok`.
+   */
+  const ending = new WeakMap<AppSocket, Promise<void>>();
   const lost = (socketId: string) => engine.detach(socketId);
   const checkDeadlines = () => engine.checkDeadlines();
   const relay = new QueueRelay(nsp, { queue, grant: grantQueued, lost, nodeId: opts.nodeId }, log, opts.cluster);
@@ -159,7 +165,7 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
         else socket.emit('seat:error', error);
         return;
       }
-      void admission.then(async () => {
+      const answered = admission.then(async () => {
         const sessionId = socket.data.sessionId;
         if (!sessionId) return reply({ ok: false, error: { code: ErrorCode.Conflict, message: 'this socket holds no seat' } });
         try {
@@ -169,6 +175,12 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
           log.error({ err }, 'session:end failed');
           reply({ ok: false, error: { code: ErrorCode.Unavailable, message: 'the session could not be ended; retry' } });
         }
+      });
+      const before = ending.get(socket);
+      const all = before ? Promise.all([before, answered]).then(() => {}) : answered;
+      ending.set(socket, all);
+      void all.then(() => {
+        if (ending.get(socket) === all) ending.delete(socket);
       });
     });
 
@@ -245,8 +257,17 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
     endings.set(sessionId, payload);
     const room = sessionRoom(sessionId);
     nsp.local.to(room).emit('session:ended', payload);
-    // After the current tick, so an ack of `session:end` still reaches the socket first.
-    setImmediate(() => nsp.local.in(room).disconnectSockets(true));
+    // After the current tick, so an ack of `session:end` still reaches the socket first; a socket
+    // whose own `session:end` is still on its way, once it has its answer.
+    setImmediate(() => {
+      for (const id of nsp.adapter.rooms.get(room) ?? []) {
+        const socket = nsp.sockets.get(id);
+        if (!socket) continue;
+        const pending = ending.get(socket);
+        if (pending) void pending.then(() => setImmediate(() => socket.disconnect(true)));
+        else socket.disconnect(true);
+      }
+    });
   }
 
   /** Tells this node's sockets of the session of an inactivity warning, or of its end. */

@@ -63,6 +63,22 @@ describe('SeatClient', () => {
     expect(a.socket.connected || b.socket.connected).toBe(false);
   });
 
+  it('endSession called by every tab of a session at the same moment resolves in each', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1 });
+    const token = await sign(license, { sid: 'p1' });
+    for (let round = 0; round < 3; round++) {
+      const tabs = [client(url, token), client(url, token), client(url, token)];
+      await until(() => tabs.every((t) => t.state === 'granted'));
+      // A millisecond apart, as tabs would: the others' requests may reach the server after it let
+      // them go for the first one's ending, and find no answer.
+      const results = await Promise.allSettled(tabs.map(async (t, i) => (i > 0 && (await new Promise((r) => setTimeout(r, i))), t.endSession())));
+      expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status))).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+      await until(() => tabs.every((t) => t.state === 'ended'));
+      expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
+    }
+  });
+
   it('endSession called before the grant waits for it, then ends the session (as the README snippet does)', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 1 });

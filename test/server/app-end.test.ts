@@ -1,7 +1,8 @@
 // App end: the app's own logic ends its session (`session:end`); every tab is told `ended_by_app`
 // and the seat is free at once, with no cool-down (AIMMS PRO).
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { granted, nextEvent, sign, startServer } from '../support/harness';
+import { describeWith, type Postgres, postgresMissing, startPostgres } from '../support/services';
 
 describe('app end', () => {
   it("the app's own logic ends its session and frees the seat at once", async () => {
@@ -34,5 +35,32 @@ describe('app end', () => {
     // A null (no payload) is none: the session ends as asked.
     expect(await (mine.socket as any).timeout(5000).emitWithAck('session:end', null)).toEqual({ ok: true });
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
+  });
+});
+
+// On PostgreSQL each ending is a round trip of its own: the first to land ends the session while the
+// others are still on their way, and its sockets are let go only once each has its own answer.
+describeWith([postgresMissing()])('app end on PostgreSQL', () => {
+  let pg: Postgres;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await pg?.destroy();
+  });
+
+  it('every tab that sends `session:end` at the same moment gets its answer before it is let go, whichever of them ended the session', async () => {
+    const { url, api } = await startServer({ databaseUrl: await pg.createDatabase('app_end') });
+    const { license, admin } = await api.setup({ seats: 1 });
+    const token = await sign(license, { sid: 'portal-a' });
+    for (let round = 0; round < 5; round++) {
+      const tabs = await Promise.all([0, 1, 2, 3].map(() => granted(url, token)));
+      const ended = tabs.map((t) => nextEvent(t.socket, 'session:ended'));
+      const acks = await Promise.all(tabs.map((t) => t.socket.timeout(5000).emitWithAck('session:end').catch((err: Error) => err.message)));
+      expect(acks).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+      for (const e of ended) expect(await e).toMatchObject({ reason: 'ended_by_app' });
+      await Promise.all(tabs.map((t) => (t.socket.connected ? nextEvent(t.socket, 'disconnect') : undefined)));
+      expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
+    }
   });
 });

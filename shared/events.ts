@@ -44,9 +44,14 @@ export interface AuthErrorData {
   message: string;
 }
 
-/** A problem with something the client sent (unknown event, bad payload); changes nothing. */
+/**
+ * A problem with something the client sent (unknown event, bad payload); changes nothing. Or an
+ * admission that could not be made after the handshake: `unavailable` (the store failed; try again),
+ * or `license_not_found` / `missing_claim` (the license was deleted, or its seat key changed, on
+ * another node within the second this node's copy of it lasts), the handshake's refusal, told late.
+ */
 export interface SeatErrorPayload {
-  code: ErrorCode;
+  code: ErrorCode | typeof AuthErrorCode.LicenseNotFound | typeof AuthErrorCode.MissingClaim;
   message: string;
 }
 

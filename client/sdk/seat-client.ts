@@ -194,6 +194,13 @@ export class SeatClient {
       this.emit('warning-cleared', cleared);
     });
     s.on('seat:error', (error) => {
+      if (error.code === 'license_not_found' || error.code === 'missing_claim') {
+        // The handshake's refusal, told after it (the license changed on another node meanwhile): final, as there.
+        const data = { reason: error.code, message: error.message };
+        this.lastError = data;
+        this.emit('error', { ...data, final: true });
+        return this.finish(SeatState.Denied);
+      }
       if (error.code === 'unavailable') this.retryAfterClose = true;
       this.emit('error', error);
     });

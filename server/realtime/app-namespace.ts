@@ -216,8 +216,14 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
       holdSeat(socket, result.session.id, withReceipt ? await opts.receipts!.granted(socket, result) : result.granted);
       return 'granted';
     } catch (err) {
-      log.error({ err }, 'admission failed');
-      socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'the seat service is unavailable; retry shortly' });
+      // The license was deleted, or its seat key changed, on another node since this node's copy
+      // of it was read (it lasts a second): the handshake's refusal, told now.
+      if (err instanceof SeatError && (err.code === AuthErrorCode.LicenseNotFound || err.code === AuthErrorCode.MissingClaim)) {
+        socket.emit('seat:error', { code: err.code, message: err.message });
+      } else {
+        log.error({ err }, 'admission failed');
+        socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'the seat service is unavailable; retry shortly' });
+      }
       socket.disconnect(true);
       return 'refused';
     }

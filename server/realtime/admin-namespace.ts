@@ -171,7 +171,7 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
 
   parts.events.subscribe((event) => {
     // What this node's own sockets need; the dashboards heard of it where it happened.
-    if (event.type === 'session.ended-elsewhere' || event.type === 'node.declared-dead' || event.type === 'queue.unplaced') return;
+    if (event.type === 'session.ended-elsewhere' || event.type === 'node.declared-dead' || event.type === 'queue.unplaced' || event.type === 'queue.recheck') return;
     const tenantId = event.type === 'audit' ? event.entry.tenantId : event.license.tenantId;
     const rooms = tenantId ? [OPERATOR_ROOM, tenantRoom(tenantId)] : [OPERATOR_ROOM];
     if (!heard(rooms)) return;

@@ -110,6 +110,8 @@ export class QueueRelay {
       const denied: SeatDeniedPayload = { reason: event.denial.reason, message: event.message, seatsInUse: event.seatsInUse, seats: event.license.seats };
       if (this.nsp.sockets.has(event.socketId) || event.nodeId === this.parts.nodeId) this.refuseLocal(event.socketId, denied);
       else if (this.cluster) this.nsp.serverSideEmit('seat:queue-refused', event.socketId, denied);
+    } else if (event.type === 'queue.recheck') {
+      for (const licenseId of event.licenseIds) this.placesDue.soon(licenseId);
     } else if (event.type === 'queue.unplaced') {
       this.unplacedLocal(event.socketId, event.license);
     } else if (event.type === 'queue.changed') {

@@ -72,6 +72,8 @@ export type DomainEvent =
    * word, sent through Redis by the node that served the queue, never came. This node tells it.
    */
   | { type: 'queue.unplaced'; socketId: string; licenseId: string; license: License | null }
+  /** The queue's backstop: this node's queued sockets of these licenses are told where they stand, should a move's word have been lost. */
+  | { type: 'queue.recheck'; licenseIds: string[] }
   /** Someone joined, left or was served from the license's queue: positions may have moved. */
   | { type: 'queue.changed'; license: License }
   /**

@@ -20,7 +20,7 @@ export interface LocalQueued {
 export const DEMAND_WINDOW_MS = 15 * 60_000;
 
 export interface SeatQueueDeps {
-  store: Pick<SeatStore, 'onQueueGrants' | 'onQueueRefusals' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'grantedSockets' | 'unqueuedSockets' | 'getLicense' | 'countRequests'>;
+  store: Pick<SeatStore, 'onQueueGrants' | 'onQueueRefusals' | 'leaveQueue' | 'purgeQueue' | 'serveQueue' | 'queuedLicenses' | 'queuePlaces' | 'grantedSockets' | 'unqueuedSockets' | 'mergeKeptPlaces' | 'getLicense' | 'countRequests'>;
   bus: EventBus;
   now: () => number;
   /** How often the backstop runs (ms). */
@@ -104,11 +104,14 @@ export class SeatQueue {
    * and this node's queued sockets whose word from another node Redis lost are told: those a grant
    * gave a seat (a grant older than half a backstop period: one in flight arrives in
    * milliseconds), and those left with neither a place nor a seat (refused at their turn, or their
-   * license deleted) two sweeps in a row, so a word on its way is not taken for lost.
+   * license deleted) two sweeps in a row, so a word on its way is not taken for lost; and where
+   * they stand, should a move's word have been lost. A place kept for a reconnect goes to its seat
+   * key's newer socket waiting behind it (a client back from a dead node, mergeKeptPlaces).
    */
   private async sweep(): Promise<void> {
     const { store, now } = this.deps;
     for (const licenseId of await store.purgeQueue(now())) await this.changed(licenseId);
+    for (const licenseId of await store.mergeKeptPlaces()) await this.changed(licenseId);
     for (const licenseId of await store.queuedLicenses()) await store.serveQueue(licenseId, now());
     const queued = this.localQueued();
     if (queued.length === 0) {
@@ -118,6 +121,8 @@ export class SeatQueue {
     const ids = queued.map((q) => q.socketId);
     this.granted(await store.grantedSockets(ids, now() - this.backstopMs / 2));
     await this.tellUnplaced(queued, new Set(await store.unqueuedSockets(ids)));
+    // Where each stands, again: a move whose word Redis lost (an outage) is told now.
+    this.deps.bus.publish({ type: 'queue.recheck', licenseIds: [...new Set(queued.map((q) => q.licenseId))] });
   }
 
   private async tellUnplaced(queued: LocalQueued[], found: Set<string>): Promise<void> {

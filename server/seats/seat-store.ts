@@ -178,6 +178,8 @@ export interface SeatStore {
   grantedSockets(socketIds: readonly string[], grantedBy: number): Promise<QueueGrant[]>;
   /** Of these sockets a node holds as queued, those with neither a place nor a seat (refused at their turn, or their license deleted; the word may have been lost). */
   unqueuedSockets(socketIds: readonly string[]): Promise<string[]>;
+  /** Places kept for a reconnect whose seat key waits again behind them (a new socket) are handed to it; the licenses whose queue moved. */
+  mergeKeptPlaces(): Promise<string[]>;
   /** The first `limit` waiting claimants of each of these licenses, in order (the dashboard). */
   listQueues(licenseIds: readonly string[], limit: number): Promise<QueuedClaimant[]>;
 

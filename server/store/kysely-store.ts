@@ -174,6 +174,7 @@ export class KyselySeatStore implements SeatStore {
   queuePlaces(licenseId: string) { return this.queue.places(licenseId); }
   grantedSockets(socketIds: readonly string[], grantedBy: number) { return this.queue.grantedSockets(socketIds, grantedBy); }
   unqueuedSockets(socketIds: readonly string[]) { return this.queue.unqueuedSockets(socketIds); }
+  mergeKeptPlaces() { return this.queue.mergeKeptPlaces(); }
   listQueues(licenseIds: readonly string[], limit: number) { return listQueues(this.db, licenseIds, limit); }
 
   recordRequest(req: Parameters<SeatStore['recordRequest']>[0], perHour: number) { return this.requests.recordRequest(req, perHour); }

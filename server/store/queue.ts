@@ -251,6 +251,52 @@ export class QueueStore {
   }
 
   /**
+   * A place kept for a reconnect (its socket went away, or its node was taken for dead) whose seat
+   * key waits again behind it with a new socket is handed to that socket: a client whose node died
+   * reconnects elsewhere at once, before its old place is let go (NODE_TIMEOUT_MS), and queues
+   * anew at the end. Its newest claims and socket move into the older place, and the newer entry
+   * goes. Under each license's lock; the licenses whose queue moved.
+   */
+  async mergeKeptPlaces(): Promise<string[]> {
+    const { db, dialect } = this.s;
+    const pairs = await db
+      .selectFrom('queue_entries as kept')
+      .innerJoin('queue_entries as back', (j) =>
+        j.onRef('back.license_id', '=', 'kept.license_id').onRef('back.seat_key_value', '=', 'kept.seat_key_value').onRef('back.id', '>', 'kept.id'),
+      )
+      .select(['kept.id as keptId', 'back.id as backId', 'kept.license_id as licenseId'])
+      .where('kept.left_at', 'is not', null)
+      .where('back.left_at', 'is', null)
+      .orderBy('kept.id')
+      .orderBy('back.id')
+      .execute();
+    const byLicense = new Map<string, Array<{ keptId: number; backId: number }>>();
+    for (const p of pairs) byLicense.set(p.licenseId, [...(byLicense.get(p.licenseId) ?? []), { keptId: Number(p.keptId), backId: Number(p.backId) }]);
+    const moved: string[] = [];
+    for (const [licenseId, candidates] of byLicense) {
+      const any = await dialect.transaction(async (trx) => {
+        if (!(await dialect.lockLicense(trx, licenseId))) return false;
+        const used = new Set<number>();
+        let merged = false;
+        for (const { keptId, backId } of candidates) {
+          if (used.has(keptId) || used.has(backId)) continue;
+          // Read again under the lock: a release may have served the newer one, a reconnect taken the older one.
+          const back = await trx.selectFrom('queue_entries').select(['socket_id', 'node_id', 'claimant']).where('id', '=', backId).where('left_at', 'is', null).executeTakeFirst();
+          const kept = await trx.selectFrom('queue_entries').select('id').where('id', '=', keptId).where('left_at', 'is not', null).executeTakeFirst();
+          if (!back || !kept) continue;
+          await trx.deleteFrom('queue_entries').where('id', '=', backId).execute();
+          await trx.updateTable('queue_entries').set({ socket_id: back.socket_id, node_id: back.node_id, claimant: back.claimant, left_at: null }).where('id', '=', keptId).execute();
+          used.add(keptId).add(backId);
+          merged = true;
+        }
+        return merged;
+      });
+      if (any) moved.push(licenseId);
+    }
+    return moved;
+  }
+
+  /**
    * Licenses with sockets waiting and seats free (a sweep serves them, in case a release's serving
    * was lost): one read, and no transaction at all while every queue waits on a full license.
    */

@@ -193,6 +193,55 @@ describe('the queue', () => {
     expect(await cEnded).toMatchObject({ reason: 'license_deleted' });
   });
 
+  it("a client whose node died reconnects here at once and queues anew behind its old place: once the dead node's place is let go, the client gets it back", async () => {
+    const file = path.join(tempDir(), 'seats.db');
+    const store = SqliteSeatStore.open(file);
+    const { url, api } = await startServer({ store });
+    const { license } = await api.setup({ seats: 1, queue: true });
+    const holder = await granted(url, await sign(license, { sid: 'holder' }));
+    // "Node C": a second connection to the same database queues w1's socket there, first in line.
+    const other = SqliteSeatStore.open(file);
+    onTestFinished(() => other.close());
+    const claimant = { sessionRef: 'w1', userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: 1 };
+    expect(await other.admit({ licenseId: license.id, socketId: 'w1-on-c', nodeId: 'node-c', claimant, now: Date.now(), queue: true })).toMatchObject({ kind: 'queued', position: 1 });
+    const w2 = waiter(url, await sign(license, { sid: 'w2' }));
+    expect(await nextEvent(w2, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+    // Node C dies; w1 reconnects here before C is taken for dead, and waits at the end.
+    const w1 = waiter(url, await sign(license, { sid: 'w1' }));
+    expect(await nextEvent(w1, 'seat:queued')).toEqual({ position: 3, queueLength: 3 });
+    const heard = { w1: [] as unknown[], w2: [] as unknown[] };
+    w1.on('seat:queued', (p) => heard.w1.push(p));
+    w2.on('seat:queued', (p) => heard.w2.push(p));
+    // C is taken for dead: its socket's place is kept for a reconnect, and the backstop hands it to w1
+    // (a backstop run between C's rows going and its place being kept may tell the moves in two steps).
+    await other.releaseNode('node-c', Date.now());
+    await until(() => JSON.stringify(heard.w1.at(-1)) === JSON.stringify({ position: 1, queueLength: 2 }), 10_000);
+    expect(heard.w2.at(-1)).toEqual({ position: 2, queueLength: 2 });
+    const w1Granted = nextEvent(w1, 'seat:granted');
+    await holder.socket.timeout(5000).emitWithAck('session:end');
+    expect(await w1Granted).toMatchObject({ resumed: false, seatsInUse: 1 });
+  });
+
+  it('a queued socket whose move was decided on another node, its word lost, is told where it stands by the backstop', async () => {
+    const file = path.join(tempDir(), 'seats.db');
+    const store = SqliteSeatStore.open(file);
+    const { url, api } = await startServer({ store });
+    const { license } = await api.setup({ seats: 1, queue: true, idleTimeoutSec: 60 });
+    await granted(url, await sign(license, { sid: 'holder' }));
+    const other = SqliteSeatStore.open(file);
+    onTestFinished(() => other.close());
+    const claimant = { sessionRef: 'ahead', userId: null, deviceId: null, instanceId: null, app: null, name: null, weight: 1 };
+    await other.admit({ licenseId: license.id, socketId: 'ahead-on-b', nodeId: 'node-b', claimant, now: Date.now(), queue: true });
+    const w = waiter(url, await sign(license, { sid: 'w' }));
+    expect(await nextEvent(w, 'seat:queued')).toEqual({ position: 2, queueLength: 2 });
+    // (After the pass its own join started, which would read the queue as it is by then.)
+    await sleep(300);
+    // The one ahead leaves on node B; nobody tells this node.
+    const moved = nextEvent(w, 'seat:queued', 10_000);
+    await other.leaveQueue('ahead-on-b', Date.now());
+    expect(await moved).toEqual({ position: 1, queueLength: 1 });
+  });
+
   it('a bad queue flag is refused in the handshake and changes nothing', async () => {
     const { url, api } = await startServer();
     const queued = await api.setup({ seats: 1, queue: true });

@@ -79,6 +79,28 @@ forEachStore('queue', (nodes) => {
     expect(await store!.unqueuedSockets(['sock-b', 'sock-c'])).toEqual(['sock-b', 'sock-c']);
   });
 
+  it("hands a place kept for a reconnect to its seat key's newer socket waiting behind it, with its claims; other seat keys keep theirs", async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 1, queue: true });
+    await grant(store!, license, claimant('holder'), 10, 'sock-h');
+    await wait(store!, license.id, claimant('w1'), 11, 'sock-w1-c', 'node-c');
+    await wait(store!, license.id, claimant('w2'), 12, 'sock-w2');
+    await wait(store!, license.id, claimant('w1', 1, { name: 'Wyn' }), 13, 'sock-w1-b', 'node-b');
+    expect(await store!.mergeKeptPlaces()).toEqual([]);
+    await store!.releaseNode('node-c', 20);
+    expect((await store!.queuePlaces(license.id)).map((p) => p.socketId)).toEqual(['sock-w2', 'sock-w1-b']);
+    expect(await store!.mergeKeptPlaces()).toEqual([license.id]);
+    expect((await store!.queuePlaces(license.id)).map((p) => [p.socketId, p.nodeId, p.position, p.queueLength])).toEqual([
+      ['sock-w1-b', 'node-b', 1, 2],
+      ['sock-w2', 'node-a', 2, 2],
+    ]);
+    expect((await store!.listQueues([license.id], 10)).map((c) => [c.sessionRef, c.name, c.since])).toEqual([
+      ['w1', 'Wyn', 11],
+      ['w2', null, 12],
+    ]);
+    expect(await store!.mergeKeptPlaces()).toEqual([]);
+  });
+
   it('the backstop finds queues with a seat free (too small for the head), and serving them changes nothing until one fits', async () => {
     const [store] = await nodes(1);
     const license = await newLicense(store!, { seats: 3, queue: true });

@@ -158,7 +158,7 @@ export class Administration {
     };
     this.checkLimits(license);
     try {
-      await store.createLicense(license);
+      await store.createLicense(license, now - options.denialRetentionDays * 86_400_000);
     } catch (err) {
       if (err instanceof StoreConflictError) {
         const why = err.reason === 'deleted' ? 'was a deleted license, whose history is kept for DENIAL_RETENTION_DAYS: choose another id' : 'exists';

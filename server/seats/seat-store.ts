@@ -58,7 +58,8 @@ export interface SeatStore {
   getSetting(key: string): Promise<string | undefined>;
 
   /** Throws `StoreConflictError` when the id is taken. */
-  createLicense(license: NewLicenseRow): Promise<License>;
+  /** `deletedSince`: a license of the same id deleted since then (ms) still holds the id (its audit entries are kept by it). */
+  createLicense(license: NewLicenseRow, deletedSince?: number): Promise<License>;
   /** The license with its `seatsInUse`, read with the row. */
   getLicense(id: string): Promise<License | undefined>;
   /** Every license (of the tenant), each with its `seatsInUse`, in one query. */

@@ -128,7 +128,7 @@ export class KyselySeatStore implements SeatStore {
   getTenant(id: string) { return this.licenses.getTenant(id); }
   putSettingIfAbsent(key: string, value: string) { return this.licenses.putSettingIfAbsent(key, value); }
   getSetting(key: string) { return this.licenses.getSetting(key); }
-  createLicense(license: NewLicenseRow) { return this.licenses.createLicense(license); }
+  createLicense(license: NewLicenseRow, deletedSince?: number) { return this.licenses.createLicense(license, deletedSince); }
   getLicense(id: string) { return this.licenses.getLicense(id); }
   licenseOfSession(sessionId: string) { return this.licenses.licenseOfSession(sessionId); }
   listLicenses(tenantId?: string) { return this.licenses.listLicenses(tenantId); }

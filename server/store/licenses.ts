@@ -49,15 +49,20 @@ export class Licenses {
   // ---- licenses ----
 
   /**
-   * Throws `StoreConflictError` when the id is taken, or was a deleted license's whose seat
-   * history is still kept (DELETE keeps it as the webhooks' outbox until the retention prunes it):
-   * a new license must not inherit another's history.
+   * Throws `StoreConflictError` when the id is taken, or was a deleted license's whose history
+   * is still kept: its seat history (DELETE keeps it as the webhooks' outbox until the retention
+   * prunes it), or, for one that never held a seat, its deletion within the retention
+   * (`deletedSince`: its audit entries stay readable by its tenant by the id, which a new license
+   * of another tenant would take). A new license must not inherit another's history.
    */
-  async createLicense(license: NewLicenseRow): Promise<License> {
+  async createLicense(license: NewLicenseRow, deletedSince = 0): Promise<License> {
     try {
       await this.s.dialect.transaction(async (trx) => {
         const kept = await trx.selectFrom('seat_events').select('id').where('license_id', '=', license.id).limit(1).executeTakeFirst();
-        if (kept) throw new StoreConflictError(`license ${license.id} was deleted and its history is kept`, { reason: 'deleted' });
+        const deleted = kept
+          ? undefined
+          : await trx.selectFrom('audit_log').select('id').where('license_id', '=', license.id).where('action', '=', 'license.delete').where('at', '>=', deletedSince).limit(1).executeTakeFirst();
+        if (kept || deleted) throw new StoreConflictError(`license ${license.id} was deleted and its history is kept`, { reason: 'deleted' });
         await trx.insertInto('licenses').values(licenseRow(license)).execute();
         // The history's seat count from the start (migration 2026-11-26T13).
         await trx.insertInto('seat_counts').values({ license_id: license.id, at: license.createdAt, seats: license.seats }).execute();

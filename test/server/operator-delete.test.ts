@@ -60,6 +60,19 @@ describe('deleting a license', () => {
     expect((await admin.call('POST', '/licenses', { id: 'lic-fresh', seats: 1 })).status).toBe(201);
   });
 
+  it('keeps the id of a deleted license that never held a seat from another tenant within the retention (409): its tenant still reads its audit entries by it', async () => {
+    const { api } = await startServer();
+    const b = await api.setup({ id: 'lic-never-used', seats: 1 });
+    await b.admin.ok('PATCH', '/licenses/lic-never-used', { seats: 2 });
+    await b.admin.ok('DELETE', '/licenses/lic-never-used');
+    const a = await api.setup();
+    const again = await a.admin.call('POST', '/licenses', { id: 'lic-never-used', seats: 1 });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'conflict', message: expect.stringContaining('was a deleted license') });
+    const { audit } = await b.admin.ok('GET', '/audit?licenseId=lic-never-used');
+    expect(audit.map((e: { action: string }) => e.action)).toEqual(['license.delete', 'license.update', 'license.create']);
+  });
+
   it("refuses another tenant's admin (403) and an unknown license (404), and nothing changes", async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 1 });

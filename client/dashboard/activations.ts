@@ -1,5 +1,5 @@
 // A license's activated devices (GET /licenses/:id/activations), each with a Deactivate button
-// that asks first (DELETE …/activations/:deviceId: the device's sessions end, its activation is free).
+// that asks first (DELETE …/activations?deviceId=: the device's sessions end, its activation is free).
 import type { ActivationView, LicenseView } from '../../shared';
 import { confirmDialog } from './dialog';
 import { $, fill, h, setText } from './dom';
@@ -83,7 +83,9 @@ async function deactivate(l: LicenseView, a: ActivationView, counted: (n: number
   );
   if (!ok) return;
   try {
-    await api('DELETE', `/licenses/${encodeURIComponent(l.id)}/activations/${encodeURIComponent(a.deviceId)}`);
+    // The device id in the query, not the path: a `dev` claim may be `.` or `..`, which the URL
+    // parser collapses in a path (`…/activations/..` is `…/licenses/<id>/`).
+    await api('DELETE', `/licenses/${encodeURIComponent(l.id)}/activations?${new URLSearchParams({ deviceId: a.deviceId })}`);
     setText($('#activations-status'), `Deactivated ${a.deviceId}.`);
   } catch (err) {
     setText($('#activations-status'), err instanceof ApiError && err.status === 404 ? `${a.deviceId} was not activated any more.` : refusal(err, 'Deactivating'));

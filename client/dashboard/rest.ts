@@ -1,5 +1,7 @@
 // The dashboard's REST calls: the admin token from this tab's session storage in the
 // Authorization header (never a URL), and refusals as ApiError with the server's code and details.
+import { hasDotSegment } from '../../shared/url-path';
+
 export const TOKEN_KEY = 'seat-admin-token';
 
 export interface ErrorDetails {
@@ -21,6 +23,9 @@ export class ApiError extends Error {
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  // A `.` or `..` segment would be collapsed by the URL parser and reach another resource (an
+  // activation's DELETE the license's): such a value goes in the query (`?deviceId=`), never here.
+  if (hasDotSegment(path)) throw new ApiError(0, 'bad_request', `${path.split('?')[0]} cannot be sent: a "." or ".." path segment would address another resource`, undefined);
   const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
   const res = await fetch(`/api/v1${path}`, {
     method,

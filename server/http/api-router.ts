@@ -17,7 +17,7 @@ import { type CsvValue, toCsv } from './csv';
 import { apiErrorHandler, methodNotAllowed } from './errors';
 import { type OperatorParts, operatorEndpoints } from './operator-routes';
 import { type WebhookParts, webhookEndpoints } from './webhook-routes';
-import { CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
+import { ActivationQuery, CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
 import { bearerToken } from './bearer';
 
 type Authed = Request & { actor: Actor };
@@ -81,7 +81,10 @@ export interface ApiOptions {
 }
 
 export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: ApiOptions): Router {
-  const router = Router();
+  // Strict: `/licenses/x/` is not `/licenses/x`. A browser's URL parser collapses a `..` or `.`
+  // segment (also written `%2e%2e`), so `/licenses/x/activations/..` reaches the server as
+  // `/licenses/x/`; without strict routing that was `DELETE /licenses/x`, and the license went.
+  const router = Router({ strict: true });
 
   const authenticate: RequestHandler = async (req, _res, next) => {
     const token = bearerToken(req.headers.authorization);
@@ -270,6 +273,16 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
       async (req, res) => {
         const activations = await reads.activations(req.actor, licenseId(req));
         res.json({ activations: activations.map(activationView) });
+      },
+    ],
+    delete: [
+      // `?deviceId=`: any device id, `.` and `..` included, which no browser can put in a path
+      // segment (its URL parser collapses them); answers exactly as the path form below.
+      'none',
+      async (req, res) => {
+        const { deviceId } = parse(ActivationQuery, req.query);
+        await engine.deactivate(req.actor, licenseId(req), deviceId);
+        res.status(204).end();
       },
     ],
   });

@@ -63,7 +63,8 @@ export function leaseRouter(
   requests: Pick<SeatRequests, 'request'>,
   opts: LeaseRouteOptions,
 ): Router {
-  const router = Router();
+  // Strict, as the API's (api-router.ts): a trailing slash is another path.
+  const router = Router({ strict: true });
   // A lease taken is a connect: the sockets' per-address limit (CONNECT_RATE_PER_SEC, CONNECT_BURST)
   // applies to POST too, by express's req.ip (X-Forwarded-For only through TRUST_PROXY).
   const { connectRatePerSec, connectBurst } = opts;

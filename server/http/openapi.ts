@@ -286,6 +286,11 @@ export function openApiDocument(): Record<string, unknown> {
       '/licenses/{id}/activations': {
         parameters: idParam,
         get: { summary: 'Devices activated on the license (maxActivations)', responses: { '200': { description: '{ activations }', ...json({ type: 'object', properties: { activations: { type: 'array', items: ref('Activation') } } }) }, ...errors } },
+        delete: {
+          summary: 'Deactivate a device named in the query, as DELETE /licenses/{id}/activations/{deviceId} does: for any device id, "." and ".." too, which a URL parser collapses in a path segment',
+          parameters: [{ name: 'deviceId', in: 'query', required: true, schema: { type: 'string', minLength: 1 } }],
+          responses: { '204': { description: 'deactivated' }, ...errors },
+        },
       },
       '/licenses/{id}/activations/{deviceId}': {
         parameters: [...idParam, { name: 'deviceId', in: 'path', required: true, schema: { type: 'string' } }],

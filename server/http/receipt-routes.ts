@@ -17,7 +17,8 @@ export interface ReceiptRouteParts {
 
 /** Mounted at the root, before the API router (which answers 404 for paths it does not know). */
 export function receiptRoutes({ receipts, admin }: ReceiptRouteParts, opts: { maxBodyBytes: number; onError: (err: unknown) => void }): Router {
-  const router = Router();
+  // Strict, as the API's (api-router.ts): a trailing slash is another path.
+  const router = Router({ strict: true });
 
   router
     .route('/.well-known/jwks.json')

@@ -105,6 +105,9 @@ export const SessionsQuery = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
 });
 
+/** `DELETE /licenses/:id/activations?deviceId=`: the device to deactivate, any id a token's `dev` may hold. */
+export const ActivationQuery = z.object({ deviceId: z.string().refine((id) => id.length > 0, 'give the device id') });
+
 /** ISO 8601's basic format (`20261129T045018Z`), to be read as the extended one. */
 const BASIC = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?([.,]\d+)?(Z|[+-]\d{2}(?:\d{2})?)?)?$/;
 const extendedDateTime = z.union([z.iso.datetime({ offset: true, local: true }), z.iso.datetime({ offset: true, local: true, precision: -1 })]);

@@ -193,4 +193,65 @@ describe('activations', () => {
     const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
     expect(sessions.map((s: any) => s.deviceId)).toEqual(['pc-a']);
   });
+
+  it('a device id "." or ".." is deactivated with ?deviceId=, answered as the path form; the path form of ".." that a URL parser collapses deletes nothing', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 3, seatKey: ['device'], maxActivations: 5 });
+    const good = await granted(url, await sign(license, { dev: 'good-device' }));
+    const dotdot = await granted(url, await sign(license, { dev: '..' }));
+    await granted(url, await sign(license, { dev: '.' }));
+    const devices = async () => (await admin.ok('GET', `/licenses/${license.id}/activations`)).activations.map((x: any) => x.deviceId);
+    expect(await devices()).toEqual(['good-device', '..', '.']);
+
+    // What the dashboard sent: fetch collapses `/activations/..` (and `%2e%2e`) to `/licenses/<id>/`,
+    // which is no endpoint (a trailing slash is another path), so nothing goes.
+    for (const dots of ['..', '%2e%2e', '%2E.']) {
+      const target = `${url}/api/v1/licenses/${license.id}/activations/${dots}`;
+      expect(new URL(target).pathname).toBe(`/api/v1/licenses/${license.id}/`);
+      const r = await fetch(target, { method: 'DELETE', headers: { authorization: `Bearer ${admin.token}` } });
+      expect(r.status).toBe(404);
+      expect((await r.json()).error.code).toBe('not_found');
+    }
+    expect((await admin.call('GET', `/licenses/${license.id}`)).status).toBe(200);
+    expect(good.socket.connected).toBe(true);
+    expect(await devices()).toEqual(['good-device', '..', '.']);
+
+    // The query form: 204, the device's session ends `deactivated`, the others stay.
+    const ended = nextEvent(dotdot.socket, 'session:ended');
+    expect((await admin.call('DELETE', `/licenses/${license.id}/activations?deviceId=..`)).status).toBe(204);
+    expect(await ended).toMatchObject({ reason: 'deactivated' });
+    expect((await admin.call('DELETE', `/licenses/${license.id}/activations?${new URLSearchParams({ deviceId: '.' })}`)).status).toBe(204);
+    expect(await devices()).toEqual(['good-device']);
+    expect(good.socket.connected).toBe(true);
+    const audit = (await admin.ok('GET', '/audit')).audit;
+    expect(audit.slice(0, 2).map((e: any) => [e.action, e.detail.deviceId])).toEqual([['activation.deactivate', '.'], ['activation.deactivate', '..']]);
+
+    // As the path form answers: an unknown device 404, another tenant 403, an unknown license 404.
+    const unknown = await admin.call('DELETE', `/licenses/${license.id}/activations?deviceId=..`);
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
+    const other = await api.setup({ seats: 1 });
+    expect((await other.admin.call('DELETE', `/licenses/${license.id}/activations?deviceId=good-device`)).status).toBe(403);
+    expect((await admin.call('DELETE', `/licenses/nope/activations?deviceId=good-device`)).status).toBe(404);
+    // No device named, an empty one, or two: 400 naming deviceId; nothing changes.
+    for (const query of ['', '?deviceId=', '?deviceId=a&deviceId=b']) {
+      const r = await admin.call('DELETE', `/licenses/${license.id}/activations${query}`);
+      expect([r.status, r.body.error.code], query).toEqual([400, 'bad_request']);
+      expect(r.body.error.message).toContain('deviceId');
+    }
+    expect(await devices()).toEqual(['good-device']);
+    expect(good.socket.connected).toBe(true);
+  });
+
+  it('a trailing slash is another path: DELETE, PATCH and GET of /licenses/<id>/ are 404 not_found and change nothing', async () => {
+    const { api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 2 });
+    for (const [method, body] of [['DELETE'], ['PATCH', { seats: 9 }], ['GET']] as const) {
+      const r = await admin.call(method, `/licenses/${license.id}/`, body);
+      expect([r.status, r.body.error.code], method).toEqual([404, 'not_found']);
+    }
+    for (const p of ['/licenses/', `/licenses/${license.id}/activations/`, '/leases/', '/receipt-keys/']) {
+      expect((await api.call('GET', p)).status, p).toBe(404);
+    }
+    expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ id: license.id, seats: 2 });
+  });
 });

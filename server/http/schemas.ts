@@ -42,7 +42,9 @@ const licenseFields = {
 };
 
 export const CreateLicenseBody = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'id: 1 to 100 letters, digits, ".", "_" or "-"').optional(),
+  // Not "." or "..": a URL parser collapses such a path segment (also as %2e), so no browser or
+  // fetch could address the license (`/licenses/..` is `/`).
+  id: z.string().regex(/^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/, '1 to 100 letters, digits, ".", "_" or "-", and not "." or ".."').optional(),
   tenantId: z.string().min(1).max(100).optional(),
   name: licenseFields.name.optional(),
   seats: licenseFields.seats,

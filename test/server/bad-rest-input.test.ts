@@ -35,4 +35,24 @@ describe('bad REST input', () => {
     expectError(await admin.call('POST', '/licenses', { id: license.id, seats: 1 }), 409, 'conflict');
     expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ seats: 2, status: 'active', name: license.name });
   });
+
+  it('refuses the license ids "." and "..", which no URL path can carry, as it refuses any id outside the pattern', async () => {
+    const { api } = await startServer();
+    const { admin } = await api.setup({ seats: 1 });
+    const pattern = await admin.call('POST', '/licenses', { id: 'a b', seats: 1 });
+    expect(pattern.status).toBe(400);
+    for (const id of ['.', '..']) {
+      const r = await admin.call('POST', '/licenses', { id, seats: 1 });
+      expect(r.status, id).toBe(pattern.status);
+      expect(r.body.error.code).toBe('bad_request');
+      // The same shape as the pattern's refusal: the same details, naming the field.
+      expect(Object.keys(r.body.error.details).sort()).toEqual(Object.keys(pattern.body.error.details).sort());
+      expect(r.body.error.details.issues).toEqual(pattern.body.error.details.issues);
+      expect(r.body.error.message).toBe(pattern.body.error.message);
+      expect(r.body.error.message).toMatch(/^id: .*not "\." or "\.\."/);
+    }
+    // Nothing was made; ids with dots among other characters are fine.
+    expect((await admin.ok('GET', '/licenses')).licenses.map((l: any) => l.id).filter((id: string) => /^\.+$/.test(id))).toEqual([]);
+    for (const id of ['...', '.a', 'a..', 'v1.2']) expect((await admin.call('POST', '/licenses', { id, seats: 1 })).status, id).toBe(201);
+  });
 });

@@ -266,7 +266,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
   app.use(notFound, finalErrorHandler((err) => log.error({ err }, 'request failed')));
 
   // Refusals before express sees a request (headers over 16 KB, malformed HTTP) get JSON errors too.
-  const httpServer = createHttpServer(app);
+  const httpServer = createHttpServer(app, {}, { maxBodyBytes: config.maxPayloadBytes });
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
     maxHttpBufferSize: config.maxPayloadBytes,
     pingInterval: config.pingIntervalMs,

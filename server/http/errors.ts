@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ErrorCode } from '../../shared';
 import { SeatError } from '../seats/seat-error';
+import { closeAfterAnswer, declaredLength } from './body';
 import { notFoundPage, sendPage } from './html';
 
 const STATUS: Partial<Record<string, number>> = {
@@ -143,9 +144,13 @@ export function rawErrorResponse(status: number, code: ErrorCode, message: strin
  * requests, timeouts) is answered with a JSON error and `Connection: close` instead of Node's
  * empty one; a request without `Host` is refused the same way (Node's own refusal of it has no
  * body); an `Expect` other than `100-continue` is ignored, as RFC 9110 allows, instead of 417.
+ * With `maxBodyBytes`, whatever answers a request that declares a longer body (a 413, but also a
+ * 401, 404 or 405 decided before the body) closes the connection rather than reading it off.
  */
-export function createHttpServer(app: http.RequestListener, options: http.ServerOptions = {}): http.Server {
+export function createHttpServer(app: http.RequestListener, options: http.ServerOptions = {}, limits: { maxBodyBytes?: number } = {}): http.Server {
+  const { maxBodyBytes } = limits;
   const server = http.createServer({ ...options, requireHostHeader: false }, (req, res) => {
+    if (maxBodyBytes !== undefined && (declaredLength(req.headers) ?? 0) > maxBodyBytes) closeAfterAnswer(res);
     if (req.headers.host === undefined && req.httpVersion === '1.1') {
       res.shouldKeepAlive = false;
       res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });

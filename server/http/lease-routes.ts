@@ -19,10 +19,10 @@ export type LeaseRouteOptions = Pick<SeatServerConfig, 'connectRatePerSec' | 'co
 };
 
 /** A seat request's optional message: shown to admins, so no control or bidi-override characters. */
-const SeatRequestBody = z.strictObject({ message: safeText(z.string().trim().min(1).max(500)).optional() });
+export const SeatRequestBody = z.strictObject({ message: safeText(z.string().trim().min(1).max(500)).optional() });
 
 /** POST and PUT take no fields yet: no body, or `{}`. */
-const NoFields = z.strictObject({});
+export const NoFields = z.strictObject({});
 
 /** A refused token is 401 with the reason as the code, as a socket's `connect_error` names it. */
 const AUTH_STATUS: Record<AuthErrorCode, number> = {

@@ -2,7 +2,8 @@
 // router validates with, so the document cannot drift from the code.
 import { z } from 'zod';
 import { CLAIMANT_ID_FIELDS } from '../seats/types';
-import { CreateLicenseBody, CreateTenantBody, KickBody, PatchLicenseBody, RotateSecretBody } from './schemas';
+import { NoFields, SeatRequestBody } from './lease-routes';
+import { CreateLicenseBody, CreateTenantBody, KickBody, PatchLicenseBody, RotateSecretBody, RotateTokenBody } from './schemas';
 import { WEBHOOK_OPENAPI_PATHS } from './webhook-routes';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -41,8 +42,10 @@ const leasePaths = {
     post: {
       summary: 'Take a seat without a socket: one more connection of the session of the token’s seat key (no body, or {})',
       security: leaseSecurity,
+      requestBody: { required: false, ...json(schema(NoFields)) },
       responses: {
         '201': { description: 'the lease: renew it before renewBy', ...json(ref('Lease')) },
+        '429': { description: 'too many leases taken from this address (CONNECT_RATE_PER_SEC, CONNECT_BURST)', ...json(ref('Error')) },
         '409': { description: 'denied: code is the denial reason (no_free_seats, license_suspended, kicked, too_many_activations, denied_by_app), logged as a denial', ...json(ref('Error')) },
         ...leaseErrors,
       },
@@ -53,6 +56,7 @@ const leasePaths = {
     put: {
       summary: 'Renew: a later renewBy; a lapsed lease whose seat is still held comes back (resumed: true)',
       security: leaseSecurity,
+      requestBody: { required: false, ...json(schema(NoFields)) },
       responses: {
         '200': { description: 'the lease with a later renewBy', ...json(ref('Lease')) },
         '403': { description: 'the lease is of another license or seat key', ...json(ref('Error')) },
@@ -86,12 +90,66 @@ const receiptKeyPaths = {
     },
     post: {
       summary: 'Rotate: a new key signs seat receipts from now on; the old ones stay in /.well-known/jwks.json so receipts already issued verify (operator; no body, or {})',
+      requestBody: { required: false, ...json(schema(NoFields)) },
       responses: { '201': { description: '{ kid }', ...json({ type: 'object', properties: { kid: { type: 'string' } } }) }, ...errors },
     },
   },
 };
 
+type Operation = { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, unknown> };
+type Parameter = { in: string; schema?: unknown };
+const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
+
+/** Whether a JSON schema checks a bound (a value of the right type may still be out of range: 422). */
+function bounded(schema: unknown, schemas: Record<string, unknown>): boolean {
+  if (typeof schema !== 'object' || schema === null) return false;
+  const s = schema as Record<string, unknown>;
+  if (typeof s.$ref === 'string') return bounded(schemas[s.$ref.replace('#/components/schemas/', '')], schemas);
+  if (['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems'].some((k) => k in s)) return true;
+  return Object.values(s).some((v) => (Array.isArray(v) ? v.some((x) => bounded(x, schemas)) : bounded(v, schemas)));
+}
+
+/**
+ * The statuses every operation can answer, added where an operation does not list them already
+ * (its own, more specific descriptions stay): one place, so no operation can leave one out.
+ * - 400: any operation (a malformed path, a body where none is taken, a bad body or query);
+ * - 401: a token missing or refused; 405: another method on the path; 503: the database away;
+ * - 404: a path with a parameter (nothing by that id);
+ * - 413: an operation that takes a body (over MAX_PAYLOAD_BYTES);
+ * - 422: an operation whose body or query has a checked bound (out of range, unsafe text).
+ */
+function withStatuses(paths: Record<string, Record<string, unknown>>, schemas: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const error = (description: string) => ({ description, ...json(ref('Error')) });
+  for (const [path, item] of Object.entries(paths)) {
+    const pathParams = (item.parameters ?? []) as Parameter[];
+    for (const method of METHODS) {
+      const op = item[method] as Operation | undefined;
+      if (!op) continue;
+      const params = [...pathParams, ...(op.parameters ?? [])];
+      const body = op.requestBody?.content['application/json']?.schema;
+      const add: Record<string, unknown> = {
+        '400': error('malformed: a body where none is taken, a body or query of the wrong shape, a path that is not valid percent-encoding'),
+        '401': error('no or bad token'),
+        ...(path.includes('{') ? { '404': error('not found') } : {}),
+        '405': error('the path does not serve this method (see the Allow header)'),
+        ...(op.requestBody ? { '413': error('the body is larger than MAX_PAYLOAD_BYTES (refused before it is read; the connection closes)') } : {}),
+        ...(bounded(body, schemas) || params.some((p) => p.in === 'query' && bounded(p.schema, schemas)) ? { '422': error('out of range, or text with control or bidi-override characters: details.field names it') } : {}),
+        '503': error('the database does not answer; retry shortly'),
+      };
+      op.responses = Object.fromEntries(Object.entries({ ...add, ...op.responses }).sort(([a], [b]) => a.localeCompare(b)));
+    }
+  }
+  return paths;
+}
+
 export function openApiDocument(): Record<string, unknown> {
+  const document = openApiPaths();
+  const components = document.components as { schemas: Record<string, unknown> };
+  withStatuses(document.paths as Record<string, Record<string, unknown>>, components.schemas);
+  return document;
+}
+
+function openApiPaths(): Record<string, unknown> & { paths: unknown; components: unknown } {
   return {
     openapi: '3.1.0',
     info: {
@@ -171,6 +229,7 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: idParam,
         post: {
           summary: "Rotate a tenant's admin token (operator): the old one fails at once; the new one is in the reply only",
+          requestBody: { required: false, ...json(schema(RotateTokenBody)) },
           responses: { '201': { description: '{ adminToken }' }, ...errors },
         },
       },
@@ -227,7 +286,7 @@ export function openApiDocument(): Record<string, unknown> {
           { name: 'sort', in: 'query', schema: { type: 'string', enum: ['startedAt', 'user', 'name', 'app', 'state', 'idleSince'] } },
           { name: 'order', in: 'query', schema: { type: 'string', enum: ['asc', 'desc'] } },
           { name: 'limit', in: 'query', description: 'absent: every matching session', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 1_000_000 } },
         ],
         get: {
           summary: 'Live sessions, searched, filtered, sorted and paged (no parameters: all, oldest first; `?format=csv`: the same rows as CSV)',
@@ -244,7 +303,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/licenses/{id}/denials': {
-        parameters: [...idParam, dateParam('since'), dateParam('until'), { name: 'limit', in: 'query', schema: { type: 'integer' } }, formatParam],
+        parameters: [...idParam, dateParam('since'), dateParam('until'), { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 } }, formatParam],
         get: { summary: 'The denial log, newest first (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ denials }', ...json({ type: 'object', properties: { denials: { type: 'array', items: ref('Denial') } } }) }, ...errors } },
       },
       '/licenses/{id}/history': {
@@ -253,7 +312,7 @@ export function openApiDocument(): Record<string, unknown> {
           { name: 'bucket', in: 'query', schema: { enum: ['hour', 'day'] } },
           dateParam('since'),
           dateParam('until'),
-          { name: 'tz', in: 'query', schema: { type: 'string', default: 'UTC' }, description: "an IANA time zone: buckets start at its full hours and midnights (422 for an unknown one)" },
+          { name: 'tz', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC' }, description: "an IANA time zone: buckets start at its full hours and midnights (422 for an unknown one)" },
           formatParam,
         ],
         get: {
@@ -272,7 +331,14 @@ export function openApiDocument(): Record<string, unknown> {
       '/seat-requests': {
         post: {
           summary: 'A user asks for a seat (the client token, as for leases); 429 past SEAT_REQUESTS_PER_HOUR',
-          responses: { '201': { description: '{ id, licenseId, at }' }, '401': { description: 'a bad or expired client token' }, '429': { description: 'too many requests this hour' } },
+          security: leaseSecurity,
+          requestBody: { required: false, ...json(schema(SeatRequestBody)) },
+          responses: {
+            '201': { description: '{ id, licenseId, at }' },
+            '401': { description: 'no token, or refused: code invalid_token, token_expired, missing_claim or license_not_found', ...json(ref('Error')) },
+            '422': { description: 'message longer than 500 characters, or with control or bidi-override characters', ...json(ref('Error')) },
+            '429': { description: 'too many requests this hour (details.retryAfterSec)', ...json(ref('Error')) },
+          },
         },
       },
       '/licenses/{id}/preview': {
@@ -288,7 +354,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: { summary: 'Devices activated on the license (maxActivations)', responses: { '200': { description: '{ activations }', ...json({ type: 'object', properties: { activations: { type: 'array', items: ref('Activation') } } }) }, ...errors } },
         delete: {
           summary: 'Deactivate a device named in the query, as DELETE /licenses/{id}/activations/{deviceId} does: for any device id, "." and ".." too, which a URL parser collapses in a path segment',
-          parameters: [{ name: 'deviceId', in: 'query', required: true, schema: { type: 'string', minLength: 1 } }],
+          parameters: [{ name: 'deviceId', in: 'query', required: true, description: 'the device id, not empty (400 when missing, empty or given twice)', schema: { type: 'string' } }],
           responses: { '204': { description: 'deactivated' }, ...errors },
         },
       },
@@ -298,9 +364,9 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/audit': {
         parameters: [
-          { name: 'licenseId', in: 'query', schema: { type: 'string' } },
-          { name: 'action', in: 'query', schema: { type: 'string' } },
-          { name: 'before', in: 'query', schema: { type: 'integer' }, description: 'an entry id: the entries written before it (the previous page’s nextBefore)' },
+          { name: 'licenseId', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 } },
+          { name: 'action', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 100 } },
+          { name: 'before', in: 'query', schema: { type: 'integer', minimum: 1 }, description: 'an entry id: the entries written before it (the previous page’s nextBefore)' },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
         ],
         get: { summary: 'Audit log of admin actions, newest first, filtered and paged', responses: { '200': { description: '{ audit, nextBefore }' }, ...errors } },

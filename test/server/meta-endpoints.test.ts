@@ -1,6 +1,7 @@
 // /healthz, /metrics and the OpenAPI document.
 import { describe, expect, it } from 'vitest';
-import { granted, sign, startServer } from '../support/harness';
+import { granted, OPERATOR_TOKEN, sign, startServer } from '../support/harness';
+import { request } from './http-edge-support';
 
 describe('meta endpoints', () => {
   it('serves /healthz, /metrics and the OpenAPI document', async () => {
@@ -17,5 +18,73 @@ describe('meta endpoints', () => {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect(doc.components.schemas.CreateLicense.properties.seats).toMatchObject({ type: 'integer', minimum: 0 });
+  });
+
+  it('the OpenAPI document lists every status an operation answers to bad input', async () => {
+    const limit = 2048;
+    const { url, api } = await startServer({ config: { maxPayloadBytes: limit } });
+    const { license, tenant, admin } = await api.setup({ seats: 2, seatKey: ['device'], maxActivations: 2 });
+    const client = await sign(license, { dev: 'dev-1' });
+    const held = await granted(url, client);
+    const lease = await (await fetch(`${url}/api/v1/leases`, { method: 'POST', headers: { authorization: `Bearer ${await sign(license, { dev: 'dev-2' })}` } })).json();
+    const doc: any = await (await fetch(`${url}/api/openapi.json`)).json();
+    const ids: Record<string, string> = { id: license.id, deviceId: 'dev-1', leaseId: lease.leaseId };
+    const idFor = (path: string, name: string) =>
+      name !== 'id' ? ids[name]! : path.startsWith('/tenants') ? tenant.id : path.startsWith('/sessions') ? held.grant.sessionId : path.startsWith('/webhooks') ? 'wh_none' : license.id;
+
+    // Out-of-range values the document's schemas cannot show: each must be listed as answered.
+    const specific: Array<[string, string, string, unknown]> = [
+      ['post', '/licenses/{id}/preview', '', { seats: -1 }],
+      ['patch', '/licenses/{id}', '', { seats: -1 }],
+      ['post', '/licenses', '', { seats: -1 }],
+      ['post', '/tenants', '', { name: '' }],
+      ['post', '/licenses/{id}/secret', '', { graceSec: -1 }],
+      ['delete', '/sessions/{id}', '', { message: 'a\u0007' }],
+      ['post', '/seat-requests', '', { message: 'a'.repeat(501) }],
+      ['post', '/seat-requests', '', { x: 1 }],
+      ['post', '/webhooks', '', { url: 'ftp://x', events: ['session.started'] }],
+      ['get', '/licenses/{id}/history', '?tz=Nowhere/None', undefined],
+      ['get', '/licenses/{id}/sessions', '?format=xml', undefined],
+    ];
+    const probes: Array<{ method: string; template: string; path: string; query: string; body?: string; token?: string }> = [];
+    for (const [template, item] of Object.entries<any>(doc.paths)) {
+      for (const method of ['get', 'put', 'post', 'patch', 'delete']) {
+        const op = item[method];
+        if (!op) continue;
+        const fill = (value: (name: string) => string) => template.replace(/\{(\w+)\}/g, (_, name: string) => value(name));
+        const path = fill((name) => encodeURIComponent(idFor(template, name)));
+        const clientToken = (op.security ?? doc.security).some((s: any) => 'clientToken' in s);
+        const token = clientToken ? client : template === '/receipt-keys' ? OPERATOR_TOKEN : admin.token;
+        const params = [...(item.parameters ?? []), ...(op.parameters ?? [])].filter((p: any) => p.in === 'query');
+        const base = { method, template, path, query: '', token };
+        probes.push({ ...base, token: undefined }, { ...base, token: 'not-a-token' });
+        if (template.includes('{')) probes.push({ ...base, path: fill(() => '%zz') });
+        if (op.requestBody) {
+          probes.push({ ...base, body: '{' }, { ...base, body: '[]' }, { ...base, body: JSON.stringify({ pad: 'x'.repeat(limit) }) }, { ...base, body: '{"unknown":1}' });
+        } else {
+          probes.push({ ...base, body: '{}' });
+        }
+        for (const p of params) {
+          for (const value of ['', 'abc', '0', '-1', '0x10', 'x'.repeat(300), '99999999999']) probes.push({ ...base, query: `?${p.name}=${encodeURIComponent(value)}` });
+          probes.push({ ...base, query: `?${p.name}=1&${p.name}=2` });
+        }
+        for (const [m, t, query, body] of specific) if (m === method && t === template) probes.push({ ...base, query, body: body === undefined ? undefined : JSON.stringify(body) });
+      }
+    }
+    const missing: string[] = [];
+    const seen = new Set<string>();
+    for (const p of probes) {
+      // node:http: a GET may carry a body here (fetch refuses to send one).
+      const r = await request(url, p.method.toUpperCase(), `/api/v1${p.path}${p.query}`, {
+        body: p.body,
+        headers: { authorization: p.token ? `Bearer ${p.token}` : '', ...(p.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      });
+      seen.add(String(r.status));
+      const listed = Object.keys(doc.paths[p.template][p.method].responses);
+      if (!listed.includes(String(r.status))) missing.push(`${p.method.toUpperCase()} ${p.template}${p.query.slice(0, 40)} ${p.body?.slice(0, 30) ?? ''} → ${r.status}, listed ${listed.join(',')}`);
+    }
+    expect(missing).toEqual([]);
+    // The battery reached the statuses it is about.
+    for (const status of ['400', '401', '404', '413', '422']) expect(seen, status).toContain(status);
   });
 });

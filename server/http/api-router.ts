@@ -48,15 +48,17 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   }));
   const rangeOnly = result.error.issues.every(isRangeIssue);
   const message = issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  // A 400's field is its first wrong-shaped one's, a 422's its first (all are out of range).
+  const first = rangeOnly ? result.error.issues[0]! : result.error.issues.find((i) => !isRangeIssue(i))!;
   throw new SeatError(rangeOnly ? ErrorCode.OutOfRange : ErrorCode.BadRequest, message, {
-    details: { ...(rangeOnly ? rangeField(result.error.issues[0]!) : {}), issues: issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
+    details: { ...rangeField(first), issues: issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
   });
 }
 
 /**
- * A 422's `details.field`: the first issue's path, dotted, as the engine's own range errors name
- * theirs. The bound broken is in the message (`details.min` and `max` come only with the engine's
- * errors, which know both).
+ * `details.field` of a 400 or 422: the issue's path, dotted, as the engine's own range errors name
+ * theirs (a query parameter by its name). The bound broken is in the message (`details.min` and
+ * `max` come only with the engine's errors, which know both).
  */
 function rangeField(issue: z.core.$ZodIssue): { field?: string } {
   return issue.path.length > 0 ? { field: issue.path.map(String).join('.') } : {};

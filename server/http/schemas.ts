@@ -91,6 +91,22 @@ export const PatchLicenseBody = z
 /** The kick's body, when it has one (none at all is fine too). */
 export const KickBody = z.strictObject({ message: text(500).optional() });
 
+/**
+ * An integer in a query (`?limit=`, `?offset=`, `?before=`): decimal digits, a leading minus
+ * allowed (a negative where none is allowed is then out of range, 422, as in a body). Anything
+ * else is a wrong shape, 400: `0x10`, `1e2`, `1.0`, ` 1`, an empty value, the parameter twice.
+ * A value too long to be a number is out of range too.
+ */
+export function queryInt(bounds: { min: number; max?: number }) {
+  const read = (digits: string) => Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Number(digits)));
+  const number = z.number().int().min(bounds.min);
+  return z
+    .string()
+    .regex(/^-?\d+$/, 'expected an integer in decimal digits, such as 10')
+    .transform(read)
+    .pipe(bounds.max === undefined ? number : number.max(bounds.max));
+}
+
 /** `?format=csv`: the same rows as CSV (docs/contract.md 8.6); anything else but json is a 400. */
 const format = z.enum(['json', 'csv']).default('json');
 
@@ -103,8 +119,8 @@ export const SessionsQuery = z.object({
   state: z.enum(['active', 'idle']).optional(),
   sort: z.enum(SESSION_SORTS).optional(),
   order: z.enum(['asc', 'desc']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  limit: queryInt({ min: 1, max: 1000 }).optional(),
+  offset: queryInt({ min: 0, max: 1_000_000 }).optional(),
 });
 
 /** `DELETE /licenses/:id/activations?deviceId=`: the device to deactivate, any id a token's `dev` may hold. */
@@ -137,7 +153,7 @@ export const DenialsQuery = z.object({
   since: isoInstant.optional(),
   /** Exclusive: denials before this time. */
   until: isoInstant.optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  limit: queryInt({ min: 1, max: 10_000 }).optional(),
   format,
 });
 
@@ -162,6 +178,6 @@ export const RotateTokenBody = z.strictObject({});
 export const AuditQuery = z.object({
   licenseId: z.string().min(1).max(200).optional(),
   action: z.string().min(1).max(100).optional(),
-  before: z.coerce.number().int().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(500),
+  before: queryInt({ min: 1 }).optional(),
+  limit: queryInt({ min: 1, max: 1000 }).default(500),
 });

@@ -9,6 +9,7 @@ import { WEBHOOK_MAX_BATCH, WEBHOOK_MAX_CONCURRENCY } from '../seats/decisions/w
 import type { Delivery, Webhook } from '../seats/webhook-store';
 import type { SeatWebhooks } from '../seats/webhooks';
 import type { BodyRule } from './body';
+import { queryInt } from './schemas';
 
 type Handler = (req: { actor: Actor; params: Record<string, unknown>; body: unknown; query: unknown }, res: Response) => Promise<void>;
 type Endpoints = Partial<Record<'get' | 'post' | 'patch' | 'delete', [BodyRule, Handler]>>;
@@ -35,8 +36,8 @@ export const PatchWebhookBody = z
   .refine((b) => b.concurrency !== undefined || b.batchSize !== undefined, { message: 'give concurrency or batchSize (or both)' });
 
 export const DeliveriesQuery = z.object({
-  before: z.coerce.number().int().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: queryInt({ min: 1 }).optional(),
+  limit: queryInt({ min: 1, max: 500 }).default(50),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -4,7 +4,7 @@
 // (`seat:denied`, a device beyond the license's activations), and tells the sockets holding a
 // license's seats how many wait (`seat:demand`). Positions are read only when a queue changed.
 import type { Namespace, Socket } from 'socket.io';
-import { DenyReason, EndReason } from '../../shared';
+import { EndReason, ErrorCode } from '../../shared';
 import type {
   ClientToServerEvents,
   InterServerEvents,
@@ -17,7 +17,7 @@ import type {
 } from '../../shared';
 import type { DomainEvent } from '../seats/hooks';
 import type { LocalQueued, SeatQueue } from '../seats/seat-queue';
-import { DENY_MESSAGE, END_MESSAGE } from '../seats/messages';
+import { END_MESSAGE } from '../seats/messages';
 import type { License, QueuePlace } from '../seats/types';
 import type { Logger } from '../logger';
 
@@ -145,20 +145,18 @@ export class QueueRelay {
 
   /**
    * The backstop found a queued socket of this node with neither a place nor a seat, the word of
-   * why lost on its way: with its license still there its turn refused it (the only other end of a
-   * place while its socket stays), else the license was deleted. Told as that word would have.
+   * why lost on its way. Its license gone: told as the deletion's word would have. Else the reason
+   * is not on record by socket (its turn refused it, or a grant's session ended before the grant's
+   * word came): it is let go with `seat:error` `unavailable`, so it connects again and is admitted,
+   * queued or refused afresh, with the reason that holds then.
    */
   private unplacedLocal(socketId: string, license: License | null): void {
-    if (license) {
-      const reason = DenyReason.TooManyActivations;
-      this.refuseLocal(socketId, { reason, message: DENY_MESSAGE[reason], seatsInUse: license.seatsInUse, seats: license.seats });
-      return;
-    }
     const socket = this.nsp.sockets.get(socketId);
     if (!socket?.data.queued || socket.data.sessionId) return;
     socket.data.queued = false;
     void socket.leave(queueRoom(socket.data.licenseId));
-    socket.emit('session:ended', { reason: EndReason.LicenseDeleted, message: END_MESSAGE.license_deleted });
+    if (license) socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'this client\'s place in the queue was lost; connect again' });
+    else socket.emit('session:ended', { reason: EndReason.LicenseDeleted, message: END_MESSAGE.license_deleted });
     setImmediate(() => socket.disconnect(true));
   }
 

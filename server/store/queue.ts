@@ -230,9 +230,16 @@ export class QueueStore {
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('licenses').select('id').whereRef('licenses.id', '=', 'queue_entries.license_id'))))
       .execute();
     const licenses = new Set<string>();
-    for (const e of [...due, ...orphans]) {
+    // A kept place goes only while still kept as read: a reconnect (or the backstop's hand-over)
+    // may have taken it back since, on this node or another, and its socket waits in it again.
+    const entries = [...due.map((e) => ({ ...e, keptSince: Number(e.left_at) })), ...orphans.map((e) => ({ ...e, keptSince: undefined }))];
+    for (const e of entries) {
       await dialect.transaction(async (trx) => {
-        const deleted = await trx.deleteFrom('queue_entries').where('id', '=', e.id).executeTakeFirst();
+        const deleted = await trx
+          .deleteFrom('queue_entries')
+          .where('id', '=', e.id)
+          .$if(e.keptSince !== undefined, (d) => d.where('left_at', '=', e.keptSince!))
+          .executeTakeFirst();
         if (Number(deleted.numDeletedRows) === 0) return;
         await recordWait(trx, e.license_id, JSON.parse(e.claimant) as Claimant, Number(e.enqueued_at), now, 'left');
         licenses.add(e.license_id);

@@ -79,6 +79,19 @@ forEachStore('queue', (nodes) => {
     expect(await store!.unqueuedSockets(['sock-b', 'sock-c'])).toEqual(['sock-b', 'sock-c']);
   });
 
+  it('lets a kept place go only while it is still kept: one a reconnect took back meanwhile stays', async () => {
+    const [store, other] = await nodes(2);
+    const license = await newLicense(store!, { seats: 1, queue: true, idleTimeoutSec: 1 });
+    await grant(store!, license, claimant('holder'), 10, 'sock-h');
+    await wait(store!, license.id, claimant('w'), 11, 'sock-w1');
+    await store!.leaveQueue('sock-w1', 20);
+    // The reconnect takes its place back (on another node) while a purge that read it as due runs.
+    const purging = store!.purgeQueue(5_000);
+    expect(await wait(other!, license.id, claimant('w'), 21, 'sock-w2', 'node-b')).toMatchObject({ kind: 'queued', position: 1 });
+    await purging;
+    expect((await store!.queuePlaces(license.id)).map((p) => p.socketId)).toEqual(['sock-w2']);
+  });
+
   it("hands a place kept for a reconnect to its seat key's newer socket waiting behind it, with its claims; other seat keys keep theirs", async () => {
     const [store] = await nodes(1);
     const license = await newLicense(store!, { seats: 1, queue: true });

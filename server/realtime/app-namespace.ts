@@ -73,6 +73,9 @@ export interface AppNamespaceParts {
 /** How long an ending found by a beat waits for its own word through Redis (see `session.ended-elsewhere`). */
 const ENDED_ELSEWHERE_GRACE_MS = 1000;
 
+/** How long a socket told its session ended waits for the answer to its own `session:end` before it is let go. */
+const ANSWER_WAIT_MS = 5000;
+
 /** A socket's `session:activity` counts at most once a second; the rest of a flood is ignored. */
 const ACTIVITY_EVERY_MS = 1000;
 
@@ -270,8 +273,9 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
         const socket = nsp.sockets.get(id);
         if (!socket) continue;
         const pending = ending.get(socket);
-        if (pending) void pending.then(() => setImmediate(() => socket.disconnect(true)));
-        else socket.disconnect(true);
+        if (!pending) socket.disconnect(true);
+        // Not held longer than that: a store that hangs does not keep an ended session's socket.
+        else void Promise.race([pending, new Promise((r) => setTimeout(r, ANSWER_WAIT_MS).unref())]).then(() => setImmediate(() => socket.disconnect(true)));
       }
     });
   }

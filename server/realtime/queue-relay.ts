@@ -135,12 +135,7 @@ export class QueueRelay {
 
   /** A queued socket of this node was refused at its turn: told as an admission's denial, then let go. */
   private refuseLocal(socketId: string, denied: SeatDeniedPayload): void {
-    const socket = this.nsp.sockets.get(socketId);
-    if (!socket?.data.queued || socket.data.sessionId) return;
-    socket.data.queued = false;
-    void socket.leave(queueRoom(socket.data.licenseId));
-    socket.emit('seat:denied', denied);
-    socket.disconnect(true);
+    this.letGo(socketId, (socket) => socket.emit('seat:denied', denied));
   }
 
   /**
@@ -151,12 +146,19 @@ export class QueueRelay {
    * queued or refused afresh, with the reason that holds then.
    */
   private unplacedLocal(socketId: string, license: License | null): void {
+    this.letGo(socketId, (socket) => {
+      if (license) socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'this client\'s place in the queue was lost; connect again' });
+      else socket.emit('session:ended', { reason: EndReason.LicenseDeleted, message: END_MESSAGE.license_deleted });
+    });
+  }
+
+  /** Takes a socket of this node that still waits (no seat) off the queue, tells it why, and lets it go after this tick. */
+  private letGo(socketId: string, tell: (socket: AppSocket) => void): void {
     const socket = this.nsp.sockets.get(socketId);
     if (!socket?.data.queued || socket.data.sessionId) return;
     socket.data.queued = false;
     void socket.leave(queueRoom(socket.data.licenseId));
-    if (license) socket.emit('seat:error', { code: ErrorCode.Unavailable, message: 'this client\'s place in the queue was lost; connect again' });
-    else socket.emit('session:ended', { reason: EndReason.LicenseDeleted, message: END_MESSAGE.license_deleted });
+    tell(socket);
     setImmediate(() => socket.disconnect(true));
   }
 

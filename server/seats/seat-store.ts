@@ -177,7 +177,7 @@ export interface SeatStore {
   queuePlaces(licenseId: string): Promise<Array<{ socketId: string; nodeId: string } & QueuePlace>>;
   /** Of these sockets a node holds as queued, those a queue grant gave a seat at or before `grantedBy` (its word may have been lost). */
   grantedSockets(socketIds: readonly string[], grantedBy: number): Promise<QueueGrant[]>;
-  /** Of these sockets a node holds as queued, those with neither a place nor a seat (refused at their turn, or their license deleted; the word may have been lost). */
+  /** Of these sockets a node holds as queued, those with neither a place nor a seat (refused at their turn, their license deleted, or a seat granted and ended; the word may have been lost). */
   unqueuedSockets(socketIds: readonly string[]): Promise<string[]>;
   /** Places kept for a reconnect whose seat key waits again behind them (a new socket) are handed to it; the licenses whose queue moved. */
   mergeKeptPlaces(): Promise<string[]>;

@@ -278,7 +278,11 @@ export class QueueStore {
       .orderBy('back.id')
       .execute();
     const byLicense = new Map<string, Array<{ keptId: number; backId: number }>>();
-    for (const p of pairs) byLicense.set(p.licenseId, [...(byLicense.get(p.licenseId) ?? []), { keptId: Number(p.keptId), backId: Number(p.backId) }]);
+    for (const p of pairs) {
+      const list = byLicense.get(p.licenseId) ?? [];
+      list.push({ keptId: Number(p.keptId), backId: Number(p.backId) });
+      byLicense.set(p.licenseId, list);
+    }
     const moved: string[] = [];
     for (const [licenseId, candidates] of byLicense) {
       const any = await dialect.transaction(async (trx) => {
@@ -351,8 +355,9 @@ export class QueueStore {
 
   /**
    * Which of these sockets (queued, as their node believes) have neither a place in a queue nor a
-   * connection row: their turn refused them (a device beyond the license's activations), or their
-   * license was deleted, and the word did not reach their node. The places are read before the
+   * connection row, and the word of why did not reach their node: their turn refused them (a device
+   * beyond the license's activations), their license was deleted, or a seat granted to them ended
+   * before the grant's word came. The places are read before the
    * connections: a grant takes the place and writes the connection in one transaction, so a socket
    * granted between the two reads shows as seated, never as neither.
    */

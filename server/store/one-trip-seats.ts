@@ -9,7 +9,8 @@
 // activation limits, a kick's cool-down, a seat past its deadline, a claimant joining the queue),
 // it changes nothing and the caller runs the full transaction (seat-ledger.ts), which reads
 // everything under the lock and refreshes what this node knows of the license.
-import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import type pgModule from 'pg';
 import { type EndReason, LicenseStatus } from '../../shared';
 import { decideActivation } from '../seats/decisions/activation';
 import { decideAdmission } from '../seats/decisions/admission';
@@ -19,7 +20,7 @@ import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type De
 import type { PgThread } from './pg-thread';
 import { type ConnectionFacts, toLicense, toSession } from './rows';
 import { newSession } from './seat-moves';
-import type { Database, LicensesTable, SessionsTable } from './schema';
+import type { LicensesTable, SessionsTable } from './schema';
 
 /** What the full transaction must do instead: nothing was changed. */
 export const FULL = Symbol('full transaction');
@@ -27,17 +28,30 @@ export const FULL = Symbol('full transaction');
 /** At most this many licenses' settings are kept; past it the first kept is forgotten. */
 const KEPT = 10_000;
 
-const ADMIT = CompiledQuery.raw(
-  `select seat_admit(${Array.from({ length: 20 }, (_, i) => `$${i + 1}`).join(', ')}) as r`,
-);
+/**
+ * A function's call, run on the pool as a named prepared statement: each connection parses and
+ * plans it once, then sends only its values. Through Kysely each call checked a connection out of
+ * the pool and sent an unnamed statement, parsed and planned every time: one at a time, that was
+ * a third of a detach (`bench/store-only.ts 2000 --pg`, three runs of each way interleaved on the
+ * 2-core Xeon: 2,619–2,968 detaches a second through Kysely, 4,779–5,238 so; README, Performance).
+ * The name is the function's: one statement per function and connection.
+ */
+interface OneTripCall {
+  name: string;
+  sql: string;
+}
+
+const call = (fn: string, args: string): OneTripCall => ({ name: fn, sql: `select ${fn}(${args}) as r` });
+
+const ADMIT = call('seat_admit', Array.from({ length: 20 }, (_, i) => `$${i + 1}`).join(', '));
 /** Several admissions of one license in one call (migration 2026-11-28T00): `seat_admit`'s arguments per claim. */
-const ADMIT_MANY = CompiledQuery.raw('select seat_admit_many($1::jsonb) as r');
-const DETACH = CompiledQuery.raw('select seat_detach($1, $2) as r');
+const ADMIT_MANY = call('seat_admit_many', '$1::jsonb');
+const DETACH = call('seat_detach', '$1, $2');
 /**
  * Several sockets of one license leaving, in one call (migration 2026-11-28T00), answered with the
  * license once (`seat_detach_set`, migration 2026-11-28T05).
  */
-const DETACH_SET = CompiledQuery.raw('select seat_detach_set($1, $2::text[], $3::bigint[]) as r');
+const DETACH_SET = call('seat_detach_set', '$1, $2::text[], $3::bigint[]');
 /** At most this many admissions go in one call (each decided by its own `seat_admit`); the rest wait for the next. */
 const MANY_MAX = 64;
 /**
@@ -45,13 +59,13 @@ const MANY_MAX = 64;
  * statement (migration 2026-11-28T02), so a mass disconnect's go in a few calls.
  */
 const DETACH_MANY_MAX = 1000;
-const EXPIRE = CompiledQuery.raw('select seat_expire($1, $2, $3) as r');
+const EXPIRE = call('seat_expire', '$1, $2, $3');
 /**
  * How long after sockets last left through the thread the release passes go through it too: the
  * loop goes on closing their connections after the last detach (0.4–0.9 s for 10,000 here).
  */
 const BUSY_MS = 2_000;
-const END = CompiledQuery.raw('select seat_end($1, $2, $3, $4) as r');
+const END = call('seat_end', '$1, $2, $3, $4');
 
 type SessionRow = Selectable<SessionsTable>;
 type DetachReply = { license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[] } | { kind: 'elsewhere' } | null;
@@ -70,7 +84,7 @@ export class OneTripSeats {
   private readonly detaches: Gathered<[socketId: string, now: number], DetachReply>;
 
   /** A function's reply (its one column of its one row): on the loop's connections, else through the thread. */
-  private readonly reply: <R>(query: CompiledQuery, parameters: readonly unknown[], onThread?: boolean) => Promise<R>;
+  private readonly reply: <R>(query: OneTripCall, parameters: readonly unknown[], onThread?: boolean) => Promise<R>;
 
   /**
    * The moves a mass disconnect makes, sockets leaving and idle seats released, go through the
@@ -81,11 +95,12 @@ export class OneTripSeats {
    * two sleeping threads, 0.1–0.2 ms of CPU on a node that is not busy, and nothing pumps in a
    * storm of connects. Should the thread fail, everything goes on the loop.
    */
-  constructor(db: Kysely<Database>, thread?: PgThread) {
-    const onLoop = async <R>(query: CompiledQuery, parameters: readonly unknown[]) => (await db.executeQuery<{ r: R }>({ ...query, parameters })).rows[0]!.r;
-    const reply = (this.reply = async <R>(query: CompiledQuery, parameters: readonly unknown[], onThread = false) => {
+  constructor(pool: pgModule.Pool, thread?: PgThread) {
+    const onLoop = async <R>(query: OneTripCall, parameters: readonly unknown[]) =>
+      (await pool.query<[R]>({ name: query.name, text: query.sql, values: parameters as unknown[], rowMode: 'array' })).rows[0]![0];
+    const reply = (this.reply = async <R>(query: OneTripCall, parameters: readonly unknown[], onThread = false) => {
       if (!onThread || !thread?.usable) return onLoop<R>(query, parameters);
-      const text = await thread.call(query.sql, parameters);
+      const text = await thread.call(query.sql, parameters, query.name);
       return (typeof text === 'string' ? JSON.parse(text) : null) as R;
     });
     this.admissions = new Gathered(

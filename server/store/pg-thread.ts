@@ -47,7 +47,7 @@ port.on('message', (m) => {
     pool.end().catch(() => {}).finally(() => port.close());
     return;
   }
-  pool.query({ text: m.text, values: m.values, rowMode: 'array' }).then(
+  pool.query({ name: m.name, text: m.text, values: m.values, rowMode: 'array' }).then(
     (r) => port.postMessage({ id: m.id, value: r.rows.length ? r.rows[0][0] : undefined }),
     (err) => port.postMessage({ id: m.id, error: failure(err) }),
   );
@@ -92,14 +92,17 @@ export class PgThread {
     return this.gone === undefined;
   }
 
-  /** The first column of the first row of `text` run with `values`; undefined when no row came. */
-  call(text: string, values: readonly unknown[]): Promise<unknown> {
+  /**
+   * The first column of the first row of `text` run with `values`; undefined when no row came.
+   * `name`: run as that named prepared statement (parsed once per connection), one per text.
+   */
+  call(text: string, values: readonly unknown[], name?: string): Promise<unknown> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       if (this.waiting.size === 0) this.port.ref();
       this.waiting.set(id, { resolve, reject });
-      this.port.postMessage({ id, text, values });
+      this.port.postMessage({ id, text, values, name });
     });
   }
 

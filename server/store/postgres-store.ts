@@ -48,7 +48,7 @@ function openPostgres(url: string, poolSize: number, oneTrip: boolean): Postgres
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const thread = threadSize > 0 ? new PgThread({ url, max: threadSize, connectMs }) : undefined;
-  return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip, thread));
+  return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip ? pool : undefined, thread));
 }
 
 export class PostgresStoreDialect implements StoreDialect {
@@ -56,12 +56,13 @@ export class PostgresStoreDialect implements StoreDialect {
 
   readonly oneTrip: OneTripSeats | undefined;
 
+  /** `oneTripPool`: the pool the one-trip moves run on (the Kysely instance's); none runs every move as a transaction. */
   constructor(
     private readonly db: Kysely<Database>,
-    oneTrip = true,
+    oneTripPool?: pgModule.Pool,
     private readonly thread?: PgThread,
   ) {
-    this.oneTrip = oneTrip ? new OneTripSeats(db, thread) : undefined;
+    this.oneTrip = oneTripPool ? new OneTripSeats(oneTripPool, thread) : undefined;
   }
 
   /** Settles at once the one-trip calls PostgreSQL has answered, whatever the event loop is doing. */

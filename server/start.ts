@@ -8,32 +8,60 @@ import { createLogger } from './logger';
 import { createSeatServer } from './seat-server';
 import { MIGRATION_FAILED } from './store/kysely-store';
 
+/**
+ * How long a failure to build the pages waits before it is logged. Ctrl-C in a terminal signals
+ * the whole process group, esbuild's service too: a build under way then fails, at times before
+ * this process has heard its own signal. A stop that comes meanwhile is no failure to report.
+ */
+const PAGES_ERROR_GRACE_MS = 1000;
+
 async function main(earlyPort: EarlyPort | undefined): Promise<void> {
   let log = createLogger('info');
-  const server = createSeatServer({ earlyPort, routes: (app, ctx) => mountPages(app, { ...ctx, onError: (err) => log.error({ err }, 'pages failed') }) });
+  let stopping = false;
+  const pagesFailed = (err: unknown) => {
+    setTimeout(() => stopping || log.error({ err }, 'pages failed'), PAGES_ERROR_GRACE_MS).unref();
+  };
+  const server = createSeatServer({ earlyPort, routes: (app, ctx) => mountPages(app, { ...ctx, onError: pagesFailed }) });
   log = createLogger(server.config.logLevel);
-  const { url, generatedAdminToken } = await server.listen();
+  // Heard from the start: a signal while the node starts stops it once it has started (a start
+  // that fails exits by itself), not halfway through its migrations or its demo's setup.
+  let started: Promise<unknown> = new Promise(() => {});
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: releasing this node\'s sockets');
+    void started.then(
+      () =>
+        server.close({ graceful: true }).then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'unclean stop');
+            process.exit(1);
+          },
+        ),
+      () => {},
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  const listening = server.listen();
+  started = listening;
+  const { url, generatedAdminToken } = await listening;
   log.info({ url, node: server.config.nodeId, database: redactUrl(server.config.databaseUrl) }, 'seat server listening');
   if (generatedAdminToken) {
     // Printed once, on the first start of an empty database; only its hash is stored.
     process.stdout.write(`\nOperator ADMIN_TOKEN (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedAdminToken}\n\n`);
   }
-  process.stdout.write(demoBanner(url, server.config.demo ? await setupDemo(server) : undefined));
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping: releasing this node\'s sockets');
-    server
-      .close({ graceful: true })
-      .then(() => process.exit(0))
-      .catch((err) => {
-        log.error({ err }, 'unclean stop');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (stopping) return;
+  const demo = server.config.demo ? setupDemo(server) : undefined;
+  started = Promise.all([listening, demo]);
+  const setup = await demo?.catch((err: unknown) => {
+    // The store closed under it: the stop, not a failed start.
+    if (stopping) return null;
+    throw err;
+  });
+  if (setup === null || stopping) return;
+  process.stdout.write(demoBanner(url, setup));
 }
 
 /** Runs the node on the port main.ts opened (or on PORT, where it could not). */

@@ -4,7 +4,9 @@
 // would start a node on a SQLite file of its own); and a start that fails later (the port taken,
 // HOST not an address here, the database not reached) says which variable to change, with the
 // driver's own words, and no stack.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../server/config';
 import { startFailure } from '../../server/start';
@@ -85,6 +87,31 @@ describe('the environment at start', () => {
       expect(failed).not.toMatch(/\n\s+at /);
     } finally {
       taken.close();
+    }
+  });
+
+  it('Ctrl-C right after the start (a signal to the whole process group, esbuild too) stops with exit 0 and logs no error', async () => {
+    // As a terminal does: the server and its children in a group of their own, all signalled. The
+    // signal comes while the demo is set up and the pages are still being built.
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DEMO: 'on', DATABASE_URL: ':memory:' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // The pages' build starts with the server and takes longer than the listen: it is under way now.
+      await expect.poll(() => out.includes('seat server listening'), { timeout: 30_000, interval: 10 }).toBe(true);
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toContain('stopping');
+      expect(out).not.toMatch(/"level":(50|60)/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 });

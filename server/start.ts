@@ -15,6 +15,9 @@ import { MIGRATION_FAILED } from './store/kysely-store';
  */
 const PAGES_ERROR_GRACE_MS = 1000;
 
+/** How long a stop asked for while the node starts waits for the start to finish. */
+const STOP_DURING_START_MS = 5000;
+
 async function main(earlyPort: EarlyPort | undefined): Promise<void> {
   let log = createLogger('info');
   let stopping = false;
@@ -24,22 +27,29 @@ async function main(earlyPort: EarlyPort | undefined): Promise<void> {
   const server = createSeatServer({ earlyPort, routes: (app, ctx) => mountPages(app, { ...ctx, onError: pagesFailed }) });
   log = createLogger(server.config.logLevel);
   // Heard from the start: a signal while the node starts stops it once it has started (a start
-  // that fails exits by itself), not halfway through its migrations or its demo's setup.
+  // that fails exits by itself), not halfway through its migrations or its demo's setup. A start
+  // that hangs (a database that takes the connection and never answers) is not waited for long.
   let started: Promise<unknown> = new Promise(() => {});
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping: releasing this node\'s sockets');
+    const hung = setTimeout(() => {
+      log.warn({ waitedMs: STOP_DURING_START_MS }, 'stopped before the start finished');
+      process.exit(1);
+    }, STOP_DURING_START_MS);
     void started.then(
-      () =>
-        server.close({ graceful: true }).then(
+      () => {
+        clearTimeout(hung);
+        return server.close({ graceful: true }).then(
           () => process.exit(0),
           (err: unknown) => {
             log.error({ err }, 'unclean stop');
             process.exit(1);
           },
-        ),
-      () => {},
+        );
+      },
+      () => clearTimeout(hung),
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

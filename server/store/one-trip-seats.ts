@@ -30,11 +30,10 @@ const KEPT = 10_000;
 
 /**
  * A function's call, run on the pool as a named prepared statement: each connection parses and
- * plans it once, then sends only its values. Through Kysely each call checked a connection out of
- * the pool and sent an unnamed statement, parsed and planned every time: one at a time, that was
- * a third of a detach (`bench/store-only.ts 2000 --pg`, three runs of each way interleaved on the
- * 2-core Xeon: 2,619–2,968 detaches a second through Kysely, 4,779–5,238 so; README, Performance).
- * The name is the function's: one statement per function and connection.
+ * plans it once, then sends only its values. Through Kysely each call sent an unnamed statement,
+ * parsed and planned every time: 6–12 % more per call, one at a time, on the 2-core Xeon (calls of
+ * both ways alternating in one process; README, Performance). The name is the function's: one
+ * statement per function and connection.
  */
 interface OneTripCall {
   name: string;

@@ -172,4 +172,56 @@ describeBrowser('session table at scale', () => {
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await tableShot(phone, 'session-table-10k-phone');
   }, 240_000);
+
+  it('long user ids, names and devices wrap inside their columns; no header, state badge or Kick button is broken mid-word', async () => {
+    const { url, tenantToken, newLicense } = await serverWithStore();
+    const license = await newLicense({ seats: 5, idleTimeoutSec: 600 });
+    const sockets = [];
+    for (const i of [0, 1]) {
+      sockets.push(
+        await granted(
+          url,
+          await sign(license, {
+            sid: `long-${i}`,
+            sub: `user.with.a.very.long.identifier.number.${i}@subsidiary-example-company.co.uk`,
+            name: `Maximiliane Alexandra Wolfeschlegelsteinhausen-Bergerdorff ${i}`,
+            app: 'Financial Consolidation & Reporting Workbench',
+            dev: `workstation-finance-floor-3-desk-${i}`,
+          }),
+        ),
+      );
+    }
+    try {
+      for (const width of [1920, 1024]) {
+        const page = await open({ timezoneId: 'UTC', viewport: { width, height: 900 } });
+        await page.goto(`${url}/admin#license=${encodeURIComponent(license.id)}`);
+        await page.fill('#token', tenantToken);
+        await page.click('#signin-form button[type=submit]');
+        await page.locator('#sessions button.kick').first().waitFor();
+        await tableShot(page, `session-table-long-values-${width}`);
+        // One word (no space in it) laid out on more than one line was broken inside it.
+        const broken = await page.evaluate(() => {
+          const out: string[] = [];
+          for (const el of document.querySelectorAll('#sessions th, #sessions .badge, #sessions button')) {
+            const text = el.textContent!.trim();
+            if (!text || text.includes(' ')) continue;
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+            if (lines > 1) out.push(`${el.tagName} "${text}" on ${lines} lines`);
+          }
+          return out;
+        });
+        expect(broken, `at ${width} px`).toEqual([]);
+        // The long values still fit: the table is no wider than its box.
+        const overflow = await page.evaluate(() => {
+          const table = document.querySelector('#sessions')!;
+          return table.getBoundingClientRect().width - table.parentElement!.clientWidth;
+        });
+        expect(overflow, `at ${width} px`).toBeLessThanOrEqual(0);
+      }
+    } finally {
+      for (const s of sockets) s.socket.disconnect();
+    }
+  });
 });

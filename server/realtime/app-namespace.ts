@@ -25,6 +25,7 @@ import type { Inactivity } from '../seats/inactivity';
 import type { SeatQueue } from '../seats/seat-queue';
 import type { License, Session } from '../seats/types';
 import { QueueRelay } from './queue-relay';
+import { RecentEndings } from './recent-endings';
 import type { SeatEngine } from '../seats/seat-engine';
 import { SeatError } from '../seats/seat-error';
 import type { TokenAuth } from '../seats/token-auth';
@@ -330,22 +331,4 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
   nsp.on('session:ended', (sessionId: string, payload: SessionEndedPayload) => tellEnded(sessionId, payload));
   nsp.on('seat:warning', (sessionId: string, payload: SeatWarningPayload) => tellWarning(sessionId, payload));
   nsp.on('seat:warning-cleared', (sessionId: string, payload: SeatWarningClearedPayload) => tellWarning(sessionId, payload));
-}
-
-/** Sessions ended lately (a minute, at most 100,000), with what their sockets are told. */
-class RecentEndings {
-  private readonly byId = new Map<string, { payload: SessionEndedPayload; at: number }>();
-  set(sessionId: string, payload: SessionEndedPayload): void {
-    const now = Date.now();
-    this.byId.delete(sessionId);
-    this.byId.set(sessionId, { payload, at: now });
-    // Oldest first, in insertion order.
-    for (const [id, e] of this.byId) {
-      if (e.at > now - 60_000 && this.byId.size <= 100_000) break;
-      this.byId.delete(id);
-    }
-  }
-  get(sessionId: string): SessionEndedPayload | undefined {
-    return this.byId.get(sessionId)?.payload;
-  }
 }

@@ -20,6 +20,7 @@ import type { LocalQueued, SeatQueue } from '../seats/seat-queue';
 import { END_MESSAGE } from '../seats/messages';
 import type { License, QueuePlace } from '../seats/types';
 import type { Logger } from '../logger';
+import { RecentEndings } from './recent-endings';
 
 type AppNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -45,6 +46,12 @@ export class QueueRelay {
   /** What each local queued socket was last told, so only moves are sent. */
   private readonly told = new WeakMap<AppSocket, string>();
   private readonly demand = new Map<string, number>();
+  /**
+   * Queues closed lately (their license deleted), by license. A socket whose joining was on its
+   * way back from the store as the deletion was told (on SQLite both can commit together) was not
+   * in the queue's room yet: it is told at its join instead.
+   */
+  private readonly closed = new RecentEndings();
   /**
    * Licenses whose places are to be told. Each pass reads every place and tells every socket whose
    * place moved, so a pass per change made a burst of n joins cost n passes; changes that land in
@@ -76,6 +83,12 @@ export class QueueRelay {
 
   /** A socket joined the queue: it is told where it stands, and hears of every move. */
   queued(socket: AppSocket, place: QueuePlace): void {
+    const gone = this.closed.get(socket.data.licenseId);
+    if (gone) {
+      socket.emit('session:ended', gone);
+      setImmediate(() => socket.disconnect(true));
+      return;
+    }
     socket.data.queued = true;
     void socket.join(queueRoom(socket.data.licenseId));
     this.tell(socket, place);
@@ -126,6 +139,7 @@ export class QueueRelay {
 
   /** The license's queue is gone: this node's waiting sockets are told why, and let go. */
   private closeLocal(licenseId: string, payload: SessionEndedPayload): void {
+    this.closed.set(licenseId, payload);
     const room = queueRoom(licenseId);
     if (!this.nsp.adapter.rooms.get(room)?.size) return;
     this.nsp.local.to(room).emit('session:ended', payload);

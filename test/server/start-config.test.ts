@@ -32,6 +32,12 @@ describe('the environment at start', () => {
     expect(refusal({ PORT: '70000' })).toMatch(/PORT/);
   });
 
+  it('a license\'s default idle timeout is 300 s, or the nearer bound where 300 is outside IDLE_TIMEOUT_MIN_SEC to IDLE_TIMEOUT_MAX_SEC', () => {
+    expect(config({}).defaultIdleTimeoutSec).toBe(300);
+    expect(config({ IDLE_TIMEOUT_MIN_SEC: '1', IDLE_TIMEOUT_MAX_SEC: '100' }).defaultIdleTimeoutSec).toBe(100);
+    expect(config({ IDLE_TIMEOUT_MIN_SEC: '600', IDLE_TIMEOUT_MAX_SEC: '7200' }).defaultIdleTimeoutSec).toBe(600);
+  });
+
   it('takes SQLite paths, :memory: and postgres:// URLs in any case, and refuses any other scheme, hiding its password', () => {
     expect(config({ DATABASE_URL: './data/x.db' }).databaseUrl).toBe('./data/x.db');
     expect(config({ DATABASE_URL: ':memory:' }).databaseUrl).toBe(':memory:');

@@ -1,11 +1,13 @@
 // Tenants, their licenses and the server's settings. A license change that ends sessions (a
 // suspension, fewer seats) is one transaction under the license's lock, as an admission is.
+import type { Transaction } from 'kysely';
 import { StoreConflictError } from '../seats/seat-store';
-import { mayEndSessions, sessionsToEnd } from '../seats/decisions/license-change';
+import { mayEndSessions, seatKeyChanges, sessionsToEnd, whyNotEmpty } from '../seats/decisions/license-change';
 import type { EndedSession, License, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
 import { licenseRow, toLicense } from './rows';
 import { serveQueue } from './queue';
 import { releaseSession, sessionsOf } from './seat-moves';
+import type { Database } from './schema';
 import type { StoreContext } from './store-dialect';
 
 export class Licenses {
@@ -110,13 +112,8 @@ export class Licenses {
       if (!row) return undefined;
       const before = toLicense(row);
       if (before.tenantId === tenantId) return { license: before, from: before.tenantId };
-      const held = await trx.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('license_id', '=', id).executeTakeFirst();
-      const sessions = Number(held?.n ?? 0);
-      if (sessions > 0) {
-        return { conflict: `the license holds ${sessions} session${sessions > 1 ? 's' : ''}: end them first (suspend it, or kick them), then move it` };
-      }
-      const waiting = await trx.selectFrom('queue_entries').select('license_id').where('license_id', '=', id).where('left_at', 'is', null).limit(1).executeTakeFirst();
-      if (waiting) return { conflict: 'clients wait in its queue: suspend the license (or turn its queue off and let them go), then move it' };
+      const busy = await whyNotEmptyNow(trx, id, 'move it');
+      if (busy) return { conflict: busy };
       const last = await trx.selectFrom('seat_events').select((eb) => eb.fn.max('id').as('m')).where('license_id', '=', id).executeTakeFirst();
       await trx.insertInto('license_moves').values({ license_id: id, seat_event_id: Number(last?.m ?? 0), from_tenant: before.tenantId, to_tenant: tenantId, at: now }).execute();
       await trx.updateTable('licenses').set({ tenant_id: tenantId, updated_at: now }).where('id', '=', id).execute();
@@ -134,6 +131,16 @@ export class Licenses {
       const row = await dialect.lockLicense(trx, id);
       if (!row) return undefined;
       const before = toLicense(row);
+      // A session's seat key value is its claims' values under the key it was granted by: under
+      // another key they would match other claimants (a `sid` taken for a `sub`). So the seat key
+      // changes only while nothing is held or waiting; the places kept for a reconnect and the
+      // kick cool-downs, values of the old key too, go with it.
+      if (seatKeyChanges(before.seatKey, patch.seatKey)) {
+        const busy = await whyNotEmptyNow(trx, id, 'change its seat key');
+        if (busy) throw new StoreConflictError(busy);
+        await trx.deleteFrom('queue_entries').where('license_id', '=', id).execute();
+        await trx.deleteFrom('kick_cooldowns').where('license_id', '=', id).execute();
+      }
       let license: License = { ...before, ...patch, updatedAt: now };
       await trx.updateTable('licenses').set(licenseRow(license)).where('id', '=', id).execute();
       // Each change of the seat count is kept, so past history buckets keep the seats they had.
@@ -160,4 +167,11 @@ export class Licenses {
       return { license, ended };
     });
   }
+}
+
+/** `whyNotEmpty` of the license as its lock holder reads it. */
+async function whyNotEmptyNow(trx: Transaction<Database>, id: string, doing: string): Promise<string | undefined> {
+  const held = await trx.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('license_id', '=', id).executeTakeFirst();
+  const waiting = await trx.selectFrom('queue_entries').select('license_id').where('license_id', '=', id).where('left_at', 'is', null).limit(1).executeTakeFirst();
+  return whyNotEmpty(Number(held?.n ?? 0), waiting !== undefined, doing);
 }

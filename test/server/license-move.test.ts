@@ -63,6 +63,9 @@ describe('moving a license to another tenant', () => {
     const held = await granted(url, await sign(license, { sid: 'held' }));
     const refused = await api.call('PATCH', `/licenses/${license.id}`, { tenantId: b.id, name: 'Moved' });
     expect(refused).toMatchObject({ status: 409, body: { error: { code: 'conflict', message: expect.stringContaining('1 session') } } });
+    // Its preview answers as the PATCH would: 409 here, 404 for a tenant that does not exist.
+    expect(await api.call('POST', `/licenses/${license.id}/preview`, { tenantId: b.id, name: 'Moved' })).toMatchObject({ status: 409, body: refused.body });
+    expect(await api.call('POST', `/licenses/${license.id}/preview`, { tenantId: 'ten_nobody' })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     expect(await adminA.ok('GET', `/licenses/${license.id}`)).toMatchObject({ tenantId: a.id, name: license.name, seatsInUse: 1 });
     // Kicked: it holds none, and moves.
     await adminA.ok('DELETE', `/sessions/${held.grant.sessionId}`);

@@ -37,3 +37,19 @@ export function sessionsToEnd<S extends LiveSession>(license: LicenseFacts, live
   }
   return ending;
 }
+
+/** Whether a patch's seat key is another than the license's (the same claims in the same order is the same key). */
+export function seatKeyChanges(now: readonly string[], patched: readonly string[] | undefined): boolean {
+  return patched !== undefined && (patched.length !== now.length || patched.some((part, i) => part !== now[i]));
+}
+
+/**
+ * Why a license may not move to another tenant or take another seat key now (`doing`: which, for
+ * the message): its sessions (active or idle, leases included) and waiting clients belong to its
+ * tenant and were counted by its seat key. Undefined when it holds none and nobody waits.
+ */
+export function whyNotEmpty(sessions: number, waiting: boolean, doing: string): string | undefined {
+  if (sessions > 0) return `the license holds ${sessions} session${sessions > 1 ? 's' : ''}: end them first (suspend it, or kick them), then ${doing}`;
+  if (waiting) return `clients wait in its queue: turn its queue off, so nobody new joins, and once those waiting are served or gone, ${doing}`;
+  return undefined;
+}

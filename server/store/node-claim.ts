@@ -140,6 +140,7 @@ class PostgresClaim implements NodeClaim {
       `SELECT pg_terminate_backend(l.pid)
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1 AND (l.objid = 0 OR l.objid = hashtext($2)::oid) AND l.pid <> pg_backend_pid()
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND a.application_name LIKE 'seat-node:%'
           AND NOT EXISTS (SELECT 1 FROM nodes n WHERE 'seat-node:' || n.id = a.application_name AND n.heartbeat_at >= $3)`,
       [LOCK_CLASS, this.o.nodeId, Date.now() - this.o.nodeTimeoutMs],
@@ -151,7 +152,8 @@ class PostgresClaim implements NodeClaim {
     const { rows } = await client.query<{ tag: string; own: boolean }>(
       `SELECT DISTINCT a.application_name AS tag, l.objid <> 0 AS own
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1 AND (l.objid = 0 OR l.objid = hashtext($2)::oid) AND l.pid <> pg_backend_pid()`,
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1 AND (l.objid = 0 OR l.objid = hashtext($2)::oid) AND l.pid <> pg_backend_pid()
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [LOCK_CLASS, this.o.nodeId],
     );
     const name = (tag: string) => tag.replace(/^seat-node:/, '');

@@ -93,10 +93,27 @@ describeWith([postgresMissing(), redisMissing()])('nodes on one PostgreSQL datab
     expect(await refusedStart({ ...env, NODE_ID: 'clustered', REDIS_URL: redis.url })).toContain('a node without REDIS_URL runs on this database (alone)');
     await kept.check();
 
-    // And a node without Redis does not start beside a cluster's.
+    // And a node without Redis does not start beside a cluster's. Locks are each database's: the
+    // refusal names only this database's nodes, and ends no lock connection of another database's
+    // (the node `alone`, whose heartbeat this database has never seen).
     const clusterEnv = { ...FAST, DATABASE_URL: await pgServer.createDatabase('clustered'), REDIS_URL: redis.url };
     await startProcess({ ...clusterEnv, NODE_ID: 'c1' });
-    expect(await refusedStart({ ...clusterEnv, REDIS_URL: '', NODE_ID: 'c2' })).toContain('other nodes run on this database (c1)');
+    const lockPid = async () => {
+      const probe = new pg.Client({ connectionString: env.DATABASE_URL });
+      await probe.connect();
+      try {
+        return (await probe.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'seat-node:alone'`)).rows.map((r) => r.pid);
+      } finally {
+        await probe.end();
+      }
+    };
+    const before = await lockPid();
+    expect(before).toHaveLength(1);
+    const refused = await refusedStart({ ...clusterEnv, REDIS_URL: '', NODE_ID: 'c2' });
+    expect(refused).toContain('other nodes run on this database (c1):');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await lockPid()).toEqual(before);
+    await kept.check();
   });
 
   it("takes over the lock of a node PostgreSQL has not seen die once its heartbeat is older than the node timeout, and takes its locks again after a database restart", async () => {

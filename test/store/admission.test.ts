@@ -2,6 +2,7 @@
 // interleaving of nodes ever grants more than `seats`; resume by seat key; denials recorded.
 import { expect, it } from 'vitest';
 import { admit, claimant, forEachStore, grant, held, newLicense, rng, seatsInUse } from './store-dialects';
+import { StoreConflictError } from '../../server/seats/seat-store';
 
 forEachStore('admission', (nodes) => {
   it('never grants more than `seats` to a storm of concurrent admissions from several nodes', async () => {
@@ -104,12 +105,18 @@ forEachStore('admission', (nodes) => {
     const license = await newLicense(store!, { seats: 3 });
     const p = await grant(store!, license, claimant('p', 1, { userId: 'amy' }), 10);
     expect(p.session.seatKeyValue).toBe('["p"]');
+    // The seat key changes only while nothing is held: refused, and nothing changed.
+    await expect(store!.updateLicense(license.id, { seatKey: ['user'] }, 11)).rejects.toBeInstanceOf(StoreConflictError);
+    expect((await store!.getLicense(license.id))!.seatKey).toEqual(['session']);
+    await store!.endSession(p.session.id, 'ended_by_app', 11);
     await store!.updateLicense(license.id, { seatKey: ['user'] }, 11);
-    // Another portal session of the same user: under the new seat key, one seat for amy.
+    // `license` is the one the token was checked against (seat key `session`): two portal sessions
+    // of the same user are one seat under the seat key the license has now.
     const amy = await grant(store!, license, claimant('q', 1, { userId: 'amy' }), 12);
     expect(amy).toMatchObject({ resumed: false, session: { seatKeyValue: '["amy"]' } });
     expect(await grant(store!, license, claimant('r', 1, { userId: 'amy' }), 13)).toMatchObject({ resumed: true, session: { id: amy.session.id } });
     // A claimant without the claim the seat key needs now: refused, and nothing written.
+    await store!.endSession(amy.session.id, 'ended_by_app', 14);
     await store!.updateLicense(license.id, { seatKey: ['user', 'device'] }, 14);
     expect(await admit(store!, license, claimant('s', 1, { userId: 'amy' }), 15)).toMatchObject({
       kind: 'missing_claim',
@@ -117,6 +124,6 @@ forEachStore('admission', (nodes) => {
       claim: 'dev',
     });
     expect(await store!.listDenials(license.id)).toEqual([]);
-    expect(await seatsInUse(store!, license.id)).toBe(2);
+    expect(await seatsInUse(store!, license.id)).toBe(0);
   });
 }, { fullTransactions: true });

@@ -10,7 +10,7 @@ import { every } from './periodic';
 import { SeatError } from './seat-error';
 import { type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
-import { mayEndSessions, seatKeyChanges, sessionsToEnd, whyNotEmpty } from './decisions/license-change';
+import { mayEndSessions, sessionsToEnd, whyNotEmpty } from './decisions/license-change';
 import { poolProblem } from './decisions/pool-settings';
 import type { GroupLimit, Reservation } from './decisions/seat-pool';
 import { type AuditEntry, type EndedSession, type License, type LicensePatch, POLICY_DEFAULTS, type Session, type Tenant } from './types';
@@ -181,10 +181,7 @@ export class Administration {
     if (moving) await this.moveLicense(actor, current, tenantId);
     // Only the move: nothing more to change.
     if (Object.keys(patch).length === 0) return (await store.getLicense(id)) ?? current;
-    const result = await store.updateLicense(id, patch, this.deps.now()).catch((err: unknown) => {
-      if (err instanceof StoreConflictError) throw new SeatError(ErrorCode.Conflict, `license ${echoId(id)} cannot change its seat key now: ${err.message}`, { cause: err });
-      throw err;
-    });
+    const result = await store.updateLicense(id, patch, this.deps.now());
     if (!result) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
     auth.forget(id);
     for (const e of result.ended) bus.publish(endedEvent(e));
@@ -266,7 +263,8 @@ export class Administration {
     const { tenantId, ...patch } = patchWithTenant;
     const current = mayTouch(actor, id, await store.getLicense(id));
     // A move ends no session: it is the operator's alone, to a tenant that exists, and refused
-    // while any session is held or anyone waits, as a new seat key is: answered as the PATCH would.
+    // while any session is held or anyone waits: answered as the PATCH would. A new seat key ends
+    // none either (the sessions take it).
     const moving = tenantId !== undefined && tenantId !== current.tenantId;
     if (moving) {
       onlyOperatorMoves(actor);
@@ -275,10 +273,9 @@ export class Administration {
     const changed = { ...current, ...patch };
     this.checkLimits(changed);
     const live = await store.listSessions(id);
-    const rekeyed = seatKeyChanges(current.seatKey, patch.seatKey);
-    if (moving || rekeyed) {
-      const busy = whyNotEmpty(live.length, live.length === 0 && (await store.queuePlaces(id)).length > 0, moving ? 'move it' : 'change its seat key');
-      if (busy) throw new SeatError(ErrorCode.Conflict, moving ? `license ${echoId(id)} cannot move to tenant ${echoId(tenantId)} now: ${busy}` : `license ${echoId(id)} cannot change its seat key now: ${busy}`);
+    if (moving) {
+      const busy = whyNotEmpty(live.length, live.length === 0 && (await store.queuePlaces(id)).length > 0, 'move it');
+      if (busy) throw new SeatError(ErrorCode.Conflict, `license ${echoId(id)} cannot move to tenant ${echoId(tenantId)} now: ${busy}`);
     }
     if (!mayEndSessions(changed)) return [];
     return sessionsToEnd(changed, live);

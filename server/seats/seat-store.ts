@@ -67,9 +67,8 @@ export interface SeatStore {
   /**
    * Applies the patch in one transaction. Suspending ends every session (`license_suspended`);
    * lowering seats below those in use ends the newest sessions (`seats_reduced`) until it fits.
-   * The license returned carries `seatsInUse` as the change left it. A new seat key while the
-   * license holds a session or clients wait in its queue throws StoreConflictError, saying what to
-   * end first, and changes nothing.
+   * The license returned carries `seatsInUse` as the change left it. A new seat key re-keys its
+   * live sessions and waiting clients (licenses.ts, `rekey`).
    */
   updateLicense(
     id: string,

@@ -1,9 +1,11 @@
 // Tenants, their licenses and the server's settings. A license change that ends sessions (a
 // suspension, fewer seats) is one transaction under the license's lock, as an admission is.
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { StoreConflictError } from '../seats/seat-store';
 import { mayEndSessions, seatKeyChanges, sessionsToEnd, whyNotEmpty } from '../seats/decisions/license-change';
-import type { EndedSession, License, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
+import { rekeyedValues, seatKeyValue } from '../seats/decisions/seat-key';
+import type { SeatKey } from '../../shared';
+import type { Claimant, EndedSession, License, LicensePatch, NewLicenseRow, Tenant } from '../seats/types';
 import { licenseRow, toLicense } from './rows';
 import { serveQueue } from './queue';
 import { releaseSession, sessionsOf } from './seat-moves';
@@ -131,16 +133,7 @@ export class Licenses {
       const row = await dialect.lockLicense(trx, id);
       if (!row) return undefined;
       const before = toLicense(row);
-      // A session's seat key value is its claims' values under the key it was granted by: under
-      // another key they would match other claimants (a `sid` taken for a `sub`). So the seat key
-      // changes only while nothing is held or waiting; the places kept for a reconnect and the
-      // kick cool-downs, values of the old key too, go with it.
-      if (seatKeyChanges(before.seatKey, patch.seatKey)) {
-        const busy = await whyNotEmptyNow(trx, id, 'change its seat key');
-        if (busy) throw new StoreConflictError(busy);
-        await trx.deleteFrom('queue_entries').where('license_id', '=', id).execute();
-        await trx.deleteFrom('kick_cooldowns').where('license_id', '=', id).execute();
-      }
+      if (seatKeyChanges(before.seatKey, patch.seatKey)) await rekey(trx, id, patch.seatKey!);
       let license: License = { ...before, ...patch, updatedAt: now };
       await trx.updateTable('licenses').set(licenseRow(license)).where('id', '=', id).execute();
       // Each change of the seat count is kept, so past history buckets keep the seats they had.
@@ -174,4 +167,38 @@ async function whyNotEmptyNow(trx: Transaction<Database>, id: string, doing: str
   const held = await trx.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('license_id', '=', id).executeTakeFirst();
   const waiting = await trx.selectFrom('queue_entries').select('license_id').where('license_id', '=', id).where('left_at', 'is', null).limit(1).executeTakeFirst();
   return whyNotEmpty(Number(held?.n ?? 0), waiting !== undefined, doing);
+}
+
+/**
+ * A new seat key for the license's sessions and queue, under its lock. A session's seat key value
+ * is its claims' values under the key it was granted by: kept as they were, they would match other
+ * claimants under the new key (a `sid` taken for a `sub`: another user joining a live session) and
+ * miss their own (the same user taking a second seat). So each live session takes its value under
+ * the new key (`rekeyedValues`: one that cannot, for a missing claim or a value an older session
+ * took, keeps its seat until it ends, joined by nobody); each waiting client its own, or, lacking
+ * a claim the new key needs, its place goes (the queue's backstop then lets its socket go, to be
+ * refused `missing_claim` when it connects again). The places kept for a reconnect and the kick
+ * cool-downs, values of the old key, go. One statement per session: a rare change by an admin.
+ */
+async function rekey(trx: Transaction<Database>, licenseId: string, seatKey: SeatKey): Promise<void> {
+  const rows = await trx
+    .selectFrom('sessions')
+    .select(['id', 'session_ref', 'user_id', 'device_id', 'instance_id'])
+    .where('license_id', '=', licenseId)
+    .orderBy('started_at')
+    .orderBy('id')
+    .execute();
+  const values = rekeyedValues(seatKey, rows.map((r) => ({ id: r.id, sessionRef: r.session_ref, userId: r.user_id, deviceId: r.device_id, instanceId: r.instance_id })));
+  // Out of the way first (a value unique to each), so no two sessions hold one value between two updates.
+  await trx.updateTable('sessions').set({ seat_key_value: sql<string>`'~' || id` }).where('license_id', '=', licenseId).execute();
+  for (const [sessionId, value] of values) {
+    if (value !== `~${sessionId}`) await trx.updateTable('sessions').set({ seat_key_value: value }).where('id', '=', sessionId).execute();
+  }
+  const entries = await trx.selectFrom('queue_entries').select(['id', 'claimant', 'left_at']).where('license_id', '=', licenseId).execute();
+  for (const e of entries) {
+    const key = e.left_at === null ? seatKeyValue(seatKey, JSON.parse(e.claimant) as Claimant) : undefined;
+    if (key && 'value' in key) await trx.updateTable('queue_entries').set({ seat_key_value: key.value }).where('id', '=', e.id).execute();
+    else await trx.deleteFrom('queue_entries').where('id', '=', e.id).execute();
+  }
+  await trx.deleteFrom('kick_cooldowns').where('license_id', '=', licenseId).execute();
 }

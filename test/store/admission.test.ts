@@ -2,7 +2,6 @@
 // interleaving of nodes ever grants more than `seats`; resume by seat key; denials recorded.
 import { expect, it } from 'vitest';
 import { admit, claimant, forEachStore, grant, held, newLicense, rng, seatsInUse } from './store-dialects';
-import { StoreConflictError } from '../../server/seats/seat-store';
 
 forEachStore('admission', (nodes) => {
   it('never grants more than `seats` to a storm of concurrent admissions from several nodes', async () => {
@@ -105,18 +104,12 @@ forEachStore('admission', (nodes) => {
     const license = await newLicense(store!, { seats: 3 });
     const p = await grant(store!, license, claimant('p', 1, { userId: 'amy' }), 10);
     expect(p.session.seatKeyValue).toBe('["p"]');
-    // The seat key changes only while nothing is held: refused, and nothing changed.
-    await expect(store!.updateLicense(license.id, { seatKey: ['user'] }, 11)).rejects.toBeInstanceOf(StoreConflictError);
-    expect((await store!.getLicense(license.id))!.seatKey).toEqual(['session']);
-    await store!.endSession(p.session.id, 'ended_by_app', 11);
     await store!.updateLicense(license.id, { seatKey: ['user'] }, 11);
-    // `license` is the one the token was checked against (seat key `session`): two portal sessions
-    // of the same user are one seat under the seat key the license has now.
-    const amy = await grant(store!, license, claimant('q', 1, { userId: 'amy' }), 12);
-    expect(amy).toMatchObject({ resumed: false, session: { seatKeyValue: '["amy"]' } });
-    expect(await grant(store!, license, claimant('r', 1, { userId: 'amy' }), 13)).toMatchObject({ resumed: true, session: { id: amy.session.id } });
+    // `license` is the one the token was checked against (seat key `session`): another portal
+    // session of the same user resumes amy's seat under the seat key the license has now.
+    expect(await grant(store!, license, claimant('q', 1, { userId: 'amy' }), 12)).toMatchObject({ resumed: true, session: { id: p.session.id } });
+    expect(await seatsInUse(store!, license.id)).toBe(1);
     // A claimant without the claim the seat key needs now: refused, and nothing written.
-    await store!.endSession(amy.session.id, 'ended_by_app', 14);
     await store!.updateLicense(license.id, { seatKey: ['user', 'device'] }, 14);
     expect(await admit(store!, license, claimant('s', 1, { userId: 'amy' }), 15)).toMatchObject({
       kind: 'missing_claim',
@@ -124,6 +117,26 @@ forEachStore('admission', (nodes) => {
       claim: 'dev',
     });
     expect(await store!.listDenials(license.id)).toEqual([]);
-    expect(await seatsInUse(store!, license.id)).toBe(0);
+    expect(await seatsInUse(store!, license.id)).toBe(1);
+  });
+
+  it('a new seat key re-keys the live sessions: each resumes by its claims under it; one that cannot keeps its seat, joined by nobody', async () => {
+    const [store] = await nodes(1);
+    const license = await newLicense(store!, { seats: 5, seatKey: ['session'] });
+    const amy1 = await grant(store!, license, claimant('alpha', 1, { userId: 'amy' }), 10);
+    const amy2 = await grant(store!, license, claimant('beta', 1, { userId: 'amy' }), 11);
+    const anon = await grant(store!, license, claimant('gamma'), 12);
+    await store!.updateLicense(license.id, { seatKey: ['user'] }, 20);
+    const byId = new Map((await store!.listSessions(license.id)).map((s) => [s.id, s.seatKeyValue]));
+    // The oldest of amy's takes her value; her newer one and the session with no user keep a value no claimant has.
+    expect(byId.get(amy1.session.id)).toBe('["amy"]');
+    expect(byId.get(amy2.session.id)).toBe(`~${amy2.session.id}`);
+    expect(byId.get(anon.session.id)).toBe(`~${anon.session.id}`);
+    expect(await seatsInUse(store!, license.id)).toBe(3);
+    // A user whose id is another session's old value does not join it; amy resumes her oldest seat.
+    expect(await grant(store!, license, claimant('x', 1, { userId: 'alpha' }), 21)).toMatchObject({ resumed: false });
+    expect(await grant(store!, license, claimant('y', 1, { userId: 'gamma' }), 22)).toMatchObject({ resumed: false });
+    expect(await grant(store!, license, claimant('z', 1, { userId: 'amy' }), 23)).toMatchObject({ resumed: true, session: { id: amy1.session.id } });
+    expect(await seatsInUse(store!, license.id)).toBe(5);
   });
 }, { fullTransactions: true });

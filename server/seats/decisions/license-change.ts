@@ -44,9 +44,9 @@ export function seatKeyChanges(now: readonly string[], patched: readonly string[
 }
 
 /**
- * Why a license may not move to another tenant or take another seat key now (`doing`: which, for
- * the message): its sessions (active or idle, leases included) and waiting clients belong to its
- * tenant and were counted by its seat key. Undefined when it holds none and nobody waits.
+ * Why a license may not move to another tenant now (`doing`: what, for the message): its sessions
+ * (active or idle, leases included) and waiting clients belong to its tenant. Undefined when it
+ * holds none and nobody waits.
  */
 export function whyNotEmpty(sessions: number, waiting: boolean, doing: string): string | undefined {
   if (sessions > 0) return `the license holds ${sessions} session${sessions > 1 ? 's' : ''}: end them first (suspend it, or kick them), then ${doing}`;

@@ -30,3 +30,32 @@ export function seatKeyValue(seatKey: SeatKey, claimant: Pick<Claimant, (typeof 
 export function missingClaimMessage(missing: { missing: SeatKeyPart; claim: string }): string {
   return `this license counts seats by ${missing.missing}: the token needs a "${missing.claim}" claim`;
 }
+
+/** A live session's claims, as its row keeps them, for taking a new seat key. */
+export interface KeyedSession {
+  id: string;
+  sessionRef: string | null;
+  userId: string | null;
+  deviceId: string | null;
+  instanceId: string | null;
+}
+
+/**
+ * The seat key values a license's live sessions take when its seat key changes, by session id.
+ * Each takes its claims' value under the new key, so a new tab of the same claimant resumes it.
+ * A session that lacks a claim the new key needs, or whose value an older session (first in the
+ * order given) took already, keeps counting its seat until it ends, under a value no claimant's can
+ * equal (values are JSON arrays): nobody joins it by the new key, and its claimant is counted by
+ * the new key from its next connect.
+ */
+export function rekeyedValues(seatKey: SeatKey, oldestFirst: readonly KeyedSession[]): Map<string, string> {
+  const values = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const s of oldestFirst) {
+    const key = seatKeyValue(seatKey, s);
+    const free = 'value' in key && !taken.has(key.value);
+    if (free) taken.add(key.value);
+    values.set(s.id, free ? key.value : `~${s.id}`);
+  }
+  return values;
+}

@@ -189,11 +189,10 @@ async function rekey(trx: Transaction<Database>, licenseId: string, seatKey: Sea
     .orderBy('id')
     .execute();
   const values = rekeyedValues(seatKey, rows.map((r) => ({ id: r.id, sessionRef: r.session_ref, userId: r.user_id, deviceId: r.device_id, instanceId: r.instance_id })));
-  // Out of the way first (a value unique to each), so no two sessions hold one value between two updates.
+  // Every session out of the way first, to a value of its own that no claimant's can equal (those
+  // left out keep it), so no two sessions hold one value between two updates.
   await trx.updateTable('sessions').set({ seat_key_value: sql<string>`'~' || id` }).where('license_id', '=', licenseId).execute();
-  for (const [sessionId, value] of values) {
-    if (value !== `~${sessionId}`) await trx.updateTable('sessions').set({ seat_key_value: value }).where('id', '=', sessionId).execute();
-  }
+  for (const [sessionId, value] of values) await trx.updateTable('sessions').set({ seat_key_value: value }).where('id', '=', sessionId).execute();
   const entries = await trx.selectFrom('queue_entries').select(['id', 'claimant', 'left_at']).where('license_id', '=', licenseId).execute();
   for (const e of entries) {
     const key = e.left_at === null ? seatKeyValue(seatKey, JSON.parse(e.claimant) as Claimant) : undefined;

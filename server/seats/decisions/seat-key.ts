@@ -32,30 +32,24 @@ export function missingClaimMessage(missing: { missing: SeatKeyPart; claim: stri
 }
 
 /** A live session's claims, as its row keeps them, for taking a new seat key. */
-export interface KeyedSession {
-  id: string;
-  sessionRef: string | null;
-  userId: string | null;
-  deviceId: string | null;
-  instanceId: string | null;
-}
+export type KeyedSession = { id: string } & Pick<Claimant, (typeof CLAIMANT_FIELD)[SeatKeyPart]>;
 
 /**
- * The seat key values a license's live sessions take when its seat key changes, by session id.
- * Each takes its claims' value under the new key, so a new tab of the same claimant resumes it.
- * A session that lacks a claim the new key needs, or whose value an older session (first in the
- * order given) took already, keeps counting its seat until it ends, under a value no claimant's can
- * equal (values are JSON arrays): nobody joins it by the new key, and its claimant is counted by
- * the new key from its next connect.
+ * The seat key values a license's live sessions take when its seat key changes, by session id:
+ * each its claims' value under the new key, so a new tab of the same claimant resumes it. A
+ * session left out (it lacks a claim the new key needs, or an older session, first in the order
+ * given, took its value) keeps counting its seat until it ends under a value of its own that no
+ * claimant's can equal (the store's `~<id>`; claimants' values are JSON arrays): nobody joins it
+ * by the new key, and its claimant is counted by the new key from its next connect.
  */
 export function rekeyedValues(seatKey: SeatKey, oldestFirst: readonly KeyedSession[]): Map<string, string> {
   const values = new Map<string, string>();
   const taken = new Set<string>();
   for (const s of oldestFirst) {
     const key = seatKeyValue(seatKey, s);
-    const free = 'value' in key && !taken.has(key.value);
-    if (free) taken.add(key.value);
-    values.set(s.id, free ? key.value : `~${s.id}`);
+    if (!('value' in key) || taken.has(key.value)) continue;
+    taken.add(key.value);
+    values.set(s.id, key.value);
   }
   return values;
 }

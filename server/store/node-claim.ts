@@ -65,6 +65,9 @@ function sqliteClaim(file: string): NodeClaim {
   };
 }
 
+/** How long a take-over waits for the backends it ended to exit (their locks go with them). */
+const TERMINATE_WAIT_MS = 2000;
+
 /** The advisory locks' first key ("seat" in hex, near enough); the second is 0 for the all-nodes lock, else the NODE_ID's hash. */
 const LOCK_CLASS = 0x5ea7;
 const tagOf = (nodeId: string) => `seat-node:${nodeId}`.slice(0, 63);
@@ -136,8 +139,8 @@ class PostgresClaim implements NodeClaim {
     // No heartbeats yet (a first start, still migrating): every holder counts as running.
     const { rows } = await client.query<{ nodes: string | null }>(`SELECT to_regclass('nodes')::text AS nodes`);
     if (rows[0]!.nodes === null) return;
-    await client.query(
-      `SELECT pg_terminate_backend(l.pid)
+    const { rows: ended } = await client.query<{ pid: number }>(
+      `SELECT l.pid, pg_terminate_backend(l.pid)
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1 AND (l.objid = 0 OR l.objid = hashtext($2)::oid) AND l.pid <> pg_backend_pid()
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -145,6 +148,13 @@ class PostgresClaim implements NodeClaim {
           AND NOT EXISTS (SELECT 1 FROM nodes n WHERE 'seat-node:' || n.id = a.application_name AND n.heartbeat_at >= $3)`,
       [LOCK_CLASS, this.o.nodeId, Date.now() - this.o.nodeTimeoutMs],
     );
+    // pg_terminate_backend only signals: the locks go when each backend has exited.
+    const pids = [...new Set(ended.map((r) => r.pid))];
+    for (const until = Date.now() + TERMINATE_WAIT_MS; pids.length > 0 && Date.now() < until; ) {
+      const { rows: left } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)', [pids]);
+      if (left[0]!.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** Which running node holds what this one would take, in words for the start's failure. */

@@ -55,7 +55,7 @@ try {
     if (o.kind !== 'granted') throw new Error(`admission ${i} of ${trees[k]} was ${o.kind}`);
   });
   await alternate('detach', async (k, i) => {
-    const o = await stores[k]!.detach(sockets[k]![i]!, Date.now());
+    const o = await stores[k]!.detach(sockets[k]![i]!, Date.now(), licenses[k]!.id);
     if (!o?.session.expiresAt) throw new Error(`detach ${i} of ${trees[k]} idled nothing`);
     deadlines[k]!.push(o.session.expiresAt);
   });

@@ -133,7 +133,8 @@ export async function storeThroughput(store: SeatStore, ops: number, inFlight = 
   const deadlines: number[] = [];
   const detachesPerSec = await timed(async () => {
     for (let i = 0; i < ops; i++) {
-      const o = await store.detach(socketIds.a[i]!, Date.now());
+      // With the license the socket was admitted to, as the server's sockets leave.
+      const o = await store.detach(socketIds.a[i]!, Date.now(), license.id);
       if (o?.session.expiresAt) deadlines.push(o.session.expiresAt);
     }
   });

@@ -105,7 +105,7 @@ $$`;
  * later of the idle timeout and its newest receipt) when that was its last connection. Returns
  * null when the socket held nothing, else the license row, the session and its connections left.
  */
-const DETACH = `
+export const DETACH = `
 CREATE OR REPLACE FUNCTION seat_detach(p_socket_id text, p_now bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   lid text;

@@ -26,6 +26,7 @@ import * as setBasedSeatMoves from './2026-11-28T02-00-00_set-based-seat-moves';
 import * as detachSetReply from './2026-11-28T05-00-00_detach-set-reply';
 import * as expireNothingDue from './2026-11-28T10-00-00_expire-nothing-due';
 import * as licenseMoves from './2026-11-29T04-00-00_license-moves';
+import * as knownLicenseReplies from './2026-11-29T14-00-00_known-license-replies';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -52,4 +53,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28T05-00-00_detach-set-reply': detachSetReply,
   '2026-11-28T10-00-00_expire-nothing-due': expireNothingDue,
   '2026-11-29T04-00-00_license-moves': licenseMoves,
+  '2026-11-29T14-00-00_known-license-replies': knownLicenseReplies,
 };

@@ -45,7 +45,11 @@ const call = (fn: string, args: string): OneTripCall => ({ name: fn, sql: `selec
 const ADMIT = call('seat_admit', Array.from({ length: 20 }, (_, i) => `$${i + 1}`).join(', '));
 /** Several admissions of one license in one call (migration 2026-11-28T00): `seat_admit`'s arguments per claim. */
 const ADMIT_MANY = call('seat_admit_many', '$1::jsonb');
-const DETACH = call('seat_detach', '$1, $2');
+/**
+ * A socket leaving (`seat_detach_known`, migration 2026-11-29T14): the license in its answer is its
+ * count alone where this node sent the license's revision it has and the row is still at it.
+ */
+const DETACH = call('seat_detach_known', '$1, $2, $3, $4');
 /**
  * Several sockets of one license leaving, in one call (migration 2026-11-28T00), answered with the
  * license once (`seat_detach_set`, migration 2026-11-28T05).
@@ -58,7 +62,8 @@ const MANY_MAX = 64;
  * statement (migration 2026-11-28T02), so a mass disconnect's go in a few calls.
  */
 const DETACH_MANY_MAX = 1000;
-const EXPIRE = call('seat_expire', '$1, $2, $3');
+/** Idle seats falling due (`seat_expire_known`, migration 2026-11-29T14: answered as a detach is). */
+const EXPIRE = call('seat_expire_known', '$1, $2, $3, $4');
 /**
  * How long after sockets last left through the thread the release passes go through it too: the
  * loop goes on closing their connections after the last detach (0.4–0.9 s for 10,000 here).
@@ -67,7 +72,14 @@ const BUSY_MS = 2_000;
 const END = call('seat_end', '$1, $2, $3, $4');
 
 type SessionRow = Selectable<SessionsTable>;
-type DetachReply = { license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[] } | { kind: 'elsewhere' } | null;
+/** A license in a function's answer: its row, or its count alone where the caller had it at that revision. */
+type LicenseReply = Selectable<LicensesTable> | { id: string; revision: number; seats_in_use: number; known: true };
+/** The settings of a license this node has, with their revision. */
+interface Known {
+  revision: number;
+  license: License;
+}
+type DetachReply = { license: LicenseReply; session: SessionRow; conns: ConnectionFacts[] } | { kind: 'elsewhere' } | null;
 /** A socket of `seat_detach_set`'s set-based statement: its session went idle, no connection left. */
 type SetReply = { session: SessionRow };
 type AdmitReply =
@@ -78,9 +90,10 @@ type AdmitReply =
 
 export class OneTripSeats {
   /** The settings this node last read of each license, with their revision. */
-  private readonly known = new Map<string, { revision: number; license: License }>();
+  private readonly known = new Map<string, Known>();
   private readonly admissions: Gathered<unknown[], AdmitReply>;
-  private readonly detaches: Gathered<[socketId: string, now: number], DetachReply>;
+  /** A socket leaving, with the license it was admitted to as this node has it (if it does). */
+  private readonly detaches: Gathered<[socketId: string, now: number, known?: Known], DetachReply>;
 
   /** A function's reply (its one column of its one row): on the loop's connections, else through the thread. */
   private readonly reply: <R>(query: OneTripCall, parameters: readonly unknown[], onThread?: boolean) => Promise<R>;
@@ -107,13 +120,14 @@ export class OneTripSeats {
       (_licenseId, claims) => reply<AdmitReply[]>(ADMIT_MANY, [JSON.stringify(claims)]),
     );
     this.detaches = new Gathered(
-      (moves, onThread) => reply<DetachReply>(DETACH, moves, onThread),
+      ([socketId, now, known], onThread) => reply<DetachReply>(DETACH, [socketId, now, known?.license.id ?? null, known?.revision ?? null], onThread),
       async (licenseId, moves, onThread) => {
         const set = await reply<{ license: Selectable<LicensesTable>; replies: Array<DetachReply | SetReply> }>(
           DETACH_SET,
           [licenseId, moves.map(([socketId]) => socketId), moves.map(([, now]) => now)],
           onThread,
         );
+        // Each socket that ran `seat_detach` alone there was answered with the license's whole row.
         return set.replies.map((r) => (r && 'session' in r && !('license' in r) ? { license: set.license, session: r.session, conns: [] } : (r as DetachReply)));
       },
       { most: DETACH_MANY_MAX, thread: () => thread?.usable === true },
@@ -124,8 +138,16 @@ export class OneTripSeats {
    * Keeps what a transaction read of a license (under its lock, or from a function's reply), and
    * returns it as a License. Settings of a revision already known are not parsed again.
    */
-  remember(row: Selectable<LicensesTable>): License {
+  remember(row: Selectable<LicensesTable>): License;
+  /** `sent`: the license's settings this node sent the call with; a count alone is theirs (`LicenseReply`). */
+  remember(row: LicenseReply, sent: Known | undefined): License;
+  remember(row: LicenseReply, sent?: Known): License {
     const revision = Number(row.revision);
+    if ('known' in row) {
+      // The function answers so only for the license and revision it was sent.
+      if (sent?.revision !== revision || sent.license.id !== row.id) throw new Error(`a count alone for license ${row.id} at revision ${revision}, which this call did not send`);
+      return { ...sent.license, seatsInUse: Number(row.seats_in_use) };
+    }
     const known = this.known.get(row.id);
     if (known?.revision === revision) return { ...known.license, seatsInUse: Number(row.seats_in_use) };
     if (!known && this.known.size >= KEPT) this.known.delete(this.known.keys().next().value!);
@@ -181,11 +203,12 @@ export class OneTripSeats {
    * lets sockets of one license leaving together go in one call; without it the socket goes alone.
    */
   async detach(socketId: string, now: number, licenseId?: string): Promise<DetachOutcome | undefined> {
-    let reply = await (licenseId === undefined ? this.detaches.alone([socketId, now], false) : this.detaches.call(licenseId, [socketId, now]));
+    const known = licenseId === undefined ? undefined : this.known.get(licenseId);
+    let reply = await (licenseId === undefined ? this.detaches.alone([socketId, now], false) : this.detaches.call(licenseId, [socketId, now, known]));
     // The socket's connection is on another license than the one given: it goes alone.
     if (reply && 'kind' in reply) reply = await this.detaches.alone([socketId, now], false);
     if (!reply || 'kind' in reply) return undefined;
-    const license = this.remember(reply.license);
+    const license = this.remember(reply.license, known);
     return { license, session: toSession(reply.session, reply.conns), seatsInUse: license.seatsInUse };
   }
 
@@ -201,13 +224,14 @@ export class OneTripSeats {
 
   /** The license's idle sessions past their deadline, released; FULL when some are due while someone is queued for it. */
   async expire(licenseId: string, now: number, reason: EndReason): Promise<EndedSession[] | typeof FULL> {
-    type Reply = { kind: 'stale' } | { kind: 'released'; license: Selectable<LicensesTable> | null; ended: Array<{ session: SessionRow; seats: number }> };
+    type Reply = { kind: 'stale' } | { kind: 'released'; license: LicenseReply | null; ended: Array<{ session: SessionRow; seats: number }> };
     const busy = performance.now() - this.detaches.threadAt < BUSY_MS;
-    const reply = await this.reply<Reply>(EXPIRE, [licenseId, now, reason], busy);
+    const known = this.known.get(licenseId);
+    const reply = await this.reply<Reply>(EXPIRE, [licenseId, now, reason, known?.revision ?? null], busy);
     if (reply.kind === 'stale') return FULL;
     // No license: it is gone, or nothing was due (answered without its lock, migration 2026-11-28T10).
     if (!reply.license) return [];
-    const license = this.remember(reply.license);
+    const license = this.remember(reply.license, known);
     return reply.ended.map(({ session, seats }) => ({ license: { ...license, seatsInUse: seats }, session: toSession(session, []), reason, seatsInUse: seats }));
   }
 }

@@ -101,9 +101,54 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     await store.close();
     const n = await calls(url);
     expect(n.seat_admit).toBe(5);
-    expect(n.seat_detach).toBe(4);
-    expect(n.seat_expire).toBe(1);
+    expect(n.seat_detach_known).toBe(4);
+    expect(n.seat_expire_known).toBe(1);
     expect(n.seat_end).toBe(2);
+  });
+
+  /** The license in each answer of `seat_detach_known` and `seat_expire_known` on the stores' pools, as they come. */
+  function watchAnswers(): { licenses: Array<Record<string, unknown>>; stop: () => void } {
+    const licenses: Array<Record<string, unknown>> = [];
+    const query = pg.Pool.prototype.query;
+    pg.Pool.prototype.query = async function (this: pg.Pool, ...args: unknown[]) {
+      const result = await (query as (...a: unknown[]) => Promise<pg.QueryResult>).apply(this, args);
+      const name = (args[0] as { name?: string } | undefined)?.name;
+      if (name === 'seat_detach_known' || name === 'seat_expire_known') licenses.push((result.rows[0] as Array<{ license: Record<string, unknown> }>)[0]!.license);
+      return result;
+    } as typeof query;
+    return { licenses, stop: () => void (pg.Pool.prototype.query = query) };
+  }
+
+  it('answers a socket leaving and a release pass with the license count alone where the node has its settings, with the row where they moved', async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 10, idleTimeoutSec: 1 });
+    for (let i = 0; i < 3; i++) await grant(store, license, claimant(`k${i}`), 10 + i, `s${i}`);
+    const answers = watchAnswers();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const first = await store.detach('s0', 100, license.id);
+      expect(answers.licenses.pop()).toEqual({ id: license.id, revision: expect.any(Number), seats_in_use: 3, known: true });
+      expect(first?.license).toEqual({ ...(await store.getLicense(license.id)), seatsInUse: 3 });
+      expect(first?.session.expiresAt).toBe(1100);
+      // Changed elsewhere (another node, a migration): the next answer carries the row, and its settings count.
+      await client.query('update licenses set idle_timeout_sec = 5 where id = $1', [license.id]);
+      const second = await store.detach('s1', 200, license.id);
+      expect(answers.licenses.pop()).toMatchObject({ id: license.id, idle_timeout_sec: 5, seats_in_use: 3 });
+      expect([second?.license.idleTimeoutSec, second?.session.expiresAt]).toEqual([5, 5200]);
+      // Known again, at the new revision.
+      const ended = await store.expireLicense(license.id, 1100);
+      expect(answers.licenses.pop()).toEqual({ id: license.id, revision: expect.any(Number), seats_in_use: 3, known: true });
+      expect(ended.map((e) => [e.session.sessionRef, e.seatsInUse, e.license.idleTimeoutSec, e.license.name])).toEqual([['k0', 2, 5, license.name]]);
+      // A socket detached without its license: the row, as before.
+      await store.detach('s2', 300);
+      expect(answers.licenses.pop()).toMatchObject({ id: license.id, idle_timeout_sec: 5, name: license.name });
+      expect(answers.licenses).toEqual([]);
+    } finally {
+      answers.stop();
+      await client.end();
+    }
   });
 
   it('decides on settings another node changed since this one read them', async () => {
@@ -279,7 +324,8 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     await store.close();
     const n = await calls(url);
     // The first socket went alone; the other 99 in a call that ran no `seat_detach`.
-    expect(n.seat_detach).toBe(1);
+    expect(n.seat_detach_known).toBe(1);
+    expect(n.seat_detach).toBeUndefined();
     expect(n.seat_detach_set).toBeGreaterThanOrEqual(1);
   });
 

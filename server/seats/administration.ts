@@ -176,7 +176,7 @@ export class Administration {
     const { store, bus, auth } = this.deps;
     const { tenantId, ...patch } = patchWithTenant;
     const current = mayTouch(actor, id, await store.getLicense(id));
-    this.checkLimits({ ...current, ...patch });
+    this.checkLimits({ ...current, ...patch }, patch);
     const moving = tenantId !== undefined && tenantId !== current.tenantId;
     if (moving) await this.moveLicense(actor, current, tenantId);
     // Only the move: nothing more to change.
@@ -271,7 +271,7 @@ export class Administration {
       if (!(await store.getTenant(tenantId))) throw new SeatError(ErrorCode.NotFound, `no tenant ${echoId(tenantId)}`);
     }
     const changed = { ...current, ...patch };
-    this.checkLimits(changed);
+    this.checkLimits(changed, patch);
     const live = await store.listSessions(id);
     if (moving) {
       const busy = whyNotEmpty(live.length, live.length === 0 && (await store.queuePlaces(id)).length > 0, 'move it');
@@ -319,17 +319,29 @@ export class Administration {
     }
   }
 
-  private checkLimits(l: Pick<License, 'seats' | 'seatCap' | 'idleTimeoutSec' | 'inactivityTimeoutSec' | 'reservations' | 'groupLimits'>): void {
+  /**
+   * `sent`: a change's fields (none: a new license, all checked). The timeouts' bounds
+   * (IDLE_TIMEOUT_*, INACTIVITY_TIMEOUT_*) hold for the values sent: a license made before the
+   * operator narrowed them keeps its timeout, and can still be renamed, suspended or resized.
+   */
+  private checkLimits(l: Pick<License, 'seats' | 'seatCap' | 'idleTimeoutSec' | 'inactivityTimeoutSec' | 'reservations' | 'groupLimits'>, sent?: LicensePatch): void {
     const problem = poolProblem(l);
     if (problem) throw new SeatError(ErrorCode.OutOfRange, problem.message, { details: { field: problem.field } });
     const { idleTimeoutMinSec, idleTimeoutMaxSec, inactivityTimeoutMinSec, inactivityTimeoutMaxSec } = this.deps.options;
-    const within = (field: string, value: number | null, min: number, max: number) => {
-      if (value === null || (value >= min && value <= max)) return;
+    const within = (field: 'idleTimeoutSec' | 'inactivityTimeoutSec', min: number, max: number) => {
+      const value = l[field];
+      if (value === null || (sent && sent[field] === undefined) || (value >= min && value <= max)) return;
       throw new SeatError(ErrorCode.OutOfRange, `${field} must be between ${min} and ${max} seconds`, { details: { field, min, max } });
     };
-    within('idleTimeoutSec', l.idleTimeoutSec, idleTimeoutMinSec, idleTimeoutMaxSec);
-    within('inactivityTimeoutSec', l.inactivityTimeoutSec, inactivityTimeoutMinSec, inactivityTimeoutMaxSec);
+    within('idleTimeoutSec', idleTimeoutMinSec, idleTimeoutMaxSec);
+    within('inactivityTimeoutSec', inactivityTimeoutMinSec, inactivityTimeoutMaxSec);
     if (l.seatCap !== null && l.seats > l.seatCap) {
+      // Named as sent: a lowered seatCap is the field at fault, unless seats came with it.
+      if (sent && sent.seatCap !== undefined && sent.seats === undefined) {
+        throw new SeatError(ErrorCode.OutOfRange, `seatCap (${l.seatCap}) is below the license's seats (${l.seats}); lower seats first, or with it`, {
+          details: { field: 'seatCap', min: l.seats },
+        });
+      }
       throw new SeatError(ErrorCode.OutOfRange, `seats (${l.seats}) is above the plan's seatCap (${l.seatCap})`, {
         details: { field: 'seats', max: l.seatCap },
       });

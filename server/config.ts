@@ -3,10 +3,21 @@ import { randomUUID } from 'node:crypto';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/**
+ * A whole number written in decimal digits: `0x10`, `0b11`, `1e3` and `12.0`, which a plain number
+ * coercion reads, are refused as the REST API's integers are.
+ */
+const digits = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected a whole number in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const int = (def: number, min = 0) => digits(min).default(def);
 
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  PORT: digits(0, 65_535).default(3000),
   HOST: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),

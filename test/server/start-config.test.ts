@@ -32,6 +32,13 @@ describe('the environment at start', () => {
     expect(refusal({ PORT: '70000' })).toMatch(/PORT/);
   });
 
+  it('reads numbers in decimal digits only, as the REST API does', () => {
+    expect(config({ PORT: ' 4000 ', KICK_COOLDOWN_SEC: '0' })).toMatchObject({ port: 4000, kickCooldownSec: 0 });
+    for (const [name, value] of [['IDLE_TIMEOUT_MAX_SEC', '0x10'], ['KICK_COOLDOWN_SEC', '0b11'], ['KICK_COOLDOWN_SEC', '1e3'], ['PORT', '3000.0'], ['NODE_TIMEOUT_MS', '-1']]) {
+      expect(refusal({ [name!]: value! })).toContain(`${name}: expected a whole number in decimal digits`);
+    }
+  });
+
   it('a license\'s default idle timeout is 300 s, or the nearer bound where 300 is outside IDLE_TIMEOUT_MIN_SEC to IDLE_TIMEOUT_MAX_SEC', () => {
     expect(config({}).defaultIdleTimeoutSec).toBe(300);
     expect(config({ IDLE_TIMEOUT_MIN_SEC: '1', IDLE_TIMEOUT_MAX_SEC: '100' }).defaultIdleTimeoutSec).toBe(100);

@@ -207,6 +207,16 @@ export function attachAdminNamespace(nsp: AdminNamespace, parts: AdminNamespaceP
         to.emit('admin:license', licenseView(event.license, event.seatsInUse));
         break;
       }
+      // A seat the queue gave its first waiter (on whichever node it waits): a grant as any other.
+      case 'queue.granted':
+        toSessionWatchers()?.emit('admin:session', {
+          licenseId: event.license.id,
+          seatsInUse: event.seatsInUse,
+          session: sessionView(event.session),
+          event: event.resumed ? 'resumed' : 'granted',
+        });
+        to.emit('admin:license', licenseView(event.license, event.seatsInUse));
+        break;
       case 'session.ended':
         toSessionWatchers()?.emit('admin:session-removed', {
           licenseId: event.license.id,

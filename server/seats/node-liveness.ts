@@ -97,8 +97,11 @@ export class NodeLiveness {
     }
   }
 
-  /** Sessions whose sockets' rows were let go are idle now (the engine's timers follow the event). */
+  /**
+   * Sessions whose sockets' rows were let go are idle now (the engine's timers follow the event),
+   * or live on with their tabs on other nodes.
+   */
   private released(outcomes: DetachOutcome[]): void {
-    for (const o of outcomes) this.deps.bus.publish({ type: 'session.idle', ...o });
+    for (const o of outcomes) this.deps.bus.publish({ type: o.session.state === 'idle' ? 'session.idle' : 'session.detached', ...o });
   }
 }

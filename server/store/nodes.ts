@@ -2,7 +2,7 @@
 // connection rows (its sessions go idle and expire as usual).
 import type { DetachOutcome } from '../seats/types';
 import { toLicense } from './rows';
-import { idleOrphans } from './seat-moves';
+import { idleOrphans, loadSession } from './seat-moves';
 import type { StoreContext } from './store-dialect';
 
 export class Nodes {
@@ -94,7 +94,18 @@ export class Nodes {
           .execute();
         if (!row) return [];
         const at = Math.max(now, opts.clock?.() ?? now);
-        return idleOrphans(q, trx, toLicense(row), [...new Set(gone.map((g) => g.session_id))], at);
+        const license = toLicense(row);
+        const sessionIds = [...new Set(gone.map((g) => g.session_id))];
+        const idled = await idleOrphans(q, trx, license, sessionIds, at);
+        // A session with tabs on other nodes stays live with one tab fewer: told as a socket leaving is.
+        const idledIds = new Set(idled.map((o) => o.session.id));
+        const live: DetachOutcome[] = [];
+        for (const id of sessionIds) {
+          if (idledIds.has(id)) continue;
+          const session = await loadSession(q, trx, id);
+          if (session) live.push({ license, session, seatsInUse: license.seatsInUse });
+        }
+        return [...idled, ...live];
       });
       if (back) break;
       outcomes.push(...released);

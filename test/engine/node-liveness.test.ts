@@ -27,7 +27,7 @@ async function node(opts: { cluster: boolean }) {
     local.add(result.session.id);
     return result.session.id;
   };
-  return { store, events, admit };
+  return { store, events, admit, license, auth: parts.auth };
 }
 
 describe('node liveness', () => {
@@ -52,6 +52,22 @@ describe('node liveness', () => {
     await store.endSession(sessionId, 'ended_by_app', Date.now());
     await new Promise((r) => setTimeout(r, 150));
     expect(events.some((e) => e.type === 'session.ended-elsewhere')).toBe(false);
+  });
+
+  it('a dead node\'s tab of a session with a tab here too: session.detached, the session live with one tab fewer', async () => {
+    const { store, events, admit, license, auth } = await node({ cluster: true });
+    const sessionId = await admit('shared');
+    // The same session's second tab, and another session, on a node that then goes silent.
+    const { claimant } = await auth.authenticate(await sign(license, { sid: 'shared' }));
+    const { claimant: other } = await auth.authenticate(await sign(license, { sid: 'on-dead' }));
+    await store.heartbeat('node-x', Date.now());
+    expect(await store.admit({ licenseId: license.id, socketId: 'sock-x', nodeId: 'node-x', now: Date.now(), claimant })).toMatchObject({ kind: 'granted', resumed: true });
+    expect(await store.admit({ licenseId: license.id, socketId: 'sock-y', nodeId: 'node-x', now: Date.now(), claimant: other })).toMatchObject({ kind: 'granted' });
+    await until(() => events.some((e) => e.type === 'session.detached'));
+    const told = events.filter((e) => e.type === 'session.detached' || e.type === 'session.idle').map((e) => 'session' in e && [e.type, e.session.sessionRef, e.session.state, e.session.sockets]);
+    expect(told).toEqual(expect.arrayContaining([['session.detached', 'shared', 'active', 1], ['session.idle', 'on-dead', 'idle', 0]]));
+    expect(told).toHaveLength(2);
+    expect((await store.getSession(sessionId))?.sockets).toBe(1);
   });
 
   it('taken for dead by another node (its heartbeat row gone): node.declared-dead', async () => {

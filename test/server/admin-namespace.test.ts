@@ -1,5 +1,6 @@
 // The /admin namespace: a snapshot on connect, then every change live (from sockets and REST); a bad admin token is a coded connect_error.
-import { describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { adminSocket, connectAndAdmit, granted, nextEvent, OPERATOR_TOKEN, sign, startServer } from '../support/harness';
 
 describe('/admin namespace', () => {
@@ -30,6 +31,26 @@ describe('/admin namespace', () => {
     const removed = nextEvent(watcher, 'admin:session-removed');
     await admin.ok('DELETE', `/sessions/${s.grant.sessionId}`);
     expect(await removed).toMatchObject({ sessionId: s.grant.sessionId, reason: 'kicked', seatsInUse: 1 });
+  });
+
+  it('a seat the queue gives its first waiter is an admin:session grant, as any other', async () => {
+    const { url, api } = await startServer();
+    const { license, admin, tenant } = await api.setup({ seats: 1, queue: true });
+    const holder = await granted(url, await sign(license, { sid: 'holder' }));
+    const waiter = io(url, { auth: { token: await sign(license, { sid: 'waiter' }), queue: true }, transports: ['websocket'], reconnection: false, forceNew: true });
+    onTestFinished(() => void waiter.close());
+    await nextEvent(waiter, 'seat:queued');
+    const watcher = adminSocket(url, tenant.adminToken);
+    await nextEvent(watcher, 'admin:snapshot');
+    const sessions: any[] = [];
+    watcher.on('admin:session', (e: any) => sessions.push(e));
+    const seat = nextEvent(waiter, 'seat:granted');
+    await admin.ok('DELETE', `/sessions/${holder.grant.sessionId}`);
+    const grant: any = await seat;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sessions).toEqual([
+      { licenseId: license.id, seatsInUse: 1, event: 'granted', session: expect.objectContaining({ id: grant.sessionId, sessionRef: 'waiter', state: 'active', sockets: 1 }) },
+    ]);
   });
 
   it('refuses a bad admin token with a coded connect_error; the operator sees every tenant', async () => {

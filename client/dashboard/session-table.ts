@@ -6,7 +6,8 @@
 // page ends with the newest; anything else that may move the page (an ended session, a change
 // under a filter or another sort) reads the page again, at most every RELOAD_MS, or every
 // SHIFT_RELOAD_MS when the change lies off the page and only shifts it. A page read while a session
-// event came in may predate it, so it is read once more.
+// event came in may predate it, so it is read once more. After a tab leaves (`detached`, `idle`)
+// the page is read again too: across nodes those events can arrive out of order.
 import type { SessionView } from '../../shared';
 import { fill, h } from './dom';
 import { api } from './rest';
@@ -185,6 +186,10 @@ export function sessionTable(host: TableHost) {
     heard(s: SessionView, event: string): void {
       if (s.licenseId !== licenseId) return;
       changes++;
+      // A session's tabs on several nodes leaving together are told by each node, and their words
+      // can cross on the way: a tab's `detached` may come after the last one's `idle`. The page is
+      // read again soon after such a change, so a row shows the store's state within a moment.
+      if (event === 'detached' || event === 'idle') reloadSoon();
       const onPage = page?.ids.includes(s.id) ?? false;
       // A new session is the newest: shown at once where the unfiltered page by start time ends
       // with the newest (the last page oldest first, the first page newest first).

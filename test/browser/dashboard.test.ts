@@ -2,7 +2,7 @@
 // settings validated by the server, and user strings rendered as text.
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { closeSocket, connectAndAdmit, granted, nextEvent, sign, sleep, startServer } from '../support/harness';
+import { adminSocket, closeSocket, connectAndAdmit, granted, nextEvent, sign, sleep, startServer } from '../support/harness';
 import { LAPTOP, PHONE, describeBrowser, screenshot, useBrowser, withPages } from './browser';
 
 const chrome = useBrowser();
@@ -54,6 +54,28 @@ describeBrowser('dashboard', () => {
     await bad.click('#signin-form button[type=submit]');
     await bad.locator('#signin-error', { hasText: 'not valid' }).waitFor({ timeout: 5000 });
     expect(await bad.locator('#board').isHidden()).toBe(true);
+  });
+
+  it('a tab\'s word that crosses the last tab\'s on the way (two nodes telling each its own) leaves no row stale', async () => {
+    const { url, api, server } = await startServer({ routes: withPages });
+    const { license, tenant } = await api.setup({ seats: 3, idleTimeoutSec: 30 });
+    const page = await newPage();
+    await signIn(page, url, tenant.adminToken);
+    await page.locator('#sessions tbody td.muted', { hasText: 'No sessions' }).waitFor();
+    const watcher = adminSocket(url, tenant.adminToken);
+    await nextEvent(watcher, 'admin:snapshot');
+    const told = nextEvent<any>(watcher, 'admin:session');
+    const tab = await granted(url, await sign(license, { sid: 'portal-a', name: 'Alice' }));
+    const grant = await told;
+    const row = page.locator(`tr[data-session="${tab.grant.sessionId}"]`);
+    await closeSocket(tab.socket);
+    await row.locator('.badge.idle').waitFor({ timeout: 1500 });
+    // What another node's late word says: a tab of the session left, one still open.
+    server.io.of('/admin').emit('admin:session', { ...grant, event: 'detached' });
+    await row.locator('.badge.active').waitFor({ timeout: 1500 });
+    // The board reads the page again, and the row shows the store's state.
+    await row.locator('.badge.idle').waitFor({ timeout: 2000 });
+    expect(await row.locator('.countdown').textContent()).toMatch(/releases in 0:[23]\d/);
   });
 
   it('shows connecting clients as rows; a second tab of one portal session adds no seat; idle rows count down', async () => {

@@ -71,7 +71,7 @@ describeBrowser('dashboard', () => {
     await closeSocket(tab.socket);
     await row.locator('.badge.idle').waitFor({ timeout: 1500 });
     // What another node's late word says: a tab of the session left, one still open.
-    server.io.of('/admin').emit('admin:session', { ...grant, event: 'detached' });
+    (server.io.of('/admin') as unknown as { emit(event: string, payload: unknown): void }).emit('admin:session', { ...grant, event: 'detached' });
     await row.locator('.badge.active').waitFor({ timeout: 1500 });
     // The board reads the page again, and the row shows the store's state.
     await row.locator('.badge.idle').waitFor({ timeout: 2000 });

@@ -13,6 +13,8 @@
 //   the process dies; a lock still held by a connection PostgreSQL has not yet seen die (a lost
 //   machine) is taken over once that node's heartbeat is older than NODE_TIMEOUT_MS. Should the
 //   database restart, the node takes its locks again, and says so in its log if another took them.
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pgModule from 'pg';
 import { isPostgresUrl, sqliteFileOf } from './open-store';
@@ -46,7 +48,42 @@ export async function claimNode(o: NodeClaimOptions): Promise<NodeClaim> {
   return sqliteClaim(file);
 }
 
-function sqliteClaim(file: string): NodeClaim {
+/**
+ * The file's own path, symbolic links resolved (the file's, or, before its first start, its
+ * directory's), so that every name of one file takes one lock: a second node on the file through
+ * a link was let start, and the two let go of each other's sockets' rows.
+ */
+function realFile(file: string, depth = 0): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    // Not there yet: a link to where it will be is followed, else its directory is resolved.
+  }
+  try {
+    if (depth < 40 && lstatSync(file).isSymbolicLink()) return realFile(path.resolve(path.dirname(file), readlinkSync(file)), depth + 1);
+    return path.join(realpathSync(path.dirname(file)), path.basename(file));
+  } catch {
+    // A directory that does not exist: opening the store says so.
+    return file;
+  }
+}
+
+function sqliteClaim(given: string): NodeClaim {
+  const file = realFile(given);
+  // Hard links give one file several paths, which no lock named by path can cover; SQLite itself
+  // names a database's WAL by its path, so two names of one file are two WALs and a corrupt file.
+  const links = (() => {
+    try {
+      return statSync(file).nlink;
+    } catch {
+      return 1;
+    }
+  })();
+  if (links > 1) {
+    throw new NodeInUseError(
+      `DATABASE_URL=${given} is a file with ${links} names (hard links): a node on another of them would go unseen and the two would corrupt it; keep one name (a symbolic link is fine)`,
+    );
+  }
   const lock = new Database(`${file}-lock`, { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
@@ -55,7 +92,7 @@ function sqliteClaim(file: string): NodeClaim {
     lock.close();
     if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') throw err;
     throw new NodeInUseError(
-      `DATABASE_URL=${file} is in use by another running node (a process holds ${file}-lock): a SQLite file serves one node; stop the other, or run several nodes on PostgreSQL with REDIS_URL`,
+      `DATABASE_URL=${given} is in use by another running node (a process holds ${file}-lock): a SQLite file serves one node; stop the other, or run several nodes on PostgreSQL with REDIS_URL`,
     );
   }
   return {

@@ -3,10 +3,12 @@
 // node's NODE_ID, and nodes without Redis sharing a PostgreSQL database. A crashed node's
 // successor is not held up, and one PostgreSQL has not seen die is taken over once its heartbeat is
 // older than the node timeout.
+import { linkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { granted, type Proc, sign, startProcess, tempDir, until } from '../support/harness';
+import { claimNode, NodeInUseError } from '../../server/store/node-claim';
 import { spawnServer } from '../support/server-process';
 import { describeWith, type Postgres, postgresMissing, type Redis, redisMissing, startPostgres, startRedis } from '../support/services';
 
@@ -57,6 +59,35 @@ describe('one node per SQLite file', () => {
     const next = await startProcess({ ...FAST, DATABASE_URL: file });
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect((await fetch(`${next.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('one lock per SQLite file, whatever its name', () => {
+  const claim = (databaseUrl: string) => claimNode({ databaseUrl, nodeId: 'n', cluster: false, nodeTimeoutMs: 1000, retryMs: 100, onLost: () => {} });
+
+  it('a second node through a symbolic link to the file, or to its directory, is refused; so is a link made before the file', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'seats.db');
+    // The link made while the file does not exist yet, as the first start will make it.
+    symlinkSync(file, path.join(dir, 'early.db'));
+    const first = await claim(file);
+    onTestFinished(() => first.release());
+    await expect(claim(path.join(dir, 'early.db'))).rejects.toThrow(`DATABASE_URL=${path.join(dir, 'early.db')} is in use by another running node`);
+    writeFileSync(file, '');
+    symlinkSync(file, path.join(dir, 'alias.db'));
+    await expect(claim(path.join(dir, 'alias.db'))).rejects.toThrow(NodeInUseError);
+    const elsewhere = path.join(tempDir(), 'data');
+    symlinkSync(dir, elsewhere);
+    await expect(claim(path.join(elsewhere, 'seats.db'))).rejects.toThrow(NodeInUseError);
+    await first.release();
+    (await claim(path.join(dir, 'alias.db'))).release();
+  });
+
+  it('a file with hard links is refused, naming them: no lock by path covers its other names', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'seats.db'), '');
+    linkSync(path.join(dir, 'seats.db'), path.join(dir, 'copy.db'));
+    await expect(claim(path.join(dir, 'seats.db'))).rejects.toThrow(`DATABASE_URL=${path.join(dir, 'seats.db')} is a file with 2 names (hard links)`);
   });
 });
 

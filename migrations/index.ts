@@ -1,6 +1,9 @@
 // Every migration under the name Kysely records for it (its file name); Kysely runs them in name
 // order. Imported, not read from the folder at run time, so that a bundled server carries them.
 // A new migration file is listed here too: test/store/migrations.test.ts fails until it is.
+// Migrations only add (tables, columns, indexes, new functions beside the ones they replace): a
+// node of the version before runs on a database a newer node migrated, during a rolling upgrade
+// (README, Running a cluster).
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-22T00-00-00_initial';
 import * as seatsInUseCounter from './2026-11-22T02-00-00_seats-in-use-counter';

@@ -312,7 +312,10 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
       }
       const early = opts.earlyPort;
       try {
-        await store.migrate();
+        const migrated = await store.migrate();
+        if (migrated && migrated.newer.length > 0) {
+          log.warn({ newer: migrated.newer }, 'the database was migrated by a newer version of the seat server; this node runs on it as its own version (a rolling upgrade)');
+        }
         if (cluster) {
           const { attachRedisAdapter } = await import('./realtime/redis-adapter');
           closeAdapter = await attachRedisAdapter(io, redisUrl, log);

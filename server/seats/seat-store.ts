@@ -38,8 +38,11 @@ export interface HeardThrough {
 }
 
 export interface SeatStore {
-  /** Runs the migrations; throws when one fails. */
-  migrate(): Promise<void>;
+  /**
+   * Runs the migrations; throws when one fails. Answers the migrations a newer version ran on the
+   * database that this one does not know, if any (it then runs none: it has all of its own).
+   */
+  migrate(): Promise<{ newer: string[] } | void>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

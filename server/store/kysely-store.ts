@@ -29,6 +29,11 @@ import { Webhooks } from './webhooks';
 /** The message of a failed migration (start.ts names DATABASE_URL for it). */
 export const MIGRATION_FAILED = 'database migration failed';
 
+/** What `migrate` found: the migrations a newer version ran that this one does not know (none, usually). */
+export interface Migrated {
+  newer: string[];
+}
+
 export class KyselySeatStore implements SeatStore {
   private readonly ledger: SeatLedger;
   private readonly licenses: Licenses;
@@ -101,10 +106,34 @@ export class KyselySeatStore implements SeatStore {
     };
   }
 
-  async migrate(): Promise<void> {
+  async migrate(): Promise<Migrated> {
     const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations } });
+    // A node of the version before, started during a rolling upgrade (or a rollback) on a database
+    // a newer node migrated: with every migration of its own run, it runs on it (migrations only
+    // add: the newer ones keep what the version before uses). Kysely refuses any database with a
+    // migration it was not given.
+    const newer = await this.newerMigrations();
+    if (newer.length > 0) {
+      const missing = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+      if (missing.length === 0) return { newer };
+      throw new Error(MIGRATION_FAILED, { cause: new Error(`the database was migrated by a newer version (${newer.join(', ')}) but lacks this version's ${missing.join(', ')}`) });
+    }
     const { error } = await migrator.migrateToLatest();
     if (error) throw new Error(MIGRATION_FAILED, { cause: error });
+    return { newer: [] };
+  }
+
+  /** The migrations the database ran that are newer than this version's last (none before the first migration). */
+  private async newerMigrations(): Promise<string[]> {
+    const last = Object.keys(migrations).sort().at(-1)!;
+    let ran: string[];
+    try {
+      ran = (await sql<{ name: string }>`select name from kysely_migration`.execute(this.db)).rows.map((r) => r.name);
+    } catch {
+      // No migration table yet: a new database.
+      return [];
+    }
+    return ran.filter((name) => !(name in migrations) && name > last).sort();
   }
 
   async ping(): Promise<void> {

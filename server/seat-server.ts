@@ -53,6 +53,11 @@ export interface SeatServerOptions {
    * with the connections it holds, instead of opening PORT itself.
    */
   earlyPort?: EarlyPort;
+  /**
+   * Told a generated operator token the moment its hash is stored, before the rest of the start
+   * (`npm start` prints it then: a crash later in the start must not lose the only copy).
+   */
+  onGeneratedAdminToken?: (token: string) => void;
 }
 
 export interface SeatServer {
@@ -134,6 +139,8 @@ export interface SeatPartsOptions {
   cluster?: boolean;
   /** The clock of every part; tests may pass their own. */
   now?: () => number;
+  /** Told a generated operator token the moment its hash is stored (Administration.start). */
+  onGeneratedAdminToken?: (token: string) => void;
 }
 
 /** The seat parts over one store, each given the options it reads. */
@@ -150,6 +157,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
     auth,
     now,
     options: { adminToken, idleTimeoutMinSec, idleTimeoutMaxSec, defaultIdleTimeoutSec, denialRetentionDays, inactivityTimeoutMinSec, inactivityTimeoutMaxSec },
+    onGeneratedToken: opts.onGeneratedAdminToken,
   });
   const reads = new Reads({ store, now, options: { denialRetentionDays } });
   const { nodeId, kickCooldownSec, sweepIntervalMs } = config;
@@ -223,6 +231,7 @@ export function createSeatServer(opts: SeatServerOptions = {}): SeatServer {
     onError: (hook, err) => log.error({ err, hook }, 'engine task failed'),
     // This node's sockets, from the app namespace (made below; read only once the node beats).
     localSessions: () => localSessionIds(io.of('/')),
+    onGeneratedAdminToken: opts.onGeneratedAdminToken,
   });
   const { engine, admin, reads, auth, events } = seats;
 

@@ -24,7 +24,13 @@ async function main(earlyPort: EarlyPort | undefined): Promise<void> {
   const pagesFailed = (err: unknown) => {
     setTimeout(() => stopping || log.error({ err }, 'pages failed'), PAGES_ERROR_GRACE_MS).unref();
   };
-  const server = createSeatServer({ earlyPort, routes: (app, ctx) => mountPages(app, { ...ctx, onError: pagesFailed }) });
+  const server = createSeatServer({
+    earlyPort,
+    routes: (app, ctx) => mountPages(app, { ...ctx, onError: pagesFailed }),
+    // Printed once, on the first start of an empty database, the moment its hash is stored (only
+    // the hash is): a crash later in the start would otherwise leave no copy of it.
+    onGeneratedAdminToken: (token) => process.stdout.write(`\nOperator ADMIN_TOKEN (shown once; set ADMIN_TOKEN to choose your own):\n  ${token}\n\n`),
+  });
   log = createLogger(server.config.logLevel);
   // Heard from the start: a signal while the node starts stops it once it has started (a start
   // that fails exits by itself), not halfway through its migrations or its demo's setup. A start
@@ -56,12 +62,8 @@ async function main(earlyPort: EarlyPort | undefined): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   const listening = server.listen();
   started = listening;
-  const { url, generatedAdminToken } = await listening;
+  const { url } = await listening;
   log.info({ url, node: server.config.nodeId, database: redactUrl(server.config.databaseUrl) }, 'seat server listening');
-  if (generatedAdminToken) {
-    // Printed once, on the first start of an empty database; only its hash is stored.
-    process.stdout.write(`\nOperator ADMIN_TOKEN (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedAdminToken}\n\n`);
-  }
   if (stopping) return;
   const demo = server.config.demo ? setupDemo(server) : undefined;
   started = Promise.all([listening, demo]);

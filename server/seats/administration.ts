@@ -54,6 +54,8 @@ export interface AdministrationDeps {
   auth: Pick<TokenAuth, 'forget'>;
   options: AdministrationOptions;
   now: () => number;
+  /** Told a generated operator token the moment its hash is stored. */
+  onGeneratedToken?: (token: string) => void;
 }
 
 const OPERATOR_TOKEN_SETTING = 'operator_token_sha256';
@@ -86,7 +88,10 @@ export class Administration {
     } else {
       const token = `op_${randomBytes(24).toString('base64url')}`;
       this.operatorTokenHash = await store.putSettingIfAbsent(OPERATOR_TOKEN_SETTING, hashToken(token));
-      if (this.operatorTokenHash === hashToken(token)) result.generatedAdminToken = token;
+      if (this.operatorTokenHash === hashToken(token)) {
+        result.generatedAdminToken = token;
+        this.deps.onGeneratedToken?.(token);
+      }
     }
     await this.prune();
     this.pruning = every(3_600_000, () => this.prune(), this.deps.bus.onError);

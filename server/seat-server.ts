@@ -167,7 +167,7 @@ export function wireSeats(store: SeatStore, config: SeatServerConfig, opts: Seat
   const requests = new SeatRequests({ store, auth, bus: events, now, options: { seatRequestsPerHour: config.seatRequestsPerHour } });
   const inactivity = new Inactivity({ store, bus: events, now, options: { activityFlushMs: config.activityFlushMs, sweepIntervalMs, nodeId, nodeTimeoutMs: config.nodeTimeoutMs } });
   const receipts = new Receipts({ store, admin, now, onError: events.onError });
-  const webhooks = new SeatWebhooks({ store, admin, now, onError: events.onError, options: { nodeId, webhooks: config.webhooks, denialRetentionDays } });
+  const webhooks = new SeatWebhooks({ store, admin, now, onError: events.onError, alone: !cluster, options: { nodeId, webhooks: config.webhooks, denialRetentionDays } });
   const leases = new SeatLeases({ store, engine, auth, bus: events, trouble, now, options: { nodeId, sweepIntervalMs, denialRetentionDays }, receipts });
   const { heartbeatIntervalMs, nodeTimeoutMs, stableNodeId } = config;
   const liveness = new NodeLiveness({

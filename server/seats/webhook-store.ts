@@ -115,10 +115,15 @@ export interface WebhookStore {
   /**
    * Renews this node's claims and takes those that are free or lapsed, each with a conditional
    * update (two nodes never both hold one); returns the webhooks this node holds until `now + claimMs`.
+   * `alone`: this node runs alone on the store (no Redis: its claim on the database keeps any other
+   * node out), so a claim another node holds is a past life's, and is taken too.
    */
-  claimWebhooks(nodeId: string, now: number, claimMs: number): Promise<Webhook[]>;
-  /** Whether some webhook is free or its claim lapsed (a new one, or its node died): one cheap read. */
-  anyUnclaimed(now: number): Promise<boolean>;
+  claimWebhooks(nodeId: string, now: number, claimMs: number, alone?: boolean): Promise<Webhook[]>;
+  /**
+   * Whether some webhook is free or its claim lapsed (a new one, or its node died): one cheap read.
+   * `aloneAs`: this node runs alone, and a webhook another node holds counts too.
+   */
+  anyUnclaimed(now: number, aloneAs?: string): Promise<boolean>;
   /** Lets go of this node's claims (a graceful stop). */
   releaseClaims(nodeId: string): Promise<void>;
   /** The ids (and times) of an outbox's rows after `after`, in id order: the worker's high-water mark. */

@@ -16,6 +16,11 @@ import type { DeliverySettings, OutboxSource, Webhook, WebhookStore } from './we
 export interface WebhookWorkerDeps {
   store: WebhookStore;
   nodeId: string;
+  /**
+   * This node runs alone on the store (no Redis): a claim another node holds is a past life's (a
+   * crash, with a NODE_ID of its own), taken at once rather than after it lapses (WEBHOOK_CLAIM_MS).
+   */
+  alone?: boolean;
   options: WebhookConfig & { retentionMs: number };
   now: () => number;
   onError: (source: string, err: unknown) => void;
@@ -73,9 +78,10 @@ export class WebhookWorker {
     try {
       const { store, nodeId, options, now } = this.deps;
       // Renewed at a third of the claim; a webhook nobody holds (just created, or its node gone) at once.
-      if (now() - this.lastClaim >= options.claimMs / 3 || (await store.anyUnclaimed(now()))) {
+      const { alone } = this.deps;
+      if (now() - this.lastClaim >= options.claimMs / 3 || (await store.anyUnclaimed(now(), alone ? nodeId : undefined))) {
         const at = now();
-        const mine = await store.claimWebhooks(nodeId, at, options.claimMs);
+        const mine = await store.claimWebhooks(nodeId, at, options.claimMs, alone);
         this.lastClaim = at;
         this.claimedUntil = at + options.claimMs;
         this.hold(mine);

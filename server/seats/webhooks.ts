@@ -19,6 +19,8 @@ export interface SeatWebhooksDeps {
   store: Pick<SeatStore, 'webhooks' | 'getLicense'>;
   admin: Pick<Administration, 'audit'>;
   options: Pick<SeatServerConfig, 'nodeId' | 'webhooks' | 'denialRetentionDays'>;
+  /** This node runs alone on the store (no Redis): see WebhookWorkerDeps. */
+  alone?: boolean;
   now: () => number;
   onError: (source: string, err: unknown) => void;
 }
@@ -68,6 +70,7 @@ export class SeatWebhooks {
     this.worker = new WebhookWorker({
       store: deps.store.webhooks,
       nodeId: options.nodeId,
+      alone: deps.alone,
       options: { ...options.webhooks, retentionMs: options.denialRetentionDays * 86_400_000 },
       now: deps.now,
       onError: deps.onError,

@@ -123,24 +123,24 @@ export class Webhooks implements WebhookStore {
     return rows.map(toDelivery);
   }
 
-  async claimWebhooks(nodeId: string, now: number, claimMs: number): Promise<Webhook[]> {
+  async claimWebhooks(nodeId: string, now: number, claimMs: number, alone = false): Promise<Webhook[]> {
     // One conditional update: a row another node holds (claimed_until in the future) is not
     // matched. PostgreSQL re-checks the condition on a row another claim just changed, so two
-    // nodes racing for a lapsed webhook leave it with one of them.
+    // nodes racing for a lapsed webhook leave it with one of them. A node alone takes every row.
     await this.s.db
       .updateTable('webhooks')
       .set({ claimed_by: nodeId, claimed_until: now + claimMs })
-      .where((eb) => eb.or([eb('claimed_by', '=', nodeId), eb('claimed_by', 'is', null), eb('claimed_until', '<', now)]))
+      .$if(!alone, (q) => q.where((eb) => eb.or([eb('claimed_by', '=', nodeId), eb('claimed_by', 'is', null), eb('claimed_until', '<', now)])))
       .execute();
     const rows = await this.s.db.selectFrom('webhooks').selectAll().where('claimed_by', '=', nodeId).orderBy('id').execute();
     return rows.map(toWebhook);
   }
 
-  async anyUnclaimed(now: number): Promise<boolean> {
+  async anyUnclaimed(now: number, aloneAs?: string): Promise<boolean> {
     const row = await this.s.db
       .selectFrom('webhooks')
       .select('id')
-      .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('claimed_until', '<', now)]))
+      .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('claimed_until', '<', now), ...(aloneAs === undefined ? [] : [eb('claimed_by', '!=', aloneAs)])]))
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;

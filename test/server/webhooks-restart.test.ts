@@ -129,3 +129,22 @@ it.each([
   const { deliveries } = await api2.ok('GET', `/webhooks/${hook.id}/deliveries?limit=100`);
   expect(deliveries.every((d: { status: string }) => d.status === 'delivered')).toBe(true);
 });
+
+it('a single node restarted after a kill -9 under a NODE_ID of its own delivers at once, not once its past life\'s claim lapses', { timeout: 60_000 }, async () => {
+  const file = path.join(tempDir(), 'seats.db');
+  // No NODE_ID: each start has a random one. A claim of a minute, which the restart must not wait out.
+  const { NODE_ID: _, ...env } = { ...nodeEnv(file), WEBHOOK_CLAIM_MS: '60000', WEBHOOK_TIMEOUT_MS: '2000' };
+  const receiver = await startReceiver(() => 200);
+  const first = await startProcess(env);
+  const { license, admin } = await first.api.setup({ seats: 5, idleTimeoutSec: 1 });
+  await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'], licenseId: license.id });
+  await granted(first.url, await sign(license, { sid: 'before' }));
+  await until(() => receiver.accepted().length === 1, 10_000);
+  await first.kill9();
+
+  const second = await startProcess(env);
+  const t0 = Date.now();
+  const after = await granted(second.url, await sign(license, { sid: 'after' }));
+  await until(() => receiver.accepted().some((h) => JSON.stringify(h.body).includes(after.grant.sessionId)), 15_000);
+  expect(Date.now() - t0).toBeLessThan(15_000);
+});

@@ -219,6 +219,19 @@ forEachStore('webhook store', (nodes) => {
     expect(await one.webhooks.claimWebhooks('node-c', 62_002, 60_000)).toHaveLength(6);
   });
 
+  it('a node alone on the store (no Redis) takes at once the webhooks a past life of it holds under another NODE_ID', async () => {
+    const [store] = (await nodes(1)) as [SeatStore];
+    for (let i = 0; i < 3; i++) await store.webhooks.createWebhook(hook(null));
+    // The node before a kill -9, its NODE_ID its own (random), held them until 61000.
+    expect(await store.webhooks.claimWebhooks('past-life', 1000, 60_000)).toHaveLength(3);
+    expect(await store.webhooks.anyUnclaimed(2000)).toBe(false);
+    // Nodes of a cluster wait for the claim to lapse; a node alone does not.
+    expect(await store.webhooks.claimWebhooks('restarted', 2000, 60_000)).toEqual([]);
+    expect(await store.webhooks.anyUnclaimed(2000, 'restarted')).toBe(true);
+    expect(await store.webhooks.claimWebhooks('restarted', 2000, 60_000, true)).toHaveLength(3);
+    expect(await store.webhooks.anyUnclaimed(2001, 'restarted')).toBe(false);
+  });
+
   it('lists the outbox ids after a mark, and the license changes of the audit log', async () => {
     const [store] = (await nodes(1)) as [SeatStore];
     const lic = await newLicense(store);

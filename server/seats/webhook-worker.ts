@@ -76,9 +76,8 @@ export class WebhookWorker {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const { store, nodeId, options, now } = this.deps;
+      const { store, nodeId, options, now, alone } = this.deps;
       // Renewed at a third of the claim; a webhook nobody holds (just created, or its node gone) at once.
-      const { alone } = this.deps;
       if (now() - this.lastClaim >= options.claimMs / 3 || (await store.anyUnclaimed(now(), alone ? nodeId : undefined))) {
         const at = now();
         const mine = await store.claimWebhooks(nodeId, at, options.claimMs, alone);

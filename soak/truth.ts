@@ -193,7 +193,15 @@ export function postgresTruth(url: string): Truth {
     client = c;
     return c;
   };
-  const run = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+  // One call at a time on the client: calls that overlapped were queued by pg itself, which pg 8
+  // deprecates (and a snapshot's transaction would take in another call's query).
+  let last: Promise<unknown> = Promise.resolve();
+  const run = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const next = last.then(() => runNow(fn));
+    last = next.catch(() => {});
+    return next;
+  };
+  const runNow = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
     const c = await connected();
     try {
       return await fn(c);

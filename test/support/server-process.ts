@@ -23,7 +23,9 @@ export interface Proc {
 export function spawnServer(env: Record<string, string>, opts: { startTimeoutMs?: number } = {}): { ready: Promise<Proc>; kill9: () => Promise<void> } {
   const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DEMO: 'off', ...env },
+    // A database in memory unless the test names one: never the checkout's ./data/seats.db, which
+    // a developer's own `npm start` holds (and a test would leave behind).
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DEMO: 'off', DATABASE_URL: ':memory:', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

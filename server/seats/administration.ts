@@ -277,7 +277,8 @@ export class Administration {
     }
     const changed = { ...current, ...patch };
     this.checkLimits(changed, patch);
-    const live = await store.listSessions(id);
+    // The sessions are read where the answer needs them: a move's check, or a change that may end some.
+    const live = moving || mayEndSessions(changed) ? await store.listSessions(id) : [];
     if (moving) {
       const busy = whyNotEmpty(live.length, live.length === 0 && (await store.queuePlaces(id)).length > 0, 'move it');
       if (busy) throw new SeatError(ErrorCode.Conflict, `license ${echoId(id)} cannot move to tenant ${echoId(tenantId)} now: ${busy}`);

@@ -72,13 +72,7 @@ function sqliteClaim(given: string): NodeClaim {
   const file = realFile(given);
   // Hard links give one file several paths, which no lock named by path can cover; SQLite itself
   // names a database's WAL by its path, so two names of one file are two WALs and a corrupt file.
-  const links = (() => {
-    try {
-      return statSync(file).nlink;
-    } catch {
-      return 1;
-    }
-  })();
+  const links = statSync(file, { throwIfNoEntry: false })?.nlink ?? 1;
   if (links > 1) {
     throw new NodeInUseError(
       `DATABASE_URL=${given} is a file with ${links} names (hard links): a node on another of them would go unseen and the two would corrupt it; keep one name (a symbolic link is fine)`,

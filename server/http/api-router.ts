@@ -1,7 +1,6 @@
 // The REST API under /api/v1 (docs/contract.md section 6): validates with zod, calls the engine,
 // administration and the actor's scoped reads, and maps their results and SeatErrors to JSON replies.
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
-import type { z } from 'zod';
 import { type DenialView, echoId, ErrorCode, type SessionView } from '../../shared';
 import type { Actor } from '../seats/actor';
 import type { Administration } from '../seats/administration';
@@ -19,6 +18,7 @@ import { type OperatorParts, operatorEndpoints } from './operator-routes';
 import { type WebhookParts, webhookEndpoints } from './webhook-routes';
 import { ActivationQuery, CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
 import { bearerToken } from './bearer';
+import { parse } from './parse';
 
 type Authed = Request & { actor: Actor };
 
@@ -32,37 +32,6 @@ const _everySessionField: Exclude<keyof SessionView, (typeof SESSION_COLUMNS)[nu
 const DENIAL_COLUMNS: readonly (keyof DenialView)[] = ['at', 'licenseId', 'reason', 'sessionRef', 'userId', 'deviceId', 'instanceId'];
 /** The history's columns: the bucket's figures (its denials by reason are in the JSON only). */
 const HISTORY_COLUMNS = ['at', 'denials', 'peakSeatsInUse', 'seats', 'full', 'queuedGranted', 'unmetDemand', 'unmetAvgWaitSec'] as const;
-
-/** A 422 issue: a well-typed value out of range, or text with characters it may not hold (shared/text.ts). */
-const isRangeIssue = (i: z.core.$ZodIssue) =>
-  i.code === 'too_small' || i.code === 'too_big' || (i.code === 'custom' && (i.params as { unsafeText?: boolean } | undefined)?.unsafeText === true);
-
-/** Parses input with a zod schema: wrong shapes are 400, well-typed values out of range are 422. */
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({
-    ...i,
-    // zod quotes unknown keys in full; a request's keys are echoed capped, as ids are.
-    message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.slice(0, 5).map(echoId).join(', ')}${i.keys.length > 5 ? ', …' : ''}` : i.message,
-  }));
-  const rangeOnly = result.error.issues.every(isRangeIssue);
-  const message = issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-  // A 400's field is its first wrong-shaped one's, a 422's its first (all are out of range).
-  const first = rangeOnly ? result.error.issues[0]! : result.error.issues.find((i) => !isRangeIssue(i))!;
-  throw new SeatError(rangeOnly ? ErrorCode.OutOfRange : ErrorCode.BadRequest, message, {
-    details: { ...rangeField(first), issues: issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
-  });
-}
-
-/**
- * `details.field` of a 400 or 422: the issue's path, dotted, as the engine's own range errors name
- * theirs (a query parameter by its name). The bound broken is in the message (`details.min` and
- * `max` come only with the engine's errors, which know both).
- */
-function rangeField(issue: z.core.$ZodIssue): { field?: string } {
-  return issue.path.length > 0 ? { field: issue.path.map(String).join('.') } : {};
-}
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 type Endpoint = [BodyRule, (req: Authed, res: Response) => Promise<void>];

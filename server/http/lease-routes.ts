@@ -4,12 +4,13 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
-import { AuthErrorCode, echoId, ErrorCode, type LeaseView, safeText } from '../../shared';
+import { AuthErrorCode, ErrorCode, type LeaseView, safeText } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import type { LeaseGrant, SeatLeases } from '../seats/leases';
 import type { SeatRequests } from '../seats/seat-requests';
 import { SeatError } from '../seats/seat-error';
 import { type BodyRule, jsonBody } from './body';
+import { parse } from './parse';
 import { methodNotAllowed, requestError, statusOf } from './errors';
 import { bearerToken } from './bearer';
 
@@ -50,10 +51,9 @@ function bearer(req: Request): string {
   return token;
 }
 
+/** No fields: no body, or `{}`; unknown fields are refused as the admin API refuses them. */
 function checkBody(body: unknown): void {
-  if (body === undefined || NoFields.safeParse(body).success) return;
-  const keys = Object.keys(body as object);
-  throw new SeatError(ErrorCode.BadRequest, `unknown field${keys.length > 1 ? 's' : ''} ${keys.slice(0, 5).map(echoId).join(', ')}`);
+  if (body !== undefined) parse(NoFields, body);
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -124,13 +124,8 @@ export function leaseRouter(
       'optional',
       async (req, res) => {
         const token = bearer(req);
-        const body = SeatRequestBody.safeParse(req.body ?? {});
-        if (!body.success) {
-          const issue = body.error.issues[0]!;
-          const range = issue.code === 'too_big' || issue.code === 'too_small' || issue.code === 'custom';
-          throw new SeatError(range ? ErrorCode.OutOfRange : ErrorCode.BadRequest, `${issue.path.join('.') || 'body'}: ${issue.message}`);
-        }
-        const request = await requests.request(token, body.data.message);
+        const body = parse(SeatRequestBody, req.body ?? {});
+        const request = await requests.request(token, body.message);
         res.status(201).json({ id: request.id, licenseId: request.licenseId, at: new Date(request.at).toISOString() });
       },
     ],

@@ -126,17 +126,23 @@ export class Administration {
   async createLicense(actor: Actor, input: NewLicense): Promise<License> {
     const { store, options } = this.deps;
     let tenantId: string;
+    const now = this.deps.now();
+    // The operator's own licenses' tenant, made with the first of them (in its transaction).
+    let operatorTenant: { tenant: Tenant; adminTokenHash: string } | undefined;
     if (actor.kind === 'tenant') {
       if (input.tenantId !== undefined && input.tenantId !== actor.tenantId) {
         throw new SeatError(ErrorCode.Forbidden, 'a tenant admin creates licenses for its own tenant only');
       }
       tenantId = actor.tenantId;
+    } else if (input.tenantId === undefined) {
+      tenantId = OPERATOR_TENANT_ID;
+      // With an admin token nobody holds: the operator manages it (a tenant token is had by creating a tenant).
+      operatorTenant = { tenant: { id: OPERATOR_TENANT_ID, name: 'Operator', createdAt: now }, adminTokenHash: hashToken(randomBytes(32).toString('hex')) };
+    } else if (await store.getTenant(input.tenantId)) {
+      tenantId = input.tenantId;
     } else {
-      if (input.tenantId === undefined) tenantId = (await this.operatorTenant()).id;
-      else if (await store.getTenant(input.tenantId)) tenantId = input.tenantId;
-      else throw new SeatError(ErrorCode.NotFound, `no tenant ${echoId(input.tenantId)}`);
+      throw new SeatError(ErrorCode.NotFound, `no tenant ${echoId(input.tenantId)}`);
     }
-    const now = this.deps.now();
     const license: License = {
       id: input.id ?? `lic_${randomBytes(9).toString('base64url')}`,
       tenantId,
@@ -163,7 +169,7 @@ export class Administration {
     };
     this.checkLimits(license);
     try {
-      await store.createLicense(license, now - options.denialRetentionDays * 86_400_000);
+      await store.createLicense(license, now - options.denialRetentionDays * 86_400_000, operatorTenant);
     } catch (err) {
       if (err instanceof StoreConflictError) {
         const why = err.reason === 'deleted' ? 'was a deleted license, whose history is kept for DENIAL_RETENTION_DAYS: choose another id' : 'exists';
@@ -304,25 +310,6 @@ export class Administration {
     });
     this.deps.bus.publish({ type: 'audit', entry });
     return entry;
-  }
-
-  /**
-   * The tenant of licenses the operator creates without naming one: made on first use, with an
-   * admin token nobody holds (the operator manages it; a tenant token can be issued by creating a tenant).
-   */
-  private async operatorTenant(): Promise<Tenant> {
-    const { store } = this.deps;
-    const existing = await store.getTenant(OPERATOR_TENANT_ID);
-    if (existing) return existing;
-    const tenant = { id: OPERATOR_TENANT_ID, name: 'Operator', createdAt: this.deps.now() };
-    try {
-      return await store.createTenant(tenant, hashToken(randomBytes(32).toString('hex')));
-    } catch (err) {
-      // Another node made it at the same moment.
-      const made = await store.getTenant(OPERATOR_TENANT_ID);
-      if (made) return made;
-      throw err;
-    }
   }
 
   /**

@@ -61,8 +61,12 @@ export interface SeatStore {
   getSetting(key: string): Promise<string | undefined>;
 
   /** Throws `StoreConflictError` when the id is taken. */
-  /** `deletedSince`: a license of the same id deleted since then (ms) still holds the id (its audit entries are kept by it). */
-  createLicense(license: NewLicenseRow, deletedSince?: number): Promise<License>;
+  /**
+   * `deletedSince`: a license of the same id deleted since then (ms) still holds the id (its audit
+   * entries are kept by it). `tenant`: made in the same transaction where it does not exist (the
+   * operator's own), so a refused license makes none.
+   */
+  createLicense(license: NewLicenseRow, deletedSince?: number, tenant?: { tenant: Tenant; adminTokenHash: string }): Promise<License>;
   /** The license with its `seatsInUse`, read with the row. */
   getLicense(id: string): Promise<License | undefined>;
   /** Every license (of the tenant), each with its `seatsInUse`, in one query. */

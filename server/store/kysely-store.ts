@@ -157,7 +157,7 @@ export class KyselySeatStore implements SeatStore {
   getTenant(id: string) { return this.licenses.getTenant(id); }
   putSettingIfAbsent(key: string, value: string) { return this.licenses.putSettingIfAbsent(key, value); }
   getSetting(key: string) { return this.licenses.getSetting(key); }
-  createLicense(license: NewLicenseRow, deletedSince?: number) { return this.licenses.createLicense(license, deletedSince); }
+  createLicense(license: NewLicenseRow, deletedSince?: number, tenant?: { tenant: Tenant; adminTokenHash: string }) { return this.licenses.createLicense(license, deletedSince, tenant); }
   getLicense(id: string) { return this.licenses.getLicense(id); }
   licenseOfSession(sessionId: string) { return this.licenses.licenseOfSession(sessionId); }
   listLicenses(tenantId?: string) { return this.licenses.listLicenses(tenantId); }

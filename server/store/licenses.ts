@@ -59,14 +59,27 @@ export class Licenses {
    * (`deletedSince`: its audit entries stay readable by its tenant by the id, which a new license
    * of another tenant would take). A new license must not inherit another's history.
    */
-  async createLicense(license: NewLicenseRow, deletedSince = 0): Promise<License> {
+  async createLicense(license: NewLicenseRow, deletedSince = 0, tenant?: { tenant: Tenant; adminTokenHash: string }): Promise<License> {
     try {
       await this.s.dialect.transaction(async (trx) => {
+        // A license that exists is that, whatever history it has.
+        if (await trx.selectFrom('licenses').select('id').where('id', '=', license.id).executeTakeFirst()) {
+          throw new StoreConflictError(`license ${license.id} exists`);
+        }
         const kept = await trx.selectFrom('seat_events').select('id').where('license_id', '=', license.id).limit(1).executeTakeFirst();
         const deleted = kept
           ? undefined
           : await trx.selectFrom('audit_log').select('id').where('license_id', '=', license.id).where('action', '=', 'license.delete').where('at', '>=', deletedSince).limit(1).executeTakeFirst();
         if (kept || deleted) throw new StoreConflictError(`license ${license.id} was deleted and its history is kept`, { reason: 'deleted' });
+        // The license's tenant, made with it where it does not exist yet: a refused license makes none.
+        if (tenant) {
+          const { id, name, createdAt } = tenant.tenant;
+          await trx
+            .insertInto('tenants')
+            .values({ id, name, admin_token_hash: tenant.adminTokenHash, created_at: createdAt })
+            .onConflict((oc) => oc.column('id').doNothing())
+            .execute();
+        }
         await trx.insertInto('licenses').values(licenseRow(license)).execute();
         // The history's seat count from the start (migration 2026-11-26T13).
         await trx.insertInto('seat_counts').values({ license_id: license.id, at: license.createdAt, seats: license.seats }).execute();

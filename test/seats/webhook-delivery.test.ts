@@ -125,6 +125,8 @@ describe('private addresses', () => {
     // IPv6 forms of loopback and of IPv4 addresses inside: how URL writes [::ffff:127.0.0.1], the long
     // and compatible forms, translated, NAT64, 6to4, Teredo; and multicast, broadcast, documentation.
     ['::ffff:7f00:1', true], ['::ffff:a00:1', true], ['0:0:0:0:0:0:0:1', true], ['::127.0.0.1', true], ['::ffff:0:7f00:1', true],
+    // The compatible forms in hex, as URL writes them ([::127.0.0.1] is [::7f00:1]); a public one is public.
+    ['::7f00:1', true], ['::a00:1', true], ['::c0a8:1', true], ['::a9fe:a9fe', true], ['::808:808', false],
     ['64:ff9b::7f00:1', true], ['2002:7f00:1::1', true], ['2001::1', true], ['fe80::1%eth0', true],
     ['224.0.0.1', true], ['255.255.255.255', true], ['192.0.2.1', true], ['2001:db8::1', true],
     ['8.8.8.8', false], ['172.32.0.1', false], ['93.184.216.34', false], ['2606:4700::1111', false], ['::ffff:8.8.8.8', false],

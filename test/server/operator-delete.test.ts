@@ -60,6 +60,28 @@ describe('deleting a license', () => {
     expect((await admin.call('POST', '/licenses', { id: 'lic-fresh', seats: 1 })).status).toBe(201);
   });
 
+  it('answers a live license that has seat history as one that exists, not as a deleted one', async () => {
+    const { url, api } = await startServer();
+    const { license, admin } = await api.setup({ id: 'lic-live', seats: 1 });
+    await granted(url, await sign(license, { sid: 'h' }));
+    for (const who of [admin, (await api.setup()).admin, api]) {
+      const again = await who.call('POST', '/licenses', { id: 'lic-live', seats: 1 });
+      expect([again.status, again.body.error.message]).toEqual([409, 'a license "lic-live" exists']);
+    }
+  });
+
+  it("makes the operator's own tenant only with a license it creates: a refused one makes none", async () => {
+    const { api } = await startServer();
+    const taken = await api.setup({ id: 'lic-taken', seats: 1 });
+    expect((await api.call('POST', '/licenses', { id: 'x2', seats: 5, seatCap: 1 })).status).toBe(422);
+    expect((await api.call('POST', '/licenses', { id: 'lic-taken', seats: 1 })).status).toBe(409);
+    expect((await api.ok('GET', '/tenants')).tenants.map((t: { id: string }) => t.id)).toEqual([taken.tenant.id]);
+    const made = await api.ok('POST', '/licenses', { id: 'lic-op', seats: 1 });
+    expect(made.tenantId).toBe('operator');
+    expect((await api.ok('POST', '/licenses', { id: 'lic-op-2', seats: 1 })).tenantId).toBe('operator');
+    expect((await api.ok('GET', '/tenants')).tenants.map((t: { id: string; licenses: number }) => [t.id, t.licenses]).sort()).toEqual([['operator', 2], [taken.tenant.id, 1]].sort());
+  });
+
   it('keeps the id of a deleted license that never held a seat from another tenant within the retention (409): its tenant still reads its audit entries by it', async () => {
     const { api } = await startServer();
     const b = await api.setup({ id: 'lic-never-used', seats: 1 });

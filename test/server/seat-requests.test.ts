@@ -63,6 +63,13 @@ describe('seat requests', () => {
       expect([status, r.body.error?.code]).toEqual([status, code]);
       expect(r.status).toBe(status);
     }
+    // Refused as the admin API refuses: the field named, every issue listed.
+    const long = await ask(url, await sign(license, { sid: 'd' }), { message: 'x'.repeat(501) });
+    expect(long.body.error.details).toMatchObject({ field: 'message', issues: [{ path: ['message'], message: expect.stringMatching(/500/) }] });
+    const typed = await ask(url, await sign(license, { sid: 'd' }), { message: 5 });
+    expect([typed.status, typed.body.error.code, typed.body.error.details?.field]).toEqual([400, 'bad_request', 'message']);
+    const extra = await ask(url, await sign(license, { sid: 'd' }), { extra: 1 });
+    expect(extra.body.error.message).toBe('unknown field "extra"');
     expect((await admin.ok('GET', `/licenses/${license.id}/seat-requests`)).requests).toHaveLength(3);
     expect((await fetch(`${url}/api/v1/seat-requests`, { method: 'GET' })).status).toBe(405);
   });

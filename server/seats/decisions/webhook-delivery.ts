@@ -198,5 +198,19 @@ export function advanceMark(
  */
 export function isPrivateAddress(address: string): boolean {
   if (isIP(address) === 0) return true;
-  return ipaddr.process(address).range() !== 'unicast';
+  const ip = ipaddr.process(address);
+  return ip.range() !== 'unicast' || isCompatiblePrivate(ip);
+}
+
+/**
+ * An IPv4-compatible IPv6 address (::a.b.c.d, the first 96 bits zero) of a private IPv4 one.
+ * ipaddr.js judges one written dotted as its IPv4 address, but one written in hex (`URL` writes
+ * `[::127.0.0.1]` as `[::7f00:1]`) as a unicast IPv6 address.
+ */
+function isCompatiblePrivate(ip: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  if (ip.kind() !== 'ipv6') return false;
+  const parts = (ip as ipaddr.IPv6).parts;
+  if (parts.slice(0, 6).some((p) => p !== 0)) return false;
+  const v4 = new ipaddr.IPv4([parts[6]! >> 8, parts[6]! & 0xff, parts[7]! >> 8, parts[7]! & 0xff]);
+  return v4.range() !== 'unicast';
 }

@@ -346,7 +346,11 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
         post: {
           summary: 'Which sessions a license patch would end, and why; nothing changes',
           requestBody: { required: true, ...json(ref('PatchLicense')) },
-          responses: { '200': { description: '{ wouldEnd: [{ sessionId, userId, name, reason }] }' }, ...errors },
+          responses: {
+            '200': { description: '{ wouldEnd: [{ sessionId, userId, name, reason }] }' },
+            ...errors,
+            '409': { description: 'a move (tenantId) while the license holds sessions or has clients queued', ...json(ref('Error')) },
+          },
         },
       },
       '/licenses/{id}/activations': {

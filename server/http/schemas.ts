@@ -8,7 +8,8 @@ const text = (max: number) => safeText(z.string().trim().min(1).max(max));
 
 export const CreateTenantBody = z.strictObject({ name: text(200) });
 
-const groupName = z.string().min(1).max(200);
+/** As a token's `grp` claim (shared/claims.ts): a group name no claim can carry would match nobody. */
+const groupName = safeText(z.string().min(1).max(200));
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a local time "HH:MM"');
 /** ISO weekdays 1 (Monday) to 7, local times, an IANA zone (checked in administration). */
 const reservationWindow = z.strictObject({

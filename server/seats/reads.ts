@@ -1,8 +1,10 @@
 // What admins read, every query scoped to the actor: a tenant's admin reads its own tenant's
 // licenses and what hangs off them (sessions, denials, history, audit), the operator reads all.
 // The transports get these queries and never the store, so no route can forget the tenant check.
+import { ErrorCode } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import { type Actor, mayTouch, tenantScope } from './actor';
+import { SeatError } from './seat-error';
 import type { SeatStore, TenantSummary } from './seat-store';
 import { type BucketUnit, bucketBounds, bucketStart } from './time-buckets';
 import { newestPerLicense, pageSessions, type SessionPage, type SessionQuery } from './session-page';
@@ -122,10 +124,14 @@ export class Reads {
   /**
    * The audit log of the actor's tenant (every tenant's for the operator), newest first; of one
    * license, of one action, and older than the entry `beforeId` when asked (a license the actor
-   * may not touch is 403, one that no longer exists is fine: its log outlives it).
+   * may not touch is 403, a deleted one's log outlives it for its tenant: another tenant's
+   * deleted license is 403 as a live one is, by its newest entry's tenant).
    */
   async audit(actor: Actor, { limit, licenseId, action, beforeId }: { limit: number; licenseId?: string; action?: string; beforeId?: number }): Promise<AuditEntry[]> {
-    if (licenseId !== undefined) await this.findLicense(actor, licenseId);
+    if (licenseId !== undefined && !(await this.findLicense(actor, licenseId)) && actor.kind === 'tenant') {
+      const [newest] = await this.deps.store.listAudit({ licenseId, limit: 1 });
+      if (newest && newest.tenantId !== actor.tenantId) throw new SeatError(ErrorCode.Forbidden, 'this license belongs to another tenant');
+    }
     return this.deps.store.listAudit({ tenantId: tenantScope(actor), limit, licenseId, action, beforeId });
   }
 

@@ -33,7 +33,11 @@ describe('meta endpoints', () => {
       name !== 'id' ? ids[name]! : path.startsWith('/tenants') ? tenant.id : path.startsWith('/sessions') ? held.grant.sessionId : path.startsWith('/webhooks') ? 'wh_none' : license.id;
 
     // Out-of-range values the document's schemas cannot show: each must be listed as answered.
-    const specific: Array<[string, string, string, unknown]> = [
+    const elsewhere = await api.ok('POST', '/tenants', { name: 'Elsewhere' });
+    const specific: Array<[string, string, string, unknown, string?]> = [
+      // A move while the license holds a session (the operator's alone): 409.
+      ['post', '/licenses/{id}/preview', '', { tenantId: elsewhere.id }, OPERATOR_TOKEN],
+      ['patch', '/licenses/{id}', '', { tenantId: elsewhere.id }, OPERATOR_TOKEN],
       ['post', '/licenses/{id}/preview', '', { seats: -1 }],
       ['patch', '/licenses/{id}', '', { seats: -1 }],
       ['post', '/licenses', '', { seats: -1 }],
@@ -68,7 +72,9 @@ describe('meta endpoints', () => {
           for (const value of ['', 'abc', '0', '-1', '0x10', 'x'.repeat(300), '99999999999']) probes.push({ ...base, query: `?${p.name}=${encodeURIComponent(value)}` });
           probes.push({ ...base, query: `?${p.name}=1&${p.name}=2` });
         }
-        for (const [m, t, query, body] of specific) if (m === method && t === template) probes.push({ ...base, query, body: body === undefined ? undefined : JSON.stringify(body) });
+        for (const [m, t, query, body, by] of specific) {
+          if (m === method && t === template) probes.push({ ...base, query, body: body === undefined ? undefined : JSON.stringify(body), token: by ?? token });
+        }
       }
     }
     const missing: string[] = [];
@@ -85,6 +91,6 @@ describe('meta endpoints', () => {
     }
     expect(missing).toEqual([]);
     // The battery reached the statuses it is about.
-    for (const status of ['400', '401', '404', '413', '422']) expect(seen, status).toContain(status);
+    for (const status of ['400', '401', '404', '409', '413', '422']) expect(seen, status).toContain(status);
   });
 });

@@ -47,6 +47,12 @@ describe('the audit log', () => {
     expect(ofB.length).toBeGreaterThan(0);
     expect(ofB.every((e: any) => e.tenantId === b.tenant.id)).toBe(true);
     expect((await b.admin.call('GET', `/audit?licenseId=${a.license.id}`)).status).toBe(403);
+    // Deleted, it is still another tenant's (its tenant reads its entries); an id never used is an empty page.
+    const gone = await a.admin.ok('POST', '/licenses', { id: 'lic-audit-gone', seats: 1 });
+    await a.admin.ok('DELETE', `/licenses/${gone.id}`);
+    expect((await b.admin.call('GET', `/audit?licenseId=${gone.id}`)).status).toBe(403);
+    expect((await a.admin.ok('GET', `/audit?licenseId=${gone.id}`)).audit.map((e: any) => e.action)).toEqual(['license.delete', 'license.create']);
+    expect(await b.admin.ok('GET', '/audit?licenseId=lic-never-made')).toEqual({ audit: [], nextBefore: null });
     expect((await b.admin.ok('GET', '/audit?action=license.update')).audit.map((e: any) => e.licenseId)).toEqual([b.license.id]);
   });
 

@@ -69,6 +69,9 @@ describe('overage, reservations and group limits', () => {
       [{ reservations: [{ group: 'a', seats: 1, window: { ...nine, from: '9am' } }] }, 400, 'reservations.0.window.from'],
       [{ groupLimits: [{ group: 'a', max: 1 }, { group: 'a', max: 2 }] }, 422, 'twice'],
       [{ groupLimits: [{ group: 'a' }] }, 400, 'groupLimits.0.max'],
+      // Group names as a token's grp claim may carry them: none with control or bidi-override characters.
+      [{ groupLimits: [{ group: 'c\u0000\u202e', max: 1 }] }, 422, 'groupLimits.0.group'],
+      [{ reservations: [{ group: '\u202eevil', seats: 1 }] }, 422, 'reservations.0.group'],
       [{ queue: 'yes' }, 400, 'queue'],
     ];
     for (const [body, status, mention] of cases) {

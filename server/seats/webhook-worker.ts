@@ -28,6 +28,8 @@ export interface WebhookWorkerDeps {
 
 export class WebhookWorker {
   private timer?: NodeJS.Timeout;
+  /** A round at a retry's time (`wakeAt`). */
+  private wake?: { at: number; timer: NodeJS.Timeout };
   private ticking = false;
   private readonly marks: OutboxMarks;
   private readonly held = new Map<string, WebhookSender>();
@@ -64,6 +66,8 @@ export class WebhookWorker {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    clearTimeout(this.wake?.timer);
+    this.wake = undefined;
     for (const h of this.held.values()) h.abort.abort();
     await Promise.allSettled([...this.held.values()].map((h) => h.busy));
     this.held.clear();
@@ -99,7 +103,10 @@ export class WebhookWorker {
         h.busy = h
           .run(() => this.held.get(h.webhook.id) === h)
           .catch((err) => this.deps.onError('webhooks', err))
-          .finally(() => (h.busy = undefined));
+          .finally(() => {
+            h.busy = undefined;
+            if (h.waitUntil !== undefined) this.wakeAt(h.waitUntil);
+          });
       }
       if (now() - this.lastPrune >= 3_600_000) {
         this.lastPrune = now();
@@ -140,6 +147,22 @@ export class WebhookWorker {
       if (h) Object.assign(h.webhook, { concurrency: w.concurrency, batchSize: w.batchSize } satisfies DeliverySettings);
       else this.held.set(w.id, new WebhookSender(w, this.sender));
     }
+  }
+
+  /**
+   * A retry falls due between two polls: a round then, so it goes at its `nextAttemptAt` rather
+   * than up to WEBHOOK_POLL_MS later (the earliest such time is kept; a round under way then
+   * leaves it to the next poll).
+   */
+  private wakeAt(at: number): void {
+    if (!this.timer || (this.wake && this.wake.at <= at)) return;
+    clearTimeout(this.wake?.timer);
+    const timer = setTimeout(() => {
+      this.wake = undefined;
+      void this.tick();
+    }, Math.max(0, at - this.deps.now()) + 1);
+    timer.unref();
+    this.wake = { at, timer };
   }
 
   private hasWork(h: WebhookSender): boolean {

@@ -95,6 +95,20 @@ describe('webhooks', () => {
     expect(receiver.accepted()[0]!.body.data.sessionId).toBe(b.grant.sessionId);
   });
 
+  it('retries at the delivery log\'s nextAttemptAt, not at the next poll after it', async () => {
+    // Polls 2 s apart; retries 150 ms apart.
+    const { url, api } = await startServer({ env: { ...FAST_WEBHOOKS, WEBHOOK_POLL_MS: '2000', WEBHOOK_RETRY_BASE_MS: '150', WEBHOOK_RETRY_MAX_MS: '150' } });
+    const { license, admin } = await api.setup({ seats: 5 });
+    const receiver = await startReceiver((_hit, nth) => (nth < 3 ? 503 : 204));
+    await admin.ok('POST', '/webhooks', { url: receiver.url, events: ['session.started'] });
+    await granted(url, await sign(license, { sid: 'a' }));
+    await until(() => receiver.accepted().length === 1, 10_000);
+    const at = receiver.hits.map((h) => h.at);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps).toHaveLength(3);
+    for (const gap of gaps) expect(gap).toBeLessThan(1000);
+  });
+
   it('sends license.changed with the fields changed and what they were', async () => {
     const { api } = await startServer({ env: FAST_WEBHOOKS });
     const { license, admin } = await api.setup({ seats: 2 });

@@ -18,6 +18,10 @@ const ACTIONS: Record<string, string> = {
   'license.move': 'License moved to another tenant',
   'session.kick': 'Session kicked',
   'activation.deactivate': 'Device deactivated',
+  'webhook.create': 'Webhook added',
+  'webhook.update': 'Webhook changed',
+  'webhook.delete': 'Webhook deleted',
+  'receipt-key.rotate': 'Receipt key rotated',
 };
 
 const FIELD_WORDS: Record<string, string> = {
@@ -155,11 +159,11 @@ function render(): void {
           return h(
             'tr',
             { 'data-audit': a.id },
-            h('td', { 'data-label': 'When' }, h('time', { datetime: a.at }, zoned(a.at))),
-            h('td', { 'data-label': 'Who' }, a.actor),
+            h('td', { 'data-label': 'When', class: 'when' }, h('time', { datetime: a.at }, zoned(a.at))),
+            h('td', { 'data-label': 'Who', class: 'who' }, a.actor),
             h(
               'td',
-              { 'data-label': 'What' },
+              { 'data-label': 'What', class: 'what' },
               ACTIONS[a.action] ?? a.action,
               license ? h('span', { class: 'muted' }, ` · ${license}`) : null,
               // The code too, as the API and its filters name it.

@@ -68,3 +68,13 @@ export function place(parent: Element, el: Element, prev: Element | null): void 
 export function setText(el: Element, value: string): void {
   if (el.textContent !== value) el.textContent = value;
 }
+
+/**
+ * A number as an admin types it: decimal digits, an optional sign and fraction; NaN for anything
+ * else. `Number()` (and a number input) also take `1e3`, `0x10` and `.5`, which the API refuses or
+ * reads as another value than the one meant.
+ */
+export function typedNumber(raw: string): number {
+  const text = raw.trim();
+  return /^[+-]?\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+}

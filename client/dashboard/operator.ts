@@ -3,7 +3,7 @@
 // Every secret the server returns is shown once (dialog.ts) and kept nowhere.
 import type { LicenseView, SessionView } from '../../shared';
 import { confirmDialog, openDialog, showOnce } from './dialog';
-import { $, fill, h, setText } from './dom';
+import { $, fill, h, setText, typedNumber } from './dom';
 import { ApiError, api, refusal } from './rest';
 
 export interface TenantRow {
@@ -154,7 +154,7 @@ export function rotateSecret(l: LicenseView, report: (message: string) => void):
         novalidate: true,
         onsubmit: (e: Event) => {
           e.preventDefault();
-          const value = Number(grace.value);
+          const value = typedNumber(grace.value);
           if (grace.value.trim() === '' || !Number.isInteger(value) || value < 0 || value > SECRET_GRACE.max) {
             grace.setAttribute('aria-invalid', 'true');
             fill(error, `The grace must be a whole number of seconds from 0 to ${SECRET_GRACE.max} (30 days).`);

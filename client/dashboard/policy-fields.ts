@@ -5,7 +5,7 @@
 // or zod issues with a path) is placed beside the row it names.
 import type { GroupLimitView, LicenseView, ReservationView } from '../../shared';
 import { viewerZone } from './charts';
-import { fill, h, setText } from './dom';
+import { fill, h, setText, typedNumber } from './dom';
 import { limitRow, onRowEdit, reservationRow } from './policy-rows';
 
 export type PolicyName = 'overage' | 'queue' | 'reservations' | 'groupLimits';
@@ -117,7 +117,7 @@ export function readPolicy(l: LicenseView): { patch: Partial<Pick<LicenseView, P
     showPolicyError(field, message);
     errors += 1;
   };
-  const overage = Number((document.getElementById('f-overage') as HTMLInputElement).value);
+  const overage = typedNumber((document.getElementById('f-overage') as HTMLInputElement).value);
   if (!Number.isFinite(overage) || overage < 1 || overage > 2) fail('overage', 'Overage must be from 1 to 2 (1 is off).');
   else if (overage !== l.overage) patch.overage = overage;
   const queue = (document.getElementById('f-queue') as HTMLInputElement).checked;
@@ -126,7 +126,7 @@ export function readPolicy(l: LicenseView): { patch: Partial<Pick<LicenseView, P
   const reservations: ReservationView[] = [];
   [...document.getElementById('f-reservations')!.children].forEach((li, i) => {
     const group = valueOf(li, 'group').value.trim();
-    const seats = Number(valueOf(li, 'seats').value);
+    const seats = typedNumber(valueOf(li, 'seats').value);
     if (!group) return fail(`reservations.${i}.group`, 'Name the group (its members’ grp claim).');
     if (!Number.isInteger(seats) || seats < 1) return fail(`reservations.${i}.seats`, 'Seats must be a whole number, 1 or more.');
     const r: ReservationView = { group, seats };
@@ -149,7 +149,7 @@ export function readPolicy(l: LicenseView): { patch: Partial<Pick<LicenseView, P
   const limits: GroupLimitView[] = [];
   [...document.getElementById('f-groupLimits')!.children].forEach((li, i) => {
     const group = valueOf(li, 'group').value.trim();
-    const max = Number(valueOf(li, 'max').value);
+    const max = typedNumber(valueOf(li, 'max').value);
     if (!group) return fail(`groupLimits.${i}.group`, 'Name the group.');
     if (!Number.isInteger(max) || max < 0) return fail(`groupLimits.${i}.max`, 'The limit must be a whole number, 0 or more.');
     if (limits.some((g) => g.group === group)) return fail(`groupLimits.${i}.group`, `Group “${group}” has a limit already.`);

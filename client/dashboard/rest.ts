@@ -27,11 +27,17 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   // activation's DELETE the license's): such a value goes in the query (`?deviceId=`), never here.
   if (hasDotSegment(path)) throw new ApiError(0, 'bad_request', `${path.split('?')[0]} cannot be sent: a "." or ".." path segment would address another resource`, undefined);
   const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
-  const res = await fetch(`/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    // No answer at all (the server down, the network gone): the browser's own words ("Failed to fetch") say nothing to an admin.
+    throw new ApiError(0, 'unavailable', 'the server could not be reached; check that it runs and retry', undefined);
+  }
   if (res.status === 204) return undefined as T;
   const json = (await res.json().catch(() => ({}))) as any;
   if (!res.ok) {

@@ -2,6 +2,7 @@
 // server's bounds where the page carries them, AdminLimits), a hint that says so before anything
 // is typed, and the check of a typed value in the form's words. The server has the last word.
 import type { AdminLimits, LicenseView } from '../../shared';
+import { typedNumber } from './dom';
 
 export type FieldName =
   | 'seats'
@@ -130,7 +131,7 @@ export function parseField(f: Field, raw: string, l: LicenseView, limits: Partia
     return { value };
   }
   if (raw.trim() === '') return f.kind === 'optional' ? { value: null } : { error: f.empty };
-  const value = Number(raw);
+  const value = typedNumber(raw);
   if (!Number.isFinite(value)) return { error: `${f.noun} must be a number.` };
   if (!Number.isInteger(value)) return { error: f.seconds ? `${f.noun} must be a whole number of seconds.` : `${f.noun} must be a whole number.` };
   if (f.name === 'seats') {

@@ -9,6 +9,8 @@ import { $, fill, h, setText } from './dom';
 import { zoned } from './operator';
 import { ApiError, api, refusal } from './rest';
 
+/** The longest URL the API takes (POST /webhooks). */
+const MAX_URL = 2048;
 const EVENTS = Object.values(WebhookEventType);
 
 /** A delivery setting: chosen in the form (sent only above 1, the server's default) and changed in place in the webhook's row. */
@@ -133,7 +135,7 @@ function createForm(): HTMLElement {
       'div',
       { class: 'field' },
       h('label', { for: 'webhook-url' }, 'URL'),
-      h('input', { id: 'webhook-url', type: 'url', maxlength: 2048, placeholder: 'https://example.com/seat-events', 'aria-describedby': 'webhook-url-error' }),
+      h('input', { id: 'webhook-url', type: 'url', placeholder: 'https://example.com/seat-events', 'aria-describedby': 'webhook-url-error' }),
       h('span', { id: 'webhook-url-error', class: 'error field-error' }),
     ),
     h(
@@ -254,6 +256,11 @@ async function create(): Promise<void> {
   let bad = false;
   if (!/^https?:\/\/\S+$/i.test(url)) {
     setText($('#webhook-url-error'), 'Give an http or https URL, such as https://example.com/seat-events.');
+    $('#webhook-url').setAttribute('aria-invalid', 'true');
+    bad = true;
+  } else if (url.length > MAX_URL) {
+    // Said, not cut: an input's maxlength would shorten a pasted URL and save another address.
+    setText($('#webhook-url-error'), `The URL can be at most ${MAX_URL} characters (it has ${url.length}).`);
     $('#webhook-url').setAttribute('aria-invalid', 'true');
     bad = true;
   }

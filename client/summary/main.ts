@@ -26,6 +26,15 @@ const licenseId = (() => {
 })();
 const params = new URLSearchParams(location.search);
 const tz = params.get('tz') || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+/** A zone the browser does not know (a mistyped `?tz=`) is said as the API says it; nothing is read. */
+const tzKnown = (() => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 async function api<T>(path: string): Promise<T> {
   const res = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` } });
@@ -67,6 +76,10 @@ function period(): { from: string; to: string } {
 }
 
 async function load(): Promise<void> {
+  if (!tzKnown) {
+    setText($('#status'), `The summary could not be loaded: unknown time zone "${tz.slice(0, 64)}" in the address (?tz=); give an IANA name such as Europe/Amsterdam, or UTC`);
+    return;
+  }
   const { from, to } = period();
   ($('#from') as HTMLInputElement).value = from;
   ($('#to') as HTMLInputElement).value = to;

@@ -31,6 +31,7 @@ export class WebhookWorker {
   /** A round at a retry's time (`wakeAt`). */
   private wake?: { at: number; timer: NodeJS.Timeout };
   private ticking = false;
+  private again = false;
   private readonly marks: OutboxMarks;
   private readonly held = new Map<string, WebhookSender>();
   private claimedUntil = 0;
@@ -77,7 +78,11 @@ export class WebhookWorker {
 
   /** One round: read how far the outbox may be read, renew the claims, start the webhooks with work. */
   async tick(): Promise<void> {
-    if (this.ticking) return;
+    if (this.ticking) {
+      // A round asked for while one runs (a retry's wake) runs right after it.
+      this.again = true;
+      return;
+    }
     this.ticking = true;
     try {
       const { store, nodeId, options, now, alone } = this.deps;
@@ -116,6 +121,10 @@ export class WebhookWorker {
       this.deps.onError('webhooks', err);
     } finally {
       this.ticking = false;
+      if (this.again && this.timer) {
+        this.again = false;
+        setImmediate(() => void this.tick());
+      }
     }
   }
 
@@ -151,8 +160,8 @@ export class WebhookWorker {
 
   /**
    * A retry falls due between two polls: a round then, so it goes at its `nextAttemptAt` rather
-   * than up to WEBHOOK_POLL_MS later (the earliest such time is kept; a round under way then
-   * leaves it to the next poll).
+   * than up to WEBHOOK_POLL_MS later (the earliest such time is kept; a round under way then runs
+   * another after it).
    */
   private wakeAt(at: number): void {
     if (!this.timer || (this.wake && this.wake.at <= at)) return;

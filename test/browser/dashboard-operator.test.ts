@@ -153,15 +153,21 @@ describeBrowser('dashboard: what an operator needs', () => {
 
     await page.fill('#f-inactivityTimeoutSec', '10');
     await page.fill('#f-leaseIntervalSec', '5');
+    // A number input takes 1e3 as 1000: the form does not.
+    await page.fill('#f-seats', '1e3');
     await page.click('#settings-save');
     const errorOf = (name: string) => page.textContent(`#err-${name}`);
+    expect(await errorOf('seats')).toBe('Seats must be a number.');
     expect(await errorOf('inactivityTimeoutSec')).toBe('Inactivity timeout must be between 30 and 7200 seconds.');
     expect(await errorOf('leaseIntervalSec')).toBe('Lease interval must be between 10 and 2592000 seconds.');
     expect(await page.getAttribute('#f-inactivityTimeoutSec', 'aria-invalid')).toBe('true');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-inactivityTimeoutSec');
+    // The first field at fault has the focus.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-seats');
     await shots(page, 'operator-settings-errors');
     expect((await api.ok('GET', `/licenses/${license.id}`)).inactivityTimeoutSec).toBeNull();
+    expect((await api.ok('GET', `/licenses/${license.id}`)).seats).toBe(4);
 
+    await page.fill('#f-seats', '4');
     await page.fill('#f-inactivityTimeoutSec', '600');
     await page.fill('#f-leaseIntervalSec', '120');
     await page.fill('#f-maxActivations', '3');

@@ -195,6 +195,12 @@ describeBrowser('dashboard policies', () => {
     await page.fill('#webhook-url', 'ftp://example.com/x');
     await page.click('#webhook-create');
     expect(await page.locator('#webhook-url-error').textContent()).toContain('http or https');
+    // One longer than the API takes is said, not cut to another address and saved.
+    await page.fill('#webhook-url', `https://example.com/${'a'.repeat(2100)}`);
+    expect(await page.inputValue('#webhook-url')).toHaveLength(2120);
+    await page.click('#webhook-create');
+    expect(await page.locator('#webhook-url-error').textContent()).toBe('The URL can be at most 2048 characters (it has 2120).');
+    expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
     await page.fill('#webhook-url', hookUrl);
     await page.uncheck('input[name="webhook-event"][value="license.full"]');
     await page.uncheck('input[name="webhook-event"][value="seat.queued"]');
@@ -210,6 +216,9 @@ describeBrowser('dashboard policies', () => {
     await page.keyboard.press('Escape');
     const [hook] = (await admin.ok('GET', '/webhooks')).webhooks;
     expect(hook).toMatchObject({ url: hookUrl, events: ['session.started'], licenseId: license.id, concurrency: 8, batchSize: 50 });
+    // Its audit entry in words, and the filter offers it.
+    await page.locator('#audit tr', { hasText: 'Webhook added' }).waitFor({ timeout: 5000 });
+    expect(await page.locator('#audit-action option[value="webhook.create"]').textContent()).toBe('Webhook added');
     expect(await page.locator(`#webhooks tr[data-webhook="${hook.id}"] td`).nth(2).textContent()).toBe('Hooked');
     const atOnce = page.locator(`#webhooks tr[data-webhook="${hook.id}"] select.concurrency`);
     expect(await atOnce.inputValue()).toBe('8');

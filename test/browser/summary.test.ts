@@ -112,6 +112,19 @@ describeBrowser('usage summary page', () => {
     await screenshot(page, 'summary-phone-dark');
   });
 
+  it('says so when the address names a time zone nobody knows, as the API does, with no page error', async () => {
+    const { url, tenantToken, newLicense } = await serverWithStore();
+    const license = await newLicense({});
+    const page = await open({ timezoneId: 'UTC' });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await signIn(page, url, tenantToken, license.id);
+    await page.goto(`${url}/admin/licenses/${license.id}/summary?tz=Europe/Amsterdm`);
+    await page.waitForFunction(() => /unknown time zone/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 10_000 });
+    expect(await page.textContent('#status')).toContain('unknown time zone "Europe/Amsterdm"');
+    expect(errors).toEqual([]);
+  });
+
   it('asks for the dashboard sign-in when the tab has no token, and shows nothing else', async () => {
     const { url, newLicense } = await serverWithStore();
     const license = await newLicense({});

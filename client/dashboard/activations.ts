@@ -7,6 +7,12 @@ import { zoned } from './operator';
 import { ApiError, api, refusal } from './rest';
 
 let shownFor: string | null = null;
+/** Rows shown at first, and added by each "Show more": a license's devices may be thousands. */
+const PAGE = 50;
+/** The last list read, the search typed and how many rows it shows (kept across re-reads). */
+let shown: { l: LicenseView; list: ActivationView[]; counted: (n: number) => void } | undefined;
+let query = '';
+let limit = PAGE;
 
 /** The section's frame, placed in the license panel; `load` fills it. */
 export function activationsSection(): HTMLElement {
@@ -15,6 +21,21 @@ export function activationsSection(): HTMLElement {
     { 'aria-labelledby': 'activations-heading', id: 'activations-section' },
     h('h3', { id: 'activations-heading' }, 'Activations'),
     h('p', { id: 'activations-summary', class: 'muted' }),
+    h(
+      'div',
+      { class: 'row' },
+      h('input', {
+        id: 'activations-search',
+        type: 'search',
+        placeholder: 'Find a device',
+        'aria-label': 'Find a device by its id',
+        oninput: (e: Event) => {
+          query = (e.target as HTMLInputElement).value.trim().toLowerCase();
+          limit = PAGE;
+          if (shown) render(shown.l, shown.list, shown.counted);
+        },
+      }),
+    ),
     h(
       'div',
       { class: 'scroll', role: 'region', 'aria-label': 'Activations table', tabindex: 0 },
@@ -26,12 +47,22 @@ export function activationsSection(): HTMLElement {
         h('tbody'),
       ),
     ),
+    h('p', { class: 'row' }, h('button', { type: 'button', id: 'activations-more', hidden: true, onclick: () => more() }, 'Show more')),
     h('p', { id: 'activations-status', class: 'muted', role: 'status' }),
   );
 }
 
+function more(): void {
+  limit += PAGE;
+  if (shown) render(shown.l, shown.list, shown.counted);
+}
+
 /** Reads the license's activations and shows them; `counted` tells the card its new count. */
 export async function loadActivations(l: LicenseView, counted: (n: number) => void): Promise<void> {
+  if (shownFor !== l.id) {
+    query = '';
+    limit = PAGE;
+  }
   shownFor = l.id;
   try {
     const { activations } = await api<{ activations: ActivationView[] }>('GET', `/licenses/${encodeURIComponent(l.id)}/activations`);
@@ -44,6 +75,14 @@ export async function loadActivations(l: LicenseView, counted: (n: number) => vo
 }
 
 function render(l: LicenseView, list: ActivationView[], counted: (n: number) => void): void {
+  shown = { l, list, counted };
+  const search = document.getElementById('activations-search') as HTMLInputElement | null;
+  if (search && search.value.trim().toLowerCase() !== query) search.value = query;
+  const found = query ? list.filter((a) => a.deviceId.toLowerCase().includes(query)) : list;
+  const rows = found.slice(0, limit);
+  const button = $('#activations-more') as HTMLButtonElement;
+  button.hidden = found.length <= rows.length;
+  setText(button, `Show ${Math.min(PAGE, found.length - rows.length)} more (${found.length - rows.length} not shown)`);
   setText(
     $('#activations-summary'),
     l.maxActivations === null
@@ -54,8 +93,8 @@ function render(l: LicenseView, list: ActivationView[], counted: (n: number) => 
   const focusedDevice = (document.activeElement as HTMLElement | null)?.closest?.('tr')?.getAttribute('data-device');
   fill(
     body,
-    list.length
-      ? list.map((a) =>
+    rows.length
+      ? rows.map((a) =>
           h(
             'tr',
             { 'data-device': a.deviceId },
@@ -69,7 +108,7 @@ function render(l: LicenseView, list: ActivationView[], counted: (n: number) => 
             ),
           ),
         )
-      : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No devices activated.')),
+      : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, list.length ? `No device id contains “${query}”.` : 'No devices activated.')),
   );
   // A re-read keeps the keyboard where it was.
   if (focusedDevice) body.querySelector<HTMLElement>(`tr[data-device="${CSS.escape(focusedDevice)}"] button`)?.focus();

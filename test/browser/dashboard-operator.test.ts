@@ -309,4 +309,25 @@ describeBrowser('dashboard: what an operator needs', () => {
     await phone.locator('#sessions tr', { hasText: 'tablet-1' }).waitFor();
     await shots(phone, 'operator-sessions-phone');
   });
+
+  it('lists a license\'s activations a page at a time, with a search by device id', async () => {
+    const { url, api } = await startServer({ routes: withPages });
+    const { license, tenant } = await api.setup({ name: 'Tills', seats: 100, seatKey: ['device'] });
+    for (let i = 0; i < 60; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, async (_, j) => (await granted(url, await sign(license, { dev: `till-${String(i + j).padStart(2, '0')}` }))).socket.close()));
+    }
+    expect((await api.ok('GET', `/licenses/${license.id}/activations`)).activations).toHaveLength(60);
+    const page = await signedIn(url, tenant.adminToken);
+    const rows = page.locator('#activations tr[data-device]');
+    await page.locator('#activations-summary', { hasText: '60 devices activated' }).waitFor({ timeout: 10_000 });
+    expect(await rows.count()).toBe(50);
+    expect(await page.textContent('#activations-more')).toBe('Show 10 more (10 not shown)');
+    await page.click('#activations-more');
+    expect(await rows.count()).toBe(60);
+    expect(await page.isHidden('#activations-more')).toBe(true);
+    await page.fill('#activations-search', 'TILL-4');
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-device')))).toEqual(Array.from({ length: 10 }, (_, i) => `till-4${i}`));
+    await page.fill('#activations-search', 'nobody');
+    expect(await page.textContent('#activations tbody')).toBe('No device id contains “nobody”.');
+  });
 });

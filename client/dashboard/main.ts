@@ -1046,6 +1046,11 @@ async function downloadCsv(what: Report): Promise<void> {
     // The dates are the admin's local days; `to` is inclusive, so the range ends at the next midnight.
     const from = ($('#export-from') as HTMLInputElement).value;
     const to = ($('#export-to') as HTMLInputElement).value;
+    // A range that ends before it starts holds nothing: said, rather than a file of headers alone.
+    if (from && to && from > to) {
+      setText($('#export-status'), `The range ends before it starts: “From” (${from}) is after “To” (${to}).`);
+      return;
+    }
     if (from) params.set('since', new Date(`${from}T00:00`).toISOString());
     if (to) {
       const end = new Date(`${to}T00:00`);

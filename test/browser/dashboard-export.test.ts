@@ -63,6 +63,14 @@ describeBrowser('dashboard CSV downloads', () => {
     await page.fill('#export-from', yesterday);
     expect((await save(page, '#export-denials')).text.trimEnd().split('\r\n')).toHaveLength(3);
     expect(await page.textContent('#export-status')).toBe(`Saved ${license.id}-denials.csv.`);
+    // A range that ends before it starts is said, and nothing is fetched.
+    const csvAsks = () => urls.filter((u) => u.includes('format=csv')).length;
+    const asked = csvAsks();
+    await page.fill('#export-from', '2026-11-29');
+    await page.fill('#export-to', '2026-11-01');
+    await page.click('#export-denials');
+    expect(await page.textContent('#export-status')).toBe('The range ends before it starts: “From” (2026-11-29) is after “To” (2026-11-01).');
+    expect(csvAsks()).toBe(asked);
 
     // The token went in a header, never in a URL.
     expect(urls.some((u) => u.includes('format=csv'))).toBe(true);

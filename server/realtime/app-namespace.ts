@@ -66,7 +66,7 @@ export interface AppNamespaceParts {
   auth: Pick<TokenAuth, 'authenticate'>;
   events: Pick<EventBus, 'subscribe'>;
   /** Where `session:activity` goes: written for all sessions at once, every ACTIVITY_FLUSH_MS. */
-  activity: Pick<Inactivity, 'heard'>;
+  activity: Pick<Inactivity, 'heard' | 'granted'>;
   /** The license queues: leaving one, and where everyone stands. */
   queue: Pick<SeatQueue, 'leave' | 'places' | 'waiting' | 'watchLocal'>;
 }
@@ -218,6 +218,7 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
       // Only a license with offline grace has a receipt to sign (receipts.ts); the rest skip the relay's promises.
       const withReceipt = opts.receipts && result.license.offlineGraceSec > 0;
       holdSeat(socket, result.session.id, withReceipt ? await opts.receipts!.granted(socket, result) : result.granted);
+      if (result.license.inactivityTimeoutSec !== null) activity.granted(result.session.id, result.session.lastActivityAt);
       return 'granted';
     } catch (err) {
       // The license was deleted, or its seat key changed, on another node since this node's copy

@@ -57,6 +57,16 @@ export class Inactivity {
   }
 
   /**
+   * A seat granted to a socket of a license with inactivity. The admission's time is the session's
+   * activity on record; an admission answered late (a store that was away or restarting) reaches
+   * its client after it, with a short timeout even past the release: the grant as told is the
+   * session's activity then, written on the next flush.
+   */
+  granted(sessionId: string, admittedAt: number | null): void {
+    if (admittedAt !== null && this.deps.now() - admittedAt > this.deps.options.activityFlushMs) this.heard(sessionId);
+  }
+
+  /**
    * Up to when the activity this node heard is on record: now, when nothing waits to be written;
    * else the start of the last flush that committed. Its heartbeat writes it for the other nodes,
    * passing the beat's own time as `now` so that the two are one reading of the clock.

@@ -143,4 +143,32 @@ describe('inactivity release', () => {
     expect(Date.now() - on).toBeGreaterThanOrEqual(2000);
     await until(async () => (await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse === 0);
   });
+
+  it('counts a grant answered late (a store that was slow) from when its client was told, not from the admission\'s start', async () => {
+    // A real store whose admissions answer 1.5 s late, as one does while PostgreSQL restarts.
+    const real = openStore({ databaseUrl: ':memory:', pgPoolSize: 1 });
+    let slow = false;
+    const store = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'admit') {
+          return async (...args: Parameters<typeof real.admit>) => {
+            const outcome = await target.admit(...args);
+            if (slow) await sleep(1500);
+            return outcome;
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { url, api } = await startServer({ store, config: { inactivityTimeoutMinSec: 2, inactivityTimeoutMaxSec: 100, sweepIntervalMs: 100 } });
+    const { license } = await api.setup({ seats: 1, inactivityTimeoutSec: 2, inactivityWarningSec: 0 });
+    slow = true;
+    const a = await granted(url, await sign(license, { sid: 'late' }));
+    const toldAt = Date.now();
+    const ended = await nextEvent(a.socket, 'session:ended', 6000);
+    expect(ended.reason).toBe('inactive');
+    // Two seconds without activity from the grant as told; from the admission's start it would be 0.5 s.
+    expect(Date.now() - toldAt).toBeGreaterThanOrEqual(1800);
+  });
 });

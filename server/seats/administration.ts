@@ -8,7 +8,7 @@ import type { EventBus } from './event-bus';
 import { END_MESSAGE, endedEvent } from './messages';
 import { every } from './periodic';
 import { SeatError } from './seat-error';
-import { type SeatStore, StoreConflictError } from './seat-store';
+import { type NewTenant, type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
 import { mayEndSessions, sessionsToEnd, whyNotEmpty } from './decisions/license-change';
 import { poolProblem } from './decisions/pool-settings';
@@ -128,7 +128,7 @@ export class Administration {
     let tenantId: string;
     const now = this.deps.now();
     // The operator's own licenses' tenant, made with the first of them (in its transaction).
-    let operatorTenant: { tenant: Tenant; adminTokenHash: string } | undefined;
+    let operatorTenant: NewTenant | undefined;
     if (actor.kind === 'tenant') {
       if (input.tenantId !== undefined && input.tenantId !== actor.tenantId) {
         throw new SeatError(ErrorCode.Forbidden, 'a tenant admin creates licenses for its own tenant only');

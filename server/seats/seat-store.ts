@@ -66,7 +66,7 @@ export interface SeatStore {
    * entries are kept by it). `tenant`: made in the same transaction where it does not exist (the
    * operator's own), so a refused license makes none.
    */
-  createLicense(license: NewLicenseRow, deletedSince?: number, tenant?: { tenant: Tenant; adminTokenHash: string }): Promise<License>;
+  createLicense(license: NewLicenseRow, deletedSince?: number, tenant?: NewTenant): Promise<License>;
   /** The license with its `seatsInUse`, read with the row. */
   getLicense(id: string): Promise<License | undefined>;
   /** Every license (of the tenant), each with its `seatsInUse`, in one query. */
@@ -278,6 +278,12 @@ export interface AuditQuery {
 export interface TenantSummary extends Tenant {
   /** How many licenses the tenant has. */
   licenses: number;
+}
+
+/** A tenant to make with its admin token's hash (the token itself is never stored). */
+export interface NewTenant {
+  tenant: Tenant;
+  adminTokenHash: string;
 }
 
 export class StoreConflictError extends Error {

@@ -5,7 +5,7 @@ import { type Kysely, Migrator, sql } from 'kysely';
 import type { EndReason } from '../../shared';
 import { migrations } from '../../migrations';
 import type { LeaseClaim, LeaseRecord } from '../seats/leases';
-import type { AuditQuery, HeardThrough, SeatStore } from '../seats/seat-store';
+import type { AuditQuery, HeardThrough, NewTenant, SeatStore } from '../seats/seat-store';
 import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, QueueGrant, QueueRefusal, Tenant } from '../seats/types';
 import { Activations } from './activations';
 import { Activity } from './activity';
@@ -157,7 +157,7 @@ export class KyselySeatStore implements SeatStore {
   getTenant(id: string) { return this.licenses.getTenant(id); }
   putSettingIfAbsent(key: string, value: string) { return this.licenses.putSettingIfAbsent(key, value); }
   getSetting(key: string) { return this.licenses.getSetting(key); }
-  createLicense(license: NewLicenseRow, deletedSince?: number, tenant?: { tenant: Tenant; adminTokenHash: string }) { return this.licenses.createLicense(license, deletedSince, tenant); }
+  createLicense(license: NewLicenseRow, deletedSince?: number, tenant?: NewTenant) { return this.licenses.createLicense(license, deletedSince, tenant); }
   getLicense(id: string) { return this.licenses.getLicense(id); }
   licenseOfSession(sessionId: string) { return this.licenses.licenseOfSession(sessionId); }
   listLicenses(tenantId?: string) { return this.licenses.listLicenses(tenantId); }

@@ -1,7 +1,7 @@
 // Tenants, their licenses and the server's settings. A license change that ends sessions (a
 // suspension, fewer seats) is one transaction under the license's lock, as an admission is.
 import { sql, type Transaction } from 'kysely';
-import { StoreConflictError } from '../seats/seat-store';
+import { type NewTenant, StoreConflictError } from '../seats/seat-store';
 import { mayEndSessions, seatKeyChanges, sessionsToEnd, whyNotEmpty } from '../seats/decisions/license-change';
 import { rekeyedValues, seatKeyValue } from '../seats/decisions/seat-key';
 import type { SeatKey } from '../../shared';
@@ -59,7 +59,7 @@ export class Licenses {
    * (`deletedSince`: its audit entries stay readable by its tenant by the id, which a new license
    * of another tenant would take). A new license must not inherit another's history.
    */
-  async createLicense(license: NewLicenseRow, deletedSince = 0, tenant?: { tenant: Tenant; adminTokenHash: string }): Promise<License> {
+  async createLicense(license: NewLicenseRow, deletedSince = 0, tenant?: NewTenant): Promise<License> {
     try {
       await this.s.dialect.transaction(async (trx) => {
         // A license that exists is that, whatever history it has.

@@ -23,9 +23,10 @@ describe('denial log', () => {
     expect(bad.body.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/^since: expected an ISO 8601 date or date-time/) });
     expect((await admin.call('GET', `/licenses/${license.id}/denials?until=2026-02-30`)).status).toBe(400);
     // Other ISO 8601 forms: a date alone (its midnight, UTC), the basic format, no seconds, no zone (UTC).
-    const iso = new Date(t0 + 60_000).toISOString();
+    // Two minutes on, so that the time cut to its minute is still after the denials.
+    const iso = new Date(t0 + 120_000).toISOString();
     const basic = iso.replace(/[-:]/g, '').replace(/\.\d+/, '');
-    const today = iso.slice(0, 10);
+    const today = new Date(t0).toISOString().slice(0, 10);
     const read = async (q: string) => (await admin.ok('GET', `/licenses/${license.id}/denials?${q}`)).denials.length;
     expect(await read(`since=${today}`)).toBe(2);
     expect(await read(`since=${basic}`)).toBe(0);

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
+import { MAX_ADMIN_TOKEN_LENGTH } from './seats/actor';
 
 /**
  * A whole number written in decimal digits: `0x10`, `0b11`, `1e3` and `12.0`, which a plain number
@@ -16,6 +17,19 @@ const digits = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .pipe(z.number().int().min(min).max(max));
 const int = (def: number, min = 0) => digits(min).default(def);
 
+/** The longest DENIAL_RETENTION_DAYS. */
+export const MAX_RETENTION_DAYS = 3650;
+
+/** The shortest ADMIN_TOKEN that starts without a warning. */
+export const ADMIN_TOKEN_ADVISED_LENGTH = 16;
+
+/** The warning a short ADMIN_TOKEN gets at start, or undefined. */
+export function adminTokenWarning(c: Pick<SeatServerConfig, 'adminToken'>): string | undefined {
+  const n = c.adminToken?.length ?? ADMIN_TOKEN_ADVISED_LENGTH;
+  if (n >= ADMIN_TOKEN_ADVISED_LENGTH) return undefined;
+  return `ADMIN_TOKEN is ${n} characters long: anyone who guesses it is the operator; choose at least ${ADMIN_TOKEN_ADVISED_LENGTH} random characters`;
+}
+
 const EnvSchema = z.object({
   PORT: digits(0, 65_535).default(3000),
   HOST: z.string().optional(),
@@ -25,7 +39,9 @@ const EnvSchema = z.object({
   TOKEN_CLOCK_SKEW_SEC: int(60),
   DATABASE_URL: z.string().min(1).default('./data/seats.db'),
   REDIS_URL: z.string().min(1).optional(),
-  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  // Any length is taken (a shorter one than ADMIN_TOKEN_ADVISED_LENGTH is warned of at start, see
+  // adminTokenWarning): a deployment that chose a short one still starts.
+  ADMIN_TOKEN: z.string().max(MAX_ADMIN_TOKEN_LENGTH, `ADMIN_TOKEN must be at most ${MAX_ADMIN_TOKEN_LENGTH} characters`).optional(),
   IDLE_TIMEOUT_MIN_SEC: int(300),
   IDLE_TIMEOUT_MAX_SEC: int(3600),
   INACTIVITY_TIMEOUT_MIN_SEC: int(300),
@@ -33,7 +49,8 @@ const EnvSchema = z.object({
   ACTIVITY_FLUSH_MS: int(1000, 10),
   KICK_COOLDOWN_SEC: int(60),
   SEAT_REQUESTS_PER_HOUR: int(5, 1),
-  DENIAL_RETENTION_DAYS: int(60, 1),
+  // At most ten years: the history's hour buckets span the retention window (87,600 at ten years).
+  DENIAL_RETENTION_DAYS: digits(1, MAX_RETENTION_DAYS).default(60),
   SWEEP_INTERVAL_MS: int(1000, 10),
   HEARTBEAT_INTERVAL_MS: int(2000, 10),
   NODE_TIMEOUT_MS: int(10_000, 20),

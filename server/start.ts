@@ -1,6 +1,6 @@
 // `npm start`'s server, loaded once its port is open (main.ts): runs one node with the
 // configuration from the environment (docs/contract.md section 7).
-import { ConfigError, redactUrl } from './config';
+import { adminTokenWarning, ConfigError, redactUrl } from './config';
 import { demoBanner, setupDemo } from './demo-setup';
 import type { EarlyPort } from './early-port';
 import { mountPages } from './http/pages';
@@ -32,6 +32,8 @@ async function main(earlyPort: EarlyPort | undefined): Promise<void> {
     onGeneratedAdminToken: (token) => process.stdout.write(`\nOperator ADMIN_TOKEN (shown once; set ADMIN_TOKEN to choose your own):\n  ${token}\n\n`),
   });
   log = createLogger(server.config.logLevel);
+  const weakToken = adminTokenWarning(server.config);
+  if (weakToken) log.warn(weakToken);
   // Heard from the start: a signal while the node starts stops it once it has started (a start
   // that fails exits by itself), not halfway through its migrations or its demo's setup. A start
   // that hangs (a database that takes the connection and never answers) is not waited for long.

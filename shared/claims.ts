@@ -18,7 +18,8 @@ export const TokenClaims = z.object({
   // Shown on the dashboard: no control or bidi-override characters (shared/text.ts).
   app: safeText(z.string().max(200)).optional(),
   name: safeText(z.string().max(200)).optional(),
-  weight: z.number().int().min(1).max(10_000).optional(),
+  // The range first, so 1e308 is told the 10000 limit rather than the largest safe integer.
+  weight: z.number().min(1).max(10_000).int().optional(),
   exp: z.number(),
 });
 export type TokenClaims = z.infer<typeof TokenClaims>;

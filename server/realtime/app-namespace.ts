@@ -74,6 +74,9 @@ export interface AppNamespaceParts {
 /** How long an ending found by a beat waits for its own word through Redis (see `session.ended-elsewhere`). */
 const ENDED_ELSEWHERE_GRACE_MS = 1000;
 
+/** `{}` (a plain object with no keys of its own). */
+const isEmptyObject = (a: unknown): boolean => typeof a === 'object' && a !== null && Object.getPrototypeOf(a) === Object.prototype && Object.keys(a).length === 0;
+
 /** How long a socket told its session ended waits for the answer to its own `session:end` before it is let go. */
 const ANSWER_WAIT_MS = 5000;
 
@@ -158,11 +161,12 @@ export function attachAppNamespace(nsp: AppNamespace, { engine, auth: tokens, ev
     });
 
     // `session:end` takes no payload, only an ack (socket.io passes the ack last). One sent with a
-    // payload is refused and changes nothing: it may mean to end another session than its own.
+    // payload is refused and changes nothing: it may mean to end another session than its own. A
+    // null or an empty object (`{}`, which wrappers that always send an object send) is none.
     socket.on('session:end', (...args: unknown[]) => {
       const ack = args.at(-1);
       const reply: (result: EndSessionAck) => void = typeof ack === 'function' ? (ack as (result: EndSessionAck) => void) : () => {};
-      const payload = (typeof ack === 'function' ? args.slice(0, -1) : args).filter((a) => a !== undefined && a !== null);
+      const payload = (typeof ack === 'function' ? args.slice(0, -1) : args).filter((a) => a !== undefined && a !== null && !isEmptyObject(a));
       if (payload.length > 0) {
         const error = { code: ErrorCode.BadRequest, message: 'session:end takes no payload: emit("session:end", ack) ends this socket\'s own session' };
         if (typeof ack === 'function') reply({ ok: false, error });

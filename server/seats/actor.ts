@@ -8,6 +8,9 @@ export type Actor = { kind: 'operator' } | { kind: 'tenant'; tenantId: string; t
 
 export const OPERATOR: Actor = Object.freeze({ kind: 'operator' });
 
+/** The longest admin token read (the operator's ADMIN_TOKEN; a tenant's is 36 characters). */
+export const MAX_ADMIN_TOKEN_LENGTH = 512;
+
 /** The tenant the actor is confined to; undefined for the operator, who sees every tenant. */
 export function tenantScope(actor: Actor): string | undefined {
   return actor.kind === 'tenant' ? actor.tenantId : undefined;

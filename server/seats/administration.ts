@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DEFAULT_DENIED_MESSAGE, echoId, EndReason, ErrorCode, LicenseStatus, type SeatKey } from '../../shared';
 import type { SeatServerConfig } from '../config';
-import { type Actor, mayTouch } from './actor';
+import { type Actor, MAX_ADMIN_TOKEN_LENGTH, mayTouch } from './actor';
 import type { EventBus } from './event-bus';
 import { END_MESSAGE, endedEvent } from './messages';
 import { every } from './periodic';
@@ -103,8 +103,9 @@ export class Administration {
   }
 
   async authenticateAdmin(token: unknown): Promise<Actor> {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 512) {
-      throw new SeatError(ErrorCode.Unauthorized, 'an admin token is required');
+    if (typeof token !== 'string' || token.length === 0) throw new SeatError(ErrorCode.Unauthorized, 'an admin token is required');
+    if (token.length > MAX_ADMIN_TOKEN_LENGTH) {
+      throw new SeatError(ErrorCode.Unauthorized, `the admin token is ${token.length} characters long; admin tokens are at most ${MAX_ADMIN_TOKEN_LENGTH}`);
     }
     const hash = hashToken(token);
     if (this.operatorTokenHash && timingSafeEqual(Buffer.from(hash), Buffer.from(this.operatorTokenHash))) {

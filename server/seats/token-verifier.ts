@@ -96,6 +96,9 @@ export async function verifyToken(
     if (code === TokenError.codes.missingRequiredClaim) {
       throw new SeatError(AuthErrorCode.MissingClaim, (cause as Error).message.replace(/^The (\w+) claim is required\.$/, 'the token has no "$1" claim'), { cause });
     }
+    // `exp` not a number of seconds (fast-jwt: "The exp claim must be a number.", "… a positive integer.").
+    const claim = /^The (\w+) claim must be (.+)\.$/.exec((cause as Error).message ?? '');
+    if ((code === TokenError.codes.invalidClaimValue || code === TokenError.codes.invalidClaimType) && claim) throw new SeatError(AuthErrorCode.InvalidToken, `the "${claim[1]}" claim is invalid: it must be ${claim[2]} of seconds`, { cause });
     const why = code === TokenError.codes.invalidAlgorithm ? 'only HS256 tokens are accepted' : 'the token signature or format is invalid';
     throw new SeatError(AuthErrorCode.InvalidToken, why, { cause });
   }

@@ -58,6 +58,9 @@ describe('/admin namespace', () => {
     const bad = adminSocket(url, 'wrong-token-wrong-token');
     const err: any = await nextEvent(bad, 'connect_error');
     expect(err.message).toBe('unauthorized');
+    // A token past the longest read is named as such, not as no token.
+    const long: any = await nextEvent(adminSocket(url, 'x'.repeat(4000)), 'connect_error');
+    expect(long).toMatchObject({ message: 'unauthorized', data: { message: 'the admin token is 4000 characters long; admin tokens are at most 512' } });
     const a = await api.setup();
     const b = await api.setup();
     const op = adminSocket(url, OPERATOR_TOKEN);

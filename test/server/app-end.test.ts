@@ -20,7 +20,7 @@ describe('app end', () => {
     const again = await granted(url, token);
     expect(again.grant.resumed).toBe(false);
   });
-  it('refuses `session:end` sent with a payload (it takes none): the ack says bad_request, or seat:error without an ack, and the session stays', async () => {
+  it('refuses `session:end` sent with a payload (it takes none; null and {} are none): the ack says bad_request, or seat:error without an ack, and the session stays', async () => {
     const { url, api } = await startServer();
     const { license, admin } = await api.setup({ seats: 2 });
     const mine = await granted(url, await sign(license, { sid: 'mine' }));
@@ -32,9 +32,13 @@ describe('app end', () => {
     expect(await error).toMatchObject({ code: 'bad_request' });
     const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
     expect(sessions.map((s: any) => [s.sessionRef, s.state]).sort()).toEqual([['mine', 'active'], ['other', 'active']]);
-    // A null (no payload) is none: the session ends as asked.
+    expect(await (mine.socket as any).timeout(5000).emitWithAck('session:end', [])).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(2);
+    // A null or an empty object (no payload) is none: the session ends as asked.
     expect(await (mine.socket as any).timeout(5000).emitWithAck('session:end', null)).toEqual({ ok: true });
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
+    expect(await (other.socket as any).timeout(5000).emitWithAck('session:end', {})).toEqual({ ok: true });
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(0);
   });
 });
 

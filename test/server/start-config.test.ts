@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../server/config';
+import { adminTokenWarning, ConfigError, parseConfig } from '../../server/config';
 import { startFailure } from '../../server/start';
 import { MIGRATION_FAILED } from '../../server/store/kysely-store';
 import { spawnServer } from '../support/server-process';
@@ -30,6 +30,16 @@ describe('the environment at start', () => {
     expect(config({ PORT: '  ', ADMIN_TOKEN: '' }).adminToken).toBeUndefined();
     expect(config({ PORT: '0' }).port).toBe(0);
     expect(refusal({ PORT: '70000' })).toMatch(/PORT/);
+  });
+
+  it('takes an ADMIN_TOKEN of any length, warning of one under 16 characters; refuses DENIAL_RETENTION_DAYS past ten years', () => {
+    expect(config({ ADMIN_TOKEN: 'op-secret-123' }).adminToken).toBe('op-secret-123');
+    expect(adminTokenWarning(config({ ADMIN_TOKEN: 'op-secret-123' }))).toMatch(/^ADMIN_TOKEN is 13 characters long: .*at least 16/);
+    expect(adminTokenWarning(config({}))).toBeUndefined();
+    expect(adminTokenWarning(config({ ADMIN_TOKEN: '' }))).toBeUndefined();
+    expect(refusal({ ADMIN_TOKEN: 'x'.repeat(513) })).toMatch(/ADMIN_TOKEN must be at most 512 characters/);
+    expect(config({ DENIAL_RETENTION_DAYS: '3650' }).denialRetentionDays).toBe(3650);
+    expect(refusal({ DENIAL_RETENTION_DAYS: '3651' })).toMatch(/DENIAL_RETENTION_DAYS: /);
   });
 
   it('reads numbers in decimal digits only, as the REST API does', () => {
@@ -85,6 +95,17 @@ describe('the environment at start', () => {
     expect(startFailure(sqlite, { DATABASE_URL: '/proc/x.db' })).toBe('DATABASE_URL=/proc/x.db: the SQLite file could not be opened or written (unable to open database file)');
     // Anything else keeps its stack.
     expect(startFailure(new Error('something else'), env)).toMatch(/^Error: something else\n\s+at /);
+  });
+
+  it('npm start with a short ADMIN_TOKEN starts, warns of it, and takes it as the operator\'s', async () => {
+    const node = await spawnServer({ ADMIN_TOKEN: 'op-secret-123' }).ready;
+    try {
+      expect(node.output()).toContain('ADMIN_TOKEN is 13 characters long');
+      const res = await fetch(`${node.url}/api/v1/tenants`, { method: 'POST', headers: { authorization: 'Bearer op-secret-123', 'content-type': 'application/json' }, body: '{"name":"Acme"}' });
+      expect(res.status).toBe(201);
+    } finally {
+      await node.stop();
+    }
   });
 
   it('npm start on a port already taken exits 1 naming PORT, with no stack', async () => {

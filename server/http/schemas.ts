@@ -135,9 +135,12 @@ const extendedDateTime = z.union([z.iso.datetime({ offset: true, local: true }),
  * An instant in ISO 8601 (`?since=`, `?until=`), as epoch ms: a date (its midnight, UTC), or a
  * date and time, in the extended (`2026-11-29T08:00:00Z`) or the basic format (`20261129T080000Z`),
  * seconds and their fraction optional, the zone `Z` or an offset (`+01:00`, `+0100`, `+01`); a
- * time without a zone is UTC. Anything else, or a day that does not exist, is refused.
+ * time without a zone is UTC; an offset's `+` may come as a space (an unencoded `+` in a query).
+ * Anything else, or a day that does not exist, is refused.
  */
-export const isoInstant = z.string().transform((raw, ctx) => {
+export const isoInstant = z.string().transform((given, ctx) => {
+  // A `+` written into a URL unencoded reaches the query as a space: `…T09:00 01:00` is `…T09:00+01:00`.
+  const raw = given.replace(/^(\d{4}-?\d{2}-?\d{2}T[\d:.,]+) (\d{2}(?::?\d{2})?)$/, '$1+$2');
   const basic = BASIC.exec(raw);
   let text = basic ? `${basic[1]}-${basic[2]}-${basic[3]}${basic[4] ? `T${basic[4]}:${basic[5]}${basic[6] ? `:${basic[6]}` : ''}${basic[7] ?? ''}${basic[8] ?? ''}` : ''}` : raw;
   // A decimal comma, and offsets written `+0100` or `+01`, as zod's (and Date's) extended form has them.

@@ -32,6 +32,9 @@ describe('denial log', () => {
     expect(await read(`since=${basic}`)).toBe(0);
     expect(await read(`since=${iso.slice(0, 16)}`)).toBe(0);
     expect(await read(`since=${encodeURIComponent(iso.slice(0, 16) + '+01:00')}`)).toBe(2);
+    // An offset's `+` left unencoded (it reaches the server as a space) is still the offset.
+    expect(await read(`since=${iso.slice(0, 16)}+01:00`)).toBe(2);
+    expect(await read(`since=${iso.slice(0, 16)}-01:00`)).toBe(0);
     expect(await read(`until=${basic}`)).toBe(2);
 
     // The rolling window: a denial 61 days old is pruned, one 59 days old is kept.

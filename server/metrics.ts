@@ -149,7 +149,10 @@ export function metricsRoute(
       }
     } else if (metricsToken !== undefined || !isLocal(req)) {
       const send = `send METRICS_TOKEN or the operator's token as "Authorization: Bearer <token>"`;
-      const message = metricsToken !== undefined ? send : `GET /metrics answers only requests from this host (this one came from ${req.ip}); from elsewhere ${send}`;
+      // From this host but not local: a proxy's forwarding header said where it came from.
+      const proxied = isLoopback(req.socket.remoteAddress ?? '', 0);
+      const from = `came from ${req.ip}${proxied ? ' through a proxy: it carries a Forwarded, X-Forwarded-For or X-Real-IP header' : ''}`;
+      const message = metricsToken !== undefined ? send : `GET /metrics answers only requests from this host through no proxy (this one ${from}); from elsewhere ${send}`;
       return refuse(res, 401, ErrorCode.Unauthorized, message);
     }
     let text: string;

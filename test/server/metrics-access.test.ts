@@ -74,6 +74,6 @@ describe('/metrics access', () => {
     const viaUntrusted = await scrape(untrusted.url, { 'x-forwarded-for': '203.0.113.7' });
     expect(viaUntrusted.status).toBe(401);
     expect(viaUntrusted.body.error.message).not.toContain('203.0.113.7');
-    expect(viaUntrusted.body.error.message).toMatch(/came from (::1|127\.0\.0\.1|::ffff:127\.0\.0\.1)\)/);
+    expect(viaUntrusted.body.error.message).toMatch(/came from (::1|127\.0\.0\.1|::ffff:127\.0\.0\.1) through a proxy: it carries a Forwarded, X-Forwarded-For or X-Real-IP header\)/);
   });
 });

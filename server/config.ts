@@ -25,9 +25,9 @@ export const ADMIN_TOKEN_ADVISED_LENGTH = 16;
 
 /** The warning a short ADMIN_TOKEN gets at start, or undefined. */
 export function adminTokenWarning(c: Pick<SeatServerConfig, 'adminToken'>): string | undefined {
-  const n = c.adminToken?.length ?? ADMIN_TOKEN_ADVISED_LENGTH;
-  if (n >= ADMIN_TOKEN_ADVISED_LENGTH) return undefined;
-  return `ADMIN_TOKEN is ${n} characters long: anyone who guesses it is the operator; choose at least ${ADMIN_TOKEN_ADVISED_LENGTH} random characters`;
+  const token = c.adminToken;
+  if (token === undefined || token.length >= ADMIN_TOKEN_ADVISED_LENGTH) return undefined;
+  return `ADMIN_TOKEN is ${token.length} characters long: anyone who guesses it is the operator; choose at least ${ADMIN_TOKEN_ADVISED_LENGTH} random characters`;
 }
 
 const EnvSchema = z.object({

@@ -28,10 +28,11 @@ const reportOf = (out: string) => out.split('\n').filter((l) => !l.startsWith('{
 describeWith([postgresMissing(), redisMissing()])('npm run soak -- --quick', () => {
   it('passes: three nodes under kill -9, Redis and PostgreSQL restarts and silent clients, 0 violations', { timeout: 150_000 }, async () => {
     const seed = process.env.SOAK_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
-    // The suite runs two files at a time on two cores: the soak's three nodes, PostgreSQL and Redis
-    // share them with another file's servers (or a browser), which made a row outlive its socket by
-    // 6.8 s against 6.5 s allowed in one CI run. Its times are allowed 2 s more here; `npm run soak`
-    // on a machine of its own keeps them as they are.
+    // `npm test` runs this file alone, after the others (package.json): sharing the two cores with
+    // another file's servers (or a browser), the soak's three nodes, PostgreSQL and Redis ran late,
+    // a row outliving its socket by 6.8 s against 6.5 s allowed in one CI run, and a release 6.9 s
+    // late against 6.4 s in another with 2 s of slack. Its times are still allowed 2 s more here
+    // (a CI machine may be slower); `npm run soak` on a machine of its own keeps them as they are.
     const { code, out } = await soak(['--quick', '--seed', seed, '--slack-ms', '2000']);
     const report = reportOf(out);
     expect(report, report).toMatch(/^violations: 0$/m);

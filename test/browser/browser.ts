@@ -2,7 +2,7 @@
 // (no browser download). Under CI=true a missing browser fails the tests; locally they skip.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, errors, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, errors, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { mountPages } from '../../server/http/pages';
 import type { SeatServerOptions } from '../../server/seat-server';
@@ -36,14 +36,24 @@ export const withPages: SeatServerOptions['routes'] = (app, ctx) => mountPages(a
 const SHOTS = path.resolve(import.meta.dirname, '../../test-results/browser');
 
 /**
+ * Whether screenshots are saved: yes, unless under CI=true (a CI machine keeps no artifacts, and
+ * the captures were a third of the browser tests' time); SCREENSHOTS=1 saves them there too,
+ * SCREENSHOTS=0 saves none anywhere.
+ */
+const SAVE_SHOTS = process.env.SCREENSHOTS === undefined || process.env.SCREENSHOTS === '' ? process.env.CI !== 'true' : process.env.SCREENSHOTS !== '0';
+
+/**
  * Saves a screenshot as a test artifact (test-results/ is ignored by git). It is for people to look
  * at, not an assertion: Chromium's capture can stall on a loaded machine (microsoft/playwright#28995),
  * so one that takes longer than SHOT_TIMEOUT_MS is reported on stderr and the test goes on.
  */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(target: Page | Locator, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
+  if (!SAVE_SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
+  const file = path.join(SHOTS, `${name}.png`);
   try {
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, timeout: SHOT_TIMEOUT_MS });
+    if ('goto' in target) await target.screenshot({ path: file, fullPage: opts.fullPage ?? true, timeout: SHOT_TIMEOUT_MS });
+    else await target.screenshot({ path: file, timeout: SHOT_TIMEOUT_MS });
   } catch (err) {
     if (!(err instanceof errors.TimeoutError)) throw err;
     process.stderr.write(`screenshot "${name}" not saved: no capture within ${SHOT_TIMEOUT_MS} ms\n`);

@@ -237,7 +237,7 @@ describeBrowser('dashboard: what an operator needs', () => {
     await phone.click('#license-new');
     await phone.locator('#new-license-dialog').waitFor();
     expect(await phone.evaluate(() => document.getElementById('new-license-dialog')!.getBoundingClientRect().width)).toBeLessThanOrEqual(390);
-    await phone.screenshot({ path: 'test-results/browser/operator-new-license-phone.png' });
+    await screenshot(phone, 'operator-new-license-phone', { fullPage: false });
   });
 
   it('counts down a late inactivity warning from the time it told, not from a deadline gone by', async () => {

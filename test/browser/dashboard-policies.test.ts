@@ -138,7 +138,7 @@ describeBrowser('dashboard policies', () => {
     await page.click('#settings-save');
     await second.locator('.row-error:has-text("overlap")').waitFor({ timeout: 5000 });
     expect(await second.locator('.row-error').textContent()).toBe('This window overlaps that of reservation 1 of group “night”.');
-    await page.locator('#policy-fields').screenshot({ path: 'test-results/browser/dashboard-reservation-editor.png' });
+    await screenshot(page.locator('#policy-fields'), 'dashboard-reservation-editor');
     // Every part is named with its row for assistive technology.
     for (const [role, name] of [
       ['spinbutton', 'Overage (× seats)'],
@@ -266,7 +266,7 @@ describeBrowser('dashboard policies', () => {
     await phone.click(`#webhooks tr[data-webhook="${hook.id}"] button.deliveries`);
     await phone.locator('#deliveries tbody tr').first().waitFor({ timeout: 5000 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
-    await phone.locator('#webhooks-panel').screenshot({ path: 'test-results/browser/dashboard-webhooks-phone.png' });
+    await screenshot(phone.locator('#webhooks-panel'), 'dashboard-webhooks-phone');
 
     await page.click(`#webhooks tr[data-webhook="${hook.id}"] button.delete`);
     await page.click('#confirm-cancel');

@@ -3,7 +3,6 @@
 // of a session on the page patches its row in place while its Kick button keeps focus. Prints the
 // figures (time to first rows, time to apply a live change, JS heap, DOM size) and saves
 // screenshots in light, dark and on a phone.
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { io } from 'socket.io-client';
@@ -19,7 +18,7 @@ async function tableShot(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
   await page.locator('#sessions-heading').scrollIntoViewIfNeeded();
   await page.evaluate(() => document.getElementById('sessions-heading')!.scrollIntoView());
-  await page.screenshot({ path: path.resolve(import.meta.dirname, `../../test-results/browser/${name}-table.png`) });
+  await screenshot(page, `${name}-table`, { fullPage: false });
 }
 const user = (i: number) => `user-${String(i).padStart(5, '0')}`;
 

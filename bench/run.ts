@@ -333,8 +333,10 @@ async function slowReceiverDeliveries(ours: Node, workers: Worker[], tenantId: s
       while (receiver.hits() < opened.ok && Date.now() < deadline) await sleep(10);
       const seconds = (performance.now() - started) / 1000;
       const { first, last, firstEvents } = receiver.span();
-      // The events after the first answer, over the time from it to the last.
-      const perSec = last > first ? (receiver.hits() - firstEvents) / ((last - first) / 1000) : null;
+      // The events after the first answer, over the time from it to the last; none when the first
+      // answer carried them all (a batch as large as the run: the smoke's), not a rate of 0.
+      const after = receiver.hits() - firstEvents;
+      const perSec = after > 0 && last > first ? after / ((last - first) / 1000) : null;
       out[key] = { delivered: receiver.hits(), connects: opened.ok, seconds: round(seconds), perSec: perSec === null ? null : round(perSec) };
       await closeAll(workers, `hook-${key}`);
       await waitSeatsFree(ours.url, lic, 60_000);

@@ -84,6 +84,15 @@ describe('rows of counts and samples', () => {
       ['webhook deliveries/s to a receiver answering after 20 ms, batches of up to 100 (160 events)', 1210],
     ]);
   });
+  it('a batch that carried every event of the pass has no rate: n/a, not 0, and the report stays complete', () => {
+    const r = report({ policies: { slowReceiver: { events: 24, receiverMs: 20, concurrency1: { delivered: 24, perSec: 47.1 }, concurrency8: { delivered: 24, perSec: 490 }, batch100: { delivered: 24, perSec: null } } } });
+    const batch = rows(r).find((row) => row.metric === 'webhook deliveries/s to a receiver answering after 20 ms, batches of up to 100 (24 events)');
+    expect(batch).toMatchObject({ ours: null, target: 'n/a: one request carried every event', optional: true });
+    expect(missing(r).filter((p) => p.startsWith('webhook deliveries/s'))).toEqual([]);
+    // A pass that delivered nothing is still missing its figure.
+    const none = report({ policies: { slowReceiver: { events: 24, receiverMs: 20, concurrency1: { delivered: 24, perSec: 47.1 }, concurrency8: { delivered: 24, perSec: 490 }, batch100: { delivered: 0, perSec: null } } } });
+    expect(missing(none).filter((p) => p.startsWith('webhook deliveries/s'))).toHaveLength(1);
+  });
   it('a license with batched webhooks gets its row against the plain one', () => {
     const pass = (cpu: number) => ({ cpuPerConnectMs: cpu });
     const r = rows(report({ policies: { rounds: 5, sockets: 1500, webhookBatch: 100, plain: pass(0.25), webhooks: pass(0.35), 'webhooks-batched': pass(0.27) } }));

@@ -20,6 +20,33 @@ describe('kick', () => {
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
   });
 
+  it("the operator's kick (no read of the license first) and a tenant admin's: audited as theirs; a session no longer live is 404 to both and changes nothing", async () => {
+    const { url, api } = await startServer();
+    const { license, admin, tenant } = await api.setup({ seats: 3 });
+    const a = await granted(url, await sign(license, { sid: 'portal-a' }));
+    const b = await granted(url, await sign(license, { sid: 'portal-b' }));
+    const keep = await granted(url, await sign(license, { sid: 'portal-c' }));
+    expect(await api.ok('DELETE', `/sessions/${a.grant.sessionId}`)).toMatchObject({ reason: 'kicked', seatsInUse: 2 });
+    expect(await admin.ok('DELETE', `/sessions/${b.grant.sessionId}`)).toMatchObject({ reason: 'kicked', seatsInUse: 1 });
+    for (const who of [api, admin]) {
+      for (const id of [a.grant.sessionId, b.grant.sessionId, '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b']) {
+        const r = await who.call('DELETE', `/sessions/${id}`);
+        expect(r.status).toBe(404);
+        expect(r.body.error).toMatchObject({ code: 'not_found', message: `no live session "${id}"` });
+      }
+    }
+    expect((await api.ok('GET', `/licenses/${license.id}`)).seatsInUse).toBe(1);
+    expect(keep.socket.connected).toBe(true);
+    const kicks = (await api.ok('GET', '/audit')).audit.filter((e: any) => e.action === 'session.kick');
+    expect(kicks.map((e: any) => [e.detail.sessionId, e.actor])).toEqual(
+      expect.arrayContaining([
+        [a.grant.sessionId, 'operator'],
+        [b.grant.sessionId, `tenant-admin:${tenant.name}`],
+      ]),
+    );
+    expect(kicks).toHaveLength(2);
+  });
+
   it('a kicked seat key is refused during the cool-down, then admitted', async () => {
     const { url, api } = await startServer({ config: { kickCooldownSec: 2 } });
     const { license, admin } = await api.setup({ seats: 3 });

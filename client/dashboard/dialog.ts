@@ -47,7 +47,7 @@ export function confirmDialog(title: string, lead: string, confirmLabel: string,
 }
 
 /** Copies text: the Clipboard API where the page may use it, else the selected field's text. */
-async function copy(field: HTMLInputElement): Promise<boolean> {
+async function copy(field: HTMLInputElement | HTMLTextAreaElement): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(field.value);
     return true;
@@ -63,7 +63,9 @@ async function copy(field: HTMLInputElement): Promise<boolean> {
  */
 export function showOnce(title: string, label: string, value: string, after: string): Promise<void> {
   return new Promise((resolve) => {
-    const field = h('input', { id: 'secret-value', type: 'text', readonly: true, value, spellcheck: 'false', 'aria-describedby': 'secret-note' });
+    // A text area, so the whole value shows, wrapped (a long secret in one line ran out of sight),
+    // in a monospace font with room below the line for its underscores.
+    const field = h('textarea', { id: 'secret-value', readonly: true, rows: 2, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'secret-note' }, value);
     const status = h('span', { id: 'copy-status', class: 'muted', role: 'status' });
     const copyButton = h(
       'button',

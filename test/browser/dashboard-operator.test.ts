@@ -84,6 +84,18 @@ describeBrowser('dashboard: what an operator needs', () => {
     const phone = await signedIn(url, OPERATOR_TOKEN, PHONE);
     await phone.locator(`#tenants tr[data-tenant="${tenant.id}"]`).waitFor();
     await shots(phone, 'operator-tenants-phone');
+    // A token shown once shows whole at a phone's width too: wrapped, none of it out of sight.
+    await phone.click(`#tenants tr[data-tenant="${tenant.id}"] button.rotate-token`);
+    await phone.click('#confirm-ok');
+    await phone.locator('#secret-dialog').waitFor();
+    const fits = await phone.evaluate(() => {
+      const field = document.getElementById('secret-value') as HTMLTextAreaElement;
+      return { value: field.value, wide: field.scrollWidth <= field.clientWidth, tall: field.scrollHeight <= field.clientHeight + 1, inView: field.getBoundingClientRect().right <= window.innerWidth };
+    });
+    expect(fits).toMatchObject({ wide: true, tall: true, inView: true });
+    expect(fits.value).toMatch(/^tat_/);
+    await screenshot(phone, 'operator-token-once-phone', { fullPage: false });
+    await phone.click('#secret-done');
   });
 
   it('deletes a license from the board: the sessions are told, the card goes here and on the tenant’s board', async () => {

@@ -140,6 +140,12 @@ export class SeatLease {
       return this.finish({ reason: (r.status === 404 ? 'not_found' : e.code) as LeaseEnded['reason'], message: e.message });
     }
     const error = errorOf(r, false);
+    // The token's license is gone: it was deleted while the lease was held (a lease is only
+    // granted on a license that exists), so the lease ends as the sockets' sessions did.
+    if (error.code === 'license_not_found') {
+      this.fail({ ...error, final: true });
+      return this.finish({ reason: 'license_deleted', message: 'This license was deleted' });
+    }
     if (!RETRYABLE.has(error.code)) {
       this.fail({ ...error, final: true });
       return this.finish({ reason: 'ended', message: error.message });

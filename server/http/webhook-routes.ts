@@ -127,7 +127,7 @@ export const WEBHOOK_OPENAPI_PATHS = {
       requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(CreateWebhookBody, { io: 'input' }) } } },
       responses: {
         '201': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency, batchSize, secret }' },
-        '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) a loopback, private or link-local address; unknown event types (named); no events; concurrency not 1 to 32; batchSize not 1 to 100'),
+        '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) not resolving or not a public unicast address; unknown event types (named); no events; concurrency not 1 to 32; batchSize not 1 to 100'),
         ...replies,
         '403': errorReply("licenseId is another tenant's license"),
         '404': errorReply('no such license'),

@@ -38,8 +38,9 @@ export interface NewWebhook {
 const refuse = (field: string, message: string) => new SeatError(ErrorCode.OutOfRange, `${field}: ${message}`, { details: { field } });
 
 /**
- * Refuses a URL that is not http(s), or (unless `allowPrivate`) whose host is or resolves to a
- * loopback, private or link-local address: a webhook must not become a way into the server's network.
+ * Refuses a URL that is not http(s), or (unless `allowPrivate`) whose host does not resolve, or is
+ * or resolves to any address but a public unicast one: a webhook must not become a way into the
+ * server's network.
  */
 export async function checkWebhookUrl(url: string, allowPrivate: boolean): Promise<URL> {
   let parsed: URL;
@@ -56,9 +57,12 @@ export async function checkWebhookUrl(url: string, allowPrivate: boolean): Promi
   try {
     addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
   } catch {
-    throw refuse('url', `${echoId(host)} does not resolve`);
+    throw refuse('url', `${echoId(host)} does not resolve (looked up when the webhook is saved)`);
   }
-  if (addresses.some(isPrivateAddress)) throw refuse('url', `${echoId(host)} is a loopback, private or link-local address (WEBHOOK_ALLOW_PRIVATE=on allows it)`);
+  if (addresses.some(isPrivateAddress)) {
+    const named = isIP(host) ? echoId(host) : `${echoId(host)} (${addresses.join(', ')})`;
+    throw refuse('url', `${named} is not a public unicast address (loopback, private, link-local, multicast, reserved and documentation ranges are refused; WEBHOOK_ALLOW_PRIVATE=on allows them)`);
+  }
   return parsed;
 }
 

@@ -58,6 +58,24 @@ describe('SeatLease', () => {
     expect(l.ended?.reason).toBe('kicked');
   });
 
+  it("ends with license_deleted on the renewal after its license was deleted, and stops renewing", async () => {
+    const { url, api, server } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });
+    await shortLeases(server, license.id, 1);
+    const l = lease({ url, token: await sign(license, { dev: 'till-1' }) });
+    const ended = new Promise((resolve) => l.on('ended', resolve));
+    const errors: Array<{ code: string; final?: boolean }> = [];
+    l.on('error', (e) => errors.push(e));
+    await l.acquire();
+    await admin.ok('DELETE', `/licenses/${license.id}`);
+    expect(await ended).toEqual({ reason: 'license_deleted', message: 'This license was deleted' });
+    expect(l.state).toBe('ended');
+    expect(errors).toMatchObject([{ code: 'license_not_found', final: true }]);
+    const after = errors.length;
+    await sleep(1200);
+    expect(errors.length).toBe(after);
+  });
+
   it('a denial resolves undefined with the reason; a fresh token is fetched for every request', async () => {
     const { url, api, server } = await startServer();
     const { license } = await api.setup({ seats: 1, seatKey: ['device'], deniedMessage: 'All tills are in use' });

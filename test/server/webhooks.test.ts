@@ -249,11 +249,13 @@ describe('webhooks', () => {
   it('refuses URLs of loopback, private and link-local addresses unless WEBHOOK_ALLOW_PRIVATE=on', async () => {
     const { api } = await startServer({ env: {} });
     const { admin } = await api.setup();
-    for (const url of ['http://127.0.0.1/h', 'http://localhost:8080/h', 'http://10.1.2.3/', 'http://192.168.1.1/', 'http://169.254.169.254/latest', 'http://[::1]/', 'http://[fd00::1]/', 'http://[::ffff:127.0.0.1]/', 'http://[::ffff:a00:1]/', 'http://[::127.0.0.1]/', 'http://[::a9fe:a9fe]/']) {
+    for (const url of ['http://127.0.0.1/h', 'http://localhost:8080/h', 'http://10.1.2.3/', 'http://192.168.1.1/', 'http://169.254.169.254/latest', 'http://[::1]/', 'http://[fd00::1]/', 'http://[::ffff:127.0.0.1]/', 'http://[::ffff:a00:1]/', 'http://[::127.0.0.1]/', 'http://[::a9fe:a9fe]/', 'http://224.0.0.1/', 'http://192.0.2.1/']) {
       const r = await admin.call('POST', '/webhooks', { url, events: ['session.started'] });
       expect(r.status, url).toBe(422);
-      expect(r.body.error.message).toMatch(/private|loopback/);
+      expect(r.body.error.message).toMatch(/is not a public unicast address \(loopback, private, link-local, multicast, reserved and documentation ranges are refused; WEBHOOK_ALLOW_PRIVATE=on allows them\)$/);
     }
+    // A host name is named with the addresses it resolved to.
+    expect((await admin.call('POST', '/webhooks', { url: 'http://localhost:8080/h', events: ['session.started'] })).body.error.message).toMatch(/^url: "localhost" \((127\.0\.0\.1|::1)/);
     expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
   });
 

@@ -271,7 +271,8 @@ async function create(): Promise<void> {
   if (bad) return document.querySelector<HTMLElement>('#webhook-form [aria-invalid="true"], #webhook-form input[name="webhook-event"]')?.focus();
   try {
     const made = await api<WebhookView & { secret: string }>('POST', '/webhooks', { url, events, ...(licenseId ? { licenseId } : {}), ...settings });
-    ($('#webhook-url') as HTMLInputElement).value = '';
+    // The next webhook starts from the defaults: a box left ticked would subscribe it unasked.
+    ($('#webhook-form') as HTMLFormElement).reset();
     list.push({ id: made.id, url: made.url, events: made.events, licenseId: made.licenseId, tenantId: made.tenantId, createdAt: made.createdAt, concurrency: made.concurrency, batchSize: made.batchSize });
     render();
     await showOnce('Webhook added', `Signing secret of the webhook to ${made.url}`, made.secret, 'The receiver checks each delivery’s Seat-Signature with it.');

@@ -216,6 +216,11 @@ describeBrowser('dashboard policies', () => {
     await page.keyboard.press('Escape');
     const [hook] = (await admin.ok('GET', '/webhooks')).webhooks;
     expect(hook).toMatchObject({ url: hookUrl, events: ['session.started'], licenseId: license.id, concurrency: 8, batchSize: 50 });
+    // The form is back to its defaults for the next webhook: nothing of this one is left ticked.
+    expect(await page.inputValue('#webhook-url')).toBe('');
+    expect(await page.isChecked('input[name="webhook-event"][value="session.started"]')).toBe(false);
+    expect(await page.isChecked('input[name="webhook-event"][value="license.full"]')).toBe(true);
+    expect(await page.inputValue('#webhook-concurrency')).toBe('1');
     // Its audit entry in words, and the filter offers it.
     await page.locator('#audit tr', { hasText: 'Webhook added' }).waitFor({ timeout: 5000 });
     expect(await page.locator('#audit-action option[value="webhook.create"]').textContent()).toBe('Webhook added');

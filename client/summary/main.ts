@@ -191,7 +191,16 @@ function render(days: HistoryBucket[], license: LicenseView): void {
 
 $('#period').addEventListener('submit', (e) => {
   e.preventDefault();
-  const next = new URLSearchParams({ from: ($('#from') as HTMLInputElement).value, to: ($('#to') as HTMLInputElement).value, tz });
+  const from = ($('#from') as HTMLInputElement).value;
+  const to = $('#to') as HTMLInputElement;
+  // A range that ends before it starts is said, as the board's export says it, not swapped unseen.
+  const reversed = from !== '' && to.value !== '' && to.value < from;
+  to.setAttribute('aria-invalid', String(reversed));
+  if (reversed) {
+    setText($('#status'), 'The range ends before it starts: choose a To date on or after the From date.');
+    return;
+  }
+  const next = new URLSearchParams({ from, to: to.value, tz });
   history.replaceState(null, '', `?${next}`);
   for (const [k, v] of next) params.set(k, v);
   void load();

@@ -80,10 +80,23 @@ describeBrowser('usage summary page', () => {
         const d = new Date(Date.now() - 86_400_000);
         return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
       });
+      // A range that ends before it starts is said, and nothing changes.
+      const shown = await rows.count();
+      const address = page.url();
       await page.fill('#from', yesterday);
+      await page.fill('#to', await page.evaluate(() => {
+        const d = new Date(Date.now() - 3 * 86_400_000);
+        return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+      }));
+      await page.click('#period button[type=submit]');
+      await page.locator('#status', { hasText: 'The range ends before it starts' }).waitFor({ timeout: 5000 });
+      expect(await page.getAttribute('#to', 'aria-invalid')).toBe('true');
+      expect(await rows.count()).toBe(shown);
+      expect(page.url()).toBe(address);
       await page.fill('#to', yesterday);
       await page.click('#period button[type=submit]');
       await expect.poll(() => rows.count()).toBe(1);
+      expect(await page.getAttribute('#to', 'aria-invalid')).toBe('false');
       expect(page.url()).toContain(`from=${yesterday}&to=${yesterday}`);
       expect(await page.textContent('#fig-denials b')).toBe('1');
 
@@ -93,6 +106,9 @@ describeBrowser('usage summary page', () => {
       expect(await page.isVisible('#back')).toBe(false);
       expect(await page.isVisible('#days')).toBe(true);
       expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(255, 255, 255)');
+      // Every text is black: the labels of the figures and a full day's mark too.
+      const colours = await page.evaluate(() => [...new Set([...document.querySelectorAll('main *')].filter((el) => el.checkVisibility() && el.childNodes.length > 0 && [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent!.trim())).map((el) => getComputedStyle(el).color))]);
+      expect(colours).toEqual(['rgb(0, 0, 0)']);
       await screenshot(page, `summary-print-${colorScheme}`);
       const pdf = await page.pdf({ format: 'A4' });
       expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');

@@ -75,24 +75,24 @@ describeBrowser('usage summary page', () => {
       expect(await rows.last().locator('td').allTextContents()).toEqual(['2', '0', '', '0', '0', '0', '0', '0', '']);
       await screenshot(page, `summary-${colorScheme}`);
 
-      // A shorter period from the form: the days of it only, in the address too.
-      const yesterday = await page.evaluate(() => {
-        const d = new Date(Date.now() - 86_400_000);
-        return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-      });
+      // A date of the viewer's zone, `n` days ago.
+      const daysAgo = (n: number) =>
+        page.evaluate((n) => {
+          const d = new Date(Date.now() - n * 86_400_000);
+          return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+        }, n);
+      const yesterday = await daysAgo(1);
       // A range that ends before it starts is said, and nothing changes.
       const shown = await rows.count();
       const address = page.url();
       await page.fill('#from', yesterday);
-      await page.fill('#to', await page.evaluate(() => {
-        const d = new Date(Date.now() - 3 * 86_400_000);
-        return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-      }));
+      await page.fill('#to', await daysAgo(3));
       await page.click('#period button[type=submit]');
       await page.locator('#status', { hasText: 'The range ends before it starts' }).waitFor({ timeout: 5000 });
       expect(await page.getAttribute('#to', 'aria-invalid')).toBe('true');
       expect(await rows.count()).toBe(shown);
       expect(page.url()).toBe(address);
+      // A shorter period from the form: the days of it only, in the address too.
       await page.fill('#to', yesterday);
       await page.click('#period button[type=submit]');
       await expect.poll(() => rows.count()).toBe(1);

@@ -14,6 +14,19 @@ function lease(opts: SeatLeaseOptions): SeatLease {
   return l;
 }
 
+/** A lease granted on a one-seat license (one-second lease interval), with what it says when it ends or fails. */
+async function heldLease() {
+  const { url, api, server } = await startServer();
+  const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });
+  await shortLeases(server, license.id, 1);
+  const l = lease({ url, token: await sign(license, { dev: 'till-1' }) });
+  const ended = new Promise((resolve) => l.on('ended', resolve));
+  const errors: Array<{ code: string; final?: boolean }> = [];
+  l.on('error', (e) => errors.push(e));
+  const grant = await l.acquire();
+  return { l, ended, errors, grant, license, admin };
+}
+
 describe('SeatLease', () => {
   it('acquires, renews by itself at half the interval so the seat never idles, and releases at once', async () => {
     const idle: SessionPayload[] = [];
@@ -46,12 +59,7 @@ describe('SeatLease', () => {
   });
 
   it('reports the end reason on the renewal after a kick, and stops renewing', async () => {
-    const { url, api, server } = await startServer();
-    const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });
-    await shortLeases(server, license.id, 1);
-    const l = lease({ url, token: await sign(license, { dev: 'till-1' }) });
-    const ended = new Promise((resolve) => l.on('ended', resolve));
-    const grant = await l.acquire();
+    const { l, ended, grant, admin } = await heldLease();
     await admin.ok('DELETE', `/sessions/${grant!.sessionId}`);
     expect(await ended).toEqual({ reason: 'kicked', message: 'Your session was ended by an administrator' });
     expect(l.state).toBe('ended');
@@ -59,14 +67,7 @@ describe('SeatLease', () => {
   });
 
   it("ends with license_deleted on the renewal after its license was deleted, and stops renewing", async () => {
-    const { url, api, server } = await startServer();
-    const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });
-    await shortLeases(server, license.id, 1);
-    const l = lease({ url, token: await sign(license, { dev: 'till-1' }) });
-    const ended = new Promise((resolve) => l.on('ended', resolve));
-    const errors: Array<{ code: string; final?: boolean }> = [];
-    l.on('error', (e) => errors.push(e));
-    await l.acquire();
+    const { l, ended, errors, license, admin } = await heldLease();
     await admin.ok('DELETE', `/licenses/${license.id}`);
     expect(await ended).toEqual({ reason: 'license_deleted', message: 'This license was deleted' });
     expect(l.state).toBe('ended');

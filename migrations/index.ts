@@ -30,6 +30,7 @@ import * as detachSetReply from './2026-11-28T05-00-00_detach-set-reply';
 import * as expireNothingDue from './2026-11-28T10-00-00_expire-nothing-due';
 import * as licenseMoves from './2026-11-29T04-00-00_license-moves';
 import * as knownLicenseReplies from './2026-11-29T14-00-00_known-license-replies';
+import * as tenantKick from './2026-11-30T00-00-00_tenant-kick';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-22T00-00-00_initial': initial,
@@ -57,4 +58,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28T10-00-00_expire-nothing-due': expireNothingDue,
   '2026-11-29T04-00-00_license-moves': licenseMoves,
   '2026-11-29T14-00-00_known-license-replies': knownLicenseReplies,
+  '2026-11-30T00-00-00_tenant-kick': tenantKick,
 };

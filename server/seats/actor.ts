@@ -19,8 +19,11 @@ export function tenantScope(actor: Actor): string | undefined {
 /** The license if the actor may touch it: 404 when there is none, 403 when it is another tenant's. */
 export function mayTouch(actor: Actor, id: string, license: License | undefined): License {
   if (!license) throw new SeatError(ErrorCode.NotFound, `no license ${echoId(id)}`);
-  if (actor.kind === 'tenant' && license.tenantId !== actor.tenantId) {
-    throw new SeatError(ErrorCode.Forbidden, 'this license belongs to another tenant');
-  }
+  if (actor.kind === 'tenant' && license.tenantId !== actor.tenantId) throw otherTenant();
   return license;
+}
+
+/** The refusal of a tenant admin touching another tenant's license (403). */
+export function otherTenant(): SeatError {
+  return new SeatError(ErrorCode.Forbidden, 'this license belongs to another tenant');
 }

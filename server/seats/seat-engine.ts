@@ -2,7 +2,7 @@
 // that release idle seats on time. It knows nothing of express or socket.io.
 import { AuthErrorCode, DenyReason, echoId, EndReason, ErrorCode, type SeatDeniedPayload, type SeatGrantedPayload } from '../../shared';
 import type { SeatServerConfig } from '../config';
-import { type Actor, mayTouch } from './actor';
+import { type Actor, mayTouch, otherTenant, tenantScope } from './actor';
 import type { Administration } from './administration';
 import type { EventBus } from './event-bus';
 import type { DomainEvent } from './hooks';
@@ -12,7 +12,7 @@ import { missingClaimMessage } from './decisions/seat-key';
 import { Deadlines } from './deadlines';
 import { every } from './periodic';
 import { SeatError } from './seat-error';
-import type { SeatStore } from './seat-store';
+import { OTHER_TENANT, type SeatStore } from './seat-store';
 import type { StoreTrouble } from './token-auth';
 import type { VerifiedToken } from './token-verifier';
 import { claimantIds, type Denial, type EndedSession, type License, type QueuePlace, type Session } from './types';
@@ -173,15 +173,12 @@ export class SeatEngine {
 
   /** An admin frees a seat: the session ends with `kicked` and its seat key cools down. */
   async kick(actor: Actor, sessionId: string, message?: string): Promise<EndedSession> {
-    // A tenant admin's kick reads first whose license it is; the operator may touch every
-    // license, so its kick is the ending alone: one round trip on PostgreSQL, not two.
-    if (actor.kind === 'tenant') {
-      const license = await this.store.licenseOfSession(sessionId);
-      if (!license) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);
-      mayTouch(actor, license.id, license);
-    }
+    // One round trip on PostgreSQL for either admin: a tenant admin's is checked against its
+    // tenant in the ending's own transaction, under the license's lock.
     const now = this.now();
-    const ended = await this.store.endSession(sessionId, EndReason.Kicked, now, now + this.deps.options.kickCooldownSec * 1000);
+    const cooldownUntil = now + this.deps.options.kickCooldownSec * 1000;
+    const ended = await this.store.endSession(sessionId, EndReason.Kicked, now, cooldownUntil, tenantScope(actor));
+    if (ended === OTHER_TENANT) throw otherTenant();
     if (!ended) throw new SeatError(ErrorCode.NotFound, `no live session ${echoId(sessionId)}`);
     this.publishEnded([ended], message);
     await this.deps.admin.audit(actor, ended.license, 'session.kick', {

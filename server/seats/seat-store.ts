@@ -37,6 +37,9 @@ export interface HeardThrough {
   liveSince: number;
 }
 
+/** A tenant admin's kick of a session of another tenant's license: nothing was changed. */
+export const OTHER_TENANT = Symbol('another tenant');
+
 export interface SeatStore {
   /**
    * Runs the migrations; throws when one fails. Answers the migrations a newer version ran on the
@@ -98,20 +101,18 @@ export interface SeatStore {
    * the sockets of a license leaving together.
    */
   detach(socketId: string, now: number, licenseId?: string): Promise<DetachOutcome | undefined>;
-  /** Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. */
-  endSession(
-    sessionId: string,
-    reason: EndReason,
-    now: number,
-    cooldownUntil?: number,
-  ): Promise<EndedSession | undefined>;
+  /**
+   * Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. With
+   * `tenantId` (a tenant admin's kick) only a session of that tenant's licenses ends: another's is
+   * answered `OTHER_TENANT`, changing nothing.
+   */
+  endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number): Promise<EndedSession | undefined>;
+  endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil: number | undefined, tenantId: string | undefined): Promise<EndedSession | undefined | typeof OTHER_TENANT>;
   /** Releases every idle session of the license past its deadline, in one transaction (exactly once each). */
   expireLicense(licenseId: string, now: number): Promise<EndedSession[]>;
   /** Idle sessions whose deadline is at or before `before`. */
   listExpiring(before: number): Promise<Array<{ id: string; licenseId: string; expiresAt: number }>>;
   getSession(id: string): Promise<Session | undefined>;
-  /** The license of a live session, in one read; undefined when the session is gone. */
-  licenseOfSession(sessionId: string): Promise<License | undefined>;
   /**
    * Which of these sessions no longer exist, with the reason each was released for: `ended` when
    * that is no longer on record (the release aged out of the seat history).

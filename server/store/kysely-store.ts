@@ -5,8 +5,8 @@ import { type Kysely, Migrator, sql } from 'kysely';
 import type { EndReason } from '../../shared';
 import { migrations } from '../../migrations';
 import type { LeaseClaim, LeaseRecord } from '../seats/leases';
-import type { AuditQuery, HeardThrough, NewTenant, SeatStore } from '../seats/seat-store';
-import type { AdmitRequest, AuditEntry, Denial, LicensePatch, NewLicenseRow, QueueGrant, QueueRefusal, Tenant } from '../seats/types';
+import type { AuditQuery, HeardThrough, NewTenant, OTHER_TENANT, SeatStore } from '../seats/seat-store';
+import type { AdmitRequest, AuditEntry, Denial, EndedSession, LicensePatch, NewLicenseRow, QueueGrant, QueueRefusal, Tenant } from '../seats/types';
 import { Activations } from './activations';
 import { Activity } from './activity';
 import { grantCollector, QueueStore, type QueueServed } from './queue';
@@ -159,15 +159,16 @@ export class KyselySeatStore implements SeatStore {
   getSetting(key: string) { return this.licenses.getSetting(key); }
   createLicense(license: NewLicenseRow, deletedSince?: number, tenant?: NewTenant) { return this.licenses.createLicense(license, deletedSince, tenant); }
   getLicense(id: string) { return this.licenses.getLicense(id); }
-  licenseOfSession(sessionId: string) { return this.licenses.licenseOfSession(sessionId); }
   listLicenses(tenantId?: string) { return this.licenses.listLicenses(tenantId); }
   updateLicense(id: string, patch: LicensePatch, now: number) { return this.licenses.updateLicense(id, patch, now); }
   moveLicense(id: string, tenantId: string, now: number) { return this.licenses.moveLicense(id, tenantId, now); }
 
   admit(req: AdmitRequest) { return this.ledger.admit(req); }
   detach(socketId: string, now: number, licenseId?: string) { return this.ledger.detach(socketId, now, licenseId); }
-  endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number) {
-    return this.ledger.endSession(sessionId, reason, now, cooldownUntil);
+  endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number): Promise<EndedSession | undefined>;
+  endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil: number | undefined, tenantId: string | undefined): Promise<EndedSession | undefined | typeof OTHER_TENANT>;
+  endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number, tenantId?: string) {
+    return this.ledger.endSession(sessionId, reason, now, cooldownUntil, tenantId);
   }
   expireLicense(licenseId: string, now: number) { return this.ledger.expireLicense(licenseId, now); }
   listExpiring(before: number) { return this.ledger.listExpiring(before); }

@@ -96,12 +96,6 @@ export class Licenses {
     return row && toLicense(row);
   }
 
-  /** The license of a live session; undefined when the session is gone. */
-  async licenseOfSession(sessionId: string): Promise<License | undefined> {
-    const [row] = (await this.s.q.licenseRowOfSession(this.s.db, { id: sessionId })).rows;
-    return row && toLicense(row);
-  }
-
   async listLicenses(tenantId?: string): Promise<License[]> {
     const rows = await this.s.db
       .selectFrom('licenses')

@@ -16,6 +16,7 @@ import { decideActivation } from '../seats/decisions/activation';
 import { decideAdmission } from '../seats/decisions/admission';
 import { seatKeyValue } from '../seats/decisions/seat-key';
 import { decideSeat, fitBound } from '../seats/decisions/seat-pool';
+import { OTHER_TENANT } from '../seats/seat-store';
 import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type License } from '../seats/types';
 import type { PgThread } from './pg-thread';
 import { type ConnectionFacts, toLicense, toSession } from './rows';
@@ -70,6 +71,8 @@ const EXPIRE = call('seat_expire_known', '$1, $2, $3, $4');
  */
 const BUSY_MS = 2_000;
 const END = call('seat_end', '$1, $2, $3, $4');
+/** A tenant admin's kick: `seat_end` of a session of the tenant's licenses only (migration 2026-11-30T00). */
+const END_OF_TENANT = call('seat_end_of_tenant', '$1, $2, $3, $4, $5');
 
 type SessionRow = Selectable<SessionsTable>;
 /** A license in a function's answer: its row, or its count alone where the caller had it at that revision. */
@@ -212,12 +215,22 @@ export class OneTripSeats {
     return { license, session: toSession(reply.session, reply.conns), seatsInUse: license.seatsInUse };
   }
 
-  /** Undefined when the session is gone already; FULL while someone is queued for its license. */
-  async end(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number): Promise<EndedSession | undefined | typeof FULL> {
-    type Reply = { kind: 'stale' } | { kind: 'ended'; license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[]; seats: number };
-    const reply = await this.reply<Reply | null>(END, [sessionId, reason, now, cooldownUntil ?? null]);
+  /**
+   * Undefined when the session is gone already; FULL while someone is queued for its license;
+   * OTHER_TENANT, with `tenantId`, when its license is not that tenant's.
+   */
+  async end(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number, tenantId?: string): Promise<EndedSession | undefined | typeof FULL | typeof OTHER_TENANT> {
+    type Reply =
+      | { kind: 'stale' }
+      | { kind: 'other_tenant' }
+      | { kind: 'ended'; license: Selectable<LicensesTable>; session: SessionRow; conns: ConnectionFacts[]; seats: number };
+    const reply =
+      tenantId === undefined
+        ? await this.reply<Reply | null>(END, [sessionId, reason, now, cooldownUntil ?? null])
+        : await this.reply<Reply | null>(END_OF_TENANT, [sessionId, reason, now, cooldownUntil ?? null, tenantId]);
     if (!reply) return undefined;
     if (reply.kind === 'stale') return FULL;
+    if (reply.kind === 'other_tenant') return OTHER_TENANT;
     const license = { ...this.remember(reply.license), seatsInUse: reply.seats };
     return { license, session: toSession(reply.session, reply.conns), reason, seatsInUse: reply.seats };
   }

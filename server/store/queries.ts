@@ -103,10 +103,6 @@ export function hotQueries(db: Kysely<Database>) {
         .groupBy('grp'),
     ),
     licenseOfSession: prepare((p: { id: string }) => db.selectFrom('sessions').select('license_id').where('id', '=', p.id)),
-    /** The license row of a live session (a kick checks who may touch it before ending it). */
-    licenseRowOfSession: prepare((p: { id: string }) =>
-      db.selectFrom('sessions').innerJoin('licenses', 'licenses.id', 'sessions.license_id').selectAll('licenses').where('sessions.id', '=', p.id),
-    ),
     /**
      * A connection joins the session: it is active, a connect is activity (any pending inactivity
      * warning is over; an admission decided late, as after a database outage, moves no newer

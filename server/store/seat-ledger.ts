@@ -8,6 +8,7 @@ import { needsGroups } from '../seats/decisions/seat-pool';
 import { enqueue } from './queue';
 import { type AdmitOutcome, type AdmitRequest, claimantIds, type Denial, type DetachOutcome, type EndedSession, type Session } from '../seats/types';
 import { DetachBatch } from './detach-batch';
+import { OTHER_TENANT } from '../seats/seat-store';
 import { FULL } from './one-trip-seats';
 import { toLicense, toSession } from './rows';
 import { activationOf, heldByGroup, insertConnection, insertDenial, insertEvent, loadSession, releaseSession, releaseSessions, sessionsOf, startSession } from './seat-moves';
@@ -155,10 +156,13 @@ export class SeatLedger {
     return oneTrip ? oneTrip.detach(socketId, now, licenseId) : this.detaches.detach(socketId, now);
   }
 
-  /** Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`. */
-  async endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number): Promise<EndedSession | undefined> {
+  /**
+   * Ends a live session now. A kick puts the seat key in cool-down until `cooldownUntil`; with
+   * `tenantId`, only a session of that tenant's licenses (checked under the license's lock).
+   */
+  async endSession(sessionId: string, reason: EndReason, now: number, cooldownUntil?: number, tenantId?: string): Promise<EndedSession | undefined | typeof OTHER_TENANT> {
     const { db, q, dialect } = this.s;
-    const quick = await dialect.oneTrip?.end(sessionId, reason, now, cooldownUntil);
+    const quick = await dialect.oneTrip?.end(sessionId, reason, now, cooldownUntil, tenantId);
     if (quick !== FULL && dialect.oneTrip) return quick;
     const [found] = (await q.licenseOfSession(db, { id: sessionId })).rows;
     if (!found) return undefined;
@@ -169,6 +173,7 @@ export class SeatLedger {
         const row = await dialect.lockLicense(trx, found.license_id);
         const session = await loadSession(q, trx, sessionId);
         if (!row || !session) return undefined;
+        if (tenantId !== undefined && row.tenant_id !== tenantId) return OTHER_TENANT;
         const seatsInUse = await releaseSession(q, trx, session, reason, now);
         if (seatsInUse === undefined) return undefined;
         const license = { ...toLicense(row), seatsInUse };

@@ -4,7 +4,7 @@
 // the node runs the full transaction. Several stores on one database stand for several nodes.
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { SeatStore } from '../../server/seats/seat-store';
+import { OTHER_TENANT, type SeatStore } from '../../server/seats/seat-store';
 import { PostgresSeatStore } from '../../server/store/postgres-store';
 import { describeWith, type Postgres, postgresMissing, startPostgres } from '../support/services';
 import { admit, claimant, grant, held, newLicense, seatsInUse } from './store-dialects';
@@ -104,6 +104,23 @@ describeWith([postgresMissing()])('one-trip seat moves: postgres', { timeout: 60
     expect(n.seat_detach_known).toBe(4);
     expect(n.seat_expire_known).toBe(1);
     expect(n.seat_end).toBe(2);
+  });
+
+  it("ends a tenant admin's kick in one call, checked against the tenant under the license's lock", async () => {
+    const { stores, url } = await nodes(1);
+    const store = stores[0]!;
+    const license = await newLicense(store, { seats: 2 });
+    const foreign = await newLicense(store, { seats: 2 });
+    const mine = await grant(store, license, claimant('a'), 100, 'k1');
+    const theirs = await grant(store, foreign, claimant('b'), 100, 'k2');
+    expect(await store.endSession(theirs.session.id, 'kicked', 200, 1200, license.tenantId)).toBe(OTHER_TENANT);
+    expect(await store.endSession(mine.session.id, 'kicked', 200, 1200, license.tenantId)).toMatchObject({ seatsInUse: 0, session: { id: mine.session.id } });
+    expect(await seatsInUse(store, foreign.id)).toBe(1);
+    await store.close();
+    const n = await calls(url);
+    expect(n.seat_end_of_tenant).toBe(2);
+    // Inside it, for its own tenant's session only.
+    expect(n.seat_end).toBe(1);
   });
 
   /** The license in each answer of `seat_detach_known` and `seat_expire_known` on the stores' pools, as they come. */

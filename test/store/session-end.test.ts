@@ -1,6 +1,7 @@
 // Ending a session on every store: once, whoever asks; a kick cools the seat key down; a node
 // asks which of its sockets' sessions ended elsewhere, and why.
 import { expect, it } from 'vitest';
+import { OTHER_TENANT } from '../../server/seats/seat-store';
 import { admit, claimant, forEachStore, grant, held, newLicense } from './store-dialects';
 
 forEachStore('ending sessions', (nodes) => {
@@ -34,5 +35,22 @@ forEachStore('ending sessions', (nodes) => {
     // Once the history of the release is pruned, the reason is no longer known, and not guessed.
     await stores[1]!.pruneHistory(10_000);
     expect(await stores[2]!.endedAmong([a.session.id, live.session.id])).toEqual([{ sessionId: a.session.id, reason: 'ended' }]);
+  });
+
+  it("a tenant's ending (its admin's kick) ends only sessions of its own licenses: another tenant's is answered as such, changing nothing", async () => {
+    const [store, other] = await nodes(2);
+    const license = await newLicense(store!, { seats: 2 });
+    const foreign = await newLicense(store!, { seats: 2 });
+    const mine = await grant(store!, license, claimant('a'), 100, 'y1');
+    const theirs = await grant(store!, foreign, claimant('b'), 100, 'y2');
+    expect(await other!.endSession(theirs.session.id, 'kicked', 200, 1200, license.tenantId)).toBe(OTHER_TENANT);
+    expect(await held(store!, foreign.id)).toBe(1);
+    expect(await store!.detach('y2', 300)).toMatchObject({ session: { id: theirs.session.id, state: 'idle' } });
+    // Not refused for the cool-down: the other tenant's kick did not happen.
+    expect((await admit(store!, foreign, claimant('b'), 400)).kind).toBe('granted');
+    expect(await other!.endSession(mine.session.id, 'kicked', 500, 1500, license.tenantId)).toMatchObject({ reason: 'kicked', session: { id: mine.session.id } });
+    expect(await held(store!, license.id)).toBe(0);
+    // Gone: undefined to a tenant, as to anyone.
+    expect(await other!.endSession(mine.session.id, 'kicked', 600, 1600, license.tenantId)).toBeUndefined();
   });
 }, { fullTransactions: true });

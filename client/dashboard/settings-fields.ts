@@ -153,6 +153,8 @@ export function issueSentence(f: Field, message: string): string {
   if (/expected string/.test(message)) return `${f.noun} must be text.`;
   if ((m = message.match(/expected string to have >=(\d+) characters/))) return m[1] === '1' ? f.empty : `${f.noun} must have at least ${m[1]} characters.`;
   if ((m = message.match(/expected string to have <=(\d+) characters/))) return `${f.noun} can be at most ${m[1]} characters.`;
+  // A number with both bounds is said by the server as `must be between 1 and 32` (server/http/parse.ts).
+  if ((m = message.match(/^must be between (-?[\d.]+) and (-?[\d.]+)/))) return boundsSentence(f, { min: Number(m[1]), max: Number(m[2]) });
   if ((m = message.match(/expected number to be >=?(-?\d+)/))) return f.name === 'seats' && m[1] === '0' ? `${f.noun} can't be negative.` : `${f.noun} must be at least ${m[1]}.`;
   if ((m = message.match(/expected number to be <=?(-?\d+)/))) return `${f.noun} can be at most ${m[1]}.`;
   if (/control or bidi-override/.test(message)) return `${f.noun} can't contain control characters or characters that reverse the text direction.`;

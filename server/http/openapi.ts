@@ -133,7 +133,7 @@ function withStatuses(paths: Record<string, Record<string, unknown>>, schemas: R
         ...(path.includes('{') ? { '404': error('not found') } : {}),
         '405': error('the path does not serve this method (see the Allow header)'),
         ...(op.requestBody ? { '413': error('the body is larger than MAX_PAYLOAD_BYTES (refused before it is read; the connection closes)') } : {}),
-        ...(bounded(body, schemas) || params.some((p) => p.in === 'query' && bounded(p.schema, schemas)) ? { '422': error('out of range, or text with control or bidi-override characters: details.field names it') } : {}),
+        ...(bounded(body, schemas) || params.some((p) => p.in === 'query' && bounded(p.schema, schemas)) ? { '422': error('out of range, or text with control or bidi-override characters: details.field names it (a number with two bounds: details.min and details.max too)') } : {}),
         '503': error('the database does not answer; retry shortly'),
       };
       op.responses = Object.fromEntries(Object.entries({ ...add, ...op.responses }).sort(([a], [b]) => a.localeCompare(b)));

@@ -7,7 +7,7 @@ import { type Actor, MAX_ADMIN_TOKEN_LENGTH, mayTouch } from './actor';
 import type { EventBus } from './event-bus';
 import { END_MESSAGE, endedEvent } from './messages';
 import { every } from './periodic';
-import { SeatError } from './seat-error';
+import { boundsPhrase, SeatError } from './seat-error';
 import { type NewTenant, type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
 import { mayEndSessions, sessionsToEnd, whyNotEmpty } from './decisions/license-change';
@@ -325,7 +325,7 @@ export class Administration {
     const within = (field: 'idleTimeoutSec' | 'inactivityTimeoutSec', min: number, max: number) => {
       const value = l[field];
       if (value === null || (sent && sent[field] === undefined) || (value >= min && value <= max)) return;
-      throw new SeatError(ErrorCode.OutOfRange, `${field} must be between ${min} and ${max} seconds`, { details: { field, min, max } });
+      throw new SeatError(ErrorCode.OutOfRange, `${field} ${boundsPhrase(field, min, max)}`, { details: { field, min, max } });
     };
     within('idleTimeoutSec', idleTimeoutMinSec, idleTimeoutMaxSec);
     within('inactivityTimeoutSec', inactivityTimeoutMinSec, inactivityTimeoutMaxSec);

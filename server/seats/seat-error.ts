@@ -13,3 +13,10 @@ export class SeatError extends Error {
   }
   readonly details: Record<string, unknown> | undefined;
 }
+
+/**
+ * How a number outside its bounds is said, wherever it is checked (the input checks of
+ * server/http/parse.ts, the server's own bounds in administration): `must be between 1 and 32`,
+ * `… seconds` for a field counted in seconds (named `…Sec`).
+ */
+export const boundsPhrase = (field: string, min: number, max: number): string => `must be between ${min} and ${max}${/Sec$/.test(field) ? ' seconds' : ''}`;

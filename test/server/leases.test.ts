@@ -37,6 +37,24 @@ describe('HTTP leases', () => {
     expect(session).toMatchObject({ id: r.body.sessionId, state: 'active', deviceId: 'till-1', leases: 1, sockets: 0, apps: ['POS'] });
   });
 
+  it('a leaseIntervalSec out of its bounds is refused 422 naming them, as idleTimeoutSec is; another type 400; nothing changes', async () => {
+    const { api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 1, leaseIntervalSec: 60 });
+    const said = { code: 'out_of_range', message: 'leaseIntervalSec must be between 10 and 2592000 seconds' };
+    for (const [method, path, body] of [
+      ['POST', '/licenses', { seats: 1, leaseIntervalSec: 9 }],
+      ['PATCH', `/licenses/${license.id}`, { leaseIntervalSec: 9 }],
+      ['PATCH', `/licenses/${license.id}`, { leaseIntervalSec: 2_592_001 }],
+    ] as const) {
+      const r = await admin.call(method, path, body);
+      expect([r.status, r.body.error], `${method} ${JSON.stringify(body)}`).toEqual([422, { ...said, details: expect.objectContaining({ field: 'leaseIntervalSec', min: 10, max: 2_592_000 }) }]);
+    }
+    const typed = await admin.call('PATCH', `/licenses/${license.id}`, { leaseIntervalSec: 10.5 });
+    expect([typed.status, typed.body.error.code, typed.body.error.details.field]).toEqual([400, 'bad_request', 'leaseIntervalSec']);
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).leaseIntervalSec).toBe(60);
+    expect((await admin.ok('GET', '/licenses')).licenses).toHaveLength(1);
+  });
+
   it('a lease granted above seats (overage) says so, as a socket grant does', async () => {
     const { url, api } = await startServer();
     const { license } = await api.setup({ seats: 1, overage: 2, seatKey: ['device'] });

@@ -246,8 +246,15 @@ describe('offline grace', () => {
       const r = await admin.call('PATCH', `/licenses/${license.id}`, { offlineGraceSec: value });
       expect(r.status, `offlineGraceSec ${JSON.stringify(value)}`).toBe(status);
       expect(r.body.error.message).toMatch(/offlineGraceSec/);
+      // Out of range is said as the server's own bounds are (idleTimeoutSec), naming both.
+      if (status === 422) {
+        expect(r.body.error.message).toBe('offlineGraceSec must be between 0 and 2592000 seconds');
+        expect(r.body.error.details).toMatchObject({ field: 'offlineGraceSec', min: 0, max: 2_592_000 });
+      }
     }
     expect((await admin.ok('GET', `/licenses/${license.id}`)).offlineGraceSec).toBe(120);
-    expect((await admin.call('POST', '/licenses', { seats: 1, offlineGraceSec: -5 })).status).toBe(422);
+    const created = await admin.call('POST', '/licenses', { seats: 1, offlineGraceSec: -5 });
+    expect([created.status, created.body.error.code, created.body.error.message]).toEqual([422, 'out_of_range', 'offlineGraceSec must be between 0 and 2592000 seconds']);
+    expect(created.body.error.details).toMatchObject({ field: 'offlineGraceSec', min: 0, max: 2_592_000 });
   });
 });

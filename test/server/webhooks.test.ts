@@ -246,6 +246,43 @@ describe('webhooks', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/webhooks', '/webhooks/{id}', '/webhooks/{id}/deliveries']));
   });
 
+  it('says a bounded number out of range as the server says its own bounds: `<field> must be between <min> and <max>`, with details.min and max', async () => {
+    const { api } = await startServer({ env: FAST_WEBHOOKS });
+    const { admin } = await api.setup();
+    const ok = { url: 'http://127.0.0.1:9/hook', events: ['session.started'] };
+    const { secret: _secret, ...made } = await admin.ok('POST', '/webhooks', ok);
+    const cases: Array<[method: string, path: string, body: unknown, field: string, min: number, max: number]> = [
+      ['POST', '/webhooks', { ...ok, concurrency: 0 }, 'concurrency', 1, 32],
+      ['POST', '/webhooks', { ...ok, concurrency: 33 }, 'concurrency', 1, 32],
+      ['POST', '/webhooks', { ...ok, batchSize: 0 }, 'batchSize', 1, 100],
+      ['POST', '/webhooks', { ...ok, batchSize: 101 }, 'batchSize', 1, 100],
+      ['PATCH', `/webhooks/${made.id}`, { concurrency: 33 }, 'concurrency', 1, 32],
+      ['PATCH', `/webhooks/${made.id}`, { batchSize: 101 }, 'batchSize', 1, 100],
+      ['GET', `/webhooks/${made.id}/deliveries?limit=0`, undefined, 'limit', 1, 500],
+      ['GET', `/webhooks/${made.id}/deliveries?limit=501`, undefined, 'limit', 1, 500],
+    ];
+    for (const [method, path, body, field, min, max] of cases) {
+      const r = await admin.call(method, path, body);
+      expect([r.status, r.body], `${method} ${path} ${JSON.stringify(body)}`).toEqual([
+        422,
+        { error: { code: 'out_of_range', message: `${field} must be between ${min} and ${max}`, details: { field, min, max, issues: [{ path: [field], message: `must be between ${min} and ${max}` }] } } },
+      ]);
+    }
+    // Two out of range: each said, the first named.
+    const both = await admin.call('PATCH', `/webhooks/${made.id}`, { concurrency: 0, batchSize: 101 });
+    expect([both.status, both.body.error.message, both.body.error.details.field, both.body.error.details.min, both.body.error.details.max]).toEqual([
+      422,
+      'concurrency must be between 1 and 32; batchSize must be between 1 and 100',
+      'concurrency',
+      1,
+      32,
+    ]);
+    // A number with one bound only (an id to page before) keeps its own words and no bounds.
+    const before = await admin.call('GET', `/webhooks/${made.id}/deliveries?before=0`);
+    expect([before.status, before.body.error.details.field, before.body.error.details.min, before.body.error.details.max]).toEqual([422, 'before', undefined, undefined]);
+    expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([made]);
+  });
+
   it('refuses URLs of loopback, private and link-local addresses unless WEBHOOK_ALLOW_PRIVATE=on', async () => {
     const { api } = await startServer({ env: {} });
     const { admin } = await api.setup();

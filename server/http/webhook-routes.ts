@@ -20,7 +20,8 @@ export const CreateWebhookBody = z.strictObject({
   url: z.string().min(1).max(2048),
   // Unknown types are refused by name (422) in SeatWebhooks.create.
   events: z.array(z.string().max(100)).min(1).max(50),
-  licenseId: z.string().min(1).max(200).optional(),
+  // Null, as GET /webhooks lists a webhook of every license, is the same as leaving it out.
+  licenseId: z.string().min(1).max(200).nullish(),
   // Requests in flight at once, no session in two; 1 (the default) is one at a time, in order.
   concurrency: z.number().int().min(1).max(WEBHOOK_MAX_CONCURRENCY).optional(),
   // Events per request; 1 (the default) is one event per POST, its JSON the body; above 1 an array.

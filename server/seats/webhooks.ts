@@ -28,7 +28,8 @@ export interface SeatWebhooksDeps {
 export interface NewWebhook {
   url: string;
   events: string[];
-  licenseId?: string;
+  /** Absent or null: every license of the actor's scope. */
+  licenseId?: string | null;
   /** Requests in flight at once, no session in two; 1 (one at a time, in order) unless given. */
   concurrency?: number;
   /** Events per request; 1 (the event is the body) unless given, above 1 a JSON array. */
@@ -99,7 +100,7 @@ export class SeatWebhooks {
       });
     }
     if (input.events.length === 0) throw refuse('events', `give at least one of ${WEBHOOK_EVENT_TYPES.join(', ')}`);
-    const license = input.licenseId === undefined ? null : mayTouch(actor, input.licenseId, await store.getLicense(input.licenseId));
+    const license = input.licenseId === undefined || input.licenseId === null ? null : mayTouch(actor, input.licenseId, await store.getLicense(input.licenseId));
     await checkWebhookUrl(input.url, options.webhooks.allowPrivate);
     const webhook = await store.webhooks.createWebhook({
       id: `wh_${randomBytes(9).toString('base64url')}`,

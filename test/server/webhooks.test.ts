@@ -283,6 +283,26 @@ describe('webhooks', () => {
     expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([made]);
   });
 
+  it('takes licenseId null as GET lists it (every license), as if left out: a listed webhook posts back as it is', async () => {
+    const { api } = await startServer({ env: FAST_WEBHOOKS });
+    const { admin, license, tenant } = await api.setup();
+    const ok = { url: 'http://127.0.0.1:9/hook', events: ['session.started'] };
+    const everyLicense = await admin.call('POST', '/webhooks', { ...ok, licenseId: null });
+    expect([everyLicense.status, everyLicense.body]).toEqual([201, expect.objectContaining({ licenseId: null, tenantId: tenant.id })]);
+    await admin.ok('POST', '/webhooks', { ...ok, licenseId: license.id, concurrency: 3, batchSize: 5 });
+    const { webhooks } = await admin.ok('GET', '/webhooks');
+    expect(webhooks.map((w: any) => w.licenseId).sort()).toEqual([license.id, null].sort());
+    // What GET lists of the fields POST takes, posted back as listed, makes the same webhook again.
+    for (const { url, events, licenseId, concurrency, batchSize, tenantId } of webhooks) {
+      const again = await admin.call('POST', '/webhooks', { url, events, licenseId, concurrency, batchSize });
+      expect([again.status, again.body]).toEqual([201, expect.objectContaining({ url, events, licenseId, concurrency, batchSize, tenantId })]);
+    }
+    expect((await admin.ok('GET', '/webhooks')).webhooks).toHaveLength(4);
+    // Null is the only new value: an empty id, or another type, is still refused.
+    expect((await admin.call('POST', '/webhooks', { ...ok, licenseId: '' })).status).toBe(422);
+    expect((await admin.call('POST', '/webhooks', { ...ok, licenseId: 7 })).status).toBe(400);
+  });
+
   it('refuses URLs of loopback, private and link-local addresses unless WEBHOOK_ALLOW_PRIVATE=on', async () => {
     const { api } = await startServer({ env: {} });
     const { admin } = await api.setup();

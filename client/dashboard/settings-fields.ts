@@ -148,9 +148,10 @@ export function parseField(f: Field, raw: string, l: LicenseView, limits: Partia
 /** A zod issue of the REST API, said in the form's words. */
 export function issueSentence(f: Field, message: string): string {
   let m: RegExpMatchArray | null;
+  // A wrong type is `expected number, received string`; a bound broken is `expected number to be >=1`.
   if (/expected int\b/.test(message)) return f.seconds ? `${f.noun} must be a whole number of seconds.` : `${f.noun} must be a whole number.`;
-  if (/expected number/.test(message)) return `${f.noun} must be a number.`;
-  if (/expected string/.test(message)) return `${f.noun} must be text.`;
+  if (/expected number, received/.test(message)) return `${f.noun} must be a number.`;
+  if (/expected string, received/.test(message)) return `${f.noun} must be text.`;
   if ((m = message.match(/expected string to have >=(\d+) characters/))) return m[1] === '1' ? f.empty : `${f.noun} must have at least ${m[1]} characters.`;
   if ((m = message.match(/expected string to have <=(\d+) characters/))) return `${f.noun} can be at most ${m[1]} characters.`;
   // A number with both bounds is said by the server as `must be between 1 and 32` (server/http/parse.ts).

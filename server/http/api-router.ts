@@ -16,7 +16,7 @@ import { type CsvValue, toCsv } from './csv';
 import { apiErrorHandler, methodNotAllowed } from './errors';
 import { type OperatorParts, operatorEndpoints } from './operator-routes';
 import { type WebhookParts, webhookEndpoints } from './webhook-routes';
-import { ActivationQuery, CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
+import { ActivationQuery, CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, NOTHING_TO_CHANGE, PatchLicenseBody, SessionsQuery } from './schemas';
 import { bearerToken } from './bearer';
 import { parse } from './parse';
 
@@ -83,6 +83,21 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
     route.all(methodNotAllowed(Object.keys(endpoints).map((m) => m.toUpperCase())));
   };
   const licenseId = (req: Authed) => String(req.params.id);
+  /**
+   * The license patch of a PATCH or preview body. Its `id` may be the license's own (a license as
+   * read, sent back): left as it is. Another is 400, naming the field: a license's id never changes.
+   */
+  const licensePatch = (req: Authed) => {
+    const { id, ...patch } = parse(PatchLicenseBody, req.body);
+    const own = licenseId(req);
+    if (id !== undefined && id !== own) {
+      throw new SeatError(ErrorCode.BadRequest, `id: a license's id never changes (tokens name the license by it); ${echoId(id)} is not this license's ${echoId(own)}`, {
+        details: { field: 'id' },
+      });
+    }
+    if (Object.keys(patch).length === 0) throw new SeatError(ErrorCode.BadRequest, NOTHING_TO_CHANGE, { details: { issues: [{ path: [], message: NOTHING_TO_CHANGE }] } });
+    return patch;
+  };
   /** A report as `?format=csv` asks (docs/contract.md 8.6): a download named `<license>-<what>.csv`. */
   const sendCsv = <T extends object>(req: Authed, res: Response, what: string, columns: readonly (keyof T & string)[], rows: readonly T[]) => {
     // The id as it is when it needs no escaping (the generated ones), else with _ for what would.
@@ -136,7 +151,7 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
     patch: [
       'required',
       async (req, res) => {
-        const patch = parse(PatchLicenseBody, req.body);
+        const patch = licensePatch(req);
         const license = await admin.updateLicense(req.actor, licenseId(req), patch);
         res.json(licenseView(license));
       },
@@ -156,7 +171,7 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
     post: [
       'required',
       async (req, res) => {
-        const patch = parse(PatchLicenseBody, req.body);
+        const patch = licensePatch(req);
         const ending = await admin.preview(req.actor, licenseId(req), patch);
         res.json({ wouldEnd: ending.map(({ session, reason }) => ({ sessionId: session.id, userId: session.userId, name: session.name, reason })) });
       },

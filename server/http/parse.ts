@@ -24,7 +24,10 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S
           ? boundsPhrase(field, bounds.min, bounds.max)
           : i.message;
     // A number with both bounds is said as the server's own bounds are: `limit must be between 1 and 500`.
-    return { path: i.path.map(String), message, bounds, said: !field ? message : bounds ? `${field} ${message}` : `${field}: ${message}` };
+    // An unknown field is named by its own name (the first of them, capped as the message echoes
+    // it): `details.field` is `bogus`, or `reservations.0.bogus`.
+    const named = i.code === 'unrecognized_keys' ? [...i.path.map(String), echoId(i.keys[0]!).slice(1, -1)] : i.path.map(String);
+    return { path: i.path.map(String), named, message, bounds, said: !field ? message : bounds ? `${field} ${message}` : `${field}: ${message}` };
   });
   const rangeOnly = result.error.issues.every(isRangeIssue);
   const message = issues.map((i) => i.said).join('; ');
@@ -33,7 +36,7 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S
   const first = issues[at]!;
   throw new SeatError(rangeOnly ? ErrorCode.OutOfRange : ErrorCode.BadRequest, message, {
     details: {
-      ...(first.path.length > 0 ? { field: first.path.join('.') } : {}),
+      ...(first.named.length > 0 ? { field: first.named.join('.') } : {}),
       ...(rangeOnly && first.bounds ? first.bounds : {}),
       issues: issues.map(({ path, message }) => ({ path, message })),
     },

@@ -65,8 +65,16 @@ export const CreateLicenseBody = z.strictObject({
   groupLimits: licenseFields.groupLimits.optional(),
 });
 
+/** A license patch that sets nothing. */
+export const NOTHING_TO_CHANGE = 'the body changes nothing: name at least one field';
+
 export const PatchLicenseBody = z
   .strictObject({
+    /**
+     * The license's own id, as a license read back carries it: taken and left as it is. Another id
+     * is refused (api-router.ts): tokens name the license by it, so it never changes.
+     */
+    id: z.string().max(200),
     /** The operator's alone: moves the license to that tenant (administration.ts, `moveLicense`). */
     tenantId: z.string().min(1).max(100),
     name: licenseFields.name,
@@ -87,7 +95,7 @@ export const PatchLicenseBody = z
     groupLimits: licenseFields.groupLimits,
   })
   .partial()
-  .refine((b) => Object.keys(b).length > 0, 'the body changes nothing: name at least one field');
+  .refine((b) => Object.keys(b).length > 0, NOTHING_TO_CHANGE);
 
 /** The kick's body, when it has one (none at all is fine too). */
 export const KickBody = z.strictObject({ message: text(500).optional() });

@@ -36,6 +36,25 @@ describe('bad REST input', () => {
     expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ seats: 2, status: 'active', name: license.name });
   });
 
+  it("takes a license's own id in a PATCH (a license as read, sent back) and leaves it; refuses another id, and an unknown field, naming it", async () => {
+    const { api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 2 });
+    expect(await admin.ok('PATCH', `/licenses/${license.id}`, { id: license.id, seats: 3 })).toMatchObject({ id: license.id, seats: 3 });
+    const preview = await admin.call('POST', `/licenses/${license.id}/preview`, { id: license.id, seats: 0 });
+    expect(preview).toMatchObject({ status: 200, body: { wouldEnd: [] } });
+    const renamed = await admin.call('PATCH', `/licenses/${license.id}`, { id: 'another', seats: 1 });
+    expect([renamed.status, renamed.body.error.code, renamed.body.error.details.field]).toEqual([400, 'bad_request', 'id']);
+    expect(renamed.body.error.message).toContain(`"another" is not this license's "${license.id}"`);
+    // Its own id alone changes nothing: refused as an empty body is.
+    const empty = await admin.call('PATCH', `/licenses/${license.id}`, {});
+    const onlyId = await admin.call('PATCH', `/licenses/${license.id}`, { id: license.id });
+    expect([onlyId.status, onlyId.body.error]).toEqual([400, empty.body.error]);
+    const unknown = await admin.call('PATCH', `/licenses/${license.id}`, { bogus: 1, seats: 1 });
+    expect([unknown.status, unknown.body.error.message, unknown.body.error.details.field]).toEqual([400, 'unknown field "bogus"', 'bogus']);
+    expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ id: license.id, seats: 3 });
+    expect((await admin.ok('GET', '/licenses')).licenses.map((l: any) => l.id)).toEqual([license.id]);
+  });
+
   it('refuses the license ids "." and "..", which no URL path can carry, as it refuses any id outside the pattern', async () => {
     const { api } = await startServer();
     const { admin } = await api.setup({ seats: 1 });

@@ -20,6 +20,8 @@ describe('echoed ids', () => {
       const r = await api.call(method, path, body);
       expect(r.body.error.message, `${method} ${path.slice(0, 30)}`).toBe(message);
     }
+    // The unknown field's name in `details.field` is cut the same way.
+    expect((await api.call('POST', '/licenses', { seats: 1, [long]: 1 })).body.error.details).toMatchObject({ field: `${'a'.repeat(64)}…` });
     // Short ids are quoted whole; unsafe characters in them are shown as U+FFFD.
     expect((await api.call('GET', '/licenses/nope')).body.error.message).toBe('no license "nope"');
     expect((await api.call('GET', '/licenses/a%E2%80%AEb')).body.error.message).toBe('no license "a\uFFFDb"');

@@ -79,6 +79,9 @@ describe('overage, reservations and group limits', () => {
       expect([JSON.stringify(body), r.status]).toEqual([JSON.stringify(body), status]);
       expect(r.body.error.message).toContain(mention);
     }
+    // An unknown field, nested too, is named by its own name.
+    const unknown = await admin.call('PATCH', `/licenses/${license.id}`, { reservations: [{ group: 'a', seats: 1, colour: 'red' }] });
+    expect([unknown.status, unknown.body.error.message, unknown.body.error.details.field]).toEqual([400, 'reservations.0: unknown field "colour"', 'reservations.0.colour']);
     expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ seats: 3, overage: 1, reservations: [{ group: 'a', seats: 2 }], groupLimits: [] });
     // The same rules on creation.
     expect((await admin.call('POST', '/licenses', { seats: 1, reservations: [{ group: 'a', seats: 2 }] })).status).toBe(422);

@@ -70,6 +70,7 @@ describe('seat requests', () => {
     expect([typed.status, typed.body.error.code, typed.body.error.details?.field]).toEqual([400, 'bad_request', 'message']);
     const extra = await ask(url, await sign(license, { sid: 'd' }), { extra: 1 });
     expect(extra.body.error.message).toBe('unknown field "extra"');
+    expect(extra.body.error.details).toMatchObject({ field: 'extra' });
     expect((await admin.ok('GET', `/licenses/${license.id}/seat-requests`)).requests).toHaveLength(3);
     expect((await fetch(`${url}/api/v1/seat-requests`, { method: 'GET' })).status).toBe(405);
   });

@@ -111,14 +111,15 @@ export function historyCharts(): HistoryCharts {
       const span: uPlot.Scale = { time: true, range: () => [xs[0] ?? 0, ends.at(-1) ?? 1] };
       // The legend names the bucket under the cursor by its start, in the zone.
       const label = new Intl.DateTimeFormat(undefined, bucket === 'day' ? { timeZone: tz, dateStyle: 'medium' } : { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' });
+      /** The bucket a time falls in: the last one starting at or before it. */
+      const bucketAt = (t: number) => {
+        let i = 0;
+        while (i + 1 < xs.length && xs[i + 1]! <= t) i++;
+        return i;
+      };
       const when: uPlot.Series = {
         label: bucket === 'day' ? 'day' : 'hour',
-        value: (_u, v) => {
-          if (v === null || !xs.length) return '';
-          let i = 0;
-          while (i + 1 < xs.length && xs[i + 1]! <= v) i++;
-          return label.format(xs[i]! * 1000);
-        },
+        value: (_u, v) => (v === null || !xs.length ? '' : label.format(xs[bucketAt(v)]! * 1000)),
       };
       // The span each chart drew, for tests: it ends where the last (the current) bucket ends.
       const spanOf = (key: string) => (u: uPlot) => void (element.dataset[key] = `${u.scales.x!.min} ${u.scales.x!.max}`);
@@ -134,6 +135,9 @@ export function historyCharts(): HistoryCharts {
           ...common,
           scales: { x: span, y: { range: (_u, _min, max) => [0, Math.max(1, max, most) * 1.1] } },
           hooks: { ready: [spanOf('seatsSpan')] },
+          // Each step is drawn across its bucket, so the legend reads the bucket under the pointer;
+          // uPlot's nearest point was the next bucket's over the right half of every step.
+          cursor: { ...common.cursor, dataIdx: (_u, _series, nearest, t) => (xs.length ? bucketAt(t) : nearest) },
           axes: axes(bucket),
           series: [
             when,
@@ -154,8 +158,10 @@ export function historyCharts(): HistoryCharts {
               paths: uPlot.paths.stepped!({ align: 1 }),
               points: { show: false },
             },
+            // A dot where every seat was taken; the legend says yes or no (its height is the peak's).
             {
               label: 'at full',
+              value: (_u, v, _series, idx) => (typeof idx !== 'number' ? '--' : v === null ? 'no' : 'yes'),
               stroke: color('--chart-denials', '#dc2626'),
               paths: () => null,
               points: { show: true, size: 9, width: 2, fill: color('--chart-denials', '#dc2626') },

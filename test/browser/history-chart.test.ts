@@ -1,12 +1,34 @@
 // The dashboard's history charts in Chromium: the limit line follows the seats each bucket had
 // (a step where they were raised), "days at full" counts days against their own seats (raising
 // the seats does not erase a past full day), buckets are the viewer's days and hours and the zone
-// is said, and the current bucket is drawn whole. Screenshots in light and dark.
+// is said, the current bucket is drawn whole, and the legend reads the bucket under the pointer.
+// Screenshots in light and dark.
+import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { describeBrowser, screenshot } from './browser';
 import { H, held, serverWithStore, signIn, useZonedBrowser } from './history-support';
 
 const open = useZonedBrowser();
+
+/** The seats chart's legend (label: value) with the pointer over time `at` (ms), once drawn. */
+async function hover(page: Page, at: number): Promise<Record<string, string>> {
+  const chart = page.locator('#history .chart').first();
+  await chart.scrollIntoViewIfNeeded();
+  const read = async () => {
+    const [min, max] = (await page.locator('#history .charts').getAttribute('data-seats-span'))!.split(' ').map(Number);
+    const box = (await chart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(box.x + ((at / 1000 - min!) / (max! - min!)) * box.width, box.y + box.height / 2);
+    const rows = await chart.locator('.u-legend tr.u-series').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('.u-label')!.textContent!, tr.querySelector('.u-value')!.textContent!]));
+    return Object.fromEntries(rows) as Record<string, string>;
+  };
+  // The charts are drawn again when a later reply arrives: hover until the legend reads a bucket.
+  await expect.poll(async () => (await read()).hour, { timeout: 5000 }).not.toBe('');
+  return read();
+}
+
+/** How the legend names the hour starting at `at` (ms): in the page's locale and zone. */
+const hourLabel = (page: Page, at: number) =>
+  page.evaluate((t) => new Intl.DateTimeFormat(undefined, { timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(t), at);
 
 describeBrowser('dashboard history charts', () => {
   it('steps the limit line where the seats changed and keeps a past full day full after a raise', async () => {
@@ -38,6 +60,14 @@ describeBrowser('dashboard history charts', () => {
       expect(await page.textContent('#history-summary')).toContain("of 3 · ");
       expect(await page.textContent('#history-zone')).toBe('Times in Europe/Amsterdam');
       await screenshot(page, `history-chart-${colorScheme}`);
+
+      // Hovering the full hour's step, right of its middle, reads that hour in the legend, "at full"
+      // yes (uPlot's nearest point was the next hour's there, with nothing after "at full"); an
+      // hour that was not full says no.
+      const fullHour = await hover(page, hour - 4 * H + 0.75 * H);
+      expect(fullHour).toEqual({ hour: await hourLabel(page, hour - 4 * H), 'peak in use': '1', seats: '1', 'at full': 'yes' });
+      await screenshot(page.locator('#history .chart').first(), `history-chart-hover-full-${colorScheme}`);
+      expect(await hover(page, hour - 2 * H + 0.75 * H)).toEqual({ hour: await hourLabel(page, hour - 2 * H), 'peak in use': '0', seats: '3', 'at full': 'no' });
 
       // Per day: today (in Amsterdam) had one seat, then three, and was full.
       await page.selectOption('#range', 'day');

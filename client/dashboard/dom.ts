@@ -69,6 +69,38 @@ export function setText(el: Element, value: string): void {
   if (el.textContent !== value) el.textContent = value;
 }
 
+/** The longest run of characters a long identifier keeps unbroken (see setBreakable). */
+const MAX_UNBROKEN = 24;
+
+/**
+ * Sets an identifier's text (an e-mail, a dotted or hyphenated id, a name) with line-break
+ * opportunities where it reads best: after '@', '/', '_', '|' or ':', before a '.' (a hyphen and a
+ * space are ones already), and, as a last resort, after every MAX_UNBROKEN characters of a run
+ * with none. A table column then narrows only down to the longest piece, instead of breaking
+ * "wolfeschlegelsteinh|ausen@…" wherever the line ends. The breaks are <wbr> elements: the text
+ * (textContent, what a screen reader says, what is copied) is the value unchanged. Only when it
+ * differs, so unchanged cells are left alone.
+ */
+export function setBreakable(el: Element, value: string): void {
+  if (el.textContent === value) return;
+  const parts: Node[] = [];
+  let piece = '';
+  let run = 0;
+  const cut = () => {
+    if (piece) parts.push(document.createTextNode(piece), document.createElement('wbr'));
+    piece = '';
+    run = 0;
+  };
+  for (const ch of value) {
+    if (ch === '.' || (run >= MAX_UNBROKEN && !/[\s@/_|:.-]/.test(ch))) cut();
+    piece += ch;
+    run = /[\s-]/.test(ch) ? 0 : run + 1;
+    if ('@/_|:'.includes(ch)) cut();
+  }
+  if (piece) parts.push(document.createTextNode(piece));
+  el.replaceChildren(...parts);
+}
+
 /**
  * A number as an admin types it: decimal digits, an optional sign and fraction; NaN for anything
  * else. `Number()` (and a number input) also take `1e3`, `0x10` and `.5`, which the API refuses or

@@ -17,7 +17,7 @@ import type {
   SessionView,
 } from '../../shared';
 import { historyCharts, type HistoryCharts, type HistoryReply, viewerZone } from './charts';
-import { $, countdown, fill, h, place, setText, time } from './dom';
+import { $, countdown, fill, h, place, setBreakable, setText, time } from './dom';
 import { activationsSection, loadActivations } from './activations';
 import { auditLicenses, auditLive, auditRefresh, auditSnapshot, setupAudit } from './audit';
 import { confirmDialog, openDialog } from './dialog';
@@ -550,10 +550,10 @@ function sessionRow(id: string): HTMLTableRowElement {
 function patchRow(tr: HTMLTableRowElement, s: SessionView): void {
   const cell = (name: string) => tr.querySelector(`td.${name}`)!;
   tr.className = s.state;
-  setText(cell('user'), who(s));
-  setText(cell('name'), s.name ?? '');
-  setText(cell('device'), s.deviceId ?? '');
-  setText(cell('apps'), s.apps.length ? s.apps.join(', ') : (s.app ?? ''));
+  setBreakable(cell('user'), who(s));
+  setBreakable(cell('name'), s.name ?? '');
+  setBreakable(cell('device'), s.deviceId ?? '');
+  setBreakable(cell('apps'), s.apps.length ? s.apps.join(', ') : (s.app ?? ''));
   const tabs = cell('tabs') as HTMLElement;
   const tabsKey = `${s.sockets} ${s.leases} ${s.weight}`;
   if (tabs.dataset.key !== tabsKey) {

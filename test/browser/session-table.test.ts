@@ -172,6 +172,67 @@ describeBrowser('session table at scale', () => {
     await tableShot(phone, 'session-table-10k-phone');
   }, 240_000);
 
+  it('e-mail user ids and names break at their dots and @, not mid-word, beside idle countdowns on a laptop and a phone', async () => {
+    const { url, tenantToken, newLicense } = await serverWithStore();
+    const license = await newLicense({ seats: 5, idleTimeoutSec: 600 });
+    const people = [
+      { sub: 'maximiliane.wolfeschlegelsteinhausen@subsidiary-example-company.co.uk', name: 'Maximiliane Wolfeschlegelsteinhausen', dev: 'workstation-finance-floor-3-desk-12', app: 'Financial Consolidation & Reporting Workbench' },
+      { sub: 'j.doe@example.com', name: 'Jane Doe', dev: 'laptop-jd', app: 'cad' },
+      { sub: 'christopher.alexander.montgomery@engineering.example.org', name: 'christopher.alexander.montgomery@engineering.example.org', dev: 'desk-7', app: 'viewer' },
+    ];
+    const sockets = [];
+    for (const [i, p] of people.entries()) sockets.push(await granted(url, await sign(license, { sid: `mail-${i}`, ...p })));
+    // Two go idle: their State cells read "idle releases in 9:59", which takes width from the others.
+    sockets[0]!.socket.disconnect();
+    sockets[2]!.socket.disconnect();
+    try {
+      for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+        const page = await open({ timezoneId: 'UTC', viewport });
+        await page.goto(`${url}/admin#license=${encodeURIComponent(license.id)}`);
+        await page.fill('#token', tenantToken);
+        await page.click('#signin-form button[type=submit]');
+        await expect.poll(() => page.locator('#sessions .countdown').count()).toBe(2);
+        await tableShot(page, `session-table-emails-${viewport.width}`);
+        // The cells say the values whole (the break opportunities are <wbr>, not text).
+        expect(await page.locator('#sessions td.user').allTextContents()).toEqual(people.map((p) => p.sub));
+        // Where each value's lines end: after '@', '-', '_', '/' or a space, or before a '.'.
+        const badBreaks = await page.evaluate(() => {
+          const out: string[] = [];
+          for (const td of document.querySelectorAll('#sessions td.user, #sessions td.name, #sessions td.device')) {
+            const chars: { ch: string; top: number }[] = [];
+            const walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+            for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+              for (let i = 0; i < node.textContent!.length; i++) {
+                const range = document.createRange();
+                range.setStart(node, i);
+                range.setEnd(node, i + 1);
+                const rect = range.getClientRects()[0];
+                if (rect) chars.push({ ch: node.textContent![i]!, top: Math.round(rect.top) });
+              }
+            }
+            for (let i = 1; i < chars.length; i++) {
+              const [before, after] = [chars[i - 1]!, chars[i]!];
+              if (after.top <= before.top) continue;
+              if (/[@/_\s-]/.test(before.ch) || after.ch === '.') continue;
+              const text = chars.map((c) => c.ch).join('');
+              out.push(`${td.className}: "${text.slice(0, i)}|${text.slice(i)}"`);
+            }
+          }
+          return out;
+        });
+        expect(badBreaks, `at ${viewport.width} px`).toEqual([]);
+        // And the table still fits its box: nothing scrolls sideways.
+        const overflow = await page.evaluate(() => {
+          const table = document.querySelector('#sessions')!;
+          return table.getBoundingClientRect().width - table.parentElement!.clientWidth;
+        });
+        expect(overflow, `at ${viewport.width} px`).toBeLessThanOrEqual(0);
+      }
+    } finally {
+      sockets[1]!.socket.disconnect();
+    }
+  });
+
   it('long user ids, names and devices wrap inside their columns; no header, state badge or Kick button is broken mid-word', async () => {
     const { url, tenantToken, newLicense } = await serverWithStore();
     const license = await newLicense({ seats: 5, idleTimeoutSec: 600 });

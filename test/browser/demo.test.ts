@@ -1,5 +1,6 @@
 // The demo app at /demo in headless Chromium (granted, a shared seat across tabs, a denial with the
-// license's message, a kick, an app-side end), and `npm start`'s demo setup with DEMO on and off.
+// license's message, a kick, an app-side end), its dark mode, and `npm start`'s demo setup with
+// DEMO on and off.
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect, it } from 'vitest';
@@ -91,6 +92,81 @@ describeBrowser('demo app', () => {
     await seatState(page, 'ended');
     expect(await page.locator('#headline').textContent()).toContain('The app ended this session');
     expect((await api.ok('GET', `/licenses/${DEMO_LICENSE_ID}`)).seatsInUse).toBe(0);
+  });
+});
+
+/**
+ * The colours a reader sees of each element: its text, the background behind it (its own and its
+ * ancestors' composited down to the page's), and their WCAG contrast ratio.
+ */
+function colours(page: Page, selectors: string[]) {
+  return page.evaluate((selectors) => {
+    const rgba = (css: string) => {
+      const [r, g, b, a = 1] = css.match(/[\d.]+/g)!.map(Number);
+      return [r!, g!, b!, a] as const;
+    };
+    const behind = (el: Element | null): [number, number, number] => {
+      if (!el) return [255, 255, 255];
+      const [r, g, b, a] = rgba(getComputedStyle(el).backgroundColor);
+      if (a >= 1) return [r, g, b];
+      const under = behind(el.parentElement);
+      return [r * a + under[0] * (1 - a), g * a + under[1] * (1 - a), b * a + under[2] * (1 - a)];
+    };
+    const luminance = ([r, g, b]: readonly number[]) => {
+      const c = [r!, g!, b!].map((v) => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * c[0]! + 0.7152 * c[1]! + 0.0722 * c[2]!;
+    };
+    return Object.fromEntries(
+      selectors.map((sel) => {
+        const el = document.querySelector(sel)!;
+        const text = rgba(getComputedStyle(el).color);
+        const bg = behind(el);
+        const [hi, lo] = [luminance(text), luminance(bg)].sort((x, y) => y - x);
+        return [sel, { text: getComputedStyle(el).color, background: bg.map(Math.round).join(' '), backgroundLuminance: luminance(bg), contrast: (hi! + 0.05) / (lo! + 0.05) }];
+      }),
+    );
+  }, selectors);
+}
+
+describeBrowser('demo app: dark mode', () => {
+  it('follows the system into dark mode in the dashboard\'s colours, every text readable', async () => {
+    const { url, api } = await demoServer();
+    await api.ok('PATCH', `/licenses/${DEMO_LICENSE_ID}`, { seats: 1, deniedMessage: 'The demo is full: ask Dana to free a seat' });
+    const granted = await openDemo(await newBrowserProfile(), url);
+    await seatState(granted, 'granted');
+    const denied = await openDemo(await newBrowserProfile(PHONE), url);
+    await seatState(denied, 'denied');
+    // The inactivity warning's banner, shown here by hand for its colours (demo-inactivity.test.ts
+    // brings it about for real).
+    await granted.evaluate(() => {
+      document.getElementById('warning')!.hidden = false;
+      document.getElementById('warning-text')!.textContent = 'No activity for a while: this seat goes to others in 30 s.';
+    });
+    const texts = ['#warning', 'main > h1', 'main > p.muted', 'main a', '#state', '#headline', '.facts dt', '.facts dd', '.log li', '.log time'];
+    const light = { granted: await colours(granted, [...texts, '#end']), denied: await colours(denied, ['#message']) };
+    await screenshot(granted, 'demo-light');
+    await screenshot(denied, 'demo-denied-light-phone');
+
+    // The system switches to dark: the open pages follow at once.
+    for (const page of [granted, denied]) await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = { granted: await colours(granted, [...texts, '#end']), denied: await colours(denied, ['#message']) };
+    await screenshot(granted, 'demo-dark');
+    await screenshot(denied, 'demo-denied-dark-phone');
+    // The dashboard's dark page and panels (palette.css): #0b1120 and #111827, its text #e5e7eb.
+    const page = await granted.evaluate(() => [getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(document.querySelector('.panel')!).backgroundColor, getComputedStyle(document.body).color]);
+    expect(page).toEqual(['rgb(11, 17, 32)', 'rgb(17, 24, 39)', 'rgb(229, 231, 235)']);
+    for (const [sel, c] of Object.entries({ ...dark.granted, ...dark.denied })) {
+      const before = { ...light.granted, ...light.denied }[sel]!;
+      expect(c.text, sel).not.toBe(before.text);
+      // Dark text on light in light mode, light text on dark in dark mode (but the red button, light on red in both).
+      if (sel !== '#end') {
+        expect(c.backgroundLuminance, sel).toBeLessThan(0.05);
+        expect(before.backgroundLuminance, sel).toBeGreaterThan(0.5);
+      }
+      // WCAG AA for body text, in both schemes.
+      expect(c.contrast, `${sel} in dark`).toBeGreaterThanOrEqual(4.5);
+      expect(before.contrast, `${sel} in light`).toBeGreaterThanOrEqual(4.5);
+    }
   });
 });
 

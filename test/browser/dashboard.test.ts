@@ -68,8 +68,12 @@ describeBrowser('dashboard', () => {
     const tab = await granted(url, await sign(license, { sid: 'portal-a', name: 'Alice' }));
     const grant = await told;
     const row = page.locator(`tr[data-session="${tab.grant.sessionId}"]`);
+    // The page read the tab's leaving asks for (RELOAD_MS on): done before the late word below, so
+    // that word's own read is the one to come, not one already due within a few milliseconds.
+    const reread = page.waitForResponse((r) => r.url().includes(`/licenses/${license.id}/sessions`));
     await closeSocket(tab.socket);
     await row.locator('.badge.idle').waitFor({ timeout: 1500 });
+    await reread;
     // What another node's late word says: a tab of the session left, one still open.
     (server.io.of('/admin') as unknown as { emit(event: string, payload: unknown): void }).emit('admin:session', { ...grant, event: 'detached' });
     await row.locator('.badge.active').waitFor({ timeout: 1500 });

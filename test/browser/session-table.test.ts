@@ -221,6 +221,17 @@ describeBrowser('session table at scale', () => {
           return out;
         });
         expect(badBreaks, `at ${viewport.width} px`).toEqual([]);
+        // A time reads on one line: the Started cells ("1:06:16 AM") and the idle countdowns ("releases in 9:58").
+        const splitTimes = await page.evaluate(() =>
+          [...document.querySelectorAll('#sessions td.started, #sessions .countdown[data-expires]')]
+            .filter((el) => {
+              const range = document.createRange();
+              range.selectNodeContents(el);
+              return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+            })
+            .map((el) => el.textContent),
+        );
+        expect(splitTimes, `at ${viewport.width} px`).toEqual([]);
         // And the table still fits its box: nothing scrolls sideways.
         const overflow = await page.evaluate(() => {
           const table = document.querySelector('#sessions')!;

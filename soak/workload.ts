@@ -249,6 +249,9 @@ export class Workload {
   private readonly suspended = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly silent: Array<{ close: () => Promise<void> }> = [];
+  /** The soak tenant's admin token: every other kick is its admin's (checked in the ending's transaction), the rest the operator's. */
+  private tenantToken = SOAK_ADMIN_TOKEN;
+  private kicks = 0;
   readonly leases = new Leases(this);
 
   constructor(
@@ -261,6 +264,7 @@ export class Workload {
   /** A tenant and the licenses, through the REST API. Signs tokens with their secrets. */
   async setup(): Promise<void> {
     const tenant = await this.rest('POST', '/tenants', { name: 'Soak' });
+    this.tenantToken = tenant.adminToken;
     for (const l of LICENSES) {
       const policies = {
         ...(l.queue ? { queue: true } : {}),
@@ -423,9 +427,10 @@ export class Workload {
         if (!pick) return;
         const sessionId = pick.conn!.grant!.sessionId;
         const about = { licenseId: pick.who.spec.id, sessionId, tab: pick.n, key: pick.who.key };
-        this.log.add({ kind: 'kick', detail: `session ${sessionId} of tab ${pick.n}`, ...about });
+        const byTenant = this.kicks++ % 2 === 1;
+        this.log.add({ kind: 'kick', detail: `session ${sessionId} of tab ${pick.n}, by ${byTenant ? "the tenant's admin" : 'the operator'}`, ...about });
         this.track(
-          this.rest('DELETE', `/sessions/${sessionId}`, target % 2 ? { message: 'Soak kick' } : undefined, [404]).then((r) =>
+          this.rest('DELETE', `/sessions/${sessionId}`, target % 2 ? { message: 'Soak kick' } : undefined, [404], byTenant ? this.tenantToken : SOAK_ADMIN_TOKEN).then((r) =>
             this.log.add({ kind: 'kicked', detail: r === undefined ? `session ${sessionId}: 404, no live session` : `session ${sessionId} ended`, ...about }),
           ),
         );
@@ -538,11 +543,11 @@ export class Workload {
   }
 
   /**
-   * A REST call to a live node with the operator's token. Answers of 5xx (the store away) and
-   * failed fetches (a node just killed) are tried again for up to 20 s; `ok` lists other
+   * A REST call to a live node with the operator's token (or `token`). Answers of 5xx (the store
+   * away) and failed fetches (a node just killed) are tried again for up to 20 s; `ok` lists other
    * statuses that are fine (404 for a kick that lost a race).
    */
-  async rest(method: string, pathname: string, body?: unknown, ok: number[] = []): Promise<any> {
+  async rest(method: string, pathname: string, body?: unknown, ok: number[] = [], token = SOAK_ADMIN_TOKEN): Promise<any> {
     const until = Date.now() + 20_000;
     for (;;) {
       const url = this.pickNode();
@@ -550,7 +555,7 @@ export class Workload {
         if (!url) throw new Error('no live node');
         const res = await fetch(`${url}/api/v1${pathname}`, {
           method,
-          headers: { authorization: `Bearer ${SOAK_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(8000),
         });

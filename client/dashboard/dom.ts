@@ -72,11 +72,21 @@ export function setText(el: Element, value: string): void {
 /** The longest run of characters a long identifier keeps unbroken (see setBreakable). */
 const MAX_UNBROKEN = 24;
 
+/** A dotted piece this short ('.uk', '.org', '.com') stays on the line of what comes before it. */
+const SHORT_PIECE = 4;
+
+/** Whether the dotted piece at `i` (from its '.' to the next break or the end) is SHORT_PIECE long or shorter. */
+function shortPiece(chars: readonly string[], i: number): boolean {
+  let n = 1;
+  while (i + n < chars.length && !/[\s@/_|:.-]/.test(chars[i + n]!)) n++;
+  return n <= SHORT_PIECE;
+}
+
 /**
  * Sets an identifier's text (an e-mail, a dotted or hyphenated id, a name) with line-break
- * opportunities where it reads best: after '@', '/', '_', '|' or ':', before a '.' (a hyphen and a
- * space are ones already), and, as a last resort, after every MAX_UNBROKEN characters of a run
- * with none. A table column then narrows only down to the longest piece, instead of breaking
+ * opportunities where it reads best: after '@', '/', '_', '|' or ':', and before a '.' unless a
+ * short piece follows it ('.uk', '.org', the '.co' of '.co.uk'); a hyphen and a space are ones
+ * already. As a last resort, after every MAX_UNBROKEN characters of a run with none. A table column then narrows only down to the longest piece, instead of breaking
  * "wolfeschlegelsteinh|ausen@…" wherever the line ends. The breaks are <wbr> elements: the text
  * (textContent, what a screen reader says, what is copied) is the value unchanged. Only when it
  * differs, so unchanged cells are left alone.
@@ -91,8 +101,9 @@ export function setBreakable(el: Element, value: string): void {
     piece = '';
     run = 0;
   };
-  for (const ch of value) {
-    if (ch === '.' || (run >= MAX_UNBROKEN && !/[\s@/_|:.-]/.test(ch))) cut();
+  const chars = Array.from(value);
+  for (const [i, ch] of chars.entries()) {
+    if ((ch === '.' && !shortPiece(chars, i)) || (run >= MAX_UNBROKEN && !/[\s@/_|:.-]/.test(ch))) cut();
     piece += ch;
     run = /[\s-]/.test(ch) ? 0 : run + 1;
     if ('@/_|:'.includes(ch)) cut();

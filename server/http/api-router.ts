@@ -91,9 +91,8 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
     const { id, ...patch } = parse(PatchLicenseBody, req.body);
     const own = licenseId(req);
     if (id !== undefined && id !== own) {
-      throw new SeatError(ErrorCode.BadRequest, `id: a license's id never changes (tokens name the license by it); ${echoId(id)} is not this license's ${echoId(own)}`, {
-        details: { field: 'id' },
-      });
+      const why = `a license's id never changes (tokens name the license by it); ${echoId(id)} is not this license's ${echoId(own)}`;
+      throw new SeatError(ErrorCode.BadRequest, `id: ${why}`, { details: { field: 'id', issues: [{ path: ['id'], message: why }] } });
     }
     if (Object.keys(patch).length === 0) throw new SeatError(ErrorCode.BadRequest, NOTHING_TO_CHANGE, { details: { issues: [{ path: [], message: NOTHING_TO_CHANGE }] } });
     return patch;

@@ -44,6 +44,8 @@ describe('bad REST input', () => {
     expect(preview).toMatchObject({ status: 200, body: { wouldEnd: [] } });
     const renamed = await admin.call('PATCH', `/licenses/${license.id}`, { id: 'another', seats: 1 });
     expect([renamed.status, renamed.body.error.code, renamed.body.error.details.field]).toEqual([400, 'bad_request', 'id']);
+    // Said as the input checks say a wrong field: every issue listed, with its path.
+    expect(renamed.body.error.details.issues).toEqual([{ path: ['id'], message: expect.stringContaining('never changes') }]);
     expect(renamed.body.error.message).toContain(`"another" is not this license's "${license.id}"`);
     // Its own id alone changes nothing: refused as an empty body is.
     const empty = await admin.call('PATCH', `/licenses/${license.id}`, {});

@@ -233,6 +233,17 @@ describeBrowser('session table at scale', () => {
             .map((el) => el.textContent),
         );
         expect(splitTimes, `at ${viewport.width} px`).toEqual([]);
+        // The headings take two lines at most ("Tabs and / leases"); on a phone the rows are cards without them.
+        if (viewport.width > 720) {
+          const headingLines = await page.evaluate(() =>
+            [...document.querySelectorAll('#sessions thead th')].map((th) => {
+              const range = document.createRange();
+              range.selectNodeContents(th);
+              return `${th.textContent}: ${new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size}`;
+            }),
+          );
+          expect(headingLines.filter((h) => Number(h.split(': ')[1]) > 2)).toEqual([]);
+        }
         // And the table still fits its box: nothing scrolls sideways.
         const overflow = await page.evaluate(() => {
           const table = document.querySelector('#sessions')!;

@@ -16,7 +16,7 @@ import { type CsvValue, toCsv } from './csv';
 import { apiErrorHandler, methodNotAllowed } from './errors';
 import { type OperatorParts, operatorEndpoints } from './operator-routes';
 import { type WebhookParts, webhookEndpoints } from './webhook-routes';
-import { ActivationQuery, CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, NOTHING_TO_CHANGE, PatchLicenseBody, SessionsQuery } from './schemas';
+import { ActivationQuery, CreateLicenseBody, CreateTenantBody, DenialsQuery, HistoryQuery, KickBody, PatchLicenseBody, SessionsQuery } from './schemas';
 import { bearerToken } from './bearer';
 import { parse } from './parse';
 
@@ -86,6 +86,7 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
   /**
    * The license patch of a PATCH or preview body. Its `id` may be the license's own (a license as
    * read, sent back): left as it is. Another is 400, naming the field: a license's id never changes.
+   * A body that sets nothing else is 400 too.
    */
   const licensePatch = (req: Authed) => {
     const { id, ...patch } = parse(PatchLicenseBody, req.body);
@@ -94,7 +95,10 @@ export function apiRouter({ engine, admin, reads, webhooks }: ApiParts, opts: Ap
       const why = `a license's id never changes (tokens name the license by it); ${echoId(id)} is not this license's ${echoId(own)}`;
       throw new SeatError(ErrorCode.BadRequest, `id: ${why}`, { details: { field: 'id', issues: [{ path: ['id'], message: why }] } });
     }
-    if (Object.keys(patch).length === 0) throw new SeatError(ErrorCode.BadRequest, NOTHING_TO_CHANGE, { details: { issues: [{ path: [], message: NOTHING_TO_CHANGE }] } });
+    if (Object.keys(patch).length === 0) {
+      const why = 'the body changes nothing: name at least one field';
+      throw new SeatError(ErrorCode.BadRequest, why, { details: { issues: [{ path: [], message: why }] } });
+    }
     return patch;
   };
   /** A report as `?format=csv` asks (docs/contract.md 8.6): a download named `<license>-<what>.csv`. */

@@ -14,7 +14,8 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => {
-    const field = i.path.map(String).join('.');
+    const path = i.path.map(String);
+    const field = path.join('.');
     const bounds = isRangeIssue(i) ? numberBounds(schema, i) : undefined;
     // zod quotes unknown keys in full; a request's keys are echoed capped, as ids are.
     const message =
@@ -26,8 +27,8 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S
     // A number with both bounds is said as the server's own bounds are: `limit must be between 1 and 500`.
     // An unknown field is named by its own name (the first of them, capped as the message echoes
     // it): `details.field` is `bogus`, or `reservations.0.bogus`.
-    const named = i.code === 'unrecognized_keys' ? [...i.path.map(String), echoId(i.keys[0]!).slice(1, -1)] : i.path.map(String);
-    return { path: i.path.map(String), named, message, bounds, said: !field ? message : bounds ? `${field} ${message}` : `${field}: ${message}` };
+    const named = i.code === 'unrecognized_keys' ? [...path, echoId(i.keys[0]!).slice(1, -1)] : path;
+    return { path, named, message, bounds, said: !field ? message : bounds ? `${field} ${message}` : `${field}: ${message}` };
   });
   const rangeOnly = result.error.issues.every(isRangeIssue);
   const message = issues.map((i) => i.said).join('; ');

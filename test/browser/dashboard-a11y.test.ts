@@ -55,11 +55,11 @@ describeBrowser('dashboard accessibility and live updates', () => {
     expect(await page.evaluate(() => window.scrollY)).toBe(scrollY);
 
     // The keyboard still works where it was: Enter opens the kick dialog, Enter again kicks.
-    const ended = nextEvent(alice.socket, 'session:ended');
     await page.keyboard.press('Enter');
     await page.locator('#kick-dialog').waitFor();
     expect(await focused(page)).toBe('input#kick-message');
     await page.keyboard.type('Your shift is over');
+    const ended = nextEvent(alice.socket, 'session:ended');
     await page.keyboard.press('Enter');
     expect(await ended).toEqual({ reason: 'kicked', message: 'Your shift is over' });
     await page.locator(`tr[data-session="${alice.grant.sessionId}"]`).waitFor({ state: 'detached', timeout: 2000 });

@@ -123,9 +123,9 @@ describeBrowser('dashboard settings form', () => {
     expect((await admin.ok('GET', `/licenses/${license.id}`)).seats).toBe(3);
 
     // Confirmed: the two newest end with seats_reduced, the oldest keeps its seat.
+    await save(page);
     const catEnded = nextEvent(cat.socket, 'session:ended');
     const benEnded = nextEvent(ben.socket, 'session:ended');
-    await save(page);
     await page.click('#confirm-dialog #confirm-ok');
     expect(await catEnded).toMatchObject({ reason: 'seats_reduced' });
     expect(await benEnded).toMatchObject({ reason: 'seats_reduced' });

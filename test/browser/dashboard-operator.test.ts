@@ -103,7 +103,6 @@ describeBrowser('dashboard: what an operator needs', () => {
     const { license, tenant, admin } = await api.setup({ name: 'Old plan', seats: 2 });
     const keep = await admin.ok('POST', '/licenses', { name: 'Keep', seats: 1 });
     const held = await granted(url, await sign(license, { sid: 'p1', name: 'Ada' }));
-    const told = nextEvent(held.socket, 'session:ended');
 
     const page = await signedIn(url, OPERATOR_TOKEN);
     const watcher = await signedIn(url, tenant.adminToken);
@@ -114,6 +113,8 @@ describeBrowser('dashboard: what an operator needs', () => {
     expect(question).toContain('Delete Old plan?');
     expect(question).toContain('Ada');
     await shots(page, 'operator-delete-confirm');
+    // Listened for only now: the sign-ins above may take seconds on a loaded machine.
+    const told = nextEvent(held.socket, 'session:ended');
     await page.click('#confirm-ok');
 
     expect(await told).toEqual({ reason: 'license_deleted', message: 'This license was deleted' });

@@ -135,10 +135,10 @@ describeBrowser('dashboard', () => {
     await row.waitFor({ timeout: 1500 });
     await page.locator(`.card[data-license="${license.id}"] .badge.full`).waitFor({ timeout: 1500 });
 
-    const ended = nextEvent(socket, 'session:ended');
     await row.locator('button.kick').click();
     await page.fill('#kick-message', 'Freeing a seat for the night shift');
     await screenshot(page, 'dashboard-kick-dialog');
+    const ended = nextEvent(socket, 'session:ended');
     await page.click('#kick-confirm');
     expect(await ended).toEqual({ reason: 'kicked', message: 'Freeing a seat for the night shift' });
     await row.waitFor({ state: 'detached', timeout: 1500 });

@@ -19,18 +19,26 @@ const reservationWindow = z.strictObject({
   tz: z.string().min(1).max(100),
 });
 
+/**
+ * A whole number whose bounds are the server's configuration (IDLE_TIMEOUT_*, INACTIVITY_TIMEOUT_*),
+ * checked in administration (422 with them). Not zod's `.int()`, which bounds it by the safe
+ * integers first: 2**60 would be told `<=9007199254740991` instead of the server's bounds. A
+ * fraction is refused in `.int()`'s words (400).
+ */
+const serverBoundedInt = () => z.number().refine(Number.isInteger, { message: 'Invalid input: expected int, received number' }).meta({ type: 'integer' });
+
 const licenseFields = {
   name: text(200),
   seats: z.number().int().min(0).max(1_000_000),
   seatCap: z.number().int().min(0).max(1_000_000).nullable(),
   seatKey: SeatKey,
-  idleTimeoutSec: z.number().int(),
+  idleTimeoutSec: serverBoundedInt(),
   status: z.enum([LicenseStatus.Active, LicenseStatus.Suspended]),
   deniedMessage: text(500),
   /** Null: unlimited (docs/contract.md section 8). */
   maxActivations: z.number().int().min(1).max(1_000_000).nullable(),
   /** Null: off. Its bounds (INACTIVITY_TIMEOUT_MIN_SEC, _MAX_SEC) are the server's: checked in administration (422). */
-  inactivityTimeoutSec: z.number().int().nullable(),
+  inactivityTimeoutSec: serverBoundedInt().nullable(),
   inactivityWarningSec: z.number().int().min(0).max(86_400),
   leaseIntervalSec: z.number().int().min(10).max(2_592_000),
   /** 0: off; at most 30 days. */

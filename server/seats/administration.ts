@@ -11,7 +11,7 @@ import { boundsPhrase, SeatError } from './seat-error';
 import { type NewTenant, type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
 import { mayEndSessions, sessionsToEnd, whyNotEmpty } from './decisions/license-change';
-import { poolProblem } from './decisions/pool-settings';
+import { poolProblem, seatCount } from './decisions/pool-settings';
 import type { GroupLimit, Reservation } from './decisions/seat-pool';
 import { type AuditEntry, type EndedSession, type License, type LicensePatch, POLICY_DEFAULTS, type Session, type Tenant } from './types';
 
@@ -320,6 +320,13 @@ export class Administration {
    */
   private checkLimits(l: Pick<License, 'seats' | 'seatCap' | 'idleTimeoutSec' | 'inactivityTimeoutSec' | 'reservations' | 'groupLimits'>, sent?: LicensePatch): void {
     const problem = poolProblem(l);
+    if (problem?.field === 'reservations' && sent && sent.seats !== undefined && sent.reservations === undefined) {
+      // Named as sent, as a lowered seatCap is: seats alone went below what the reservations hold.
+      const reserved = l.reservations.reduce((n, r) => n + r.seats, 0);
+      throw new SeatError(ErrorCode.OutOfRange, `seats (${l.seats}) is below the ${seatCount(reserved)} the reservations hold; lower the reservations first, or with it`, {
+        details: { field: 'seats', min: reserved },
+      });
+    }
     if (problem) throw new SeatError(ErrorCode.OutOfRange, problem.message, { details: { field: problem.field } });
     const { idleTimeoutMinSec, idleTimeoutMaxSec, inactivityTimeoutMinSec, inactivityTimeoutMaxSec } = this.deps.options;
     const within = (field: 'idleTimeoutSec' | 'inactivityTimeoutSec', min: number, max: number) => {

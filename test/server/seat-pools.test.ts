@@ -83,6 +83,17 @@ describe('overage, reservations and group limits', () => {
     const unknown = await admin.call('PATCH', `/licenses/${license.id}`, { reservations: [{ group: 'a', seats: 1, colour: 'red' }] });
     expect([unknown.status, unknown.body.error.message, unknown.body.error.details.field]).toEqual([400, 'reservations.0: unknown field "colour"', 'reservations.0.colour']);
     expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ seats: 3, overage: 1, reservations: [{ group: 'a', seats: 2 }], groupLimits: [] });
+    // Seats alone below the reservations: the field sent is named, with the least it may be.
+    const below = await admin.call('PATCH', `/licenses/${license.id}`, { seats: 0 });
+    expect([below.status, below.body.error.message, below.body.error.details]).toEqual([
+      422,
+      'seats (0) is below the 2 seats the reservations hold; lower the reservations first, or with it',
+      { field: 'seats', min: 2 },
+    ]);
+    const both = await admin.call('PATCH', `/licenses/${license.id}`, { seats: 0, reservations: [{ group: 'a', seats: 1 }] });
+    expect([both.status, both.body.error.message, both.body.error.details]).toEqual([422, "reservations add up to 1 seat, more than the license's 0", { field: 'reservations' }]);
+    expect((await admin.ok('GET', `/licenses/${license.id}`)).seats).toBe(3);
+    expect((await admin.ok('PATCH', `/licenses/${license.id}`, { seats: 0, reservations: [] })).seats).toBe(0);
     // The same rules on creation.
     expect((await admin.call('POST', '/licenses', { seats: 1, reservations: [{ group: 'a', seats: 2 }] })).status).toBe(422);
   });

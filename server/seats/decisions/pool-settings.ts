@@ -6,6 +6,9 @@ import type { PoolSettings } from './seat-pool';
 
 export type PoolFields = Pick<PoolSettings, 'seats' | 'reservations' | 'groupLimits'>;
 
+/** `1 seat`, `2 seats`. */
+export const seatCount = (n: number) => `${n} seat${n === 1 ? '' : 's'}`;
+
 /**
  * Reservations may not add up to more than `seats`; a window's zone must be a known IANA zone;
  * one group's reservations never hold at the same time and share one zone; a group has one limit.
@@ -13,7 +16,7 @@ export type PoolFields = Pick<PoolSettings, 'seats' | 'reservations' | 'groupLim
 export function poolProblem(l: PoolFields): { field: string; message: string } | undefined {
   const reserved = l.reservations.reduce((n, r) => n + r.seats, 0);
   if (reserved > l.seats) {
-    return { field: 'reservations', message: `reservations add up to ${reserved} seats, more than the license's ${l.seats}` };
+    return { field: 'reservations', message: `reservations add up to ${seatCount(reserved)}, more than the license's ${l.seats}` };
   }
   for (const [i, r] of l.reservations.entries()) {
     if (r.window && !isTimeZone(r.window.tz)) {

@@ -13,7 +13,10 @@ const isRangeIssue = (i: z.core.$ZodIssue) =>
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => {
+  // A whole number past the safe integers breaks `.int()`'s own bound and the field's: one issue,
+  // said in the field's bounds (`seats must be between 0 and 1000000`), not zod's <=9007199254740991.
+  const raw = result.error.issues.filter((i, n, all) => !(isSafeIntBound(i) && numberBounds(schema, i) && all.some((j, m) => m !== n && j.code === i.code && samePath(i, j))));
+  const issues = raw.map((i) => {
     const path = i.path.map(String);
     const field = path.join('.');
     const bounds = isRangeIssue(i) ? numberBounds(schema, i) : undefined;
@@ -30,10 +33,10 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S
     const named = i.code === 'unrecognized_keys' ? [...path, echoId(i.keys[0]!).slice(1, -1)] : path;
     return { path, named, message, bounds, said: !field ? message : bounds ? `${field} ${message}` : `${field}: ${message}` };
   });
-  const rangeOnly = result.error.issues.every(isRangeIssue);
+  const rangeOnly = raw.every(isRangeIssue);
   const message = issues.map((i) => i.said).join('; ');
   // A 400's field is its first wrong-shaped one's, a 422's its first (all are out of range), with its bounds when it has both.
-  const at = rangeOnly ? 0 : result.error.issues.findIndex((i) => !isRangeIssue(i));
+  const at = rangeOnly ? 0 : raw.findIndex((i) => !isRangeIssue(i));
   const first = issues[at]!;
   throw new SeatError(rangeOnly ? ErrorCode.OutOfRange : ErrorCode.BadRequest, message, {
     details: {
@@ -44,13 +47,19 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S
   });
 }
 
+/** `.int()`'s own bound, the safe integers (its issue's origin is `int`, not `number`). */
+const isSafeIntBound = (i: z.core.$ZodIssue) =>
+  (i.code === 'too_big' || i.code === 'too_small') && i.origin === 'int' && Math.abs(Number(i.code === 'too_big' ? i.maximum : i.minimum)) === Number.MAX_SAFE_INTEGER;
+
+const samePath = (a: z.core.$ZodIssue, b: z.core.$ZodIssue) => a.path.length === b.path.length && a.path.every((k, n) => k === b.path[n]);
+
 /**
  * Both bounds of the number an issue is about (`details.min` and `max`), found in the schema at the
  * issue's path; undefined when the number has only one (`before`: at least 1), or is not a number
  * (text too long, a list too short), or one bound is exclusive.
  */
 function numberBounds(schema: z.core.$ZodType, issue: z.core.$ZodIssue): { min: number; max: number } | undefined {
-  if ((issue.code !== 'too_small' && issue.code !== 'too_big') || issue.origin !== 'number') return undefined;
+  if ((issue.code !== 'too_small' && issue.code !== 'too_big') || (issue.origin !== 'number' && issue.origin !== 'int')) return undefined;
   const number = numberAt(schema, issue.path);
   if (!(number instanceof z.ZodNumber)) return undefined;
   const exclusive = (number._zod.def.checks ?? []).some((c) => (c._zod.def as { inclusive?: boolean }).inclusive === false);

@@ -57,6 +57,28 @@ describe('bad REST input', () => {
     expect((await admin.ok('GET', '/licenses')).licenses.map((l: any) => l.id)).toEqual([license.id]);
   });
 
+  it("tells a whole number beyond the safe integers the field's own bounds, not zod's <=9007199254740991, and changes nothing", async () => {
+    const { api } = await startServer();
+    const { license, admin } = await api.setup({ seats: 2 });
+    const cases = [
+      ['POST', '/licenses', { seats: 2 ** 60 }, 'seats', 0, 1_000_000],
+      ['POST', '/licenses', { seats: -(2 ** 60) }, 'seats', 0, 1_000_000],
+      ['PATCH', `/licenses/${license.id}`, { offlineGraceSec: 1e20 }, 'offlineGraceSec', 0, 2_592_000],
+      ['PATCH', `/licenses/${license.id}`, { groupLimits: [{ group: 'g', max: 2 ** 60 }] }, 'groupLimits.0.max', 0, 1_000_000],
+      ['POST', '/webhooks', { url: 'https://93.184.216.34/h', events: ['session.started'], concurrency: 1e300 }, 'concurrency', 1, 32],
+    ] as const;
+    for (const [method, path, body, field, min, max] of cases) {
+      const r = await admin.call(method, path, body);
+      expect([r.status, r.body.error.code], field).toEqual([422, 'out_of_range']);
+      expect(r.body.error.message).toMatch(new RegExp(`^${field.replace(/\./g, '\\.')} must be between ${min} and ${max}( seconds)?$`));
+      expect(r.body.error.details).toMatchObject({ field, min, max });
+      expect(r.body.error.details.issues).toHaveLength(1);
+    }
+    expect(await admin.ok('GET', `/licenses/${license.id}`)).toMatchObject({ seats: 2, offlineGraceSec: 0, groupLimits: [] });
+    expect((await admin.ok('GET', '/licenses')).licenses).toHaveLength(1);
+    expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
+  });
+
   it('refuses the license ids "." and "..", which no URL path can carry, as it refuses any id outside the pattern', async () => {
     const { api } = await startServer();
     const { admin } = await api.setup({ seats: 1 });

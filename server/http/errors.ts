@@ -40,9 +40,14 @@ export function sendError(res: Response, err: SeatError): void {
  */
 export function requestError(err: unknown): SeatError | undefined {
   if (err instanceof SeatError) return err;
-  const e = (err ?? {}) as { type?: unknown; status?: unknown; limit?: unknown };
+  const e = (err ?? {}) as { type?: unknown; status?: unknown; limit?: unknown; code?: unknown; errno?: unknown };
   // router's decodeParam: a URIError with status 400 (its message quotes the whole parameter).
   if (err instanceof URIError && e.status === 400) return new SeatError(ErrorCode.BadRequest, 'the path is not valid: bad percent-encoding');
+  // body-parser's inflater failing on a body that is not what its content-encoding says: zlib's
+  // error (Z_DATA_ERROR, Z_BUF_ERROR, a brotli ERR_…, each with its errno) as a 400 with no type.
+  if (e.status === 400 && e.type === undefined && typeof e.code === 'string' && typeof e.errno === 'number') {
+    return new SeatError(ErrorCode.BadRequest, 'the body could not be decompressed as its content-encoding says');
+  }
   switch (e.type) {
     case 'entity.parse.failed':
       return new SeatError(ErrorCode.BadRequest, 'the body is not valid JSON');

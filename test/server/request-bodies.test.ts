@@ -27,6 +27,13 @@ describe('request bodies', () => {
       ['not JSON', '{"message":', json, /^the body is not valid JSON$/],
       ['unknown field', '{"msg":"bye"}', json, /unknown field "msg"/],
       ['message not a string', '{"message":7}', json, /message/],
+      // Not what its content-encoding says: the inflater's failure is the body's, not the server's (was 503).
+      ...(['gzip', 'deflate', 'br'] as const).map((enc): [string, string, Record<string, string>, RegExp] => [
+        `not ${enc}`,
+        '{"message":"bye"}',
+        { ...json, 'content-encoding': enc },
+        /^the body could not be decompressed as its content-encoding says$/,
+      ]),
     ];
     for (const [why, body, headers, message] of cases) {
       const r = await request(url, 'DELETE', `/api/v1/sessions/${id}`, { body, headers });

@@ -3,7 +3,7 @@
 // method, token and body checks and its error replies; the actor's scope is SeatWebhooks'.
 import type { Response } from 'express';
 import { z } from 'zod';
-import type { WebhookDeliveryView, WebhookEventType, WebhookView } from '../../shared';
+import { safeText, type WebhookDeliveryView, type WebhookEventType, type WebhookView } from '../../shared';
 import type { Actor } from '../seats/actor';
 import { WEBHOOK_MAX_BATCH, WEBHOOK_MAX_CONCURRENCY } from '../seats/decisions/webhook-batch';
 import type { Delivery, Webhook } from '../seats/webhook-store';
@@ -17,7 +17,9 @@ type Endpoints = Partial<Record<'get' | 'post' | 'patch' | 'delete', [BodyRule, 
 export type WebhookParts = Pick<SeatWebhooks, 'create' | 'list' | 'remove' | 'deliveries' | 'update'>;
 
 export const CreateWebhookBody = z.strictObject({
-  url: z.string().min(1).max(2048),
+  // Listed and shown on the dashboard as sent: no control or bidi-override characters (422), and
+  // trimmed, as the URL parser that delivers to it trims it.
+  url: safeText(z.string().trim().min(1).max(2048)),
   // Unknown types are refused by name (422) in SeatWebhooks.create.
   events: z.array(z.string().max(100)).min(1).max(50),
   // Null, as GET /webhooks lists a webhook of every license, is the same as leaving it out.

@@ -226,6 +226,9 @@ describe('webhooks', () => {
       [{ ...ok, licenseId: 'lic_nobody' }, 404, 'not_found'],
       [{ ...ok, events: 'session.started' }, 400, 'bad_request'],
       [{ ...ok, url: 42 }, 400, 'bad_request'],
+      // Listed and shown as sent: no control or bidi-override characters.
+      [{ ...ok, url: 'http://127.0.0.1:9/hook\u0000' }, 422, 'out_of_range', /^url: must not contain control/],
+      [{ ...ok, url: 'http://127.0.0.1:9/\u202Egpj.exe' }, 422, 'out_of_range', /^url: must not contain control/],
       [{ ...ok, extra: 1 }, 400, 'bad_request'],
       [{ events: ok.events }, 400, 'bad_request'],
     ];
@@ -241,6 +244,10 @@ describe('webhooks', () => {
     expect((await admin.call('GET', '/webhooks/x/deliveries?limit=0')).status).toBe(422);
     expect((await admin.call('PUT', '/webhooks')).status).toBe(405);
     expect((await admin.ok('GET', '/webhooks')).webhooks).toEqual([]);
+    // Spaces around it are trimmed, as the URL parser that delivers to it trims them.
+    const spaced = await admin.ok('POST', '/webhooks', { ...ok, url: `  ${ok.url} ` });
+    expect(spaced.url).toBe(ok.url);
+    expect((await admin.ok('GET', '/webhooks')).webhooks.map((w: any) => w.url)).toEqual([ok.url]);
     // The OpenAPI document has the paths.
     const doc = await (await fetch(`${api.url}/api/openapi.json`)).json();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/webhooks', '/webhooks/{id}', '/webhooks/{id}/deliveries']));

@@ -52,6 +52,8 @@ export async function checkWebhookUrl(url: string, allowPrivate: boolean): Promi
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw refuse('url', `${echoId(parsed.protocol)} is not http or https`);
   if (parsed.username || parsed.password) throw refuse('url', 'credentials in the URL are not accepted');
+  // No receiver listens on port 0: every delivery would fail until it is given up on.
+  if (parsed.port === '0') throw refuse('url', 'port 0 is not a port a receiver can listen on');
   if (allowPrivate) return parsed;
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];

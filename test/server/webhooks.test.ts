@@ -217,6 +217,8 @@ describe('webhooks', () => {
       [{ ...ok, url: 'javascript:alert(1)' }, 422, 'out_of_range', /url/],
       [{ ...ok, url: 'not a url' }, 422, 'out_of_range', /url/],
       [{ ...ok, url: 'http://user:pw@example.com/' }, 422, 'out_of_range', /credentials/],
+      [{ ...ok, url: 'http://127.0.0.1:0/hook' }, 422, 'out_of_range', /^url: port 0 /],
+      [{ ...ok, url: 'https://93.184.216.34:00/hook' }, 422, 'out_of_range', /^url: port 0 /],
       [{ ...ok, events: ['session.started', 'seat.exploded', 'nope'] }, 422, 'out_of_range', /seat\.exploded.*nope/],
       [{ ...ok, events: [] }, 422, 'out_of_range'],
       [{ ...ok, concurrency: 0 }, 422, 'out_of_range', /concurrency/],

@@ -197,9 +197,10 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
           seatKey: { type: 'array', items: { enum: ['session', 'user', 'device', 'instance'] } },
         }),
         Session: object({
-          ...typed('string', 'id', 'state', 'startedAt'),
+          ...typed('string', 'id', 'licenseId', 'state', 'startedAt'),
           ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS, 'group', 'app', 'name', 'idleSince', 'expiresAt', 'lastActivityAt', 'warnedAt', 'receiptUntil'),
           ...typed('integer', 'weight', 'sockets', 'leases'),
+          apps: { type: 'array', items: { type: 'string' }, description: 'every app name among its sockets' },
         }),
         Activation: object(typed('string', 'deviceId', 'activatedAt', 'lastSeenAt')),
         Lease: object({
@@ -208,7 +209,7 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
           ...typed('boolean', 'resumed', 'overage'),
         }),
         Denial: object({
-          ...typed('string', 'at', 'reason'),
+          ...typed('string', 'licenseId', 'at', 'reason'),
           ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS),
         }),
       },
@@ -238,7 +239,10 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
           summary: 'Create a license; the reply carries its signing secret',
           requestBody: { required: true, ...json(ref('CreateLicense')) },
           responses: {
-            '201': { description: 'the license and its secret', ...json(ref('License')) },
+            '201': {
+              description: 'the license and its secret',
+              ...json({ allOf: [ref('License'), object({ secret: { type: 'string', description: "the license's signing secret for client tokens (HS256)" } })] }),
+            },
             '409': { description: 'the id is taken', ...json(ref('Error')) },
             '422': { description: 'out of range (seatCap, idle-timeout bounds), or text with control or bidi-override characters', ...json(ref('Error')) },
             ...errors,

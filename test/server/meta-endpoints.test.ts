@@ -1,6 +1,6 @@
 // /healthz, /metrics and the OpenAPI document.
 import { describe, expect, it } from 'vitest';
-import { granted, OPERATOR_TOKEN, sign, startServer } from '../support/harness';
+import { connectAndAdmit, granted, OPERATOR_TOKEN, sign, startServer } from '../support/harness';
 import { request } from './http-edge-support';
 
 describe('meta endpoints', () => {
@@ -18,6 +18,29 @@ describe('meta endpoints', () => {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect(doc.components.schemas.CreateLicense.properties.seats).toMatchObject({ type: 'integer', minimum: 0 });
+  });
+
+  it("the OpenAPI document's reply schemas name every field the server sends", async () => {
+    const { url, api } = await startServer();
+    const doc: any = await (await fetch(`${url}/api/openapi.json`)).json();
+    // The property names a schema declares, through $ref and allOf.
+    const fields = (schema: any): string[] => {
+      if (schema.$ref) return fields(doc.components.schemas[schema.$ref.split('/').at(-1)]);
+      if (schema.allOf) return schema.allOf.flatMap(fields);
+      return Object.keys(schema.properties ?? {});
+    };
+    const reply = (path: string, method: string, status: string) => doc.paths[path][method].responses[status].content['application/json'].schema;
+    const item = (path: string, method: string, list: string) => reply(path, method, '200').properties[list].items;
+    const undeclared = (sent: object, schema: any) => Object.keys(sent).filter((k) => !fields(schema).includes(k));
+
+    const { license, admin } = await api.setup({ seats: 1, seatKey: ['device'] });
+    expect(undeclared(license, reply('/licenses', 'post', '201')), 'POST /licenses').toEqual([]);
+    await granted(url, await sign(license, { dev: 'a', app: 'planner' }));
+    expect((await connectAndAdmit(url, await sign(license, { dev: 'b' }))).result.kind).toBe('denied');
+    const { sessions } = await admin.ok('GET', `/licenses/${license.id}/sessions`);
+    expect(undeclared(sessions[0], item('/licenses/{id}/sessions', 'get', 'sessions')), 'a session').toEqual([]);
+    const { denials } = await admin.ok('GET', `/licenses/${license.id}/denials`);
+    expect(undeclared(denials[0], item('/licenses/{id}/denials', 'get', 'denials')), 'a denial').toEqual([]);
   });
 
   it('the OpenAPI document lists every status an operation answers to bad input', async () => {

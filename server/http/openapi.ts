@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CLAIMANT_ID_FIELDS } from '../seats/types';
 import { NoFields, SeatRequestBody } from './lease-routes';
 import { CreateLicenseBody, CreateTenantBody, KickBody, PatchLicenseBody, RotateSecretBody, RotateTokenBody } from './schemas';
-import { WEBHOOK_OPENAPI_PATHS } from './webhook-routes';
+import { WEBHOOK_OPENAPI_PATHS, WEBHOOK_OPENAPI_SCHEMAS } from './webhook-routes';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 const json = (s: object) => ({ content: { 'application/json': { schema: s } } });
@@ -19,6 +19,8 @@ const errors = {
 const unsafeText = { '422': { description: 'out of range, or text with control or bidi-override characters', ...json(ref('Error')) } };
 const typed = (type: string | string[], ...keys: string[]) => Object.fromEntries(keys.map((k) => [k, { type }]));
 const object = (properties: Record<string, unknown>) => ({ type: 'object', properties });
+/** `{ [name]: [items] }`: a reply that is one list. */
+const listOf = (name: string, items: object) => object({ [name]: { type: 'array', items } });
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
 /** An ISO 8601 instant (schemas.ts `isoInstant`): a date-time, or a date alone (its midnight, UTC); basic or extended format. */
 const dateParam = (name: string) => ({
@@ -86,12 +88,18 @@ const receiptKeyPaths = {
   '/receipt-keys': {
     get: {
       summary: 'The keys that sign seat receipts, oldest first, and which one signs now (operator)',
-      responses: { '200': { description: '{ keys: [{ kid, createdAt, current }] }' }, ...errors },
+      responses: {
+        '200': {
+          description: '{ keys }, oldest first',
+          ...json(listOf('keys', object({ ...typed('string', 'kid', 'createdAt'), current: { type: 'boolean', description: 'the key that signs now' } }))),
+        },
+        ...errors,
+      },
     },
     post: {
       summary: 'Rotate: a new key signs seat receipts from now on; the old ones stay in /.well-known/jwks.json so receipts already issued verify (operator; no body, or {})',
       requestBody: { required: false, ...json(schema(NoFields)) },
-      responses: { '201': { description: '{ kid }', ...json({ type: 'object', properties: { kid: { type: 'string' } } }) }, ...errors },
+      responses: { '201': { description: '{ kid }: the key that signs from now on', ...json(object(typed('string', 'kid'))) }, ...errors },
     },
   },
 };
@@ -192,8 +200,18 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
           inactivityTimeoutSec: { type: ['integer', 'null'] },
           overage: { type: 'number', minimum: 1, maximum: 2 },
           queue: { type: 'boolean' },
-          reservations: { type: 'array', items: { type: 'object', required: ['group', 'seats'] } },
-          groupLimits: { type: 'array', items: { type: 'object', required: ['group', 'max'] } },
+          reservations: {
+            type: 'array',
+            items: {
+              ...object({
+                group: { type: 'string' },
+                seats: { type: 'integer' },
+                window: { ...object({ days: { type: 'array', items: { type: 'integer' } }, ...typed('string', 'from', 'to', 'tz') }), required: ['days', 'from', 'to', 'tz'] },
+              }),
+              required: ['group', 'seats'],
+            },
+          },
+          groupLimits: { type: 'array', items: { ...object({ group: { type: 'string' }, max: { type: 'integer' } }), required: ['group', 'max'] } },
           seatKey: { type: 'array', items: { enum: ['session', 'user', 'device', 'instance'] } },
         }),
         Session: object({
@@ -212,6 +230,27 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
           ...typed('string', 'licenseId', 'at', 'reason'),
           ...typed(['string', 'null'], ...CLAIMANT_ID_FIELDS),
         }),
+        Tenant: object({ ...typed('string', 'id', 'name', 'createdAt'), licenses: { type: 'integer', description: 'its license count' } }),
+        AuditEntry: object({
+          id: { type: 'integer' },
+          ...typed('string', 'at', 'actor', 'action'),
+          ...typed(['string', 'null'], 'tenantId', 'licenseId'),
+          detail: { type: 'object', additionalProperties: true, description: "the action's own fields" },
+        }),
+        SeatRequest: object({ ...typed('string', 'id', 'at'), ...typed(['string', 'null'], 'userId', 'name', 'message') }),
+        QueueEntry: object({
+          position: { type: 'integer', description: '1 is next' },
+          ...typed(['string', 'null'], 'userId', 'name', 'app', 'group'),
+          since: { type: 'string', description: 'when it joined the queue' },
+        }),
+        HistoryBucket: object({
+          at: { type: 'string', description: "the bucket's start" },
+          ...typed('integer', 'denials', 'peakSeatsInUse', 'seats', 'queuedGranted', 'unmetDemand'),
+          denialsByReason: { type: 'object', additionalProperties: { type: 'integer' }, description: 'denials per reason (reasons with none left out)' },
+          full: { type: 'boolean', description: 'every seat in force was taken at some moment' },
+          unmetAvgWaitSec: { type: ['integer', 'null'], description: 'the average wait of those who left the queue without a seat (null: none left)' },
+        }),
+        ...WEBHOOK_OPENAPI_SCHEMAS,
       },
     },
     paths: {
@@ -219,11 +258,15 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
         post: {
           summary: 'Create a tenant (operator)',
           requestBody: { required: true, ...json(ref('CreateTenant')) },
-          responses: { '201': { description: 'the tenant and its adminToken' }, ...unsafeText, ...errors },
+          responses: {
+            '201': { description: 'the tenant and its adminToken (in this reply only)', ...json(object(typed('string', 'id', 'name', 'adminToken', 'createdAt'))) },
+            ...unsafeText,
+            ...errors,
+          },
         },
         get: {
           summary: 'Tenants with their names and license counts (a tenant admin gets its own)',
-          responses: { '200': { description: '{ tenants: [{ id, name, createdAt, licenses }] }' }, ...errors },
+          responses: { '200': { description: '{ tenants }, oldest first', ...json(listOf('tenants', ref('Tenant'))) }, ...errors },
         },
       },
       '/tenants/{id}/admin-token': {
@@ -231,7 +274,7 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
         post: {
           summary: "Rotate a tenant's admin token (operator): the old one fails at once; the new one is in the reply only",
           requestBody: { required: false, ...json(schema(RotateTokenBody)) },
-          responses: { '201': { description: '{ adminToken }' }, ...errors },
+          responses: { '201': { description: '{ adminToken }', ...json(object(typed('string', 'adminToken'))) }, ...errors },
         },
       },
       '/licenses': {
@@ -250,7 +293,7 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
         },
         get: {
           summary: 'List licenses (a tenant admin gets its own)',
-          responses: { '200': { description: '{ licenses }', ...json({ type: 'object', properties: { licenses: { type: 'array', items: ref('License') } } }) }, ...errors },
+          responses: { '200': { description: '{ licenses }', ...json(listOf('licenses', ref('License'))) }, ...errors },
         },
       },
       '/licenses/{id}': {
@@ -276,7 +319,14 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
         post: {
           summary: "Rotate a license's signing secret; tokens signed with the old one verify for graceSec more (default 86400, 0 to 2592000)",
           requestBody: { required: false, ...json(ref('RotateSecret')) },
-          responses: { '201': { description: '{ secret, previousSecretValidUntil }' }, '422': { description: 'graceSec out of range', ...json(ref('Error')) }, ...errors },
+          responses: {
+            '201': {
+              description: '{ secret, previousSecretValidUntil }',
+              ...json(object({ secret: { type: 'string', description: 'the new signing secret (in this reply only)' }, previousSecretValidUntil: { type: 'string', description: 'tokens signed with the old one verify until then' } })),
+            },
+            '422': { description: 'graceSec out of range', ...json(ref('Error')) },
+            ...errors,
+          },
         },
       },
       '/licenses/{id}/sessions': {
@@ -308,7 +358,7 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
       },
       '/licenses/{id}/denials': {
         parameters: [...idParam, dateParam('since'), dateParam('until'), { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 } }, formatParam],
-        get: { summary: 'The denial log, newest first (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ denials }', ...json({ type: 'object', properties: { denials: { type: 'array', items: ref('Denial') } } }) }, ...errors } },
+        get: { summary: 'The denial log, newest first (`?format=csv`: the same rows as CSV)', responses: { '200': { description: '{ denials }', ...json(listOf('denials', ref('Denial'))) }, ...errors } },
       },
       '/licenses/{id}/history': {
         parameters: [
@@ -321,16 +371,31 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
         ],
         get: {
           summary: 'Denials, peak seats in use, the seats in force and whether they were all taken, and the queue\'s grants and unmet demand (left it without a seat, their average wait), per hour or day of tz, over the retention window (`?format=csv`: the same rows as CSV)',
-          responses: { '200': { description: '{ bucket, tz, until, buckets: [{ at, denials, denialsByReason, peakSeatsInUse, seats, full, queuedGranted, unmetDemand, unmetAvgWaitSec }] }' }, ...errors },
+          responses: {
+            '200': {
+              description: '{ bucket, tz, until, buckets }, buckets oldest first',
+              ...json(object({ bucket: { enum: ['hour', 'day'] }, ...typed('string', 'tz', 'until'), buckets: { type: 'array', items: ref('HistoryBucket') } })),
+            },
+            ...errors,
+          },
         },
       },
       '/licenses/{id}/queue': {
         parameters: idParam,
-        get: { summary: "The license's queue: the waiting clients in order (the first 1000) and how many wait", responses: { '200': { description: '{ queueLength, queue: [{ position, userId, name, app, group, since }] }' }, ...errors } },
+        get: {
+          summary: "The license's queue: the waiting clients in order (the first 1000) and how many wait",
+          responses: {
+            '200': {
+              description: '{ queueLength, queue }',
+              ...json(object({ queueLength: { type: 'integer', description: 'how many wait, listed or not' }, queue: { type: 'array', items: ref('QueueEntry') } })),
+            },
+            ...errors,
+          },
+        },
       },
       '/licenses/{id}/seat-requests': {
         parameters: idParam,
-        get: { summary: "The license's seat requests, newest first", responses: { '200': { description: '{ requests: [{ id, at, userId, name, message }] }' }, ...errors } },
+        get: { summary: "The license's seat requests, newest first", responses: { '200': { description: '{ requests }', ...json(listOf('requests', ref('SeatRequest'))) }, ...errors } },
       },
       '/seat-requests': {
         post: {
@@ -338,7 +403,7 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
           security: leaseSecurity,
           requestBody: { required: false, ...json(schema(SeatRequestBody)) },
           responses: {
-            '201': { description: '{ id, licenseId, at }' },
+            '201': { description: '{ id, licenseId, at }', ...json(object(typed('string', 'id', 'licenseId', 'at'))) },
             '401': { description: 'no token, or refused: code invalid_token, token_expired, missing_claim or license_not_found', ...json(ref('Error')) },
             '422': { description: 'message longer than 500 characters, or with control or bidi-override characters', ...json(ref('Error')) },
             '429': { description: 'too many requests this hour (details.retryAfterSec)', ...json(ref('Error')) },
@@ -351,7 +416,10 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
           summary: 'Which sessions a license patch would end, and why; nothing changes',
           requestBody: { required: true, ...json(ref('PatchLicense')) },
           responses: {
-            '200': { description: '{ wouldEnd: [{ sessionId, userId, name, reason }] }' },
+            '200': {
+              description: '{ wouldEnd }, in the order they would end',
+              ...json(listOf('wouldEnd', object({ sessionId: { type: 'string' }, ...typed(['string', 'null'], 'userId', 'name'), reason: { type: 'string', description: 'seats_reduced or license_suspended' } }))),
+            },
             ...errors,
             '409': { description: 'a move (tenantId) while the license holds sessions or has clients queued', ...json(ref('Error')) },
           },
@@ -359,7 +427,7 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
       },
       '/licenses/{id}/activations': {
         parameters: idParam,
-        get: { summary: 'Devices activated on the license (maxActivations)', responses: { '200': { description: '{ activations }', ...json({ type: 'object', properties: { activations: { type: 'array', items: ref('Activation') } } }) }, ...errors } },
+        get: { summary: 'Devices activated on the license (maxActivations)', responses: { '200': { description: '{ activations }', ...json(listOf('activations', ref('Activation'))) }, ...errors } },
         delete: {
           summary: 'Deactivate a device named in the query, as DELETE /licenses/{id}/activations/{deviceId} does: for any device id, "." and ".." too, which a URL parser collapses in a path segment',
           parameters: [{ name: 'deviceId', in: 'query', required: true, description: 'the device id, not empty (400 when missing, empty or given twice)', schema: { type: 'string' } }],
@@ -377,14 +445,30 @@ function openApiPaths(): Record<string, unknown> & { paths: unknown; components:
           { name: 'before', in: 'query', schema: { type: 'integer', minimum: 1 }, description: 'an entry id: the entries written before it (the previous page’s nextBefore)' },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
         ],
-        get: { summary: 'Audit log of admin actions, newest first, filtered and paged', responses: { '200': { description: '{ audit, nextBefore }' }, ...errors } },
+        get: {
+          summary: 'Audit log of admin actions, newest first, filtered and paged',
+          responses: {
+            '200': {
+              description: '{ audit, nextBefore }',
+              ...json(object({ audit: { type: 'array', items: ref('AuditEntry') }, nextBefore: { type: ['integer', 'null'], description: "the last entry's id when the page is full, else null" } })),
+            },
+            ...errors,
+          },
+        },
       },
       '/sessions/{id}': {
         parameters: idParam,
         delete: {
           summary: 'Kick a session: its sockets get session:ended (kicked) and the seat is free at once',
           requestBody: { required: false, ...json(ref('Kick')) },
-          responses: { '200': { description: 'the ended session' }, ...unsafeText, ...errors },
+          responses: {
+            '200': {
+              description: 'the ended session: its id, license, end reason (kicked) and the seats now in use',
+              ...json(object({ ...typed('string', 'id', 'licenseId', 'reason'), seatsInUse: { type: 'integer' } })),
+            },
+            ...unsafeText,
+            ...errors,
+          },
         },
       },
       ...leasePaths,

@@ -113,6 +113,40 @@ export function webhookEndpoints(webhooks: WebhookParts, parse: <S extends z.Zod
 }
 
 const errorReply = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const jsonReply = (description: string, schema: object) => ({ description, content: { 'application/json': { schema } } });
+const webhookRef = { $ref: '#/components/schemas/Webhook' };
+const nullableString = { type: ['string', 'null'] };
+
+/** The webhook replies' schemas, under the OpenAPI document's components.schemas (server/http/openapi.ts). */
+export const WEBHOOK_OPENAPI_SCHEMAS = {
+  Webhook: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      url: { type: 'string' },
+      events: { type: 'array', items: { type: 'string' } },
+      licenseId: { ...nullableString, description: 'null: every license' },
+      tenantId: { ...nullableString, description: "null: the operator's, which hears every tenant" },
+      createdAt: { type: 'string' },
+      concurrency: { type: 'integer' },
+      batchSize: { type: 'integer' },
+    },
+  },
+  WebhookDelivery: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' },
+      event: { type: 'string', description: "the event's type" },
+      eventId: { type: 'string' },
+      status: { enum: ['pending', 'delivered', 'failed'] },
+      attempts: { type: 'integer' },
+      lastAttemptAt: nullableString,
+      nextAttemptAt: { ...nullableString, description: 'when a pending delivery is tried next' },
+      responseStatus: { type: ['integer', 'null'] },
+      error: { ...nullableString, description: 'why the last attempt got no answer' },
+    },
+  },
+};
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
 const replies = {
   '400': errorReply('malformed input'),
@@ -129,21 +163,23 @@ export const WEBHOOK_OPENAPI_PATHS = {
       summary: "Create a webhook: POSTs of the events named, signed with Seat-Signature (t=…,v1= HMAC-SHA256 of \"t.body\" with the secret, returned here only). A tenant's hears its own tenant; the operator's every tenant",
       requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(CreateWebhookBody, { io: 'input' }) } } },
       responses: {
-        '201': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency, batchSize, secret }' },
+        '201': jsonReply('the webhook and its secret (in this reply only)', {
+          allOf: [webhookRef, { type: 'object', properties: { secret: { type: 'string', description: 'whsec_…: signs its requests' } } }],
+        }),
         '422': errorReply('url not http or https, or (without WEBHOOK_ALLOW_PRIVATE=on) not resolving or not a public unicast address; unknown event types (named); no events; concurrency not 1 to 32; batchSize not 1 to 100'),
         ...replies,
         '403': errorReply("licenseId is another tenant's license"),
         '404': errorReply('no such license'),
       },
     },
-    get: { summary: 'The webhooks the actor may see, without their secrets', responses: { '200': { description: '{ webhooks: [{ id, url, events, licenseId, tenantId, createdAt, concurrency, batchSize }] }' }, ...replies } },
+    get: { summary: 'The webhooks the actor may see, without their secrets', responses: { '200': jsonReply('{ webhooks }, oldest first', { type: 'object', properties: { webhooks: { type: 'array', items: webhookRef } } }), ...replies } },
   },
   '/webhooks/{id}': {
     parameters: idParam,
     patch: {
       summary: 'Change how the webhook’s events go out: requests in flight at once (no session in two), events per request (above 1, the body is a JSON array); its cursor and delivery log stay',
       requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(PatchWebhookBody, { io: 'input' }) } } },
-      responses: { '200': { description: '{ id, url, events, licenseId, tenantId, createdAt, concurrency, batchSize }' }, ...replies, '422': errorReply('concurrency not 1 to 32, batchSize not 1 to 100') },
+      responses: { '200': jsonReply('the webhook', webhookRef), ...replies, '422': errorReply('concurrency not 1 to 32, batchSize not 1 to 100') },
     },
     delete: { summary: 'Delete a webhook and its delivery log', responses: { '204': { description: 'deleted' }, ...replies } },
   },
@@ -155,7 +191,17 @@ export const WEBHOOK_OPENAPI_PATHS = {
     ],
     get: {
       summary: 'The delivery log, newest first: one entry per event (status pending, delivered or failed; attempts; lastAttemptAt; responseStatus)',
-      responses: { '200': { description: '{ deliveries: [{ id, event, eventId, status, attempts, lastAttemptAt, nextAttemptAt, responseStatus, error }], nextBefore }' }, ...replies, '422': errorReply('limit out of range') },
+      responses: {
+        '200': jsonReply('{ deliveries, nextBefore }', {
+          type: 'object',
+          properties: {
+            deliveries: { type: 'array', items: { $ref: '#/components/schemas/WebhookDelivery' } },
+            nextBefore: { type: ['integer', 'null'], description: "the last entry's id when the page is full, else null" },
+          },
+        }),
+        ...replies,
+        '422': errorReply('limit out of range'),
+      },
     },
   },
 };

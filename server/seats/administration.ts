@@ -11,7 +11,7 @@ import { boundsPhrase, SeatError } from './seat-error';
 import { type NewTenant, type SeatStore, StoreConflictError } from './seat-store';
 import type { TokenAuth } from './token-auth';
 import { mayEndSessions, sessionsToEnd, whyNotEmpty } from './decisions/license-change';
-import { poolProblem, seatCount } from './decisions/pool-settings';
+import { poolProblem, reservedSeats, seatCount } from './decisions/pool-settings';
 import type { GroupLimit, Reservation } from './decisions/seat-pool';
 import { type AuditEntry, type EndedSession, type License, type LicensePatch, POLICY_DEFAULTS, type Session, type Tenant } from './types';
 
@@ -322,7 +322,7 @@ export class Administration {
     const problem = poolProblem(l);
     if (problem?.field === 'reservations' && sent && sent.seats !== undefined && sent.reservations === undefined) {
       // Named as sent, as a lowered seatCap is: seats alone went below what the reservations hold.
-      const reserved = l.reservations.reduce((n, r) => n + r.seats, 0);
+      const reserved = reservedSeats(l);
       throw new SeatError(ErrorCode.OutOfRange, `seats (${l.seats}) is below the ${seatCount(reserved)} the reservations hold; lower the reservations first, or with it`, {
         details: { field: 'seats', min: reserved },
       });

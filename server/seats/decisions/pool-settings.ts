@@ -6,6 +6,9 @@ import type { PoolSettings } from './seat-pool';
 
 export type PoolFields = Pick<PoolSettings, 'seats' | 'reservations' | 'groupLimits'>;
 
+/** The seats the license's reservations hold together. */
+export const reservedSeats = (l: Pick<PoolFields, 'reservations'>) => l.reservations.reduce((n, r) => n + r.seats, 0);
+
 /** `1 seat`, `2 seats`. */
 export const seatCount = (n: number) => `${n} seat${n === 1 ? '' : 's'}`;
 
@@ -14,7 +17,7 @@ export const seatCount = (n: number) => `${n} seat${n === 1 ? '' : 's'}`;
  * one group's reservations never hold at the same time and share one zone; a group has one limit.
  */
 export function poolProblem(l: PoolFields): { field: string; message: string } | undefined {
-  const reserved = l.reservations.reduce((n, r) => n + r.seats, 0);
+  const reserved = reservedSeats(l);
   if (reserved > l.seats) {
     return { field: 'reservations', message: `reservations add up to ${seatCount(reserved)}, more than the license's ${l.seats}` };
   }

@@ -38,6 +38,8 @@ export class NodeLiveness {
   /** Until then this node declares no other node dead: they too need a beat after a store outage. */
   private reapNotBefore = 0;
   private lastBeatFailed = false;
+  /** When this node's last heartbeat was written (its answer came back). */
+  private lastBeatDone = 0;
 
   constructor(private readonly deps: NodeLivenessDeps) {}
 
@@ -47,6 +49,7 @@ export class NodeLiveness {
     if (options.stableNodeId) this.released(await store.releaseNode(options.nodeId, now()));
     const at = now();
     await store.heartbeat(options.nodeId, at, this.deps.heardThrough?.(at));
+    this.lastBeatDone = now();
     await this.reap(!options.cluster);
     this.beating = every(options.heartbeatIntervalMs, () => this.beat(), this.deps.bus.onError);
   }
@@ -68,10 +71,16 @@ export class NodeLiveness {
       this.lastBeatFailed = true;
       throw err;
     }
-    // Back from a store outage: the other nodes could not beat either, so give them a full
-    // node timeout to do so before taking any of them for dead.
-    if (this.lastBeatFailed) this.reapNotBefore = now() + options.nodeTimeoutMs;
+    // Back from a store outage, the other nodes could not beat either, so give them a full node
+    // timeout to do so before taking any of them for dead. An outage need not fail a beat: a
+    // database gone silent (a network dropping packets) holds it until it answers, and the
+    // process itself may have been stalled. So a beat that answers long after the one before
+    // (half a node timeout: the others' beats may have waited as long, and need their turn) counts
+    // as a return too.
+    const done = now();
+    if (this.lastBeatFailed || done - this.lastBeatDone > options.nodeTimeoutMs / 2) this.reapNotBefore = done + options.nodeTimeoutMs;
     this.lastBeatFailed = false;
+    this.lastBeatDone = Math.max(this.lastBeatDone, done);
     for (const socketId of [...seats.pendingDetaches]) await seats.detach(socketId);
     if (now() >= this.reapNotBefore) await this.reap(false);
     await this.reconcileLocal();

@@ -39,11 +39,15 @@ export interface Cluster {
 
 const nodeId = (i: number) => `node-${String.fromCharCode(65 + i)}`;
 
+/** Environment of one node beside the shared one, made as the node starts (its index, the shared environment). */
+export type NodeEnv = (index: number, env: Record<string, string>) => Promise<Record<string, string>>;
+
 /**
  * One PostgreSQL, one Redis and `count` nodes for the whole file (a tsx process takes seconds to
- * start on two cores); tests share them and use their own licenses.
+ * start on two cores); tests share them and use their own licenses. `nodeEnv` adds to (or
+ * replaces) a node's environment, on each start.
  */
-export function useCluster(count = 3, extra: Record<string, string> = {}): { services: Services; cluster: Cluster } {
+export function useCluster(count = 3, extra: Record<string, string> = {}, nodeEnv?: NodeEnv): { services: Services; cluster: Cluster } {
   const services = {} as Services;
   const cluster = { nodes: [] as Proc[] } as Cluster;
   const all: Proc[] = [];
@@ -66,7 +70,8 @@ export function useCluster(count = 3, extra: Record<string, string> = {}): { ser
       ...extra,
     };
     const launch = async (i: number) => {
-      const p = await startProcess({ ...cluster.env, NODE_ID: nodeId(i) }, { untilTestEnds: false });
+      const own = (await nodeEnv?.(i, cluster.env)) ?? {};
+      const p = await startProcess({ ...cluster.env, NODE_ID: nodeId(i), ...own }, { untilTestEnds: false });
       all.push(p);
       return p;
     };

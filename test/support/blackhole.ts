@@ -11,6 +11,10 @@ export interface Blackhole {
   hold(): void;
   /** The network is back: what was kept is sent on, in order, and traffic flows again. */
   pass(): void;
+  /** The other side is down: its connections are cut, and new ones are closed at once (`up`). */
+  down(): void;
+  /** The other side is back: new connections pass again. */
+  up(): void;
   close(): Promise<void>;
 }
 
@@ -19,9 +23,14 @@ export async function blackholeProxy(target: number): Promise<Blackhole> {
   const pairs: Array<[net.Socket, net.Socket]> = [];
   let dropped = false;
   let held = false;
+  let isDown = false;
   // Held traffic in order, by the socket it goes to; null: that socket is to close.
   const kept: Array<[net.Socket, Buffer | null]> = [];
   const server = net.createServer((client) => {
+    if (isDown) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(target, '127.0.0.1');
     pairs.push([client, upstream]);
     const forward = (from: net.Socket, to: net.Socket) =>
@@ -54,6 +63,16 @@ export async function blackholeProxy(target: number): Promise<Blackhole> {
       held = false;
       for (const [to, d] of kept.splice(0)) if (d === null) to.destroy();
       else if (!to.destroyed) to.write(d);
+    },
+    down: () => {
+      isDown = true;
+      for (const [a, b] of pairs.splice(0)) {
+        a.destroy();
+        b.destroy();
+      }
+    },
+    up: () => {
+      isDown = false;
     },
     close: async () => {
       for (const [a, b] of pairs) {

@@ -41,6 +41,8 @@ export interface CheckerOptions {
   activityFlushMs: number;
   /** The license's inactivity timeout, ms (undefined or null: none). */
   inactivityMs: (licenseId: string) => number | null | undefined;
+  /** The nodes up now, each with its process (`life`): none is to be taken for dead. */
+  liveNodes?: () => ReadonlyArray<{ id: string; life: number }>;
 }
 
 export class Checker {
@@ -94,15 +96,33 @@ export class Checker {
 
   /** One sample of the seat tables: seats, counters, rows that belong together, deadlines. */
   async sample(): Promise<void> {
+    const upBefore = this.o.liveNodes?.() ?? [];
     const snap = await this.o.truth.snapshot();
     this.samples++;
     const bySocket = this.bySocket();
+    this.checkNodes(snap, upBefore);
     this.checkSeats(snap);
     this.checkRows(snap, bySocket);
     this.checkHolders(snap);
     checkGroups(this.policy, snap);
     checkQueue(this.policy, snap, bySocket, this.waitingSince);
     checkInactiveOverdue(this.policy, snap);
+  }
+
+  /**
+   * No node that runs is taken for dead: its heartbeat row is there for as long as it is up (the
+   * node writes it before it listens, and a `kill -9` marks it down first). A live node taken for
+   * dead has its sockets' rows let go under them (their sessions go idle, expire on a short hold),
+   * then, when it finds out, closes their links for them to resume: no fault explains that, and a
+   * database outage is no excuse (the nodes come back from one together).
+   */
+  private checkNodes(snap: Snapshot, upBefore: ReadonlyArray<{ id: string; life: number }>): void {
+    const upAfter = new Set((this.o.liveNodes?.() ?? []).map((n) => `${n.id}@${n.life}`));
+    const rows = new Set(snap.nodes);
+    for (const n of upBefore) {
+      if (rows.has(n.id) || !upAfter.has(`${n.id}@${n.life}`)) continue;
+      this.violate({ check: 'live-node-reaped', message: `node ${n.id} (pid ${n.life}) is running, but its heartbeat row is gone: another node took it for dead and let go of its sockets' rows` }, `reaped:${n.id}:${n.life}`);
+    }
   }
 
   private checkSeats(snap: Snapshot): void {

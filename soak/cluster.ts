@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Blackhole, blackholeProxy } from '../test/support/blackhole';
 import { type Proc, spawnServer } from '../test/support/server-process';
 import { type Postgres, type Redis, startPostgres, startRedis } from '../test/support/throwaway-services';
 import type { Gaps, OpLog } from './record';
@@ -44,6 +45,11 @@ export class SoakCluster {
   private redis?: Redis;
   private dir?: string;
   private env: Record<string, string> = {};
+  /**
+   * On PostgreSQL, each node's own way to the database (by node index, kept across its restarts):
+   * a loopback proxy that can hold its traffic, for the database gone silent (`silentPostgres`).
+   */
+  private readonly pgProxies: Blackhole[] = [];
   private readonly gaps: Gaps;
   private readonly log: OpLog;
   /** Set while a fault runs: faults do not overlap. */
@@ -100,7 +106,10 @@ export class SoakCluster {
       [this.pg, this.redis] = await Promise.all([startPostgres({ durableCommits: true }), startRedis()]);
       this.databaseUrl = await this.pg.createDatabase('soak');
       this.env = { ...common, DATABASE_URL: this.databaseUrl, REDIS_URL: this.redis.url };
-      for (const id of ['soak-A', 'soak-B', 'soak-C']) this.nodes.push({ id, up: false });
+      for (const id of ['soak-A', 'soak-B', 'soak-C']) {
+        this.nodes.push({ id, up: false });
+        this.pgProxies.push(await blackholeProxy(this.pg.port));
+      }
     }
     // Started together, as a deployment would.
     await Promise.all(this.nodes.map((n) => this.launch(n)));
@@ -111,7 +120,7 @@ export class SoakCluster {
   }
 
   private async launch(node: SoakNode): Promise<void> {
-    node.proc = await spawnServer({ ...this.env, NODE_ID: node.id }).ready;
+    node.proc = await spawnServer({ ...this.env, ...this.nodeEnv(node), NODE_ID: node.id }).ready;
     this.watchConstraints(node);
     node.up = true;
   }
@@ -138,13 +147,27 @@ export class SoakCluster {
     }
   }
 
+  /** On PostgreSQL, the node's DATABASE_URL through its own proxy (the checker's URL goes direct). */
+  private nodeEnv(node: SoakNode): Record<string, string> {
+    const proxy = this.pgProxies[this.nodes.indexOf(node)];
+    if (!proxy) return {};
+    const url = new URL(this.databaseUrl);
+    url.port = String(proxy.port);
+    return { DATABASE_URL: url.toString() };
+  }
+
+  /** The nodes up now, each with its process's id (a restart is another life). */
+  liveNodes(): Array<{ id: string; life: number }> {
+    return this.nodes.filter((n) => n.up && n.proc?.child.pid !== undefined).map((n) => ({ id: n.id, life: n.proc!.child.pid! }));
+  }
+
   liveUrls(): string[] {
     return this.nodes.filter((n) => n.up && n.proc).map((n) => n.proc!.url);
   }
 
   /** The fault kinds this deployment can suffer. */
   faultKinds(): string[] {
-    return this.sqlite ? ['kill9', 'silent-client'] : ['kill9', 'redis-restart', 'pg-restart-fast', 'pg-restart-immediate', 'silent-client'];
+    return this.sqlite ? ['kill9', 'silent-client'] : ['kill9', 'redis-restart', 'pg-restart-fast', 'pg-restart-immediate', 'pg-silent', 'silent-client'];
   }
 
   /** `kill -9` of a node, and its restart under the same id after `downMs`. */
@@ -178,6 +201,29 @@ export class SoakCluster {
     this.log.add({ kind: 'fault', detail: 'PostgreSQL restarted' });
   }
 
+  /**
+   * PostgreSQL gone silent, as over a network that drops packets: every node's proxy holds its
+   * traffic (queries neither answered nor failed, connections not closed) for `holdMs`, then the
+   * node `first` hears back (what it sent is passed on in order) and, `laterMs` after, the others.
+   * `holdMs` is meant longer than the node timeout (every beat as old as the silence) and shorter
+   * than a pool's 5 s wait for a connection, so the silence itself fails nothing.
+   */
+  async silentPostgres(first: number, holdMs: number, laterMs: number): Promise<void> {
+    this.gaps.begin('database');
+    for (const p of this.pgProxies) p.hold();
+    this.log.add({ kind: 'fault', detail: `PostgreSQL silent to every node; ${this.nodes[first]!.id} hears back in ${holdMs} ms, the others ${laterMs} ms later` });
+    try {
+      await sleep(holdMs);
+      this.pgProxies[first]!.pass();
+      this.log.add({ kind: 'fault', detail: `PostgreSQL answers ${this.nodes[first]!.id} again` });
+      await sleep(laterMs);
+    } finally {
+      for (const p of this.pgProxies) p.pass();
+      this.gaps.end('database');
+    }
+    this.log.add({ kind: 'fault', detail: 'PostgreSQL answers every node again' });
+  }
+
   /** Every node's output (the newest part), for a failed run. */
   output(): string {
     return this.nodes.map((n) => `---- ${n.id}\n${n.proc?.output().slice(-20_000) ?? ''}`).join('\n');
@@ -185,6 +231,7 @@ export class SoakCluster {
 
   async stop(): Promise<void> {
     await Promise.allSettled(this.nodes.map((n) => n.proc?.kill9()));
+    await Promise.allSettled(this.pgProxies.map((p) => p.close()));
     await Promise.allSettled([this.pg?.destroy(), this.redis?.destroy()]);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }

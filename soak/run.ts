@@ -5,6 +5,7 @@
 //   npm run soak -- --quick                 a short run (CI runs it as a test)
 //   npm run soak -- --ops 100000            a full run
 //   flags: --seed N --ops N --duration SEC --rate OPS_PER_SEC --faults N --max-tabs N --sqlite --no-build
+//          --fault-kinds KIND,KIND   only these fault kinds, in turn (default: every kind the deployment has)
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,8 @@ interface Options {
   build: boolean;
   /** Added to every time the checker allows (ms): for a run that shares its machine (the test suite's). */
   slackMs: number;
+  /** The fault kinds to take in turn; undefined: every kind the deployment can suffer. */
+  faultKinds?: string[];
 }
 
 function options(argv: string[]): Options {
@@ -47,6 +50,7 @@ function options(argv: string[]): Options {
       sqlite: { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
       'slack-ms': { type: 'string' },
+      'fault-kinds': { type: 'string' },
     },
     strict: true,
   });
@@ -68,6 +72,7 @@ function options(argv: string[]): Options {
     sqlite: values.sqlite,
     build: !values['no-build'],
     slackMs: int(values['slack-ms'], 0, 'slack-ms'),
+    faultKinds: values['fault-kinds']?.split(',').map((k) => k.trim()).filter(Boolean),
   };
 }
 
@@ -86,7 +91,7 @@ function faultPlan(rng: Rng, o: Options, kinds: string[]): Map<number, string> {
 async function main(): Promise<number> {
   const o = options(process.argv.slice(2));
   const rng = new Rng(o.seed);
-  const repro = `npm run soak -- --seed ${o.seed} --ops ${o.ops}${o.sqlite ? ' --sqlite' : ''}`;
+  const repro = `npm run soak -- --seed ${o.seed} --ops ${o.ops}${o.sqlite ? ' --sqlite' : ''}${o.faultKinds ? ` --fault-kinds ${o.faultKinds.join(',')}` : ''}`;
   if (o.build) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 
   const log = new OpLog();
@@ -96,6 +101,12 @@ async function main(): Promise<number> {
   const stopAll = () => void cluster.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopAll);
   process.once('SIGTERM', stopAll);
+  const kinds = o.faultKinds ?? cluster.faultKinds();
+  const unknown = kinds.filter((k) => !cluster.faultKinds().includes(k));
+  if (unknown.length > 0 || kinds.length === 0) {
+    await cluster.stop();
+    throw new Error(`--fault-kinds: ${unknown.length ? `no fault kind ${unknown.join(', ')} here` : 'none given'}; this deployment has ${cluster.faultKinds().join(', ')}`);
+  }
   const truth = o.sqlite ? sqliteTruth(cluster.databaseUrl) : postgresTruth(cluster.databaseUrl);
   const workload = new Workload(cluster, rng, log, o.maxTabs);
   const idle = new Map(LICENSES.map((l) => [l.id, l.idleSec * 1000]));
@@ -113,9 +124,10 @@ async function main(): Promise<number> {
     sweepMs: TIMING.sweepMs,
     activityFlushMs: TIMING.activityFlushMs,
     inactivityMs: (id) => inactivity.get(id),
+    liveNodes: () => cluster.liveNodes(),
   });
   const where = o.sqlite ? '1 node on SQLite' : '3 nodes on PostgreSQL and Redis';
-  process.stdout.write(`soak: seed ${o.seed}, ${where}, up to ${o.ops} operations at ${o.rate}/s, ${o.faults} faults${o.slackMs ? `, every time allowed ${o.slackMs} ms longer` : ''}\n`);
+  process.stdout.write(`soak: seed ${o.seed}, ${where}, up to ${o.ops} operations at ${o.rate}/s, ${o.faults} faults${o.faultKinds ? ` (${kinds.join(', ')} in turn)` : ''}${o.slackMs ? `, every time allowed ${o.slackMs} ms longer` : ''}\n`);
 
   let checkFailures = 0;
   let running = true;
@@ -160,7 +172,7 @@ async function main(): Promise<number> {
     const retunes = retune(workload, receiver, new Rng(o.seed ^ 0x7e7e), hookIds.get(RETUNED)!, () => retuning, hooks, log);
     const sampling = loop(250, () => checker.sample());
     const historyLoop = loop(2000, () => checker.history());
-    const plan = faultPlan(rng, o, cluster.faultKinds());
+    const plan = faultPlan(rng, o, kinds);
     /** Faults whose operation came while another fault still ran: each runs as soon as none does. */
     const due: string[] = [];
     const deadline = started + o.durationSec * 1000;
@@ -337,11 +349,16 @@ async function inject(kind: string, cluster: SoakCluster, workload: Workload, rn
   // Drawn now, so the seed's sequence does not depend on how long the fault takes.
   const node = rng.int(0, cluster.nodes.length - 1);
   const downMs = rng.int(200, 2500);
+  // pg-silent: longer than the node timeout, shorter than a pool's 5 s wait for a connection; the
+  // other nodes hear back 2 to 6 heartbeats after the first.
+  const holdMs = kind === 'pg-silent' ? TIMING.nodeTimeoutMs + rng.int(500, 1500) : 0;
+  const laterMs = kind === 'pg-silent' ? rng.int(2, 6) * TIMING.heartbeatMs : 0;
   try {
     if (kind === 'kill9') await cluster.kill9(node, downMs);
     else if (kind === 'redis-restart') await cluster.restartRedis(downMs);
     else if (kind === 'pg-restart-fast') await cluster.restartPostgres('fast', downMs);
     else if (kind === 'pg-restart-immediate') await cluster.restartPostgres('immediate', downMs);
+    else if (kind === 'pg-silent') await cluster.silentPostgres(node, holdMs, laterMs);
     else if (kind === 'silent-client') await workload.silentClient();
     done.set(kind, (done.get(kind) ?? 0) + 1);
   } catch (err) {

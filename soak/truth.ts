@@ -54,6 +54,8 @@ export interface Snapshot {
   sessions: SessionRow[];
   connections: ConnectionRow[];
   queue: QueueRow[];
+  /** The ids of the nodes with a heartbeat row: a node taken for dead has none until it beats again. */
+  nodes: string[];
 }
 
 export interface Released {
@@ -108,6 +110,7 @@ const SQL = {
   sessions: 'select id, license_id, weight, state, expires_at, grp, started_at, last_activity_at, warned_at from sessions',
   connections: 'select socket_id, session_id, node_id, renew_by from connections',
   queue: 'select socket_id, license_id, left_at from queue_entries',
+  nodes: 'select id from nodes',
   released: "select id, license_id, session_id, reason, at from seat_events where type = 'released' and at >= $1",
   sessionEvents: 'select type, reason, at, seats_in_use from seat_events where session_id = $1 order by id',
   seatEvents:
@@ -222,7 +225,8 @@ export function postgresTruth(url: string): Truth {
           const sessions = (await c.query(SQL.sessions)).rows.map(toSession);
           const connections = (await c.query(SQL.connections)).rows.map(toConnection);
           const queue = (await c.query(SQL.queue)).rows.map(toQueue);
-          return { at, licenses, sessions, connections, queue };
+          const nodes = (await c.query(SQL.nodes)).rows.map((r: Row) => String(r.id));
+          return { at, licenses, sessions, connections, queue, nodes };
         } finally {
           await c.query('rollback').catch(() => {});
         }
@@ -249,6 +253,7 @@ export function sqliteTruth(file: string): Truth {
   const sessions = q(SQL.sessions);
   const connections = q(SQL.connections);
   const queue = q(SQL.queue);
+  const nodes = q(SQL.nodes);
   const released = q(SQL.released);
   const denials = q(SQL.denials);
   const sessionEvents = q(SQL.sessionEvents);
@@ -261,6 +266,7 @@ export function sqliteTruth(file: string): Truth {
     sessions: (sessions.all() as Row[]).map(toSession),
     connections: (connections.all() as Row[]).map(toConnection),
     queue: (queue.all() as Row[]).map(toQueue),
+    nodes: (nodes.all() as Row[]).map((r) => String(r.id)),
   }));
   return {
     snapshot: async () => ({ at: Date.now(), ...snap() }),

@@ -20,7 +20,7 @@ function violations(s: SessionRow, at: number, l: LicenseRow = license): string[
     activityFlushMs: 1000,
     nodeTimeoutMs: 1000,
   };
-  const snap: Snapshot = { at, licenses: [l], sessions: [s], connections: [], queue: [] };
+  const snap: Snapshot = { at, licenses: [l], sessions: [s], connections: [], queue: [], nodes: [] };
   checkInactiveOverdue(ctx, snap);
   return found;
 }

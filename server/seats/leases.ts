@@ -4,7 +4,7 @@
 // a renewal moves it, a release lets go of it, and a lease not renewed in time lapses (its session
 // idles for the idle timeout, as after a closed tab). Every node sweeps for lapsed leases.
 import { randomUUID } from 'node:crypto';
-import { echoId, type EndReason, ErrorCode, type LeaseView, type SeatDeniedPayload } from '../../shared';
+import { AuthErrorCode, echoId, type EndReason, ErrorCode, type LeaseView, type SeatDeniedPayload } from '../../shared';
 import type { SeatServerConfig } from '../config';
 import type { EventBus } from './event-bus';
 import { END_MESSAGE, endedEvent } from './messages';
@@ -67,7 +67,7 @@ export type RenewResult = { renewed: LeaseGrant } | { ended: { reason: EndReason
 export type LeaseOptions = Pick<SeatServerConfig, 'nodeId' | 'sweepIntervalMs' | 'denialRetentionDays'>;
 
 export interface SeatLeasesDeps {
-  store: Pick<SeatStore, 'recordLease' | 'renewLease' | 'releaseLease' | 'lapseLeases' | 'pruneLeases'>;
+  store: Pick<SeatStore, 'recordLease' | 'renewLease' | 'releaseLease' | 'lapseLeases' | 'pruneLeases' | 'getLicense'>;
   engine: Pick<SeatEngine, 'admit' | 'detach'>;
   auth: Pick<TokenAuth, 'authenticate'>;
   bus: EventBus;
@@ -125,6 +125,7 @@ export class SeatLeases {
   async renew(token: unknown, leaseId: string): Promise<RenewResult> {
     const claim = await this.claim(token);
     const outcome = await this.deps.trouble.watch(this.deps.store.renewLease(leaseId, claim, this.deps.now()));
+    if (outcome.kind === 'not_found') await this.licenseStillThere(claim.licenseId);
     if (outcome.kind === 'not_found' || outcome.kind === 'forbidden') throw refusal(outcome, leaseId);
     if (outcome.kind === 'ended') return { ended: { reason: outcome.reason, message: END_MESSAGE[outcome.reason] } };
     const { license, session, seatsInUse, resumed, renewBy } = outcome;
@@ -139,6 +140,7 @@ export class SeatLeases {
   async release(token: unknown, leaseId: string): Promise<void> {
     const claim = await this.claim(token);
     const outcome = await this.deps.trouble.watch(this.deps.store.releaseLease(leaseId, claim, this.deps.now()));
+    if (outcome.kind === 'not_found') await this.licenseStillThere(claim.licenseId);
     if (outcome.kind === 'not_found' || outcome.kind === 'forbidden') throw refusal(outcome, leaseId);
     if (outcome.ended) this.deps.bus.publish(endedEvent(outcome.ended));
     if (outcome.detached) this.deps.bus.publish({ type: 'session.detached', ...outcome.detached });
@@ -156,6 +158,17 @@ export class SeatLeases {
       // A renewal past this answers 404 rather than 410: the release's reason is gone from the history too.
       await this.deps.store.pruneLeases(now - this.deps.options.denialRetentionDays * 86_400_000);
     }
+  }
+
+  /**
+   * A lease not found where the token's license was found: the license may have been deleted
+   * between the two (its leases go with it), or on another node whose word this node's copy of
+   * it (kept a second) has not heard. Told as a token for a deleted license is, 401
+   * `license_not_found`, not as a lease id that never was.
+   */
+  private async licenseStillThere(licenseId: string): Promise<void> {
+    if (await this.deps.trouble.watch(this.deps.store.getLicense(licenseId))) return;
+    throw new SeatError(AuthErrorCode.LicenseNotFound, `no license ${echoId(licenseId)}`);
   }
 
   private async claim(token: unknown): Promise<LeaseClaim> {

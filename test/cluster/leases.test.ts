@@ -1,11 +1,12 @@
 // HTTP leases across nodes: two in-process servers on one PostgreSQL and one Redis. A lease taken
 // on one node is renewed on the other (the lease is in the database, not in a node), and when it
-// is not renewed every node's sweep finds it due and exactly one lapses it.
+// is not renewed every node's sweep finds it due and exactly one lapses it. A license deleted on
+// one node: its leases' renewals and releases on the other are told so at once.
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sign, startServer, until, type Running } from '../support/harness';
 import { describeWith, type Postgres, type Redis, startPostgres, startRedis } from '../support/services';
-import { acquire, renew, shortLeases } from '../server/leases-support';
+import { acquire, release, renew, shortLeases } from '../server/leases-support';
 import { clusterMissing } from './cluster-support';
 
 async function seatEvents(databaseUrl: string, sessionId: string): Promise<string[]> {
@@ -61,5 +62,22 @@ describeWith(clusterMissing())('HTTP leases on two nodes', { timeout: 60_000 }, 
     // Still held: back through node B within the idle hold, the same session.
     expect((await renew(b.url, token, leaseId)).body).toMatchObject({ resumed: true, sessionId });
     expect(await seatEvents(databaseUrl, sessionId)).toEqual(['granted', 'idle', 'resumed']);
+  });
+
+  it('a license deleted on node A: a renewal or release of its lease on node B, which read the license a moment before, is 401 license_not_found, not 404', async () => {
+    const [a, b] = await twoNodes();
+    const { license, admin } = await a.api.setup({ seats: 2, seatKey: ['device'], idleTimeoutSec: 30 });
+    const token = await sign(license, { dev: 'till-1' });
+    const other = await sign(license, { dev: 'till-2' });
+    const first = (await acquire(a.url, token)).body.leaseId;
+    const second = (await acquire(a.url, other)).body.leaseId;
+    // Node B reads the license for these tokens (and keeps it a second).
+    expect((await renew(b.url, token, first)).status).toBe(200);
+    expect((await renew(b.url, other, second)).status).toBe(200);
+    await admin.ok('DELETE', `/licenses/${license.id}`);
+    const renewed = await renew(b.url, token, first);
+    expect([renewed.status, renewed.body]).toMatchObject([401, { error: { code: 'license_not_found' } }]);
+    const released = await release(b.url, other, second);
+    expect([released.status, released.body]).toMatchObject([401, { error: { code: 'license_not_found' } }]);
   });
 });

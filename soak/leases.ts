@@ -93,7 +93,8 @@ export class Leases {
     this.held.delete(h);
     if (h.stop === 'release') {
       const res = await this.call('DELETE', `/leases/${lease.leaseId}`, h.token).catch(() => undefined);
-      if (res && res.status !== 204) this.w.anomalies.push(`release of lease ${lease.leaseId}: ${res.status}`);
+      // A 404 after an attempt that got no answer: that attempt released it (the answer was lost).
+      if (res && res.status !== 204 && !(res.status === 404 && res.retried)) this.w.anomalies.push(`release of lease ${lease.leaseId}: ${res.status}`);
       // Acknowledged: the row must be gone now. Unanswered: it lapses at its deadline.
       conn.end = res ? { at: Date.now(), kind: 'client' } : { at: lease.renewBy, kind: 'lapsed' };
       this.w.log.add({ kind: 'released', detail: `lease ${lease.leaseId} (tab ${conn.tab}) deleted`, ...about });
@@ -120,16 +121,21 @@ export class Leases {
   }
 
   /** A client call with the lease's own token; 5xx and unreachable nodes are tried again for 20 s. */
-  private async call(method: string, pathname: string, token: string): Promise<{ status: number; body: any }> {
+  /** The answer, and whether an attempt before it went unanswered or failed (it may have been carried out). */
+  private async call(method: string, pathname: string, token: string): Promise<{ status: number; body: any; retried: boolean }> {
     const until = Date.now() + 20_000;
+    let retried = false;
     for (;;) {
       const url = this.w.pickNode();
       try {
         if (!url) throw new Error('no live node');
         const res = await fetch(`${url}/api/v1${pathname}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(8000) });
         const text = await res.text();
-        if (res.status < 500) return { status: res.status, body: text ? JSON.parse(text) : undefined };
+        if (res.status < 500) return { status: res.status, body: text ? JSON.parse(text) : undefined, retried };
+        retried = true;
       } catch (err) {
+        // Sent, and no answer came: it may have been carried out.
+        if (url) retried = true;
         if (Date.now() > until) throw err;
       }
       if (Date.now() > until) throw new Error(`${method} ${pathname}: no answer for 20 s`);

@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Blackhole, blackholeProxy } from '../test/support/blackhole';
 import { type Proc, spawnServer } from '../test/support/server-process';
 import { type Postgres, type Redis, startPostgres, startRedis } from '../test/support/throwaway-services';
+import { DbProxies } from './db-proxies';
 import type { Gaps, OpLog } from './record';
 
 export const SOAK_ADMIN_TOKEN = 'soak-operator-token-0123456789';
@@ -49,7 +49,7 @@ export class SoakCluster {
    * On PostgreSQL, each node's own way to the database (by node index, kept across its restarts):
    * a loopback proxy that can hold its traffic, for the database gone silent (`silentPostgres`).
    */
-  private readonly pgProxies: Blackhole[] = [];
+  private pgProxies?: DbProxies;
   private readonly gaps: Gaps;
   private readonly log: OpLog;
   /** Set while a fault runs: faults do not overlap. */
@@ -106,10 +106,8 @@ export class SoakCluster {
       [this.pg, this.redis] = await Promise.all([startPostgres({ durableCommits: true }), startRedis()]);
       this.databaseUrl = await this.pg.createDatabase('soak');
       this.env = { ...common, DATABASE_URL: this.databaseUrl, REDIS_URL: this.redis.url };
-      for (const id of ['soak-A', 'soak-B', 'soak-C']) {
-        this.nodes.push({ id, up: false });
-        this.pgProxies.push(await blackholeProxy(this.pg.port));
-      }
+      for (const id of ['soak-A', 'soak-B', 'soak-C']) this.nodes.push({ id, up: false });
+      this.pgProxies = await DbProxies.start(this.pg.port, this.nodes.length);
     }
     // Started together, as a deployment would.
     await Promise.all(this.nodes.map((n) => this.launch(n)));
@@ -149,10 +147,10 @@ export class SoakCluster {
 
   /** On PostgreSQL, the node's DATABASE_URL through its own proxy (the checker's URL goes direct). */
   private nodeEnv(node: SoakNode): Record<string, string> {
-    const proxy = this.pgProxies[this.nodes.indexOf(node)];
-    if (!proxy) return {};
+    const port = this.pgProxies?.ports[this.nodes.indexOf(node)];
+    if (port === undefined) return {};
     const url = new URL(this.databaseUrl);
-    url.port = String(proxy.port);
+    url.port = String(port);
     return { DATABASE_URL: url.toString() };
   }
 
@@ -210,15 +208,15 @@ export class SoakCluster {
    */
   async silentPostgres(first: number, holdMs: number, laterMs: number): Promise<void> {
     this.gaps.begin('database');
-    for (const p of this.pgProxies) p.hold();
+    await this.pgProxies!.hold();
     this.log.add({ kind: 'fault', detail: `PostgreSQL silent to every node; ${this.nodes[first]!.id} hears back in ${holdMs} ms, the others ${laterMs} ms later` });
     try {
       await sleep(holdMs);
-      this.pgProxies[first]!.pass();
+      await this.pgProxies!.pass(first);
       this.log.add({ kind: 'fault', detail: `PostgreSQL answers ${this.nodes[first]!.id} again` });
       await sleep(laterMs);
     } finally {
-      for (const p of this.pgProxies) p.pass();
+      await this.pgProxies!.pass();
       this.gaps.end('database');
     }
     this.log.add({ kind: 'fault', detail: 'PostgreSQL answers every node again' });
@@ -231,7 +229,7 @@ export class SoakCluster {
 
   async stop(): Promise<void> {
     await Promise.allSettled(this.nodes.map((n) => n.proc?.kill9()));
-    await Promise.allSettled(this.pgProxies.map((p) => p.close()));
+    await this.pgProxies?.close();
     await Promise.allSettled([this.pg?.destroy(), this.redis?.destroy()]);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }

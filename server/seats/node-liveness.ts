@@ -5,7 +5,7 @@ import type { SeatServerConfig } from '../config';
 import type { EventBus } from './event-bus';
 import { END_MESSAGE } from './messages';
 import { every } from './periodic';
-import type { SeatStore } from './seat-store';
+import type { QueuesLeft, SeatStore } from './seat-store';
 import type { StoreTrouble } from './token-auth';
 import type { DetachOutcome } from './types';
 
@@ -21,7 +21,7 @@ export interface DetachRetry {
 }
 
 export interface NodeLivenessDeps {
-  store: Pick<SeatStore, 'heartbeat' | 'reapNodes' | 'releaseNode' | 'endedAmong'>;
+  store: Pick<SeatStore, 'heartbeat' | 'reapNodes' | 'releaseNode' | 'endedAmong' | 'getLicense'>;
   bus: EventBus;
   trouble: StoreTrouble;
   seats: DetachRetry;
@@ -46,7 +46,7 @@ export class NodeLiveness {
   /** Clears rows of this node's past life and of dead nodes, writes the first beat, then beats. */
   async start(): Promise<void> {
     const { store, options, now } = this.deps;
-    if (options.stableNodeId) this.released(await store.releaseNode(options.nodeId, now()));
+    if (options.stableNodeId) await this.releaseOwn();
     const at = now();
     await store.heartbeat(options.nodeId, at, this.deps.heardThrough?.(at));
     this.lastBeatDone = now();
@@ -57,7 +57,12 @@ export class NodeLiveness {
   /** Stops beating. With `release`, this node's sockets are let go so their sessions go idle. */
   async stop(opts: { release?: boolean } = {}): Promise<void> {
     clearInterval(this.beating);
-    if (opts.release) this.released(await this.deps.store.releaseNode(this.deps.options.nodeId, this.deps.now()));
+    if (opts.release) await this.releaseOwn();
+  }
+
+  /** Lets go of this node's rows (of its past life, or at a graceful stop). */
+  private releaseOwn(): Promise<void> {
+    return this.letGo((queuesLeft) => this.deps.store.releaseNode(this.deps.options.nodeId, this.deps.now(), { queuesLeft }));
   }
 
   private async beat(): Promise<void> {
@@ -89,7 +94,21 @@ export class NodeLiveness {
   private async reap(allOthers: boolean): Promise<void> {
     const { store, options, now } = this.deps;
     const at = now();
-    this.released(await store.reapNodes({ deadBefore: at - options.nodeTimeoutMs, now: at, keep: options.nodeId, allOthers, clock: now }));
+    await this.letGo((queuesLeft) => store.reapNodes({ deadBefore: at - options.nodeTimeoutMs, now: at, keep: options.nodeId, allOthers, clock: now, queuesLeft }));
+  }
+
+  /**
+   * Runs a release of nodes' rows and tells what it changed. Their queued sockets are out of their
+   * queues too (their places kept for a reconnect): those behind them moved up, and are told on
+   * every node, as when a socket leaves a queue.
+   */
+  private async letGo(release: (queuesLeft: QueuesLeft) => Promise<DetachOutcome[]>): Promise<void> {
+    const queues = new Set<string>();
+    this.released(await release((ids) => ids.forEach((id) => queues.add(id))));
+    for (const id of queues) {
+      const license = await this.deps.store.getLicense(id);
+      if (license) this.deps.bus.publish({ type: 'queue.changed', license });
+    }
   }
 
   /**

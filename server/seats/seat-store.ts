@@ -40,6 +40,9 @@ export interface HeardThrough {
 /** A tenant admin's kick of a session of another tenant's license: nothing was changed. */
 export const OTHER_TENANT = Symbol('another tenant');
 
+/** Told the licenses whose queues a node's release took sockets out of: those behind them moved up. */
+export type QueuesLeft = (licenseIds: string[]) => void;
+
 export interface SeatStore {
   /**
    * Runs the migrations; throws when one fails. Answers the migrations a newer version ran on the
@@ -238,14 +241,15 @@ export interface SeatStore {
   /**
    * Declares nodes dead: those beating before `deadBefore` (and every node but `keep` when
    * `allOthers`). Their connection rows go, unless the node beats again meanwhile; sessions left
-   * without one go idle from the moment their rows go (`clock`, else `now`).
+   * without one go idle from the moment their rows go (`clock`, else `now`). Their queued
+   * sockets' places are kept for a reconnect, out of the queue meanwhile (`queuesLeft`).
    */
-  reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean; clock?: () => number }): Promise<DetachOutcome[]>;
+  reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean; clock?: () => number; queuesLeft?: QueuesLeft }): Promise<DetachOutcome[]>;
   /**
    * Drops a node's connection rows and its node row (a graceful stop, a restart); sessions go idle.
    * With `aliveSince`, stops as soon as the node has beaten since then.
    */
-  releaseNode(nodeId: string, now: number, opts?: { aliveSince?: number; clock?: () => number }): Promise<DetachOutcome[]>;
+  releaseNode(nodeId: string, now: number, opts?: { aliveSince?: number; clock?: () => number; queuesLeft?: QueuesLeft }): Promise<DetachOutcome[]>;
 
   /**
    * Offline grace: moves an active session's receipt hold (`receiptUntil`) to `now` plus its

@@ -1,5 +1,6 @@
 // Node liveness in the store: heartbeats, declaring nodes dead, and letting go of a node's
 // connection rows (its sessions go idle and expire as usual).
+import type { QueuesLeft } from '../seats/seat-store';
 import type { DetachOutcome } from '../seats/types';
 import { toLicense } from './rows';
 import { idleOrphans, loadSession } from './seat-moves';
@@ -34,7 +35,7 @@ export class Nodes {
    * and lets its sockets go (they reconnect and resume). Each license's rows are let go only while
    * the node has not beaten again, so no row of a live node's socket goes behind its back.
    */
-  async reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean; clock?: () => number }): Promise<DetachOutcome[]> {
+  async reapNodes(opts: { deadBefore: number; now: number; keep: string; allOthers?: boolean; clock?: () => number; queuesLeft?: QueuesLeft }): Promise<DetachOutcome[]> {
     const { db } = this.s;
     const dead = await db
       .selectFrom('nodes')
@@ -54,7 +55,7 @@ export class Nodes {
         await db.deleteFrom('nodes').where('id', '=', nodeId).where('heartbeat_at', '<', opts.deadBefore).execute();
       }
       const aliveSince = opts.allOthers ? undefined : opts.deadBefore;
-      outcomes.push(...(await this.releaseNode(nodeId, opts.now, { aliveSince, clock: opts.clock })));
+      outcomes.push(...(await this.releaseNode(nodeId, opts.now, { aliveSince, clock: opts.clock, queuesLeft: opts.queuesLeft })));
     }
     return outcomes;
   }
@@ -64,7 +65,7 @@ export class Nodes {
    * restart) lets go of its own. With `aliveSince` (a reap), a node that has beaten since then is
    * alive after all: nothing more of it is let go.
    */
-  async releaseNode(nodeId: string, now: number, opts: { aliveSince?: number; clock?: () => number } = {}): Promise<DetachOutcome[]> {
+  async releaseNode(nodeId: string, now: number, opts: { aliveSince?: number; clock?: () => number; queuesLeft?: QueuesLeft } = {}): Promise<DetachOutcome[]> {
     const { db, q, dialect } = this.s;
     const licenses = await db
       .selectFrom('connections')
@@ -112,7 +113,10 @@ export class Nodes {
     }
     // Its queued sockets are gone too: their places are kept for a reconnect (queue.ts), and no
     // seat is handed to a socket nobody holds.
-    if (!back) await db.updateTable('queue_entries').set({ left_at: now }).where('node_id', '=', nodeId).where('left_at', 'is', null).execute();
+    if (!back) {
+      const left = await db.updateTable('queue_entries').set({ left_at: now }).where('node_id', '=', nodeId).where('left_at', 'is', null).returning('license_id').execute();
+      if (left.length > 0) opts.queuesLeft?.([...new Set(left.map((e) => e.license_id))]);
+    }
     if (!back && opts.aliveSince === undefined) await db.deleteFrom('nodes').where('id', '=', nodeId).execute();
     return outcomes;
   }

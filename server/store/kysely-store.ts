@@ -86,6 +86,7 @@ export class KyselySeatStore implements SeatStore {
       isUniqueViolation: (err) => dialect.isUniqueViolation(err),
       close: () => dialect.close(),
       oneTrip: dialect.oneTrip,
+      liveness: dialect.liveness,
       inProcess: dialect.inProcess,
       hurry: dialect.hurry && (() => dialect.hurry!()),
       async transaction(fn, opts) {

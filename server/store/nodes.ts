@@ -15,9 +15,11 @@ export class Nodes {
    */
   async heartbeat(nodeId: string, now: number, activityThrough = now): Promise<boolean> {
     const beat = { heartbeat_at: now, activity_through: activityThrough };
-    const updated = await this.s.db.updateTable('nodes').set(beat).where('id', '=', nodeId).executeTakeFirst();
+    // On a connection of its own where the dialect has one: a beat queued behind the pool's work lands late.
+    const db = this.s.dialect.liveness ?? this.s.db;
+    const updated = await db.updateTable('nodes').set(beat).where('id', '=', nodeId).executeTakeFirst();
     if (Number(updated.numUpdatedRows) > 0) return true;
-    await this.s.db
+    await db
       .insertInto('nodes')
       .values({ id: nodeId, started_at: now, ...beat })
       .onConflict((oc) => oc.column('id').doUpdateSet(beat))

@@ -48,7 +48,12 @@ function openPostgres(url: string, poolSize: number, oneTrip: boolean): Postgres
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const thread = threadSize > 0 ? new PgThread({ url, max: threadSize, connectMs }) : undefined;
-  return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip ? pool : undefined, thread));
+  // The heartbeat's own connection, beside the pool (PG_POOL_SIZE), as the node claim's is.
+  const livePool = new pg.Pool({ connectionString: url, max: 1, types, connectionTimeoutMillis: connectMs });
+  livePool.on('error', () => {});
+  livePool.on('connect', (client) => client.on('error', () => {}));
+  const liveness = new Kysely<Database>({ dialect: new PostgresDialect({ pool: livePool }) });
+  return new PostgresSeatStore(db, new PostgresStoreDialect(db, oneTrip ? pool : undefined, thread, liveness));
 }
 
 export class PostgresStoreDialect implements StoreDialect {
@@ -61,6 +66,7 @@ export class PostgresStoreDialect implements StoreDialect {
     private readonly db: Kysely<Database>,
     oneTripPool?: pgModule.Pool,
     private readonly thread?: PgThread,
+    readonly liveness?: Kysely<Database>,
   ) {
     this.oneTrip = oneTripPool ? new OneTripSeats(oneTripPool, thread) : undefined;
   }
@@ -114,5 +120,6 @@ export class PostgresStoreDialect implements StoreDialect {
 
   async close(): Promise<void> {
     await this.thread?.close();
+    await this.liveness?.destroy();
   }
 }

@@ -38,6 +38,12 @@ export interface StoreDialect {
   /** The hot seat moves in one round trip each, where the database runs them as functions (PostgreSQL). */
   readonly oneTrip?: OneTripSeats;
   /**
+   * A connection of its own for the node's heartbeat (PostgreSQL): on the pool's, a beat waited
+   * behind every query queued there (sockets blocked on a license's lock, a reconnect wave after
+   * an outage) and landed late, and a live node was taken for dead.
+   */
+  readonly liveness?: Kysely<Database>;
+  /**
    * Statements run in this process, with no round trip each (SQLite): a few prepared statements
    * cost less than one statement built for the call.
    */

@@ -5,7 +5,8 @@
 //   npm run soak -- --quick                 a short run (CI runs it as a test)
 //   npm run soak -- --ops 100000            a full run
 //   flags: --seed N --ops N --duration SEC --rate OPS_PER_SEC --faults N --max-tabs N --sqlite --no-build
-//          --fault-kinds KIND,KIND   only these fault kinds, in turn (default: every kind the deployment has)
+//          --fault-kinds KIND,KIND   only these fault kinds, in turn (default: every kind the deployment has but
+//                                    pg-silent, which runs only when named here: see SoakCluster.start)
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,7 +98,9 @@ async function main(): Promise<number> {
   const log = new OpLog();
   const gaps = new Gaps();
   const started = Date.now();
-  const cluster = await SoakCluster.start({ sqlite: o.sqlite, gaps, log });
+  // PostgreSQL gone silent needs each node's way to the database through a proxy: only when asked for (cluster.ts).
+  const dbProxies = !o.sqlite && (o.faultKinds?.includes('pg-silent') ?? false);
+  const cluster = await SoakCluster.start({ sqlite: o.sqlite, gaps, log, dbProxies });
   const stopAll = () => void cluster.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopAll);
   process.once('SIGTERM', stopAll);

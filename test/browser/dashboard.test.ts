@@ -74,11 +74,22 @@ describeBrowser('dashboard', () => {
     await closeSocket(tab.socket);
     await row.locator('.badge.idle').waitFor({ timeout: 1500 });
     await reread;
+    // The row shows the late word below for as long as the board's next read takes (RELOAD_MS,
+    // 400 ms, and the read): noted by the page itself, so a loaded machine's slow polling cannot
+    // miss it (a CI run did, with 1.5 s to see it).
+    await page.evaluate((id) => {
+      const seen = window as unknown as { sawActive?: boolean };
+      seen.sawActive = false;
+      const look = () => {
+        if (document.querySelector(`tr[data-session="${id}"] .badge.active`)) seen.sawActive = true;
+      };
+      new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    }, tab.grant.sessionId);
     // What another node's late word says: a tab of the session left, one still open.
     (server.io.of('/admin') as unknown as { emit(event: string, payload: unknown): void }).emit('admin:session', { ...grant, event: 'detached' });
-    await row.locator('.badge.active').waitFor({ timeout: 1500 });
+    await page.waitForFunction(() => (window as unknown as { sawActive?: boolean }).sawActive === true, undefined, { timeout: 5000 });
     // The board reads the page again, and the row shows the store's state.
-    await row.locator('.badge.idle').waitFor({ timeout: 2000 });
+    await row.locator('.badge.idle').waitFor({ timeout: 5000 });
     expect(await row.locator('.countdown').textContent()).toMatch(/releases in 0:[23]\d/);
   });
 
